@@ -1,0 +1,84 @@
+# inventory: a Cloudforet inventory Job/JobTask store in C on SQLite, with a Lua binding.
+#
+#   make run          install what is missing, build, run examples/quickstart.lua
+#   make test         install what is missing, build, run every suite
+#   make              build both Lua modules (5.4 and LuaJIT/5.1)
+#   make test-c       the C suite (core only, no Lua)
+#   make asan         C suite and busted (5.4) under AddressSanitizer + UBSan
+#   make valgrind     C suite under valgrind
+#   make fuzz         libFuzzer on the request compiler (FUZZ_SECONDS=60)
+#
+# Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID,
+# INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT.
+
+CC       ?= cc
+OPT      ?= -O2
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS   ?= $(OPT) -g
+ALLCFLAGS = -std=c99 -fPIC $(WARN) $(CFLAGS) -Iinclude -Isrc
+LIBS      = -lsqlite3 -lpcre2-8 -lm
+LUA54_INC ?= /usr/include/lua5.4
+LUAJIT_INC ?= /usr/include/luajit-2.1
+
+CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
+           src/inv_store.c src/inv_query.c src/inv_read.c src/inv_render.c \
+           src/inv_life.c src/inv_regex.c
+CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h
+TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
+
+MOD54  = lib/lua/5.4/inventory/core.so
+MOD51  = lib/lua/5.1/inventory/core.so
+
+.PHONY: all deps run test test-c test-lua asan valgrind fuzz clean
+
+all: $(MOD54) $(MOD51) build/test_c
+
+build/core/%.o: src/%.c $(CORE_HDR)
+	@mkdir -p build/core
+	$(CC) $(ALLCFLAGS) -c $< -o $@
+
+CORE_OBJ = $(patsubst src/%.c,build/core/%.o,$(CORE_SRC))
+
+# the core as a static library: built without any Lua include path, so an
+# accidental #include "lua.h" in the core fails here
+build/libinvcore.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(MOD54): src/lua/linventory.c src/lua/lcompat.h build/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA54_INC) -shared src/lua/linventory.c \
+	  build/libinvcore.a $(LIBS) -o $@
+
+$(MOD51): src/lua/linventory.c src/lua/lcompat.h build/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
+	  build/libinvcore.a $(LIBS) -o $@
+
+build/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def build/libinvcore.a
+	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) build/libinvcore.a $(LIBS) -o $@
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps all
+	lua5.4 examples/quickstart.lua $(or $(DB),quickstart.db)
+
+test: deps all
+	@sh scripts/test.sh
+
+test-c: build/test_c
+	./build/test_c
+
+asan:
+	$(MAKE) clean
+	$(MAKE) all CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	ASAN_OPTIONS=detect_leaks=1 ./build/test_c
+	LD_PRELOAD=$$(clang -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0 \
+	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua' --cpath='./lib/lua/5.4/?.so' spec
+	$(MAKE) clean
+
+valgrind: build/test_c
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect ./build/test_c
+
+clean:
+	rm -rf build lib

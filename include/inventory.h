@@ -1,0 +1,92 @@
+/*
+** inventory.h: the public C API of the inventory core.
+**
+** The core stores collection Jobs and JobTasks in SQLite and answers the
+** Cloudforet inventory Job/JobTask API (get, list, stat, analyze, delete) plus
+** the write side (create, start, add_error, finish, cancel, import, sweep,
+** purge). It knows nothing of Lua: requests are inv_val documents and results
+** are written into an inv_sink (see inv_val.h).
+**
+** Usage, SQLite style:
+**
+**   inv_store *s;
+**   char zErr[256];
+**   inv_options o = INV_OPTIONS_INIT; o.zPath = "inventory.db";
+**   if (inv_store_open(&o, &s, zErr, sizeof zErr)) { ...zErr... }
+**   inv_store_begin(s);                        -- start of every call
+**   inv_val req; ...build req in inv_store_arena(s)...
+**   if (inv_call(s, "job", "list", &req, sink, 0) != INV_OK) {
+**     inv_store_errcode(s), inv_store_errmsg(s)
+**   }
+**   inv_store_close(s);
+**
+** A call never longjmps. If the caller's sink does (a Lua error), nothing is
+** lost: all memory of a call belongs to the store, and the next
+** inv_store_begin() resets statements and rolls back an open transaction.
+** One store is one SQLite connection: use it from one thread at a time.
+*/
+#ifndef INVENTORY_H
+#define INVENTORY_H
+
+#include <stdint.h>
+#include "inv_val.h"
+
+#define INV_VERSION "0.1.0"
+
+/* Return codes. */
+#define INV_OK     0
+#define INV_ERROR  1    /* see inv_store_errcode() / inv_store_errmsg() */
+
+typedef struct inv_store inv_store;
+
+typedef struct inv_options inv_options;
+struct inv_options {
+  const char *zPath;       /* file name or ":memory:" */
+  int nBusyMs;             /* SQLite busy timeout; default 5000 */
+  int nPageLimit;          /* default and cap of page.limit; default 1000 */
+  int bReadOnly;           /* open read-only (no schema creation) */
+};
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0 }
+
+int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
+                   char *zErr, size_t nErr);
+void inv_store_close(inv_store *s);          /* NULL is a no-op */
+
+/* Start a call: clears the previous call's arena, error and statements. */
+void inv_store_begin(inv_store *s);
+/* The arena of the current call (request values live here). */
+inv_arena *inv_store_arena(inv_store *s);
+
+/* A buffer owned by the store for the caller's output of one call (the JSON
+** text of a response); reset by inv_store_begin(). */
+inv_buf *inv_store_buffer(inv_store *s);
+
+/* Freeze the clock (ms since epoch, UTC) for tests; 0 = wall clock. */
+void inv_store_set_now(inv_store *s, int64_t ms);
+
+/* Run one API method. zResource: "job", "job_task", "spot_job" or "store";
+** zMethod: get list stat analyze delete create start add_error finish cancel
+** import (resources) or sweep purge (store). bJson selects the rendering of
+** the REST gateway (defaults omitted) instead of complete records. A method
+** that has no result (delete) writes nothing into the sink. */
+int inv_call(inv_store *s, const char *zResource, const char *zMethod,
+             const inv_val *pReq, inv_sink *pSink, int bJson);
+
+/* Error of the last failed call: code name (e.g. "ERROR_NOT_FOUND") and
+** message (the reference's text). Valid until the next inv_store_begin(). */
+const char *inv_store_errcode(inv_store *s);
+const char *inv_store_errmsg(inv_store *s);
+
+/* Set an error from outside the core (the binding's request conversion). */
+void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...);
+
+/* The SQLite version and the schema version of an open store. */
+const char *inv_sqlite_version(void);
+int inv_store_schema_version(inv_store *s);
+
+/* Query plan of the SQL a read method would run (one line per plan row),
+** for tests and the curious. Same request as inv_call. */
+int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
+                const inv_val *pReq, inv_buf *pOut);
+
+#endif /* INVENTORY_H */

@@ -1,0 +1,136 @@
+-- inventory: Cloudforet inventory Job / JobTask store on SQLite.
+--
+--   local inventory = require "inventory"
+--   local inv = assert(inventory.open{ path = "inventory.db" })
+--   inv.job.list{ domain_id = "domain-1", query = { page = { limit = 10 } } }
+--
+-- inventory.job / inventory.job_task work on a default store opened lazily
+-- at $INVENTORY_DB, else ./inventory.db. Every method returns its result, or
+-- nil, message, code (the reference's error names). Misuse (a closed store,
+-- a request that is not a table) raises.
+
+local core = require "inventory.core"
+
+local type, error, setmetatable, rawget = type, error, setmetatable, rawget
+local getenv = os.getenv
+
+local _M = {
+  _NAME = "inventory",
+  _VERSION = core._VERSION,
+  sqlite_version = core.sqlite_version,
+  null = core.null,          -- the JSON null (the same value as cjson.null)
+}
+
+local RESOURCES = {
+  job = { "get", "list", "delete", "create", "cancel", "import" },
+  job_task = { "get", "list", "delete", "start", "add_error", "finish", "import" },
+  spot_job = { "get", "list", "delete", "import" },
+}
+
+local Store = {}
+Store.__index = Store
+
+local function api(ud, resource)
+  local t = { _resource = resource }
+  for _, m in ipairs(RESOURCES[resource]) do
+    t[m] = function(req)
+      if type(req) ~= "table" then
+        error("bad argument #1 to '" .. resource .. "." .. m .. "' (table expected, got "
+              .. type(req) .. ")", 2)
+      end
+      return ud:call(resource, m, req)
+    end
+  end
+  return t
+end
+
+--- inventory.open{ path =, busy_timeout =, page_limit =, readonly = }
+-- syntax: inv, err, code = inventory.open(opts)
+function _M.open(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to 'open' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  opts = opts or {}
+  local o = {
+    path = opts.path or getenv("INVENTORY_DB") or "inventory.db",
+    busy_timeout = opts.busy_timeout,
+    page_limit = opts.page_limit,
+    readonly = opts.readonly,
+  }
+  local ud, err, code = core.open(o)
+  if not ud then return nil, err, code end
+  local self = setmetatable({ _ud = ud, path = o.path }, Store)
+  for name in pairs(RESOURCES) do self[name] = api(ud, name) end
+  return self
+end
+
+--- inv:import(resource, records) -> number imported | nil, msg, code
+function Store:import(resource, records)
+  if type(resource) ~= "string" or not RESOURCES[resource] then
+    error("bad argument #1 to 'import' (job, job_task or spot_job expected)", 2)
+  end
+  if type(records) ~= "table" then
+    error("bad argument #2 to 'import' (table expected, got " .. type(records) .. ")", 2)
+  end
+  return self._ud:call(resource, "import", { records = records })
+end
+
+--- inv:sweep{ timeout_hours = 2, domain_id = nil } -> { jobs = n, tasks = n }
+function Store:sweep(opts)
+  return self._ud:call("store", "sweep", opts or {})
+end
+
+--- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
+function Store:purge(opts)
+  return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:call(resource, method, request [, json]): the generic entry point;
+-- json = true returns the REST rendering as JSON text.
+function Store:call(resource, method, req, json)
+  if type(req) ~= "table" then
+    error("bad argument #3 to 'call' (table expected, got " .. type(req) .. ")", 2)
+  end
+  return self._ud:call(resource, method, req, json)
+end
+
+--- inv:explain("job", "list", request) -> EXPLAIN QUERY PLAN text
+function Store:explain(resource, method, req)
+  return self._ud:explain(resource, method, req)
+end
+
+--- inv:set_now("2024-01-04T12:00:00Z" | ms | nil): freeze the clock (tests).
+function Store:set_now(t)
+  return self._ud:set_now(t)
+end
+
+function Store:schema_version()
+  return self._ud:schema_version()
+end
+
+--- inv:close(): idempotent, always true.
+function Store:close()
+  return self._ud:close()
+end
+
+-- The default store, opened on first use.
+local default
+local function default_store()
+  if not default then
+    local s, err = _M.open()
+    if not s then error("inventory: cannot open the default store: " .. tostring(err), 3) end
+    default = s
+  end
+  return default
+end
+
+for name in pairs(RESOURCES) do
+  _M[name] = setmetatable({}, {
+    __index = function(_, m)
+      local f = rawget(default_store()[name], m)
+      return f
+    end,
+  })
+end
+
+return _M

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Run every suite and sum their counts into the closing line
+# "N passed, N failed" that CI reads.
+cd "$(dirname "$0")/.." || exit 1
+total_pass=0
+total_fail=0
+add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+
+# 1. the C suite
+out=$(./build/test_c 2>&1); rc=$?
+echo "$out" | grep -v '^c: ' | tail -n 20
+line=$(echo "$out" | grep '^c: ' | tail -n 1)
+p=$(echo "$line" | sed -n 's/^c: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$line" | sed -n 's/^c: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -z "$p" ] && { p=0; f=1; echo "C suite did not finish (rc=$rc)"; }
+echo "C suite: $p passed, $f failed"
+add "$p" "$f"
+
+# 2. busted under each runtime
+for rt in lua5.4:5.4 luajit:5.1; do
+  lua=${rt%%:*}; ver=${rt##*:}
+  tap=$($lua /usr/bin/busted -o TAP --lpath='./lua/?.lua;./lua/?/init.lua' \
+        --cpath="./lib/lua/$ver/?.so" spec 2>&1)
+  echo "$tap" | grep -E '^not ok|^#' | head -n 60
+  p=$(echo "$tap" | grep -c '^ok ')
+  f=$(echo "$tap" | grep -c '^not ok ')
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$tap" | tail -n 20; fi
+  echo "busted ($lua): $p passed, $f failed"
+  add "$p" "$f"
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,248 @@
+/*
+** inv_int.h: private header of the inventory core (cf. sqliteInt.h).
+**
+** Resources are data: a resource is an inv_resource holding a table of
+** inv_field. The filter compiler, sort, projection, rendering, the schema DDL
+** and import validation are all written once over those tables.
+*/
+#ifndef INV_INT_H
+#define INV_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include "inventory.h"
+
+#if !defined(INV_STMT_CACHE)
+# define INV_STMT_CACHE 64          /* prepared statements kept per store */
+#endif
+#if !defined(INV_MAX_LIST)
+# define INV_MAX_LIST 1000          /* elements of a list expanded into SQL */
+#endif
+#if !defined(INV_MAX_CONDS)
+# define INV_MAX_CONDS 1000         /* conditions in one filter/filter_or */
+#endif
+#if !defined(INV_MAX_ID)
+# define INV_MAX_ID 40              /* max length of ids and short strings */
+#endif
+
+#define INV_SCHEMA_VERSION 1
+
+/* ===================== resources as data ===================== */
+
+typedef enum inv_ftype {
+  F_STR = 1,     /* TEXT */
+  F_INT,         /* INTEGER NOT NULL DEFAULT 0 */
+  F_TIME,        /* INTEGER ms since epoch (UTC) */
+  F_OBJ,         /* TEXT holding a JSON object, free-form (dict) */
+  F_ERRS         /* TEXT holding a JSON array of {error_code, message, additional} */
+} inv_ftype;
+
+/* Field flags */
+#define FF_NULLABLE  0x01   /* stored as explicit null: `exists` is always true */
+#define FF_NOTNULL   0x02   /* always holds a value (ids, status, counters) */
+#define FF_HIDDEN    0x04   /* stored and filterable, not rendered by default */
+#define FF_MINIMAL   0x08   /* part of the `minimal` rendering */
+#define FF_ID        0x10   /* the resource id */
+#define FF_SHORT     0x20   /* string limited to INV_MAX_ID bytes */
+#define FF_WRITABLE  0x40   /* accepted by create (jobs) / tasks[] (tasks) */
+
+typedef struct inv_field inv_field;
+struct inv_field {
+  const char *zName;              /* API name, also the column name */
+  unsigned char eType;            /* inv_ftype */
+  unsigned char flags;            /* FF_* */
+  const char *const *azEnum;      /* allowed values (NULL-terminated) or NULL */
+};
+
+typedef struct inv_resource inv_resource;
+struct inv_resource {
+  const char *zName;              /* "job", "job_task", "spot_job" */
+  const char *zTable;             /* SQL table */
+  const char *zIdPrefix;          /* "job-", "job-task-" */
+  const inv_field *aField;        /* render order */
+  int nField;
+  int iId;                        /* index of the id field */
+  const char *zKeyword;           /* keyword field */
+  const char *zDefaultStatus;     /* status when none is given on import */
+  const char *const *azListParam; /* request-level filters of list (NULL-terminated) */
+  const char *const *azIndex;     /* CREATE INDEX statements */
+  int bTasks;                     /* JobTask semantics (user_projects) */
+  int bAnalyze;                   /* analyze is served */
+  int bStatCap;                   /* stat gets the page default/cap */
+};
+
+extern const inv_resource inv_res_job;
+extern const inv_resource inv_res_task;
+extern const inv_resource inv_res_spot;
+const inv_resource *inv_resource_find(const char *zName);
+int inv_field_index(const inv_resource *r, const char *zName, size_t n);
+/* CREATE TABLE statement into b: column 0 is the rowid "id", then the
+** fields in order, so "SELECT t.*" reads field i at column i+1. */
+void inv_resource_ddl(const inv_resource *r, inv_buf *b);
+
+/* Job/task statuses */
+extern const char *const inv_job_status[];
+extern const char *const inv_task_status[];
+int inv_enum_has(const char *const *az, const char *z);
+
+/* ===================== the store ===================== */
+
+typedef struct inv_cached inv_cached;
+struct inv_cached {
+  char *zSql;                     /* owned copy of the text (the key) */
+  sqlite3_stmt *pStmt;
+  unsigned int hash;
+  unsigned long lastUse;
+};
+
+struct inv_store {
+  sqlite3 *db;
+  int nPageLimit;
+  int64_t nowFixed;               /* 0: wall clock */
+  inv_arena arena;                /* everything a call allocates */
+  inv_buf sql;                    /* SQL under construction */
+  inv_buf tmp;                    /* scratch (messages, JSON text) */
+  inv_buf err;                    /* message of the last error */
+  inv_buf jscratch;               /* inv_sink_json_ex scratch */
+  inv_buf out;                    /* the caller's output (inv_store_buffer) */
+  const char *zErrCode;           /* NULL when the last call succeeded */
+  inv_cached aCache[INV_STMT_CACHE];
+  int nCache;
+  unsigned long useClock;
+  sqlite3_stmt *apActive[8];      /* statements stepped during this call */
+  int nActive;
+};
+
+int64_t inv_now(inv_store *s);
+
+/* Errors: set code and message; always returns INV_ERROR. */
+int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...);
+int inv_err_required(inv_store *s, const char *zKey);
+int inv_err_invalid(inv_store *s, const char *zKey, const char *zReason);
+int inv_err_type(inv_store *s, const char *zKey, const char *zType);
+int inv_err_db(inv_store *s, const char *zFmt, ...);     /* ERROR_DB_QUERY */
+int inv_err_sqlite(inv_store *s);                         /* from db's errmsg */
+int inv_err_nomem(inv_store *s);
+
+/* Prepared statements, cached by text. The returned statement is reset and
+** has no bindings; it is tracked so inv_store_begin() can reset it. */
+sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql);
+/* Step, mapping BUSY/LOCKED/errors to ERROR_DB_QUERY. Returns SQLITE_ROW,
+** SQLITE_DONE, or -1 with the error set. */
+int inv_step(inv_store *s, sqlite3_stmt *p);
+int inv_exec(inv_store *s, const char *zSql);            /* no rows, no binds */
+int inv_begin_write(inv_store *s);                       /* BEGIN IMMEDIATE */
+int inv_commit(inv_store *s);
+void inv_rollback(inv_store *s);
+
+/* ===================== SQL building ===================== */
+
+typedef struct inv_bind inv_bind;
+struct inv_bind {
+  unsigned char t;                /* INV_NULL, INV_INT, INV_REAL, INV_STR */
+  int64_t i;
+  double r;
+  const char *z;
+  size_t n;
+};
+
+typedef struct inv_q inv_q;
+struct inv_q {
+  inv_store *s;
+  const inv_resource *r;
+  inv_buf *b;                     /* SQL text */
+  inv_bind *aBind;                /* arena */
+  int nBind, nBindAlloc;
+  int nAlias;                     /* json_each aliases used */
+  int64_t now;
+};
+
+void inv_q_init(inv_q *q, inv_store *s, const inv_resource *r);
+int inv_q_bind_int(inv_q *q, int64_t i);
+int inv_q_bind_real(inv_q *q, double r);
+int inv_q_bind_text(inv_q *q, const char *z, size_t n);
+int inv_q_bind_null(inv_q *q);
+int inv_q_bind_val(inv_q *q, const inv_val *v);     /* scalar values */
+/* Prepare q's SQL and apply its bindings. NULL on error (set). */
+sqlite3_stmt *inv_q_prepare(inv_q *q);
+int inv_q_apply(inv_q *q, sqlite3_stmt *p);
+
+/* The where clause of a filter/filter_or/keyword request.
+** Appends "(...)" to q->b. pQuery may be NULL. pExtra: the request-level
+** conditions (array of condition objects), ANDed. */
+int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
+              const inv_val *pKeyword, const inv_val *pExtra);
+
+/* Validate a key (as filters do; unknown keys are ERROR_DB_QUERY). */
+int inv_key_check(inv_store *s, const inv_resource *r, const char *z, size_t n, int *piField);
+/* Append the SQL expression a sort key orders by. */
+int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc);
+
+/* Render a JSON condition as compact JSON for messages. */
+const char *inv_cond_repr(inv_store *s, const inv_val *cond);
+
+/* ===================== requests ===================== */
+
+/* Request-level scope and filters turned into conditions (inv_val objects
+** {"k","v","o"}) in the arena; see inv_read.c. */
+typedef struct inv_req inv_req;
+struct inv_req {
+  inv_store *s;
+  const inv_resource *r;
+  const inv_val *pReq;            /* the request object */
+  const char *zMethod;
+  const inv_val *pQuery;          /* request.query or NULL */
+  inv_val conds;                  /* INV_ARR of request-level conditions */
+  size_t nCondAlloc;
+  const char *zDomain;
+};
+
+/* ===================== rendering ===================== */
+
+#define R_JSON     0x01   /* omit defaults (REST) */
+#define R_MINIMAL  0x02
+typedef struct inv_only inv_only;  /* projection from `only` */
+
+/* Render the current row of p (columns in field order starting at iCol0)
+** as an object into sink. */
+int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
+                   int iCol0, inv_sink *sink, int flags, const inv_only *pOnly);
+int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
+                     inv_only **ppOut);
+
+/* Emit a JSON text column, optionally projected by sub-paths. */
+void inv_emit_json(inv_store *s, inv_sink *sink, const char *z, size_t n);
+
+/* ===================== methods ===================== */
+
+int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+
+/* Shared request checks (inv_read.c) */
+/* Check that every key of obj is in azAllowed (NULL-terminated). */
+int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,
+                   const char *zPrefix);
+/* Required non-empty string parameter. */
+int inv_req_string(inv_store *s, const inv_val *req, const char *zKey,
+                   int bRequired, const char **pz);
+/* Render one record by id (after a write). */
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+                     inv_sink *k, int flags);
+
+/* regex SQL function (inv_regex.c) */
+int inv_regex_register(sqlite3 *db);
+/* Validate a pattern; 0 ok, else message in zErr. */
+int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr);
+
+#endif /* INV_INT_H */

@@ -1,0 +1,753 @@
+/*
+** inv_life.c: the write side. What the reference does inside
+** Collector.collect and its workers, with DESIGN.md's fixes: every
+** transition runs in one BEGIN IMMEDIATE transaction, a job finalises
+** exactly once (a conditional UPDATE), remained_tasks never goes below 0,
+** updated_at moves on every write, and the timeout sweep also fails the
+** job's unfinished tasks.
+**
+** Also import (documented JSON records as they are), sweep and purge.
+*/
+#define _GNU_SOURCE
+#include <string.h>
+#include <stdio.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include "inv_int.h"
+
+/* ===================== ids ===================== */
+
+/* prefix + 12 lowercase hex digits from the OS random source. */
+static int newId(inv_store *s, const char *zPrefix, char *zOut, size_t nOut) {
+  unsigned char a[6];
+  size_t got = 0;
+  int i;
+  while (got < sizeof a) {
+    ssize_t n = getrandom(a + got, sizeof a - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return inv_err(s, "ERROR_UNKNOWN", "The OS random source failed.");
+    }
+    got += (size_t)n;
+  }
+  i = snprintf(zOut, nOut, "%s", zPrefix);
+  for (got = 0; got < sizeof a; got++) {
+    static const char hex[] = "0123456789abcdef";
+    zOut[i++] = hex[a[got] >> 4];
+    zOut[i++] = hex[a[got] & 15];
+  }
+  zOut[i] = 0;
+  return INV_OK;
+}
+
+/* Insert with a fresh id; a collision draws again (never returned). The
+** statement's parameter iParam is the id. */
+static int insertWithId(inv_store *s, sqlite3_stmt *p, int iParam, const char *zPrefix,
+                        char *zId, size_t nId) {
+  int tries;
+  for (tries = 0; tries < 8; tries++) {
+    int rc;
+    if (newId(s, zPrefix, zId, nId)) return INV_ERROR;
+    sqlite3_bind_text(p, iParam, zId, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    if (rc == SQLITE_DONE) return INV_OK;
+    if (sqlite3_extended_errcode(s->db) != SQLITE_CONSTRAINT_UNIQUE) return inv_err_sqlite(s);
+  }
+  return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
+                 "Tried to save duplicate unique values. (keys = ['%s'])", zPrefix);
+}
+
+/* ===================== small helpers ===================== */
+
+static int optString(inv_store *s, const inv_val *req, const char *zKey, const char **pz) {
+  const inv_val *v = inv_val_get(req, zKey);
+  *pz = NULL;
+  if (!v || v->t == INV_NULL) return INV_OK;
+  if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
+  if (v->u.s.n > INV_MAX_ID) {
+    char zR[64];
+    snprintf(zR, sizeof zR, "longer than %d characters.", INV_MAX_ID);
+    return inv_err_invalid(s, zKey, zR);
+  }
+  if (v->u.s.n) *pz = v->u.s.z;
+  return INV_OK;
+}
+
+static void bindOpt(sqlite3_stmt *p, int i, const char *z) {
+  if (z) sqlite3_bind_text(p, i, z, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(p, i);
+}
+
+static int runStmt(inv_store *s, sqlite3_stmt *p) {
+  int rc = inv_step(s, p);
+  sqlite3_reset(p);
+  return rc < 0 ? INV_ERROR : INV_OK;
+}
+
+/* A task's counters moved to its job: +1 success or failure, -1 remained,
+** then finalise exactly once. */
+static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
+                       int64_t now) {
+  static const char zOk[] =
+    "UPDATE job SET success_tasks = success_tasks + 1, "
+    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+    "WHERE job_id = ?2 AND domain_id = ?3";
+  static const char zFail[] =
+    "UPDATE job SET failure_tasks = failure_tasks + 1, "
+    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+    "WHERE job_id = ?2 AND domain_id = ?3";
+  static const char zFin[] =
+    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
+    "finished_at = ?1, updated_at = ?1 "
+    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
+  const char *az[2];
+  int i;
+  az[0] = bFailure ? zFail : zOk;
+  az[1] = zFin;
+  for (i = 0; i < 2; i++) {
+    sqlite3_stmt *p = inv_stmt(s, az[i]);
+    if (!p) return INV_ERROR;
+    sqlite3_bind_int64(p, 1, now);
+    sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
+    if (runStmt(s, p)) return INV_ERROR;
+  }
+  return INV_OK;
+}
+
+/* The task row the write methods work on. */
+typedef struct Task Task;
+struct Task {
+  char zId[INV_MAX_ID * 4 + 1];
+  char zStatus[32];
+  char zJob[INV_MAX_ID * 4 + 1];
+  char zDomain[INV_MAX_ID * 4 + 1];
+  int64_t nRemainedSub;
+  int bStarted;
+};
+
+static int loadTask(inv_store *s, const inv_val *req, Task *t) {
+  const char *zId, *zDomain;
+  sqlite3_stmt *p;
+  int rc;
+  if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
+  if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
+  p = inv_stmt(s, "SELECT status, remained_sub_tasks, job_id, started_at IS NOT NULL "
+                  "FROM job_task WHERE job_task_id = ? AND domain_id = ?");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(p);
+    return inv_err(s, "ERROR_NOT_FOUND",
+                   "Resource cannot be found or access is denied. "
+                   "(('job_task_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
+  }
+  snprintf(t->zId, sizeof t->zId, "%s", zId);
+  snprintf(t->zDomain, sizeof t->zDomain, "%s", zDomain);
+  snprintf(t->zStatus, sizeof t->zStatus, "%s", (const char*)sqlite3_column_text(p, 0));
+  t->nRemainedSub = sqlite3_column_int64(p, 1);
+  {
+    const unsigned char *z = sqlite3_column_text(p, 2);
+    snprintf(t->zJob, sizeof t->zJob, "%s", z ? (const char*)z : "");
+  }
+  t->bStarted = sqlite3_column_int(p, 3);
+  sqlite3_reset(p);
+  return INV_OK;
+}
+
+static int appendError(inv_store *s, const Task *t, const char *zJson) {
+  sqlite3_stmt *p = inv_stmt(s,
+    "UPDATE job_task SET errors = json_insert(errors, '$[#]', json(?)) "
+    "WHERE job_task_id = ? AND domain_id = ?");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 1, zJson, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 2, t->zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, t->zDomain, -1, SQLITE_STATIC);
+  return runStmt(s, p);
+}
+
+/* ===================== job.create ===================== */
+
+int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azKeys[] = {
+    "domain_id", "collector_id", "plugin_id", "workspace_id", "resource_group",
+    "request_secret_id", "request_workspace_id", "tasks", NULL
+  };
+  static const char *const azTaskKeys[] = {
+    "secret_id", "service_account_id", "project_id", "workspace_id", "provider",
+    "sub_tasks", NULL
+  };
+  const char *zDomain, *zCollector, *zPlugin, *zWs, *zRg, *zRs, *zRw;
+  const inv_val *pTasks;
+  size_t nTask = 0, i;
+  int64_t now = inv_now(s);
+  char zJob[64];
+  sqlite3_stmt *p;
+  if (r != &inv_res_job) {
+    return inv_err_invalid(s, "method", "create is a method of job (tasks are created with their job).");
+  }
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if (inv_req_string(s, req, "domain_id", 1, &zDomain)
+      || inv_req_string(s, req, "collector_id", 1, &zCollector)
+      || optString(s, req, "domain_id", &zDomain) || optString(s, req, "collector_id", &zCollector)
+      || optString(s, req, "plugin_id", &zPlugin) || optString(s, req, "workspace_id", &zWs)
+      || optString(s, req, "resource_group", &zRg)
+      || optString(s, req, "request_secret_id", &zRs)
+      || optString(s, req, "request_workspace_id", &zRw)) return INV_ERROR;
+  if (zRg && strcmp(zRg, "DOMAIN") && strcmp(zRg, "WORKSPACE")) {
+    return inv_err_invalid(s, "resource_group", "must be DOMAIN or WORKSPACE.");
+  }
+  if (!zWs) zWs = "*";
+  if (!zRg) zRg = strcmp(zWs, "*") == 0 ? "DOMAIN" : "WORKSPACE";
+  pTasks = inv_val_get(req, "tasks");
+  if (pTasks && pTasks->t != INV_NULL) {
+    if (!inv_val_is_arr(pTasks)) return inv_err_type(s, "tasks", "list");
+    nTask = pTasks->u.arr.n;
+    for (i = 0; i < nTask; i++) {           /* validate everything before writing */
+      const inv_val *t = &pTasks->u.arr.a[i];
+      const char *z;
+      const inv_val *v;
+      int64_t n;
+      if (inv_check_keys(s, t, azTaskKeys, "tasks")) return INV_ERROR;
+      if (optString(s, t, "secret_id", &z) || optString(s, t, "service_account_id", &z)
+          || optString(s, t, "project_id", &z) || optString(s, t, "workspace_id", &z)
+          || optString(s, t, "provider", &z)) return INV_ERROR;
+      v = inv_val_get(t, "sub_tasks");
+      if (v && v->t != INV_NULL && (v->t == INV_BOOL || !inv_val_integer(v, &n) || n < 1 || n > 1000000)) {
+        return inv_err_invalid(s, "tasks.sub_tasks", "must be an integer from 1 to 1000000.");
+      }
+    }
+  }
+  if (inv_begin_write(s)) return INV_ERROR;
+  /* cancel the duplicate IN_PROGRESS jobs of the same collector, domain,
+  ** request workspace and request secret */
+  p = inv_stmt(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+                  "WHERE domain_id = ?2 AND collector_id = ?3 AND status = 'IN_PROGRESS' "
+                  "AND request_workspace_id IS ?4 AND request_secret_id IS ?5");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, zCollector, -1, SQLITE_STATIC);
+  bindOpt(p, 4, zRw);
+  bindOpt(p, 5, zRs);
+  if (runStmt(s, p)) return INV_ERROR;
+  p = inv_stmt(s, "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
+                  "request_secret_id, request_workspace_id, resource_group, domain_id, "
+                  "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
+                  "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 2, nTask ? "IN_PROGRESS" : "SUCCESS", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(p, 3, (sqlite3_int64)nTask);
+  bindOpt(p, 4, zRs);
+  bindOpt(p, 5, zRw);
+  sqlite3_bind_text(p, 6, zRg, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 7, zDomain, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 8, zWs, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 9, zCollector, -1, SQLITE_STATIC);
+  bindOpt(p, 10, zPlugin);
+  sqlite3_bind_int64(p, 11, now);
+  if (nTask) sqlite3_bind_null(p, 12); else sqlite3_bind_int64(p, 12, now);
+  if (insertWithId(s, p, 1, "job-", zJob, sizeof zJob)) return INV_ERROR;
+  for (i = 0; i < nTask; i++) {
+    const inv_val *t = &pTasks->u.arr.a[i], *v;
+    const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
+    int64_t nSub = 1;
+    char zTask[64];
+    optString(s, t, "secret_id", &zSecret);
+    optString(s, t, "service_account_id", &zSa);
+    optString(s, t, "project_id", &zProject);
+    optString(s, t, "workspace_id", &zTWs);
+    optString(s, t, "provider", &zProvider);
+    v = inv_val_get(t, "sub_tasks");
+    if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
+    p = inv_stmt(s, "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+                    "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
+                    "project_id, workspace_id, domain_id, created_at) "
+                    "VALUES (?1, 'PENDING', ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!p) return INV_ERROR;
+    bindOpt(p, 2, zProvider);
+    sqlite3_bind_int64(p, 3, nSub);
+    sqlite3_bind_text(p, 4, zJob, -1, SQLITE_STATIC);
+    bindOpt(p, 5, zSecret);
+    sqlite3_bind_text(p, 6, zCollector, -1, SQLITE_STATIC);
+    bindOpt(p, 7, zSa);
+    bindOpt(p, 8, zProject);
+    sqlite3_bind_text(p, 9, zTWs ? zTWs : zWs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 10, zDomain, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(p, 11, now);
+    if (insertWithId(s, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  return inv_render_by_id(s, &inv_res_job, zJob, k, f);
+}
+
+/* ===================== job_task.start ===================== */
+
+int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azKeys[] = { "job_task_id", "domain_id", NULL };
+  Task t;
+  int64_t now = inv_now(s);
+  sqlite3_stmt *p;
+  int rc, bCanceled = 0;
+  if (r != &inv_res_task) return inv_err_invalid(s, "method", "start is a method of job_task.");
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if (inv_begin_write(s) || loadTask(s, req, &t)) return INV_ERROR;
+  if (t.nRemainedSub > 0 && (strcmp(t.zStatus, "PENDING") == 0 || strcmp(t.zStatus, "IN_PROGRESS") == 0)) {
+    p = inv_stmt(s, "SELECT status = 'CANCELED' FROM job WHERE job_id = ? AND domain_id = ?");
+    if (!p) return INV_ERROR;
+    sqlite3_bind_text(p, 1, t.zJob, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 2, t.zDomain, -1, SQLITE_STATIC);
+    rc = inv_step(s, p);
+    if (rc < 0) return INV_ERROR;
+    bCanceled = rc == SQLITE_ROW && sqlite3_column_int(p, 0);
+    sqlite3_reset(p);
+  }
+  if (bCanceled) {
+    /* the job was canceled: the task fails with ERROR_COLLECT_CANCELED */
+    if (appendError(s, &t, "{\"error_code\":\"ERROR_COLLECT_CANCELED\","
+                           "\"message\":\"The job has been canceled.\"}")) return INV_ERROR;
+    p = inv_stmt(s, "UPDATE job_task SET status = 'FAILURE', finished_at = ?, "
+                    "remained_sub_tasks = 0 WHERE job_task_id = ? AND domain_id = ?");
+    if (!p) return INV_ERROR;
+    sqlite3_bind_int64(p, 1, now);
+    sqlite3_bind_text(p, 2, t.zId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
+    if (runStmt(s, p) || jobTaskDone(s, t.zJob, t.zDomain, 1, now)) return INV_ERROR;
+  } else if (strcmp(t.zStatus, "PENDING") == 0) {
+    p = inv_stmt(s, "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ? "
+                    "WHERE job_task_id = ? AND domain_id = ?");
+    if (!p) return INV_ERROR;
+    sqlite3_bind_int64(p, 1, now);
+    sqlite3_bind_text(p, 2, t.zId, -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
+    if (runStmt(s, p)) return INV_ERROR;
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  return inv_render_by_id(s, r, t.zId, k, f);
+}
+
+/* ===================== job_task.add_error ===================== */
+
+int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azKeys[] = {
+    "job_task_id", "domain_id", "error_code", "message", "additional", NULL
+  };
+  Task t;
+  const char *zCode;
+  const inv_val *pMsg, *pAdd;
+  inv_buf *b = &s->tmp;
+  if (r != &inv_res_task) return inv_err_invalid(s, "method", "add_error is a method of job_task.");
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if (inv_req_string(s, req, "error_code", 1, &zCode)) return INV_ERROR;
+  pMsg = inv_val_get(req, "message");
+  if (pMsg && pMsg->t != INV_NULL && pMsg->t != INV_STR) return inv_err_type(s, "message", "str");
+  pAdd = inv_val_get(req, "additional");
+  if (pAdd && pAdd->t != INV_NULL && !inv_val_is_obj(pAdd)) return inv_err_type(s, "additional", "dict");
+  /* {"error_code": ..., "message": trimmed, "additional": only when non-empty} */
+  inv_buf_reset(b);
+  inv_buf_adds(b, "{\"error_code\":");
+  inv_json_write_str(b, zCode, strlen(zCode));
+  inv_buf_adds(b, ",\"message\":");
+  if (pMsg && pMsg->t == INV_STR) {
+    const char *z = pMsg->u.s.z;
+    size_t n = pMsg->u.s.n;
+    while (n && isspace((unsigned char)*z)) { z++; n--; }
+    while (n && isspace((unsigned char)z[n - 1])) n--;
+    inv_json_write_str(b, z, n);
+  } else {
+    inv_buf_adds(b, "\"\"");
+  }
+  if (pAdd && pAdd->t == INV_OBJ && pAdd->u.obj.n) {
+    inv_buf_adds(b, ",\"additional\":");
+    inv_json_write(b, pAdd);
+  }
+  inv_buf_addc(b, '}');
+  if (b->bOom) return inv_err_nomem(s);
+  {
+    char *zJson = inv_arena_strdup(&s->arena, b->z, b->n);
+    if (!zJson) return inv_err_nomem(s);
+    if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)) return INV_ERROR;
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  return inv_render_by_id(s, r, t.zId, k, f);
+}
+
+/* ===================== job_task.finish ===================== */
+
+int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azCount[] = {
+    "created_count", "updated_count", "deleted_count", "disconnected_count",
+    "failure_count", "total_count", NULL
+  };
+  static const char *const azKeys[] = {
+    "job_task_id", "domain_id", "status", "created_count", "updated_count",
+    "deleted_count", "disconnected_count", "failure_count", "total_count", NULL
+  };
+  Task t;
+  const char *zStatus;
+  int64_t aCount[6], now = inv_now(s);
+  int i, bFail;
+  sqlite3_stmt *p;
+  if (r != &inv_res_task) return inv_err_invalid(s, "method", "finish is a method of job_task.");
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if (inv_req_string(s, req, "status", 1, &zStatus)) return INV_ERROR;
+  if (strcmp(zStatus, "SUCCESS") && strcmp(zStatus, "FAILURE")) {
+    return inv_err_invalid(s, "status", "must be SUCCESS or FAILURE.");
+  }
+  bFail = zStatus[0] == 'F';
+  for (i = 0; azCount[i]; i++) {
+    const inv_val *v = inv_val_get(req, azCount[i]);
+    aCount[i] = 0;
+    if (v && v->t != INV_NULL) {
+      if (v->t == INV_BOOL || !inv_val_integer(v, &aCount[i])) return inv_err_type(s, azCount[i], "int");
+      if (aCount[i] < 0) aCount[i] = 0;     /* the reference ignores non-positive counts */
+    }
+  }
+  if (inv_begin_write(s) || loadTask(s, req, &t)) return INV_ERROR;
+  if (t.nRemainedSub <= 0) {
+    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+  }
+  p = inv_stmt(s,
+    "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, "
+    "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, "
+    "failure_count = failure_count + ?5, total_count = total_count + ?6, "
+    "remained_sub_tasks = remained_sub_tasks - 1, "
+    "started_at = coalesce(started_at, ?7), "
+    "status = CASE WHEN ?8 THEN 'FAILURE' "
+    "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
+    "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
+    "  THEN ?7 ELSE finished_at END "
+    "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
+    "RETURNING remained_sub_tasks, status");
+  if (!p) return INV_ERROR;
+  for (i = 0; i < 6; i++) sqlite3_bind_int64(p, i + 1, aCount[i]);
+  sqlite3_bind_int64(p, 7, now);
+  sqlite3_bind_int(p, 8, bFail);
+  sqlite3_bind_text(p, 9, t.zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 10, t.zDomain, -1, SQLITE_STATIC);
+  {
+    int rc = inv_step(s, p);
+    int64_t nLeft;
+    int bTaskFailed;
+    if (rc < 0) return INV_ERROR;
+    if (rc != SQLITE_ROW) { sqlite3_reset(p); return inv_err_sqlite(s); }
+    nLeft = sqlite3_column_int64(p, 0);
+    bTaskFailed = strcmp((const char*)sqlite3_column_text(p, 1), "FAILURE") == 0;
+    while (rc == SQLITE_ROW) rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    if (nLeft == 0 && t.zJob[0] && jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)) {
+      return INV_ERROR;
+    }
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  return inv_render_by_id(s, r, t.zId, k, f);
+}
+
+/* ===================== job.cancel ===================== */
+
+int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azKeys[] = { "job_id", "domain_id", NULL };
+  const char *zId, *zDomain;
+  int64_t now = inv_now(s);
+  sqlite3_stmt *p;
+  int rc;
+  if (r != &inv_res_job) return inv_err_invalid(s, "method", "cancel is a method of job.");
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if (inv_req_string(s, req, "job_id", 1, &zId) || inv_req_string(s, req, "domain_id", 1, &zDomain)) {
+    return INV_ERROR;
+  }
+  if (inv_begin_write(s)) return INV_ERROR;
+  p = inv_stmt(s, "SELECT status FROM job WHERE job_id = ? AND domain_id = ?");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(p);
+    return inv_err(s, "ERROR_NOT_FOUND", "Resource cannot be found or access is denied. "
+                   "(('job_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
+  }
+  if (strcmp((const char*)sqlite3_column_text(p, 0), "IN_PROGRESS") != 0) {
+    char zSt[32];
+    snprintf(zSt, sizeof zSt, "%s", (const char*)sqlite3_column_text(p, 0));
+    sqlite3_reset(p);
+    return inv_err(s, "ERROR_JOB_STATE_CHANGE", "Job %s state change: %s -> CANCELED", zId, zSt);
+  }
+  sqlite3_reset(p);
+  p = inv_stmt(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+                  "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS'");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zId, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
+  if (runStmt(s, p) || inv_commit(s)) return INV_ERROR;
+  return inv_render_by_id(s, r, zId, k, f);
+}
+
+/* ===================== sweep / purge ===================== */
+
+static int numberArg(inv_store *s, const inv_val *req, const char *zKey, double dDefault,
+                     double *pOut) {
+  const inv_val *v = inv_val_get(req, zKey);
+  *pOut = dDefault;
+  if (!v || v->t == INV_NULL) return INV_OK;
+  if (!inv_val_number(v, pOut) || v->t == INV_BOOL) return inv_err_type(s, zKey, "number");
+  if (*pOut < 0 || *pOut > 1e6) return inv_err_invalid(s, zKey, "must be between 0 and 1000000.");
+  return INV_OK;
+}
+
+static void emitCounts(inv_sink *k, int64_t nJobs, int64_t nTasks) {
+  k->xBeginObj(k, 2);
+  k->xKey(k, "jobs", 4); k->xInt(k, nJobs);
+  k->xKey(k, "tasks", 5); k->xInt(k, nTasks);
+  k->xEndObj(k);
+}
+
+int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
+  static const char *const azKeys[] = { "timeout_hours", "domain_id", NULL };
+  double h;
+  const char *zDomain;
+  int64_t now = inv_now(s), nJobs = 0, nTasks = 0;
+  sqlite3_stmt *p;
+  int rc;
+  if (inv_check_keys(s, req, azKeys, "")
+      || numberArg(s, req, "timeout_hours", 2, &h)
+      || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
+  if (inv_begin_write(s)) return INV_ERROR;
+  /* the unfinished tasks of timed-out jobs fail with an error */
+  p = inv_stmt(s,
+    "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
+    "errors = json_insert(errors, '$[#]', json('{\"error_code\":\"ERROR_JOB_TIMEOUT\","
+    "\"message\":\"The job has timed out.\"}')) "
+    "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
+    "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)) "
+    "AND domain_id = (SELECT domain_id FROM job j WHERE j.job_id = job_task.job_id)");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_int64(p, 2, now - (int64_t)(h * 3600000.0));
+  bindOpt(p, 3, zDomain);
+  if (runStmt(s, p)) return INV_ERROR;
+  nTasks = sqlite3_changes(s->db);
+  /* each job: its failed tasks move into failure_tasks; status FAILURE */
+  p = inv_stmt(s,
+    "UPDATE job SET status = 'FAILURE', finished_at = ?1, updated_at = ?1, "
+    "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
+    "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_int64(p, 2, now - (int64_t)(h * 3600000.0));
+  bindOpt(p, 3, zDomain);
+  rc = runStmt(s, p);
+  if (rc) return INV_ERROR;
+  nJobs = sqlite3_changes(s->db);
+  if (inv_commit(s)) return INV_ERROR;
+  emitCounts(k, nJobs, nTasks);
+  return INV_OK;
+}
+
+int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
+  static const char *const azKeys[] = { "older_than_days", "domain_id", NULL };
+  static const char *const azSql[] = {
+    /* tasks of purged jobs (cascade by job), then old tasks, then the jobs */
+    "DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
+    "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)",
+    "DELETE FROM job_task WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+    "DELETE FROM job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+    "DELETE FROM spot_job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+  };
+  double d;
+  const char *zDomain;
+  int64_t now = inv_now(s), n[4];
+  int i;
+  if (inv_check_keys(s, req, azKeys, "")
+      || numberArg(s, req, "older_than_days", 60, &d)
+      || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
+  if (inv_begin_write(s)) return INV_ERROR;
+  for (i = 0; i < 4; i++) {
+    sqlite3_stmt *p = inv_stmt(s, azSql[i]);
+    if (!p) return INV_ERROR;
+    sqlite3_bind_int64(p, 1, now - (int64_t)(d * 86400000.0));
+    bindOpt(p, 2, zDomain);
+    if (runStmt(s, p)) return INV_ERROR;
+    n[i] = sqlite3_changes(s->db);
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  emitCounts(k, n[2] + n[3], n[0] + n[1]);
+  return INV_OK;
+}
+
+/* ===================== import ===================== */
+
+/* Validate one field value of a record and bind it at parameter i. */
+static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
+                       const inv_val *v, sqlite3_stmt *p, int i, int64_t *pTime) {
+  char zK[96];
+  snprintf(zK, sizeof zK, "records.%s", f->zName);
+  if (!v || v->t == INV_NULL) {
+    if (f->flags & FF_NOTNULL) return INV_OK;          /* caller binds the default */
+    sqlite3_bind_null(p, i);
+    return INV_OK;
+  }
+  switch (f->eType) {
+    case F_STR:
+      if (v->t != INV_STR) return inv_err_type(s, zK, "str");
+      if ((f->flags & FF_SHORT) && v->u.s.n > INV_MAX_ID) {
+        return inv_err_invalid(s, zK, "longer than 40 characters.");
+      }
+      if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) {
+        return inv_err_invalid(s, zK, "Invalid enum value.");
+      }
+      sqlite3_bind_text(p, i, v->u.s.z, (int)v->u.s.n, SQLITE_STATIC);
+      return INV_OK;
+    case F_INT: {
+      int64_t n;
+      if (v->t == INV_BOOL || !inv_val_integer(v, &n)) return inv_err_type(s, zK, "int");
+      sqlite3_bind_int64(p, i, n);
+      return INV_OK;
+    }
+    case F_TIME: {
+      int64_t ms;
+      if (v->t != INV_STR || inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
+        return inv_err_invalid(s, zK, "not an ISO 8601 datetime.");
+      }
+      sqlite3_bind_int64(p, i, ms);
+      if (pTime) *pTime = ms;
+      return INV_OK;
+    }
+    case F_OBJ:
+      if (!inv_val_is_obj(v)) return inv_err_type(s, zK, "dict");
+      break;
+    case F_ERRS: {
+      static const char *const azErr[] = { "error_code", "message", "additional", NULL };
+      size_t j;
+      if (!inv_val_is_arr(v)) return inv_err_type(s, zK, "list");
+      for (j = 0; j < v->u.arr.n; j++) {
+        const inv_val *e = &v->u.arr.a[j], *x;
+        if (inv_check_keys(s, e, azErr, zK)) return INV_ERROR;
+        if ((x = inv_val_get(e, "error_code")) && x->t != INV_NULL && x->t != INV_STR) {
+          return inv_err_type(s, "records.errors.error_code", "str");
+        }
+        if ((x = inv_val_get(e, "message")) && x->t != INV_NULL && x->t != INV_STR) {
+          return inv_err_type(s, "records.errors.message", "str");
+        }
+        if ((x = inv_val_get(e, "additional")) && x->t != INV_NULL && !inv_val_is_obj(x)) {
+          return inv_err_type(s, "records.errors.additional", "dict");
+        }
+      }
+      break;
+    }
+  }
+  /* JSON columns: our canonical compact text */
+  {
+    inv_buf *b = &s->tmp;
+    char *z;
+    inv_buf_reset(b);
+    if (v->bEmpty) inv_buf_adds(b, f->eType == F_ERRS ? "[]" : "{}");
+    else inv_json_write(b, v);
+    if (b->bOom) return inv_err_nomem(s);
+    z = inv_arena_strdup(&s->arena, b->z, b->n);
+    if (!z) return inv_err_nomem(s);
+    sqlite3_bind_text(p, i, z, (int)b->n, SQLITE_STATIC);
+  }
+  (void)r;
+  return INV_OK;
+}
+
+int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azKeys[] = { "records", NULL };
+  const inv_val *pRecs;
+  const char *azField[32];
+  inv_buf *b = &s->sql;
+  sqlite3_stmt *p;
+  size_t i;
+  int j;
+  (void)f;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  pRecs = inv_val_get(req, "records");
+  if (!pRecs || !inv_val_is_arr(pRecs)) return inv_err_type(s, "records", "list");
+  for (j = 0; j < r->nField; j++) azField[j] = r->aField[j].zName;
+  azField[j] = NULL;
+  inv_buf_reset(b);
+  inv_buf_printf(b, "INSERT INTO %s (", r->zTable);
+  for (j = 0; j < r->nField; j++) inv_buf_printf(b, "%s%s", j ? ", " : "", r->aField[j].zName);
+  inv_buf_adds(b, ") VALUES (");
+  for (j = 0; j < r->nField; j++) inv_buf_adds(b, j ? ", ?" : "?");
+  inv_buf_addc(b, ')');
+  if (b->bOom) return inv_err_nomem(s);
+  if (inv_begin_write(s)) return INV_ERROR;
+  p = inv_stmt(s, b->z);
+  if (!p) return INV_ERROR;
+  for (i = 0; i < pRecs->u.arr.n; i++) {
+    const inv_val *rec = &pRecs->u.arr.a[i];
+    int64_t created = inv_now(s), tCreated = 0;
+    int iStatus = inv_field_index(r, "status", 6);
+    const inv_val *pStatus;
+    int bFinished;
+    if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;
+    {
+      const inv_val *pId = inv_val_get(rec, r->aField[r->iId].zName);
+      if (!pId || pId->t != INV_STR || pId->u.s.n == 0) {
+        char zK[64];
+        snprintf(zK, sizeof zK, "records.%s", r->aField[r->iId].zName);
+        return inv_err_required(s, zK);
+      }
+    }
+    if (inv_req_string(s, rec, "domain_id", 1, &(const char*){0})) {
+      return inv_err_required(s, "records.domain_id");
+    }
+    sqlite3_clear_bindings(p);
+    for (j = 0; j < r->nField; j++) {
+      const inv_field *fd = &r->aField[j];
+      const inv_val *v = inv_val_get(rec, fd->zName);
+      if (importField(s, r, fd, v, p, j + 1, strcmp(fd->zName, "created_at") == 0 ? &tCreated : NULL)) {
+        return INV_ERROR;
+      }
+    }
+    if (tCreated) created = tCreated;
+    /* defaults of NOT NULL fields that were not given */
+    pStatus = inv_val_get(rec, "status");
+    if (!pStatus || pStatus->t == INV_NULL) {
+      sqlite3_bind_text(p, iStatus + 1, r->zDefaultStatus, -1, SQLITE_STATIC);
+    }
+    bFinished = pStatus && pStatus->t == INV_STR
+             && strcmp(pStatus->u.s.z, "PENDING") != 0 && strcmp(pStatus->u.s.z, "IN_PROGRESS") != 0
+             && strcmp(pStatus->u.s.z, "CREATED") != 0;
+    for (j = 0; j < r->nField; j++) {
+      const inv_field *fd = &r->aField[j];
+      const inv_val *v = inv_val_get(rec, fd->zName);
+      if (v && v->t != INV_NULL) continue;
+      if (fd->eType == F_INT && (fd->flags & FF_NOTNULL)) {
+        int64_t n = 0;
+        if (r->bTasks && strcmp(fd->zName, "total_sub_tasks") == 0) n = 1;
+        if (r->bTasks && strcmp(fd->zName, "remained_sub_tasks") == 0) n = bFinished ? 0 : 1;
+        sqlite3_bind_int64(p, j + 1, n);
+      } else if (fd->eType == F_TIME && (fd->flags & FF_NOTNULL)) {
+        sqlite3_bind_int64(p, j + 1, created);
+      } else if (fd->eType == F_TIME && strcmp(fd->zName, "updated_at") == 0) {
+        sqlite3_bind_int64(p, j + 1, created);
+      } else if (fd->eType == F_ERRS && (fd->flags & FF_NOTNULL)) {
+        sqlite3_bind_text(p, j + 1, "[]", 2, SQLITE_STATIC);
+      }
+    }
+    if (inv_step(s, p) < 0) {
+      if (s->zErrCode && strcmp(s->zErrCode, "ERROR_SAVE_UNIQUE_VALUES") == 0) {
+        inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
+                "Tried to save duplicate unique values. (keys = ['%s'])", r->aField[r->iId].zName);
+      }
+      return INV_ERROR;
+    }
+    sqlite3_reset(p);
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  k->xInt(k, (int64_t)pRecs->u.arr.n);
+  return INV_OK;
+}

@@ -1,0 +1,1256 @@
+/*
+** inv_query.c: the filter compiler.
+**
+** A Query's filter / filter_or / keyword become one parameterised SQL
+** expression over "t", the resource's table. Keys are resolved against the
+** resource's field table and never pasted: only our own column names and
+** generated aliases appear in the SQL text; every user value (and every JSON
+** path built from a user key) is a bound parameter.
+**
+** Semantics follow the reference's MongoDB behaviour (reference/query.md
+** section 3) with the fixes listed in DESIGN.md:
+**   - an array path matches when any element matches; negative operators
+**     (not, not_in, not_contain, not_contain_in, exists false) are the
+**     negation of their positive form, so they match when no element does;
+**   - comparisons are type-bracketed (strings with strings, numbers with
+**     numbers, datetimes with datetimes);
+**   - contain/regex ignore case; keyword is a contain_in added to filter_or.
+*/
+#include <string.h>
+#include <stdio.h>
+#include <ctype.h>
+#include "inv_int.h"
+
+/* ===================== bindings ===================== */
+
+void inv_q_init(inv_q *q, inv_store *s, const inv_resource *r) {
+  memset(q, 0, sizeof *q);
+  q->s = s;
+  q->r = r;
+  q->b = &s->sql;
+  q->now = inv_now(s);
+}
+
+static inv_bind *newBind(inv_q *q) {
+  if (q->nBind >= q->nBindAlloc) {
+    int nNew = q->nBindAlloc ? q->nBindAlloc * 2 : 16;
+    inv_bind *a = inv_arena_alloc(&q->s->arena, sizeof(inv_bind) * (size_t)nNew);
+    if (!a) return NULL;
+    if (q->nBind) memcpy(a, q->aBind, sizeof(inv_bind) * (size_t)q->nBind);
+    q->aBind = a;
+    q->nBindAlloc = nNew;
+  }
+  memset(&q->aBind[q->nBind], 0, sizeof(inv_bind));
+  return &q->aBind[q->nBind++];
+}
+
+int inv_q_bind_int(inv_q *q, int64_t i) {
+  inv_bind *p = newBind(q);
+  if (!p) return inv_err_nomem(q->s);
+  p->t = INV_INT; p->i = i;
+  inv_buf_addc(q->b, '?');
+  return INV_OK;
+}
+int inv_q_bind_real(inv_q *q, double r) {
+  inv_bind *p = newBind(q);
+  if (!p) return inv_err_nomem(q->s);
+  p->t = INV_REAL; p->r = r;
+  inv_buf_addc(q->b, '?');
+  return INV_OK;
+}
+int inv_q_bind_text(inv_q *q, const char *z, size_t n) {
+  inv_bind *p = newBind(q);
+  if (!p) return inv_err_nomem(q->s);
+  p->t = INV_STR; p->z = z; p->n = n;
+  inv_buf_addc(q->b, '?');
+  return INV_OK;
+}
+int inv_q_bind_null(inv_q *q) {
+  inv_bind *p = newBind(q);
+  if (!p) return inv_err_nomem(q->s);
+  p->t = INV_NULL;
+  inv_buf_addc(q->b, '?');
+  return INV_OK;
+}
+int inv_q_bind_val(inv_q *q, const inv_val *v) {
+  switch (v->t) {
+    case INV_INT:  return inv_q_bind_int(q, v->u.i);
+    case INV_REAL: return inv_q_bind_real(q, v->u.r);
+    case INV_BOOL: return inv_q_bind_int(q, v->u.b);
+    case INV_STR:  return inv_q_bind_text(q, v->u.s.z, v->u.s.n);
+    case INV_NULL: return inv_q_bind_null(q);
+    default: {
+      inv_buf tmp;
+      char *z;
+      inv_buf_init(&tmp);
+      inv_json_write(&tmp, v);
+      if (tmp.bOom) { inv_buf_free(&tmp); return inv_err_nomem(q->s); }
+      z = inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
+      inv_buf_free(&tmp);
+      if (!z) return inv_err_nomem(q->s);
+      return inv_q_bind_text(q, z, strlen(z));
+    }
+  }
+}
+
+int inv_q_apply(inv_q *q, sqlite3_stmt *p) {
+  int i, rc = SQLITE_OK;
+  for (i = 0; i < q->nBind && rc == SQLITE_OK; i++) {
+    const inv_bind *b = &q->aBind[i];
+    switch (b->t) {
+      case INV_INT:  rc = sqlite3_bind_int64(p, i + 1, b->i); break;
+      case INV_REAL: rc = sqlite3_bind_double(p, i + 1, b->r); break;
+      case INV_STR:  rc = sqlite3_bind_text(p, i + 1, b->z, (int)b->n, SQLITE_STATIC); break;
+      default:       rc = sqlite3_bind_null(p, i + 1); break;
+    }
+  }
+  if (rc != SQLITE_OK) return inv_err_sqlite(q->s);
+  return INV_OK;
+}
+
+sqlite3_stmt *inv_q_prepare(inv_q *q) {
+  sqlite3_stmt *p;
+  if (q->b->bOom) { inv_err_nomem(q->s); return NULL; }
+  p = inv_stmt(q->s, q->b->z);
+  if (p && inv_q_apply(q, p)) return NULL;
+  return p;
+}
+
+/* ===================== operators ===================== */
+
+enum {
+  OP_LT, OP_LTE, OP_GT, OP_GTE, OP_EQ, OP_NOT, OP_EXISTS, OP_CONTAIN,
+  OP_NOT_CONTAIN, OP_IN, OP_NOT_IN, OP_CONTAIN_IN, OP_NOT_CONTAIN_IN,
+  OP_MATCH, OP_REGEX, OP_REGEX_IN, OP_DT_GT, OP_DT_LT, OP_DT_GTE, OP_DT_LTE,
+  OP_TD_GT, OP_TD_LT, OP_TD_GTE, OP_TD_LTE, N_OP
+};
+static const char *const azOp[N_OP] = {
+  "lt", "lte", "gt", "gte", "eq", "not", "exists", "contain", "not_contain",
+  "in", "not_in", "contain_in", "not_contain_in", "match", "regex",
+  "regex_in", "datetime_gt", "datetime_lt", "datetime_gte", "datetime_lte",
+  "timediff_gt", "timediff_lt", "timediff_gte", "timediff_lte"
+};
+#define OP_IS_LIST(op) ((op) == OP_IN || (op) == OP_NOT_IN || (op) == OP_CONTAIN_IN \
+                        || (op) == OP_NOT_CONTAIN_IN || (op) == OP_REGEX_IN)
+
+static int findOp(const inv_val *v) {
+  int i;
+  if (!v || v->t != INV_STR) return -1;
+  for (i = 0; i < N_OP; i++) if (strcmp(azOp[i], v->u.s.z) == 0) return i;
+  return -1;
+}
+
+/* The positive atoms every operator reduces to. */
+enum { A_FALSE, A_TRUE, A_EQ, A_LT, A_LTE, A_GT, A_GTE, A_LIKE, A_REGEX,
+       A_EXISTS, A_IN, A_MATCH, A_INSTR, A_PREFIX, A_SUFFIX };
+
+/* A predicate: atom + value(s). */
+typedef struct Pred Pred;
+struct Pred {
+  int atom;
+  const inv_val *v;          /* A_EQ..A_GTE: scalar (NULL means SQL NULL); */
+  int bCase;                 /* A_REGEX/A_LIKE/A_PREFIX/A_SUFFIX: case-sensitive */
+  const char *zPat;          /* A_LIKE/A_REGEX/A_INSTR/A_PREFIX/A_SUFFIX: text */
+  size_t nPat;
+  const inv_val *pList;      /* A_IN: the (coerced) values, an INV_ARR */
+  const inv_val *pMatch;     /* A_MATCH: the sub-condition object */
+};
+
+static const inv_val nullVal = { INV_NULL, 0, { 0 } };
+
+/* ===================== accessors ===================== */
+
+/* Where the value being tested lives. */
+typedef struct Acc Acc;
+struct Acc {
+  int eKind;                 /* ACC_COL, ACC_DYN */
+  const inv_field *pField;   /* ACC_COL: the typed column */
+  const char *zBase;         /* ACC_DYN: SQL expression yielding JSON text */
+  const char *zPath;         /* ACC_DYN: JSON path (bound), or NULL for the base itself */
+  const char *zType;         /* ACC_DYN, zPath==NULL: SQL expression of the JSON type */
+  int bStr;                  /* ACC_DYN: declared string (no type guard needed) */
+  int bFree;                 /* ACC_DYN: free-form, a leaf array matches by element */
+};
+enum { ACC_COL = 1, ACC_DYN };
+
+static void addX(inv_q *q, const Acc *a) {
+  inv_buf *b = q->b;
+  if (a->eKind == ACC_COL) { inv_buf_printf(b, "t.%s", a->pField->zName); return; }
+  if (!a->zPath) { inv_buf_adds(b, a->zBase); return; }
+  inv_buf_printf(b, "json_extract(%s, ", a->zBase);
+  inv_q_bind_text(q, a->zPath, strlen(a->zPath));
+  inv_buf_addc(b, ')');
+}
+static void addTX(inv_q *q, const Acc *a) {
+  inv_buf *b = q->b;
+  if (!a->zPath) { inv_buf_adds(b, a->zType); return; }
+  inv_buf_printf(b, "json_type(%s, ", a->zBase);
+  inv_q_bind_text(q, a->zPath, strlen(a->zPath));
+  inv_buf_addc(b, ')');
+}
+
+/* Append a JSON path segment "."key"" or "[i]" to an arena path. */
+static const char *pathJoin(inv_q *q, const char *zPath, const char *zSeg, size_t n, int bIndex) {
+  size_t n0 = zPath ? strlen(zPath) : 1;
+  char *z = inv_arena_alloc(&q->s->arena, n0 + n + 5);
+  if (!z) return NULL;
+  memcpy(z, zPath ? zPath : "$", n0);
+  if (bIndex) { z[n0] = '['; memcpy(z + n0 + 1, zSeg, n); z[n0 + 1 + n] = ']'; z[n0 + 2 + n] = 0; }
+  else { z[n0] = '.'; z[n0 + 1] = '"'; memcpy(z + n0 + 2, zSeg, n); z[n0 + 2 + n] = '"'; z[n0 + 3 + n] = 0; }
+  return z;
+}
+
+static const char *newAlias(inv_q *q) {
+  char z[16];
+  snprintf(z, sizeof z, "e%d", ++q->nAlias);
+  return inv_arena_strdup(&q->s->arena, z, strlen(z));
+}
+
+static void addLikeEscaped(inv_q *q, const char *z, size_t n, int bPre, int bPost) {
+  char *p = inv_arena_alloc(&q->s->arena, n * 2 + 3);
+  size_t i, k = 0;
+  if (!p) { q->b->bOom = 1; return; }
+  if (bPre) p[k++] = '%';
+  for (i = 0; i < n; i++) {
+    if (z[i] == '%' || z[i] == '_' || z[i] == '\\') p[k++] = '\\';
+    p[k++] = z[i];
+  }
+  if (bPost) p[k++] = '%';
+  p[k] = 0;
+  inv_q_bind_text(q, p, k);
+  inv_buf_adds(q->b, " ESCAPE '\\'");
+}
+
+static size_t utf8Chars(const char *z, size_t n) {
+  size_t i, c = 0;
+  for (i = 0; i < n; i++) if (((unsigned char)z[i] & 0xC0) != 0x80) c++;
+  return c;
+}
+
+static int emitPred(inv_q *q, const Acc *a, const Pred *p);
+static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *pSub,
+                        const inv_val *cond);
+
+/* A value of the JSON type class of v ('text', numeric, 'true'...) guard. */
+static void addTypeGuard(inv_q *q, const Acc *a, const inv_val *v) {
+  addTX(q, a);
+  switch (v->t) {
+    case INV_STR:  inv_buf_adds(q->b, " = 'text'"); break;
+    case INV_INT: case INV_REAL: inv_buf_adds(q->b, " IN ('integer','real')"); break;
+    case INV_BOOL: inv_buf_adds(q->b, v->u.b ? " = 'true'" : " = 'false'"); break;
+    case INV_ARR:  inv_buf_adds(q->b, " = 'array'"); break;
+    default:       inv_buf_adds(q->b, " = 'object'"); break;
+  }
+}
+
+static const char *cmpOp(int atom) {
+  switch (atom) {
+    case A_LT: return " < "; case A_LTE: return " <= ";
+    case A_GT: return " > "; case A_GTE: return " >= ";
+    default: return " = ";
+  }
+}
+
+/* Predicate on a dynamic (JSON) value, without the leaf-array expansion. */
+static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
+  inv_buf *b = q->b;
+  switch (p->atom) {
+    case A_EQ: case A_LT: case A_LTE: case A_GT: case A_GTE: {
+      const inv_val *v = p->v ? p->v : &nullVal;
+      if (v->t == INV_NULL) {
+        if (p->atom == A_LT || p->atom == A_GT) { inv_buf_addc(b, '0'); return INV_OK; }
+        addX(q, a); inv_buf_adds(b, " IS NULL");
+        return INV_OK;
+      }
+      if (v->t == INV_BOOL) {
+        if (p->atom != A_EQ) { inv_buf_addc(b, '0'); return INV_OK; }
+        addTypeGuard(q, a, v);
+        return INV_OK;
+      }
+      if (v->t == INV_ARR || v->t == INV_OBJ) {
+        if (p->atom != A_EQ) { inv_buf_addc(b, '0'); return INV_OK; }
+        inv_buf_addc(b, '(');
+        addTypeGuard(q, a, v);
+        inv_buf_adds(b, " AND ");
+        addX(q, a);
+        inv_buf_adds(b, " = json(");
+        inv_q_bind_val(q, v);
+        inv_buf_adds(b, "))");
+        return INV_OK;
+      }
+      inv_buf_addc(b, '(');
+      if (!(a->bStr && v->t == INV_STR)) {
+        if (a->bStr) { inv_buf_adds(b, "0)"); return INV_OK; }
+        addTypeGuard(q, a, v);
+        inv_buf_adds(b, " AND ");
+      }
+      addX(q, a);
+      inv_buf_adds(b, cmpOp(p->atom));
+      inv_q_bind_val(q, v);
+      inv_buf_addc(b, ')');
+      return INV_OK;
+    }
+    case A_LIKE: case A_REGEX: case A_INSTR: case A_PREFIX: case A_SUFFIX:
+      inv_buf_addc(b, '(');
+      if (!a->bStr) { addTX(q, a); inv_buf_adds(b, " = 'text' AND "); }
+      if (p->atom == A_LIKE) {
+        addX(q, a);
+        inv_buf_adds(b, " LIKE ");
+        addLikeEscaped(q, p->zPat, p->nPat, 1, 1);
+      } else if (p->atom == A_REGEX) {
+        inv_buf_adds(b, "inv_regexp(");
+        inv_q_bind_text(q, p->zPat, p->nPat);
+        inv_buf_adds(b, ", ");
+        addX(q, a);
+        inv_buf_adds(b, p->bCase ? ", 1)" : ")");
+      } else if (p->atom == A_INSTR) {
+        inv_buf_adds(b, "instr(");
+        addX(q, a);
+        inv_buf_adds(b, ", ");
+        inv_q_bind_text(q, p->zPat, p->nPat);
+        inv_buf_adds(b, ") > 0");
+      } else {
+        inv_buf_adds(b, "substr(");
+        addX(q, a);
+        inv_buf_adds(b, p->atom == A_PREFIX ? ", 1, " : ", -");
+        inv_q_bind_int(q, (int64_t)utf8Chars(p->zPat, p->nPat));
+        inv_buf_adds(b, ") = ");
+        inv_q_bind_text(q, p->zPat, p->nPat);
+      }
+      inv_buf_addc(b, ')');
+      return INV_OK;
+    case A_EXISTS:
+      if (!a->zPath) { inv_buf_addc(b, '1'); return INV_OK; }
+      addTX(q, a);
+      inv_buf_adds(b, " IS NOT NULL");
+      return INV_OK;
+    case A_MATCH: {
+      /* $elemMatch: the value must be an array of objects */
+      const char *zAlias = newAlias(q);
+      char zB[24];
+      if (!zAlias) return inv_err_nomem(q->s);
+      inv_buf_adds(b, "(");
+      addTX(q, a);
+      inv_buf_printf(b, " = 'array' AND EXISTS (SELECT 1 FROM json_each(%s", a->zBase);
+      if (a->zPath) { inv_buf_adds(b, ", "); inv_q_bind_text(q, a->zPath, strlen(a->zPath)); }
+      inv_buf_printf(b, ") AS %s WHERE %s.type = 'object' AND ", zAlias, zAlias);
+      snprintf(zB, sizeof zB, "%s.value", zAlias);
+      {
+        const char *zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
+        if (!zBase) return inv_err_nomem(q->s);
+        if (compileMatch(q, zBase, 0, p->pMatch, NULL)) return INV_ERROR;
+      }
+      inv_buf_adds(b, "))");
+      return INV_OK;
+    }
+    case A_FALSE: inv_buf_addc(b, '0'); return INV_OK;
+    case A_TRUE:  inv_buf_addc(b, '1'); return INV_OK;
+  }
+  inv_buf_addc(b, '0');
+  return INV_OK;
+}
+
+/* Balanced OR of one predicate per list element (depth log n). */
+static int emitOrList(inv_q *q, const Acc *a, const Pred *p, size_t i0, size_t n) {
+  if (n == 0) { inv_buf_addc(q->b, '0'); return INV_OK; }
+  if (n == 1) {
+    Pred e = *p;
+    const inv_val *v = &p->pList->u.arr.a[i0];
+    e.pList = NULL;
+    if (p->atom == A_IN) { e.atom = A_EQ; e.v = v; }
+    else { e.zPat = v->u.s.z; e.nPat = v->u.s.n; }
+    return emitPred(q, a, &e);
+  }
+  inv_buf_addc(q->b, '(');
+  if (emitOrList(q, a, p, i0, n / 2)) return INV_ERROR;
+  inv_buf_adds(q->b, " OR ");
+  if (emitOrList(q, a, p, i0 + n / 2, n - n / 2)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int emitDyn(inv_q *q, const Acc *a, const Pred *p) {
+  /* a free-form leaf that is an array matches when the value itself or any
+  ** element matches (MongoDB) */
+  if (a->bFree && p->atom != A_EXISTS && p->atom != A_MATCH && p->atom != A_FALSE
+      && p->atom != A_TRUE && !(p->v && (p->v->t == INV_NULL || p->v->t == INV_ARR))) {
+    const char *zAlias = newAlias(q);
+    char zV[24], zT[24];
+    Acc e;
+    if (!zAlias) return inv_err_nomem(q->s);
+    inv_buf_addc(q->b, '(');
+    if (emitDynOne(q, a, p)) return INV_ERROR;
+    inv_buf_adds(q->b, " OR (");
+    addTX(q, a);
+    inv_buf_printf(q->b, " = 'array' AND EXISTS (SELECT 1 FROM json_each(%s", a->zBase);
+    if (a->zPath) { inv_buf_adds(q->b, ", "); inv_q_bind_text(q, a->zPath, strlen(a->zPath)); }
+    inv_buf_printf(q->b, ") AS %s WHERE ", zAlias);
+    snprintf(zV, sizeof zV, "%s.value", zAlias);
+    snprintf(zT, sizeof zT, "%s.type", zAlias);
+    memset(&e, 0, sizeof e);
+    e.eKind = ACC_DYN;
+    e.zBase = inv_arena_strdup(&q->s->arena, zV, strlen(zV));
+    e.zType = inv_arena_strdup(&q->s->arena, zT, strlen(zT));
+    if (!e.zBase || !e.zType) return inv_err_nomem(q->s);
+    if (emitDynOne(q, &e, p)) return INV_ERROR;
+    inv_buf_adds(q->b, ")))");
+    return INV_OK;
+  }
+  return emitDynOne(q, a, p);
+}
+
+/* Predicate on a typed column. Values were coerced to the column's type. */
+static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
+  inv_buf *b = q->b;
+  const inv_field *f = a->pField;
+  const char *zCol = f->zName;
+  switch (p->atom) {
+    case A_EQ: case A_LT: case A_LTE: case A_GT: case A_GTE: {
+      const inv_val *v = p->v ? p->v : &nullVal;
+      if (v->t == INV_NULL) {
+        if (p->atom == A_LT || p->atom == A_GT || (f->flags & FF_NOTNULL)) inv_buf_addc(b, '0');
+        else inv_buf_printf(b, "t.%s IS NULL", zCol);
+        return INV_OK;
+      }
+      if (f->eType == F_OBJ || f->eType == F_ERRS) {
+        if (p->atom != A_EQ || (v->t != INV_OBJ && v->t != INV_ARR)) { inv_buf_addc(b, '0'); return INV_OK; }
+        if (f->eType == F_ERRS && v->t == INV_OBJ) {
+          const char *zAlias = newAlias(q);
+          if (!zAlias) return inv_err_nomem(q->s);
+          inv_buf_printf(b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE %s.value = json(",
+                         zCol, zAlias, zAlias);
+          inv_q_bind_val(q, v);
+          inv_buf_adds(b, "))");
+          return INV_OK;
+        }
+        if ((f->eType == F_OBJ) != (v->t == INV_OBJ)) { inv_buf_addc(b, '0'); return INV_OK; }
+        inv_buf_printf(b, "t.%s = json(", zCol);
+        inv_q_bind_val(q, v);
+        inv_buf_addc(b, ')');
+        return INV_OK;
+      }
+      if (f->eType == F_STR ? v->t != INV_STR : (v->t != INV_INT && v->t != INV_REAL)) {
+        inv_buf_addc(b, '0');          /* type-bracketed: never equal */
+        return INV_OK;
+      }
+      inv_buf_printf(b, "t.%s%s", zCol, cmpOp(p->atom));
+      return inv_q_bind_val(q, v);
+    }
+    case A_LIKE:
+      if (f->eType != F_STR) { inv_buf_addc(b, '0'); return INV_OK; }
+      inv_buf_printf(b, "t.%s LIKE ", zCol);
+      addLikeEscaped(q, p->zPat, p->nPat, 1, 1);
+      return INV_OK;
+    case A_REGEX:
+      if (f->eType != F_STR) { inv_buf_addc(b, '0'); return INV_OK; }
+      inv_buf_adds(b, "inv_regexp(");
+      inv_q_bind_text(q, p->zPat, p->nPat);
+      inv_buf_printf(b, ", t.%s)", zCol);
+      return INV_OK;
+    case A_EXISTS:
+      if (f->flags & (FF_NULLABLE | FF_NOTNULL)) inv_buf_addc(b, '1');
+      else inv_buf_printf(b, "t.%s IS NOT NULL", zCol);
+      return INV_OK;
+    case A_IN: {
+      /* scalar values of the column's type go into one JSON list parameter;
+      ** null in the list also matches null/missing */
+      const inv_val *l = p->pList;
+      size_t i, nOk = 0;
+      int bNull = 0;
+      inv_buf tmp;
+      char *z;
+      inv_buf_init(&tmp);
+      inv_buf_addc(&tmp, '[');
+      for (i = 0; i < l->u.arr.n; i++) {
+        const inv_val *v = &l->u.arr.a[i];
+        if (v->t == INV_NULL) { bNull = 1; continue; }
+        if (f->eType == F_STR ? v->t != INV_STR : (v->t != INV_INT && v->t != INV_REAL)) continue;
+        if (nOk++) inv_buf_addc(&tmp, ',');
+        inv_json_write(&tmp, v);
+      }
+      inv_buf_addc(&tmp, ']');
+      z = tmp.bOom ? NULL : inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
+      inv_buf_free(&tmp);
+      if (!z) return inv_err_nomem(q->s);
+      if (bNull && !(f->flags & FF_NOTNULL)) inv_buf_printf(b, "(t.%s IS NULL OR ", zCol);
+      else if (nOk == 0) { inv_buf_addc(b, '0'); return INV_OK; }
+      if (nOk) {
+        inv_buf_printf(b, "t.%s IN (SELECT value FROM json_each(", zCol);
+        inv_q_bind_text(q, z, strlen(z));
+        inv_buf_adds(b, "))");
+      } else {
+        inv_buf_addc(b, '0');
+      }
+      if (bNull && !(f->flags & FF_NOTNULL)) inv_buf_addc(b, ')');
+      return INV_OK;
+    }
+    case A_MATCH:
+      if (f->eType != F_ERRS) { inv_buf_addc(b, '0'); return INV_OK; }
+      {
+        const char *zAlias = newAlias(q);
+        char zB[24];
+        const char *zBase;
+        if (!zAlias) return inv_err_nomem(q->s);
+        snprintf(zB, sizeof zB, "%s.value", zAlias);
+        zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
+        if (!zBase) return inv_err_nomem(q->s);
+        inv_buf_printf(b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE ", zCol, zAlias);
+        if (compileMatch(q, zBase, 1, p->pMatch, NULL)) return INV_ERROR;
+        inv_buf_addc(b, ')');
+      }
+      return INV_OK;
+    case A_FALSE: inv_buf_addc(b, '0'); return INV_OK;
+    case A_TRUE:  inv_buf_addc(b, '1'); return INV_OK;
+    default: inv_buf_addc(b, '0'); return INV_OK;
+  }
+}
+
+static int emitPred(inv_q *q, const Acc *a, const Pred *p) {
+  if (p->atom == A_IN && !(a->eKind == ACC_COL && a->pField->eType != F_OBJ
+                           && a->pField->eType != F_ERRS)) {
+    return emitOrList(q, a, p, 0, p->pList->u.arr.n);
+  }
+  if ((p->atom == A_LIKE || p->atom == A_REGEX) && p->pList) {
+    return emitOrList(q, a, p, 0, p->pList->u.arr.n);
+  }
+  return a->eKind == ACC_COL ? emitCol(q, a, p) : emitDyn(q, a, p);
+}
+
+/* ===================== keys and paths ===================== */
+
+typedef struct Path Path;
+struct Path {
+  int iField;                    /* -1: unknown top-level field */
+  const inv_field *pField;
+  const char **azSeg;            /* the segments after the field */
+  size_t *anSeg;
+  int nSeg;
+};
+
+/* Split "a.b.c" into segments. Returns -1 if a segment is empty or holds
+** a double quote (which no JSON path here can address). */
+static int splitPath(inv_q *q, const char *z, size_t n, Path *pOut) {
+  size_t i, i0 = 0;
+  int nSeg = 1, k = 0;
+  for (i = 0; i < n; i++) if (z[i] == '.') nSeg++;
+  pOut->azSeg = inv_arena_alloc(&q->s->arena, sizeof(char*) * (size_t)nSeg);
+  pOut->anSeg = inv_arena_alloc(&q->s->arena, sizeof(size_t) * (size_t)nSeg);
+  if (!pOut->azSeg || !pOut->anSeg) return -2;
+  for (i = 0; i <= n; i++) {
+    if (i == n || z[i] == '.') {
+      size_t j;
+      if (i == i0) return -1;
+      for (j = i0; j < i; j++) if (z[j] == '"' || z[j] == 0) return -1;
+      pOut->azSeg[k] = z + i0;
+      pOut->anSeg[k] = i - i0;
+      k++;
+      i0 = i + 1;
+    }
+  }
+  pOut->nSeg = nSeg;
+  return 0;
+}
+
+static int isIndex(const char *z, size_t n) {
+  size_t i;
+  if (n == 0 || n > 9) return 0;
+  for (i = 0; i < n; i++) if (z[i] < '0' || z[i] > '9') return 0;
+  return 1;
+}
+
+static int errResolve(inv_q *q, const char *z, size_t n) {
+  return inv_err_db(q->s, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
+}
+
+/* Resolve a key; rename user_projects for tasks. On success *pPath is set.
+** bLenient: unknown keys give iField = -1 instead of an error (regex). */
+static int resolveKey(inv_q *q, const char *zKey, size_t nKey, int bLenient, Path *pPath) {
+  int rc;
+  memset(pPath, 0, sizeof *pPath);
+  if (q->r->bTasks && nKey == 13 && memcmp(zKey, "user_projects", 13) == 0) {
+    zKey = "project_id"; nKey = 10;
+  }
+  rc = splitPath(q, zKey, nKey, pPath);
+  if (rc == -2) return inv_err_nomem(q->s);
+  if (rc == -1) {
+    if (bLenient) { pPath->iField = -1; return INV_OK; }
+    return errResolve(q, zKey, nKey);
+  }
+  pPath->iField = inv_field_index(q->r, pPath->azSeg[0], pPath->anSeg[0]);
+  if (pPath->iField < 0) {
+    if (bLenient) return INV_OK;
+    return errResolve(q, pPath->azSeg[0], pPath->anSeg[0]);
+  }
+  pPath->pField = &q->r->aField[pPath->iField];
+  if (pPath->nSeg > 1) {
+    int e = pPath->pField->eType;
+    if (e != F_OBJ && e != F_ERRS) {
+      if (bLenient) { pPath->iField = -1; return INV_OK; }
+      return errResolve(q, zKey, nKey);
+    }
+    if (e == F_ERRS) {
+      /* elements are {error_code, message, additional{...}} */
+      int i = isIndex(pPath->azSeg[1], pPath->anSeg[1]) ? 2 : 1;
+      if (i < pPath->nSeg) {
+        const char *z = pPath->azSeg[i];
+        size_t n = pPath->anSeg[i];
+        int bOk = (n == 10 && memcmp(z, "error_code", 10) == 0)
+               || (n == 7 && memcmp(z, "message", 7) == 0)
+               || (n == 10 && memcmp(z, "additional", 10) == 0);
+        if (bOk && i + 1 < pPath->nSeg && memcmp(z, "additional", 10) != 0) bOk = 0;
+        if (!bOk) {
+          if (bLenient) { pPath->iField = -1; return INV_OK; }
+          return errResolve(q, z, n);
+        }
+      }
+    }
+  }
+  return INV_OK;
+}
+
+/* Build the accessor(s) for a resolved path and emit the predicate,
+** wrapping array levels in EXISTS. */
+static int emitPath(inv_q *q, const Path *pa, const Pred *p) {
+  const inv_field *f = pa->pField;
+  Acc a;
+  memset(&a, 0, sizeof a);
+  if (pa->nSeg == 1) {
+    a.eKind = ACC_COL;
+    a.pField = f;
+    return emitPred(q, &a, p);
+  }
+  a.eKind = ACC_DYN;
+  if (f->eType == F_OBJ) {
+    const char *zPath = NULL;
+    int i;
+    char zB[64];
+    for (i = 1; i < pa->nSeg; i++) {
+      zPath = pathJoin(q, zPath, pa->azSeg[i], pa->anSeg[i], 0);
+      if (!zPath) return inv_err_nomem(q->s);
+    }
+    snprintf(zB, sizeof zB, "t.%s", f->zName);
+    a.zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
+    if (!a.zBase) return inv_err_nomem(q->s);
+    a.zPath = zPath;
+    a.bFree = 1;
+    return emitPred(q, &a, p);
+  }
+  /* F_ERRS */
+  {
+    int i = 1;
+    const char *zPath = NULL;
+    char zB[64];
+    int bIdx = isIndex(pa->azSeg[1], pa->anSeg[1]);
+    const char *zAlias = NULL;
+    if (bIdx) {
+      zPath = pathJoin(q, NULL, pa->azSeg[1], pa->anSeg[1], 1);
+      if (!zPath) return inv_err_nomem(q->s);
+      i = 2;
+      snprintf(zB, sizeof zB, "t.%s", f->zName);
+    } else {
+      zAlias = newAlias(q);
+      if (!zAlias) return inv_err_nomem(q->s);
+      snprintf(zB, sizeof zB, "%s.value", zAlias);
+    }
+    for (; i < pa->nSeg; i++) {
+      zPath = pathJoin(q, zPath, pa->azSeg[i], pa->anSeg[i], 0);
+      if (!zPath) return inv_err_nomem(q->s);
+    }
+    a.zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
+    if (!a.zBase) return inv_err_nomem(q->s);
+    if (!zPath) {                      /* the element itself: errors.0 */
+      a.zPath = bIdx ? "$" : NULL;
+      if (!bIdx) {
+        char zT[24];
+        snprintf(zT, sizeof zT, "%s.type", zAlias);
+        a.zType = inv_arena_strdup(&q->s->arena, zT, strlen(zT));
+        if (!a.zType) return inv_err_nomem(q->s);
+      }
+    } else {
+      a.zPath = zPath;
+    }
+    /* error_code / message are strings; additional.* is free-form */
+    {
+      int iLast = bIdx ? 2 : 1;
+      a.bStr = pa->nSeg == iLast + 1 && pa->azSeg[iLast][0] != 'a';
+      a.bFree = !a.bStr && pa->nSeg > iLast + 1;
+    }
+    if (bIdx) return emitPred(q, &a, p);
+    inv_buf_printf(q->b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE ", f->zName, zAlias);
+    if (emitPred(q, &a, p)) return INV_ERROR;
+    inv_buf_addc(q->b, ')');
+    return INV_OK;
+  }
+}
+
+/* Validate a key as `only`/`sort` use it; *piField is the field. */
+int inv_key_check(inv_store *s, const inv_resource *r, const char *z, size_t n, int *piField) {
+  inv_q q;
+  Path pa;
+  inv_buf *b = &s->tmp;
+  inv_q_init(&q, s, r);
+  q.b = b;
+  if (resolveKey(&q, z, n, 0, &pa)) return INV_ERROR;
+  *piField = pa.iField;
+  return INV_OK;
+}
+
+/* The SQL expression of a sort key (bound parameters into q). */
+int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc) {
+  Path pa;
+  const inv_field *f;
+  if (resolveKey(q, z, n, 0, &pa)) return INV_ERROR;
+  f = pa.pField;
+  if (pa.nSeg == 1) { inv_buf_printf(q->b, "t.%s", f->zName); return INV_OK; }
+  if (f->eType == F_OBJ || isIndex(pa.azSeg[1], pa.anSeg[1])) {
+    const char *zPath = NULL;
+    int i;
+    for (i = 1; i < pa.nSeg; i++) {
+      zPath = pathJoin(q, zPath, pa.azSeg[i], pa.anSeg[i], f->eType == F_ERRS && i == 1);
+      if (!zPath) return inv_err_nomem(q->s);
+    }
+    inv_buf_printf(q->b, "json_extract(t.%s, ", f->zName);
+    inv_q_bind_text(q, zPath, strlen(zPath));
+    inv_buf_addc(q->b, ')');
+    return INV_OK;
+  }
+  {
+    /* an array path sorts by its minimum (ascending) or maximum (descending) */
+    const char *zPath = NULL, *zAlias = newAlias(q);
+    int i;
+    if (!zAlias) return inv_err_nomem(q->s);
+    for (i = 1; i < pa.nSeg; i++) {
+      zPath = pathJoin(q, zPath, pa.azSeg[i], pa.anSeg[i], 0);
+      if (!zPath) return inv_err_nomem(q->s);
+    }
+    inv_buf_printf(q->b, "(SELECT %s(json_extract(%s.value, ", bDesc ? "max" : "min", zAlias);
+    inv_q_bind_text(q, zPath, strlen(zPath));
+    inv_buf_printf(q->b, ")) FROM json_each(t.%s) AS %s)", f->zName, zAlias);
+    return INV_OK;
+  }
+}
+
+/* ===================== values ===================== */
+
+const char *inv_cond_repr(inv_store *s, const inv_val *cond) {
+  inv_buf tmp;
+  char *z;
+  inv_buf_init(&tmp);
+  inv_json_write(&tmp, cond);
+  if (tmp.bOom) { inv_buf_free(&tmp); return "{...}"; }
+  if (tmp.n > 300) { memcpy(tmp.z + 290, "...", 4); tmp.n = 293; }
+  z = inv_arena_strdup(&s->arena, tmp.z, tmp.n);
+  inv_buf_free(&tmp);
+  return z ? z : "{...}";
+}
+
+/* Python int() of a string: optional whitespace, sign, digits (single '_'
+** between digits allowed). */
+static int pyInt(const char *z, size_t n, inv_val *pOut) {
+  size_t i = 0, j;
+  int neg = 0, nd = 0;
+  double d = 0;
+  uint64_t u = 0;
+  int bBig = 0;
+  while (i < n && isspace((unsigned char)z[i])) i++;
+  while (n > i && isspace((unsigned char)z[n - 1])) n--;
+  if (i < n && (z[i] == '+' || z[i] == '-')) neg = z[i++] == '-';
+  for (j = i; j < n; j++) {
+    if (z[j] == '_' && j > i && j + 1 < n && isdigit((unsigned char)z[j + 1])
+        && isdigit((unsigned char)z[j - 1])) continue;
+    if (!isdigit((unsigned char)z[j])) return -1;
+    nd++;
+    d = d * 10 + (z[j] - '0');
+    if (u > (UINT64_MAX - 9) / 10) bBig = 1;
+    u = u * 10 + (uint64_t)(z[j] - '0');
+  }
+  if (nd == 0) return -1;
+  if (bBig || u > (uint64_t)INT64_MAX) { pOut->t = INV_REAL; pOut->u.r = neg ? -d : d; }
+  else { pOut->t = INV_INT; pOut->u.i = neg ? -(int64_t)u : (int64_t)u; }
+  return 0;
+}
+
+static int datetimeError(inv_q *q, const inv_field *f, const inv_val *v) {
+  const char *z = inv_cond_repr(q->s, v);
+  return inv_err(q->s, "ERROR_INVALID_PARAMETER",
+                 "Parameter is invalid. (key = %s, reason = %s is not a datetime.)",
+                 f->zName, z);
+}
+
+/* Coerce a scalar to the column's type: ints (Python int() rules, numbers as
+** given), datetimes (lenient ISO 8601 -> ms). Strings and JSON: as is.
+** Writes into *pOut (may alias nothing). */
+static int coerce(inv_q *q, const inv_field *f, const inv_val *v, inv_val *pOut) {
+  *pOut = *v;
+  if (v->t == INV_NULL || !f) return INV_OK;
+  if (f->eType == F_INT) {
+    switch (v->t) {
+      case INV_INT: case INV_REAL: return INV_OK;
+      case INV_BOOL: pOut->t = INV_INT; pOut->u.i = v->u.b; return INV_OK;
+      case INV_STR:
+        if (pyInt(v->u.s.z, v->u.s.n, pOut) == 0) return INV_OK;
+        return inv_err_db(q->s, "invalid literal for int() with base 10: '%.*s'",
+                          (int)(v->u.s.n > 200 ? 200 : v->u.s.n), v->u.s.z);
+      default:
+        return inv_err_db(q->s, "int() argument must be a string, a bytes-like object "
+                          "or a real number, not '%s'", inv_val_pytype(v));
+    }
+  }
+  if (f->eType == F_TIME) {
+    int64_t ms;
+    if (v->t == INV_STR && inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms) == 0) {
+      pOut->t = INV_INT; pOut->u.i = ms;
+      return INV_OK;
+    }
+    return datetimeError(q, f, v);
+  }
+  return INV_OK;
+}
+
+static int coerceList(inv_q *q, const inv_field *f, const inv_val *l, inv_val *pOut) {
+  size_t i, n = l->u.arr.n;
+  inv_val *a;
+  pOut->t = INV_ARR; pOut->bEmpty = 0;
+  pOut->u.arr.n = n;
+  if (n == 0) { pOut->u.arr.a = NULL; return INV_OK; }
+  a = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * n);
+  if (!a) return inv_err_nomem(q->s);
+  for (i = 0; i < n; i++) {
+    if (coerce(q, f, &l->u.arr.a[i], &a[i])) return INV_ERROR;
+  }
+  pOut->u.arr.a = a;
+  return INV_OK;
+}
+
+/* ===================== conditions ===================== */
+
+static const inv_val *condGet(const inv_val *c, const char *zLong, const char *zShort) {
+  const inv_val *v = inv_val_get(c, zLong);
+  return v ? v : inv_val_get(c, zShort);
+}
+
+static const char zOpList[] =
+  "dict_keys(['lt', 'lte', 'gt', 'gte', 'eq', 'not', 'exists', 'contain', "
+  "'not_contain', 'in', 'not_in', 'contain_in', 'not_contain_in', 'match', "
+  "'regex', 'regex_in', 'datetime_gt', 'datetime_lt', 'datetime_gte', "
+  "'datetime_lte', 'timediff_gt', 'timediff_lt', 'timediff_gte', 'timediff_lte'])";
+
+static int strValueError(inv_q *q, const inv_val *v) {
+  return inv_err_db(q->s, "decoding to str: need a bytes-like object, %s found",
+                    inv_val_pytype(v));
+}
+
+/* The normalised repr used by the BOOLEAN/DICT messages. */
+static const char *keyedRepr(inv_q *q, const char *zKey, size_t nKey, const inv_val *v,
+                             const char *zOp) {
+  inv_kv kv[3];
+  inv_val o;
+  memset(kv, 0, sizeof kv);
+  kv[0].zKey = "key"; kv[0].nKey = 3;
+  kv[0].v.t = INV_STR; kv[0].v.u.s.z = zKey; kv[0].v.u.s.n = nKey;
+  kv[1].zKey = "value"; kv[1].nKey = 5; kv[1].v = *v;
+  kv[2].zKey = "operator"; kv[2].nKey = 8;
+  kv[2].v.t = INV_STR; kv[2].v.u.s.z = zOp; kv[2].v.u.s.n = strlen(zOp);
+  o.t = INV_OBJ; o.bEmpty = 0; o.u.obj.a = kv; o.u.obj.n = 3;
+  return inv_cond_repr(q->s, &o);
+}
+
+static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
+  const inv_val *pOp, *pKey, *pV;
+  int op, bNeg = 0, rc;
+  Path pa;
+  Pred p;
+  inv_val cv;
+  const char *zKey;
+  size_t nKey;
+  if (!inv_val_is_obj(c)) {
+    return inv_err_type(q->s, zWhere, "list of dict");
+  }
+  {
+    size_t i;
+    for (i = 0; i < c->u.obj.n; i++) {
+      const char *z = c->u.obj.a[i].zKey;
+      if (strcmp(z, "k") && strcmp(z, "key") && strcmp(z, "v") && strcmp(z, "value")
+          && strcmp(z, "o") && strcmp(z, "operator")) {
+        char zK[128];
+        snprintf(zK, sizeof zK, "%s.%.60s", zWhere, z);
+        return inv_err_invalid(q->s, zK, "Unknown parameter.");
+      }
+    }
+  }
+  /* 1. operator */
+  pOp = condGet(c, "operator", "o");
+  op = findOp(pOp);
+  if (op < 0) {
+    return inv_err_db(q->s, "Filter operator is not supported. (operator = %s)", zOpList);
+  }
+  /* 2. list shape */
+  pV = condGet(c, "value", "v");
+  if (!pV) pV = &nullVal;
+  if (OP_IS_LIST(op)) {
+    if (!inv_val_is_arr(pV)) {
+      return inv_err(q->s, "ERROR_OPERATOR_LIST_VALUE_TYPE",
+                     "The value of '%s operator' must be a list type. (%s)",
+                     azOp[op], inv_cond_repr(q->s, c));
+    }
+    if (pV->u.arr.n > INV_MAX_LIST && op != OP_IN && op != OP_NOT_IN) {
+      return inv_err_invalid(q->s, zWhere, "A list value may hold at most 1000 elements.");
+    }
+  } else if (pV->t == INV_ARR && !(op == OP_MATCH && pV->bEmpty)) {
+    return inv_err(q->s, "ERROR_OPERATOR_VALUE_TYPE",
+                   "The value of '%s operator' does not support list type. (%s)",
+                   azOp[op], inv_cond_repr(q->s, c));
+  }
+  /* 3. key */
+  pKey = condGet(c, "key", "k");
+  if (!pKey || pKey->t != INV_STR || pKey->u.s.n == 0) {
+    return inv_err_db(q->s, "Filter condition should have key, value and operator.");
+  }
+  zKey = pKey->u.s.z;
+  nKey = pKey->u.s.n;
+  /* 4./5. resolve the key (regex ops: unknown keys match nothing) */
+  rc = resolveKey(q, zKey, nKey, op == OP_REGEX || op == OP_REGEX_IN, &pa);
+  if (rc) return rc;
+  /* 6. per-operator checks and the reduction to a positive predicate */
+  memset(&p, 0, sizeof p);
+  switch (op) {
+    case OP_EXISTS:
+      if (pV->t != INV_BOOL) {
+        return inv_err(q->s, "ERROR_OPERATOR_BOOLEAN_TYPE",
+                       "The value of 'exists operator' must be a boolean type. (%s)",
+                       keyedRepr(q, zKey, nKey, pV, "exists"));
+      }
+      p.atom = A_EXISTS;
+      bNeg = !pV->u.b;
+      break;
+    case OP_MATCH:
+      if (!inv_val_is_obj(pV)) {
+        return inv_err(q->s, "ERROR_OPERATOR_DICT_VALUE_TYPE",
+                       "The value of 'match operator' must be a dictionary type. (%s)",
+                       keyedRepr(q, zKey, nKey, pV, "match"));
+      }
+      p.atom = A_MATCH;
+      p.pMatch = pV;
+      break;
+    case OP_REGEX: case OP_REGEX_IN: {
+      size_t i, n = op == OP_REGEX ? 1 : pV->u.arr.n;
+      for (i = 0; i < n; i++) {
+        const inv_val *e = op == OP_REGEX ? pV : &pV->u.arr.a[i];
+        char zErr[256];
+        if (e->t != INV_STR) {
+          return inv_err_db(q->s, "$regex has to be a string");
+        }
+        if (inv_regex_check(e->u.s.z, e->u.s.n, zErr, sizeof zErr)) {
+          return inv_err_db(q->s, "%s", zErr);
+        }
+      }
+      p.atom = A_REGEX;
+      if (op == OP_REGEX) { p.zPat = pV->u.s.z; p.nPat = pV->u.s.n; }
+      else p.pList = pV;
+      if (pa.iField < 0) p.atom = A_FALSE;
+      break;
+    }
+    case OP_DT_GT: case OP_DT_LT: case OP_DT_GTE: case OP_DT_LTE:
+    case OP_TD_GT: case OP_TD_LT: case OP_TD_GTE: case OP_TD_LTE: {
+      int64_t ms;
+      int bTd = op >= OP_TD_GT;
+      int k = bTd ? op - OP_TD_GT : op - OP_DT_GT;
+      static const int aAtom[4] = { A_GT, A_LT, A_GTE, A_LTE };
+      if (bTd) {
+        if (pV->t != INV_STR || inv_timediff_eval(pV->u.s.z, pV->u.s.n, q->now, &ms)) {
+          const char *zV = pV->t == INV_STR ? pV->u.s.z : inv_cond_repr(q->s, pV);
+          return inv_err_db(q->s, "The value of %s operator is invalid. (value = %.200s)",
+                            azOp[op], zV);
+        }
+      } else if (pV->t != INV_STR || inv_time_parse_strict(pV->u.s.z, pV->u.s.n, &ms)) {
+        char zR[96];
+        snprintf(zR, sizeof zR, "The value of %s operator is required ISO 8601 format.", azOp[op]);
+        return inv_err_invalid(q->s, pa.pField ? pa.pField->zName : "value", zR);
+      }
+      p.atom = aAtom[k];
+      cv.t = INV_INT; cv.bEmpty = 0; cv.u.i = ms;
+      p.v = &cv;
+      if (pa.nSeg != 1 || pa.pField->eType != F_TIME) p.atom = A_FALSE;
+      break;
+    }
+    case OP_CONTAIN: case OP_NOT_CONTAIN:
+    case OP_CONTAIN_IN: case OP_NOT_CONTAIN_IN: {
+      int bList = op == OP_CONTAIN_IN || op == OP_NOT_CONTAIN_IN;
+      int bTyped = pa.nSeg == 1 && (pa.pField->eType == F_INT || pa.pField->eType == F_TIME);
+      bNeg = op == OP_NOT_CONTAIN || op == OP_NOT_CONTAIN_IN;
+      if (bTyped) {                    /* reference: contain on ints/dates is equality */
+        if (bList) {
+          inv_val *pl = inv_arena_alloc(&q->s->arena, sizeof *pl);
+          if (!pl || coerceList(q, pa.pField, pV, pl)) return pl ? INV_ERROR : inv_err_nomem(q->s);
+          p.atom = A_IN; p.pList = pl;
+        } else {
+          if (coerce(q, pa.pField, pV, &cv)) return INV_ERROR;
+          p.atom = A_EQ; p.v = &cv;
+        }
+        break;
+      }
+      if (bList) {
+        size_t i;
+        for (i = 0; i < pV->u.arr.n; i++) {
+          if (pV->u.arr.a[i].t != INV_STR) return strValueError(q, &pV->u.arr.a[i]);
+        }
+        p.atom = A_LIKE; p.pList = pV;
+        if (pV->u.arr.n == 0) p.atom = A_FALSE;   /* fix: empty list matches nothing */
+      } else {
+        if (pV->t != INV_STR) return strValueError(q, pV);
+        p.atom = A_LIKE; p.zPat = pV->u.s.z; p.nPat = pV->u.s.n;
+      }
+      if (pa.nSeg == 1 && (pa.pField->eType == F_OBJ || pa.pField->eType == F_ERRS)) {
+        p.atom = A_FALSE;
+      }
+      break;
+    }
+    case OP_IN: case OP_NOT_IN: {
+      inv_val *pl = inv_arena_alloc(&q->s->arena, sizeof *pl);
+      if (!pl) return inv_err_nomem(q->s);
+      if (coerceList(q, pa.nSeg == 1 ? pa.pField : NULL, pV, pl)) return INV_ERROR;
+      if (pa.nSeg != 1 && pl->u.arr.n > INV_MAX_LIST) {
+        return inv_err_invalid(q->s, zWhere, "A list value on a nested key may hold at most 1000 elements.");
+      }
+      p.atom = A_IN; p.pList = pl;
+      bNeg = op == OP_NOT_IN;
+      break;
+    }
+    default: {                         /* eq not lt lte gt gte */
+      static const int aAtom[6] = { A_LT, A_LTE, A_GT, A_GTE, A_EQ, A_EQ };
+      if (coerce(q, pa.nSeg == 1 ? pa.pField : NULL, pV, &cv)) return INV_ERROR;
+      p.atom = aAtom[op];
+      p.v = &cv;
+      bNeg = op == OP_NOT;
+      break;
+    }
+  }
+  if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
+  if (pa.iField < 0) { inv_buf_addc(q->b, '0'); rc = INV_OK; }
+  else rc = emitPath(q, &pa, &p);
+  if (bNeg) inv_buf_adds(q->b, ", 0)");
+  return rc;
+}
+
+/* ===================== $elemMatch sub-conditions ===================== */
+
+static const struct { const char *z; int atom; int bNeg; int bCase; } aSuffix[] = {
+  { "ne", A_EQ, 1, 0 }, { "lt", A_LT, 0, 0 }, { "lte", A_LTE, 0, 0 },
+  { "gt", A_GT, 0, 0 }, { "gte", A_GTE, 0, 0 }, { "in", A_IN, 0, 0 },
+  { "nin", A_IN, 1, 0 }, { "exists", A_EXISTS, 0, 0 },
+  { "contains", A_INSTR, 0, 1 }, { "icontains", A_LIKE, 0, 0 },
+  { "startswith", A_PREFIX, 0, 1 }, { "istartswith", A_PREFIX, 0, 0 },
+  { "endswith", A_SUFFIX, 0, 1 }, { "iendswith", A_SUFFIX, 0, 0 },
+  { "exact", A_EQ, 0, 0 }, { "iexact", A_LIKE, 0, 0 },
+  { "regex", A_REGEX, 0, 1 }, { "iregex", A_REGEX, 0, 0 },
+};
+
+/* zBase: SQL expression of one element (JSON text). bErrs: the element is an
+** ErrorInfo (keys validated). */
+static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *pSub,
+                        const inv_val *cond) {
+  size_t i;
+  (void)cond;
+  if (pSub->u.obj.n == 0) { inv_buf_addc(q->b, '1'); return INV_OK; }
+  inv_buf_addc(q->b, '(');
+  for (i = 0; i < pSub->u.obj.n; i++) {
+    const inv_kv *kv = &pSub->u.obj.a[i];
+    const char *zK = kv->zKey;
+    size_t nK = kv->nKey, j, k;
+    const char *zPath = NULL;
+    Pred p;
+    Acc a;
+    int bNeg = 0, iSuf = -1;
+    /* a trailing "__op" suffix */
+    for (j = nK; j >= 2; j--) {
+      if (zK[j - 1] == '_' && zK[j - 2] == '_') {
+        for (k = 0; k < sizeof aSuffix / sizeof aSuffix[0]; k++) {
+          if (strlen(aSuffix[k].z) == nK - j && memcmp(aSuffix[k].z, zK + j, nK - j) == 0) {
+            iSuf = (int)k;
+            nK = j - 2;
+            break;
+          }
+        }
+        break;
+      }
+    }
+    if (i) inv_buf_adds(q->b, " AND ");
+    /* path: "a.b" or "a__b" */
+    {
+      size_t s0 = 0;
+      int nSeg = 0;
+      for (j = 0; j <= nK; j++) {
+        int bEnd = j == nK;
+        int bSep = !bEnd && (zK[j] == '.' || (zK[j] == '_' && j + 1 < nK && zK[j + 1] == '_'));
+        if (bEnd || bSep) {
+          size_t n = j - s0;
+          if (n == 0 || memchr(zK + s0, '"', n)) return errResolve(q, zK, kv->nKey);
+          if (bErrs && nSeg == 0) {
+            int bOk = (n == 10 && memcmp(zK + s0, "error_code", 10) == 0)
+                   || (n == 7 && memcmp(zK + s0, "message", 7) == 0)
+                   || (n == 10 && memcmp(zK + s0, "additional", 10) == 0);
+            if (!bOk || (!bEnd && zK[s0] != 'a')) return errResolve(q, zK + s0, n);
+          }
+          zPath = pathJoin(q, zPath, zK + s0, n, 0);
+          if (!zPath) return inv_err_nomem(q->s);
+          nSeg++;
+          if (bSep && zK[j] == '_') j++;
+          s0 = j + 1;
+        }
+      }
+    }
+    memset(&a, 0, sizeof a);
+    a.eKind = ACC_DYN;
+    a.zBase = zBase;
+    a.zPath = zPath;
+    a.bFree = 1;
+    memset(&p, 0, sizeof p);
+    if (iSuf < 0) { p.atom = A_EQ; }
+    else { p.atom = aSuffix[iSuf].atom; bNeg = aSuffix[iSuf].bNeg; p.bCase = aSuffix[iSuf].bCase; }
+    switch (p.atom) {
+      case A_IN:
+        if (!inv_val_is_arr(&kv->v)) {
+          return inv_err(q->s, "ERROR_OPERATOR_LIST_VALUE_TYPE",
+                         "The value of 'in operator' must be a list type. (%s)",
+                         inv_cond_repr(q->s, pSub));
+        }
+        p.pList = &kv->v;
+        if (kv->v.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "match", "A list value may hold at most 1000 elements.");
+        break;
+      case A_EXISTS:
+        if (kv->v.t != INV_BOOL) {
+          return inv_err(q->s, "ERROR_OPERATOR_BOOLEAN_TYPE",
+                         "The value of 'exists operator' must be a boolean type. (%s)",
+                         inv_cond_repr(q->s, pSub));
+        }
+        bNeg = !kv->v.u.b;
+        break;
+      case A_LIKE: case A_INSTR: case A_PREFIX: case A_SUFFIX: case A_REGEX:
+        if (kv->v.t != INV_STR) return strValueError(q, &kv->v);
+        p.zPat = kv->v.u.s.z; p.nPat = kv->v.u.s.n;
+        if (p.atom == A_REGEX) {
+          char zErr[256];
+          if (inv_regex_check(p.zPat, p.nPat, zErr, sizeof zErr)) return inv_err_db(q->s, "%s", zErr);
+        }
+        if (iSuf >= 0 && strcmp(aSuffix[iSuf].z, "iexact") == 0) {
+          /* case-insensitive equality: LIKE without wildcards */
+          if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
+          inv_buf_adds(q->b, "(");
+          addTX(q, &a);
+          inv_buf_adds(q->b, " = 'text' AND ");
+          addX(q, &a);
+          inv_buf_adds(q->b, " LIKE ");
+          addLikeEscaped(q, p.zPat, p.nPat, 0, 0);
+          inv_buf_adds(q->b, ")");
+          if (bNeg) inv_buf_adds(q->b, ", 0)");
+          continue;
+        }
+        if (p.atom == A_PREFIX && !p.bCase) { p.atom = A_LIKE; }
+        if (p.atom == A_SUFFIX && !p.bCase) { p.atom = A_LIKE; }
+        if (p.atom == A_LIKE && iSuf >= 0 && aSuffix[iSuf].atom != A_LIKE) {
+          /* istartswith / iendswith */
+          int bPre = aSuffix[iSuf].atom == A_SUFFIX, bPost = aSuffix[iSuf].atom == A_PREFIX;
+          inv_buf_adds(q->b, "(");
+          addTX(q, &a);
+          inv_buf_adds(q->b, " = 'text' AND ");
+          addX(q, &a);
+          inv_buf_adds(q->b, " LIKE ");
+          addLikeEscaped(q, p.zPat, p.nPat, bPre, bPost);
+          inv_buf_adds(q->b, ")");
+          continue;
+        }
+        break;
+      default:
+        if (kv->v.t == INV_ARR && p.atom != A_EQ) {
+          return inv_err(q->s, "ERROR_OPERATOR_VALUE_TYPE",
+                         "The value of 'match operator' does not support list type. (%s)",
+                         inv_cond_repr(q->s, pSub));
+        }
+        p.v = &kv->v;
+        break;
+    }
+    if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
+    if (emitPred(q, &a, &p)) return INV_ERROR;
+    if (bNeg) inv_buf_adds(q->b, ", 0)");
+  }
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+/* ===================== where ===================== */
+
+static int condList(inv_q *q, const inv_val *l, const char *zWhere, const char *zJoin,
+                    int *pn) {
+  size_t i;
+  if (!l || l->t == INV_NULL) return INV_OK;
+  if (!inv_val_is_arr(l)) return inv_err_type(q->s, zWhere, "list");
+  if (l->u.arr.n > INV_MAX_CONDS) {
+    return inv_err_invalid(q->s, zWhere, "A filter may hold at most 1000 conditions.");
+  }
+  for (i = 0; i < l->u.arr.n; i++) {
+    if ((*pn)++) inv_buf_adds(q->b, zJoin);
+    if (compileCond(q, &l->u.arr.a[i], zWhere)) return INV_ERROR;
+  }
+  return INV_OK;
+}
+
+/* Tokens of a keyword: trimmed, split on ' ', empty tokens dropped. */
+static int keywordTokens(inv_q *q, const inv_val *pKw, inv_val *pList) {
+  const char *z = pKw->u.s.z;
+  size_t n = pKw->u.s.n, i = 0, nTok = 0;
+  inv_val *a = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * (n / 2 + 1));
+  if (!a) return inv_err_nomem(q->s);
+  while (i < n) {
+    size_t j = i;
+    while (j < n && z[j] != ' ') j++;
+    if (j > i) {
+      /* trimming: whitespace other than ' ' at either end of the keyword */
+      size_t a0 = i, a1 = j;
+      if (nTok == 0) while (a0 < a1 && isspace((unsigned char)z[a0])) a0++;
+      if (j == n) while (a1 > a0 && isspace((unsigned char)z[a1 - 1])) a1--;
+      if (a1 > a0) {
+        char *zt = inv_arena_strdup(&q->s->arena, z + a0, a1 - a0);
+        if (!zt) return inv_err_nomem(q->s);
+        memset(&a[nTok], 0, sizeof a[nTok]);
+        a[nTok].t = INV_STR; a[nTok].u.s.z = zt; a[nTok].u.s.n = a1 - a0;
+        nTok++;
+      }
+    }
+    i = j + 1;
+  }
+  pList->t = INV_ARR; pList->bEmpty = 0;
+  pList->u.arr.a = a; pList->u.arr.n = nTok;
+  return INV_OK;
+}
+
+int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
+              const inv_val *pKeyword, const inv_val *pExtra) {
+  int nAnd = 0, nOr = 0;
+  inv_val kwList;
+  memset(&kwList, 0, sizeof kwList);
+  if (pKeyword && pKeyword->t != INV_NULL) {
+    if (pKeyword->t != INV_STR) return inv_err_type(q->s, "query.keyword", "str");
+    if (keywordTokens(q, pKeyword, &kwList)) return INV_ERROR;
+  }
+  inv_buf_addc(q->b, '(');
+  if (condList(q, pExtra, "query.filter", " AND ", &nAnd)) return INV_ERROR;
+  if (condList(q, pFilter, "query.filter", " AND ", &nAnd)) return INV_ERROR;
+  if (!nAnd) inv_buf_addc(q->b, '1');
+  inv_buf_adds(q->b, ") AND (");
+  if (condList(q, pFilterOr, "query.filter_or", " OR ", &nOr)) return INV_ERROR;
+  if (kwList.u.arr.n) {
+    /* keyword: {"k": keyword field, "v": tokens, "o": "contain_in"} in filter_or */
+    Path pa;
+    Pred p;
+    if (nOr++) inv_buf_adds(q->b, " OR ");
+    if (resolveKey(q, q->r->zKeyword, strlen(q->r->zKeyword), 0, &pa)) return INV_ERROR;
+    memset(&p, 0, sizeof p);
+    p.atom = A_LIKE;
+    p.pList = &kwList;
+    if (kwList.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "query.keyword", "Too many keywords.");
+    if (emitPath(q, &pa, &p)) return INV_ERROR;
+  }
+  if (!nOr) inv_buf_addc(q->b, '1');
+  inv_buf_addc(q->b, ')');
+  return q->b->bOom ? inv_err_nomem(q->s) : INV_OK;
+}

@@ -1,0 +1,537 @@
+/*
+** inv_read.c: get, list and delete; the request-level parameters and the
+** scope (domain, workspace, user projects) shared by every read method.
+*/
+#include <string.h>
+#include <stdio.h>
+#include "inv_int.h"
+
+/* ===================== request helpers ===================== */
+
+int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,
+                   const char *zPrefix) {
+  size_t i;
+  if (!inv_val_is_obj(obj)) return inv_err_type(s, zPrefix[0] ? zPrefix : "request", "dict");
+  for (i = 0; i < obj->u.obj.n; i++) {
+    const char *const *pz;
+    const char *zKey = obj->u.obj.a[i].zKey;
+    for (pz = azAllowed; *pz; pz++) if (strcmp(*pz, zKey) == 0) break;
+    if (!*pz) {
+      char zK[160];
+      snprintf(zK, sizeof zK, "%s%s%.100s", zPrefix, zPrefix[0] ? "." : "", zKey);
+      return inv_err_invalid(s, zK, "Unknown parameter.");
+    }
+  }
+  return INV_OK;
+}
+
+int inv_req_string(inv_store *s, const inv_val *req, const char *zKey, int bRequired,
+                   const char **pz) {
+  const inv_val *v = inv_val_get(req, zKey);
+  *pz = NULL;
+  if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
+    return bRequired ? inv_err_required(s, zKey) : INV_OK;
+  }
+  if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
+  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "NUL byte in string.");
+  *pz = v->u.s.z;
+  return INV_OK;
+}
+
+static int addCond(inv_req *q, const char *zKey, const inv_val *v, const char *zOp) {
+  inv_val *pc;
+  inv_kv *kv;
+  if (q->conds.u.arr.n >= q->nCondAlloc) {
+    size_t nNew = q->nCondAlloc ? q->nCondAlloc * 2 : 8;
+    inv_val *a = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * nNew);
+    if (!a) return inv_err_nomem(q->s);
+    if (q->conds.u.arr.n) memcpy(a, q->conds.u.arr.a, sizeof(inv_val) * q->conds.u.arr.n);
+    q->conds.u.arr.a = a;
+    q->nCondAlloc = nNew;
+  }
+  kv = inv_arena_alloc(&q->s->arena, sizeof(inv_kv) * 3);
+  if (!kv) return inv_err_nomem(q->s);
+  memset(kv, 0, sizeof(inv_kv) * 3);
+  kv[0].zKey = "k"; kv[0].nKey = 1;
+  kv[0].v.t = INV_STR; kv[0].v.u.s.z = zKey; kv[0].v.u.s.n = strlen(zKey);
+  kv[1].zKey = "v"; kv[1].nKey = 1; kv[1].v = *v;
+  kv[2].zKey = "o"; kv[2].nKey = 1;
+  kv[2].v.t = INV_STR; kv[2].v.u.s.z = zOp; kv[2].v.u.s.n = strlen(zOp);
+  pc = &q->conds.u.arr.a[q->conds.u.arr.n++];
+  memset(pc, 0, sizeof *pc);
+  pc->t = INV_OBJ; pc->u.obj.a = kv; pc->u.obj.n = 3;
+  return INV_OK;
+}
+
+/* A request-level filter parameter: a string (eq) or a list of strings (in).
+** azEnum: the allowed values, or NULL. */
+static int paramFilter(inv_req *q, const char *zKey, const char *const *azEnum) {
+  const inv_val *v = inv_val_get(q->pReq, zKey);
+  size_t i;
+  if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) return INV_OK;
+  if (v->t == INV_STR) {
+    if (azEnum && !inv_enum_has(azEnum, v->u.s.z)) {
+      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
+    }
+    return addCond(q, zKey, v, "eq");
+  }
+  if (!inv_val_is_arr(v)) return inv_err_type(q->s, zKey, "str");
+  for (i = 0; i < v->u.arr.n; i++) {
+    const inv_val *e = &v->u.arr.a[i];
+    if (e->t != INV_STR) return inv_err_type(q->s, zKey, "list of str");
+    if (azEnum && !inv_enum_has(azEnum, e->u.s.z)) {
+      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
+    }
+  }
+  return addCond(q, zKey, v, "in");
+}
+
+/* domain_id (required), workspace_id and user_projects. bStar: a workspace
+** caller also sees domain-level records (workspace_id "*"). */
+static int scope(inv_req *q, int bStar) {
+  const char *zWs;
+  const inv_val *v;
+  if (inv_req_string(q->s, q->pReq, "domain_id", 1, &q->zDomain)) return INV_ERROR;
+  if (addCond(q, "domain_id", inv_val_get(q->pReq, "domain_id"), "eq")) return INV_ERROR;
+  if (inv_req_string(q->s, q->pReq, "workspace_id", 0, &zWs)) return INV_ERROR;
+  if (zWs) {
+    if (bStar && strcmp(zWs, "*") != 0) {
+      inv_val *l = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * 3);
+      if (!l) return inv_err_nomem(q->s);
+      memset(l, 0, sizeof(inv_val) * 3);
+      l[0] = *inv_val_get(q->pReq, "workspace_id");
+      l[1].t = INV_STR; l[1].u.s.z = "*"; l[1].u.s.n = 1;
+      l[2].t = INV_ARR; l[2].u.arr.a = l; l[2].u.arr.n = 2;
+      if (addCond(q, "workspace_id", &l[2], "in")) return INV_ERROR;
+    } else if (addCond(q, "workspace_id", inv_val_get(q->pReq, "workspace_id"), "eq")) {
+      return INV_ERROR;
+    }
+  }
+  v = inv_val_get(q->pReq, "user_projects");
+  if (v && v->t != INV_NULL) {
+    size_t i;
+    if (!inv_val_is_arr(v)) return inv_err_type(q->s, "user_projects", "list of str");
+    for (i = 0; i < v->u.arr.n; i++) {
+      if (v->u.arr.a[i].t != INV_STR) return inv_err_type(q->s, "user_projects", "list of str");
+    }
+    /* jobs are not project-scoped; tasks are: an empty list sees nothing */
+    if (q->r->bTasks && addCond(q, "project_id", v, "in")) return INV_ERROR;
+  }
+  return INV_OK;
+}
+
+static void reqInit(inv_req *q, inv_store *s, const inv_resource *r, const inv_val *req,
+                    const char *zMethod) {
+  memset(q, 0, sizeof *q);
+  q->s = s; q->r = r; q->pReq = req; q->zMethod = zMethod;
+  q->conds.t = INV_ARR;
+}
+
+/* ===================== page / sort ===================== */
+
+static int pageParse(inv_store *s, const inv_val *pPage, const char *zWhere,
+                     int64_t *pStart, int64_t *pLimit) {
+  static const char *const azPage[] = { "start", "limit", NULL };
+  const inv_val *v;
+  char zK[64];
+  *pStart = 1; *pLimit = 0;
+  if (!pPage || pPage->t == INV_NULL) return INV_OK;
+  if (inv_check_keys(s, pPage, azPage, zWhere)) return INV_ERROR;
+  v = inv_val_get(pPage, "start");
+  if (v && v->t != INV_NULL) {
+    snprintf(zK, sizeof zK, "%s.start", zWhere);
+    if (v->t == INV_BOOL || !inv_val_integer(v, pStart)) return inv_err_type(s, zK, "int");
+    if (*pStart < 0) return inv_err_invalid(s, zK, "must not be negative.");
+    if (*pStart < 1) *pStart = 1;
+  }
+  v = inv_val_get(pPage, "limit");
+  if (v && v->t != INV_NULL) {
+    snprintf(zK, sizeof zK, "%s.limit", zWhere);
+    if (v->t == INV_BOOL || !inv_val_integer(v, pLimit)) return inv_err_type(s, zK, "int");
+    if (*pLimit < 0) return inv_err_invalid(s, zK, "must not be negative.");
+  }
+  return INV_OK;
+}
+
+/* ORDER BY for a v2 list [{key, desc}] or a v1 object {key, desc, keys}. */
+static int orderBy(inv_q *q, const inv_val *pSort) {
+  const inv_val *aItem = NULL;
+  size_t nItem = 0, i;
+  int nKey = 0;
+  inv_val one;
+  if (pSort && pSort->t != INV_NULL) {
+    if (pSort->t == INV_OBJ) {             /* v1: key wins over keys */
+      static const char *const azV1[] = { "key", "desc", "keys", NULL };
+      const inv_val *k = inv_val_get(pSort, "key"), *ks = inv_val_get(pSort, "keys");
+      if (inv_check_keys(q->s, pSort, azV1, "query.sort")) return INV_ERROR;
+      if (k && k->t == INV_STR && k->u.s.n) { one = *pSort; aItem = &one; nItem = 1; }
+      else if (ks && ks->t != INV_NULL) {
+        if (!inv_val_is_arr(ks)) return inv_err_type(q->s, "query.sort.keys", "list");
+        aItem = ks->u.arr.a; nItem = ks->u.arr.n;
+      }
+    } else if (inv_val_is_arr(pSort)) {
+      aItem = pSort->u.arr.a; nItem = pSort->u.arr.n;
+    } else {
+      return inv_err_type(q->s, "query.sort", "list");
+    }
+  }
+  inv_buf_adds(q->b, " ORDER BY ");
+  for (i = 0; i < nItem; i++) {
+    static const char *const azItem[] = { "key", "desc", NULL };
+    static const char *const azItemV1[] = { "key", "desc", "keys", NULL };
+    const inv_val *it = &aItem[i], *k, *d;
+    int bDesc = 0;
+    if (!inv_val_is_obj(it)) return inv_err_type(q->s, "query.sort", "list of dict");
+    if (inv_check_keys(q->s, it, aItem == &one ? azItemV1 : azItem, "query.sort")) return INV_ERROR;
+    k = inv_val_get(it, "key");
+    d = inv_val_get(it, "desc");
+    if (d && d->t != INV_NULL) {
+      if (d->t != INV_BOOL) return inv_err_type(q->s, "query.sort.desc", "bool");
+      bDesc = d->u.b;
+    }
+    if (!k || k->t == INV_NULL || (k->t == INV_STR && k->u.s.n == 0)) continue;  /* no sort */
+    if (k->t != INV_STR) return inv_err_type(q->s, "query.sort.key", "str");
+    if (inv_sort_expr(q, k->u.s.z, k->u.s.n, bDesc)) return INV_ERROR;
+    inv_buf_adds(q->b, bDesc ? " DESC, " : ", ");
+    nKey++;
+  }
+  if (!nKey) inv_buf_adds(q->b, "t.created_at DESC, ");
+  inv_buf_adds(q->b, "t.id");
+  return INV_OK;
+}
+
+/* ===================== rendering helpers ===================== */
+
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+                     inv_sink *k, int flags) {
+  sqlite3_stmt *p;
+  int rc;
+  inv_buf_reset(&s->tmp);
+  inv_buf_printf(&s->tmp, "SELECT t.* FROM %s AS t WHERE t.%s = ?", r->zTable,
+                 r->aField[r->iId].zName);
+  if (s->tmp.bOom) return inv_err_nomem(s);
+  p = inv_stmt(s, s->tmp.z);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(p);
+    return inv_err(s, "ERROR_NOT_FOUND",
+                   "Resource cannot be found or access is denied. (%s = %s)",
+                   r->aField[r->iId].zName, zId);
+  }
+  rc = inv_render_row(s, r, p, 1, k, flags, NULL);
+  sqlite3_reset(p);
+  return rc;
+}
+
+/* "Resource cannot be found..." with the conditions as Python tuples. */
+static int notFound(inv_req *q) {
+  inv_buf *b = &q->s->tmp;
+  size_t i, n = q->conds.u.arr.n;
+  inv_buf_reset(b);
+  if (n == 1) {
+    const inv_val *c = &q->conds.u.arr.a[0];
+    inv_buf_printf(b, "%s = %s", inv_val_get(c, "k")->u.s.z, inv_val_get(c, "v")->u.s.z);
+  } else {
+    inv_buf_addc(b, '(');
+    for (i = 0; i < n; i++) {
+      inv_buf_printf(b, "%s'%s'", i ? ", " : "", inv_val_get(&q->conds.u.arr.a[i], "k")->u.s.z);
+    }
+    inv_buf_adds(b, ") = (");
+    for (i = 0; i < n; i++) {
+      const inv_val *v = inv_val_get(&q->conds.u.arr.a[i], "v");
+      if (i) inv_buf_adds(b, ", ");
+      if (v->t == INV_STR) inv_buf_printf(b, "'%.100s'", v->u.s.z);
+      else {
+        size_t j;
+        inv_buf_addc(b, '[');
+        for (j = 0; j < v->u.arr.n && j < 20; j++) {
+          inv_buf_printf(b, "%s'%.100s'", j ? ", " : "", v->u.arr.a[j].u.s.z);
+        }
+        inv_buf_addc(b, ']');
+      }
+    }
+    inv_buf_addc(b, ')');
+  }
+  return inv_err(q->s, "ERROR_NOT_FOUND",
+                 "Resource cannot be found or access is denied. (%s)", b->z ? b->z : "");
+}
+
+/* Find one record by id within the scope: fills the id condition list and
+** runs "SELECT t.* ... LIMIT 1". Returns the statement on a row, NULL with
+** the error set otherwise. */
+static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
+  inv_q q;
+  const char *zIdName = rq->r->aField[rq->r->iId].zName;
+  const char *zId;
+  sqlite3_stmt *p;
+  int rc;
+  if (inv_req_string(rq->s, rq->pReq, zIdName, 1, &zId)) return NULL;
+  if (addCond(rq, zIdName, inv_val_get(rq->pReq, zIdName), "eq")) return NULL;
+  if (scope(rq, bStar)) return NULL;
+  inv_q_init(&q, rq->s, rq->r);
+  inv_buf_reset(q.b);
+  inv_buf_printf(q.b, "SELECT t.* FROM %s AS t WHERE ", rq->r->zTable);
+  if (inv_where(&q, &rq->conds, NULL, NULL, NULL)) return NULL;
+  inv_buf_adds(q.b, " LIMIT 1");
+  p = inv_q_prepare(&q);
+  if (!p) return NULL;
+  rc = inv_step(rq->s, p);
+  if (rc < 0) return NULL;
+  if (rc != SQLITE_ROW) { sqlite3_reset(p); notFound(rq); return NULL; }
+  return p;
+}
+
+/* ===================== get ===================== */
+
+int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  const char *azKeys[] = { r->aField[r->iId].zName, "domain_id", "workspace_id",
+                           "user_projects", "only", NULL };
+  inv_req rq;
+  inv_only *pOnly = NULL;
+  sqlite3_stmt *p;
+  int rc;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  reqInit(&rq, s, r, req, "get");
+  if (inv_only_compile(s, r, inv_val_get(req, "only"), &pOnly)) return INV_ERROR;
+  p = findOne(&rq, 1);
+  if (!p) return INV_ERROR;
+  rc = inv_render_row(s, r, p, 1, k, f, pOnly);
+  sqlite3_reset(p);
+  return rc;
+}
+
+/* ===================== list ===================== */
+
+typedef struct ListPlan ListPlan;
+struct ListPlan {
+  inv_req rq;
+  inv_q q;
+  const inv_val *pQ;
+  int64_t start, limit;
+  int bCountOnly, bMinimal;
+  inv_only *pOnly;
+  size_t nWhereText;           /* SQL text up to the end of WHERE */
+  int nBindWhere;              /* bindings of the WHERE */
+};
+
+/* Validate a list request and build "SELECT t.* ... WHERE ... ORDER BY". */
+static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, ListPlan *lp) {
+  static const char *const azQuery[] = {
+    "filter", "filter_or", "sort", "page", "minimal", "count_only", "only",
+    "keyword", "unwind", "lookup", "add_fields", NULL
+  };
+  const char *azKeys[24];
+  const char *const *pz;
+  int nKeys = 0;
+  const inv_val *pQ, *v;
+  inv_q *q = &lp->q;
+
+  memset(lp, 0, sizeof *lp);
+  azKeys[nKeys++] = "query"; azKeys[nKeys++] = "domain_id";
+  azKeys[nKeys++] = "workspace_id"; azKeys[nKeys++] = "user_projects";
+  for (pz = r->azListParam; *pz; pz++) azKeys[nKeys++] = *pz;
+  azKeys[nKeys] = NULL;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  reqInit(&lp->rq, s, r, req, "list");
+  for (pz = r->azListParam; *pz; pz++) {
+    const char *const *azEnum = strcmp(*pz, "status") == 0 ? r->aField[1].azEnum : NULL;
+    if (paramFilter(&lp->rq, *pz, azEnum)) return INV_ERROR;
+  }
+  if (scope(&lp->rq, 1)) return INV_ERROR;
+
+  pQ = inv_val_get(req, "query");
+  if (pQ && pQ->t == INV_NULL) pQ = NULL;
+  if (pQ && inv_check_keys(s, pQ, azQuery, "query")) return INV_ERROR;
+  lp->pQ = pQ;
+  if (pQ && ((v = inv_val_get(pQ, "lookup")) || (v = inv_val_get(pQ, "add_fields")))
+      && v->t != INV_NULL) {
+    return inv_err_invalid(s, inv_val_get(pQ, "lookup") ? "query.lookup" : "query.add_fields",
+                           "Not supported by this store.");
+  }
+  if (pQ && (v = inv_val_get(pQ, "unwind")) && v->t != INV_NULL) {
+    const inv_val *o = inv_val_get(pQ, "only");
+    if (!o || o->t == INV_NULL || (inv_val_is_arr(o) && o->u.arr.n == 0)) {
+      return inv_err_db(s, "unwind option requires only option.");
+    }
+    return inv_err_invalid(s, "query.unwind", "Not supported by list; use stat with an unwind stage.");
+  }
+  lp->start = 1;
+  if (pQ && pageParse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
+  if (lp->limit == 0 || lp->limit > s->nPageLimit) lp->limit = s->nPageLimit;
+  if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
+    if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
+    lp->bCountOnly = v->u.b;
+  }
+  if (pQ && (v = inv_val_get(pQ, "minimal")) && v->t != INV_NULL) {
+    if (v->t != INV_BOOL) return inv_err_type(s, "query.minimal", "bool");
+    lp->bMinimal = v->u.b;
+  }
+  if (pQ && inv_only_compile(s, r, inv_val_get(pQ, "only"), &lp->pOnly)) return INV_ERROR;
+
+  inv_q_init(q, s, r);
+  inv_buf_reset(q->b);
+  inv_buf_printf(q->b, "SELECT t.* FROM %s AS t WHERE ", r->zTable);
+  if (inv_where(q, pQ ? inv_val_get(pQ, "filter") : NULL,
+                pQ ? inv_val_get(pQ, "filter_or") : NULL,
+                pQ ? inv_val_get(pQ, "keyword") : NULL, &lp->rq.conds)) return INV_ERROR;
+  lp->nWhereText = q->b->n;
+  lp->nBindWhere = q->nBind;
+  if (orderBy(q, pQ ? inv_val_get(pQ, "sort") : NULL)) return INV_ERROR;
+  inv_buf_adds(q->b, " LIMIT ");
+  inv_q_bind_int(q, lp->limit);
+  inv_buf_adds(q->b, " OFFSET ");
+  inv_q_bind_int(q, lp->start - 1);
+  return q->b->bOom ? inv_err_nomem(s) : INV_OK;
+}
+
+/* "SELECT count(*) FROM <table> AS t WHERE ..." of a plan, in s->tmp. */
+static const char *countSql(inv_store *s, ListPlan *lp) {
+  static const char zHead[] = "SELECT t.* FROM ";
+  inv_buf_reset(&s->tmp);
+  inv_buf_adds(&s->tmp, "SELECT count(*) FROM ");
+  inv_buf_add(&s->tmp, lp->q.b->z + sizeof zHead - 1, lp->nWhereText - (sizeof zHead - 1));
+  return s->tmp.bOom ? NULL : s->tmp.z;
+}
+
+int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  ListPlan lp;
+  int64_t total = -1, nRow = 0;
+  sqlite3_stmt *p;
+  int rc;
+  if (listPlan(s, r, req, &lp)) return INV_ERROR;
+  if (inv_exec(s, "BEGIN")) return INV_ERROR;      /* one snapshot for rows and count */
+  k->xBeginObj(k, 2);
+  k->xKey(k, "results", 7);
+  k->xBeginArr(k, lp.bCountOnly ? 0 : (int)(lp.limit < 64 ? lp.limit : 64));
+  if (!lp.bCountOnly) {
+    p = inv_q_prepare(&lp.q);
+    if (!p) return INV_ERROR;
+    while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+      if (inv_render_row(s, r, p, 1, k, f | (lp.bMinimal ? R_MINIMAL : 0), lp.pOnly)) return INV_ERROR;
+      nRow++;
+    }
+    sqlite3_reset(p);
+    if (rc < 0) return INV_ERROR;
+    if (lp.start == 1 && nRow < lp.limit) total = nRow;    /* the page holds everything */
+  }
+  k->xEndArr(k);
+  if (total < 0) {
+    const char *zSql = countSql(s, &lp);
+    if (!zSql) return inv_err_nomem(s);
+    p = inv_stmt(s, zSql);
+    lp.q.nBind = lp.nBindWhere;
+    if (!p || inv_q_apply(&lp.q, p)) return INV_ERROR;
+    rc = inv_step(s, p);
+    if (rc < 0) return INV_ERROR;
+    total = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+    sqlite3_reset(p);
+  }
+  if (inv_commit(s)) return INV_ERROR;
+  k->xKey(k, "total_count", 11);
+  k->xInt(k, total);
+  k->xEndObj(k);
+  return INV_OK;
+}
+
+/* EXPLAIN QUERY PLAN of the rows query of a list (or get) request. */
+int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
+                const inv_val *pReq, inv_buf *pOut) {
+  const inv_resource *r = inv_resource_find(zResource);
+  ListPlan lp;
+  sqlite3_stmt *p = NULL;
+  int rc;
+  if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (strcmp(zMethod, "list") != 0) return inv_err_invalid(s, "method", "explain supports list.");
+  if (listPlan(s, r, pReq, &lp)) return INV_ERROR;
+  inv_buf_reset(&s->tmp);
+  inv_buf_adds(&s->tmp, "EXPLAIN QUERY PLAN ");
+  inv_buf_add(&s->tmp, lp.q.b->z, lp.q.b->n);
+  if (s->tmp.bOom) return inv_err_nomem(s);
+  if (sqlite3_prepare_v2(s->db, s->tmp.z, -1, &p, NULL) != SQLITE_OK) {
+    sqlite3_finalize(p);
+    return inv_err_sqlite(s);
+  }
+  if (inv_q_apply(&lp.q, p)) { sqlite3_finalize(p); return INV_ERROR; }
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+    inv_buf_adds(pOut, (const char*)sqlite3_column_text(p, 3));
+    inv_buf_addc(pOut, '\n');
+  }
+  sqlite3_finalize(p);
+  if (rc != SQLITE_DONE) return inv_err_sqlite(s);
+  return pOut->bOom ? inv_err_nomem(s) : INV_OK;
+}
+
+/* ===================== delete ===================== */
+
+/* Take an unfinished task out of its job's counters (the job may finish). */
+static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
+  static const char zUpd[] =
+    "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
+    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ? "
+    "WHERE job_id = ? AND domain_id = ?";
+  static const char zFin[] =
+    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
+    "finished_at = ?1, updated_at = ?1 "
+    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
+  int64_t now = inv_now(s);
+  sqlite3_stmt *p = inv_stmt(s, zUpd);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
+  if (inv_step(s, p) < 0) return INV_ERROR;
+  sqlite3_reset(p);
+  p = inv_stmt(s, zFin);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
+  if (inv_step(s, p) < 0) return INV_ERROR;
+  sqlite3_reset(p);
+  return INV_OK;
+}
+
+int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  const char *azKeys[] = { r->aField[r->iId].zName, "domain_id", "workspace_id",
+                           "user_projects", NULL };
+  inv_req rq;
+  sqlite3_stmt *p;
+  int64_t rowid;
+  char zJob[INV_MAX_ID * 4 + 1] = "";
+  int bUnfinished = 0;
+  (void)k; (void)f;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  reqInit(&rq, s, r, req, "delete");
+  if (inv_begin_write(s)) return INV_ERROR;
+  p = findOne(&rq, 0);                      /* delete: workspace equality */
+  if (!p) return INV_ERROR;
+  rowid = sqlite3_column_int64(p, 0);
+  if (r == &inv_res_task) {
+    const unsigned char *z = sqlite3_column_text(p, 1 + inv_field_index(r, "job_id", 6));
+    if (z) snprintf(zJob, sizeof zJob, "%s", (const char*)z);
+    bUnfinished = sqlite3_column_int64(p, 1 + inv_field_index(r, "remained_sub_tasks", 18)) > 0;
+  }
+  sqlite3_reset(p);
+  if (r == &inv_res_job) {
+    /* a job takes its tasks with it */
+    p = inv_stmt(s, "DELETE FROM job_task WHERE job_id = (SELECT job_id FROM job WHERE id = ?) "
+                    "AND domain_id = ?");
+    if (!p) return INV_ERROR;
+    sqlite3_bind_int64(p, 1, rowid);
+    sqlite3_bind_text(p, 2, rq.zDomain, -1, SQLITE_STATIC);
+    if (inv_step(s, p) < 0) return INV_ERROR;
+    sqlite3_reset(p);
+  }
+  inv_buf_reset(&s->tmp);
+  inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ?", r->zTable);
+  p = inv_stmt(s, s->tmp.z);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, rowid);
+  if (inv_step(s, p) < 0) return INV_ERROR;
+  sqlite3_reset(p);
+  if (bUnfinished && zJob[0] && taskLeavesJob(s, zJob, rq.zDomain)) return INV_ERROR;
+  return inv_commit(s);
+}

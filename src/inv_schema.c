@@ -1,0 +1,187 @@
+/*
+** inv_schema.c: the resources, described as data.
+**
+** Each stored record is the union of every documented version's fields, so
+** v1 records (filter, collector_info, errors, project_id; statuses CREATED,
+** ERROR, TIMEOUT) import and render unchanged. Field order is render order.
+*/
+#include <string.h>
+#include "inv_int.h"
+
+const char *const inv_job_status[] = {
+  "CANCELED", "IN_PROGRESS", "SUCCESS", "FAILURE",     /* current */
+  "CREATED", "ERROR", "TIMEOUT",                       /* v1 */
+  NULL
+};
+const char *const inv_task_status[] = {
+  "PENDING", "CANCELED", "IN_PROGRESS", "SUCCESS", "FAILURE", NULL
+};
+static const char *const azResourceGroup[] = { "DOMAIN", "WORKSPACE", NULL };
+
+#define S   F_STR
+#define I   F_INT
+#define T   F_TIME
+#define O   F_OBJ
+#define E   F_ERRS
+
+/* ---------------------------------------------------------------- Job */
+static const inv_field aJobField[] = {
+  { "job_id",               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_job_status },
+  { "filter",               O, 0, NULL },
+  { "total_tasks",          I, FF_NOTNULL, NULL },
+  { "remained_tasks",       I, FF_NOTNULL, NULL },
+  { "success_tasks",        I, FF_NOTNULL, NULL },
+  { "failure_tasks",        I, FF_NOTNULL, NULL },
+  { "errors",               E, 0, NULL },
+  { "collector_info",       O, 0, NULL },
+  { "request_secret_id",    S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { "request_workspace_id", S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { "resource_group",       S, FF_SHORT|FF_WRITABLE, azResourceGroup },
+  { "project_id",           S, FF_SHORT, NULL },
+  { "domain_id",            S, FF_SHORT|FF_WRITABLE, NULL },
+  { "workspace_id",         S, FF_SHORT|FF_WRITABLE, NULL },
+  { "collector_id",         S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
+  { "plugin_id",            S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
+  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "updated_at",           T, 0, NULL },
+  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+};
+static const char *const azJobListParam[] = {
+  "job_id", "status", "collector_id", "plugin_id", "project_id", NULL
+};
+static const char *const azJobIndex[] = {
+  "CREATE INDEX job_domain_created ON job(domain_id, created_at DESC)",
+  "CREATE INDEX job_domain_collector_status ON job(domain_id, collector_id, status)",
+  "CREATE INDEX job_domain_workspace ON job(domain_id, workspace_id)",
+  "CREATE INDEX job_in_progress ON job(created_at) WHERE status = 'IN_PROGRESS'",
+  "CREATE INDEX job_created ON job(created_at)",
+  NULL
+};
+const inv_resource inv_res_job = {
+  "job", "job", "job-", aJobField, (int)(sizeof aJobField / sizeof aJobField[0]), 0,
+  "job_id", "IN_PROGRESS", azJobListParam, azJobIndex, 0, 1, 1
+};
+
+/* ------------------------------------------------------------ JobTask */
+static const inv_field aTaskField[] = {
+  { "job_task_id",          S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_task_status },
+  { "provider",             S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { "total_sub_tasks",      I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { "remained_sub_tasks",   I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { "created_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "updated_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "failure_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "deleted_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "disconnected_count",   I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "total_count",          I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { "errors",               E, FF_NOTNULL, NULL },
+  { "job_id",               S, FF_MINIMAL|FF_SHORT, NULL },
+  { "secret_id",            S, FF_SHORT|FF_WRITABLE, NULL },
+  { "collector_id",         S, FF_HIDDEN|FF_SHORT, NULL },
+  { "service_account_id",   S, FF_SHORT|FF_WRITABLE, NULL },
+  { "project_id",           S, FF_SHORT|FF_WRITABLE, NULL },
+  { "workspace_id",         S, FF_SHORT|FF_WRITABLE, NULL },
+  { "domain_id",            S, FF_SHORT, NULL },
+  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "started_at",           T, FF_NULLABLE|FF_MINIMAL, NULL },
+  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+};
+static const char *const azTaskListParam[] = {
+  "job_task_id", "status", "provider", "job_id", "secret_id",
+  "service_account_id", "project_id", NULL
+};
+static const char *const azTaskIndex[] = {
+  "CREATE INDEX job_task_domain_job ON job_task(domain_id, job_id, created_at DESC)",
+  "CREATE INDEX job_task_domain_created ON job_task(domain_id, created_at DESC)",
+  "CREATE INDEX job_task_domain_collector_status ON job_task(domain_id, collector_id, status)",
+  "CREATE INDEX job_task_domain_workspace_project ON job_task(domain_id, workspace_id, project_id)",
+  "CREATE INDEX job_task_job ON job_task(job_id)",
+  "CREATE INDEX job_task_created ON job_task(created_at)",
+  NULL
+};
+const inv_resource inv_res_task = {
+  "job_task", "job_task", "job-task-", aTaskField,
+  (int)(sizeof aTaskField / sizeof aTaskField[0]), 0,
+  "job_task_id", "PENDING", azTaskListParam, azTaskIndex, 1, 0, 0
+};
+
+/* ------------------------------------------- spot-automation Job (v1) */
+static const char *const azSpotStatus[] = {
+  "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT", NULL
+};
+static const inv_field aSpotField[] = {
+  { "job_id",               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, azSpotStatus },
+  { "filter",               O, 0, NULL },
+  { "total_tasks",          I, FF_NOTNULL, NULL },
+  { "remained_tasks",       I, FF_NOTNULL, NULL },
+  { "errors",               E, FF_NOTNULL, NULL },
+  { "project_id",           S, FF_SHORT, NULL },
+  { "domain_id",            S, FF_SHORT, NULL },
+  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { "updated_at",           T, 0, NULL },
+  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+};
+static const char *const azSpotListParam[] = { "job_id", "status", "project_id", NULL };
+static const char *const azSpotIndex[] = {
+  "CREATE INDEX spot_job_domain_created ON spot_job(domain_id, created_at DESC)",
+  NULL
+};
+const inv_resource inv_res_spot = {
+  "spot_job", "spot_job", "job-", aSpotField,
+  (int)(sizeof aSpotField / sizeof aSpotField[0]), 0,
+  "job_id", "CREATED", azSpotListParam, azSpotIndex, 0, 0, 1
+};
+
+#undef S
+#undef I
+#undef T
+#undef O
+#undef E
+
+const inv_resource *inv_resource_find(const char *zName) {
+  if (strcmp(zName, "job") == 0) return &inv_res_job;
+  if (strcmp(zName, "job_task") == 0) return &inv_res_task;
+  if (strcmp(zName, "spot_job") == 0) return &inv_res_spot;
+  return NULL;
+}
+
+int inv_field_index(const inv_resource *r, const char *zName, size_t n) {
+  int i;
+  for (i = 0; i < r->nField; i++) {
+    const char *z = r->aField[i].zName;
+    if (strncmp(z, zName, n) == 0 && z[n] == 0) return i;
+  }
+  return -1;
+}
+
+int inv_enum_has(const char *const *az, const char *z) {
+  for (; *az; az++) if (strcmp(*az, z) == 0) return 1;
+  return 0;
+}
+
+void inv_resource_ddl(const inv_resource *r, inv_buf *b) {
+  int i;
+  inv_buf_printf(b, "CREATE TABLE %s (id INTEGER PRIMARY KEY", r->zTable);
+  for (i = 0; i < r->nField; i++) {
+    const inv_field *f = &r->aField[i];
+    inv_buf_printf(b, ", %s ", f->zName);
+    switch (f->eType) {
+      case F_STR:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL" : "TEXT");
+        break;
+      case F_INT:  inv_buf_adds(b, "INTEGER NOT NULL DEFAULT 0"); break;
+      case F_TIME:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "INTEGER NOT NULL" : "INTEGER");
+        break;
+      case F_OBJ:  inv_buf_adds(b, "TEXT"); break;
+      case F_ERRS:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL DEFAULT '[]'" : "TEXT");
+        break;
+    }
+    if (f->flags & FF_ID) inv_buf_adds(b, " UNIQUE");
+  }
+  inv_buf_adds(b, ")");
+}

@@ -1,0 +1,361 @@
+/*
+** inv_store.c: opening a store, the schema and its migrations, the
+** prepared-statement cache, transactions, errors, and method dispatch.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "inv_int.h"
+
+/* ===================== errors ===================== */
+
+static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
+  char zMsg[1024];                     /* messages are cut at 1 KiB */
+  int n = vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  inv_buf_reset(&s->err);
+  if (n > 0) inv_buf_add(&s->err, zMsg, n < (int)sizeof zMsg ? (size_t)n : sizeof zMsg - 1);
+  s->zErrCode = zCode;
+  return INV_ERROR;
+}
+
+int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...) {
+  va_list ap;
+  int rc;
+  va_start(ap, zFmt);
+  rc = errv(s, zCode, zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...) {
+  va_list ap;
+  va_start(ap, zFmt);
+  errv(s, zCode, zFmt, ap);
+  va_end(ap);
+}
+
+int inv_err_required(inv_store *s, const char *zKey) {
+  return inv_err(s, "ERROR_REQUIRED_PARAMETER", "Required parameter. (key = %s)", zKey);
+}
+int inv_err_invalid(inv_store *s, const char *zKey, const char *zReason) {
+  return inv_err(s, "ERROR_INVALID_PARAMETER",
+                 "Parameter is invalid. (key = %s, reason = %s)", zKey, zReason);
+}
+int inv_err_type(inv_store *s, const char *zKey, const char *zType) {
+  return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
+                 "Parameter type is invalid. (key = %s, type = %s)", zKey, zType);
+}
+int inv_err_db(inv_store *s, const char *zFmt, ...) {
+  char zReason[900];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zReason, sizeof zReason, zFmt, ap);
+  va_end(ap);
+  return inv_err(s, "ERROR_DB_QUERY", "Database query failed. (reason = %s)", zReason);
+}
+int inv_err_sqlite(inv_store *s) {
+  return inv_err_db(s, "%s", sqlite3_errmsg(s->db));
+}
+int inv_err_nomem(inv_store *s) {
+  return inv_err(s, "ERROR_UNKNOWN", "Out of memory.");
+}
+
+const char *inv_store_errcode(inv_store *s) { return s->zErrCode ? s->zErrCode : ""; }
+const char *inv_store_errmsg(inv_store *s) {
+  return s->zErrCode && s->err.z ? s->err.z : "";
+}
+
+/* ===================== statements ===================== */
+
+static unsigned int hashSql(const char *z) {
+  unsigned int h = 2166136261u;
+  for (; *z; z++) h = (h ^ (unsigned char)*z) * 16777619u;
+  return h;
+}
+
+static void trackActive(inv_store *s, sqlite3_stmt *p) {
+  int i;
+  for (i = 0; i < s->nActive; i++) if (s->apActive[i] == p) return;
+  if (s->nActive < (int)(sizeof s->apActive / sizeof s->apActive[0])) {
+    s->apActive[s->nActive++] = p;
+  }
+}
+
+sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
+  unsigned int h = hashSql(zSql);
+  int i, iVictim = 0;
+  sqlite3_stmt *p = NULL;
+  size_t n;
+  char *zCopy;
+  for (i = 0; i < s->nCache; i++) {
+    inv_cached *c = &s->aCache[i];
+    if (c->hash == h && strcmp(c->zSql, zSql) == 0) {
+      c->lastUse = ++s->useClock;
+      sqlite3_reset(c->pStmt);
+      sqlite3_clear_bindings(c->pStmt);
+      trackActive(s, c->pStmt);
+      return c->pStmt;
+    }
+    if (c->lastUse < s->aCache[iVictim].lastUse) iVictim = i;
+  }
+  if (sqlite3_prepare_v3(s->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &p, NULL) != SQLITE_OK) {
+    inv_err_sqlite(s);
+    sqlite3_finalize(p);
+    return NULL;
+  }
+  n = strlen(zSql);
+  zCopy = inv_malloc(n + 1);
+  if (!zCopy) { sqlite3_finalize(p); inv_err_nomem(s); return NULL; }
+  memcpy(zCopy, zSql, n + 1);
+  if (s->nCache < INV_STMT_CACHE) {
+    iVictim = s->nCache++;
+  } else {
+    inv_cached *c = &s->aCache[iVictim];
+    for (i = 0; i < s->nActive; i++) {      /* never evict a statement in use */
+      if (s->apActive[i] == c->pStmt) {
+        s->apActive[i] = s->apActive[--s->nActive];
+        break;
+      }
+    }
+    sqlite3_finalize(c->pStmt);
+    inv_free(c->zSql);
+  }
+  s->aCache[iVictim].zSql = zCopy;
+  s->aCache[iVictim].pStmt = p;
+  s->aCache[iVictim].hash = h;
+  s->aCache[iVictim].lastUse = ++s->useClock;
+  trackActive(s, p);
+  return p;
+}
+
+int inv_step(inv_store *s, sqlite3_stmt *p) {
+  int rc = sqlite3_step(p);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+  if (rc == SQLITE_CONSTRAINT) {
+    int ext = sqlite3_extended_errcode(s->db);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
+              "Tried to save duplicate unique values. (keys = %s)", sqlite3_errmsg(s->db));
+      sqlite3_reset(p);
+      return -1;
+    }
+  }
+  if (rc == SQLITE_NOMEM) inv_err_nomem(s);
+  else inv_err_sqlite(s);
+  sqlite3_reset(p);
+  return -1;
+}
+
+int inv_exec(inv_store *s, const char *zSql) {
+  sqlite3_stmt *p = inv_stmt(s, zSql);
+  int rc;
+  if (!p) return INV_ERROR;
+  rc = inv_step(s, p);
+  sqlite3_reset(p);
+  return rc < 0 ? INV_ERROR : INV_OK;
+}
+
+int inv_begin_write(inv_store *s) { return inv_exec(s, "BEGIN IMMEDIATE"); }
+int inv_commit(inv_store *s) {
+  if (inv_exec(s, "COMMIT")) { inv_rollback(s); return INV_ERROR; }
+  return INV_OK;
+}
+void inv_rollback(inv_store *s) {
+  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+}
+
+/* ===================== open / close ===================== */
+
+int64_t inv_now(inv_store *s) { return s->nowFixed ? s->nowFixed : inv_time_now(); }
+void inv_store_set_now(inv_store *s, int64_t ms) { s->nowFixed = ms; }
+const char *inv_sqlite_version(void) { return sqlite3_libversion(); }
+inv_arena *inv_store_arena(inv_store *s) { return &s->arena; }
+inv_buf *inv_store_buffer(inv_store *s) { return &s->out; }
+
+int inv_store_schema_version(inv_store *s) {
+  sqlite3_stmt *p;
+  int v = -1;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &p, NULL) == SQLITE_OK) {
+    if (sqlite3_step(p) == SQLITE_ROW) v = sqlite3_column_int(p, 0);
+  }
+  sqlite3_finalize(p);
+  return v;
+}
+
+/* Migrations by PRAGMA user_version. Version 1 is the first schema. */
+static int migrate(inv_store *s, char *zErr, size_t nErr) {
+  int v = inv_store_schema_version(s);
+  char *zMsg = NULL;
+  if (v < 0) { snprintf(zErr, nErr, "%s", sqlite3_errmsg(s->db)); return INV_ERROR; }
+  if (v > INV_SCHEMA_VERSION) {
+    snprintf(zErr, nErr, "database schema version %d is newer than this library (%d)",
+             v, INV_SCHEMA_VERSION);
+    return INV_ERROR;
+  }
+  if (v == INV_SCHEMA_VERSION) return INV_OK;
+  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", 0, 0, &zMsg) != SQLITE_OK) goto fail;
+  v = inv_store_schema_version(s);     /* another process may have migrated */
+  if (v == 0) {
+    const inv_resource *ar[3];
+    int i;
+    ar[0] = &inv_res_job; ar[1] = &inv_res_task; ar[2] = &inv_res_spot;
+    for (i = 0; i < 3; i++) {
+      const char *const *pz;
+      inv_buf_reset(&s->tmp);
+      inv_resource_ddl(ar[i], &s->tmp);
+      if (s->tmp.bOom) { snprintf(zErr, nErr, "out of memory"); goto rollback; }
+      if (sqlite3_exec(s->db, s->tmp.z, 0, 0, &zMsg) != SQLITE_OK) goto fail;
+      for (pz = ar[i]->azIndex; *pz; pz++) {
+        if (sqlite3_exec(s->db, *pz, 0, 0, &zMsg) != SQLITE_OK) goto fail;
+      }
+    }
+    v = 1;
+  }
+  /* future: if (v == 1) { ...ALTER...; v = 2; } */
+  {
+    char zSql[64];
+    snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
+    if (sqlite3_exec(s->db, zSql, 0, 0, &zMsg) != SQLITE_OK) goto fail;
+  }
+  if (sqlite3_exec(s->db, "COMMIT", 0, 0, &zMsg) != SQLITE_OK) goto fail;
+  return INV_OK;
+fail:
+  snprintf(zErr, nErr, "%s", zMsg ? zMsg : sqlite3_errmsg(s->db));
+  sqlite3_free(zMsg);
+rollback:
+  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+  return INV_ERROR;
+}
+
+int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_t nErr) {
+  inv_options o = INV_OPTIONS_INIT;
+  inv_store *s;
+  int flags, rc;
+  char zSql[96];
+  *ppOut = NULL;
+  if (pOpt) o = *pOpt;
+  if (!o.zPath || !o.zPath[0]) o.zPath = "inventory.db";
+  if (o.nBusyMs < 0) o.nBusyMs = 0;
+  if (o.nPageLimit <= 0) o.nPageLimit = 1000;
+  s = inv_malloc(sizeof *s);
+  if (!s) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
+  memset(s, 0, sizeof *s);
+  inv_arena_init(&s->arena);
+  inv_buf_init(&s->sql);
+  inv_buf_init(&s->tmp);
+  inv_buf_init(&s->err);
+  inv_buf_init(&s->jscratch);
+  inv_buf_init(&s->out);
+  s->nPageLimit = o.nPageLimit;
+  flags = (o.bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  rc = sqlite3_open_v2(o.zPath, &s->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath,
+             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    goto fail;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, o.nBusyMs);
+  if (!o.bReadOnly &&
+      sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", 0, 0, 0) != SQLITE_OK) {
+    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
+    goto fail;
+  }
+  snprintf(zSql, sizeof zSql,
+           "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
+  if (sqlite3_exec(s->db, zSql, 0, 0, 0) != SQLITE_OK
+      || inv_regex_register(s->db) != SQLITE_OK) {
+    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
+    goto fail;
+  }
+  if (o.bReadOnly) {
+    if (inv_store_schema_version(s) != INV_SCHEMA_VERSION) {
+      snprintf(zErr, nErr, "cannot open %s: not an inventory database of schema %d",
+               o.zPath, INV_SCHEMA_VERSION);
+      goto fail;
+    }
+  } else if (migrate(s, zErr, nErr)) {
+    goto fail;
+  }
+  *ppOut = s;
+  return INV_OK;
+fail:
+  inv_store_close(s);
+  return INV_ERROR;
+}
+
+void inv_store_close(inv_store *s) {
+  int i;
+  if (!s) return;
+  for (i = 0; i < s->nCache; i++) {
+    sqlite3_finalize(s->aCache[i].pStmt);
+    inv_free(s->aCache[i].zSql);
+  }
+  if (s->db) {
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+    sqlite3_close_v2(s->db);
+  }
+  inv_arena_free(&s->arena);
+  inv_buf_free(&s->sql);
+  inv_buf_free(&s->tmp);
+  inv_buf_free(&s->err);
+  inv_buf_free(&s->jscratch);
+  inv_buf_free(&s->out);
+  inv_free(s);
+}
+
+void inv_store_begin(inv_store *s) {
+  int i;
+  for (i = 0; i < s->nActive; i++) sqlite3_reset(s->apActive[i]);
+  s->nActive = 0;
+  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+  inv_arena_free(&s->arena);
+  inv_buf_reset(&s->sql);
+  inv_buf_reset(&s->tmp);
+  inv_buf_reset(&s->out);
+  s->zErrCode = NULL;
+}
+
+/* ===================== dispatch ===================== */
+
+typedef int (*inv_method)(inv_store*, const inv_resource*, const inv_val*, inv_sink*, int);
+static const struct { const char *zName; inv_method x; } aMethod[] = {
+  { "get", inv_m_get }, { "list", inv_m_list }, { "delete", inv_m_delete },
+  { "create", inv_m_create }, { "start", inv_m_start },
+  { "add_error", inv_m_add_error }, { "finish", inv_m_finish },
+  { "cancel", inv_m_cancel }, { "import", inv_m_import },
+};
+
+int inv_call(inv_store *s, const char *zResource, const char *zMethod,
+             const inv_val *pReq, inv_sink *pSink, int bJson) {
+  const inv_resource *r;
+  size_t i;
+  int rc;
+  if (!pReq || !inv_val_is_obj(pReq)) {
+    return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
+                   "Parameter type is invalid. (key = request, type = object)");
+  }
+  if (strcmp(zResource, "store") == 0) {
+    if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
+    else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else return inv_err(s, "ERROR_INVALID_PARAMETER",
+                        "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+    inv_rollback(s);
+    return rc;
+  }
+  r = inv_resource_find(zResource);
+  if (!r) {
+    return inv_err(s, "ERROR_INVALID_PARAMETER",
+                   "Parameter is invalid. (key = resource, reason = unknown resource %s)",
+                   zResource);
+  }
+  for (i = 0; i < sizeof aMethod / sizeof aMethod[0]; i++) {
+    if (strcmp(aMethod[i].zName, zMethod) == 0) {
+      rc = aMethod[i].x(s, r, pReq, pSink, bJson ? R_JSON : 0);
+      inv_rollback(s);        /* a no-op unless a method failed mid-transaction */
+      return rc;
+    }
+  }
+  return inv_err(s, "ERROR_INVALID_PARAMETER",
+                 "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+}

@@ -1,0 +1,410 @@
+/*
+** linventory.c: the Lua binding, module "inventory.core". The only C file
+** that includes lua.h. It converts Lua tables to inv_val requests, calls the
+** core, and pushes results through a sink that builds Lua tables.
+**
+** Memory: a request lives in the store's arena and every buffer of a call
+** belongs to the store, so a Lua error raised while results are pushed (out
+** of memory) loses nothing: the next call's inv_store_begin() resets it.
+**
+** Errors: runtime failures return nil, message, code; misuse (a closed
+** store, a request that is not a table) raises.
+*/
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+#include "lcompat.h"
+#include "inventory.h"
+
+#if defined(__GNUC__)
+# define INV_EXPORT __attribute__((visibility("default")))
+#else
+# define INV_EXPORT
+#endif
+
+#define STORE_MT "inventory.store"
+#define MAX_DEPTH INV_JSON_MAX_DEPTH
+
+typedef struct LStore LStore;
+struct LStore { inv_store *p; };
+
+static inv_store *checkStore(lua_State *L, int i) {
+  LStore *u = luaL_checkudata(L, i, STORE_MT);
+  if (!u->p) luaL_error(L, "attempt to use a closed store");
+  return u->p;
+}
+
+/* ===================== Lua -> inv_val ===================== */
+
+typedef struct Conv Conv;
+struct Conv {
+  lua_State *L;
+  inv_store *s;
+  inv_arena *a;
+  char zPath[256];            /* where we are, for messages */
+};
+
+static int convFail(Conv *c, const char *zCode, const char *zReason) {
+  inv_store_set_error(c->s, zCode, "Parameter is invalid. (key = %s, reason = %s)",
+                      c->zPath[0] ? c->zPath : "request", zReason);
+  return -1;
+}
+
+static int keyCmp(const void *a, const void *b) {
+  const inv_kv *x = a, *y = b;
+  size_t n = x->nKey < y->nKey ? x->nKey : y->nKey;
+  int r = memcmp(x->zKey, y->zKey, n);
+  return r ? r : (x->nKey < y->nKey ? -1 : x->nKey > y->nKey);
+}
+
+static int toVal(Conv *c, int idx, inv_val *out, int depth);
+
+static int toTable(Conv *c, int idx, inv_val *out, int depth) {
+  lua_State *L = c->L;
+  size_t nStr = 0, nInt = 0, nMax = 0, i, nPath = strlen(c->zPath);
+  if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
+  if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int kt = lua_type(L, -2);
+    if (kt == LUA_TSTRING) nStr++;
+    else if (kt == LUA_TNUMBER && inv_lua_isinteger(L, -2) && lua_tonumber(L, -2) >= 1) {
+      lua_Number n = lua_tonumber(L, -2);
+      nInt++;
+      if (n > (lua_Number)nMax) nMax = (size_t)n;
+    } else {
+      lua_pop(L, 2);
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "table keys must be strings or list indexes.");
+    }
+    lua_pop(L, 1);
+  }
+  memset(out, 0, sizeof *out);
+  if (nStr == 0 && nInt == 0) {            /* {}: usable as [] or {} */
+    out->t = INV_ARR;
+    out->bEmpty = 1;
+    return 0;
+  }
+  if (nStr && nInt) return convFail(c, "ERROR_INVALID_PARAMETER", "a table mixes list and dict keys.");
+  if (nInt) {
+    inv_val *a;
+    if (nMax != nInt) return convFail(c, "ERROR_INVALID_PARAMETER", "a list has holes.");
+    a = inv_arena_alloc(c->a, sizeof(inv_val) * nInt);
+    if (!a) return convFail(c, "ERROR_UNKNOWN", "out of memory.");
+    for (i = 0; i < nInt; i++) {
+      int rc;
+      lua_rawgeti(L, idx, (int)(i + 1));
+      rc = toVal(c, lua_gettop(L), &a[i], depth + 1);
+      lua_pop(L, 1);
+      if (rc) return rc;
+    }
+    out->t = INV_ARR;
+    out->u.arr.a = a;
+    out->u.arr.n = nInt;
+    return 0;
+  }
+  {
+    inv_kv *a = inv_arena_alloc(c->a, sizeof(inv_kv) * nStr);
+    size_t k = 0;
+    if (!a) return convFail(c, "ERROR_UNKNOWN", "out of memory.");
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      size_t n;
+      const char *z = lua_tolstring(L, -2, &n);
+      int rc;
+      if (!inv_utf8_valid(z, n) || memchr(z, 0, n)) {
+        lua_pop(L, 2);
+        return convFail(c, "ERROR_INVALID_PARAMETER", "a key is not valid UTF-8 text.");
+      }
+      a[k].zKey = inv_arena_strdup(c->a, z, n);
+      a[k].nKey = n;
+      if (!a[k].zKey) { lua_pop(L, 2); return convFail(c, "ERROR_UNKNOWN", "out of memory."); }
+      if (nPath + n + 2 < sizeof c->zPath) {
+        if (nPath) c->zPath[nPath] = '.';
+        memcpy(c->zPath + nPath + (nPath ? 1 : 0), z, n);
+        c->zPath[nPath + (nPath ? 1 : 0) + n] = 0;
+      }
+      rc = toVal(c, lua_gettop(L), &a[k].v, depth + 1);
+      c->zPath[nPath] = 0;
+      if (rc) { lua_pop(L, 2); return rc; }
+      lua_pop(L, 1);
+      k++;
+    }
+    /* deterministic order: what we store does not depend on hashing */
+    qsort(a, nStr, sizeof(inv_kv), keyCmp);
+    out->t = INV_OBJ;
+    out->u.obj.a = a;
+    out->u.obj.n = nStr;
+    return 0;
+  }
+}
+
+static int toVal(Conv *c, int idx, inv_val *out, int depth) {
+  lua_State *L = c->L;
+  memset(out, 0, sizeof *out);
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: out->t = INV_NULL; return 0;
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == NULL) { out->t = INV_NULL; return 0; }   /* cjson.null */
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a userdata is not a JSON value.");
+    case LUA_TBOOLEAN: out->t = INV_BOOL; out->u.b = lua_toboolean(L, idx); return 0;
+    case LUA_TNUMBER: {
+      lua_Number n = lua_tonumber(L, idx);
+#if LUA_VERSION_NUM >= 503
+      if (lua_isinteger(L, idx)) { out->t = INV_INT; out->u.i = (int64_t)lua_tointeger(L, idx); return 0; }
+#endif
+      if (isnan(n) || isinf(n)) return convFail(c, "ERROR_INVALID_PARAMETER", "NaN and infinities are not JSON numbers.");
+      if (n == floor(n) && n >= -9223372036854775808.0 && n < 9223372036854775808.0) {
+        out->t = INV_INT; out->u.i = (int64_t)n;
+      } else {
+        out->t = INV_REAL; out->u.r = n;
+      }
+      return 0;
+    }
+    case LUA_TSTRING: {
+      size_t n;
+      const char *z = lua_tolstring(L, idx, &n);
+      if (!inv_utf8_valid(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
+      out->t = INV_STR;
+      out->u.s.z = inv_arena_strdup(c->a, z, n);
+      out->u.s.n = n;
+      if (!out->u.s.z) return convFail(c, "ERROR_UNKNOWN", "out of memory.");
+      return 0;
+    }
+    case LUA_TTABLE: return toTable(c, inv_lua_absindex(L, idx), out, depth);
+    default:
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a function, thread or userdata is not a JSON value.");
+  }
+}
+
+/* ===================== inv_sink -> Lua ===================== */
+
+#define SINK_DEPTH 200
+
+typedef struct LSink LSink;
+struct LSink {
+  inv_sink base;
+  lua_State *L;
+  int n;                       /* open containers */
+  int aNext[SINK_DEPTH];       /* next array index; 0 for an object */
+  int bAny;                    /* a value was pushed at the top level */
+};
+
+/* A value is on the stack top: store it into the open container. */
+static void lsPlace(LSink *k) {
+  lua_State *L = k->L;
+  if (k->n == 0) { k->bAny = 1; return; }
+  if (k->aNext[k->n - 1] > 0) lua_rawseti(L, -2, k->aNext[k->n - 1]++);
+  else lua_rawset(L, -3);       /* table, key, value */
+}
+static void lsOpen(LSink *k, int bArr, int nHint) {
+  lua_State *L = k->L;
+  if (k->n >= SINK_DEPTH || !lua_checkstack(L, 8)) luaL_error(L, "result nested too deeply");
+  if (bArr) lua_createtable(L, nHint > 0 ? nHint : 0, 0);
+  else lua_createtable(L, 0, nHint > 0 ? nHint : 0);
+  k->aNext[k->n++] = bArr ? 1 : 0;
+}
+static void lsBeginObj(inv_sink *s, int n) { lsOpen((LSink*)s, 0, n); }
+static void lsBeginArr(inv_sink *s, int n) { lsOpen((LSink*)s, 1, n); }
+static void lsEnd(inv_sink *s) { LSink *k = (LSink*)s; k->n--; lsPlace(k); }
+static void lsKey(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSink*)s)->L, z, n); }
+static void lsNull(inv_sink *s) {
+  LSink *k = (LSink*)s;
+  if (k->n && k->aNext[k->n - 1] == 0) { lua_pop(k->L, 1); return; }   /* drop the key */
+  lua_pushlightuserdata(k->L, NULL);                                   /* list slot: null */
+  lsPlace(k);
+}
+static void lsBool(inv_sink *s, int b) { lua_pushboolean(((LSink*)s)->L, b); lsPlace((LSink*)s); }
+static void lsInt(inv_sink *s, int64_t i) { inv_lua_pushint64(((LSink*)s)->L, (long long)i); lsPlace((LSink*)s); }
+static void lsReal(inv_sink *s, double r) { lua_pushnumber(((LSink*)s)->L, r); lsPlace((LSink*)s); }
+static void lsStr(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSink*)s)->L, z, n); lsPlace((LSink*)s); }
+
+static void lsInit(LSink *k, lua_State *L) {
+  memset(k, 0, sizeof *k);
+  k->L = L;
+  k->base.xBeginObj = lsBeginObj; k->base.xEndObj = lsEnd;
+  k->base.xBeginArr = lsBeginArr; k->base.xEndArr = lsEnd;
+  k->base.xKey = lsKey; k->base.xNull = lsNull; k->base.xBool = lsBool;
+  k->base.xInt = lsInt; k->base.xReal = lsReal; k->base.xStr = lsStr;
+  k->base.xJson = NULL;
+}
+
+/* ===================== store ===================== */
+
+static int pushError(lua_State *L, inv_store *s, int base) {
+  lua_settop(L, base);
+  lua_pushnil(L);
+  lua_pushstring(L, inv_store_errmsg(s));
+  lua_pushstring(L, inv_store_errcode(s));
+  return 3;
+}
+
+/* core.open{path=, busy_timeout=, page_limit=, readonly=} -> store | nil, msg, code */
+static int l_open(lua_State *L) {
+  inv_options o = INV_OPTIONS_INIT;
+  inv_store *s;
+  LStore *u;
+  char zErr[512];
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "path");
+    if (!lua_isnil(L, -1)) o.zPath = luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "busy_timeout");
+    if (!lua_isnil(L, -1)) o.nBusyMs = (int)luaL_checkinteger(L, -1);
+    lua_getfield(L, 1, "page_limit");
+    if (!lua_isnil(L, -1)) o.nPageLimit = (int)luaL_checkinteger(L, -1);
+    lua_getfield(L, 1, "readonly");
+    o.bReadOnly = lua_toboolean(L, -1);
+    lua_pop(L, 4);
+  }
+  u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
+  u->p = NULL;
+  luaL_getmetatable(L, STORE_MT);
+  lua_setmetatable(L, -2);
+  if (inv_store_open(&o, &s, zErr, sizeof zErr)) {
+    lua_pushnil(L);
+    lua_pushstring(L, zErr);
+    lua_pushstring(L, "ERROR_DB_QUERY");
+    return 3;
+  }
+  u->p = s;
+  return 1;
+}
+
+/* store:call(resource, method, request [, json]) -> result | nil, msg, code
+** json = true renders for REST and returns the JSON text. */
+static int l_call(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  const char *zRes = luaL_checkstring(L, 2);
+  const char *zMethod = luaL_checkstring(L, 3);
+  int bJson = lua_toboolean(L, 5);
+  int base;
+  Conv c;
+  inv_val req;
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 5);
+  base = lua_gettop(L);
+  inv_store_begin(s);
+  memset(&c, 0, sizeof c);
+  c.L = L; c.s = s; c.a = inv_store_arena(s);
+  if (toVal(&c, 4, &req, 0)) return pushError(L, s, base);
+  if (req.bEmpty) { req.t = INV_OBJ; req.bEmpty = 0; req.u.obj.n = 0; req.u.obj.a = NULL; }
+  if (bJson) {
+    inv_buf *b = inv_store_buffer(s);      /* owned by the store: a raise loses nothing */
+    inv_json_sink js;
+    inv_json_sink_init(&js, b);
+    if (inv_call(s, zRes, zMethod, &req, &js.base, 1) != INV_OK) return pushError(L, s, base);
+    if (b->bOom) {
+      inv_store_set_error(s, "ERROR_UNKNOWN", "Out of memory.");
+      return pushError(L, s, base);
+    }
+    if (b->n == 0) lua_pushliteral(L, "{}");
+    else lua_pushlstring(L, b->z, b->n);
+    return 1;
+  } else {
+    LSink k;
+    lsInit(&k, L);
+    if (inv_call(s, zRes, zMethod, &req, &k.base, 0) != INV_OK) return pushError(L, s, base);
+    if (!k.bAny) lua_pushboolean(L, 1);       /* methods without a result */
+    return 1;
+  }
+}
+
+static int l_close(lua_State *L) {
+  LStore *u = luaL_checkudata(L, 1, STORE_MT);
+  if (u->p) { inv_store_close(u->p); u->p = NULL; }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* store:set_now(iso | ms | nil): freeze the clock (tests). */
+static int l_set_now(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int64_t ms = 0;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    size_t n;
+    const char *z = lua_tolstring(L, 2, &n);
+    if (inv_time_parse_strict(z, n, &ms)) return luaL_argerror(L, 2, "ISO 8601 datetime expected");
+  } else if (!lua_isnoneornil(L, 2)) {
+    ms = (int64_t)luaL_checknumber(L, 2);
+  }
+  inv_store_set_now(s, ms);
+  return 0;
+}
+
+static int l_schema_version(lua_State *L) {
+  lua_pushinteger(L, inv_store_schema_version(checkStore(L, 1)));
+  return 1;
+}
+
+/* store:explain(resource, method, request) -> plan text | nil, msg, code */
+static int l_explain(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  const char *zRes = luaL_checkstring(L, 2);
+  const char *zMethod = luaL_checkstring(L, 3);
+  int base;
+  Conv c;
+  inv_val req;
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  base = lua_gettop(L);
+  inv_store_begin(s);
+  memset(&c, 0, sizeof c);
+  c.L = L; c.s = s; c.a = inv_store_arena(s);
+  if (toVal(&c, 4, &req, 0)) return pushError(L, s, base);
+  if (req.bEmpty) { req.t = INV_OBJ; req.bEmpty = 0; }
+  {
+    inv_buf *b = inv_store_buffer(s);
+    if (inv_explain(s, zRes, zMethod, &req, b) != INV_OK) return pushError(L, s, base);
+    lua_pushlstring(L, b->z ? b->z : "", b->n);
+  }
+  return 1;
+}
+
+static int l_tostring(lua_State *L) {
+  LStore *u = luaL_checkudata(L, 1, STORE_MT);
+  if (u->p) lua_pushfstring(L, "inventory.store (%p)", (void*)u);
+  else lua_pushliteral(L, "inventory.store (closed)");
+  return 1;
+}
+
+static const luaL_Reg aStoreMethod[] = {
+  { "call", l_call }, { "close", l_close }, { "set_now", l_set_now },
+  { "schema_version", l_schema_version }, { "explain", l_explain },
+  { NULL, NULL }
+};
+
+INV_EXPORT int luaopen_inventory_core(lua_State *L);
+INV_EXPORT int luaopen_inventory_core(lua_State *L) {
+  if (luaL_newmetatable(L, STORE_MT)) {      /* idempotent: busted re-runs luaopen */
+    const luaL_Reg *r;
+    lua_createtable(L, 0, 8);
+    for (r = aStoreMethod; r->name; r++) {
+      lua_pushcfunction(L, r->func);
+      lua_setfield(L, -2, r->name);
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__close");
+#endif
+    lua_pushcfunction(L, l_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, STORE_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 6);
+  lua_pushcfunction(L, l_open);
+  lua_setfield(L, -2, "open");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  lua_pushliteral(L, INV_VERSION);
+  lua_setfield(L, -2, "_VERSION");
+  lua_pushstring(L, inv_sqlite_version());
+  lua_setfield(L, -2, "sqlite_version");
+  return 1;
+}
