@@ -74,7 +74,7 @@ asan:
 	$(MAKE) all CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 	ASAN_OPTIONS=detect_leaks=1 ./build/test_c
 	LD_PRELOAD=$$(clang -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0 \
-	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua' --cpath='./lib/lua/5.4/?.so' spec
+	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./lib/lua/5.4/?.so' spec
 	$(MAKE) clean
 
 valgrind: build/test_c

@@ -19,7 +19,7 @@ add "$p" "$f"
 # 2. busted under each runtime
 for rt in lua5.4:5.4 luajit:5.1; do
   lua=${rt%%:*}; ver=${rt##*:}
-  tap=$($lua /usr/bin/busted -o TAP --lpath='./lua/?.lua;./lua/?/init.lua' \
+  tap=$($lua /usr/bin/busted -o TAP --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
         --cpath="./lib/lua/$ver/?.so" spec 2>&1)
   echo "$tap" | grep -E '^not ok|^#' | head -n 60
   p=$(echo "$tap" | grep -c '^ok ')
