@@ -240,6 +240,16 @@ int inv_req_string(inv_store *s, const inv_val *req, const char *zKey,
 int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
                      inv_sink *k, int flags);
 
+/* Scope of a read request (domain, workspace with "*", user projects) into
+** rq->conds; and page {start, limit} (inv_read.c). */
+int inv_req_scope(inv_store *s, const inv_resource *r, const inv_val *req,
+                  const char *zMethod, inv_req *rq);
+int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
+                   int64_t *pStart, int64_t *pLimit);
+
+/* stat/analyze SQL functions (inv_stat.c) */
+int inv_stat_register(sqlite3 *db);
+
 /* regex SQL function (inv_regex.c) */
 int inv_regex_register(sqlite3 *db);
 /* Validate a pattern; 0 ok, else message in zErr. */

@@ -153,8 +153,10 @@ static int pageParse(inv_store *s, const inv_val *pPage, const char *zWhere,
   return INV_OK;
 }
 
-/* ORDER BY for a v2 list [{key, desc}] or a v1 object {key, desc, keys}. */
-static int orderBy(inv_q *q, const inv_val *pSort) {
+/* ORDER BY for a v2 list [{key, desc}] or a v1 object {key, desc, keys}.
+** bUnwind: the rows are unwound (see listPlan): no default sort, and ties are
+** broken by insertion order, then element order. */
+static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
   const inv_val *aItem = NULL;
   size_t nItem = 0, i;
   int nKey = 0;
@@ -195,8 +197,8 @@ static int orderBy(inv_q *q, const inv_val *pSort) {
     inv_buf_adds(q->b, bDesc ? " DESC, " : ", ");
     nKey++;
   }
-  if (!nKey) inv_buf_adds(q->b, "t.created_at DESC, ");
-  inv_buf_adds(q->b, "t.id");
+  if (!nKey && !bUnwind) inv_buf_adds(q->b, "t.created_at DESC, ");
+  inv_buf_adds(q->b, bUnwind ? "t.id, t.unwind_idx" : "t.id");
   return INV_OK;
 }
 
@@ -305,6 +307,36 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
 
 /* ===================== list ===================== */
 
+/* query.unwind = {path}: checks in the reference's order (only, dict, path).
+** The path must name an array field of the resource (errors); *piField is
+** that field. An unwind `filter` is not served by list (stat has it). */
+static int unwindCheck(inv_store *s, const inv_resource *r, const inv_val *pQ,
+                       const inv_val *pUnwind, int *piField) {
+  static const char *const azUnwind[] = { "path", "filter", NULL };
+  const inv_val *o = inv_val_get(pQ, "only"), *v;
+  int iField;
+  if (!o || o->t == INV_NULL || (inv_val_is_arr(o) && o->u.arr.n == 0)) {
+    return inv_err_db(s, "unwind option requires only option.");
+  }
+  if (!inv_val_is_obj(pUnwind)) return inv_err_db(s, "unwind option should be dict type.");
+  if (inv_check_keys(s, pUnwind, azUnwind, "query.unwind")) return INV_ERROR;
+  v = inv_val_get(pUnwind, "path");
+  if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
+    return inv_err_db(s, "unwind option should have path key.");
+  }
+  if (v->t != INV_STR) return inv_err_type(s, "query.unwind.path", "str");
+  if ((o = inv_val_get(pUnwind, "filter")) != NULL && o->t != INV_NULL) {
+    return inv_err_invalid(s, "query.unwind.filter", "Not supported by list; use stat with an unwind stage.");
+  }
+  if (inv_key_check(s, r, v->u.s.z, v->u.s.n, &iField)) return INV_ERROR;
+  if (r->aField[iField].eType != F_ERRS || strlen(r->aField[iField].zName) != v->u.s.n) {
+    return inv_err_db(s, "Cannot resolve field \"%.*s\"",
+                      (int)(v->u.s.n > 200 ? 200 : v->u.s.n), v->u.s.z);
+  }
+  *piField = iField;
+  return INV_OK;
+}
+
 typedef struct ListPlan ListPlan;
 struct ListPlan {
   inv_req rq;
@@ -328,6 +360,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   int nKeys = 0;
   const inv_val *pQ, *v;
   inv_q *q = &lp->q;
+  int iUnwind = -1;
 
   memset(lp, 0, sizeof *lp);
   azKeys[nKeys++] = "query"; azKeys[nKeys++] = "domain_id";
@@ -352,11 +385,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
                            "Not supported by this store.");
   }
   if (pQ && (v = inv_val_get(pQ, "unwind")) && v->t != INV_NULL) {
-    const inv_val *o = inv_val_get(pQ, "only");
-    if (!o || o->t == INV_NULL || (inv_val_is_arr(o) && o->u.arr.n == 0)) {
-      return inv_err_db(s, "unwind option requires only option.");
-    }
-    return inv_err_invalid(s, "query.unwind", "Not supported by list; use stat with an unwind stage.");
+    if (unwindCheck(s, r, pQ, v, &iUnwind)) return INV_ERROR;
   }
   lp->start = 1;
   if (pQ && pageParse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
@@ -373,13 +402,30 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
 
   inv_q_init(q, s, r);
   inv_buf_reset(q->b);
-  inv_buf_printf(q->b, "SELECT t.* FROM %s AS t WHERE ", r->zTable);
+  if (iUnwind < 0) {
+    inv_buf_printf(q->b, "SELECT t.* FROM %s AS t WHERE ", r->zTable);
+  } else {
+    /* Unwound rows: a subquery named "t" with the table's columns, where the
+    ** array field holds just one element, plus its position (unwind_idx).
+    ** Records whose array is empty or null give no row. The filter applies
+    ** to the records (inner t), sort and paging to the unwound rows. */
+    int i;
+    inv_buf_adds(q->b, "SELECT t.* FROM (SELECT t.id");
+    for (i = 0; i < r->nField; i++) {
+      const char *zName = r->aField[i].zName;
+      if (i == iUnwind) inv_buf_printf(q->b, ", json_array(json(u.value)) AS %s", zName);
+      else inv_buf_printf(q->b, ", t.%s", zName);
+    }
+    inv_buf_printf(q->b, ", u.key AS unwind_idx FROM %s AS t, json_each(t.%s) AS u WHERE ",
+                   r->zTable, r->aField[iUnwind].zName);
+  }
   if (inv_where(q, pQ ? inv_val_get(pQ, "filter") : NULL,
                 pQ ? inv_val_get(pQ, "filter_or") : NULL,
                 pQ ? inv_val_get(pQ, "keyword") : NULL, &lp->rq.conds)) return INV_ERROR;
+  if (iUnwind >= 0) inv_buf_adds(q->b, ") AS t");
   lp->nWhereText = q->b->n;
   lp->nBindWhere = q->nBind;
-  if (orderBy(q, pQ ? inv_val_get(pQ, "sort") : NULL)) return INV_ERROR;
+  if (orderBy(q, pQ ? inv_val_get(pQ, "sort") : NULL, iUnwind >= 0)) return INV_ERROR;
   inv_buf_adds(q->b, " LIMIT ");
   inv_q_bind_int(q, lp->limit);
   inv_buf_adds(q->b, " OFFSET ");
@@ -534,4 +580,17 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_reset(p);
   if (bUnfinished && zJob[0] && taskLeavesJob(s, zJob, rq.zDomain)) return INV_ERROR;
   return inv_commit(s);
+}
+
+/* ===================== shared with stat and analyze ===================== */
+
+int inv_req_scope(inv_store *s, const inv_resource *r, const inv_val *req,
+                  const char *zMethod, inv_req *rq) {
+  reqInit(rq, s, r, req, zMethod);
+  return scope(rq, 1);
+}
+
+int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
+                   int64_t *pStart, int64_t *pLimit) {
+  return pageParse(s, pPage, zWhere, pStart, pLimit);
 }

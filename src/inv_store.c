@@ -264,7 +264,8 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   snprintf(zSql, sizeof zSql,
            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
   if (sqlite3_exec(s->db, zSql, 0, 0, 0) != SQLITE_OK
-      || inv_regex_register(s->db) != SQLITE_OK) {
+      || inv_regex_register(s->db) != SQLITE_OK
+      || inv_stat_register(s->db) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
     goto fail;
   }
@@ -320,7 +321,9 @@ void inv_store_begin(inv_store *s) {
 
 typedef int (*inv_method)(inv_store*, const inv_resource*, const inv_val*, inv_sink*, int);
 static const struct { const char *zName; inv_method x; } aMethod[] = {
-  { "get", inv_m_get }, { "list", inv_m_list }, { "delete", inv_m_delete },
+  { "get", inv_m_get }, { "list", inv_m_list }, { "stat", inv_m_stat },
+  { "analyze", inv_m_analyze },
+  { "delete", inv_m_delete },
   { "create", inv_m_create }, { "start", inv_m_start },
   { "add_error", inv_m_add_error }, { "finish", inv_m_finish },
   { "cancel", inv_m_cancel }, { "import", inv_m_import },
