@@ -26,36 +26,39 @@ CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_sch
 CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 
-MOD54  = lib/lua/5.4/inventory/core.so
-MOD51  = lib/lua/5.1/inventory/core.so
+# B: object/test directory, L: module tree (sanitizer builds use their own)
+B ?= build
+L ?= lib
+MOD54  = $(L)/lua/5.4/inventory/core.so
+MOD51  = $(L)/lua/5.1/inventory/core.so
 
 .PHONY: all deps run test test-c test-lua asan valgrind fuzz clean
 
-all: $(MOD54) $(MOD51) build/test_c
+all: $(MOD54) $(MOD51) $(B)/test_c
 
-build/core/%.o: src/%.c $(CORE_HDR)
-	@mkdir -p build/core
+$(B)/core/%.o: src/%.c $(CORE_HDR)
+	@mkdir -p $(B)/core
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
-CORE_OBJ = $(patsubst src/%.c,build/core/%.o,$(CORE_SRC))
+CORE_OBJ = $(patsubst src/%.c,$(B)/core/%.o,$(CORE_SRC))
 
 # the core as a static library: built without any Lua include path, so an
 # accidental #include "lua.h" in the core fails here
-build/libinvcore.a: $(CORE_OBJ)
+$(B)/libinvcore.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
-$(MOD54): src/lua/linventory.c src/lua/lcompat.h build/libinvcore.a
+$(MOD54): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA54_INC) -shared src/lua/linventory.c \
-	  build/libinvcore.a $(LIBS) -o $@
+	  $(B)/libinvcore.a $(LIBS) -o $@
 
-$(MOD51): src/lua/linventory.c src/lua/lcompat.h build/libinvcore.a
+$(MOD51): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
-	  build/libinvcore.a $(LIBS) -o $@
+	  $(B)/libinvcore.a $(LIBS) -o $@
 
-build/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def build/libinvcore.a
-	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) build/libinvcore.a $(LIBS) -o $@
+$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a
+	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvcore.a $(LIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
@@ -66,19 +69,26 @@ run: deps all
 test: deps all
 	@sh scripts/test.sh
 
-test-c: build/test_c
-	./build/test_c
+test-c: $(B)/test_c
+	./$(B)/test_c
 
+# AddressSanitizer + UBSan: the C suite (with leak checks) and the busted
+# specs under Lua 5.4, from a separate build tree.
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
-	$(MAKE) clean
-	$(MAKE) all CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-	ASAN_OPTIONS=detect_leaks=1 ./build/test_c
-	LD_PRELOAD=$$(clang -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0 \
-	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./lib/lua/5.4/?.so' spec
-	$(MAKE) clean
+	$(MAKE) B=build/asan L=build/asan/lib CC=clang CFLAGS="$(ASAN_FLAGS)" build/asan/test_c \
+	  build/asan/lib/lua/5.4/inventory/core.so
+	ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c
+	LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
+	  ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
+	  --cpath='./build/asan/lib/lua/5.4/?.so' spec
 
-valgrind: build/test_c
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect ./build/test_c
+# valgrind: the C suite, and the busted specs under Lua 5.4 (definite leaks
+# and errors fail; Lua's own allocations are reachable at exit).
+valgrind: $(B)/test_c $(MOD54)
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(B)/test_c
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./$(L)/lua/5.4/?.so' spec
 
 clean:
 	rm -rf build lib
