@@ -68,6 +68,8 @@ static int optString(inv_store *s, const inv_val *req, const char *zKey, const c
   *pz = NULL;
   if (!v || v->t == INV_NULL) return INV_OK;
   if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
+  /* values are bound as C strings: an embedded NUL would cut them short */
+  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "NUL byte in string.");
   if (v->u.s.n > INV_MAX_ID) {
     char zR[64];
     snprintf(zR, sizeof zR, "longer than %d characters.", INV_MAX_ID);
@@ -526,8 +528,7 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
   /* the unfinished tasks of timed-out jobs fail with an error */
   p = inv_stmt(s,
     "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
-    "errors = json_insert(errors, '$[#]', json('{\"error_code\":\"ERROR_JOB_TIMEOUT\","
-    "\"message\":\"The job has timed out.\"}')) "
+    "errors = json_insert(errors, '$[#]', json(?4)) "
     "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
     "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)) "
     "AND domain_id = (SELECT domain_id FROM job j WHERE j.job_id = job_task.job_id)");
@@ -535,6 +536,8 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_int64(p, 2, now - (int64_t)(h * 3600000.0));
   bindOpt(p, 3, zDomain);
+  sqlite3_bind_text(p, 4, "{\"error_code\":\"ERROR_JOB_TIMEOUT\","
+                          "\"message\":\"The job has timed out.\"}", -1, SQLITE_STATIC);
   if (runStmt(s, p)) return INV_ERROR;
   nTasks = sqlite3_changes(s->db);
   /* each job: its failed tasks move into failure_tasks; status FAILURE */
@@ -558,8 +561,8 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
   static const char *const azKeys[] = { "older_than_days", "domain_id", NULL };
   static const char *const azSql[] = {
     /* tasks of purged jobs (cascade by job), then old tasks, then the jobs */
-    "DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
-    "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)",
+    ("DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
+     "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)"),
     "DELETE FROM job_task WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
     "DELETE FROM job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
     "DELETE FROM spot_job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
@@ -600,8 +603,11 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
   switch (f->eType) {
     case F_STR:
       if (v->t != INV_STR) return inv_err_type(s, zK, "str");
+      if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zK, "NUL byte in string.");
       if ((f->flags & FF_SHORT) && v->u.s.n > INV_MAX_ID) {
-        return inv_err_invalid(s, zK, "longer than 40 characters.");
+        char zR[64];
+        snprintf(zR, sizeof zR, "longer than %d characters.", INV_MAX_ID);
+        return inv_err_invalid(s, zK, zR);
       }
       if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) {
         return inv_err_invalid(s, zK, "Invalid enum value.");
@@ -701,8 +707,12 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
         return inv_err_required(s, zK);
       }
     }
-    if (inv_req_string(s, rec, "domain_id", 1, &(const char*){0})) {
-      return inv_err_required(s, "records.domain_id");
+    {
+      /* required here; its type is checked with the other fields below */
+      const inv_val *pDomain = inv_val_get(rec, "domain_id");
+      if (!pDomain || pDomain->t == INV_NULL || (pDomain->t == INV_STR && pDomain->u.s.n == 0)) {
+        return inv_err_required(s, "records.domain_id");
+      }
     }
     sqlite3_clear_bindings(p);
     for (j = 0; j < r->nField; j++) {
@@ -739,7 +749,9 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       }
     }
     if (inv_step(s, p) < 0) {
-      if (s->zErrCode && strcmp(s->zErrCode, "ERROR_SAVE_UNIQUE_VALUES") == 0) {
+      /* an id already stored (or twice in this batch): ask SQLite, not the
+      ** mapped code, since extended result codes are on */
+      if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
         inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
                 "Tried to save duplicate unique values. (keys = ['%s'])", r->aField[r->iId].zName);
       }

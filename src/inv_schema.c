@@ -52,7 +52,7 @@ static const char *const azJobListParam[] = {
 };
 static const char *const azJobIndex[] = {
   "CREATE INDEX job_domain_created ON job(domain_id, created_at DESC)",
-  "CREATE INDEX job_domain_collector_status ON job(domain_id, collector_id, status)",
+  "CREATE INDEX job_domain_collector_status ON job(domain_id, collector_id, status, created_at DESC)",
   "CREATE INDEX job_domain_collector_created ON job(domain_id, collector_id, created_at DESC)",
   "CREATE INDEX job_domain_workspace ON job(domain_id, workspace_id)",
   "CREATE INDEX job_in_progress ON job(created_at) WHERE status = 'IN_PROGRESS'",

@@ -130,7 +130,7 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
 int inv_step(inv_store *s, sqlite3_stmt *p) {
   int rc = sqlite3_step(p);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
-  if (rc == SQLITE_CONSTRAINT) {
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) {   /* extended result codes are on */
     int ext = sqlite3_extended_errcode(s->db);
     if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
       inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
@@ -139,7 +139,7 @@ int inv_step(inv_store *s, sqlite3_stmt *p) {
       return -1;
     }
   }
-  if (rc == SQLITE_NOMEM) inv_err_nomem(s);
+  if ((rc & 0xff) == SQLITE_NOMEM) inv_err_nomem(s);
   else inv_err_sqlite(s);
   sqlite3_reset(p);
   return -1;

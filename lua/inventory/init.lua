@@ -112,6 +112,7 @@ end
 function Store:close()
   return self._ud:close()
 end
+Store.__close = Store.close   -- local inv <close> = inventory.open{...} (Lua 5.4)
 
 -- The default store, opened on first use.
 local default
