@@ -269,6 +269,14 @@ static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
       }
       if (v->t == INV_ARR || v->t == INV_OBJ) {
         if (p->atom != A_EQ) { inv_buf_addc(b, '0'); return INV_OK; }
+        if (v->bEmpty) {               /* {} from Lua: an empty object or array */
+          inv_buf_addc(b, '(');
+          addTX(q, a);
+          inv_buf_adds(b, " IN ('object','array') AND ");
+          addX(q, a);
+          inv_buf_adds(b, " IN ('{}','[]'))");
+          return INV_OK;
+        }
         inv_buf_addc(b, '(');
         addTypeGuard(q, a, v);
         inv_buf_adds(b, " AND ");
@@ -414,6 +422,10 @@ static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
       }
       if (f->eType == F_OBJ || f->eType == F_ERRS) {
         if (p->atom != A_EQ || (v->t != INV_OBJ && v->t != INV_ARR)) { inv_buf_addc(b, '0'); return INV_OK; }
+        if (v->bEmpty) {               /* {} from Lua: the field's empty value */
+          inv_buf_printf(b, "t.%s = ", zCol);
+          return inv_q_bind_text(q, f->eType == F_ERRS ? "[]" : "{}", 2);
+        }
         if (f->eType == F_ERRS && v->t == INV_OBJ) {
           const char *zAlias = newAlias(q);
           if (!zAlias) return inv_err_nomem(q->s);
@@ -608,6 +620,23 @@ static int resolveKey(inv_q *q, const char *zKey, size_t nKey, int bLenient, Pat
   return INV_OK;
 }
 
+/* Does p match a null or missing value? (MongoDB: {k: null}, $lte/$gte null,
+** $in holding null.) */
+static int predMatchesNull(const Pred *p) {
+  size_t i;
+  switch (p->atom) {
+    case A_EQ: case A_LTE: case A_GTE:
+      return !p->v || p->v->t == INV_NULL;
+    case A_IN:
+      for (i = 0; i < p->pList->u.arr.n; i++) {
+        if (p->pList->u.arr.a[i].t == INV_NULL) return 1;
+      }
+      return 0;
+    default:
+      return 0;
+  }
+}
+
 /* Build the accessor(s) for a resolved path and emit the predicate,
 ** wrapping array levels in EXISTS. */
 static int emitPath(inv_q *q, const Path *pa, const Pred *p) {
@@ -676,9 +705,15 @@ static int emitPath(inv_q *q, const Path *pa, const Pred *p) {
       a.bFree = !a.bStr && pa->nSeg > iLast + 1;
     }
     if (bIdx) return emitPred(q, &a, p);
+    /* A predicate that matches null (eq/lte/gte null, in [.., null]) also
+    ** matches when the path is missing: an empty or absent array. */
+    if (predMatchesNull(p)) {
+      inv_buf_printf(q->b, "(NOT EXISTS (SELECT 1 FROM json_each(t.%s)) OR ", f->zName);
+    }
     inv_buf_printf(q->b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE ", f->zName, zAlias);
     if (emitPred(q, &a, p)) return INV_ERROR;
     inv_buf_addc(q->b, ')');
+    if (predMatchesNull(p)) inv_buf_addc(q->b, ')');
     return INV_OK;
   }
 }
@@ -896,7 +931,9 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     if (pV->u.arr.n > INV_MAX_LIST && op != OP_IN && op != OP_NOT_IN) {
       return inv_err_invalid(q->s, zWhere, "A list value may hold at most 1000 elements.");
     }
-  } else if (pV->t == INV_ARR && !(op == OP_MATCH && pV->bEmpty)) {
+  } else if (pV->t == INV_ARR && !pV->bEmpty) {
+    /* an empty table from Lua ({}, bEmpty) is usable as [] or {}: only the
+    ** list operators take it as a list */
     return inv_err(q->s, "ERROR_OPERATOR_VALUE_TYPE",
                    "The value of '%s operator' does not support list type. (%s)",
                    azOp[op], inv_cond_repr(q->s, c));

@@ -118,6 +118,9 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
     int eType = sqlite3_column_type(p, iCol);
     SubPath aSub[16];
     int nSub = 0, bWhole = 0;
+    /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
+    ** records: never rendered, not even when `only` names them */
+    if (f->flags & FF_HIDDEN) continue;
     if (pOnly) {
       for (j = 0; j < pOnly->n; j++) {
         if (pOnly->a[j].iField != i) continue;
@@ -127,8 +130,6 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
       if (!bWhole && !nSub) continue;
     } else if (flags & R_MINIMAL) {
       if (!(f->flags & FF_MINIMAL)) continue;
-    } else if (f->flags & FF_HIDDEN) {
-      continue;
     }
     if (eType == SQLITE_NULL) continue;
     switch (f->eType) {
