@@ -1,6 +1,8 @@
 # inventory: a Cloudforet inventory Job/JobTask store in C on SQLite, with a Lua binding.
 #
-#   make run          install what is missing, build, run examples/quickstart.lua
+#   make run          install what is missing, build, seed a demo database if absent and
+#                     serve the REST API with nginx on 127.0.0.1:8089 (examples/nginx/run.sh)
+#   make quickstart   install what is missing, build, run examples/quickstart.lua
 #   make test         install what is missing, build, run every suite
 #   make              build both Lua modules (5.4 and LuaJIT/5.1)
 #   make test-c       the C suite (core only, no Lua)
@@ -64,6 +66,10 @@ deps:
 	@sh scripts/deps.sh
 
 run: deps all
+	sh examples/nginx/run.sh
+
+.PHONY: quickstart
+quickstart: deps all
 	lua5.4 examples/quickstart.lua $(or $(DB),quickstart.db)
 
 test: deps all
@@ -92,3 +98,41 @@ valgrind: $(B)/test_c $(MOD54)
 
 clean:
 	rm -rf build lib
+
+# ---- fuzz: libFuzzer on the request compiler (fuzz/fuzz_query.c) ----
+# Runs over a scratch copy of the seed corpus (fuzz/corpus-run/, gitignored);
+# crash reproducers land in build/fuzz-crash-*; replay: ./build/fuzz_query FILE
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+build/fuzz_query: fuzz/fuzz_query.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p build
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Iinclude -Isrc $(CORE_SRC) fuzz/fuzz_query.c $(LIBS) -o $@
+
+fuzz: build/fuzz_query
+	@mkdir -p fuzz/corpus-run
+	cp fuzz/corpus/query/* fuzz/corpus-run/
+	./build/fuzz_query -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	  -dict=fuzz/query.dict -artifact_prefix=build/fuzz-crash- -print_final_stats=1 fuzz/corpus-run
+
+# ---- benchmarks (bench/README.md): make bench (full, < 10 min), make bench-quick (CI) ----
+BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/sqltrace.so
+
+build/bench/gen: bench/gen.c include/inventory.h build/libinvcore.a
+	@mkdir -p build/bench
+	$(CC) $(ALLCFLAGS) bench/gen.c build/libinvcore.a $(LIBS) -o $@
+
+build/bench/limit.so: bench/limit.c
+	@mkdir -p build/bench
+	$(CC) $(ALLCFLAGS) -I$(LUA54_INC) -shared bench/limit.c -lsqlite3 -o $@
+
+build/bench/sqltrace.so: bench/sqltrace.c
+	@mkdir -p build/bench
+	$(CC) $(ALLCFLAGS) -shared bench/sqltrace.c -Wl,--no-as-needed -lsqlite3 -ldl -o $@
+
+.PHONY: bench bench-quick
+bench: $(MOD54) $(MOD51) $(BENCH_BIN)
+	@sh bench/run.sh full
+
+bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
+	@sh bench/run.sh quick

@@ -29,5 +29,25 @@ for rt in lua5.4:5.4 luajit:5.1; do
   add "$p" "$f"
 done
 
+# 3. the REST API behind a real nginx (test/nginx/run.sh starts and stops it)
+out=$(bash test/nginx/run.sh 2>&1); rc=$?
+echo "$out" | grep -v '^nginx: [0-9]* passed, [0-9]* failed$' | tail -n 40
+line=$(echo "$out" | grep '^nginx: [0-9]* passed, [0-9]* failed$' | tail -n 1)
+p=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -z "$p" ] && { p=0; f=1; echo "nginx suite did not finish (rc=$rc)"; }
+echo "nginx suite: $p passed, $f failed"
+add "$p" "$f"
+
+# 4. reliability: 4 writer processes on one store; SIGKILL of a writer (test/reliability/run.sh)
+out=$(sh test/reliability/run.sh 2>&1); rc=$?
+echo "$out" | grep -v '^reliability: [0-9]* passed, [0-9]* failed$' | grep -E '^not ok|^#|^ |did not|exited' | head -n 60
+line=$(echo "$out" | grep '^reliability: [0-9]* passed, [0-9]* failed$' | tail -n 1)
+p=$(echo "$line" | sed -n 's/^reliability: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$line" | sed -n 's/^reliability: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -z "$p" ] && { p=0; f=1; echo "reliability suite did not finish (rc=$rc)"; }
+echo "reliability: $p passed, $f failed"
+add "$p" "$f"
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -46,28 +46,28 @@ static inv_bind *newBind(inv_q *q) {
 
 int inv_q_bind_int(inv_q *q, int64_t i) {
   inv_bind *p = newBind(q);
-  if (!p) return inv_err_nomem(q->s);
+  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
   p->t = INV_INT; p->i = i;
   inv_buf_addc(q->b, '?');
   return INV_OK;
 }
 int inv_q_bind_real(inv_q *q, double r) {
   inv_bind *p = newBind(q);
-  if (!p) return inv_err_nomem(q->s);
+  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
   p->t = INV_REAL; p->r = r;
   inv_buf_addc(q->b, '?');
   return INV_OK;
 }
 int inv_q_bind_text(inv_q *q, const char *z, size_t n) {
   inv_bind *p = newBind(q);
-  if (!p) return inv_err_nomem(q->s);
+  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
   p->t = INV_STR; p->z = z; p->n = n;
   inv_buf_addc(q->b, '?');
   return INV_OK;
 }
 int inv_q_bind_null(inv_q *q) {
   inv_bind *p = newBind(q);
-  if (!p) return inv_err_nomem(q->s);
+  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
   p->t = INV_NULL;
   inv_buf_addc(q->b, '?');
   return INV_OK;
@@ -84,10 +84,9 @@ int inv_q_bind_val(inv_q *q, const inv_val *v) {
       char *z;
       inv_buf_init(&tmp);
       inv_json_write(&tmp, v);
-      if (tmp.bOom) { inv_buf_free(&tmp); return inv_err_nomem(q->s); }
-      z = inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
+      z = tmp.bOom ? NULL : inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
       inv_buf_free(&tmp);
-      if (!z) return inv_err_nomem(q->s);
+      if (!z) { q->b->bOom = 1; return inv_err_nomem(q->s); }
       return inv_q_bind_text(q, z, strlen(z));
     }
   }
@@ -191,12 +190,16 @@ static void addTX(inv_q *q, const Acc *a) {
 
 /* Append a JSON path segment "."key"" or "[i]" to an arena path. */
 static const char *pathJoin(inv_q *q, const char *zPath, const char *zSeg, size_t n, int bIndex) {
-  size_t n0 = zPath ? strlen(zPath) : 1;
-  char *z = inv_arena_alloc(&q->s->arena, n0 + n + 5);
-  if (!z) return NULL;
-  memcpy(z, zPath ? zPath : "$", n0);
-  if (bIndex) { z[n0] = '['; memcpy(z + n0 + 1, zSeg, n); z[n0 + 1 + n] = ']'; z[n0 + 2 + n] = 0; }
-  else { z[n0] = '.'; z[n0 + 1] = '"'; memcpy(z + n0 + 2, zSeg, n); z[n0 + 2 + n] = '"'; z[n0 + 3 + n] = 0; }
+  /* a label is written as the stored JSON writes the key (escaped), since
+  ** SQLite compares path labels with the raw key text */
+  inv_buf b;
+  char *z;
+  inv_buf_init(&b);
+  inv_buf_adds(&b, zPath ? zPath : "$");
+  if (bIndex) { inv_buf_addc(&b, '['); inv_buf_add(&b, zSeg, n); inv_buf_addc(&b, ']'); }
+  else { inv_buf_addc(&b, '.'); inv_json_write_str(&b, zSeg, n); }
+  z = b.bOom ? NULL : inv_arena_strdup(&q->s->arena, b.z, b.n);
+  inv_buf_free(&b);
   return z;
 }
 
@@ -317,6 +320,8 @@ static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
         inv_buf_adds(b, ", ");
         inv_q_bind_text(q, p->zPat, p->nPat);
         inv_buf_adds(b, ") > 0");
+      } else if (p->nPat == 0) {
+        inv_buf_addc(b, '1');             /* "" starts and ends every string (substr(x, -0) would not) */
       } else {
         inv_buf_adds(b, "substr(");
         addX(q, a);
@@ -1121,7 +1126,9 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
         int bSep = !bEnd && (zK[j] == '.' || (zK[j] == '_' && j + 1 < nK && zK[j + 1] == '_'));
         if (bEnd || bSep) {
           size_t n = j - s0;
-          if (n == 0 || memchr(zK + s0, '"', n)) return errResolve(q, zK, kv->nKey);
+          if (n == 0 || memchr(zK + s0, '"', n) || memchr(zK + s0, 0, n)) {
+            return errResolve(q, zK, kv->nKey);
+          }
           if (bErrs && nSeg == 0) {
             int bOk = (n == 10 && memcmp(zK + s0, "error_code", 10) == 0)
                    || (n == 7 && memcmp(zK + s0, "message", 7) == 0)

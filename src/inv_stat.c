@@ -5,8 +5,16 @@
 **
 ** Every CTE carries its columns and a "_seq" column holding the stream order
 ** (insertion order at first, then what sort stages say). Order-sensitive
-** accumulators (first, last, push) are window functions ordered by _seq, so
-** they do not depend on how SQLite feeds GROUP BY.
+** accumulators (first, last, push) are aggregates that take _seq with the
+** value and order by it themselves, so they do not depend on how SQLite
+** feeds GROUP BY.
+**
+** Missing and null: a value SQL has as NULL is either "missing" (a path that
+** names nothing, a column not stored) or a JSON null (a nullable column, a
+** JSON null in a document). The reference keeps them apart: a missing group
+** key or projected key is left out of the row, push skips missing values.
+** SExpr/SCol.bNullMissing says which one a NULL is; JSON paths are kept as
+** JSON text ("null" for a null) so that SQL NULL is always "missing".
 **
 ** Output names never reach SQL: a stage's columns are c0, c1, ... and the
 ** names live in C (SCol). Group keys, field names, paths and values are all
@@ -31,6 +39,7 @@ struct SCol {
   size_t nName;
   int eKind;
   int bKey;                /* a group key (kept by project unless exclude_keys) */
+  int bNullMissing;        /* SQL NULL here means "missing": the key is left out */
 };
 
 #define MAX_COLS 64
@@ -54,6 +63,7 @@ typedef struct SExpr SExpr;
 struct SExpr {
   int eKind;
   int bMissing;            /* the key names nothing: always null */
+  int bNullMissing;        /* SQL NULL means a missing value (not a null one) */
 };
 
 /* ===================== errors ===================== */
@@ -128,8 +138,9 @@ static const char *jsonPath(SC *c, const char *z, size_t n, int iFrom, int bFirs
     i0 = i;
     while (i < n && z[i] != '.') i++;
     if (iSeg >= iFrom) {
+      /* labels are written as the stored JSON writes keys (escaped) */
       if (iSeg == iFrom && bFirstIndex) inv_buf_printf(&tmp, "[%.*s]", (int)(i - i0), z + i0);
-      else { inv_buf_adds(&tmp, ".\""); inv_buf_add(&tmp, z + i0, i - i0); inv_buf_addc(&tmp, '"'); }
+      else { inv_buf_addc(&tmp, '.'); inv_json_write_str(&tmp, z + i0, i - i0); }
     }
     iSeg++;
     i++;
@@ -153,14 +164,28 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
   memset(e, 0, sizeof *e);
   if (!c->bRaw) {
     int i = findCol(c, z, n);
+    const char *zDot = i < 0 ? memchr(z, '.', n) : NULL;
+    int iHead = zDot ? findCol(c, z, (size_t)(zDot - z)) : -1;
+    if (iHead >= 0 && c->aCol[iHead].eKind == K_JSON) {
+      /* a path below a JSON column (an unwound push of objects, ...) */
+      const char *zPath = jsonPath(c, zDot + 1, n - (size_t)(zDot - z) - 1, 0, 0);
+      if (!zPath) return inv_err_nomem(c->s);
+      inv_buf_printf(c->b, "(p.c%d -> ", iHead);
+      bindStr(c, zPath, strlen(zPath));
+      inv_buf_addc(c->b, ')');
+      e->eKind = K_JSON;
+      e->bNullMissing = 1;
+      return INV_OK;
+    }
     if (i < 0) {
       if (bError) return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
       inv_buf_adds(c->b, "NULL");
-      e->bMissing = 1;
+      e->bMissing = e->bNullMissing = 1;
       return INV_OK;
     }
     inv_buf_printf(c->b, "p.c%d", i);
     e->eKind = c->aCol[i].eKind;
+    e->bNullMissing = c->aCol[i].bNullMissing;
     return INV_OK;
   }
   {
@@ -175,7 +200,7 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
         return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(nHead > 200 ? 200 : nHead), z);
       }
       inv_buf_adds(c->b, "NULL");            /* raw paths: unknown keys are missing */
-      e->bMissing = 1;
+      e->bMissing = e->bNullMissing = 1;
       c->s->zErrCode = NULL;
       return INV_OK;
     }
@@ -184,6 +209,8 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
       if (iField == c->iUnwound) { inv_buf_adds(c->b, "p._u"); e->eKind = K_JSON; return INV_OK; }
       inv_buf_printf(c->b, "p.%s", f->zName);
       e->eKind = f->eType == F_TIME ? K_TIME : (f->eType == F_OBJ || f->eType == F_ERRS) ? K_JSON : K_VAL;
+      /* only null=True columns hold an explicit null (reference 1.4) */
+      e->bNullMissing = !(f->flags & FF_NULLABLE);
       return INV_OK;
     }
     {
@@ -191,6 +218,7 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
       size_t nRest = n - nHead - 1;
       const char *zPath;
       e->eKind = K_JSON;
+      e->bNullMissing = 1;                 /* "->" gives 'null' for a JSON null */
       if (f->eType == F_OBJ || iField == c->iUnwound) {
         zPath = jsonPath(c, zRest, nRest, 0, 0);
         if (!zPath) return inv_err_nomem(c->s);
@@ -214,9 +242,12 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
         }
         zPath = jsonPath(c, zRest, nRest, 0, 0);
         if (!zPath) return inv_err_nomem(c->s);
-        inv_buf_adds(c->b, "(SELECT json_group_array(json(ea.value -> ");
+        /* an array, maybe [] (no element has it); missing when the
+        ** document has no errors at all (a v2 Job) */
+        inv_buf_printf(c->b, "(SELECT CASE WHEN p.%s IS NOT NULL THEN json_group_array(json(ea.value -> ",
+                       f->zName);
         bindStr(c, zPath, strlen(zPath));
-        inv_buf_printf(c->b, ")) FROM json_each(p.%s) AS ea WHERE json_type(ea.value, ", f->zName);
+        inv_buf_printf(c->b, ")) END FROM json_each(p.%s) AS ea WHERE json_type(ea.value, ", f->zName);
         bindStr(c, zPath, strlen(zPath));
         inv_buf_adds(c->b, ") IS NOT NULL)");
         return INV_OK;
@@ -244,30 +275,27 @@ static int keyValue(SC *c, const char *z, size_t n, int bError, SExpr *e) {
   return INV_OK;
 }
 
-/* A value for a JSON container (json_group_array / json_object member):
-** JSON text embedded as JSON, datetimes as ISO strings. zTimeFmt: the
-** strftime format for datetimes. */
-static int keyMember(SC *c, const char *z, size_t n, const char *zTimeFmt, int *pKind) {
+/* Datetime formats inside JSON containers: push by key keeps the ISO form
+** of 7.2; the datetime sub-fields of push render without milliseconds, as
+** the reference does. */
+#define TIME_ISO "'%Y-%m-%dT%H:%M:%S.%LZ'"
+#define TIME_SEC "'%Y-%m-%dT%H:%M:%SZ'"
+
+/* The key as JSON text, for JSON containers (push, add_to_set,
+** merge_objects): SQL NULL when the value is missing, "null" when it is a
+** null. zTimeFmt: an SQL string literal, how datetimes render. */
+static int keyJson(SC *c, const char *z, size_t n, const char *zTimeFmt) {
   size_t n0 = c->b->n;
   SExpr e;
   char *zExpr;
-  size_t nExpr;
   if (keyExpr(c, z, n, 0, &e)) return INV_ERROR;
-  if (pKind) *pKind = e.eKind;
-  if (e.eKind == K_VAL) return INV_OK;
-  nExpr = c->b->n - n0;
-  zExpr = inv_arena_strdup(&c->s->arena, c->b->z + n0, nExpr);
+  if (e.eKind == K_JSON) return INV_OK;       /* JSON text already, NULL = missing */
+  zExpr = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
   if (!zExpr) return inv_err_nomem(c->s);
   c->b->n = n0;
-  if (e.eKind == K_JSON) {
-    inv_buf_adds(c->b, "json(");
-    inv_buf_add(c->b, zExpr, nExpr);
-    inv_buf_addc(c->b, ')');
-  } else {
-    inv_buf_adds(c->b, "inv_date_format(");
-    inv_buf_add(c->b, zExpr, nExpr);
-    inv_buf_printf(c->b, ", %s)", zTimeFmt);
-  }
+  inv_buf_printf(c->b, "inv_json_value(%s, %d", zExpr, e.bNullMissing);
+  if (e.eKind == K_TIME) inv_buf_printf(c->b, ", %s", zTimeFmt);
+  inv_buf_addc(c->b, ')');
   return INV_OK;
 }
 
@@ -339,7 +367,7 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
           if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
           inv_buf_adds(c->b, ", 1)");
         } else {
-          inv_buf_addc(c->b, '(');
+          inv_buf_adds(c->b, "(+");               /* raw values: no affinity, no coercion */
           if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
           if (x->t == INV_NULL) inv_buf_adds(c->b, " IS NULL");
           else {
@@ -359,26 +387,62 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
 static int stageUnwind(SC *c, const inv_val *o) {
   static const char *const az[] = { "path", "filter", NULL };
   const inv_val *path, *filter;
+  const char *z;
+  size_t n;
   int iField;
   if (checkKeys(c, o, az, "aggregate.unwind")) return INV_ERROR;
   path = inv_val_get(o, "path");
   if (!isStr(path)) return stageRequired(c, "aggregate.unwind.path");
-  if (!c->bRaw) return stageErr(c, 0, "unwind is supported before group, count and project stages.");
-  iField = inv_field_index(c->r, path->u.s.z, path->u.s.n);
-  if (iField < 0 || c->r->aField[iField].eType != F_ERRS) {
-    return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(path->u.s.n > 200 ? 200 : path->u.s.n), path->u.s.z);
+  z = path->u.s.z;
+  n = path->u.s.n;
+  if (!c->bRaw) {
+    /* a named column (after group/count/project): an array gives one row
+    ** per element, in element order; null, missing and [] drop the row;
+    ** any other value is a one-element array (MongoDB's $unwind) */
+    int iCol = findCol(c, z, n), j;
+    if (iCol < 0) return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
+    cteOpen(c);
+    if (c->aCol[iCol].eKind != K_JSON) {
+      addNamedCols(c, "p");
+      inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p WHERE p.c%d IS NOT NULL", c->iCte, iCol);
+    } else {
+      for (j = 0; j < c->nCol; j++) {
+        if (j) inv_buf_adds(c->b, ", ");
+        if (j == iCol) {
+          inv_buf_printf(c->b, "CASE WHEN json_type(p.c%d) = 'array' THEN p.c%d -> u.fullkey "
+                         "ELSE p.c%d END AS c%d", j, j, j, j);
+        } else {
+          inv_buf_printf(c->b, "p.c%d", j);
+        }
+      }
+      inv_buf_printf(c->b, ", row_number() OVER (ORDER BY p._seq, u.key) AS _seq FROM s%d AS p, "
+                     "json_each(CASE WHEN json_type(p.c%d) = 'array' THEN p.c%d ELSE '[0]' END) AS u "
+                     "WHERE json_type(p.c%d) <> 'null'", c->iCte, iCol, iCol, iCol);
+    }
+    cteClose(c);
+  } else {
+    iField = inv_field_index(c->r, z, n);
+    if (iField < 0 || c->r->aField[iField].eType != F_ERRS) {
+      return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
+    }
+    if (c->iUnwound >= 0) return stageErr(c, 0, "%.100s is already unwound.", z);
+    /* the element replaces the array in the document (and is kept as _u,
+    ** JSON text, for paths below it); documents with [] are dropped */
+    cteOpen(c);
+    {
+      int i;
+      inv_buf_adds(c->b, "p.id");
+      for (i = 0; i < c->r->nField; i++) {
+        if (i == iField) inv_buf_printf(c->b, ", p.%s -> u.fullkey AS %s", c->r->aField[i].zName, c->r->aField[i].zName);
+        else inv_buf_printf(c->b, ", p.%s", c->r->aField[i].zName);
+      }
+      inv_buf_printf(c->b, ", p.%s -> u.fullkey AS _u, p._seq * 1000000 + u.key AS _seq FROM s%d AS p, "
+                     "json_each(p.%s) AS u WHERE json_type(p.%s) = 'array'", c->r->aField[iField].zName,
+                     c->iCte, c->r->aField[iField].zName, c->r->aField[iField].zName);
+    }
+    cteClose(c);
+    c->iUnwound = iField;
   }
-  if (c->iUnwound >= 0) return stageErr(c, 0, "%s is already unwound.", path->u.s.z);
-  cteOpen(c);
-  {
-    int i;
-    inv_buf_adds(c->b, "p.id");
-    for (i = 0; i < c->r->nField; i++) inv_buf_printf(c->b, ", p.%s", c->r->aField[i].zName);
-    inv_buf_printf(c->b, ", u.value AS _u, p._seq * 1000000 + u.key AS _seq FROM s%d AS p, "
-                   "json_each(p.%s) AS u", c->iCte, c->r->aField[iField].zName);
-  }
-  cteClose(c);
-  c->iUnwound = iField;
   filter = inv_val_get(o, "filter");
   if (filter && filter->t != INV_NULL) {
     /* the restricted match sees the unwound element */
@@ -396,40 +460,66 @@ static int stageUnwind(SC *c, const inv_val *o) {
 static const char zGroupOps[] =
   "['count', 'sum', 'average', 'max', 'min', 'first', 'last', 'push', 'add_to_set', 'merge_objects']";
 
-/* One condition of count/sum/average `conditions` (aggregation-expression
-** comparison: no type bracketing). */
-static int groupConds(SC *c, const inv_val *conds) {
+/* `conditions` given: a missing, null or empty list means none (the
+** reference tests it for truth). */
+static int condsPresent(const inv_val *conds) {
+  return conds && conds->t != INV_NULL && !(inv_val_is_arr(conds) && conds->u.arr.n == 0);
+}
+
+/* Check the `conditions` of a group field (the reference checks them right
+** after the name, before the field's key). */
+static int groupCondsCheck(SC *c, const inv_val *conds) {
   size_t i;
   if (!inv_val_is_arr(conds)) return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.group.fields.conditions, type = list)");
-  inv_buf_addc(c->b, '(');
-  if (conds->u.arr.n == 0) inv_buf_addc(c->b, '1');
   for (i = 0; i < conds->u.arr.n; i++) {
-    const inv_val *x = &conds->u.arr.a[i], *k, *v, *o;
+    const inv_val *x = &conds->u.arr.a[i], *o;
     const char *zOp;
-    SExpr e;
-    if (!inv_val_is_obj(x)) return stageErr(c, 1, "'aggregate.group.fields.conditions' condition requires a key: %s", inv_cond_repr(c->s, x));
-    k = getAlias(x, "key", "k");
-    v = getAlias(x, "value", "v");
+    const char *zRepr = inv_cond_repr(c->s, x);
+    if (!inv_val_is_obj(x) || !isStr(getAlias(x, "key", "k"))) {
+      return stageErr(c, 1, "'aggregate.group.fields.conditions.key' condition requires a key: %s", zRepr);
+    }
+    if (!getAlias(x, "value", "v")) {
+      return stageErr(c, 1, "'aggregate.group.fields.conditions.value' condition requires a value: %s", zRepr);
+    }
     o = getAlias(x, "operator", "o");
-    if (!isStr(k)) return stageErr(c, 1, "'aggregate.group.fields.conditions' condition requires a key: %s", inv_cond_repr(c->s, x));
-    if (!v) return stageErr(c, 1, "'aggregate.group.fields.conditions' condition requires a value: %s", inv_cond_repr(c->s, x));
-    if (!isStr(o)) return stageErr(c, 1, "'aggregate.group.fields.conditions' condition requires a operator: %s", inv_cond_repr(c->s, x));
+    if (!isStr(o)) {
+      return stageErr(c, 1, "'aggregate.group.fields.conditions.operator' condition requires a operator: %s", zRepr);
+    }
     zOp = o->u.s.z;
     if (strcmp(zOp, "eq") && strcmp(zOp, "not") && strcmp(zOp, "gt") && strcmp(zOp, "gte")
         && strcmp(zOp, "lt") && strcmp(zOp, "lte")) {
-      return stageErr(c, 1, "'aggregate.group.fields.conditions' condition's %.40s operator is not supported. "
-                      "(supported_operator = ['eq', 'not', 'gt', 'gte', 'lt', 'lte'])", zOp);
+      return stageErr(c, 1, "'aggregate.group.fields.conditions.operator' condition's %.40s operator is not "
+                      "supported. (supported_operator = ['eq', 'not', 'gt', 'gte', 'lt', 'lte'])", zOp);
     }
+  }
+  return INV_OK;
+}
+
+/* The (checked) conditions as one SQL boolean, ANDed. They are
+** aggregation-expression comparisons: no coercion and no type bracketing,
+** the total BSON order instead (null and missing below everything, numbers
+** below strings). So the key loses its column affinity ("+", else SQLite
+** would turn "5" into 5 for an INTEGER column) and a NULL key compares as
+** the smallest value. `not` is "!=" (the reference's compiles to an invalid
+** expression: QUIRK fixed). The value is never null (checked). */
+static int groupConds(SC *c, const inv_val *conds) {
+  size_t i;
+  inv_buf_addc(c->b, '(');
+  for (i = 0; i < conds->u.arr.n; i++) {
+    const inv_val *x = &conds->u.arr.a[i];
+    const inv_val *k = getAlias(x, "key", "k"), *v = getAlias(x, "value", "v");
+    const char *zOp = getAlias(x, "operator", "o")->u.s.z;
+    int bEq = !strcmp(zOp, "eq"), bNot = !strcmp(zOp, "not"), bLt = zOp[0] == 'l';
+    SExpr e;
     if (i) inv_buf_adds(c->b, " AND ");
-    inv_buf_adds(c->b, "coalesce(");
+    inv_buf_adds(c->b, bEq || bNot ? "(+" : "coalesce(+");
     if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-    inv_buf_adds(c->b, !strcmp(zOp, "eq") ? " = " : !strcmp(zOp, "not") ? " <> " :
-                       !strcmp(zOp, "gt") ? " > " : !strcmp(zOp, "gte") ? " >= " :
-                       !strcmp(zOp, "lt") ? " < " : " <= ");
+    inv_buf_adds(c->b, bEq ? " IS " : bNot ? " IS NOT " : !strcmp(zOp, "gt") ? " > " :
+                       !strcmp(zOp, "gte") ? " >= " : bLt && zOp[2] == 0 ? " < " : " <= ");
     if (e.eKind == K_TIME && v->t == INV_STR) {
       int64_t ms;
       if (inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
-        return stageErr(c, 0, "Parameter is invalid. (key = %s, reason = not a datetime.)", k->u.s.z);
+        return stageErr(c, 0, "Parameter is invalid. (key = %.100s, reason = not a datetime.)", k->u.s.z);
       }
       inv_q_bind_int(c->q, ms);
     } else if (v->t == INV_ARR || v->t == INV_OBJ) {
@@ -439,15 +529,16 @@ static int groupConds(SC *c, const inv_val *conds) {
     } else {
       inv_q_bind_val(c->q, v);
     }
-    inv_buf_adds(c->b, ", 0)");
+    /* NULL only comes from the key: below any value */
+    inv_buf_adds(c->b, bEq || bNot ? ")" : bLt ? ", 1)" : ", 0)");
   }
   inv_buf_addc(c->b, ')');
   return INV_OK;
 }
 
-/* The key expressions of a group, comma separated (PARTITION BY), or as a
-** select list "expr AS c0, ..." when bAlias. */
-static int groupKeyExprs(SC *c, const inv_val *keys, int *aKind, int bAlias) {
+/* The key expressions of a group as a select list "expr AS c0, ...", their
+** kinds into aCol. */
+static int groupKeyExprs(SC *c, const inv_val *keys, SCol *aCol) {
   size_t i;
   for (i = 0; keys && i < keys->u.arr.n; i++) {
     const inv_val *kv = &keys->u.arr.a[i];
@@ -456,7 +547,8 @@ static int groupKeyExprs(SC *c, const inv_val *keys, int *aKind, int bAlias) {
     size_t n0;
     if (i) inv_buf_adds(c->b, ", ");
     n0 = c->b->n;
-    if (df && df->t != INV_NULL) {
+    /* an empty date_format is no date_format (the reference tests its truth) */
+    if (df && df->t != INV_NULL && !(df->t == INV_STR && df->u.s.n == 0)) {
       char *zE;
       if (df->t != INV_STR) {
         return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.group.keys.date_format, type = str)");
@@ -476,12 +568,65 @@ static int groupKeyExprs(SC *c, const inv_val *keys, int *aKind, int bAlias) {
         bindStr(c, df->u.s.z, df->u.s.n);
         inv_buf_addc(c->b, ')');
       }
-      aKind[i] = K_VAL;
+      aCol[i].eKind = K_VAL;
+      aCol[i].bNullMissing = 0;                /* a null date gives null */
     } else {
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-      aKind[i] = e.eKind;
+      aCol[i].eKind = e.eKind;
+      aCol[i].bNullMissing = e.bNullMissing;   /* a missing key leaves the row */
     }
-    if (bAlias) inv_buf_printf(c->b, " AS c%d", (int)i);
+    inv_buf_printf(c->b, " AS c%d", (int)i);
+  }
+  return INV_OK;
+}
+
+static int isGroupOp(const char *z) {
+  static const char *const az[] = { "count", "sum", "average", "max", "min", "first", "last",
+                                    "push", "add_to_set", "merge_objects", NULL };
+  int i;
+  for (i = 0; az[i]; i++) if (!strcmp(az[i], z)) return 1;
+  return 0;
+}
+
+/* Check one group field in the reference's order: operator, name, push
+** sub-fields, conditions, key (or push fields), conditions allowed. */
+static int groupFieldCheck(SC *c, const inv_val *fv) {
+  const inv_val *k, *n, *op, *sub, *conds;
+  const char *zOp;
+  if (!inv_val_is_obj(fv)) return stageErr(c, 1, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+  k = getAlias(fv, "key", "k");
+  n = getAlias(fv, "name", "n");
+  op = getAlias(fv, "operator", "o");
+  sub = getAlias(fv, "fields", "f");
+  conds = inv_val_get(fv, "conditions");
+  zOp = isStr(op) ? op->u.s.z : NULL;
+  if (!zOp || !isGroupOp(zOp)) {
+    return stageErr(c, 1, "'aggregate.group.fields' condition's %.40s operator is not supported. "
+                    "(supported_operator = %s)", zOp ? zOp : "None", zGroupOps);
+  }
+  if (!isStr(n)) return stageErr(c, 1, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+  if (sub && inv_val_is_arr(sub)) {
+    size_t j;
+    for (j = 0; j < sub->u.arr.n; j++) {
+      const inv_val *sf = &sub->u.arr.a[j];
+      if (!inv_val_is_obj(sf) || !isStr(getAlias(sf, "key", "k"))) {
+        return stageErr(c, 1, "'aggregate.group.fields.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+      }
+      if (!isStr(getAlias(sf, "name", "n"))) {
+        return stageErr(c, 1, "'aggregate.group.fields.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+      }
+    }
+  }
+  if (condsPresent(conds) && groupCondsCheck(c, conds)) return INV_ERROR;
+  if (!strcmp(zOp, "push")) {
+    if (!isStr(k) && !(sub && inv_val_is_arr(sub) && sub->u.arr.n)) {
+      return stageErr(c, 1, "'aggregate.group.fields' condition requires fields: %s", inv_cond_repr(c->s, fv));
+    }
+  } else if (strcmp(zOp, "count") && !isStr(k)) {
+    return stageErr(c, 1, "'aggregate.group.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+  }
+  if (condsPresent(conds) && strcmp(zOp, "count") && strcmp(zOp, "sum") && strcmp(zOp, "average")) {
+    return stageErr(c, 1, "'aggregate.group.fields' condition's conditions not supported: %s", inv_cond_repr(c->s, fv));
   }
   return INV_OK;
 }
@@ -490,9 +635,8 @@ static int stageGroup(SC *c, const inv_val *o) {
   static const char *const az[] = { "keys", "fields", NULL };
   const inv_val *keys, *fields;
   size_t nKey = 0, nField = 0, i;
-  int aKeyKind[MAX_COLS];
   SCol aNew[MAX_COLS];
-  int nNew = 0, bWindow = 0, iWin = 0;
+  int nNew = 0;
   if (checkKeys(c, o, az, "aggregate.group")) return INV_ERROR;
   keys = inv_val_get(o, "keys");
   fields = inv_val_get(o, "fields");
@@ -506,6 +650,7 @@ static int stageGroup(SC *c, const inv_val *o) {
   } else fields = NULL;
   if (nKey + nField == 0) return stageRequired(c, "aggregate.group.keys || aggregate.group.fields");
   if (nKey + nField > MAX_COLS) return stageErr(c, 0, "A group may have at most %d keys and fields.", MAX_COLS);
+  memset(aNew, 0, sizeof aNew);
   /* validate keys */
   for (i = 0; i < nKey; i++) {
     const inv_val *kv = &keys->u.arr.a[i];
@@ -520,114 +665,25 @@ static int stageGroup(SC *c, const inv_val *o) {
   }
   /* validate fields */
   for (i = 0; i < nField; i++) {
-    const inv_val *fv = &fields->u.arr.a[i];
-    const inv_val *k, *n, *op, *sub, *conds;
-    const char *zOp;
-    if (!inv_val_is_obj(fv)) return stageErr(c, 1, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
-    k = getAlias(fv, "key", "k");
-    n = getAlias(fv, "name", "n");
-    op = getAlias(fv, "operator", "o");
-    sub = getAlias(fv, "fields", "f");
-    conds = inv_val_get(fv, "conditions");
-    if (!isStr(n)) return stageErr(c, 1, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
-    zOp = isStr(op) ? op->u.s.z : "";
-    if (strcmp(zOp, "count") && strcmp(zOp, "sum") && strcmp(zOp, "average") && strcmp(zOp, "max")
-        && strcmp(zOp, "min") && strcmp(zOp, "first") && strcmp(zOp, "last") && strcmp(zOp, "push")
-        && strcmp(zOp, "add_to_set") && strcmp(zOp, "merge_objects")) {
-      return stageErr(c, 1, "'aggregate.group.fields' condition's %.40s operator is not supported. "
-                      "(supported_operator = %s)", zOp, zGroupOps);
-    }
-    if (!strcmp(zOp, "push")) {
-      if (!isStr(k) && !(sub && inv_val_is_arr(sub) && sub->u.arr.n)) {
-        return stageErr(c, 1, "'aggregate.group.fields' condition requires fields: %s", inv_cond_repr(c->s, fv));
-      }
-      if (!isStr(k)) {
-        size_t j;
-        for (j = 0; j < sub->u.arr.n; j++) {
-          const inv_val *sf = &sub->u.arr.a[j];
-          if (!inv_val_is_obj(sf) || !isStr(getAlias(sf, "key", "k"))) {
-            return stageErr(c, 1, "'aggregate.group.fields.fields' condition requires a key: %s", inv_cond_repr(c->s, sf));
-          }
-          if (!isStr(getAlias(sf, "name", "n"))) {
-            return stageErr(c, 1, "'aggregate.group.fields.fields' condition requires a name: %s", inv_cond_repr(c->s, sf));
-          }
-        }
-      }
-    } else if (strcmp(zOp, "count") && !isStr(k)) {
-      return stageErr(c, 1, "'aggregate.group.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
-    }
-    if (conds && conds->t != INV_NULL && strcmp(zOp, "count") && strcmp(zOp, "sum") && strcmp(zOp, "average")) {
-      return stageErr(c, 1, "'aggregate.group.fields' condition's conditions not supported: %s", inv_cond_repr(c->s, fv));
-    }
-    if (!strcmp(zOp, "first") || !strcmp(zOp, "last") || !strcmp(zOp, "push")) bWindow = 1;
+    const inv_val *n;
+    if (groupFieldCheck(c, &fields->u.arr.a[i])) return INV_ERROR;
+    n = getAlias(&fields->u.arr.a[i], "name", "n");
     aNew[nNew].zName = n->u.s.z; aNew[nNew].nName = n->u.s.n; aNew[nNew].bKey = 0;
     nNew++;
   }
 
-
-  /* order-sensitive accumulators: window columns w0.. over the key partition */
-  if (bWindow) {
-    cteOpen(c);
-    inv_buf_adds(c->b, "p.*");
-    for (i = 0; i < nField; i++) {
-      const inv_val *fv = &fields->u.arr.a[i];
-      const char *zOp = getAlias(fv, "operator", "o")->u.s.z;
-      const inv_val *k = getAlias(fv, "key", "k"), *sub = getAlias(fv, "fields", "f");
-      int bFirst = !strcmp(zOp, "first"), bLast = !strcmp(zOp, "last"), bPush = !strcmp(zOp, "push");
-      if (!bFirst && !bLast && !bPush) continue;
-      inv_buf_adds(c->b, ", ");
-      if (bFirst || bLast) {
-        SExpr e;
-        inv_buf_adds(c->b, bFirst ? "first_value(" : "last_value(");
-        if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-        inv_buf_addc(c->b, ')');
-        aNew[nKey + i].eKind = e.eKind;
-      } else {
-        inv_buf_adds(c->b, "json_group_array(");
-        if (isStr(k)) {
-          if (keyMember(c, k->u.s.z, k->u.s.n, "'%Y-%m-%dT%H:%M:%S.%LZ'", NULL)) return INV_ERROR;
-        } else {
-          size_t j;
-          inv_buf_adds(c->b, "json_object(");
-          for (j = 0; j < sub->u.arr.n; j++) {
-            const inv_val *sf = &sub->u.arr.a[j];
-            const inv_val *sk = getAlias(sf, "key", "k"), *sn = getAlias(sf, "name", "n");
-            if (j) inv_buf_adds(c->b, ", ");
-            bindStr(c, sn->u.s.z, sn->u.s.n);
-            inv_buf_adds(c->b, ", ");
-            /* datetime sub-fields render without milliseconds (reference) */
-            if (keyMember(c, sk->u.s.z, sk->u.s.n, "'%Y-%m-%dT%H:%M:%SZ'", NULL)) return INV_ERROR;
-          }
-          inv_buf_addc(c->b, ')');
-        }
-        inv_buf_addc(c->b, ')');
-        aNew[nKey + i].eKind = K_JSON;
-      }
-      inv_buf_adds(c->b, " OVER (");
-      if (nKey) {
-        inv_buf_adds(c->b, "PARTITION BY ");
-        if (groupKeyExprs(c, keys, aKeyKind, 0)) return INV_ERROR;
-      }
-      inv_buf_printf(c->b, " ORDER BY p._seq ROWS BETWEEN UNBOUNDED PRECEDING AND "
-                     "UNBOUNDED FOLLOWING) AS w%d", iWin++);
-    }
-    inv_buf_printf(c->b, " FROM s%d AS p", c->iCte);
-    cteClose(c);
-  }
-
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
   cteOpen(c);
-  if (groupKeyExprs(c, keys, aKeyKind, 1)) return INV_ERROR;
-  for (i = 0; i < nKey; i++) aNew[i].eKind = aKeyKind[i];
-  iWin = 0;
+  if (groupKeyExprs(c, keys, aNew)) return INV_ERROR;
   for (i = 0; i < nField; i++) {
     const inv_val *fv = &fields->u.arr.a[i];
     const char *zOp = getAlias(fv, "operator", "o")->u.s.z;
     const inv_val *k = getAlias(fv, "key", "k"), *conds = inv_val_get(fv, "conditions");
-    int bCond = conds && conds->t != INV_NULL;
+    int bCond = condsPresent(conds);
     int iCol = (int)(nKey + i);
     SExpr e;
     if (nKey || i) inv_buf_adds(c->b, ", ");
+    aNew[iCol].eKind = K_VAL;
     if (!strcmp(zOp, "count")) {
       if (bCond) {
         inv_buf_adds(c->b, "sum(CASE WHEN ");
@@ -636,7 +692,6 @@ static int stageGroup(SC *c, const inv_val *o) {
       } else {
         inv_buf_adds(c->b, "count(*)");
       }
-      aNew[iCol].eKind = K_VAL;
     } else if (!strcmp(zOp, "sum") || !strcmp(zOp, "average")) {
       int bSum = zOp[0] == 's';
       /* non-numeric values are ignored; with conditions, failing docs give 0
@@ -655,29 +710,43 @@ static int stageGroup(SC *c, const inv_val *o) {
       inv_buf_addc(c->b, ')');
       if (bCond) inv_buf_adds(c->b, " ELSE 0 END");
       inv_buf_adds(c->b, bSum ? "), 0)" : ")");
-      aNew[iCol].eKind = K_VAL;
     } else if (!strcmp(zOp, "max") || !strcmp(zOp, "min")) {
       inv_buf_adds(c->b, zOp[1] == 'a' ? "max(" : "min(");
       if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       inv_buf_addc(c->b, ')');
-      aNew[iCol].eKind = e.eKind == K_TIME ? K_TIME : K_VAL;
-    } else if (!strcmp(zOp, "first") || !strcmp(zOp, "last") || !strcmp(zOp, "push")) {
-      inv_buf_printf(c->b, "max(p.w%d)", iWin++);     /* one value per partition */
-    } else if (!strcmp(zOp, "add_to_set")) {
-      int kind;
-      size_t n0 = c->b->n;
-      char *zE;
-      if (keyMember(c, k->u.s.z, k->u.s.n, "'%Y-%m-%dT%H:%M:%S.%LZ'", &kind)) return INV_ERROR;
-      /* inv_add_to_set takes JSON text: scalars are quoted */
-      zE = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
-      if (!zE) return inv_err_nomem(c->s);
-      c->b->n = n0;
-      if (kind == K_JSON) inv_buf_printf(c->b, "inv_add_to_set(%s)", zE);
-      else inv_buf_printf(c->b, "inv_add_to_set(json_quote(%s))", zE);
-      aNew[iCol].eKind = K_JSON;
-    } else {                                             /* merge_objects */
-      inv_buf_adds(c->b, "inv_merge_objects(");
+      if (e.eKind == K_TIME) aNew[iCol].eKind = K_TIME;
+    } else if (!strcmp(zOp, "first") || !strcmp(zOp, "last")) {
+      /* the value of the document with the smallest/largest _seq; a
+      ** missing value gives null */
+      inv_buf_adds(c->b, zOp[0] == 'f' ? "inv_first(p._seq, " : "inv_last(p._seq, ");
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
+      inv_buf_addc(c->b, ')');
+      aNew[iCol].eKind = e.eKind;
+    } else if (!strcmp(zOp, "push")) {
+      /* in _seq order; a missing value is skipped, a missing sub-field is
+      ** left out of its object */
+      const inv_val *sub = getAlias(fv, "fields", "f");
+      inv_buf_adds(c->b, "inv_push(p._seq, ");
+      if (isStr(k)) {
+        if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
+      } else {
+        size_t j;
+        inv_buf_adds(c->b, "inv_object(");
+        for (j = 0; j < sub->u.arr.n; j++) {
+          const inv_val *sf = &sub->u.arr.a[j];
+          const inv_val *sk = getAlias(sf, "key", "k"), *sn = getAlias(sf, "name", "n");
+          if (j) inv_buf_adds(c->b, ", ");
+          bindStr(c, sn->u.s.z, sn->u.s.n);
+          inv_buf_adds(c->b, ", ");
+          if (keyJson(c, sk->u.s.z, sk->u.s.n, TIME_SEC)) return INV_ERROR;
+        }
+        inv_buf_addc(c->b, ')');
+      }
+      inv_buf_addc(c->b, ')');
+      aNew[iCol].eKind = K_JSON;
+    } else {                                   /* add_to_set, merge_objects */
+      inv_buf_adds(c->b, zOp[0] == 'a' ? "inv_add_to_set(" : "inv_merge_objects(p._seq, ");
+      if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
       inv_buf_addc(c->b, ')');
       aNew[iCol].eKind = K_JSON;
     }
@@ -709,7 +778,7 @@ static int stageCount(SC *c, const inv_val *o) {
   inv_buf_printf(c->b, "count(*) AS c0, 1 AS _seq FROM s%d AS p HAVING count(*) > 0", c->iCte);
   cteClose(c);
   c->aCol[0].zName = n->u.s.z; c->aCol[0].nName = n->u.s.n;
-  c->aCol[0].eKind = K_VAL; c->aCol[0].bKey = 0;
+  c->aCol[0].eKind = K_VAL; c->aCol[0].bKey = 0; c->aCol[0].bNullMissing = 0;
   c->nCol = 1;
   c->bRaw = 0;
   c->iUnwound = -1;
@@ -767,20 +836,33 @@ static const char zProjOps[] =
   "['size', 'sum', 'array_to_object', 'object_to_array', 'add', 'subtract', 'multiply', 'divide']";
 
 static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_val *whole, int depth);
+static const char *arithOp(const char *z) {
+  static const char *const az[] = { "add", "subtract", "multiply", "divide", NULL };
+  int i;
+  for (i = 0; az[i]; i++) if (!strcmp(az[i], z)) return az[i];
+  return NULL;
+}
 
 /* An arithmetic operand: a field name, a number, or a nested {operator, fields}. */
-static int projOperand(SC *c, const inv_val *x, const inv_val *whole, int depth) {
+static int projOperand(SC *c, const char *zOp, const inv_val *x, const inv_val *whole, int depth) {
   SExpr e;
-  if (x->t == INV_STR) return keyValue(c, x->u.s.z, x->u.s.n, 0, &e);
+  if (x->t == INV_STR) {
+    /* a non-numeric operand is an error, as in MongoDB (SQLite would take
+    ** 'abc' + 1 as 1); null and missing give null */
+    inv_buf_adds(c->b, "inv_operand(");
+    if (keyValue(c, x->u.s.z, x->u.s.n, 0, &e)) return INV_ERROR;
+    inv_buf_printf(c->b, ", '%s')", zOp);             /* zOp: one of ours */
+    return INV_OK;
+  }
   if (x->t == INV_INT || x->t == INV_REAL) return inv_q_bind_val(c->q, x);
   if (x->t == INV_OBJ) {
     const inv_val *op = getAlias(x, "operator", "o"), *f = getAlias(x, "fields", "f");
     if (!isStr(op) || (strcmp(op->u.s.z, "add") && strcmp(op->u.s.z, "subtract")
                        && strcmp(op->u.s.z, "multiply") && strcmp(op->u.s.z, "divide"))) {
       return stageErr(c, 1, "'aggregate.project.fields' condition's %.40s operator is not supported. "
-                      "(supported_operator = %s)", isStr(op) ? op->u.s.z : "", zProjOps);
+                      "(supported_operator = %s)", isStr(op) ? op->u.s.z : "None", zProjOps);
     }
-    return projArith(c, op->u.s.z, f, x, depth + 1);
+    return projArith(c, arithOp(op->u.s.z), f, x, depth + 1);
   }
   return stageErr(c, 1, "'aggregate.project.fields' condition accept only string or object or "
                   "numeric types: %s", inv_cond_repr(c->s, whole));
@@ -800,16 +882,16 @@ static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_va
   if (fields->u.arr.n > 100) return stageErr(c, 0, "project expressions take at most 100 fields");
   if (!strcmp(zOp, "divide")) {
     inv_buf_adds(c->b, "inv_divide(");
-    if (projOperand(c, &fields->u.arr.a[0], whole, depth)) return INV_ERROR;
+    if (projOperand(c, zOp, &fields->u.arr.a[0], whole, depth)) return INV_ERROR;
     inv_buf_adds(c->b, ", ");
-    if (projOperand(c, &fields->u.arr.a[1], whole, depth)) return INV_ERROR;
+    if (projOperand(c, zOp, &fields->u.arr.a[1], whole, depth)) return INV_ERROR;
     inv_buf_addc(c->b, ')');
     return INV_OK;
   }
   inv_buf_addc(c->b, '(');
   for (i = 0; i < fields->u.arr.n; i++) {
     if (i) inv_buf_adds(c->b, zOp[0] == 'a' ? " + " : zOp[0] == 's' ? " - " : " * ");
-    if (projOperand(c, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
+    if (projOperand(c, zOp, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
   }
   inv_buf_addc(c->b, ')');
   return INV_OK;
@@ -821,7 +903,11 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
   SExpr e;
   char *zE;
   if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-  if (e.bMissing) return INV_OK;                      /* NULL */
+  if (e.bMissing) {                                   /* "NULL", nothing bound */
+    c->b->n = n0;
+    inv_buf_adds(c->b, strcmp(zOp, "sum") ? "NULL" : "0");
+    return INV_OK;
+  }
   zE = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
   if (!zE) return inv_err_nomem(c->s);
   c->b->n = n0;
@@ -830,10 +916,12 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
   if (!strcmp(zOp, "size")) {
     inv_buf_adds(c->b, "inv_array_size(x)");
   } else if (!strcmp(zOp, "sum")) {
+    /* $sum: the numbers of an array or the value itself; non-numeric
+    ** values (and dates) are ignored, nothing numeric gives 0 */
     inv_buf_adds(c->b, e.eKind == K_JSON
       ? "CASE WHEN json_type(x) = 'array' THEN (SELECT coalesce(sum(inv_number(value)), 0) "
-        "FROM json_each(x)) ELSE inv_number(json_extract(x, '$')) END"
-      : "inv_number(x)");
+        "FROM json_each(x)) ELSE coalesce(inv_number(json_extract(x, '$')), 0) END"
+      : e.eKind == K_TIME ? "0" : "coalesce(inv_number(x), 0)");
   } else if (!strcmp(zOp, "object_to_array")) {
     inv_buf_adds(c->b, "CASE WHEN json_type(x) = 'object' THEN (SELECT json_group_array("
                        "json_object('k', key, 'v', CASE WHEN type IN ('object','array') "
@@ -864,6 +952,7 @@ static int stageProject(SC *c, const inv_val *o) {
   }
   if (!fields || !inv_val_is_arr(fields) || fields->u.arr.n == 0) return stageRequired(c, "aggregate.project.fields");
   if (fields->u.arr.n + (size_t)c->nCol > MAX_COLS) return stageErr(c, 0, "A project may have at most %d fields.", MAX_COLS);
+  memset(aNew, 0, sizeof aNew);
   cteOpen(c);
   /* the group keys stay unless exclude_keys */
   if (!c->bRaw && !bExclude) {
@@ -877,38 +966,39 @@ static int stageProject(SC *c, const inv_val *o) {
     const inv_val *fv = &fields->u.arr.a[j], *k, *n, *op, *sub;
     SExpr e;
     int kind = K_VAL;
+    int bNullMissing = 0;
+    const char *zOp;
     if (!inv_val_is_obj(fv)) return stageErr(c, 1, "'aggregate.project.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
     k = getAlias(fv, "key", "k");
     n = getAlias(fv, "name", "n");
     op = getAlias(fv, "operator", "o");
     sub = getAlias(fv, "fields", "f");
+    /* the reference checks the operator before the name */
+    zOp = !op ? NULL : isStr(op) ? op->u.s.z : "";
+    if (zOp && !arithOp(zOp) && strcmp(zOp, "size") && strcmp(zOp, "sum")
+        && strcmp(zOp, "array_to_object") && strcmp(zOp, "object_to_array")) {
+      return stageErr(c, 1, "'aggregate.project.fields' condition's %.40s operator is not supported. "
+                      "(supported_operator = %s)", zOp, zProjOps);
+    }
     if (!isStr(n)) return stageErr(c, 1, "'aggregate.project.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
     if (nNew) inv_buf_adds(c->b, ", ");
-    if (!op) {
+    if (!zOp) {
       if (!isStr(k)) return stageErr(c, 1, "'aggregate.project.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       kind = e.eKind;
-    } else {
-      const char *zOp = isStr(op) ? op->u.s.z : "";
-      if (!strcmp(zOp, "add") || !strcmp(zOp, "subtract") || !strcmp(zOp, "multiply") || !strcmp(zOp, "divide")) {
-        if (isStr(k) && !sub) {
-          return stageErr(c, 1, "'aggregate.project.fields' condition requires a fields: %s", inv_cond_repr(c->s, fv));
-        }
-        if (projArith(c, zOp, sub, fv, 0)) return INV_ERROR;
-      } else if (!strcmp(zOp, "size") || !strcmp(zOp, "sum") || !strcmp(zOp, "array_to_object")
-                 || !strcmp(zOp, "object_to_array")) {
-        size_t n0 = c->b->n;
-        if (!isStr(k)) return stageErr(c, 1, "'aggregate.project.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
-        if (projUnary(c, zOp, k, &kind)) return INV_ERROR;
-        if (c->b->n == n0) inv_buf_adds(c->b, "NULL");
-      } else {
-        return stageErr(c, 1, "'aggregate.project.fields' condition's %.40s operator is not supported. "
-                        "(supported_operator = %s)", zOp, zProjOps);
+      bNullMissing = e.bNullMissing;           /* a missing key omits the field */
+    } else if (arithOp(zOp)) {
+      if (isStr(k) && !sub) {
+        return stageErr(c, 1, "'aggregate.project.fields' condition requires a fields: %s", inv_cond_repr(c->s, fv));
       }
+      if (projArith(c, arithOp(zOp), sub, fv, 0)) return INV_ERROR;
+    } else {
+      if (!isStr(k)) return stageErr(c, 1, "'aggregate.project.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+      if (projUnary(c, zOp, k, &kind)) return INV_ERROR;
     }
     inv_buf_printf(c->b, " AS c%d", nNew);
     aNew[nNew].zName = n->u.s.z; aNew[nNew].nName = n->u.s.n;
-    aNew[nNew].eKind = kind; aNew[nNew].bKey = 0;
+    aNew[nNew].eKind = kind; aNew[nNew].bKey = 0; aNew[nNew].bNullMissing = bNullMissing;
     nNew++;
   }
   inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p", c->iCte);
@@ -965,7 +1055,13 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
           && !memcmp(c->aCol[j].zName, c->aCol[i].zName, c->aCol[i].nName)) break;
     }
     if (j < c->nCol) continue;
-    if (t == SQLITE_NULL && !(f & R_JSON)) continue;    /* Lua: nil */
+    /* a missing value leaves the row; a null one is null (Lua: nil) */
+    if (t == SQLITE_NULL && (c->aCol[i].bNullMissing || !(f & R_JSON))) continue;
+    /* no NaN or infinity reaches a result (1e308 * 10): null instead */
+    if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) {
+      if (!(f & R_JSON)) continue;
+      t = SQLITE_NULL;
+    }
     k->xKey(k, c->aCol[i].zName, c->aCol[i].nName);
     if (t == SQLITE_NULL) {
       k->xNull(k);
@@ -999,7 +1095,9 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
   inv_buf_printf(c->b, " FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
   inv_q_bind_int(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
   inv_buf_adds(c->b, " OFFSET ");
-  inv_q_bind_int(c->q, start > 1 ? start - 1 : 0);
+  /* stat pages only with a limit (reference 4.4); analyze skips whenever
+  ** start is given (5.7) */
+  inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
   if (c->b->bOom) return inv_err_nomem(s);
   if (inv_exec(s, "BEGIN")) return INV_ERROR;
   p = inv_q_prepare(c->q);
@@ -1050,37 +1148,45 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
   int iField = inv_field_index(c->r, z, nHead), kind = K_VAL;
   const inv_field *fd;
   if (iField >= 0 && zDot && inv_key_check(c->s, c->r, z, n, &iField)) { c->s->zErrCode = NULL; iField = -1; }
-  inv_buf_adds(c->b, ", d AS (SELECT DISTINCT ");
   if (iField < 0) {
-    inv_buf_adds(c->b, "NULL AS v FROM s0 WHERE 0");           /* unknown path: [] */
+    inv_buf_adds(c->b, ", d AS (SELECT NULL AS v FROM s0 WHERE 0)");  /* unknown path: [] */
   } else if (fd = &c->r->aField[iField], !zDot) {
     if (fd->eType == F_ERRS) {                                 /* flattened */
-      inv_buf_printf(c->b, "u.value AS v FROM s0 AS p, json_each(p.%s) AS u", fd->zName);
+      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s -> u.fullkey AS v FROM s0 AS p, "
+                     "json_each(p.%s) AS u WHERE json_type(p.%s) = 'array')", fd->zName, fd->zName, fd->zName);
       kind = K_JSON;
     } else {
-      inv_buf_printf(c->b, "p.%s AS v FROM s0 AS p", fd->zName);
+      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p)", fd->zName);
       kind = fd->eType == F_TIME ? K_TIME : fd->eType == F_OBJ ? K_JSON : K_VAL;
     }
   } else {
+    /* a path below a JSON column: x holds its JSON text per document (per
+    ** element of errors), NULL when missing; embedded documents are values,
+    ** arrays give their elements (MongoDB's distinct flattens them) */
     const char *zPath = jsonPath(c, zDot + 1, n - nHead - 1, 0, 0);
     if (!zPath) return inv_err_nomem(c->s);
     if (fd->eType == F_ERRS) {
-      inv_buf_adds(c->b, "json_extract(u.value, ");
+      inv_buf_printf(c->b, ", x AS (SELECT (p.%s -> u.fullkey) -> ", fd->zName);
       bindStr(c, zPath, strlen(zPath));
-      inv_buf_printf(c->b, ") AS v FROM s0 AS p, json_each(p.%s) AS u WHERE json_type(u.value, ", fd->zName);
-      bindStr(c, zPath, strlen(zPath));
-      inv_buf_adds(c->b, ") NOT IN ('object','array')");
+      inv_buf_printf(c->b, " AS j FROM s0 AS p, json_each(p.%s) AS u WHERE json_type(p.%s) = 'array')",
+                     fd->zName, fd->zName);
     } else {
-      inv_buf_adds(c->b, "json_extract(p.");
-      inv_buf_adds(c->b, fd->zName);
-      inv_buf_adds(c->b, ", ");
+      inv_buf_printf(c->b, ", x AS (SELECT p.%s -> ", fd->zName);
       bindStr(c, zPath, strlen(zPath));
-      inv_buf_printf(c->b, ") AS v FROM s0 AS p WHERE json_type(p.%s, ", fd->zName);
-      bindStr(c, zPath, strlen(zPath));
-      inv_buf_adds(c->b, ") NOT IN ('object','array')");
+      inv_buf_adds(c->b, " AS j FROM s0 AS p)");
     }
+    inv_buf_adds(c->b, ", d AS (SELECT DISTINCT v FROM (SELECT j AS v FROM x WHERE json_type(j) <> 'array' "
+                       "UNION ALL SELECT x.j -> e.fullkey FROM x, json_each(x.j) AS e "
+                       "WHERE json_type(x.j) = 'array'))");
+    kind = K_JSON;
   }
-  inv_buf_adds(c->b, "), s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY v) AS _seq FROM d)");
+  /* ascending: null, numbers, strings (code points), then documents */
+  if (kind == K_JSON) {
+    inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY json_extract(v, '$'), v) "
+                       "AS _seq FROM d)");
+  } else {
+    inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY v) AS _seq FROM d)");
+  }
   c->iCte = 1;
   c->bRaw = 0;
   c->nCol = 1;
@@ -1272,35 +1378,250 @@ static void fnArraySize(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 }
 
-/* inv_merge_objects(json): aggregate; later keys win. */
-typedef struct MergeCtx MergeCtx;
-struct MergeCtx { char *z; };
-static void fnMergeStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  MergeCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
-  sqlite3 *db = sqlite3_context_db_handle(ctx);
-  sqlite3_stmt *p;
+/* inv_push(seq, json): aggregate; the JSON texts as an array in seq order
+** (the stream order, whatever order GROUP BY feeds the rows in). A NULL
+** (missing) value is skipped. */
+typedef struct PushItem PushItem;
+struct PushItem { int64_t seq; char *z; };
+typedef struct PushCtx PushCtx;
+struct PushCtx { PushItem *a; int n, nAlloc; size_t nBytes; };
+static void fnPushStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  PushCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
+  size_t n;
+  char *z;
   (void)argc;
   if (!m) { sqlite3_result_error_nomem(ctx); return; }
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return;
-  if (sqlite3_prepare_v2(db, "SELECT CASE WHEN json_type(?2) = 'object' THEN json_patch(coalesce(?1, '{}'), ?2) ELSE ?1 END",
-                         -1, &p, NULL) != SQLITE_OK) {
-    sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
+  n = (size_t)sqlite3_value_bytes(argv[1]);
+  if (m->nBytes + n > 256u * 1024 * 1024) {
+    sqlite3_result_error(ctx, "push holds too many values", -1);
     return;
   }
-  if (m->z) sqlite3_bind_text(p, 1, m->z, -1, SQLITE_STATIC);
-  sqlite3_bind_value(p, 2, argv[0]);
-  if (sqlite3_step(p) == SQLITE_ROW && sqlite3_column_type(p, 0) == SQLITE_TEXT) {
-    const char *z = (const char*)sqlite3_column_text(p, 0);
-    char *zNew = sqlite3_mprintf("%s", z);
-    sqlite3_free(m->z);
-    m->z = zNew;
+  if (m->n == m->nAlloc) {
+    int nNew = m->nAlloc ? m->nAlloc * 2 : 16;
+    PushItem *a = inv_realloc(m->a, sizeof(PushItem) * (size_t)nNew);
+    if (!a) { sqlite3_result_error_nomem(ctx); return; }
+    m->a = a;
+    m->nAlloc = nNew;
   }
-  sqlite3_finalize(p);
+  z = inv_malloc(n + 1);
+  if (!z) { sqlite3_result_error_nomem(ctx); return; }
+  memcpy(z, sqlite3_value_text(argv[1]), n);
+  z[n] = 0;
+  m->a[m->n].seq = sqlite3_value_int64(argv[0]);
+  m->a[m->n].z = z;
+  m->n++;
+  m->nBytes += n + 1;
+}
+static int cmpSeq(const void *a, const void *b) {
+  int64_t x = ((const PushItem*)a)->seq, y = ((const PushItem*)b)->seq;
+  return x < y ? -1 : x > y;
+}
+static void fnPushFinal(sqlite3_context *ctx) {
+  PushCtx *m = sqlite3_aggregate_context(ctx, 0);
+  inv_buf b;
+  int i;
+  inv_buf_init(&b);
+  inv_buf_addc(&b, '[');
+  if (m && m->n) {
+    qsort(m->a, (size_t)m->n, sizeof(PushItem), cmpSeq);
+    for (i = 0; i < m->n; i++) {
+      if (i) inv_buf_addc(&b, ',');
+      inv_buf_adds(&b, m->a[i].z);
+      inv_free(m->a[i].z);
+    }
+  }
+  if (m) { inv_free(m->a); m->a = NULL; m->n = 0; }
+  inv_buf_addc(&b, ']');
+  if (b.bOom) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  inv_buf_free(&b);
+}
+
+/* inv_merge_objects(seq, json): aggregate, MongoDB's $mergeObjects. The
+** members of each object in seq order, a later value replacing an earlier
+** one in place (shallow: objects are not merged, a null is kept, where
+** json_patch() would do both differently). Null and missing inputs are
+** skipped, {} when nothing was merged; any other input is an error, as in
+** MongoDB. The inputs are collected like push's, merged at the end. */
+typedef struct MergeKv MergeKv;
+struct MergeKv { const char *zKey; size_t nKey; size_t iVal; };
+
+static const char *jsonTypeName(const inv_val *v) {
+  switch (v->t) {
+    case INV_BOOL: return "bool";
+    case INV_INT: return "int";
+    case INV_REAL: return "double";
+    case INV_STR: return "string";
+    case INV_ARR: return "array";
+    default: return "null";
+  }
 }
 static void fnMergeFinal(sqlite3_context *ctx) {
-  MergeCtx *m = sqlite3_aggregate_context(ctx, 0);
-  if (m && m->z) { sqlite3_result_text(ctx, m->z, -1, sqlite3_free); m->z = NULL; }
-  else sqlite3_result_text(ctx, "{}", 2, SQLITE_STATIC);
+  PushCtx *m = sqlite3_aggregate_context(ctx, 0);
+  inv_arena a;
+  inv_buf vals, b;
+  MergeKv *aKv = NULL;
+  int nKv = 0, nKvAlloc = 0, i, rc = SQLITE_OK;
+  char zMsg[96];
+  inv_arena_init(&a);
+  inv_buf_init(&vals);
+  inv_buf_init(&b);
+  zMsg[0] = 0;
+  if (m && m->n) qsort(m->a, (size_t)m->n, sizeof(PushItem), cmpSeq);
+  for (i = 0; m && i < m->n && rc == SQLITE_OK; i++) {
+    inv_val v;
+    size_t j;
+    if (inv_json_parse(&a, m->a[i].z, strlen(m->a[i].z), &v, zMsg, sizeof zMsg)) { rc = SQLITE_ERROR; break; }
+    if (v.t == INV_NULL) continue;
+    if (v.t != INV_OBJ) {
+      snprintf(zMsg, sizeof zMsg, "$mergeObjects requires object inputs, but input is of type %s",
+               jsonTypeName(&v));
+      rc = SQLITE_ERROR;
+      break;
+    }
+    for (j = 0; j < v.u.obj.n; j++) {
+      const inv_kv *kv = &v.u.obj.a[j];
+      int k;
+      /* values are appended to one buffer, NUL-separated, by offset */
+      size_t iVal = vals.n;
+      inv_json_write(&vals, &kv->v);
+      inv_buf_addc(&vals, 0);
+      for (k = 0; k < nKv; k++) {
+        if (aKv[k].nKey == kv->nKey && !memcmp(aKv[k].zKey, kv->zKey, kv->nKey)) break;
+      }
+      if (k == nKv) {
+        if (nKv == nKvAlloc) {
+          int nNew = nKvAlloc ? nKvAlloc * 2 : 8;
+          MergeKv *aNew = inv_realloc(aKv, sizeof(MergeKv) * (size_t)nNew);
+          if (!aNew) { rc = SQLITE_NOMEM; break; }
+          aKv = aNew;
+          nKvAlloc = nNew;
+        }
+        aKv[nKv].zKey = kv->zKey;                /* lives in the arena */
+        aKv[nKv].nKey = kv->nKey;
+        nKv++;
+      }
+      aKv[k].iVal = iVal;
+    }
+  }
+  if (rc == SQLITE_OK) {
+    inv_buf_addc(&b, '{');
+    for (i = 0; i < nKv; i++) {
+      if (i) inv_buf_addc(&b, ',');
+      inv_json_write_str(&b, aKv[i].zKey, aKv[i].nKey);
+      inv_buf_addc(&b, ':');
+      inv_buf_adds(&b, vals.z + aKv[i].iVal);
+    }
+    inv_buf_addc(&b, '}');
+    if (b.bOom || vals.bOom) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+  else if (rc != SQLITE_OK) sqlite3_result_error(ctx, zMsg, -1);
+  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  for (i = 0; m && i < m->n; i++) inv_free(m->a[i].z);
+  if (m) { inv_free(m->a); m->a = NULL; m->n = 0; }
+  inv_free(aKv);
+  inv_buf_free(&vals);
+  inv_buf_free(&b);
+  inv_arena_free(&a);
+}
+
+/* inv_first(seq, v) / inv_last(seq, v): aggregate; v of the row with the
+** smallest / largest seq, as it is (NULL included). */
+static const char zPickLast[] = "last";    /* user data of inv_last */
+typedef struct PickCtx PickCtx;
+struct PickCtx { int64_t seq; sqlite3_value *v; int bSet; };
+static void fnPickStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  PickCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
+  int bLast = sqlite3_user_data(ctx) != NULL;
+  int64_t seq = sqlite3_value_int64(argv[0]);
+  (void)argc;
+  if (!m) { sqlite3_result_error_nomem(ctx); return; }
+  if (m->bSet && (bLast ? seq <= m->seq : seq >= m->seq)) return;
+  sqlite3_value_free(m->v);
+  m->v = sqlite3_value_dup(argv[1]);
+  m->seq = seq;
+  m->bSet = 1;
+  if (!m->v) sqlite3_result_error_nomem(ctx);
+}
+static void fnPickFinal(sqlite3_context *ctx) {
+  PickCtx *m = sqlite3_aggregate_context(ctx, 0);
+  if (m && m->v) {
+    sqlite3_result_value(ctx, m->v);
+    sqlite3_value_free(m->v);
+    m->v = NULL;
+  } else {
+    sqlite3_result_null(ctx);
+  }
+}
+
+/* inv_json_value(x, bNullMissing [, timefmt]): x as JSON text. NULL is SQL
+** NULL (missing) when bNullMissing, else "null"; with timefmt an integer
+** is a datetime, rendered as a JSON string. */
+static void fnJsonValue(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  int t = sqlite3_value_type(argv[0]);
+  inv_buf b;
+  if (t == SQLITE_NULL) {
+    if (sqlite3_value_int(argv[1])) sqlite3_result_null(ctx);
+    else sqlite3_result_text(ctx, "null", 4, SQLITE_STATIC);
+    return;
+  }
+  inv_buf_init(&b);
+  if (t == SQLITE_INTEGER && argc > 2 && sqlite3_value_type(argv[2]) == SQLITE_TEXT) {
+    inv_buf tmp;
+    inv_buf_init(&tmp);
+    inv_time_strftime(&tmp, (const char*)sqlite3_value_text(argv[2]), sqlite3_value_int64(argv[0]));
+    inv_json_write_str(&b, tmp.z ? tmp.z : "", tmp.n);
+    if (tmp.bOom) b.bOom = 1;
+    inv_buf_free(&tmp);
+  } else if (t == SQLITE_INTEGER) {
+    inv_buf_addi(&b, sqlite3_value_int64(argv[0]));
+  } else if (t == SQLITE_FLOAT) {
+    inv_json_write_real(&b, sqlite3_value_double(argv[0]));
+  } else if (t == SQLITE_TEXT) {
+    inv_json_write_str(&b, (const char*)sqlite3_value_text(argv[0]), (size_t)sqlite3_value_bytes(argv[0]));
+  } else {
+    inv_buf_adds(&b, "null");
+  }
+  if (b.bOom) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  inv_buf_free(&b);
+}
+
+/* inv_object(name, json, ...): a JSON object of the pairs whose JSON text
+** is not NULL: a missing value leaves its member out (push sub-fields). */
+static void fnObject(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  inv_buf b;
+  int i, bAny = 0;
+  inv_buf_init(&b);
+  inv_buf_addc(&b, '{');
+  for (i = 0; i + 1 < argc; i += 2) {
+    if (sqlite3_value_type(argv[i + 1]) == SQLITE_NULL) continue;
+    if (bAny++) inv_buf_addc(&b, ',');
+    inv_json_write_str(&b, (const char*)sqlite3_value_text(argv[i]), (size_t)sqlite3_value_bytes(argv[i]));
+    inv_buf_addc(&b, ':');
+    inv_buf_add(&b, (const char*)sqlite3_value_text(argv[i + 1]), (size_t)sqlite3_value_bytes(argv[i + 1]));
+  }
+  inv_buf_addc(&b, '}');
+  if (b.bOom) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  inv_buf_free(&b);
+}
+
+/* inv_operand(x, op): x for arithmetic; a string (or any non-number but
+** null) is an error, as in MongoDB. */
+static void fnOperand(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  int t = sqlite3_value_type(argv[0]);
+  (void)argc;
+  if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
+    char zMsg[96];
+    snprintf(zMsg, sizeof zMsg, "$%s only supports numeric types, not string",
+             (const char*)sqlite3_value_text(argv[1]));
+    sqlite3_result_error(ctx, zMsg, -1);
+    return;
+  }
+  sqlite3_result_value(ctx, argv[0]);
 }
 
 /* inv_add_to_set(json): aggregate; the distinct values as a JSON array,
@@ -1369,10 +1690,20 @@ int inv_stat_register(sqlite3 *db) {
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_divide", 2, f, NULL, fnDivide, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_number", 1, f, NULL, fnNumber, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_array_size", 1, f, NULL, fnArraySize, NULL, NULL, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_merge_objects", 1, f, NULL, NULL,
-                                                       fnMergeStep, fnMergeFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_merge_objects", 2, f, NULL, NULL,
+                                                       fnPushStep, fnMergeFinal, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_add_to_set", 1, f, NULL, NULL,
                                                        fnSetStep, fnSetFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_push", 2, f, NULL, NULL,
+                                                       fnPushStep, fnPushFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_first", 2, f, NULL, NULL,
+                                                       fnPickStep, fnPickFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_last", 2, f, (void*)zPickLast, NULL,
+                                                       fnPickStep, fnPickFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_json_value", 2, f, NULL, fnJsonValue, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_json_value", 3, f, NULL, fnJsonValue, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_object", -1, f, NULL, fnObject, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_operand", 2, f, NULL, fnOperand, NULL, NULL, NULL);
   return rc;
 }
 
@@ -1437,6 +1768,11 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   fields = inv_val_get(pQ, "fields");
   if (!fields || fields->t == INV_NULL) return inv_err_required(s, "query.fields");
   if (!inv_val_is_obj(fields)) return inv_err_type(s, "query.fields", "dict");
+  {
+    /* domain_id is required before the model checks the query */
+    const char *zDomain;
+    if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
+  }
   if (inv_check_keys(s, pQ, azQuery, "query")) return INV_ERROR;
   gb = inv_val_get(pQ, "group_by");
   fg = inv_val_get(pQ, "field_group");
@@ -1561,13 +1897,17 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
           snprintf(zR, sizeof zR, "supported_operator = %s", zSelectOps);
           return inv_err_invalid(s, "query.select.operator", zR);
         }
-        if (!isStr(kk) && !(ff && ff->t != INV_NULL)) return inv_err_required(s, "query.select.fields");
+        /* key wins over fields; an empty fields list is no fields (the
+        ** reference tests their truth) */
+        if (!isStr(kk) && !(ff && ff->t != INV_NULL && !(inv_val_is_arr(ff) && ff->u.arr.n == 0))) {
+          return inv_err_required(s, "query.select.fields");
+        }
         x = mkVal(s, INV_OBJ, 4);
         if (!x) return inv_err_nomem(s);
         objPut(x, "name", &nm);
         objPut(x, "operator", op);
         if (isStr(kk)) objPut(x, "key", kk);
-        if (ff && ff->t != INV_NULL) objPut(x, "fields", ff);
+        else objPut(x, "fields", ff);
       } else {
         continue;                                /* silently skipped (reference) */
       }
@@ -1619,7 +1959,6 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       objPut(push, "name", nm);
       objPut(push, "operator", &opPush);
       objPut(push, "fields", sub);
-      f2->u.arr.a[f2->u.arr.n++] = *push;
       if (!strcmp(zOp, "sum") || !strcmp(zOp, "count") || !strcmp(zOp, "average")
           || !strcmp(zOp, "max") || !strcmp(zOp, "min")) {
         /* _total_F: sum of counts/sums, unweighted mean of averages, max, min */
@@ -1638,6 +1977,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
         objPut(tot, "key", nm);
         f2->u.arr.a[f2->u.arr.n++] = *tot;
       }
+      f2->u.arr.a[f2->u.arr.n++] = *push;     /* after _total_F, as the reference */
     }
     if (k2->u.arr.n) objPut(g2, "keys", k2);
     objPut(g2, "fields", f2);

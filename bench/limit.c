@@ -1,0 +1,264 @@
+/*
+** bench/limit.c: the "physical limit" contender of the benchmark, a tiny
+** Lua 5.4 module over the SQLite C API: hand-written SQL in, rows out as Lua
+** tables with the column names as keys, nothing else.
+**
+**   local limit = require "limit"
+**   local db = limit.open(path)             -- same pragmas as the store
+**   local rows = limit.query(db, sql, ...)  -- { {col = value, ...}, ... }
+**   local n = limit.exec(db, sql, ...)      -- changes (BEGIN/COMMIT too)
+**   limit.now()                             -- CLOCK_MONOTONIC, ns (integer)
+**   limit.time_ms()                         -- CLOCK_REALTIME, ms (integer)
+**   limit.sleep_until(ns)                   -- wait for a monotonic instant
+**
+** A fair limit: statements are prepared once with sqlite3_prepare_v3
+** (SQLITE_PREPARE_PERSISTENT) and cached by SQL text (looked up by pointer,
+** then by content); parameters are bound without copies (SQLITE_STATIC: the
+** Lua strings stay on the stack until the statement is reset); column names
+** are interned once per statement and kept in a Lua table; NULL columns are
+** left out of the row (as the store leaves out null fields).
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include "lua.h"
+#include "lauxlib.h"
+
+#define DB_MT "bench.limit.db"
+#define CACHE_N 64
+
+typedef struct Cached Cached;
+struct Cached {
+  const char *zKey;          /* the Lua string's bytes last seen (pointer compare first) */
+  int keyRef;                /* registry ref anchoring that string: its address stays unique */
+  char *zSql;                /* owned copy */
+  size_t nSql;
+  sqlite3_stmt *p;
+  int namesRef;              /* registry ref: array of column names */
+};
+
+typedef struct Db Db;
+struct Db {
+  sqlite3 *db;
+  Cached a[CACHE_N];
+  int n;
+  int next;                  /* round-robin victim when full */
+};
+
+static Db *checkDb(lua_State *L) {
+  Db *d = luaL_checkudata(L, 1, DB_MT);
+  if (!d->db) luaL_error(L, "limit: database is closed");
+  return d;
+}
+
+static int l_open(lua_State *L) {
+  const char *zPath = luaL_checkstring(L, 1);
+  Db *d = lua_newuserdatauv(L, sizeof *d, 0);
+  memset(d, 0, sizeof *d);
+  luaL_setmetatable(L, DB_MT);
+  if (sqlite3_open_v2(zPath, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    const char *zErr = d->db ? sqlite3_errmsg(d->db) : "out of memory";
+    lua_pushnil(L);
+    lua_pushstring(L, zErr);
+    sqlite3_close(d->db);
+    d->db = NULL;
+    return 2;
+  }
+  sqlite3_busy_timeout(d->db, 5000);
+  sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY", 0, 0, 0);
+  return 1;
+}
+
+static int l_close(lua_State *L) {
+  Db *d = luaL_checkudata(L, 1, DB_MT);
+  int i;
+  for (i = 0; i < d->n; i++) {
+    sqlite3_finalize(d->a[i].p);
+    free(d->a[i].zSql);
+    luaL_unref(L, LUA_REGISTRYINDEX, d->a[i].namesRef);
+    luaL_unref(L, LUA_REGISTRYINDEX, d->a[i].keyRef);
+  }
+  d->n = 0;
+  if (d->db) sqlite3_close_v2(d->db);
+  d->db = NULL;
+  return 0;
+}
+
+/* The cached statement for the SQL at stack index 2; pushes its names table. */
+static sqlite3_stmt *stmt(lua_State *L, Db *d) {
+  size_t n;
+  const char *z = luaL_checklstring(L, 2, &n);
+  int i, nCol;
+  Cached *c;
+  sqlite3_stmt *p = NULL;
+  for (i = 0; i < d->n; i++) {
+    c = &d->a[i];
+    if (c->zKey == z || (c->nSql == n && memcmp(c->zSql, z, n) == 0)) {
+      if (c->zKey != z) {                /* another string, same text: anchor this one */
+        luaL_unref(L, LUA_REGISTRYINDEX, c->keyRef);
+        lua_pushvalue(L, 2);
+        c->keyRef = luaL_ref(L, LUA_REGISTRYINDEX);
+        c->zKey = z;
+      }
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c->namesRef);
+      return c->p;
+    }
+  }
+  if (sqlite3_prepare_v3(d->db, z, (int)n, SQLITE_PREPARE_PERSISTENT, &p, NULL) != SQLITE_OK) {
+    luaL_error(L, "limit: %s (in %s)", sqlite3_errmsg(d->db), z);
+  }
+  if (d->n < CACHE_N) c = &d->a[d->n++];
+  else {
+    c = &d->a[d->next];
+    d->next = (d->next + 1) % CACHE_N;
+    sqlite3_finalize(c->p);
+    free(c->zSql);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->namesRef);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->keyRef);
+  }
+  lua_pushvalue(L, 2);
+  c->keyRef = luaL_ref(L, LUA_REGISTRYINDEX);
+  c->zKey = z;
+  c->zSql = malloc(n + 1);
+  memcpy(c->zSql, z, n + 1);
+  c->nSql = n;
+  c->p = p;
+  nCol = sqlite3_column_count(p);
+  lua_createtable(L, nCol, 0);
+  for (i = 0; i < nCol; i++) {
+    lua_pushstring(L, sqlite3_column_name(p, i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushvalue(L, -1);
+  c->namesRef = luaL_ref(L, LUA_REGISTRYINDEX);
+  return p;
+}
+
+static void bindAll(lua_State *L, Db *d, sqlite3_stmt *p, int top) {
+  int i, rc = SQLITE_OK;
+  for (i = 3; i <= top && rc == SQLITE_OK; i++) {
+    int k = i - 2;
+    switch (lua_type(L, i)) {
+      case LUA_TNIL: rc = sqlite3_bind_null(p, k); break;
+      case LUA_TBOOLEAN: rc = sqlite3_bind_int(p, k, lua_toboolean(L, i)); break;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, i)) rc = sqlite3_bind_int64(p, k, lua_tointeger(L, i));
+        else rc = sqlite3_bind_double(p, k, lua_tonumber(L, i));
+        break;
+      case LUA_TSTRING: {
+        size_t n;
+        const char *z = lua_tolstring(L, i, &n);
+        rc = sqlite3_bind_text(p, k, z, (int)n, SQLITE_STATIC);
+        break;
+      }
+      default: luaL_error(L, "limit: cannot bind a %s", luaL_typename(L, i));
+    }
+  }
+  if (rc != SQLITE_OK) luaL_error(L, "limit: bind: %s", sqlite3_errmsg(d->db));
+}
+
+static int fail(lua_State *L, Db *d, sqlite3_stmt *p) {
+  const char *zErr = sqlite3_errmsg(d->db);
+  lua_pushfstring(L, "limit: %s", zErr);
+  sqlite3_reset(p);
+  sqlite3_clear_bindings(p);
+  return lua_error(L);
+}
+
+/* limit.query(db, sql, ...) -> array of rows */
+static int l_query(lua_State *L) {
+  Db *d = checkDb(L);
+  int top = lua_gettop(L), names, nCol, rc, i;
+  lua_Integer nRow = 0;
+  sqlite3_stmt *p = stmt(L, d);
+  names = lua_gettop(L);
+  bindAll(L, d, p, top);
+  nCol = sqlite3_column_count(p);
+  lua_newtable(L);
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+    lua_createtable(L, 0, nCol);
+    for (i = 0; i < nCol; i++) {
+      switch (sqlite3_column_type(p, i)) {
+        case SQLITE_NULL: continue;
+        case SQLITE_INTEGER:
+          lua_rawgeti(L, names, i + 1);
+          lua_pushinteger(L, sqlite3_column_int64(p, i));
+          break;
+        case SQLITE_FLOAT:
+          lua_rawgeti(L, names, i + 1);
+          lua_pushnumber(L, sqlite3_column_double(p, i));
+          break;
+        default: {
+          const char *z = (const char*)sqlite3_column_text(p, i);
+          int n = sqlite3_column_bytes(p, i);
+          lua_rawgeti(L, names, i + 1);
+          lua_pushlstring(L, z, (size_t)n);
+          break;
+        }
+      }
+      lua_rawset(L, -3);
+    }
+    lua_rawseti(L, -2, ++nRow);
+  }
+  if (rc != SQLITE_DONE) return fail(L, d, p);
+  sqlite3_reset(p);
+  sqlite3_clear_bindings(p);
+  return 1;
+}
+
+/* limit.exec(db, sql, ...) -> changes */
+static int l_exec(lua_State *L) {
+  Db *d = checkDb(L);
+  int top = lua_gettop(L), rc;
+  sqlite3_stmt *p = stmt(L, d);
+  bindAll(L, d, p, top);
+  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {}
+  if (rc != SQLITE_DONE) return fail(L, d, p);
+  sqlite3_reset(p);
+  sqlite3_clear_bindings(p);
+  lua_pushinteger(L, sqlite3_changes(d->db));
+  return 1;
+}
+
+static int l_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec);
+  return 1;
+}
+
+static int l_time_ms(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+  return 1;
+}
+
+static int l_sleep_until(lua_State *L) {
+  lua_Integer ns = luaL_checkinteger(L, 1);
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+  return 0;
+}
+
+int luaopen_limit(lua_State *L);
+int luaopen_limit(lua_State *L) {
+  static const luaL_Reg f[] = {
+    { "open", l_open }, { "close", l_close }, { "query", l_query }, { "exec", l_exec },
+    { "now", l_now }, { "time_ms", l_time_ms }, { "sleep_until", l_sleep_until },
+    { NULL, NULL }
+  };
+  if (luaL_newmetatable(L, DB_MT)) {
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  luaL_newlib(L, f);
+  return 1;
+}

@@ -1,0 +1,47 @@
+#!/bin/sh
+# examples/nginx/mkprefix.sh: build an nginx prefix directory for inventory.
+#
+#   sh examples/nginx/mkprefix.sh PREFIX PORT WORKERS DB TOKENS [SWEEP_S [PURGE_S]]
+#
+# Creates PREFIX/{conf/extra.d,logs,temp,data,html}, renders
+# examples/nginx/nginx.conf into PREFIX/conf/nginx.conf, and, when run as
+# root, hands PREFIX/data (where the database lives) to the worker user.
+#
+# Why: nginx started as root runs its workers as "nobody", and SQLite needs to
+# write the database, its -wal/-shm files and the directory holding them. We
+# do not run workers as root ("user root;"); instead the config says
+# "user nobody <its group>;" and PREFIX/data is chowned to that user. Started
+# as any other user, nginx keeps that user and nothing is chowned.
+set -eu
+[ $# -ge 5 ] || { echo "usage: $0 PREFIX PORT WORKERS DB TOKENS [SWEEP_S [PURGE_S]]" >&2; exit 2; }
+PREFIX=$1 PORT=$2 WORKERS=$3 DB=$4 TOKENS=$5 SWEEP=${6:-0} PURGE=${7:-0}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+mkdir -p "$PREFIX/conf/extra.d" "$PREFIX/logs" "$PREFIX/temp" "$PREFIX/data" "$PREFIX/html"
+if [ "$(id -u)" -eq 0 ]; then
+  WUSER=nobody
+  WGROUP=$(id -gn nobody 2>/dev/null || echo nogroup)
+  USER_DIRECTIVE="user $WUSER $WGROUP;"
+else
+  USER_DIRECTIVE="# not started as root: workers keep the current user"
+fi
+
+# sed replacement texts: escape '|', '&' and '\'
+esc() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
+sed -e "s|@ROOT@|$(esc "$ROOT")|g" \
+    -e "s|@PORT@|$(esc "$PORT")|g" \
+    -e "s|@WORKERS@|$(esc "$WORKERS")|g" \
+    -e "s|@DB@|$(esc "$DB")|g" \
+    -e "s|@TOKENS@|$(esc "$TOKENS")|g" \
+    -e "s|@SWEEP_INTERVAL@|$(esc "$SWEEP")|g" \
+    -e "s|@PURGE_INTERVAL@|$(esc "$PURGE")|g" \
+    -e "s|@USER_DIRECTIVE@|$(esc "$USER_DIRECTIVE")|g" \
+    "$HERE/nginx.conf" > "$PREFIX/conf/nginx.conf"
+
+if [ "$(id -u)" -eq 0 ]; then
+  chmod 755 "$PREFIX"
+  chown -R "$WUSER:$WGROUP" "$PREFIX/data"
+  dbdir=$(dirname "$DB")
+  [ "$dbdir" = "$PREFIX/data" ] || chown -R "$WUSER:$WGROUP" "$dbdir"
+fi

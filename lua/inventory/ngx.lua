@@ -1,0 +1,181 @@
+-- inventory.ngx: glue between nginx (ngx_lua) and inventory.rest.
+--
+--   init_worker_by_lua_block {
+--     require("inventory.ngx").init_worker{
+--       db = "/srv/inventory/inventory.db",      -- required
+--       tokens = "/srv/inventory/tokens.json",   -- or resolver = function(headers) ... end
+--       thread_pool = "inventory",               -- optional: stat/analyze in ngx.run_worker_thread
+--       busy_timeout = 5000, page_limit = 1000,  -- optional, passed to inventory.open
+--       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
+--       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
+--     }
+--   }
+--   location /inventory/ { content_by_lua_block { require("inventory.ngx").handle() } }
+--
+-- One store (one SQLite connection) per worker, opened in init_worker_by_lua*
+-- (never in init_by_lua*: a connection must not cross the fork). If the open
+-- fails there, it is retried on the next request (503 until it succeeds).
+-- The sweep and purge timers run on worker 0 only.
+local rest = require "inventory.rest"
+local thread = require "inventory.ngx_thread"
+
+local ngx = ngx
+local type, pairs, pcall, tostring, tonumber = type, pairs, pcall, tostring, tonumber
+
+local _M = { _VERSION = rest._VERSION }
+
+local cfg            -- the options of init_worker
+local store          -- this worker's store
+local handler        -- this worker's rest handler
+local resolver       -- built once per worker
+local setup_err      -- why there is no handler (logged, sent as 503)
+
+local function log(level, ...)
+  ngx.log(level, "inventory: ", ...)
+end
+
+local function thread_offload(pool)
+  local opts = { path = cfg.db, busy_timeout = cfg.busy_timeout, page_limit = cfg.page_limit }
+  return function(resource, method, req)
+    local ok, res, msg, code = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
+                                                     opts, resource, method, thread.pack(req))
+    if not ok then
+      return nil, "The worker thread failed. (reason = " .. tostring(res) .. ")", "ERROR_UNKNOWN"
+    end
+    return res, msg, code
+  end
+end
+
+-- open the store and build the handler; true | nil, err
+local function setup()
+  if handler then return true end
+  if not store then
+    local inventory = require "inventory"
+    local inv, err = inventory.open{ path = cfg.db, busy_timeout = cfg.busy_timeout,
+                                     page_limit = cfg.page_limit }
+    if not inv then
+      setup_err = "cannot open " .. tostring(cfg.db) .. ": " .. tostring(err)
+      return nil, setup_err
+    end
+    store = inv
+  end
+  handler = rest.new{
+    store = store,
+    resolver = resolver,
+    offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
+  }
+  setup_err = nil
+  return true
+end
+
+local function every(interval, name, fn)
+  interval = tonumber(interval) or 0
+  if interval <= 0 then return end
+  local ok, err = ngx.timer.every(interval, function(premature)
+    if premature then return end
+    if not setup() then log(ngx.WARN, name, " skipped: ", setup_err); return end
+    local pok, res, msg = pcall(fn, store)
+    if not pok or res == nil then
+      log(ngx.ERR, name, " failed: ", tostring(pok and msg or res))
+    elseif type(res) == "table" and ((res.jobs or 0) > 0 or (res.tasks or 0) > 0) then
+      log(ngx.NOTICE, name, ": ", res.jobs or 0, " jobs, ", res.tasks or 0, " tasks")
+    end
+  end)
+  if not ok then log(ngx.ERR, "cannot start the ", name, " timer: ", err) end
+end
+
+--- init_worker(opts): call from init_worker_by_lua*.
+function _M.init_worker(opts)
+  if type(opts) ~= "table" or type(opts.db) ~= "string" then
+    error("inventory.ngx.init_worker: opts.db (the database path) is required", 2)
+  end
+  cfg = {}
+  for k, v in pairs(opts) do cfg[k] = v end
+  if type(cfg.resolver) == "function" then
+    resolver = cfg.resolver
+  elseif type(cfg.tokens) == "string" then
+    local ok, r = pcall(rest.token_file_resolver, cfg.tokens)
+    if not ok then
+      setup_err = tostring(r)
+      log(ngx.ERR, setup_err)
+      return
+    end
+    resolver = r
+  else
+    error("inventory.ngx.init_worker: opts.tokens (a token file) or opts.resolver is required", 2)
+  end
+  local ok, err = setup()
+  if not ok then log(ngx.ERR, err, " (retried on the next request)") end
+
+  if ngx.worker.id() == 0 then
+    every(cfg.sweep_interval, "sweep", function(s)
+      return s:sweep{ timeout_hours = cfg.sweep_timeout_hours or 2 }
+    end)
+    every(cfg.purge_interval, "purge", function(s)
+      return s:purge{ older_than_days = cfg.purge_older_than_days or 60 }
+    end)
+  end
+end
+
+--- store(): this worker's store (nil before init_worker or if the open failed)
+function _M.store()
+  return store
+end
+
+-- the request body: in memory, or in the temp file nginx spilled it to
+local function read_body()
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if body then return body end
+  local file = ngx.req.get_body_file()
+  if not file then return nil end
+  local f, err = io.open(file, "rb")
+  if not f then return nil, err end
+  body = f:read("*a")
+  f:close()
+  return body
+end
+
+local function respond(status, text, headers)
+  ngx.status = status
+  local h = ngx.header
+  h["Content-Type"] = "application/json"
+  h["Content-Length"] = #text
+  if headers then for k, v in pairs(headers) do h[k] = v end end
+  ngx.print(text)
+end
+
+--- handle(): the content handler (content_by_lua*).
+function _M.handle()
+  if not cfg then
+    return respond(503, rest.error_body("ERROR_UNKNOWN",
+      "The inventory store is not configured (init_worker was not called)."))
+  end
+  if not resolver or not setup() then
+    log(ngx.ERR, setup_err)
+    return respond(503, rest.error_body("ERROR_UNKNOWN", "The inventory store is unavailable."))
+  end
+  local method = ngx.req.get_method()
+  local body
+  if method == "POST" then
+    local err
+    body, err = read_body()
+    if err then
+      log(ngx.ERR, "cannot read the request body: ", err)
+      return respond(500, rest.error_body("ERROR_UNKNOWN", "Cannot read the request body."))
+    end
+  end
+  local path = ngx.var.uri
+  local args = ngx.var.args
+  if args and args ~= "" then path = path .. "?" .. args end
+  local ok, status, text, headers = pcall(handler.handle, handler, method, path, body,
+                                          ngx.req.get_headers())
+  if not ok then
+    log(ngx.ERR, "handler error: ", tostring(status))
+    return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))
+  end
+  if status >= 500 then log(ngx.ERR, method, " ", path, " -> ", status, " ", text) end
+  return respond(status, text, headers)
+end
+
+return _M

@@ -1,0 +1,486 @@
+-- inventory.rest: the REST gateway in front of a store, with no dependency on
+-- nginx. It routes (method, path) to (resource, method), decodes the JSON
+-- body, fixes the caller's scope from its identity, calls the store and
+-- returns the JSON text the core rendered.
+--
+--   local rest = require "inventory.rest"
+--   local h = rest.new{ store = inv, resolver = rest.token_file_resolver("tokens.json") }
+--   local status, body, headers = h:handle("POST", "/inventory/v1/job/list", '{"query":{}}',
+--                                          { authorization = "Bearer ..." })
+--
+-- path is the decoded path, optionally followed by "?" and a raw query string
+-- (used by the GET routes only). headers is a table of request headers; the
+-- resolver reads what it needs from it. The returned headers table holds only
+-- the extra headers of a response (Allow, WWW-Authenticate); every body is
+-- JSON (Content-Type: application/json).
+--
+-- Order of checks: route (unknown path 404; known path, other method 405 with
+-- Allow) -> identity (none: 401 with WWW-Authenticate) -> permission (403) ->
+-- body (400) -> the store, whose error code rest.status_of maps to a status.
+-- Every error body is {"error":{"code":...,"message":...}}; delete answers {}.
+--
+-- Bodies (POST): empty -> {}; otherwise a JSON object, else 400. GET routes
+-- take no body; the list and get ones read query-string parameters
+-- (rest.decode_args). The id of /job/{job_id} and /job-task/{job_task_id}
+-- wins over any other value.
+--
+-- Identity: resolver(headers) -> { domain_id =, role =, workspace_id =,
+-- user_projects = } or nil. The values the identity fixes override the
+-- request (reference/lifecycle.md 3.1): domain_id always; workspace_id for the
+-- workspace roles; user_projects (possibly empty: no project task is visible)
+-- for WORKSPACE_MEMBER. user_projects is never taken from a request, so no
+-- caller can widen its scope. Permissions: WORKSPACE_MEMBER cannot delete
+-- (403); spot-automation (a v1 service whose records have no workspace) is for
+-- DOMAIN_ADMIN only (403 for workspace roles).
+--
+-- Statuses (rest.status_of): REQUIRED_PARAMETER, INVALID_PARAMETER(_TYPE),
+-- OPERATOR_*_TYPE 400; AUTHENTICATE_FAILURE 401; PERMISSION_DENIED 403;
+-- NOT_FOUND 404; JOB_STATE_CHANGE, JOB_TASK_STATE_CHANGE, SAVE_UNIQUE_VALUES
+-- 409; ERROR_DB_QUERY 500 (the reference's INTERNAL) except when the reason
+-- starts with "Filter" or "Cannot resolve" (a bad filter, an unknown field:
+-- the client's fault), which is 400; ERROR_UNKNOWN and any other code 500.
+
+-- a private cjson instance: strict numbers, bounded nesting (the core takes 64
+-- levels), without touching the settings other code in the VM relies on
+local cjson = require("cjson.safe").new()
+cjson.decode_invalid_numbers(false)
+cjson.decode_max_depth(100)
+
+local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
+local byte, find, sub, gsub, format, lower = string.byte, string.find, string.sub,
+  string.gsub, string.format, string.lower
+local concat, tonumber = table.concat, tonumber
+
+local _M = { _VERSION = "0.1.0" }
+
+local ROLES = { DOMAIN_ADMIN = true, WORKSPACE_OWNER = true, WORKSPACE_MEMBER = true }
+
+---------------------------------------------------------------------------
+-- routes
+
+local function r(resource, method, extra)
+  local t = { resource = resource, method = method }
+  if extra then for k, v in pairs(extra) do t[k] = v end end
+  return t
+end
+
+-- exact paths: path -> { HTTP method -> route }
+local EXACT = {}
+for _, verb in ipairs{ "get", "list", "stat", "analyze", "delete" } do
+  EXACT["/inventory/v1/job/" .. verb] = { POST = r("job", verb) }
+end
+for _, verb in ipairs{ "get", "list", "stat", "delete" } do
+  EXACT["/inventory/v1/job-task/" .. verb] = { POST = r("job_task", verb) }
+end
+-- legacy paths (reference/lifecycle.md 3.10)
+EXACT["/inventory/v1/jobs"] = { GET = r("job", "list", { args = true }) }
+EXACT["/inventory/v1/jobs/search"] = { POST = r("job", "list") }
+EXACT["/inventory/v1/jobs/stat"] = { POST = r("job", "stat") }
+EXACT["/inventory/v1/job-tasks"] = { GET = r("job_task", "list", { args = true }) }
+EXACT["/inventory/v1/job-tasks/search"] = { POST = r("job_task", "list") }
+EXACT["/inventory/v1/job-tasks/stat"] = { POST = r("job_task", "stat") }
+EXACT["/spot-automation/v1/jobs"] = { GET = r("spot_job", "list", { args = true }) }
+EXACT["/spot-automation/v1/jobs/search"] = { POST = r("spot_job", "list") }
+EXACT["/spot-automation/v1/jobs/stat"] = { POST = r("spot_job", "stat") }
+
+-- one-segment id paths, tried after the exact ones (so /inventory/v1/job/list
+-- is the POST verb, never a job called "list")
+local PATTERNS = {
+  { prefix = "/inventory/v1/job/", key = "job_id",
+    methods = { GET = r("job", "get", { args = true }), DELETE = r("job", "delete") } },
+  { prefix = "/inventory/v1/job-task/", key = "job_task_id",
+    methods = { GET = r("job_task", "get", { args = true }), DELETE = r("job_task", "delete") } },
+}
+
+local function allow_of(methods)
+  local a = {}
+  for m in pairs(methods) do a[#a + 1] = m end
+  table.sort(a)
+  return concat(a, ", ")
+end
+for _, m in pairs(EXACT) do m._allow = allow_of(m) end
+for _, p in ipairs(PATTERNS) do p.methods._allow = allow_of(p.methods) end
+
+-- route(path) -> methods table, id key, id value | nil
+local function route(path)
+  local m = EXACT[path]
+  if m then return m end
+  for _, p in ipairs(PATTERNS) do
+    local n = #p.prefix
+    if sub(path, 1, n) == p.prefix then
+      local id = sub(path, n + 1)
+      if id ~= "" and not find(id, "/", 1, true) then return p.methods, p.key, id end
+    end
+  end
+  return nil
+end
+
+--- rest.routes() -> list of { method =, path =, resource =, call = } (docs, tests)
+function _M.routes()
+  local out = {}
+  for path, ms in pairs(EXACT) do
+    for m, rt in pairs(ms) do
+      if m ~= "_allow" then
+        out[#out + 1] = { method = m, path = path, resource = rt.resource, call = rt.method }
+      end
+    end
+  end
+  for _, p in ipairs(PATTERNS) do
+    for m, rt in pairs(p.methods) do
+      if m ~= "_allow" then
+        out[#out + 1] = { method = m, path = p.prefix .. "{" .. p.key .. "}",
+                          resource = rt.resource, call = rt.method }
+      end
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.path ~= b.path then return a.path < b.path end
+    return a.method < b.method
+  end)
+  return out
+end
+
+---------------------------------------------------------------------------
+-- JSON bits (the core renders results; only error bodies are written here,
+-- without cjson's "\/")
+
+local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+              ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function json_string(s)
+  s = gsub(tostring(s), '[%c"\\]', function(c)
+    return ESC[c] or format("\\u%04x", byte(c))
+  end)
+  return '"' .. s .. '"'
+end
+
+local function error_body(code, message)
+  return '{"error":{"code":' .. json_string(code) .. ',"message":' .. json_string(message) .. "}}"
+end
+_M.error_body = error_body
+
+---------------------------------------------------------------------------
+-- status mapping
+
+local STATUS = {
+  ERROR_REQUIRED_PARAMETER = 400,
+  ERROR_INVALID_PARAMETER = 400,
+  ERROR_INVALID_PARAMETER_TYPE = 400,
+  ERROR_INVALID_ARGUMENT = 400,
+  ERROR_AUTHENTICATE_FAILURE = 401,
+  ERROR_PERMISSION_DENIED = 403,
+  ERROR_NOT_FOUND = 404,
+  ERROR_METHOD_NOT_ALLOWED = 405,
+  ERROR_JOB_STATE_CHANGE = 409,
+  ERROR_JOB_TASK_STATE_CHANGE = 409,
+  ERROR_SAVE_UNIQUE_VALUES = 409,
+  ERROR_DB_QUERY = 500,
+  ERROR_UNKNOWN = 500,
+}
+
+--- rest.status_of(code, message) -> HTTP status
+-- ERROR_OPERATOR_*_TYPE -> 400. ERROR_DB_QUERY is 500 (the reference maps it
+-- to INTERNAL) except when the request itself is at fault: a reason that
+-- starts with "Filter" (missing or unknown operator, incomplete condition) or
+-- "Cannot resolve" (unknown field), with or without the "Database query
+-- failed. (reason = " wrapper, is 400. Unknown codes are 500.
+function _M.status_of(code, message)
+  local s = STATUS[code]
+  if code == "ERROR_DB_QUERY" then
+    local m = type(message) == "string" and message or ""
+    local reason = m:match("^Database query failed%. %(reason = (.*)$") or m
+    if find(reason, "^Filter") or find(reason, "^Cannot resolve") then return 400 end
+    return 500
+  end
+  if s then return s end
+  if type(code) == "string" and find(code, "^ERROR_OPERATOR_[%u_]*_TYPE$") then return 400 end
+  return 500
+end
+
+local function fail(code, message, headers)
+  return _M.status_of(code, message), error_body(code, message), headers or {}
+end
+
+---------------------------------------------------------------------------
+-- query strings of the GET routes (grpc-gateway style):
+--   "status=SUCCESS&query.page.limit=10&query.only=job_id&query.only=status"
+--   -> { status = "SUCCESS", query = { page = { limit = 10 }, only = { "job_id", "status" } } }
+-- Dotted keys make nested objects; a repeated key, or a key named "only",
+-- makes a list; "start"/"limit" take integers and "minimal"/"count_only"
+-- booleans; every other value stays a string. On the list routes a plain
+-- "only" or "keyword" goes into "query".
+
+local LIST_ARGS = { only = true }
+local INT_ARGS = { start = true, limit = true }
+local BOOL_ARGS = { minimal = true, count_only = true }
+local BOOLS = { ["true"] = true, ["1"] = true, ["false"] = false, ["0"] = false }
+
+local function unescape(s)
+  s = gsub(s, "+", " ")
+  return (gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function typed(name, v)
+  if INT_ARGS[name] and find(v, "^%-?%d+$") then return tonumber(v) end
+  if BOOL_ARGS[name] and BOOLS[v] ~= nil then return BOOLS[v] end
+  return v
+end
+
+local function decode_args(qs, in_query)
+  local out = {}
+  for pair in string.gmatch(qs, "[^&;]+") do
+    local k, v = pair:match("^([^=]*)=(.*)$")
+    if not k then k, v = pair, "" end
+    k, v = unescape(k), unescape(v)
+    if in_query and in_query[k] then k = "query." .. k end
+    local parts = {}
+    for seg in string.gmatch(k, "[^.]+") do parts[#parts + 1] = seg end
+    if #parts > 0 and #parts <= 8 then
+      local t = out
+      for i = 1, #parts - 1 do
+        local nxt = t[parts[i]]
+        if type(nxt) ~= "table" or nxt[1] ~= nil then nxt = {}; t[parts[i]] = nxt end
+        t = nxt
+      end
+      local name = parts[#parts]
+      local cur = t[name]
+      v = typed(name, v)
+      if LIST_ARGS[name] then
+        if type(cur) ~= "table" then cur = {}; t[name] = cur end
+        cur[#cur + 1] = v
+      elseif cur == nil then
+        t[name] = v
+      elseif type(cur) == "table" and cur[1] ~= nil then
+        cur[#cur + 1] = v
+      else
+        t[name] = { cur, v }
+      end
+    end
+  end
+  return out
+end
+_M.decode_args = decode_args
+local QUERY_ARGS = { only = true, keyword = true }
+
+---------------------------------------------------------------------------
+-- identity
+
+local function header(headers, name)
+  if type(headers) ~= "table" then return nil end
+  local v = headers[name]
+  if v == nil then
+    for k, x in pairs(headers) do
+      if type(k) == "string" and lower(k) == name then v = x; break end
+    end
+  end
+  if type(v) == "table" then v = v[1] end
+  return v
+end
+
+--- rest.bearer(headers) -> the token of "Authorization: Bearer <token>" | nil
+function _M.bearer(headers)
+  local v = header(headers, "authorization")
+  if type(v) ~= "string" then return nil end
+  local scheme, token = v:match("^%s*(%a+)%s+(%S+)%s*$")
+  if not scheme or lower(scheme) ~= "bearer" then return nil end
+  return token
+end
+
+-- check and copy one identity; returns identity | nil, reason
+local function check_identity(id)
+  if type(id) ~= "table" then return nil, "an identity must be an object" end
+  if type(id.domain_id) ~= "string" or id.domain_id == "" then
+    return nil, "domain_id must be a non-empty string"
+  end
+  if not ROLES[id.role] then
+    return nil, "role must be DOMAIN_ADMIN, WORKSPACE_OWNER or WORKSPACE_MEMBER"
+  end
+  local out = { domain_id = id.domain_id, role = id.role }
+  if id.role ~= "DOMAIN_ADMIN" then
+    if type(id.workspace_id) ~= "string" or id.workspace_id == "" then
+      return nil, "workspace_id must be a non-empty string for " .. id.role
+    end
+    out.workspace_id = id.workspace_id
+  end
+  if id.role == "WORKSPACE_MEMBER" then
+    local up = id.user_projects
+    if up == nil or up == cjson.null then up = {} end
+    if type(up) ~= "table" then return nil, "user_projects must be a list of strings" end
+    local list = {}
+    for i = 1, #up do
+      if type(up[i]) ~= "string" then return nil, "user_projects must be a list of strings" end
+      list[i] = up[i]
+    end
+    for k in pairs(up) do
+      if type(k) ~= "number" then return nil, "user_projects must be a list of strings" end
+    end
+    out.user_projects = list
+  end
+  return out
+end
+_M.check_identity = check_identity
+
+--- rest.token_file_resolver(path) -> resolver
+-- The token file is one JSON object mapping a bearer token to an identity:
+--   { "tok-admin": { "domain_id": "domain-1", "role": "DOMAIN_ADMIN" },
+--     "tok-member": { "domain_id": "domain-1", "role": "WORKSPACE_MEMBER",
+--                     "workspace_id": "ws-1", "user_projects": ["project-1"] } }
+-- Keys starting with "_" are comments and ignored. The file is read once;
+-- a missing file or a bad entry raises (fail at start-up, not per request).
+function _M.token_file_resolver(path)
+  local f, err = io.open(path, "rb")
+  if not f then error("inventory.rest: cannot read the token file: " .. tostring(err), 2) end
+  local text = f:read("*a")
+  f:close()
+  local doc, derr = cjson.decode(text)
+  if type(doc) ~= "table" or not find(text, "^%s*{") then
+    error("inventory.rest: " .. path .. " is not a JSON object: " .. tostring(derr or "wrong type"), 2)
+  end
+  local map = {}
+  for token, id in pairs(doc) do
+    if type(token) ~= "string" then error("inventory.rest: " .. path .. ": tokens are strings", 2) end
+    if sub(token, 1, 1) ~= "_" then
+      local ident, why = check_identity(id)
+      if not ident then error("inventory.rest: " .. path .. ": token " .. token .. ": " .. why, 2) end
+      map[token] = ident
+    end
+  end
+  return function(headers)
+    local token = _M.bearer(headers)
+    return token and map[token] or nil
+  end
+end
+
+--- rest.static_resolver(map) -> resolver, from a Lua table token -> identity (tests)
+function _M.static_resolver(map)
+  local m = {}
+  for token, id in pairs(map) do m[token] = assert(check_identity(id)) end
+  return function(headers)
+    local token = _M.bearer(headers)
+    return token and m[token] or nil
+  end
+end
+
+---------------------------------------------------------------------------
+-- the handler
+
+local Handler = {}
+Handler.__index = Handler
+
+--- rest.new{ store = inv, resolver = fn, offload = fn? } -> handler
+-- offload(resource, method, request) -> json | nil, msg, code: when given,
+-- stat and analyze go through it (nginx: ngx.run_worker_thread) instead of
+-- the store.
+function _M.new(opts)
+  if type(opts) ~= "table" then error("bad argument #1 to 'new' (table expected)", 2) end
+  if opts.store == nil then error("inventory.rest.new: store is required", 2) end
+  if type(opts.resolver) ~= "function" then
+    error("inventory.rest.new: resolver must be a function", 2)
+  end
+  return setmetatable({ store = opts.store, resolver = opts.resolver, offload = opts.offload }, Handler)
+end
+
+local OFFLOADED = { stat = true, analyze = true }
+
+local function trim_empty(s)
+  return s == nil or not find(s, "%S")
+end
+
+-- decode a POST body: "" -> {}; a JSON object -> table; else nil, status...
+local function decode_body(body)
+  if trim_empty(body) then return {} end
+  if type(body) ~= "string" then
+    return nil, "ERROR_INVALID_PARAMETER", "Request body must be JSON text."
+  end
+  local first = body:match("^%s*(.)")
+  local v, err = cjson.decode(body)
+  if v == nil then
+    return nil, "ERROR_INVALID_PARAMETER",
+      "Parameter is invalid. (key = body, reason = not valid JSON: " .. tostring(err) .. ")"
+  end
+  if type(v) ~= "table" or first ~= "{" then
+    return nil, "ERROR_INVALID_PARAMETER_TYPE", "Parameter type is invalid. (key = body, type = dict)"
+  end
+  return v
+end
+
+--- h:handle(method, path, body_text, headers) -> status, json_text, extra_headers
+function Handler:handle(method, path, body, headers)
+  path = path or ""
+  local qs
+  local q = find(path, "?", 1, true)
+  if q then qs = sub(path, q + 1); path = sub(path, 1, q - 1) end
+
+  local methods, idkey, idval = route(path)
+  if not methods then
+    return fail("ERROR_NOT_FOUND", "No such path. (path = " .. path .. ")")
+  end
+  local rt = methods[method]
+  if not rt or method == "_allow" then
+    return 405, error_body("ERROR_METHOD_NOT_ALLOWED",
+      "Method is not allowed. (method = " .. tostring(method) .. ", allow = " .. methods._allow .. ")"),
+      { Allow = methods._allow }
+  end
+
+  -- who is calling
+  local ok, ident = pcall(self.resolver, headers or {})
+  if not ok then
+    return fail("ERROR_UNKNOWN", "The identity resolver failed: " .. tostring(ident))
+  end
+  if ident == nil or ident == false then
+    return 401, error_body("ERROR_AUTHENTICATE_FAILURE",
+      "Authenticate failure. (message = a valid bearer token is required)"),
+      { ["WWW-Authenticate"] = 'Bearer realm="inventory"' }
+  end
+  local id, why = check_identity(ident)
+  if not id then
+    return fail("ERROR_PERMISSION_DENIED", "Permission denied. (reason = " .. why .. ")")
+  end
+  if rt.method == "delete" and id.role == "WORKSPACE_MEMBER" then
+    return fail("ERROR_PERMISSION_DENIED",
+      "Permission denied. (role = WORKSPACE_MEMBER, action = delete)")
+  end
+  if rt.resource == "spot_job" and id.role ~= "DOMAIN_ADMIN" then
+    -- a v1 service: its records have no workspace, so no workspace scope exists
+    return fail("ERROR_PERMISSION_DENIED",
+      "Permission denied. (role = " .. id.role .. ", service = spot-automation)")
+  end
+
+  -- the request
+  local req, code, msg
+  if method == "POST" then
+    req, code, msg = decode_body(body)
+    if not req then return fail(code, msg) end
+  elseif rt.args and qs and qs ~= "" then
+    req = decode_args(qs, rt.method == "list" and QUERY_ARGS or nil)
+  else
+    req = {}
+  end
+  if rt.method == "list" and method == "GET" and req.query == nil then req.query = {} end
+  if idkey then req[idkey] = idval end
+
+  -- scope fixed by the identity
+  req.domain_id = id.domain_id
+  if id.workspace_id then req.workspace_id = id.workspace_id end
+  if id.role == "WORKSPACE_MEMBER" then
+    local up = {}
+    for i = 1, #id.user_projects do up[i] = id.user_projects[i] end
+    req.user_projects = up
+  else
+    req.user_projects = nil
+  end
+
+  local res, err, ecode
+  local call_ok, e = pcall(function()
+    if self.offload and OFFLOADED[rt.method] then
+      res, err, ecode = self.offload(rt.resource, rt.method, req)
+    else
+      res, err, ecode = self.store:call(rt.resource, rt.method, req, true)
+    end
+  end)
+  if not call_ok then return fail("ERROR_UNKNOWN", tostring(e)) end
+  if res == nil then return fail(ecode or "ERROR_UNKNOWN", err or "unknown error") end
+  return 200, res, {}
+end
+
+_M.Handler = Handler
+return _M

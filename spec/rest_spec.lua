@@ -1,0 +1,773 @@
+-- spec/rest_spec.lua: inventory.rest (router, identity, scoping, errors) over
+-- a :memory: store, under lua5.4 and luajit. The same records run behind a
+-- real nginx in test/nginx/run.sh.
+local inventory = require "inventory"
+local rest = require "inventory.rest"
+local thread = require "inventory.ngx_thread"
+local cjson = require "cjson.safe"
+local F = require "spec.rest_fixture"
+
+
+local function open()
+  return F.load(assert(inventory.open{ path = ":memory:" }))
+end
+
+local function handler(opts)
+  opts = opts or {}
+  local inv = opts.store or open()
+  return rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), offload = opts.offload }, inv
+end
+
+-- call(h, token, method, path, body) -> status, decoded body, headers, text
+local function call(h, token, method, path, body)
+  local headers = token and { authorization = "Bearer " .. token } or {}
+  if type(body) == "table" then body = assert(cjson.encode(body)) end
+  local status, text, hdrs = h:handle(method, path, body, headers)
+  assert.is_string(text)
+  assert.is_table(hdrs)
+  return status, cjson.decode(text), hdrs, text
+end
+
+local function ids(body, key)
+  local out = {}
+  for i, r in ipairs(body.results) do out[i] = r[key] end
+  table.sort(out)
+  return out
+end
+
+local function sorted(list)
+  local c = {}
+  for i, v in ipairs(list) do c[i] = v end
+  table.sort(c)
+  return c
+end
+
+-- does the core implement resource.method yet? (stat / analyze land separately)
+local function supports(resource, method)
+  local inv = assert(inventory.open{ path = ":memory:" })
+  local _, msg, code = inv:call(resource, method, { domain_id = "d", query = {} }, true)
+  inv:close()
+  return not (code == "ERROR_INVALID_PARAMETER" and tostring(msg):find("unknown method", 1, true))
+end
+
+local STAT = { query = { aggregate = { { group = {
+  keys = { { key = "domain_id", name = "d" } },
+  fields = { { operator = "count", name = "n" } } } } } } }
+local ANALYZE = { query = { group_by = { "domain_id" }, fields = { n = { operator = "count" } } } }
+
+-- the rows of a count-by-domain answer: every row is of `domain`; returns the total
+local function counted(body, domain, key)
+  local n = 0
+  for _, row in ipairs(body.results) do
+    assert.are.equal(domain, row[key or "d"])
+    n = n + row.n
+  end
+  return n
+end
+
+local function expect_error(status, body, want_status, want_code)
+  assert.are.equal(want_status, status)
+  assert.is_table(body)
+  assert.is_table(body.error)
+  if want_code then assert.are.equal(want_code, body.error.code) end
+  assert.is_string(body.error.message)
+end
+
+-- a stat/analyze answer: either the core does not have the method yet (a 400
+-- passed through) or the rows are the caller's only
+local function expect_counted(resource, method, status, body, domain, n, key)
+  if not supports(resource, method) then
+    expect_error(status, body, 400, "ERROR_INVALID_PARAMETER")
+    assert.truthy(body.error.message:find("unknown method", 1, true))
+    return
+  end
+  assert.are.equal(200, status)
+  assert.are.equal(n, counted(body, domain, key))
+end
+
+describe("inventory.rest", function()
+
+  describe("routes", function()
+    it("lists every documented path", function()
+      local got = {}
+      for _, r in ipairs(rest.routes()) do
+        got[#got + 1] = r.method .. " " .. r.path .. " " .. r.resource .. "." .. r.call
+      end
+      assert.are.same(sorted{
+        "POST /inventory/v1/job/get job.get", "POST /inventory/v1/job/list job.list",
+        "POST /inventory/v1/job/stat job.stat", "POST /inventory/v1/job/analyze job.analyze",
+        "POST /inventory/v1/job/delete job.delete",
+        "POST /inventory/v1/job-task/get job_task.get", "POST /inventory/v1/job-task/list job_task.list",
+        "POST /inventory/v1/job-task/stat job_task.stat",
+        "POST /inventory/v1/job-task/delete job_task.delete",
+        "GET /inventory/v1/jobs job.list", "POST /inventory/v1/jobs/search job.list",
+        "POST /inventory/v1/jobs/stat job.stat",
+        "GET /inventory/v1/job/{job_id} job.get", "DELETE /inventory/v1/job/{job_id} job.delete",
+        "GET /inventory/v1/job-tasks job_task.list", "POST /inventory/v1/job-tasks/search job_task.list",
+        "POST /inventory/v1/job-tasks/stat job_task.stat",
+        "GET /inventory/v1/job-task/{job_task_id} job_task.get",
+        "DELETE /inventory/v1/job-task/{job_task_id} job_task.delete",
+        "GET /spot-automation/v1/jobs spot_job.list", "POST /spot-automation/v1/jobs/search spot_job.list",
+        "POST /spot-automation/v1/jobs/stat spot_job.stat",
+      }, sorted(got))
+    end)
+  end)
+
+  describe("every path, as a domain admin", function()
+    local h
+    before_each(function() h = handler() end)
+
+    local A1, A3 = "job-a00000000001", "job-a00000000003"
+    local T1, T4 = "job-task-a00000000001", "job-task-a00000000004"
+
+    it("POST /inventory/v1/job/get", function()
+      local s, b, hd, text = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = A1 })
+      assert.are.equal(200, s)
+      assert.are.same({}, hd)
+      assert.are.equal(A1, b.job_id)
+      assert.are.equal(F.A, b.domain_id)
+      assert.is_nil(b.remained_tasks)                    -- defaults are omitted
+      assert.is_nil(text:find("\\/", 1, true))
+    end)
+    it("POST /inventory/v1/job/list", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", { query = {} })
+      assert.are.equal(200, s)
+      assert.are.equal(3, b.total_count)
+      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
+    end)
+    it("POST /inventory/v1/job/list with an empty body", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", "")
+      assert.are.equal(200, s)
+      assert.are.equal(3, b.total_count)
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", nil)
+      assert.are.equal(200, s)
+      assert.are.equal(3, b.total_count)
+    end)
+    it("POST /inventory/v1/job/stat", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+      expect_counted("job", "stat", s, b, F.A, 3)
+    end)
+    it("POST /inventory/v1/job/analyze", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/analyze", ANALYZE)
+      expect_counted("job", "analyze", s, b, F.A, 3, "domain_id")
+    end)
+    it("POST /inventory/v1/job/delete", function()
+      local s, b, _, text = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = A3 })
+      assert.are.equal(200, s)
+      assert.are.equal("{}", text)
+      assert.are.same({}, b)
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = A3 })
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+    end)
+    it("POST /inventory/v1/job-task/get", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/get", { job_task_id = T1 })
+      assert.are.equal(200, s)
+      assert.are.equal(T1, b.job_task_id)
+    end)
+    it("POST /inventory/v1/job-task/list", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/list", { job_id = A1 })
+      assert.are.equal(200, s)
+      assert.are.same({ T1, "job-task-a00000000002" }, ids(b, "job_task_id"))
+    end)
+    it("POST /inventory/v1/job-task/stat", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/stat", STAT)
+      expect_counted("job_task", "stat", s, b, F.A, 4)
+    end)
+    it("POST /inventory/v1/job-task/delete", function()
+      local s, _, _, text = call(h, "a-admin", "POST", "/inventory/v1/job-task/delete", { job_task_id = T4 })
+      assert.are.equal(200, s)
+      assert.are.equal("{}", text)
+      local b
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/get", { job_task_id = T4 })
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+    end)
+    it("GET /inventory/v1/jobs", function()
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs")
+      assert.are.equal(200, s)
+      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
+    end)
+    it("GET /inventory/v1/jobs with query-string parameters", function()
+      local s, b = call(h, "a-admin", "GET",
+        "/inventory/v1/jobs?status=FAILURE&query.only=job_id&query.only=status&query.page.limit=5")
+      assert.are.equal(200, s)
+      assert.are.same({ results = { { job_id = "job-a00000000002", status = "FAILURE" } }, total_count = 1 }, b)
+      s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?query.page.limit=1&query.page.start=2")
+      assert.are.equal(200, s)
+      assert.are.equal(1, #b.results)
+      assert.are.equal(3, b.total_count)
+      s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?nope=1")
+      expect_error(s, b, 400, "ERROR_INVALID_PARAMETER")
+    end)
+    it("POST /inventory/v1/jobs/search", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/jobs/search",
+        { query = { filter = { { k = "status", v = "SUCCESS", o = "eq" } } } })
+      assert.are.equal(200, s)
+      assert.are.same({ A1 }, ids(b, "job_id"))
+    end)
+    it("POST /inventory/v1/jobs/stat", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/jobs/stat", STAT)
+      expect_counted("job", "stat", s, b, F.A, 3)
+    end)
+    it("GET /inventory/v1/job/{job_id}", function()
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A1)
+      assert.are.equal(200, s)
+      assert.are.equal(A1, b.job_id)
+      s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A1 .. "?only=job_id&only=status")
+      assert.are.equal(200, s)
+      assert.are.equal(A1, b.job_id)
+    end)
+    it("DELETE /inventory/v1/job/{job_id}", function()
+      local s, _, _, text = call(h, "a-admin", "DELETE", "/inventory/v1/job/" .. A3)
+      assert.are.equal(200, s)
+      assert.are.equal("{}", text)
+      local b
+      s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A3)
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+    end)
+    it("GET /inventory/v1/job-tasks", function()
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job-tasks?job_id=" .. A1)
+      assert.are.equal(200, s)
+      assert.are.same({ T1, "job-task-a00000000002" }, ids(b, "job_task_id"))
+    end)
+    it("POST /inventory/v1/job-tasks/search", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-tasks/search", { status = "FAILURE" })
+      assert.are.equal(200, s)
+      assert.are.same({ "job-task-a00000000003" }, ids(b, "job_task_id"))
+      assert.are.equal("denied/forbidden", b.results[1].errors[1].message)
+    end)
+    it("POST /inventory/v1/job-tasks/stat", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-tasks/stat", STAT)
+      expect_counted("job_task", "stat", s, b, F.A, 4)
+    end)
+    it("GET /inventory/v1/job-task/{job_task_id}", function()
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job-task/" .. T1)
+      assert.are.equal(200, s)
+      assert.are.equal(T1, b.job_task_id)
+    end)
+    it("DELETE /inventory/v1/job-task/{job_task_id}", function()
+      local s, _, _, text = call(h, "a-admin", "DELETE", "/inventory/v1/job-task/" .. T4)
+      assert.are.equal(200, s)
+      assert.are.equal("{}", text)
+    end)
+    it("GET /spot-automation/v1/jobs", function()
+      local s, b, _, text = call(h, "a-admin", "GET", "/spot-automation/v1/jobs")
+      assert.are.equal(200, s)
+      assert.are.same(F.SEES["a-admin"].spot_job, ids(b, "job_id"))
+      assert.truthy(text:find('"filter":{}', 1, true))
+    end)
+    it("POST /spot-automation/v1/jobs/search", function()
+      local s, b = call(h, "a-admin", "POST", "/spot-automation/v1/jobs/search", { status = "ERROR" })
+      assert.are.equal(200, s)
+      assert.are.same({ "job-sa0000000002" }, ids(b, "job_id"))
+    end)
+    it("POST /spot-automation/v1/jobs/stat", function()
+      local s, b = call(h, "a-admin", "POST", "/spot-automation/v1/jobs/stat", STAT)
+      expect_counted("spot_job", "stat", s, b, F.A, 2)
+    end)
+  end)
+
+  describe("statuses and headers", function()
+    local h
+    before_each(function() h = handler() end)
+
+    it("404 for an unknown path, as JSON", function()
+      for _, p in ipairs{ "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/", "/inventory/v1/job-task/",
+                          "/inventory/v1/job/a/b", "/inventory/v2/job/list", "/inventory/v1/job-tasks/x",
+                          "/spot-automation/v1/job/list" } do
+        local s, b, hd = call(h, "a-admin", "POST", p, {})
+        expect_error(s, b, 404, "ERROR_NOT_FOUND")
+        assert.are.same({}, hd)
+      end
+    end)
+
+    it("405 with Allow for a known path and another method", function()
+      local cases = {
+        { "GET", "/inventory/v1/job/list", "POST" }, { "DELETE", "/inventory/v1/job/delete", "POST" },
+        { "GET", "/inventory/v1/job-task/stat", "POST" }, { "PUT", "/inventory/v1/job/analyze", "POST" },
+        { "POST", "/inventory/v1/jobs", "GET" }, { "GET", "/inventory/v1/jobs/search", "POST" },
+        { "GET", "/inventory/v1/jobs/stat", "POST" }, { "POST", "/inventory/v1/job-tasks", "GET" },
+        { "GET", "/inventory/v1/job-tasks/search", "POST" }, { "GET", "/inventory/v1/job-tasks/stat", "POST" },
+        { "POST", "/inventory/v1/job/job-a00000000001", "DELETE, GET" },
+        { "PUT", "/inventory/v1/job-task/job-task-a00000000001", "DELETE, GET" },
+        { "DELETE", "/spot-automation/v1/jobs", "GET" }, { "GET", "/spot-automation/v1/jobs/search", "POST" },
+        { "HEAD", "/spot-automation/v1/jobs/stat", "POST" },
+      }
+      for _, c in ipairs(cases) do
+        local s, b, hd = call(h, "a-admin", c[1], c[2], {})
+        expect_error(s, b, 405, "ERROR_METHOD_NOT_ALLOWED")
+        assert.are.same({ Allow = c[3] }, hd)
+      end
+    end)
+
+    it("405 comes before authentication", function()
+      local s, _, hd = call(h, nil, "GET", "/inventory/v1/job/list")
+      assert.are.equal(405, s)
+      assert.are.equal("POST", hd.Allow)
+    end)
+
+    it("401 with WWW-Authenticate without a valid bearer token", function()
+      local headers = {
+        {}, { authorization = "" }, { authorization = "Bearer" }, { authorization = "Basic YTpi" },
+        { authorization = "Bearer nope" }, { authorization = "Bearer a-admin extra" },
+        { ["x-authorization"] = "Bearer a-admin" },
+      }
+      for _, hd in ipairs(headers) do
+        local s, text, out = h:handle("POST", "/inventory/v1/job/list", "{}", hd)
+        local b = cjson.decode(text)
+        expect_error(s, b, 401, "ERROR_AUTHENTICATE_FAILURE")
+        assert.are.equal('Bearer realm="inventory"', out["WWW-Authenticate"])
+      end
+    end)
+
+    it("reads the Authorization header in any case, and the first of repeated ones", function()
+      for _, hd in ipairs{ { Authorization = "Bearer a-admin" }, { AUTHORIZATION = "bearer a-admin" },
+                           { authorization = { "Bearer a-admin", "Bearer b-admin" } } } do
+        local s, text = h:handle("POST", "/inventory/v1/job/list", "{}", hd)
+        assert.are.equal(200, s)
+        assert.are.equal(3, cjson.decode(text).total_count)
+      end
+    end)
+
+    it("403 for a workspace member on every delete path", function()
+      for _, c in ipairs{ { "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000002" } },
+                          { "DELETE", "/inventory/v1/job/job-a00000000002" },
+                          { "POST", "/inventory/v1/job-task/delete", { job_task_id = "job-task-a00000000001" } },
+                          { "DELETE", "/inventory/v1/job-task/job-task-a00000000001" } } do
+        local s, b = call(h, "a-member", c[1], c[2], c[3])
+        expect_error(s, b, 403, "ERROR_PERMISSION_DENIED")
+      end
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job-task/job-task-a00000000001")
+      assert.are.equal(200, s)
+      assert.are.equal("job-task-a00000000001", b.job_task_id)
+    end)
+
+    it("403 for workspace roles on the spot-automation service (no workspace there)", function()
+      for _, tok in ipairs{ "a-owner", "a-member" } do
+        for _, c in ipairs{ { "GET", "/spot-automation/v1/jobs" },
+                            { "POST", "/spot-automation/v1/jobs/search", {} },
+                            { "POST", "/spot-automation/v1/jobs/stat", STAT } } do
+          local s, b = call(h, tok, c[1], c[2], c[3])
+          expect_error(s, b, 403, "ERROR_PERMISSION_DENIED")
+        end
+      end
+    end)
+
+    it("403 when the resolver returns a malformed identity", function()
+      local bad = {
+        { role = "DOMAIN_ADMIN" }, { domain_id = "", role = "DOMAIN_ADMIN" },
+        { domain_id = F.A, role = "USER" }, { domain_id = F.A }, { domain_id = F.A, role = "WORKSPACE_OWNER" },
+        { domain_id = F.A, role = "WORKSPACE_MEMBER", workspace_id = "ws-1", user_projects = "project-1" },
+        { domain_id = F.A, role = "WORKSPACE_MEMBER", workspace_id = "ws-1", user_projects = { 1 } },
+        "domain-aaaaaaaaaaaa",
+      }
+      for _, ident in ipairs(bad) do
+        local hh = rest.new{ store = open(), resolver = function() return ident end }
+        local s, b = call(hh, nil, "POST", "/inventory/v1/job/list", {})
+        expect_error(s, b, 403, "ERROR_PERMISSION_DENIED")
+      end
+    end)
+
+    it("500 when the resolver raises", function()
+      local hh = rest.new{ store = open(), resolver = function() error("boom") end }
+      local s, b = call(hh, nil, "POST", "/inventory/v1/job/list", {})
+      expect_error(s, b, 500, "ERROR_UNKNOWN")
+    end)
+
+    it("400 for a body that is not a JSON object", function()
+      for _, body in ipairs{ "[]", "[1]", "1", '"x"', "null", "true", "{bad", '{"a":1', "{} x",
+                             '{"query":NaN}', '{"query":{"page":{"limit":Infinity}}}',
+                             string.rep("[", 200) .. string.rep("]", 200) } do
+        local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", body)
+        assert.are.equal(400, s, body)
+        assert.truthy(b.error.code == "ERROR_INVALID_PARAMETER" or b.error.code == "ERROR_INVALID_PARAMETER_TYPE")
+      end
+    end)
+
+    it("400 for requests the core rejects", function()
+      local cases = {
+        { "/inventory/v1/job/get", {}, "ERROR_REQUIRED_PARAMETER" },
+        { "/inventory/v1/job/list", { query = 5 }, "ERROR_INVALID_PARAMETER_TYPE" },
+        { "/inventory/v1/job/list", { nope = 1 }, "ERROR_INVALID_PARAMETER" },
+        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x", o = "in" } } } },
+          "ERROR_OPERATOR_LIST_VALUE_TYPE" },
+        { "/inventory/v1/job/list", { query = { filter = { { k = "nope", v = "x", o = "eq" } } } }, "ERROR_DB_QUERY" },
+        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x", o = "zz" } } } }, "ERROR_DB_QUERY" },
+        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x" } } } }, "ERROR_DB_QUERY" },
+      }
+      for _, c in ipairs(cases) do
+        local s, b = call(h, "a-admin", "POST", c[1], c[2])
+        expect_error(s, b, 400, c[3])
+      end
+    end)
+
+    it("404 for a record that does not exist", function()
+      for _, c in ipairs{ { "POST", "/inventory/v1/job/get", { job_id = "job-000000000000" } },
+                          { "POST", "/inventory/v1/job/delete", { job_id = "job-000000000000" } },
+                          { "GET", "/inventory/v1/job-task/job-task-000000000000" },
+                          { "DELETE", "/inventory/v1/job-task/job-task-000000000000" } } do
+        local s, b = call(h, "a-admin", c[1], c[2], c[3])
+        expect_error(s, b, 404, "ERROR_NOT_FOUND")
+      end
+    end)
+
+    it("the path id wins over the body and the query string", function()
+      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job/job-a00000000001?job_id=job-a00000000002")
+      assert.are.equal(200, s)
+      assert.are.equal("job-a00000000001", b.job_id)
+    end)
+  end)
+
+  describe("status mapping", function()
+    it("maps the core's codes", function()
+      local S = rest.status_of
+      assert.are.equal(400, S("ERROR_REQUIRED_PARAMETER", "x"))
+      assert.are.equal(400, S("ERROR_INVALID_PARAMETER", "x"))
+      assert.are.equal(400, S("ERROR_INVALID_PARAMETER_TYPE", "x"))
+      assert.are.equal(400, S("ERROR_OPERATOR_LIST_VALUE_TYPE", "x"))
+      assert.are.equal(400, S("ERROR_OPERATOR_VALUE_TYPE", "x"))
+      assert.are.equal(400, S("ERROR_OPERATOR_BOOLEAN_TYPE", "x"))
+      assert.are.equal(400, S("ERROR_OPERATOR_DICT_VALUE_TYPE", "x"))
+      assert.are.equal(401, S("ERROR_AUTHENTICATE_FAILURE", "x"))
+      assert.are.equal(403, S("ERROR_PERMISSION_DENIED", "x"))
+      assert.are.equal(404, S("ERROR_NOT_FOUND", "x"))
+      assert.are.equal(409, S("ERROR_JOB_STATE_CHANGE", "x"))
+      assert.are.equal(409, S("ERROR_JOB_TASK_STATE_CHANGE", "x"))
+      assert.are.equal(409, S("ERROR_SAVE_UNIQUE_VALUES", "x"))
+      assert.are.equal(500, S("ERROR_UNKNOWN", "x"))
+      assert.are.equal(500, S("ERROR_SOMETHING_NEW", "x"))
+      assert.are.equal(500, S(nil, nil))
+    end)
+    it("ERROR_DB_QUERY is 400 only for filter and field-resolution problems", function()
+      local S = rest.status_of
+      assert.are.equal(400, S("ERROR_DB_QUERY", "Database query failed. (reason = Filter operator is not supported. (operator = x))"))
+      assert.are.equal(400, S("ERROR_DB_QUERY", "Database query failed. (reason = Filter condition should have key, value and operator.)"))
+      assert.are.equal(400, S("ERROR_DB_QUERY", 'Database query failed. (reason = Cannot resolve field "x")'))
+      assert.are.equal(400, S("ERROR_DB_QUERY", 'Cannot resolve field "x"'))
+      assert.are.equal(500, S("ERROR_DB_QUERY", "Database query failed. (reason = database is locked)"))
+      assert.are.equal(500, S("ERROR_DB_QUERY", "Database query failed. (reason = Database query failed. (reason = Filter x))"))
+      assert.are.equal(500, S("ERROR_DB_QUERY", "disk I/O error"))
+      assert.are.equal(500, S("ERROR_DB_QUERY", nil))
+    end)
+    it("writes error bodies as JSON without escaped slashes", function()
+      local text = rest.error_body("ERROR_X", 'a/b "q" \\ \n\t' .. string.char(1))
+      assert.are.equal('{"error":{"code":"ERROR_X","message":"a/b \\"q\\" \\\\ \\n\\t\\u0001"}}', text)
+      assert.are.same({ error = { code = "ERROR_X", message = 'a/b "q" \\ \n\t' .. string.char(1) } },
+                      cjson.decode(text))
+    end)
+  end)
+
+  describe("identity override", function()
+    local h, inv
+    before_each(function() h, inv = handler() end)
+
+    it("domain_id always comes from the identity", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", { domain_id = F.B })
+      assert.are.equal(200, s)
+      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = "job-b00000000001", domain_id = F.B })
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+      s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?domain_id=" .. F.B)
+      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
+    end)
+
+    it("workspace_id comes from the identity for workspace roles", function()
+      local s, b = call(h, "a-owner", "POST", "/inventory/v1/job-task/list", { workspace_id = "ws-2" })
+      assert.are.equal(200, s)
+      assert.are.same(F.SEES["a-owner"].job_task, ids(b, "job_task_id"))
+      s, b = call(h, "a-owner", "POST", "/inventory/v1/job/get", { job_id = "job-a00000000003", workspace_id = "ws-2" })
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+    end)
+
+    it("a domain admin may narrow to a workspace", function()
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/list", { workspace_id = "ws-2" })
+      assert.are.equal(200, s)
+      assert.are.same({ "job-task-a00000000004" }, ids(b, "job_task_id"))
+    end)
+
+    it("user_projects comes from the identity for members and is dropped for others", function()
+      local s, b = call(h, "a-member", "POST", "/inventory/v1/job-task/list",
+                        { user_projects = { "project-1", "project-2", "project-3" } })
+      assert.are.equal(200, s)
+      assert.are.same(F.SEES["a-member"].job_task, ids(b, "job_task_id"))
+      s, b = call(h, "a-member-none", "POST", "/inventory/v1/job-task/list", { user_projects = { "project-1" } })
+      assert.are.equal(200, s)
+      assert.are.same({}, b.results)
+      assert.are.equal(0, b.total_count)
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/list", { user_projects = { "project-3" } })
+      assert.are.same(F.SEES["a-admin"].job_task, ids(b, "job_task_id"))
+    end)
+
+    it("does not change the resolver's identity", function()
+      local ident = { domain_id = F.A, role = "WORKSPACE_MEMBER", workspace_id = "ws-1", user_projects = { "project-1" } }
+      local hh = rest.new{ store = inv, resolver = function() return ident end }
+      call(hh, nil, "POST", "/inventory/v1/job-task/list", { user_projects = { "x" }, domain_id = F.B })
+      assert.are.same({ domain_id = F.A, role = "WORKSPACE_MEMBER", workspace_id = "ws-1",
+                        user_projects = { "project-1" } }, ident)
+    end)
+  end)
+
+  describe("scoping", function()
+    local h, inv
+    before_each(function() h, inv = handler() end)
+
+    local LISTS = {
+      job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" },
+              { "POST", "/inventory/v1/jobs/search" } },
+      job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
+                   { "POST", "/inventory/v1/job-tasks/search" } },
+      spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
+    }
+    local KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
+    local GETS = {
+      job = { function(id) return "POST", "/inventory/v1/job/get", { job_id = id } end,
+              function(id) return "GET", "/inventory/v1/job/" .. id end },
+      job_task = { function(id) return "POST", "/inventory/v1/job-task/get", { job_task_id = id } end,
+                   function(id) return "GET", "/inventory/v1/job-task/" .. id end },
+    }
+    local DELETES = {
+      job = { function(id) return "POST", "/inventory/v1/job/delete", { job_id = id } end,
+              function(id) return "DELETE", "/inventory/v1/job/" .. id end },
+      job_task = { function(id) return "POST", "/inventory/v1/job-task/delete", { job_task_id = id } end,
+                   function(id) return "DELETE", "/inventory/v1/job-task/" .. id end },
+    }
+    local STATS = {
+      job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
+      job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
+      spot_job = { "/spot-automation/v1/jobs/stat" },
+    }
+    local ALL = { job = {}, job_task = {}, spot_job = {} }
+    for _, r in ipairs(F.JOBS) do ALL.job[#ALL.job + 1] = r.job_id end
+    for _, r in ipairs(F.TASKS) do ALL.job_task[#ALL.job_task + 1] = r.job_task_id end
+    for _, r in ipairs(F.SPOT) do ALL.spot_job[#ALL.spot_job + 1] = r.job_id end
+
+    local function exists(resource, id)
+      local req = { domain_id = id:find("%-b") and F.B or F.A }
+      req[KEY[resource]] = id
+      return inv:call(resource, "get", req, true) ~= nil
+    end
+
+    for _, tok in ipairs{ "a-admin", "a-owner", "a-member", "a-member-none", "b-admin" } do
+      local domain = F.TOKENS[tok].domain_id
+      for resource, sees in pairs(F.SEES[tok]) do
+        local visible = F.set(sees)
+
+        it(tok .. " lists exactly its " .. resource .. " records on every list path", function()
+          for _, c in ipairs(LISTS[resource]) do
+            local s, b = call(h, tok, c[1], c[2], c[1] == "POST" and {} or nil)
+            assert.are.equal(200, s)
+            assert.are.same(sorted(sees), ids(b, KEY[resource]))
+            assert.are.equal(#sees, b.total_count)
+            for _, row in ipairs(b.results) do assert.are.equal(domain, row.domain_id) end
+          end
+        end)
+
+        it(tok .. " counts only its " .. resource .. " records on every stat path", function()
+          for _, p in ipairs(STATS[resource]) do
+            local s, b = call(h, tok, "POST", p, STAT)
+            expect_counted(resource, "stat", s, b, domain, #sees)
+          end
+        end)
+
+        if GETS[resource] then
+          it(tok .. " gets a " .. resource .. " record only when it is in scope", function()
+            for _, id in ipairs(ALL[resource]) do
+              for _, mk in ipairs(GETS[resource]) do
+                local m, p, body = mk(id)
+                local s, b = call(h, tok, m, p, body)
+                if visible[id] then
+                  assert.are.equal(200, s, id)
+                  assert.are.equal(id, b[KEY[resource]])
+                else
+                  expect_error(s, b, 404, "ERROR_NOT_FOUND")
+                end
+              end
+            end
+          end)
+        end
+      end
+
+      if F.TOKENS[tok].role ~= "WORKSPACE_MEMBER" then
+        it(tok .. " never deletes a record of the other domain", function()
+          for resource, mks in pairs(DELETES) do
+            for _, id in ipairs(ALL[resource]) do
+              local rec_domain = id:find("%-b") and F.B or F.A
+              if rec_domain ~= domain then
+                for _, mk in ipairs(mks) do
+                  local m, p, body = mk(id)
+                  local s, b = call(h, tok, m, p, body)
+                  expect_error(s, b, 404, "ERROR_NOT_FOUND")
+                  assert.is_true(exists(resource, id), id)
+                end
+              end
+            end
+          end
+        end)
+      end
+    end
+
+    it("a workspace owner deletes in its workspace, not domain-level jobs", function()
+      local s, b = call(h, "a-owner", "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000001" })
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+      assert.is_true(exists("job", "job-a00000000001"))
+      s, b = call(h, "a-owner", "DELETE", "/inventory/v1/job/job-a00000000003")
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+      s = call(h, "a-owner", "DELETE", "/inventory/v1/job/job-a00000000002")
+      assert.are.equal(200, s)
+      assert.is_false(exists("job", "job-a00000000002"))
+      s = call(h, "a-owner", "POST", "/inventory/v1/job-task/delete", { job_task_id = "job-task-a00000000002" })
+      assert.are.equal(200, s)
+      s, b = call(h, "a-owner", "DELETE", "/inventory/v1/job-task/job-task-a00000000004")
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+    end)
+
+    it("analyze sees only the caller's jobs", function()
+      for _, tok in ipairs{ "a-admin", "a-owner", "b-admin" } do
+        local s, b = call(h, tok, "POST", "/inventory/v1/job/analyze", ANALYZE)
+        expect_counted("job", "analyze", s, b, F.TOKENS[tok].domain_id, #F.SEES[tok].job, "domain_id")
+      end
+    end)
+  end)
+
+  describe("offload", function()
+    it("sends stat and analyze, and only them, through the offload function", function()
+      local seen = {}
+      local h = handler{ offload = function(resource, method, req)
+        seen[#seen + 1] = { resource, method, req }
+        return '{"results":[],"total_count":0}'
+      end }
+      local s, _, _, text = call(h, "a-member", "POST", "/inventory/v1/job-task/stat",
+                                 { query = { aggregate = {} }, domain_id = F.B, user_projects = { "x" } })
+      assert.are.equal(200, s)
+      assert.are.equal('{"results":[],"total_count":0}', text)
+      call(h, "a-admin", "POST", "/inventory/v1/job/analyze", ANALYZE)
+      call(h, "a-admin", "POST", "/spot-automation/v1/jobs/stat", STAT)
+      call(h, "a-admin", "POST", "/inventory/v1/job/list", {})
+      call(h, "a-admin", "GET", "/inventory/v1/job/job-a00000000001")
+      assert.are.equal(3, #seen)
+      assert.are.same({ "job_task", "stat" }, { seen[1][1], seen[1][2] })
+      assert.are.same({ domain_id = F.A, workspace_id = "ws-1", user_projects = { "project-1" } },
+        { domain_id = seen[1][3].domain_id, workspace_id = seen[1][3].workspace_id,
+          user_projects = seen[1][3].user_projects })
+      assert.are.same({ "job", "analyze" }, { seen[2][1], seen[2][2] })
+      assert.are.same({ "spot_job", "stat" }, { seen[3][1], seen[3][2] })
+    end)
+
+    it("maps offload errors like store errors", function()
+      local h = handler{ offload = function() return nil, "Database query failed. (reason = locked)", "ERROR_DB_QUERY" end }
+      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+      expect_error(s, b, 500, "ERROR_DB_QUERY")
+      h = handler{ offload = function() error("thread pool gone") end }
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+      expect_error(s, b, 500, "ERROR_UNKNOWN")
+    end)
+  end)
+
+  describe("inventory.ngx_thread", function()
+    it("packs JSON nulls for the trip into a thread VM and back", function()
+      local req = { a = cjson.null, b = { 1, cjson.null, { c = cjson.null } }, s = "x", n = 2.5, t = true }
+      local packed = thread.pack(req)
+      assert.are.equal(thread.NULL_MARK, packed.a)
+      assert.are.equal(thread.NULL_MARK, packed.b[2])
+      assert.are.equal(thread.NULL_MARK, packed.b[3].c)
+      assert.are.equal(cjson.null, req.a)                   -- the original is untouched
+      local back = thread.unpack(packed, inventory.null)
+      assert.are.equal(inventory.null, back.a)
+      assert.are.equal(inventory.null, back.b[2])
+      assert.are.same({ 1, inventory.null, { c = inventory.null } }, back.b)
+      assert.are.same({ "x", 2.5, true }, { back.s, back.n, back.t })
+    end)
+
+    it("answers like the store, with its own connection", function()
+      local path = os.tmpname()
+      os.remove(path)
+      local inv = F.load(assert(inventory.open{ path = path }))
+      local req = { domain_id = F.A, query = { filter = { { k = "finished_at", v = cjson.null, o = "eq" } } } }
+      local direct = assert(inv:call("job", "list", req, true))
+      local via = thread.call({ path = path }, "job", "list", thread.pack(req))
+      assert.are.equal(direct, via)
+      local again = thread.call({ path = path }, "job", "list", thread.pack(req))  -- the cached store
+      assert.are.equal(direct, again)
+      local res, msg, code = thread.call({ path = path }, "job", "get", thread.pack{ domain_id = F.A, job_id = "x" })
+      assert.is_nil(res)
+      assert.are.equal("ERROR_NOT_FOUND", code)
+      assert.is_string(msg)
+      inv:close()
+      for _, sfx in ipairs{ "", "-wal", "-shm" } do os.remove(path .. sfx) end
+    end)
+  end)
+
+  describe("token_file_resolver", function()
+    local function write(text)
+      local path = os.tmpname()
+      local f = assert(io.open(path, "wb"))
+      f:write(text)
+      f:close()
+      return path
+    end
+
+    it("resolves bearer tokens from a JSON file", function()
+      local path = write([[{
+        "_comment": "ignored",
+        "t1": { "domain_id": "domain-1", "role": "DOMAIN_ADMIN" },
+        "t2": { "domain_id": "domain-1", "role": "WORKSPACE_MEMBER", "workspace_id": "ws-1" },
+        "t3": { "domain_id": "domain-1", "role": "WORKSPACE_MEMBER", "workspace_id": "ws-1",
+                "user_projects": ["p-1", "p-2"] }
+      }]])
+      local resolve = rest.token_file_resolver(path)
+      os.remove(path)
+      assert.are.same({ domain_id = "domain-1", role = "DOMAIN_ADMIN" },
+                      resolve{ authorization = "Bearer t1" })
+      assert.are.same({ domain_id = "domain-1", role = "WORKSPACE_MEMBER", workspace_id = "ws-1",
+                        user_projects = {} }, resolve{ authorization = "Bearer t2" })
+      assert.are.same({ "p-1", "p-2" }, resolve{ Authorization = "Bearer t3" }.user_projects)
+      assert.is_nil(resolve{ authorization = "Bearer _comment" })
+      assert.is_nil(resolve{ authorization = "Bearer t4" })
+      assert.is_nil(resolve{})
+    end)
+
+    it("ships a demo token file for two domains and every role", function()
+      local resolve = rest.token_file_resolver("examples/nginx/tokens.json")
+      local domains, roles = {}, {}
+      for _, d in ipairs{ "a", "b" } do
+        for _, r in ipairs{ "admin", "owner", "member" } do
+          local id = resolve{ authorization = "Bearer demo-" .. d .. "-" .. r }
+          assert.is_table(id)
+          domains[id.domain_id] = true
+          roles[d .. id.role] = true
+        end
+      end
+      local n = 0
+      for _ in pairs(domains) do n = n + 1 end
+      assert.are.equal(2, n)
+      for _, d in ipairs{ "a", "b" } do
+        for _, r in ipairs{ "DOMAIN_ADMIN", "WORKSPACE_OWNER", "WORKSPACE_MEMBER" } do
+          assert.is_true(roles[d .. r])
+        end
+      end
+    end)
+
+    it("fails at load time on a bad file", function()
+      assert.has_error(function() rest.token_file_resolver("/nonexistent/tokens.json") end)
+      for _, text in ipairs{ "", "[]", "{bad", '{"t": {"role": "DOMAIN_ADMIN"}}',
+                             '{"t": {"domain_id": "d", "role": "ROOT"}}',
+                             '{"t": {"domain_id": "d", "role": "WORKSPACE_OWNER"}}' } do
+        local path = write(text)
+        assert.has_error(function() rest.token_file_resolver(path) end)
+        os.remove(path)
+      end
+    end)
+  end)
+
+  describe("decode_args", function()
+    it("decodes grpc-gateway style query strings", function()
+      assert.are.same({ a = "1 2", b = "/x", c = { "1", "2" }, query = { page = { limit = 10, start = 2 },
+                        only = { "x", "y" }, minimal = true, keyword = "k" } },
+        rest.decode_args("a=1+2&b=%2Fx&c=1&c=2&query.page.limit=10&query.page.start=2"
+                         .. "&query.only=x&only=y&query.minimal=true&keyword=k",
+                         { only = true, keyword = true }))
+      assert.are.same({ e = "", f = "" }, rest.decode_args("e&f=&&=x"))
+      assert.are.same({ page = { limit = "x" } }, rest.decode_args("page.limit=x"))
+    end)
+  end)
+end)
+
