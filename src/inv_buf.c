@@ -59,7 +59,7 @@ oom:
   return -1;
 }
 
-void inv_buf_add(inv_buf *b, const char *z, size_t n) {
+void inv_buf_add_slow(inv_buf *b, const char *z, size_t n) {
   if (b->bOom) return;
   /* z may point into the buffer itself: remember it as an offset. */
   if (n && b->z && (uintptr_t)z >= (uintptr_t)b->z &&
@@ -79,12 +79,6 @@ void inv_buf_adds(inv_buf *b, const char *z) {
   inv_buf_add(b, z, strlen(z));
 }
 
-void inv_buf_addc(inv_buf *b, char c) {
-  if (b->bOom) return;
-  if (b->n + 1 >= b->nAlloc && inv_buf_reserve(b, 1)) return;
-  b->z[b->n++] = c;
-  b->z[b->n] = 0;
-}
 
 /* Decimal, without printf; INT64_MIN included. */
 void inv_buf_addi(inv_buf *b, int64_t i) {

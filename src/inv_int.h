@@ -49,6 +49,7 @@ typedef enum inv_ftype {
 typedef struct inv_field inv_field;
 struct inv_field {
   const char *zName;              /* API name, also the column name */
+  unsigned char nName;            /* strlen(zName) */
   unsigned char eType;            /* inv_ftype */
   unsigned char flags;            /* FF_* */
   const char *const *azEnum;      /* allowed values (NULL-terminated) or NULL */

@@ -682,17 +682,40 @@ int inv_json_parse(inv_arena *a, const char *z, size_t n, inv_val *pOut,
 
 /* ===================== writers ===================== */
 
+/* Does the 8-byte word hold a byte that needs escaping (< 0x20, '"', '\\')?
+** The classic has-zero-byte trick, applied three times. */
+static int wordNeedsEscape(uint64_t x) {
+  const uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+  uint64_t q = x ^ (k01 * '"'), s = x ^ (k01 * '\\');
+  uint64_t lt = (x - k01 * 0x20) & ~x;               /* bytes < 0x20 (and >= 0x80 masked) */
+  uint64_t zq = (q - k01) & ~q, zs = (s - k01) & ~s;
+  return ((lt | zq | zs) & k80) != 0;
+}
+
 void inv_json_write_str(inv_buf *b, const char *z, size_t n) {
   static const char aHex[] = "0123456789abcdef";
-  size_t i, start = 0;
+  size_t i = 0, start = 0;
   inv_buf_addc(b, '"');
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)z[i];
+  for (;;) {
+    unsigned char c;
     char esc[6];
     size_t nEsc = 2;
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    /* skip plain text a word at a time, then a byte at a time */
+    while (i + 8 <= n) {
+      uint64_t x;
+      memcpy(&x, z + i, 8);
+      if (wordNeedsEscape(x)) break;
+      i += 8;
+    }
+    while (i < n) {
+      c = (unsigned char)z[i];
+      if (c < 0x20 || c == '"' || c == '\\') break;
+      i++;
+    }
+    if (i >= n) break;
+    c = (unsigned char)z[i];
     if (i > start) inv_buf_add(b, z + start, i - start);
-    start = i + 1;
+    start = ++i;
     esc[0] = '\\';
     switch (c) {
       case '"':  esc[1] = '"';  break;

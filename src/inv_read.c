@@ -445,37 +445,39 @@ static const char *countSql(inv_store *s, ListPlan *lp) {
 int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   ListPlan lp;
   int64_t total = -1, nRow = 0;
-  sqlite3_stmt *p;
-  int rc;
+  sqlite3_stmt *p = NULL, *pc;
+  int rc = SQLITE_DONE;
   if (listPlan(s, r, req, &lp)) return INV_ERROR;
-  if (inv_exec(s, "BEGIN")) return INV_ERROR;      /* one snapshot for rows and count */
   k->xBeginObj(k, 2);
   k->xKey(k, "results", 7);
   k->xBeginArr(k, lp.bCountOnly ? 0 : (int)(lp.limit < 64 ? lp.limit : 64));
   if (!lp.bCountOnly) {
     p = inv_q_prepare(&lp.q);
     if (!p) return INV_ERROR;
-    while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    /* stop at a full page without stepping on: the statement stays active,
+    ** so the count below reads the same snapshot (no BEGIN needed) */
+    while (nRow < lp.limit && (rc = inv_step(s, p)) == SQLITE_ROW) {
       if (inv_render_row(s, r, p, 1, k, f | (lp.bMinimal ? R_MINIMAL : 0), lp.pOnly)) return INV_ERROR;
       nRow++;
     }
-    sqlite3_reset(p);
     if (rc < 0) return INV_ERROR;
-    if (lp.start == 1 && nRow < lp.limit) total = nRow;    /* the page holds everything */
+    if (nRow < lp.limit && (nRow > 0 || lp.start == 1)) {
+      total = lp.start - 1 + nRow;          /* the page ran out: nothing after it */
+    }
   }
   k->xEndArr(k);
   if (total < 0) {
     const char *zSql = countSql(s, &lp);
     if (!zSql) return inv_err_nomem(s);
-    p = inv_stmt(s, zSql);
+    pc = inv_stmt(s, zSql);
     lp.q.nBind = lp.nBindWhere;
-    if (!p || inv_q_apply(&lp.q, p)) return INV_ERROR;
-    rc = inv_step(s, p);
+    if (!pc || inv_q_apply(&lp.q, pc)) return INV_ERROR;
+    rc = inv_step(s, pc);
     if (rc < 0) return INV_ERROR;
-    total = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-    sqlite3_reset(p);
+    total = rc == SQLITE_ROW ? sqlite3_column_int64(pc, 0) : 0;
+    sqlite3_reset(pc);
   }
-  if (inv_commit(s)) return INV_ERROR;
+  if (p) sqlite3_reset(p);
   k->xKey(k, "total_count", 11);
   k->xInt(k, total);
   k->xEndObj(k);

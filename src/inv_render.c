@@ -114,8 +114,10 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
   k->xBeginObj(k, r->nField);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
-    int iCol = iCol0 + i;
-    int eType = sqlite3_column_type(p, iCol);
+    /* one sqlite3_value per column: the value API needs no mutex or
+    ** error bookkeeping, unlike sqlite3_column_*() */
+    sqlite3_value *pv = sqlite3_column_value(p, iCol0 + i);
+    int eType = sqlite3_value_type(pv);
     SubPath aSub[16];
     int nSub = 0, bWhole = 0;
     /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
@@ -134,33 +136,33 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
     if (eType == SQLITE_NULL) continue;
     switch (f->eType) {
       case F_STR: {
-        const char *z = (const char*)sqlite3_column_text(p, iCol);
-        int n = sqlite3_column_bytes(p, iCol);
+        const char *z = (const char*)sqlite3_value_text(pv);
+        int n = sqlite3_value_bytes(pv);
         if (bJson && n == 0) break;
-        k->xKey(k, f->zName, strlen(f->zName));
+        k->xKey(k, f->zName, f->nName);
         k->xStr(k, z ? z : "", (size_t)n);
         break;
       }
       case F_INT: {
-        int64_t v = sqlite3_column_int64(p, iCol);
+        int64_t v = sqlite3_value_int64(pv);
         if (bJson && v == 0) break;
-        k->xKey(k, f->zName, strlen(f->zName));
+        k->xKey(k, f->zName, f->nName);
         k->xInt(k, v);
         break;
       }
       case F_TIME: {
         char zT[32];
-        inv_time_format(sqlite3_column_int64(p, iCol), zT);
-        k->xKey(k, f->zName, strlen(f->zName));
+        inv_time_format(sqlite3_value_int64(pv), zT);
+        k->xKey(k, f->zName, f->nName);
         k->xStr(k, zT, 24);
         break;
       }
       default: {                            /* F_OBJ, F_ERRS: JSON text */
-        const char *z = (const char*)sqlite3_column_text(p, iCol);
-        size_t n = (size_t)sqlite3_column_bytes(p, iCol);
+        const char *z = (const char*)sqlite3_value_text(pv);
+        size_t n = (size_t)sqlite3_value_bytes(pv);
         if (!z) break;
         if (bJson && f->eType == F_ERRS && n == 2) break;   /* "[]" */
-        k->xKey(k, f->zName, strlen(f->zName));
+        k->xKey(k, f->zName, f->nName);
         if (bWhole || !nSub) {
           inv_emit_json(s, k, z, n);
         } else {

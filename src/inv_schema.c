@@ -18,6 +18,7 @@ const char *const inv_task_status[] = {
 };
 static const char *const azResourceGroup[] = { "DOMAIN", "WORKSPACE", NULL };
 
+#define N(z) z, sizeof(z) - 1    /* name and its length */
 #define S   F_STR
 #define I   F_INT
 #define T   F_TIME
@@ -26,26 +27,26 @@ static const char *const azResourceGroup[] = { "DOMAIN", "WORKSPACE", NULL };
 
 /* ---------------------------------------------------------------- Job */
 static const inv_field aJobField[] = {
-  { "job_id",               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
-  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_job_status },
-  { "filter",               O, 0, NULL },
-  { "total_tasks",          I, FF_NOTNULL, NULL },
-  { "remained_tasks",       I, FF_NOTNULL, NULL },
-  { "success_tasks",        I, FF_NOTNULL, NULL },
-  { "failure_tasks",        I, FF_NOTNULL, NULL },
-  { "errors",               E, 0, NULL },
-  { "collector_info",       O, 0, NULL },
-  { "request_secret_id",    S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
-  { "request_workspace_id", S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
-  { "resource_group",       S, FF_SHORT|FF_WRITABLE, azResourceGroup },
-  { "project_id",           S, FF_SHORT, NULL },
-  { "domain_id",            S, FF_SHORT|FF_WRITABLE, NULL },
-  { "workspace_id",         S, FF_SHORT|FF_WRITABLE, NULL },
-  { "collector_id",         S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
-  { "plugin_id",            S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
-  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "updated_at",           T, 0, NULL },
-  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+  { N("job_id"),               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { N("status"),               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_job_status },
+  { N("filter"),               O, 0, NULL },
+  { N("total_tasks"),          I, FF_NOTNULL, NULL },
+  { N("remained_tasks"),       I, FF_NOTNULL, NULL },
+  { N("success_tasks"),        I, FF_NOTNULL, NULL },
+  { N("failure_tasks"),        I, FF_NOTNULL, NULL },
+  { N("errors"),               E, 0, NULL },
+  { N("collector_info"),       O, 0, NULL },
+  { N("request_secret_id"),    S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { N("request_workspace_id"), S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { N("resource_group"),       S, FF_SHORT|FF_WRITABLE, azResourceGroup },
+  { N("project_id"),           S, FF_SHORT, NULL },
+  { N("domain_id"),            S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("workspace_id"),         S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("collector_id"),         S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
+  { N("plugin_id"),            S, FF_MINIMAL|FF_SHORT|FF_WRITABLE, NULL },
+  { N("created_at"),           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("updated_at"),           T, 0, NULL },
+  { N("finished_at"),          T, FF_NULLABLE|FF_MINIMAL, NULL },
 };
 static const char *const azJobListParam[] = {
   "job_id", "status", "collector_id", "plugin_id", "project_id", NULL
@@ -66,28 +67,28 @@ const inv_resource inv_res_job = {
 
 /* ------------------------------------------------------------ JobTask */
 static const inv_field aTaskField[] = {
-  { "job_task_id",          S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
-  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_task_status },
-  { "provider",             S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
-  { "total_sub_tasks",      I, FF_NOTNULL|FF_HIDDEN, NULL },
-  { "remained_sub_tasks",   I, FF_NOTNULL|FF_HIDDEN, NULL },
-  { "created_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "updated_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "failure_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "deleted_count",        I, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "disconnected_count",   I, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "total_count",          I, FF_NOTNULL|FF_HIDDEN, NULL },
-  { "errors",               E, FF_NOTNULL, NULL },
-  { "job_id",               S, FF_MINIMAL|FF_SHORT, NULL },
-  { "secret_id",            S, FF_SHORT|FF_WRITABLE, NULL },
-  { "collector_id",         S, FF_HIDDEN|FF_SHORT, NULL },
-  { "service_account_id",   S, FF_SHORT|FF_WRITABLE, NULL },
-  { "project_id",           S, FF_SHORT|FF_WRITABLE, NULL },
-  { "workspace_id",         S, FF_SHORT|FF_WRITABLE, NULL },
-  { "domain_id",            S, FF_SHORT, NULL },
-  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "started_at",           T, FF_NULLABLE|FF_MINIMAL, NULL },
-  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+  { N("job_task_id"),          S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { N("status"),               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, inv_task_status },
+  { N("provider"),             S, FF_NULLABLE|FF_SHORT|FF_WRITABLE, NULL },
+  { N("total_sub_tasks"),      I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { N("remained_sub_tasks"),   I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { N("created_count"),        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("updated_count"),        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("failure_count"),        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("deleted_count"),        I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("disconnected_count"),   I, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("total_count"),          I, FF_NOTNULL|FF_HIDDEN, NULL },
+  { N("errors"),               E, FF_NOTNULL, NULL },
+  { N("job_id"),               S, FF_MINIMAL|FF_SHORT, NULL },
+  { N("secret_id"),            S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("collector_id"),         S, FF_HIDDEN|FF_SHORT, NULL },
+  { N("service_account_id"),   S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("project_id"),           S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("workspace_id"),         S, FF_SHORT|FF_WRITABLE, NULL },
+  { N("domain_id"),            S, FF_SHORT, NULL },
+  { N("created_at"),           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("started_at"),           T, FF_NULLABLE|FF_MINIMAL, NULL },
+  { N("finished_at"),          T, FF_NULLABLE|FF_MINIMAL, NULL },
 };
 static const char *const azTaskListParam[] = {
   "job_task_id", "status", "provider", "job_id", "secret_id",
@@ -113,17 +114,17 @@ static const char *const azSpotStatus[] = {
   "CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT", NULL
 };
 static const inv_field aSpotField[] = {
-  { "job_id",               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
-  { "status",               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, azSpotStatus },
-  { "filter",               O, 0, NULL },
-  { "total_tasks",          I, FF_NOTNULL, NULL },
-  { "remained_tasks",       I, FF_NOTNULL, NULL },
-  { "errors",               E, FF_NOTNULL, NULL },
-  { "project_id",           S, FF_SHORT, NULL },
-  { "domain_id",            S, FF_SHORT, NULL },
-  { "created_at",           T, FF_NOTNULL|FF_MINIMAL, NULL },
-  { "updated_at",           T, 0, NULL },
-  { "finished_at",          T, FF_NULLABLE|FF_MINIMAL, NULL },
+  { N("job_id"),               S, FF_ID|FF_NOTNULL|FF_MINIMAL|FF_SHORT, NULL },
+  { N("status"),               S, FF_NOTNULL|FF_MINIMAL|FF_SHORT, azSpotStatus },
+  { N("filter"),               O, 0, NULL },
+  { N("total_tasks"),          I, FF_NOTNULL, NULL },
+  { N("remained_tasks"),       I, FF_NOTNULL, NULL },
+  { N("errors"),               E, FF_NOTNULL, NULL },
+  { N("project_id"),           S, FF_SHORT, NULL },
+  { N("domain_id"),            S, FF_SHORT, NULL },
+  { N("created_at"),           T, FF_NOTNULL|FF_MINIMAL, NULL },
+  { N("updated_at"),           T, 0, NULL },
+  { N("finished_at"),          T, FF_NULLABLE|FF_MINIMAL, NULL },
 };
 static const char *const azSpotListParam[] = { "job_id", "status", "project_id", NULL };
 static const char *const azSpotIndex[] = {
@@ -136,6 +137,7 @@ const inv_resource inv_res_spot = {
   "job_id", "CREATED", azSpotListParam, azSpotIndex, 0, 0, 1
 };
 
+#undef N
 #undef S
 #undef I
 #undef T

@@ -373,10 +373,24 @@ static int put_datetime(char *p, const inv_tm *t) {
   return k;
 }
 
+static void put2(char *p, int v) { p[0] = (char)('0' + v / 10); p[1] = (char)('0' + v % 10); }
+
 void inv_time_format(int64_t ms, char zOut[32]) {
   inv_tm t;
   int k;
   split_ms(ms, &t);
+  if (t.year >= 0 && t.year <= 9999) {      /* the hot path of every rendered row */
+    int y = (int)t.year;
+    put2(zOut, y / 100); put2(zOut + 2, y % 100);
+    zOut[4] = '-'; put2(zOut + 5, t.mon);
+    zOut[7] = '-'; put2(zOut + 8, t.mday);
+    zOut[10] = 'T'; put2(zOut + 11, t.hour);
+    zOut[13] = ':'; put2(zOut + 14, t.min);
+    zOut[16] = ':'; put2(zOut + 17, t.sec);
+    zOut[19] = '.'; zOut[20] = (char)('0' + t.ms / 100); put2(zOut + 21, t.ms % 100);
+    zOut[23] = 'Z'; zOut[24] = 0;
+    return;
+  }
   k = put_datetime(zOut, &t);
   zOut[k++] = '.';
   k += put_num(zOut + k, t.ms, 3);

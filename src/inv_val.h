@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ===================== memory ===================== */
 
@@ -52,9 +53,26 @@ void inv_buf_init(inv_buf *b);
 void inv_buf_free(inv_buf *b);
 void inv_buf_reset(inv_buf *b);                  /* n = 0, keeps memory */
 int  inv_buf_reserve(inv_buf *b, size_t n);      /* room for n more bytes; 0 ok */
-void inv_buf_add(inv_buf *b, const char *z, size_t n);
+void inv_buf_add_slow(inv_buf *b, const char *z, size_t n);
 void inv_buf_adds(inv_buf *b, const char *z);    /* NUL-terminated */
-void inv_buf_addc(inv_buf *b, char c);
+/* Appends: inline when there is room (the hot path of the JSON writer). */
+static inline void inv_buf_add(inv_buf *b, const char *z, size_t n) {
+  if (b->n + n < b->nAlloc && !b->bOom && (z < b->z || z >= b->z + b->nAlloc)) {
+    memcpy(b->z + b->n, z, n);
+    b->n += n;
+    b->z[b->n] = 0;
+  } else {
+    inv_buf_add_slow(b, z, n);
+  }
+}
+static inline void inv_buf_addc(inv_buf *b, char c) {
+  if (b->n + 1 < b->nAlloc && !b->bOom) {
+    b->z[b->n++] = c;
+    b->z[b->n] = 0;
+  } else {
+    inv_buf_add_slow(b, &c, 1);
+  }
+}
 void inv_buf_addi(inv_buf *b, int64_t i);        /* decimal */
 void inv_buf_printf(inv_buf *b, const char *zFmt, ...);
 
