@@ -11,7 +11,7 @@
 #   make fuzz         libFuzzer on the request compiler (FUZZ_SECONDS=60)
 #
 # Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID,
-# INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT.
+# INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT, INV_REGEX_TIME_BUDGET_MS.
 
 CC       ?= cc
 OPT      ?= -O2

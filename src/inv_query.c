@@ -1223,19 +1223,29 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
 
 /* ===================== where ===================== */
 
+/* Conditions i0..i0+n as a balanced tree of zJoin, so that a long filter
+** stays far below SQLite's expression depth limit; compiled in array order. */
+static int condRange(inv_q *q, const inv_val *l, size_t i0, size_t n, const char *zWhere,
+                     const char *zJoin) {
+  if (n == 1) return compileCond(q, &l->u.arr.a[i0], zWhere);
+  inv_buf_addc(q->b, '(');
+  if (condRange(q, l, i0, n / 2, zWhere, zJoin)) return INV_ERROR;
+  inv_buf_adds(q->b, zJoin);
+  if (condRange(q, l, i0 + n / 2, n - n / 2, zWhere, zJoin)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
 static int condList(inv_q *q, const inv_val *l, const char *zWhere, const char *zJoin,
                     int *pn) {
-  size_t i;
   if (!l || l->t == INV_NULL) return INV_OK;
   if (!inv_val_is_arr(l)) return inv_err_type(q->s, zWhere, "list");
   if (l->u.arr.n > INV_MAX_CONDS) {
     return inv_err_invalid(q->s, zWhere, "A filter may hold at most 1000 conditions.");
   }
-  for (i = 0; i < l->u.arr.n; i++) {
-    if ((*pn)++) inv_buf_adds(q->b, zJoin);
-    if (compileCond(q, &l->u.arr.a[i], zWhere)) return INV_ERROR;
-  }
-  return INV_OK;
+  if (l->u.arr.n == 0) return INV_OK;
+  if ((*pn)++) inv_buf_adds(q->b, zJoin);
+  return condRange(q, l, 0, l->u.arr.n, zWhere, zJoin);
 }
 
 /* Tokens of a keyword: trimmed, split on ' ', empty tokens dropped. */

@@ -7,14 +7,19 @@
 ** pathological pattern fails the query with a clear error instead of hanging
 ** the worker. The compiled pattern is cached per statement (auxdata).
 */
+#define _POSIX_C_SOURCE 200809L
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <time.h>
 #include <string.h>
 #include <stdio.h>
 #include "inv_int.h"
 
 #if !defined(INV_REGEX_MATCH_LIMIT)
-# define INV_REGEX_MATCH_LIMIT 1000000   /* backtracking steps per match */
+# define INV_REGEX_MATCH_LIMIT 100000    /* backtracking steps per match */
+#endif
+#if !defined(INV_REGEX_TIME_BUDGET_MS)
+# define INV_REGEX_TIME_BUDGET_MS 250    /* matching time per statement */
 #endif
 #if !defined(INV_REGEX_DEPTH_LIMIT)
 # define INV_REGEX_DEPTH_LIMIT 10000
@@ -25,7 +30,14 @@ struct Rx {
   pcre2_code *pCode;
   pcre2_match_data *pData;
   pcre2_match_context *pMctx;
+  int64_t nsSpent;           /* matching time of this statement so far */
 };
+
+static int64_t nowNs(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 static void rxFree(void *p) {
   Rx *x = p;
@@ -81,6 +93,7 @@ static void regexpFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     x->pData = pcre2_match_data_create_from_pattern(x->pCode, NULL);
     x->pMctx = pcre2_match_context_create(NULL);
     if (!x->pData || !x->pMctx) { rxFree(x); sqlite3_result_error_nomem(ctx); return; }
+    pcre2_jit_compile(x->pCode, PCRE2_JIT_COMPLETE);   /* falls back to the interpreter */
     pcre2_set_match_limit(x->pMctx, INV_REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(x->pMctx, INV_REGEX_DEPTH_LIMIT);
     sqlite3_set_auxdata(ctx, 0, x, rxFree);
@@ -90,11 +103,22 @@ static void regexpFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   zVal = (const char*)sqlite3_value_text(argv[1]);
   n = sqlite3_value_bytes(argv[1]);
   if (!inv_utf8_valid(zVal, (size_t)n)) { sqlite3_result_int(ctx, 0); return; }
-  rc = pcre2_match(x->pCode, (PCRE2_SPTR)zVal, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK,
-                   x->pData, x->pMctx);
+  {
+    /* a per-match step limit bounds one row; a time budget per statement
+    ** bounds a pattern that is merely slow on every row */
+    int64_t t0 = nowNs();
+    rc = pcre2_match(x->pCode, (PCRE2_SPTR)zVal, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK,
+                     x->pData, x->pMctx);
+    x->nsSpent += nowNs() - t0;
+  }
+  if (x->nsSpent > (int64_t)INV_REGEX_TIME_BUDGET_MS * 1000000) {
+    sqlite3_result_error(ctx, "Regular expression is too complex: time budget exceeded.", -1);
+    return;
+  }
   if (rc >= 0) { sqlite3_result_int(ctx, 1); return; }
   if (rc == PCRE2_ERROR_NOMATCH) { sqlite3_result_int(ctx, 0); return; }
-  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT
+      || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
     sqlite3_result_error(ctx, "Regular expression is too complex: match limit exceeded.", -1);
     return;
   }
