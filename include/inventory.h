@@ -80,6 +80,11 @@ const char *inv_store_errmsg(inv_store *s);
 /* Set an error from outside the core (the binding's request conversion). */
 void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...);
 
+/* A version of what this store can see: *pData changes when another
+** connection commits (PRAGMA data_version), *pOwn when this one writes.
+** Equal versions mean equal read results: callers may cache on them. */
+int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn);
+
 /* The SQLite version and the schema version of an open store. */
 const char *inv_sqlite_version(void);
 int inv_store_schema_version(inv_store *s);

@@ -171,6 +171,18 @@ const char *inv_sqlite_version(void) { return sqlite3_libversion(); }
 inv_arena *inv_store_arena(inv_store *s) { return &s->arena; }
 inv_buf *inv_store_buffer(inv_store *s) { return &s->out; }
 
+int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn) {
+  sqlite3_stmt *p = inv_stmt(s, "PRAGMA data_version");
+  int rc;
+  if (!p) return INV_ERROR;
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  *pData = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+  sqlite3_reset(p);
+  *pOwn = sqlite3_total_changes64(s->db);
+  return INV_OK;
+}
+
 int inv_store_schema_version(inv_store *s) {
   sqlite3_stmt *p;
   int v = -1;

@@ -104,6 +104,13 @@ function Store:set_now(t)
   return self._ud:set_now(t)
 end
 
+--- inv:version() -> data_version, own_changes: equal values mean that every
+-- read returns what it returned before (another connection's commit moves
+-- the first, this store's writes the second). For result caches.
+function Store:version()
+  return self._ud:version()
+end
+
 function Store:schema_version()
   return self._ud:schema_version()
 end

@@ -6,6 +6,7 @@
 --       tokens = "/srv/inventory/tokens.json",   -- or resolver = function(headers) ... end
 --       thread_pool = "inventory",               -- optional: stat/analyze in ngx.run_worker_thread
 --       busy_timeout = 5000, page_limit = 1000,  -- optional, passed to inventory.open
+--       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
 --     }
@@ -63,6 +64,7 @@ local function setup()
     store = store,
     resolver = resolver,
     offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
+    cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
   }
   setup_err = nil
   return true

@@ -376,8 +376,19 @@ function _M.new(opts)
   if type(opts.resolver) ~= "function" then
     error("inventory.rest.new: resolver must be a function", 2)
   end
-  return setmetatable({ store = opts.store, resolver = opts.resolver, offload = opts.offload }, Handler)
+  local n = opts.cache_entries
+  if n == nil then n = 256 end
+  return setmetatable({ store = opts.store, resolver = opts.resolver, offload = opts.offload,
+                        cache_max = n, cache = {}, cache_n = 0 }, Handler)
 end
+
+-- Read results are cached per handler, keyed by the route, the caller's scope
+-- and the request text, and tagged with the store's version taken before the
+-- call: a commit by any connection or a write by this one invalidates them,
+-- so a hit returns exactly what the store would. Responses over 64 KiB are
+-- not kept; a full cache starts over.
+local CACHED = { get = true, list = true, stat = true, analyze = true }
+local CACHE_MAX_BYTES = 65536
 
 local OFFLOADED = { stat = true, analyze = true }
 
@@ -469,6 +480,18 @@ function Handler:handle(method, path, body, headers)
     req.user_projects = nil
   end
 
+  local ckey, dv, own
+  if self.cache_max > 0 and CACHED[rt.method] and self.store.version then
+    dv, own = self.store:version()
+    if dv then
+      local up = req.user_projects
+      ckey = concat({ rt.resource, rt.method, idval or "", id.domain_id, id.workspace_id or "",
+                      up and concat(up, ",") or "-", method, qs or "", body or "" }, "\n")
+      local hit = self.cache[ckey]
+      if hit and hit[1] == dv and hit[2] == own then return 200, hit[3], {} end
+    end
+  end
+
   local res, err, ecode
   local call_ok, e = pcall(function()
     if self.offload and OFFLOADED[rt.method] then
@@ -479,6 +502,11 @@ function Handler:handle(method, path, body, headers)
   end)
   if not call_ok then return fail("ERROR_UNKNOWN", tostring(e)) end
   if res == nil then return fail(ecode or "ERROR_UNKNOWN", err or "unknown error") end
+  if ckey and #res <= CACHE_MAX_BYTES then
+    if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
+    if not self.cache[ckey] then self.cache_n = self.cache_n + 1 end
+    self.cache[ckey] = { dv, own, res }
+  end
   return 200, res, {}
 end
 

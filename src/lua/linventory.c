@@ -331,6 +331,17 @@ static int l_set_now(lua_State *L) {
   return 0;
 }
 
+/* store:version() -> data_version, own_changes (see inv_store_version) */
+static int l_version(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int64_t d, o;
+  inv_store_begin(s);
+  if (inv_store_version(s, &d, &o) != INV_OK) return pushError(L, s, lua_gettop(L));
+  inv_lua_pushint64(L, (long long)d);
+  inv_lua_pushint64(L, (long long)o);
+  return 2;
+}
+
 static int l_schema_version(lua_State *L) {
   lua_pushinteger(L, inv_store_schema_version(checkStore(L, 1)));
   return 1;
@@ -370,6 +381,7 @@ static int l_tostring(lua_State *L) {
 static const luaL_Reg aStoreMethod[] = {
   { "call", l_call }, { "close", l_close }, { "set_now", l_set_now },
   { "schema_version", l_schema_version }, { "explain", l_explain },
+  { "version", l_version },
   { NULL, NULL }
 };
 
