@@ -274,6 +274,85 @@ describe("stat", function()
     end)
   end)
 
+  -- ========================================================= worked examples
+  describe("worked examples of section 4", function()
+    it("4.2.2: count by status sorted by count desc, then status; Job.stat adds total_count", function()
+      local text = raw(A(G({ K("status") }, { F("count", nil, "count") }), SORT("count", true, "status")))
+      assert.are.equal('{"results":[{"status":"CANCELED","count":1},{"status":"FAILURE","count":1},'
+        .. '{"status":"IN_PROGRESS","count":1},{"status":"SUCCESS","count":1}],"total_count":4}', text)
+    end)
+
+    it("4.2.2: empty input, a global count gives {results: []} (+ total_count 0 when paged)", function()
+      local q = { filter = { { k = "job_id", v = "nope", o = "eq" } }, aggregate = { G(nil, { { o = "count", n = "n" } }) } }
+      assert.are.equal('{"results":[]}', raw(q, "job_task"))
+      q.page = { limit = 10 }
+      assert.are.equal('{"results":[],"total_count":0}', raw(q, "job_task"))
+    end)
+
+    it("4.2.5: the project example (see edge 57) keeps key order cid, avg", function()
+      local text = raw(A(G({ K("collector_id", "cid") }, { { o = "sum", k = "total_tasks", n = "t" }, { o = "count", n = "n" } }),
+                         { project = { exclude_keys = true, fields = { { key = "cid", name = "cid" },
+                           { name = "avg", operator = "divide", fields = { "t", "n" } } } } }, SORT("cid")))
+      assert.are.equal('{"results":[{"cid":"collector-1","avg":4.0},{"cid":"collector-2","avg":1.0}],"total_count":2}', text)
+    end)
+
+    it("4.3: the distinct example (see edge 49)", function()
+      assert.are.equal('{"results":["collector-2"],"total_count":2}', raw({ distinct = "collector_id", page = { start = 2, limit = 1 } }))
+    end)
+  end)
+
+  -- ======================================================= missing vs null
+  describe("missing and null (1.4, UNSURE 2-3 of section 9)", function()
+    local mn
+    setup(function()
+      mn = H.open()
+      ok(mn:import("job", {
+        { job_id = "job-f1", status = "SUCCESS", domain_id = "d", created_at = "2024-02-01T00:00:00.000Z",
+          collector_id = "collector-1", filter = { a = null, b = 1 } },
+        { job_id = "job-f2", status = "SUCCESS", domain_id = "d", created_at = "2024-02-02T00:00:00.000Z",
+          collector_id = "collector-1", filter = { b = 2 } },
+        { job_id = "job-f3", status = "FAILURE", domain_id = "d", created_at = "2024-02-03T00:00:00.000Z" },
+      }))
+    end)
+    teardown(function() mn:close() end)
+    local function mj(q) return cjson.decode(ok(mn:call("job", "stat", { domain_id = "d", query = q }, true))) end
+
+    it("a null key and a missing key are separate groups; the missing one leaves the row", function()
+      assert.are.same({ { n = 2 }, { a = cjson.null, n = 1 } },
+                      mj(A(G({ K("filter.a", "a") }, { F("count", nil, "n") }), SORT("a"))).results)
+      assert.are.same({ { n = 1 }, { c = "collector-1", n = 2 } },
+                      mj(A(G({ K("collector_id", "c") }, { F("count", nil, "n") }), SORT("c"))).results)
+    end)
+
+    it("project: a null is kept, a missing key omits the field", function()
+      assert.are.same({ { a = cjson.null, id = "job-f1" }, { id = "job-f2" }, { id = "job-f3" } },
+                      mj(A({ project = { fields = { { key = "filter.a", name = "a" }, { key = "job_id", name = "id" } } } })).results)
+    end)
+
+    it("push keeps nulls and skips missing values; add_to_set too", function()
+      assert.are.same({ { p = { cjson.null }, s = { 1, 2 } } },
+                      mj(A(G(nil, { F("push", "filter.a", "p"), F("add_to_set", "filter.b", "s") }))).results)
+    end)
+
+    it("distinct: a null is a value, a missing field is not", function()
+      assert.are.same({ cjson.null }, mj({ distinct = "filter.a" }).results)
+      assert.are.same({ "collector-1" }, mj({ distinct = "collector_id" }).results)
+      assert.are.equal(2, #mj({ distinct = "filter" }).results)
+    end)
+
+    it("merge_objects: later values win, shallow, nulls kept; missing inputs skipped", function()
+      assert.are.same({ { m = { a = cjson.null, b = 2 } } },
+                      mj(A(G(nil, { F("merge_objects", "filter", "m") }))).results)
+      assert.are.same({ { m = { a = cjson.null, b = 1 } } },
+                      mj(A(SORT("created_at", true), G(nil, { F("merge_objects", "filter", "m") }))).results)
+    end)
+
+    it("first / last give null for a missing value", function()
+      assert.are.same({ { f = 1, l = cjson.null } },
+                      mj(A(G(nil, { F("first", "filter.b", "f"), F("last", "filter.b", "l") }))).results)
+    end)
+  end)
+
   -- ================================================================= unwind
   describe("unwind", function()
     local function unwound(filter, stages)
@@ -1112,6 +1191,26 @@ describe("stat: console requests on live data", function()
     r = bst(A(SORT("created_count", true), { limit = 5 }))
     assert.are.equal(5, #r.results)
     big:close()
+  end)
+end)
+
+-- ======================================================= the legacy service
+describe("stat: spot-automation jobs", function()
+  it("serves the same stat on the spot_job resource (page default applies)", function()
+    local sp = H.open()
+    ok(sp:import("spot_job", {
+      { job_id = "job-s1", status = "CREATED", domain_id = "d", total_tasks = 2, created_at = "2021-03-01T00:00:00.000Z" },
+      { job_id = "job-s2", status = "SUCCESS", domain_id = "d", total_tasks = 3, created_at = "2021-03-02T00:00:00.000Z",
+        finished_at = "2021-03-02T00:01:00.000Z" },
+      { job_id = "job-s3", status = "SUCCESS", domain_id = "d", total_tasks = 1, created_at = "2021-03-03T00:00:00.000Z" },
+    }))
+    local r = ok(sp:call("spot_job", "stat", { domain_id = "d", query = A(G({ K("status") },
+      { F("count", nil, "n"), F("sum", "total_tasks", "t") }), SORT("status")) }))
+    assert.are.same({ results = { { status = "CREATED", n = 1, t = 2 }, { status = "SUCCESS", n = 2, t = 4 } },
+                      total_count = 2 }, r)
+    r = ok(sp:call("spot_job", "stat", { domain_id = "d", query = { distinct = "status" } }))
+    assert.are.same({ results = { "CREATED", "SUCCESS" }, total_count = 2 }, r)
+    sp:close()
   end)
 end)
 

@@ -55,7 +55,6 @@ struct SC {
   int iUnwound;            /* raw: field index unwound into _u, or -1 */
   SCol aCol[MAX_COLS];     /* named stage columns */
   int nCol;
-  int nWin;                /* window helper columns */
 };
 
 /* An expression over the current CTE row ("p"). */
@@ -196,10 +195,12 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
     if (c->r->bTasks && n == 13 && memcmp(z, "user_projects", 13) == 0) { z = "project_id"; n = nHead = 10; zDot = NULL; }
     iField = inv_field_index(c->r, z, nHead);
     if (iField < 0 || (zDot && inv_key_check(c->s, c->r, z, n, &iField))) {
-      if (bError || iField >= 0) {
+      if (bError) {
         return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(nHead > 200 ? 200 : nHead), z);
       }
-      inv_buf_adds(c->b, "NULL");            /* raw paths: unknown keys are missing */
+      /* raw paths: an unknown key, or a path below a scalar or into an
+      ** error element's unknown member, is missing (as in MongoDB) */
+      inv_buf_adds(c->b, "NULL");
       e->bMissing = e->bNullMissing = 1;
       c->s->zErrCode = NULL;
       return INV_OK;
@@ -538,10 +539,10 @@ static int groupConds(SC *c, const inv_val *conds) {
 
 /* The key expressions of a group as a select list "expr AS c0, ...", their
 ** kinds into aCol. */
-static int groupKeyExprs(SC *c, const inv_val *keys, SCol *aCol) {
-  size_t i;
-  for (i = 0; keys && i < keys->u.arr.n; i++) {
-    const inv_val *kv = &keys->u.arr.a[i];
+static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol) {
+  int i;
+  for (i = 0; i < nKey; i++) {
+    const inv_val *kv = apKey[i];
     const inv_val *k = getAlias(kv, "key", "k"), *df = inv_val_get(kv, "date_format");
     SExpr e;
     size_t n0;
@@ -575,7 +576,7 @@ static int groupKeyExprs(SC *c, const inv_val *keys, SCol *aCol) {
       aCol[i].eKind = e.eKind;
       aCol[i].bNullMissing = e.bNullMissing;   /* a missing key leaves the row */
     }
-    inv_buf_printf(c->b, " AS c%d", (int)i);
+    inv_buf_printf(c->b, " AS c%d", i);
   }
   return INV_OK;
 }
@@ -634,9 +635,10 @@ static int groupFieldCheck(SC *c, const inv_val *fv) {
 static int stageGroup(SC *c, const inv_val *o) {
   static const char *const az[] = { "keys", "fields", NULL };
   const inv_val *keys, *fields;
+  const inv_val *apKey[MAX_COLS];
   size_t nKey = 0, nField = 0, i;
   SCol aNew[MAX_COLS];
-  int nNew = 0;
+  int nNew = 0, j;
   if (checkKeys(c, o, az, "aggregate.group")) return INV_ERROR;
   keys = inv_val_get(o, "keys");
   fields = inv_val_get(o, "fields");
@@ -660,9 +662,17 @@ static int stageGroup(SC *c, const inv_val *o) {
     n = getAlias(kv, "name", "n");
     if (!isStr(k)) return stageErr(c, 1, "'aggregate.group.keys' condition requires a key: %s", inv_cond_repr(c->s, kv));
     if (!isStr(n)) return stageErr(c, 1, "'aggregate.group.keys' condition requires a name: %s", inv_cond_repr(c->s, kv));
+    /* the group id is an object: a later key of the same name replaces
+    ** the earlier one, in its place (the reference builds a dict) */
+    for (j = 0; j < nNew; j++) {
+      if (aNew[j].nName == n->u.s.n && !memcmp(aNew[j].zName, n->u.s.z, n->u.s.n)) break;
+    }
+    apKey[j] = kv;
+    if (j < nNew) continue;
     aNew[nNew].zName = n->u.s.z; aNew[nNew].nName = n->u.s.n; aNew[nNew].bKey = 1;
     nNew++;
   }
+  nKey = (size_t)nNew;
   /* validate fields */
   for (i = 0; i < nField; i++) {
     const inv_val *n;
@@ -674,7 +684,7 @@ static int stageGroup(SC *c, const inv_val *o) {
 
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
   cteOpen(c);
-  if (groupKeyExprs(c, keys, aNew)) return INV_ERROR;
+  if (groupKeyExprs(c, apKey, (int)nKey, aNew)) return INV_ERROR;
   for (i = 0; i < nField; i++) {
     const inv_val *fv = &fields->u.arr.a[i];
     const char *zOp = getAlias(fv, "operator", "o")->u.s.z;
@@ -730,12 +740,12 @@ static int stageGroup(SC *c, const inv_val *o) {
       if (isStr(k)) {
         if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
       } else {
-        size_t j;
+        size_t iSub;
         inv_buf_adds(c->b, "inv_object(");
-        for (j = 0; j < sub->u.arr.n; j++) {
-          const inv_val *sf = &sub->u.arr.a[j];
+        for (iSub = 0; iSub < sub->u.arr.n; iSub++) {
+          const inv_val *sf = &sub->u.arr.a[iSub];
           const inv_val *sk = getAlias(sf, "key", "k"), *sn = getAlias(sf, "name", "n");
-          if (j) inv_buf_adds(c->b, ", ");
+          if (iSub) inv_buf_adds(c->b, ", ");
           bindStr(c, sn->u.s.z, sn->u.s.n);
           inv_buf_adds(c->b, ", ");
           if (keyJson(c, sk->u.s.z, sk->u.s.n, TIME_SEC)) return INV_ERROR;
@@ -1156,7 +1166,10 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
                      "json_each(p.%s) AS u WHERE json_type(p.%s) = 'array')", fd->zName, fd->zName, fd->zName);
       kind = K_JSON;
     } else {
-      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p)", fd->zName);
+      /* a NULL is a value only in a null=True column; elsewhere it is a
+      ** missing field, which MongoDB's distinct skips */
+      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p%s)", fd->zName,
+                     (fd->flags & FF_NULLABLE) ? "" : " WHERE v IS NOT NULL");
       kind = fd->eType == F_TIME ? K_TIME : fd->eType == F_OBJ ? K_JSON : K_VAL;
     }
   } else {
@@ -1668,7 +1681,7 @@ static void fnSetFinal(sqlite3_context *ctx) {
   inv_buf_init(&b);
   inv_buf_addc(&b, '[');
   if (m) {
-    qsort(m->az, (size_t)m->n, sizeof(char*), cmpStr);
+    if (m->n) qsort(m->az, (size_t)m->n, sizeof(char*), cmpStr);   /* az is NULL when n is 0 */
     for (i = 0; i < m->n; i++) {
       if (i) inv_buf_addc(&b, ',');
       inv_buf_adds(&b, m->az[i]);

@@ -468,7 +468,7 @@ void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms) {
         break;
       }
       case 'z': inv_buf_add(b, "+0000", 5); break;
-      case 'Z': inv_buf_addc(b, '0'); break;
+      case 'Z': inv_buf_add(b, "+0", 2); break;   /* minutes east of UTC, signed (MongoDB) */
       case '%': inv_buf_addc(b, '%'); break;
       default: inv_buf_add(b, p, 2); break;       /* unknown: as is */
     }

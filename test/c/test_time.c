@@ -342,7 +342,7 @@ static void test_strftime(void) {
   CHECK_STR(sf("%G", zThu), "2024");
   CHECK_STR(sf("%U", zThu), "00");      /* first Sunday is Jan 7 */
   CHECK_STR(sf("%z", zThu), "+0000");
-  CHECK_STR(sf("%Z", zThu), "0");
+  CHECK_STR(sf("%Z", zThu), "+0");
   CHECK_STR(sf("%%", zThu), "%");
   CHECK_STR(sf("100%% at %H", zThu), "100% at 12");
   CHECK_STR(sf("%q%Y", zThu), "%q2024");
