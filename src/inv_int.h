@@ -110,6 +110,7 @@ struct inv_store {
   inv_cached aCache[INV_STMT_CACHE];
   int nCache;
   unsigned long useClock;
+  int64_t nsRegex;                /* regex matching time of this call */
   sqlite3_stmt *apActive[8];      /* statements stepped during this call */
   int nActive;
 };
@@ -252,7 +253,9 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
 int inv_stat_register(sqlite3 *db);
 
 /* regex SQL function (inv_regex.c) */
-int inv_regex_register(sqlite3 *db);
+/* pnsBudget: the call's matching time (ns), shared by every pattern and
+** statement of a call; reset by inv_store_begin(). */
+int inv_regex_register(sqlite3 *db, int64_t *pnsSpent);
 /* Validate a pattern; 0 ok, else message in zErr. */
 int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr);
 

@@ -875,6 +875,13 @@ static const char zOpList[] =
   "'regex', 'regex_in', 'datetime_gt', 'datetime_lt', 'datetime_gte', "
   "'datetime_lte', 'timediff_gt', 'timediff_lt', 'timediff_gte', 'timediff_lte'])";
 
+/* SQLite refuses LIKE patterns over 50,000 bytes; ours escape to twice the
+** value at most. */
+#define INV_MAX_LIKE 24000
+static int likeTooLong(inv_q *q, const char *zWhere) {
+  return inv_err_invalid(q->s, zWhere, "A contain value may hold at most 24000 bytes.");
+}
+
 static int strValueError(inv_q *q, const inv_val *v) {
   return inv_err_db(q->s, "decoding to str: need a bytes-like object, %s found",
                     inv_val_pytype(v));
@@ -1035,11 +1042,13 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
         size_t i;
         for (i = 0; i < pV->u.arr.n; i++) {
           if (pV->u.arr.a[i].t != INV_STR) return strValueError(q, &pV->u.arr.a[i]);
+          if (pV->u.arr.a[i].u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere);
         }
         p.atom = A_LIKE; p.pList = pV;
         if (pV->u.arr.n == 0) p.atom = A_FALSE;   /* fix: empty list matches nothing */
       } else {
         if (pV->t != INV_STR) return strValueError(q, pV);
+        if (pV->u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere);
         p.atom = A_LIKE; p.zPat = pV->u.s.z; p.nPat = pV->u.s.n;
       }
       if (pa.nSeg == 1 && (pa.pField->eType == F_OBJ || pa.pField->eType == F_ERRS)) {
@@ -1302,6 +1311,12 @@ int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
     p.atom = A_LIKE;
     p.pList = &kwList;
     if (kwList.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "query.keyword", "Too many keywords.");
+    {
+      size_t i;
+      for (i = 0; i < kwList.u.arr.n; i++) {
+        if (kwList.u.arr.a[i].u.s.n > INV_MAX_LIKE) return likeTooLong(q, "query.keyword");
+      }
+    }
     if (emitPath(q, &pa, &p)) return INV_ERROR;
   }
   if (!nOr) inv_buf_addc(q->b, '1');

@@ -177,6 +177,7 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
       return inv_err_type(q->s, "query.sort", "list");
     }
   }
+  if (nItem > 64) return inv_err_invalid(q->s, "query.sort", "A sort may have at most 64 keys.");
   inv_buf_adds(q->b, " ORDER BY ");
   for (i = 0; i < nItem; i++) {
     static const char *const azItem[] = { "key", "desc", NULL };

@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <time.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdio.h>
 #include "inv_int.h"
@@ -19,7 +20,10 @@
 # define INV_REGEX_MATCH_LIMIT 100000    /* backtracking steps per match */
 #endif
 #if !defined(INV_REGEX_TIME_BUDGET_MS)
-# define INV_REGEX_TIME_BUDGET_MS 250    /* matching time per statement */
+# define INV_REGEX_TIME_BUDGET_MS 250    /* matching time per call */
+#endif
+#if !defined(INV_REGEX_MAX_SUBJECT)
+# define INV_REGEX_MAX_SUBJECT 65536     /* longer values do not match */
 #endif
 #if !defined(INV_REGEX_DEPTH_LIMIT)
 # define INV_REGEX_DEPTH_LIMIT 10000
@@ -30,7 +34,6 @@ struct Rx {
   pcre2_code *pCode;
   pcre2_match_data *pData;
   pcre2_match_context *pMctx;
-  int64_t nsSpent;           /* matching time of this statement so far */
 };
 
 static int64_t nowNs(void) {
@@ -102,16 +105,21 @@ static void regexpFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   zVal = (const char*)sqlite3_value_text(argv[1]);
   n = sqlite3_value_bytes(argv[1]);
+  /* one match is only interrupted by its step limit, and a step over a long
+  ** value (a backreference) costs its length: long values do not match */
+  if (n > INV_REGEX_MAX_SUBJECT) { sqlite3_result_int(ctx, 0); return; }
   if (!inv_utf8_valid(zVal, (size_t)n)) { sqlite3_result_int(ctx, 0); return; }
   {
     /* a per-match step limit bounds one row; a time budget per statement
     ** bounds a pattern that is merely slow on every row */
+    int64_t *pnsSpent = sqlite3_user_data(ctx);
     int64_t t0 = nowNs();
     rc = pcre2_match(x->pCode, (PCRE2_SPTR)zVal, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK,
                      x->pData, x->pMctx);
-    x->nsSpent += nowNs() - t0;
+    *pnsSpent += nowNs() - t0;
+    if (*pnsSpent > (int64_t)INV_REGEX_TIME_BUDGET_MS * 1000000) rc = INT32_MIN;
   }
-  if (x->nsSpent > (int64_t)INV_REGEX_TIME_BUDGET_MS * 1000000) {
+  if (rc == INT32_MIN) {
     sqlite3_result_error(ctx, "Regular expression is too complex: time budget exceeded.", -1);
     return;
   }
@@ -129,14 +137,14 @@ static void regexpFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 }
 
-int inv_regex_register(sqlite3 *db) {
+int inv_regex_register(sqlite3 *db, int64_t *pnsSpent) {
   int rc = sqlite3_create_function_v2(db, "inv_regexp", 2,
                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                      NULL, regexpFunc, NULL, NULL, NULL);
+                                      pnsSpent, regexpFunc, NULL, NULL, NULL);
   if (rc == SQLITE_OK) {
     rc = sqlite3_create_function_v2(db, "inv_regexp", 3,
                                     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                    NULL, regexpFunc, NULL, NULL, NULL);
+                                    pnsSpent, regexpFunc, NULL, NULL, NULL);
   }
   return rc;
 }

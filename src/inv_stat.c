@@ -1835,7 +1835,10 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     const inv_kv *kv = &fields->u.obj.a[i];
     const inv_val *op, *kk, *sub;
     inv_val *gf;
+    /* conditions: accepted and ignored, as the reference does for analyze */
+    static const char *const azField[] = { "operator", "key", "fields", "data_type", "conditions", NULL };
     if (!inv_val_is_obj(&kv->v)) return inv_err_type(s, "query.fields", "dict of dict");
+    if (inv_check_keys(s, &kv->v, azField, "query.fields")) return INV_ERROR;
     op = inv_val_get(&kv->v, "operator");
     kk = inv_val_get(&kv->v, "key");
     sub = inv_val_get(&kv->v, "fields");

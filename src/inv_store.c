@@ -238,6 +238,25 @@ rollback:
   return INV_ERROR;
 }
 
+/* Switch a new file to WAL. SQLite does not apply the busy handler to this
+** pragma, so while another connection writes to a fresh (not yet WAL) file
+** it answers BUSY at once: retry within the busy budget. */
+static int setWal(sqlite3 *db, int nBusyMs) {
+  int waited = 0;
+  for (;;) {
+    sqlite3_stmt *p;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &p, NULL);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(p);
+      rc = sqlite3_finalize(p);
+    }
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return rc;
+    if (waited >= nBusyMs) return rc;
+    sqlite3_sleep(5);
+    waited += 5;
+  }
+}
+
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_t nErr) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
@@ -268,15 +287,14 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   }
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, o.nBusyMs);
-  if (!o.bReadOnly &&
-      sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", 0, 0, 0) != SQLITE_OK) {
+  if (!o.bReadOnly && setWal(s->db, o.nBusyMs) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
     goto fail;
   }
   snprintf(zSql, sizeof zSql,
            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
   if (sqlite3_exec(s->db, zSql, 0, 0, 0) != SQLITE_OK
-      || inv_regex_register(s->db) != SQLITE_OK
+      || inv_regex_register(s->db, &s->nsRegex) != SQLITE_OK
       || inv_stat_register(s->db) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
     goto fail;
@@ -327,6 +345,7 @@ void inv_store_begin(inv_store *s) {
   inv_buf_reset(&s->tmp);
   inv_buf_reset(&s->out);
   s->zErrCode = NULL;
+  s->nsRegex = 0;
 }
 
 /* ===================== dispatch ===================== */

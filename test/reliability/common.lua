@@ -33,16 +33,18 @@ function C.sleep(sec)
   os.execute(string.format("sleep %.3f", sec))
 end
 
--- a fresh private temp directory; C.rmtree(dir) removes it
+-- a fresh private temp directory (under $RELIABILITY_TMP when run.sh set
+-- it, so an interrupted run is still cleaned up); C.rmtree(dir) removes it
+local BASE = os.getenv("RELIABILITY_TMP") or "/tmp"
 function C.tmpdir(tag)
-  local p = io.popen("mktemp -d -t inv-" .. tag .. "-XXXXXX")
+  local p = io.popen("mktemp -d -p " .. C.q(BASE) .. " inv-" .. tag .. "-XXXXXX")
   local d = p:read("l")
   p:close()
   assert(d and #d > 0, "mktemp failed")
   return d
 end
 function C.rmtree(d)
-  if d and d:match("^/tmp/inv%-") then os.execute("rm -rf " .. C.q(d)) end
+  if d and d:match("/inv%-[%w]+%-[%w]+$") then os.execute("rm -rf " .. C.q(d)) end
 end
 
 function C.exists(path)

@@ -18,6 +18,10 @@
 -- Phase C: a writer (the sqlite3 CLI) holds the write lock; every write method
 --   with a 50 ms budget fails cleanly and in bounded time, reads still work, the
 --   store is unchanged, and the same call succeeds once the lock is gone.
+-- Phase D: the first open of a store file: it must wait (busy_timeout) while
+--   another connection writes the new file; and 8 processes opening a file
+--   that does not exist yet, at once (the WAL switch and schema creation race,
+--   as nginx workers starting on a fresh store), must all succeed (5 rounds).
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local C = dofile(dir .. "/common.lua")
 local P = dofile(dir .. "/conc_plan.lua")
@@ -462,6 +466,69 @@ local function phase_c()
   inv:close()
 end
 
+-- ===================== phase D: the first open of a new store file =====================
+
+local function phase_d()
+  -- D1: another connection is writing to the new (not yet WAL) file for 300 ms:
+  -- open must wait within its busy_timeout, as every other call does
+  local db = TMP .. "/fresh-locked.db"
+  local held = TMP .. "/held"
+  local sh = string.format("(printf 'BEGIN IMMEDIATE;\\n.shell touch %s\\n'; sleep 0.3; printf 'COMMIT;\\n') | sqlite3 %s",
+                           held, C.q(db))
+  local ch = C.spawn("sh -c " .. C.q(sh) .. " >/dev/null", TMP .. "/cli-d.err")
+  children[#children + 1] = ch
+  for _ = 1, 500 do if C.exists(held) then break end C.sleep(0.01) end
+  local t0 = C.now()
+  local inv, m, c = inventory.open{ path = db, busy_timeout = 5000 }
+  local dt = C.now() - t0
+  T:ok(inv ~= nil, "D: open of a new file waits (busy_timeout 5000) while another connection writes it",
+       string.format("%s %s after %.3f s", tostring(c), tostring(m), dt))
+  if inv then inv:close() end
+  C.wait(ch)
+  ch.done = true
+
+  -- D2: 8 processes open a new file at once (nginx workers starting on a fresh
+  -- store), 5 times; each must open it and create a job
+  local rounds_bad, detail = 0, {}
+  for round = 1, 5 do
+    db = TMP .. "/fresh" .. round .. ".db"
+    local go = TMP .. "/go-d" .. round
+    local ws = {}
+    for k = 1, 8 do
+      local w = C.spawn(table.concat({ C.LUA, C.q(dir .. "/conc_open.lua"), C.q(db), C.q(go), 20, k }, " "),
+                        TMP .. "/open" .. k .. ".err")
+      children[#children + 1] = w
+      ws[k] = w
+    end
+    for _, w in ipairs(ws) do assert(w.h:read("l") == "ready") end
+    assert(io.open(go, "w")):close()
+    local bad = 0
+    for k, w in ipairs(ws) do
+      local line = w.h:read("l")
+      local ok, how, code = C.wait(w)
+      w.done = true
+      if not (ok and code == 0) or not (line or ""):match("^ok job%-") then
+        bad = bad + 1
+        detail[#detail + 1] = string.format("round %d, process %d: %s (%s %s)", round, k, tostring(line),
+                                            tostring(how), tostring(code))
+      end
+    end
+    if bad > 0 then rounds_bad = rounds_bad + 1 end
+    local s = assert(inventory.open{ path = db })
+    local r = assert(s.job.list{ domain_id = "domain-open" })
+    if #r.results ~= 8 - bad or s:schema_version() ~= 1 then
+      detail[#detail + 1] = string.format("round %d: %d jobs for %d successful processes, schema %s", round,
+                                          #r.results, 8 - bad, tostring(s:schema_version()))
+      rounds_bad = rounds_bad + 1
+    end
+    s:close()
+    local ic = C.sqlite(db, "PRAGMA integrity_check")
+    if ic ~= "ok" then detail[#detail + 1] = "round " .. round .. ": integrity_check " .. ic end
+  end
+  T:ok(#detail == 0, "D: 8 processes opening a new store file at once all open it and write (5 rounds)",
+       rounds_bad .. " of 5 rounds failed:\n" .. C.head(detail, 20))
+end
+
 local ok, err = xpcall(function()
   local t0 = C.now()
   local n = 0
@@ -471,6 +538,7 @@ local ok, err = xpcall(function()
   end
   local n2 = phase_b()
   phase_c()
+  phase_d()
   T:note(string.format("finishes: %d (phase A) + %d (phase B); total %.1f s", n, n2, C.now() - t0))
 end, debug.traceback)
 if not ok then T:ok(false, "concurrency suite ran to the end", err) end

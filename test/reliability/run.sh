@@ -7,6 +7,11 @@
 #   RELIABILITY_KILLS=n   crash iterations (default 25, at least 20)
 #   RELIABILITY_SEED=n    seed of the crash timings (printed by each run)
 cd "$(dirname "$0")/../.." || exit 1
+# every temp file of the suite lives here, removed even if the run is interrupted
+RELIABILITY_TMP=$(mktemp -d -t inv-reliability-XXXXXX) || exit 1
+export RELIABILITY_TMP
+trap 'rm -rf "$RELIABILITY_TMP"' EXIT
+trap 'exit 130' INT TERM HUP
 pass=0
 fail=0
 for t in concurrency crash; do
