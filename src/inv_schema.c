@@ -154,8 +154,8 @@ const inv_resource *inv_resource_find(const char *zName) {
 int inv_field_index(const inv_resource *r, const char *zName, size_t n) {
   int i;
   for (i = 0; i < r->nField; i++) {
-    const char *z = r->aField[i].zName;
-    if (strncmp(z, zName, n) == 0 && z[n] == 0) return i;
+    /* exact: a key holding a NUL must not match a prefix of a field name */
+    if (r->aField[i].nName == n && memcmp(r->aField[i].zName, zName, n) == 0) return i;
   }
   return -1;
 }

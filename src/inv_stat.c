@@ -943,7 +943,9 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
                        "json(coalesce(value -> '$.v', value -> '$[1]'))) FROM json_each(x)) END");
     *pKind = K_JSON;
   }
-  inv_buf_printf(c->b, " FROM (SELECT %s AS x))", zE);
+  /* a plain value is not JSON: quoted, it is a JSON string (size of it fails) */
+  if (e.eKind == K_JSON || !strcmp(zOp, "sum")) inv_buf_printf(c->b, " FROM (SELECT %s AS x))", zE);
+  else inv_buf_printf(c->b, " FROM (SELECT json_quote(%s) AS x))", zE);
   return INV_OK;
 }
 

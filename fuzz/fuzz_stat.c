@@ -1,0 +1,307 @@
+/*
+** fuzz_stat.c: libFuzzer target for the stat and analyze compiler
+** (src/inv_stat.c: distinct, the aggregate stages unwind, group, count, sort,
+** project, limit, skip, and analyze's group_by/fields/select/field_group/
+** sort/page rewritten into a stage pipeline).
+**
+** One :memory: store is opened once, with the records of fuzz_query.c. Each
+** input is parsed as JSON; an object is the request itself when it has a
+** "domain_id", else the query of {"domain_id":"d1","query":<input>}. It runs
+** through inv_call(job, stat), inv_call(job_task, stat) and
+** inv_call(job, analyze); the job stat runs twice (the second time from the
+** statement cache) and must give the same answer. The output mode (bJson:
+** REST rendering or complete records) is the parity of the input size, so
+** both are covered.
+**
+** Besides crashes, leaks and UB (ASan/UBSan), the target aborts when an
+** invariant breaks:
+**   - a call returns something else than INV_OK / INV_ERROR;
+**   - a failed call has no error code, or a call leaves a transaction open;
+**   - a successful call's output is not JSON (parsed back with
+**     inv_json_parse), or not an object with a "results" array and nothing
+**     else but "total_count" (stat) or "more" (analyze);
+**   - stat: "total_count" is present exactly when the effective page limit
+**     is positive (always for job, whose stat has the page default/cap), is
+**     an integer >= 0, and len(results) = clamp(total_count - (start-1), 0,
+**     limit): the paged SELECT and the count(*) agree;
+**   - stat with an aggregate: every result is an object;
+**   - analyze: "more" is a bool, len(results) <= limit, and == limit when
+**     "more" is true; results are objects;
+**   - the repeated job stat gives the same code and the same bytes.
+** With FUZZ_STRICT=1 in the environment it also aborts on an ERROR_DB_QUERY
+** whose reason is an SQLite compile/runtime error (syntax error, wrong number
+** of arguments, JSON path error, ...): the compiler produced bad SQL. With
+** FUZZ_VERBOSE=1 it prints each call's outcome (for checking seeds).
+**
+** Build and run: make fuzz [FUZZ_SECONDS=60]
+** Reproduce:     ./build/fuzz_stat <file>
+*/
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "inv_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static inv_store *pStore;
+static int bStrict, bVerbose;
+static inv_buf first;          /* output of the first job stat, for the repeat */
+
+static const char zJobs[] =
+  "{\"records\":["
+  "{\"job_id\":\"job-aaa111\",\"status\":\"SUCCESS\",\"total_tasks\":3,"
+  "\"collector_id\":\"collector-1\",\"plugin_id\":\"plugin-aws\",\"domain_id\":\"d1\","
+  "\"workspace_id\":\"*\",\"created_at\":\"2024-01-01T00:00:00Z\","
+  "\"finished_at\":\"2024-01-01T00:10:00Z\",\"filter\":{\"a\":1,\"t\":[\"x\",{\"y\":2}],"
+  "\"s\":\"H\\u00e9llo\"},\"collector_info\":{\"provider\":\"aws\"}},"
+  "{\"job_id\":\"job-bbb222\",\"status\":\"FAILURE\",\"total_tasks\":5,"
+  "\"collector_id\":\"collector-1\",\"plugin_id\":\"plugin-aws\",\"domain_id\":\"d1\","
+  "\"workspace_id\":\"ws-1\",\"created_at\":\"2024-01-02T00:00:00Z\","
+  "\"finished_at\":\"2024-01-02T00:20:00Z\",\"filter\":{\"a\":2.5,\"t\":\"x\",\"s\":null},"
+  "\"errors\":[{\"error_code\":\"E_A\",\"message\":\"m\",\"additional\":{\"k\":[1,2]}}]},"
+  "{\"job_id\":\"job-ccc333\",\"status\":\"IN_PROGRESS\",\"total_tasks\":2,"
+  "\"collector_id\":\"collector-2\",\"domain_id\":\"d1\",\"created_at\":\"2024-01-03T00:00:00Z\","
+  "\"filter\":{}},"
+  "{\"job_id\":\"job-ddd444\",\"status\":\"CANCELED\",\"collector_id\":\"collector-2\","
+  "\"domain_id\":\"d2\",\"created_at\":\"2024-01-04T00:00:00Z\","
+  "\"finished_at\":\"2024-01-04T01:00:00Z\"}"
+  "]}";
+
+static const char zTasks[] =
+  "{\"records\":["
+  "{\"job_task_id\":\"job-task-001\",\"job_id\":\"job-aaa111\",\"status\":\"SUCCESS\","
+  "\"provider\":\"aws\",\"created_count\":10,\"errors\":[],\"project_id\":\"project-1\","
+  "\"domain_id\":\"d1\",\"created_at\":\"2024-01-01T00:01:00Z\"},"
+  "{\"job_task_id\":\"job-task-002\",\"job_id\":\"job-bbb222\",\"status\":\"FAILURE\","
+  "\"provider\":\"aws\",\"failure_count\":2,\"project_id\":\"project-2\",\"domain_id\":\"d1\","
+  "\"errors\":[{\"error_code\":\"E_A\",\"message\":\"timeout\",\"additional\":{}},"
+  "{\"error_code\":\"E_B\",\"message\":\"denied\",\"additional\":{\"resource_type\":\"x.Y\"}}],"
+  "\"created_at\":\"2024-01-02T00:01:00Z\"},"
+  "{\"job_task_id\":\"job-task-003\",\"job_id\":\"job-bbb222\",\"status\":\"FAILURE\","
+  "\"provider\":null,\"domain_id\":\"d1\",\"workspace_id\":\"ws-1\",\"errors\":["
+  "{\"error_code\":\"E_A\",\"message\":\"Timeout again\"}],"
+  "\"created_at\":\"2024-01-02T00:02:00Z\"}"
+  "]}";
+
+static void die(const char *zWhat, const char *zDetail) {
+  fprintf(stderr, "fuzz_stat: %s: %s\n", zWhat, zDetail ? zDetail : "");
+  abort();
+}
+
+static void importRecords(const char *zRes, const char *zJson) {
+  inv_val v;
+  inv_json_sink js;
+  char zErr[128];
+  inv_store_begin(pStore);
+  if (inv_json_parse(inv_store_arena(pStore), zJson, strlen(zJson), &v, zErr, sizeof zErr)) {
+    die("seed records", zErr);
+  }
+  inv_json_sink_init(&js, inv_store_buffer(pStore));
+  if (inv_call(pStore, zRes, "import", &v, &js.base, 1) != INV_OK) {
+    die("import", inv_store_errmsg(pStore));
+  }
+}
+
+static void setup(void) {
+  inv_options o = INV_OPTIONS_INIT;
+  char zErr[256];
+  o.zPath = ":memory:";
+  if (inv_store_open(&o, &pStore, zErr, sizeof zErr)) die("open", zErr);
+  inv_store_set_now(pStore, 1704369600000);       /* 2024-01-04T12:00:00Z: deterministic */
+  importRecords("job", zJobs);
+  importRecords("job_task", zTasks);
+  inv_buf_init(&first);
+  bStrict = getenv("FUZZ_STRICT") != NULL && getenv("FUZZ_STRICT")[0] == '1';
+  bVerbose = getenv("FUZZ_VERBOSE") != NULL && getenv("FUZZ_VERBOSE")[0] == '1';
+}
+
+/* Reasons that mean the compiler produced SQL SQLite refused: the reason
+** starts with an SQLite message (user text only ever follows our own
+** prefixes such as "Cannot resolve field"). Stage errors are wrapped once
+** or twice, so every level of "Database query failed. (reason = " is
+** skipped. */
+static int badSql(const char *zMsg) {
+  static const char zHead[] = "Database query failed. (reason = ";
+  static const char *const az[] = {
+    "near \"", "wrong number of arguments", "JSON path error", "bad JSON path",
+    "no such column", "no such function", "unrecognized token", "malformed JSON",
+    "incomplete input", "parser stack overflow", "too many SQL variables",
+    "Expression tree is too large", "at most", "bad parameter", "column index out of range",
+    "not an error", "SQL logic error", "misuse of", "ambiguous column", "sub-select returns",
+    "too many terms", "too many columns", "ORDER BY term", "GROUP BY term",
+    "1st ORDER BY", "2nd ORDER BY", "aggregate functions are not allowed",
+    "misuse of aggregate", "misuse of window", "no such table", NULL
+  };
+  int i, bAny = 0;
+  while (strncmp(zMsg, zHead, sizeof zHead - 1) == 0) { zMsg += sizeof zHead - 1; bAny = 1; }
+  if (!bAny) return 0;
+  for (i = 0; az[i]; i++) if (strncmp(zMsg, az[i], strlen(az[i])) == 0) return 1;
+  return 0;
+}
+
+/* The request: the input object, or {"domain_id":"d1","query":<input>}. */
+static int makeRequest(inv_store *s, const uint8_t *data, size_t size, inv_val *pReq) {
+  inv_val v;
+  inv_kv *kv;
+  char zErr[128];
+  if (inv_json_parse(inv_store_arena(s), (const char *)data, size, &v, zErr, sizeof zErr)) return 0;
+  if (v.t != INV_OBJ) return 0;
+  if (inv_val_get(&v, "domain_id")) {
+    *pReq = v;
+    return 1;
+  }
+  kv = inv_arena_alloc(inv_store_arena(s), sizeof(inv_kv) * 2);
+  if (!kv) die("arena", "out of memory");
+  memset(kv, 0, sizeof(inv_kv) * 2);
+  kv[0].zKey = "domain_id"; kv[0].nKey = 9;
+  kv[0].v.t = INV_STR; kv[0].v.u.s.z = "d1"; kv[0].v.u.s.n = 2;
+  kv[1].zKey = "query"; kv[1].nKey = 5;
+  kv[1].v = v;
+  memset(pReq, 0, sizeof *pReq);
+  pReq->t = INV_OBJ; pReq->u.obj.a = kv; pReq->u.obj.n = 2;
+  return 1;
+}
+
+/* The page a successful call ran with (inv_read.c pageParse, statBegin):
+** start >= 1; limit 0 = none; bCap: 0 or above the store's cap is the cap. */
+static void effectivePage(const inv_val *pQ, int bCap, int64_t *pStart, int64_t *pLimit) {
+  const inv_val *page = pQ ? inv_val_get(pQ, "page") : NULL, *v;
+  *pStart = 1;
+  *pLimit = 0;
+  if (page && page->t == INV_OBJ) {
+    v = inv_val_get(page, "start");
+    if (v && v->t != INV_NULL && inv_val_integer(v, pStart) && *pStart < 1) *pStart = 1;
+    v = inv_val_get(page, "limit");
+    if (v && v->t != INV_NULL && !inv_val_integer(v, pLimit)) *pLimit = 0;
+  }
+  if (bCap && (*pLimit <= 0 || *pLimit > pStore->nPageLimit)) *pLimit = pStore->nPageLimit;
+}
+
+/* A stat with a (non-empty) aggregate list returns rows, not scalars. */
+static int hasAggregate(const inv_val *pQ) {
+  const inv_val *agg = pQ ? inv_val_get(pQ, "aggregate") : NULL;
+  return agg && agg->t == INV_ARR && agg->u.arr.n > 0;
+}
+
+static void checkOutput(const char *zRes, const char *zMethod, const inv_val *req,
+                        inv_buf *b, int bAnalyze) {
+  inv_store *s = pStore;
+  const inv_resource *r = inv_resource_find(zRes);
+  const inv_val *pQ = inv_val_get(req, "query");
+  const inv_val *res, *tot, *more;
+  inv_val out;
+  char zErr[128];
+  int64_t start, limit, n;
+  size_t i;
+
+  if (!r) die("no such resource", zRes);
+  if (b->bOom) die("output", "out of memory");
+  if (!b->z || inv_json_parse(inv_store_arena(s), b->z, b->n, &out, zErr, sizeof zErr)) {
+    fprintf(stderr, "fuzz_stat: %s.%s: %s\n", zRes, zMethod, zErr);
+    die("output is not JSON", b->z);
+  }
+  if (out.t != INV_OBJ) die("output is not an object", b->z);
+  res = inv_val_get(&out, "results");
+  tot = inv_val_get(&out, "total_count");
+  more = inv_val_get(&out, "more");
+  if (!res || res->t != INV_ARR) die("output has no results array", b->z);
+  if (out.u.obj.n != (size_t)(1 + (tot != NULL) + (more != NULL))) die("output has unknown keys", b->z);
+  n = (int64_t)res->u.arr.n;
+
+  if (bAnalyze) {
+    effectivePage(pQ, 1, &start, &limit);
+    if (tot) die("analyze has a total_count", b->z);
+    if (!more || more->t != INV_BOOL) die("analyze has no bool \"more\"", b->z);
+    if (n > limit) die("analyze: more results than the page limit", b->z);
+    if (more->u.b && n != limit) die("analyze: \"more\" with a short page", b->z);
+    for (i = 0; i < res->u.arr.n; i++) {
+      if (res->u.arr.a[i].t != INV_OBJ) die("analyze: a result is not an object", b->z);
+    }
+    return;
+  }
+
+  effectivePage(pQ, r->bStatCap, &start, &limit);
+  if (more) die("stat has a \"more\"", b->z);
+  if (limit > 0) {
+    int64_t want;
+    if (!tot || tot->t != INV_INT) die("paged stat has no integer total_count", b->z);
+    if (tot->u.i < 0) die("negative total_count", b->z);
+    /* rows from start (1-based) on, at most limit of them */
+    want = tot->u.i > start - 1 ? tot->u.i - (start - 1) : 0;
+    if (want > limit) want = limit;
+    if (n != want) die("results/total_count/page disagree", b->z);
+  } else {
+    if (tot) die("unpaged stat has a total_count", b->z);
+  }
+  if (hasAggregate(pQ)) {
+    for (i = 0; i < res->u.arr.n; i++) {
+      if (res->u.arr.a[i].t != INV_OBJ) die("stat: an aggregate result is not an object", b->z);
+    }
+  }
+}
+
+/* One call on a fresh begin; returns rc. The output stays in the store's
+** buffer until the next inv_store_begin(). */
+static int runOne(const char *zRes, const char *zMethod, const uint8_t *data, size_t size,
+                  int bJson, int *pbParsed) {
+  inv_store *s = pStore;
+  inv_val req;
+  inv_json_sink js;
+  inv_buf *b;
+  int rc;
+  char zWhat[64];
+
+  inv_store_begin(s);
+  *pbParsed = makeRequest(s, data, size, &req);
+  if (!*pbParsed) return INV_ERROR;
+  b = inv_store_buffer(s);
+  inv_json_sink_init(&js, b);
+  rc = inv_call(s, zRes, zMethod, &req, &js.base, bJson);
+  snprintf(zWhat, sizeof zWhat, "%s.%s", zRes, zMethod);
+
+  if (!sqlite3_get_autocommit(s->db)) die("transaction left open", zWhat);
+  if (rc == INV_ERROR) {
+    if (!inv_store_errcode(s) || !inv_store_errcode(s)[0]) die("error without a code", zWhat);
+    if (bVerbose) fprintf(stderr, "%s: %s %s\n", zWhat, inv_store_errcode(s), inv_store_errmsg(s));
+    if (bStrict && strcmp(inv_store_errcode(s), "ERROR_DB_QUERY") == 0
+        && badSql(inv_store_errmsg(s))) {
+      die("bad SQL", inv_store_errmsg(s));
+    }
+    return rc;
+  }
+  if (rc != INV_OK) die("bad return code", zWhat);
+  if (bVerbose) fprintf(stderr, "%s: %.*s\n", zWhat, (int)(b->n > 2000 ? 2000 : b->n), b->z ? b->z : "");
+  checkOutput(zRes, zMethod, &req, b, strcmp(zMethod, "analyze") == 0);
+  return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  int bJson = (int)(size & 1), bParsed, rc, rc2;
+  char zCode[64];
+  if (!pStore) setup();
+
+  /* job stat, then again: same code, same bytes (the cached statement) */
+  rc = runOne("job", "stat", data, size, bJson, &bParsed);
+  if (!bParsed) return 0;
+  inv_buf_reset(&first);
+  snprintf(zCode, sizeof zCode, "%s", rc == INV_OK ? "" : inv_store_errcode(pStore));
+  if (rc == INV_OK && inv_store_buffer(pStore)->n) {
+    inv_buf_add(&first, inv_store_buffer(pStore)->z, inv_store_buffer(pStore)->n);
+  }
+  rc2 = runOne("job", "stat", data, size, bJson, &bParsed);
+  if (rc2 != rc) die("repeated job.stat", "a different return code");
+  if (rc != INV_OK && strcmp(zCode, inv_store_errcode(pStore)) != 0) {
+    die("repeated job.stat: a different error code", inv_store_errcode(pStore));
+  }
+  if (rc == INV_OK && (first.bOom || first.n != inv_store_buffer(pStore)->n
+                       || (first.n && memcmp(first.z, inv_store_buffer(pStore)->z, first.n) != 0))) {
+    fprintf(stderr, "fuzz_stat: first:  %s\n", first.z ? first.z : "");
+    die("repeated job.stat: a different output", inv_store_buffer(pStore)->z);
+  }
+
+  runOne("job_task", "stat", data, size, bJson, &bParsed);
+  runOne("job", "analyze", data, size, bJson, &bParsed);
+  return 0;
+}
