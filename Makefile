@@ -86,15 +86,15 @@ asan:
 	  build/asan/lib/lua/5.4/inventory/core.so
 	ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c
 	LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
-	  ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
+	  INV_TEST_TIME_SCALE=10 ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
 	  --cpath='./build/asan/lib/lua/5.4/?.so' spec
 
 # valgrind: the C suite, and the busted specs under Lua 5.4 (definite leaks
 # and errors fail; Lua's own allocations are reachable at exit).
 valgrind: $(B)/test_c $(MOD54)
 	INV_REGEX_NO_JIT=1 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect ./$(B)/test_c
-	INV_REGEX_NO_JIT=1 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-	  lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./$(L)/lua/5.4/?.so' spec
+	INV_TEST_TIME_SCALE=30 INV_REGEX_NO_JIT=1 valgrind -q --error-exitcode=1 --leak-check=full \
+	  --errors-for-leak-kinds=definite lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./$(L)/lua/5.4/?.so' spec
 
 clean:
 	rm -rf build lib

@@ -20,8 +20,8 @@
 ** Ids are "job-"/"job-task-" and 12 hex digits from a bijection of the row
 ** number, so they look random and never collide.
 **
-** The ids and keys the benchmark needs are derived by bench/data.lua with
-** the same formulas: keep the two in step.
+** The harness (bench/run.lua) reads the ids and keys it needs back from the
+** file, so nothing else depends on these formulas.
 */
 #include <stdio.h>
 #include <stdlib.h>

@@ -133,6 +133,23 @@ char *inv_arena_strdup(inv_arena *a, const char *z, size_t n) {
   return p;
 }
 
+/* Keep the newest chunk (the largest, at most 64 KiB) for the next call;
+** free the others. */
+void inv_arena_reset(inv_arena *a) {
+  inv_chunk *c;
+  if (!a->pHead) return;
+  c = a->pHead->pNext;
+  while (c) {
+    inv_chunk *pNext = c->pNext;
+    inv_free(c);
+    c = pNext;
+  }
+  if (a->pHead->nSize > ARENA_MAX) { inv_free(a->pHead); a->pHead = NULL; }
+  else a->pHead->pNext = NULL;
+  a->nUsed = 0;
+  a->nTotal = 0;
+}
+
 void inv_arena_free(inv_arena *a) {
   inv_chunk *c = a->pHead;
   while (c) {

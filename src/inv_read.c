@@ -272,6 +272,31 @@ static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
   sqlite3_stmt *p;
   int rc;
   if (inv_req_string(rq->s, rq->pReq, zIdName, 1, &zId)) return NULL;
+  {
+    /* the common shape, id + domain only: a fixed statement, no filter compiler */
+    const inv_val *pWs = inv_val_get(rq->pReq, "workspace_id");
+    const inv_val *pUp = inv_val_get(rq->pReq, "user_projects");
+    const char *zDomain;
+    if ((!pWs || pWs->t == INV_NULL) && (!pUp || pUp->t == INV_NULL)
+        && inv_req_string(rq->s, rq->pReq, "domain_id", 0, &zDomain) == INV_OK && zDomain) {
+      static const char *const azSql[] = {
+        "SELECT t.* FROM job AS t WHERE t.job_id = ?1 AND t.domain_id = ?2 LIMIT 1",
+        "SELECT t.* FROM job_task AS t WHERE t.job_task_id = ?1 AND t.domain_id = ?2 LIMIT 1",
+        "SELECT t.* FROM spot_job AS t WHERE t.job_id = ?1 AND t.domain_id = ?2 LIMIT 1",
+      };
+      int iRes = rq->r == &inv_res_job ? 0 : rq->r == &inv_res_task ? 1 : 2;
+      p = inv_stmt(rq->s, azSql[iRes]);
+      if (!p) return NULL;
+      sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+      sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+      rq->zDomain = zDomain;
+      rc = inv_step(rq->s, p);
+      if (rc < 0) return NULL;
+      if (rc == SQLITE_ROW) return p;
+      sqlite3_reset(p);
+      /* not found: fall through to build the reference's message */
+    }
+  }
   if (addCond(rq, zIdName, inv_val_get(rq->pReq, zIdName), "eq")) return NULL;
   if (scope(rq, bStar)) return NULL;
   inv_q_init(&q, rq->s, rq->r);

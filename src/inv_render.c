@@ -102,8 +102,11 @@ static int emitProjected(inv_store *s, inv_sink *k, const inv_val *v,
 }
 
 void inv_emit_json(inv_store *s, inv_sink *k, const char *z, size_t n) {
-  if (k->xJson) k->xJson(k, z, n);
-  else if (inv_sink_json_ex(k, z, n, &s->jscratch)) k->xNull(k);  /* ours: cannot fail */
+  if (k->xJson) { k->xJson(k, z, n); return; }
+  /* the common values of errors / filter: no parser needed */
+  if (n == 2 && z[0] == '[' && z[1] == ']') { k->xBeginArr(k, 0); k->xEndArr(k); return; }
+  if (n == 2 && z[0] == '{' && z[1] == '}') { k->xBeginObj(k, 0); k->xEndObj(k); return; }
+  if (inv_sink_json_ex(k, z, n, &s->jscratch)) k->xNull(k);  /* ours: cannot fail */
 }
 
 /* ---- a row ---- */
@@ -111,6 +114,7 @@ void inv_emit_json(inv_store *s, inv_sink *k, const char *z, size_t n) {
 int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
                    int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
   int i, j, bJson = flags & R_JSON;
+  int idBase = r == &inv_res_job ? 1 : r == &inv_res_task ? 65 : 129;   /* key ids 1..192 */
   k->xBeginObj(k, r->nField);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
@@ -139,21 +143,21 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
         const char *z = (const char*)sqlite3_value_text(pv);
         int n = sqlite3_value_bytes(pv);
         if (bJson && n == 0) break;
-        k->xKey(k, f->zName, f->nName);
+        if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xStr(k, z ? z : "", (size_t)n);
         break;
       }
       case F_INT: {
         int64_t v = sqlite3_value_int64(pv);
         if (bJson && v == 0) break;
-        k->xKey(k, f->zName, f->nName);
+        if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xInt(k, v);
         break;
       }
       case F_TIME: {
         char zT[32];
         inv_time_format(sqlite3_value_int64(pv), zT);
-        k->xKey(k, f->zName, f->nName);
+        if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xStr(k, zT, 24);
         break;
       }
@@ -162,7 +166,7 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
         size_t n = (size_t)sqlite3_value_bytes(pv);
         if (!z) break;
         if (bJson && f->eType == F_ERRS && n == 2) break;   /* "[]" */
-        k->xKey(k, f->zName, f->nName);
+        if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         if (bWhole || !nSub) {
           inv_emit_json(s, k, z, n);
         } else {

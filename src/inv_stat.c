@@ -712,7 +712,15 @@ static int stageGroup(SC *c, const inv_val *o) {
         if (groupConds(c, conds)) return INV_ERROR;
         inv_buf_adds(c->b, " THEN ");
       }
-      inv_buf_adds(c->b, "inv_number(");
+      {
+        /* an INTEGER NOT NULL column of the schema needs no numeric guard */
+        int bTypedInt = 0;
+        if (c->bRaw && !memchr(k->u.s.z, '.', k->u.s.n)) {
+          int fi = inv_field_index(c->r, k->u.s.z, k->u.s.n);
+          bTypedInt = fi >= 0 && fi != c->iUnwound && c->r->aField[fi].eType == F_INT;
+        }
+        inv_buf_adds(c->b, bTypedInt ? "(" : "inv_number(");
+      }
       if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       if (e.eKind == K_TIME) {
         return stageErr(c, 0, "%s of a datetime field is not supported: %.100s", zOp, k->u.s.z);

@@ -340,7 +340,7 @@ void inv_store_begin(inv_store *s) {
   for (i = 0; i < s->nActive; i++) sqlite3_reset(s->apActive[i]);
   s->nActive = 0;
   if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-  inv_arena_free(&s->arena);
+  inv_arena_reset(&s->arena);
   inv_buf_reset(&s->sql);
   inv_buf_reset(&s->tmp);
   inv_buf_reset(&s->out);

@@ -38,6 +38,7 @@ struct inv_arena {
 void inv_arena_init(inv_arena *a);
 void *inv_arena_alloc(inv_arena *a, size_t n);   /* 8-aligned; NULL on OOM */
 char *inv_arena_strdup(inv_arena *a, const char *z, size_t n); /* NUL-terminated copy */
+void inv_arena_reset(inv_arena *a);
 void inv_arena_free(inv_arena *a);               /* frees all chunks; reusable after */
 
 /* ===================== buffer ===================== */
@@ -134,6 +135,9 @@ struct inv_sink {
   /* Optional: a complete JSON value as text (already valid JSON). When NULL,
   ** inv_sink_json() parses the text and replays it as events. */
   void (*xJson)(inv_sink*, const char *z, size_t n);
+  /* Optional: a key of the schema (a field name), with a small stable id
+  ** (1..255): the sink may cache it by id. When NULL, xKey is used. */
+  void (*xKeyId)(inv_sink*, int id, const char *z, size_t n);
 };
 
 /* Emit a whole value / a JSON text into a sink. inv_sink_json returns 0, or

@@ -187,6 +187,7 @@ struct LSink {
   int n;                       /* open containers */
   int aNext[SINK_DEPTH];       /* next array index; 0 for an object */
   int bAny;                    /* a value was pushed at the top level */
+  int iKeyCache;               /* stack index: {[id] = interned field name} */
 };
 
 /* A value is on the stack top: store it into the open container. */
@@ -199,14 +200,28 @@ static void lsPlace(LSink *k) {
 static void lsOpen(LSink *k, int bArr, int nHint) {
   lua_State *L = k->L;
   if (k->n >= SINK_DEPTH || !lua_checkstack(L, 8)) luaL_error(L, "result nested too deeply");
-  if (bArr) lua_createtable(L, nHint > 0 ? nHint : 0, 0);
-  else lua_createtable(L, 0, nHint > 0 ? nHint : 0);
+  if (nHint < 0) nHint = 4;      /* unknown size (decoded JSON): room for a small object */
+  if (bArr) lua_createtable(L, nHint, 0);
+  else lua_createtable(L, 0, nHint);
   k->aNext[k->n++] = bArr ? 1 : 0;
 }
 static void lsBeginObj(inv_sink *s, int n) { lsOpen((LSink*)s, 0, n); }
 static void lsBeginArr(inv_sink *s, int n) { lsOpen((LSink*)s, 1, n); }
 static void lsEnd(inv_sink *s) { LSink *k = (LSink*)s; k->n--; lsPlace(k); }
 static void lsKey(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSink*)s)->L, z, n); }
+/* a schema field name: interned once, then an array lookup */
+static void lsKeyId(inv_sink *s, int id, const char *z, size_t n) {
+  LSink *k = (LSink*)s;
+  lua_State *L = k->L;
+  lua_rawgeti(L, k->iKeyCache, id);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushlstring(L, z, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, k->iKeyCache, id);
+  }
+}
+static char keyCacheKey;
 static void lsNull(inv_sink *s) {
   LSink *k = (LSink*)s;
   if (k->n && k->aNext[k->n - 1] == 0) { lua_pop(k->L, 1); return; }   /* drop the key */
@@ -303,6 +318,17 @@ static int l_call(lua_State *L) {
   } else {
     LSink k;
     lsInit(&k, L);
+    lua_pushlightuserdata(L, &keyCacheKey);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_istable(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 192, 0);
+      lua_pushlightuserdata(L, &keyCacheKey);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, LUA_REGISTRYINDEX);
+    }
+    k.iKeyCache = lua_gettop(L);
+    k.base.xKeyId = lsKeyId;
     if (inv_call(s, zRes, zMethod, &req, &k.base, 0) != INV_OK) return pushError(L, s, base);
     if (!k.bAny) lua_pushboolean(L, 1);       /* methods without a result */
     return 1;
