@@ -66,6 +66,23 @@ describe("inventory.rest result cache", function()
     end
   end)
 
+  it("asks the store again for Cache-Control: no-cache", function()
+    local calls = 0
+    local counted = {
+      call = function(_, ...) calls = calls + 1; return a:call(...) end,
+      version = function() return a:version() end,
+    }
+    local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
+    local hdr = { authorization = "Bearer t1" }
+    h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
+    h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
+    assert.equal(1, calls)
+    hdr["Cache-Control"] = "no-cache"
+    local status = h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
+    assert.equal(200, status)
+    assert.equal(2, calls)
+  end)
+
   it("reports the store version", function()
     local d1, o1 = a:version()
     assert(a.job.create{ domain_id = "d1", collector_id = "c1" })

@@ -488,7 +488,11 @@ function Handler:handle(method, path, body, headers)
       ckey = concat({ rt.resource, rt.method, idval or "", id.domain_id, id.workspace_id or "",
                       up and concat(up, ",") or "-", method, qs or "", body or "" }, "\n")
       local hit = self.cache[ckey]
-      if hit and hit[1] == dv and hit[2] == own then return 200, hit[3], {} end
+      -- "Cache-Control: no-cache" asks for the store itself (and refreshes the entry)
+      local cc = header(headers, "cache-control")
+      if hit and hit[1] == dv and hit[2] == own and not (cc and find(cc, "no-cache", 1, true)) then
+        return 200, hit[3], {}
+      end
     end
   end
 
