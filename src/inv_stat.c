@@ -52,6 +52,7 @@ struct SC {
   inv_buf *b;
   int iCte;                /* current CTE is s<iCte> */
   int bRaw;                /* rows are documents (id, fields..., _u) */
+  int bScalar;             /* rows are single values (distinct) */
   int iUnwound;            /* raw: field index unwound into _u, or -1 */
   SCol aCol[MAX_COLS];     /* named stage columns */
   int nCol;
@@ -1060,10 +1061,38 @@ static int inv_stat_stages(SC *c, const inv_val *agg) {
 }
 
 /* Render the current row of the final SELECT. */
+/* Column i of the final SELECT as a value (NULL: null). */
+static void renderValue(SC *c, sqlite3_stmt *p, int i, inv_sink *k) {
+  int t = sqlite3_column_type(p, i);
+  int eKind = c->aCol[i].eKind;
+  if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) t = SQLITE_NULL;
+  if (t == SQLITE_NULL) {
+    k->xNull(k);
+  } else if (eKind == K_TIME && t == SQLITE_INTEGER) {
+    char zT[32];
+    inv_time_format(sqlite3_column_int64(p, i), zT);
+    k->xStr(k, zT, strlen(zT));
+  } else if (eKind == K_JSON && t == SQLITE_TEXT) {
+    inv_emit_json(c->s, k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
+  } else if (t == SQLITE_INTEGER) {
+    k->xInt(k, sqlite3_column_int64(p, i));
+  } else if (t == SQLITE_FLOAT) {
+    k->xReal(k, sqlite3_column_double(p, i));
+  } else {
+    k->xStr(k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
+  }
+}
+
+/* Render the current row of the final SELECT: a document, a scalar
+** (distinct), or an object of the named columns. */
 static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
   int i, j;
   if (c->bRaw) {
     inv_render_row(c->s, c->r, p, 1, k, f, NULL);
+    return;
+  }
+  if (c->bScalar) {
+    renderValue(c, p, 0, k);
     return;
   }
   k->xBeginObj(k, c->nCol);
@@ -1075,29 +1104,12 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
           && !memcmp(c->aCol[j].zName, c->aCol[i].zName, c->aCol[i].nName)) break;
     }
     if (j < c->nCol) continue;
+    /* no NaN or infinity reaches a result (1e308 * 10): null instead */
+    if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) t = SQLITE_NULL;
     /* a missing value leaves the row; a null one is null (Lua: nil) */
     if (t == SQLITE_NULL && (c->aCol[i].bNullMissing || !(f & R_JSON))) continue;
-    /* no NaN or infinity reaches a result (1e308 * 10): null instead */
-    if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) {
-      if (!(f & R_JSON)) continue;
-      t = SQLITE_NULL;
-    }
     k->xKey(k, c->aCol[i].zName, c->aCol[i].nName);
-    if (t == SQLITE_NULL) {
-      k->xNull(k);
-    } else if (c->aCol[i].eKind == K_TIME && t == SQLITE_INTEGER) {
-      char zT[32];
-      inv_time_format(sqlite3_column_int64(p, i), zT);
-      k->xStr(k, zT, strlen(zT));
-    } else if (c->aCol[i].eKind == K_JSON && t == SQLITE_TEXT) {
-      inv_emit_json(c->s, k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
-    } else if (t == SQLITE_INTEGER) {
-      k->xInt(k, sqlite3_column_int64(p, i));
-    } else if (t == SQLITE_FLOAT) {
-      k->xReal(k, sqlite3_column_double(p, i));
-    } else {
-      k->xStr(k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
-    }
+    renderValue(c, p, i, k);
   }
   k->xEndObj(k);
 }
@@ -1212,64 +1224,10 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
   }
   c->iCte = 1;
   c->bRaw = 0;
+  c->bScalar = 1;                    /* the results are the values themselves */
   c->nCol = 1;
   c->aCol[0].zName = "v"; c->aCol[0].nName = 1; c->aCol[0].eKind = kind;
-  (void)f;
-  {
-    /* scalars, not rows: render each value directly */
-    inv_store *s = c->s;
-    size_t nWith = c->b->n;
-    int nBindWith = c->q->nBind, rc;
-    int64_t nRow = 0, total = -1;
-    sqlite3_stmt *p;
-    inv_buf_adds(c->b, " SELECT c0 FROM s1 ORDER BY _seq LIMIT ");
-    inv_q_bind_int(c->q, limit > 0 ? limit : -1);
-    inv_buf_adds(c->b, " OFFSET ");
-    inv_q_bind_int(c->q, start > 1 && limit > 0 ? start - 1 : 0);
-    if (c->b->bOom) return inv_err_nomem(s);
-    if (inv_exec(s, "BEGIN")) return INV_ERROR;
-    p = inv_q_prepare(c->q);
-    if (!p) return INV_ERROR;
-    k->xBeginObj(k, 2);
-    k->xKey(k, "results", 7);
-    k->xBeginArr(k, -1);
-    while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-      int t = sqlite3_column_type(p, 0);
-      if (t == SQLITE_NULL) k->xNull(k);
-      else if (kind == K_TIME && t == SQLITE_INTEGER) {
-        char zT[32];
-        inv_time_format(sqlite3_column_int64(p, 0), zT);
-        k->xStr(k, zT, strlen(zT));
-      } else if (kind == K_JSON && t == SQLITE_TEXT) {
-        inv_emit_json(s, k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
-      } else if (t == SQLITE_INTEGER) k->xInt(k, sqlite3_column_int64(p, 0));
-      else if (t == SQLITE_FLOAT) k->xReal(k, sqlite3_column_double(p, 0));
-      else k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
-      nRow++;
-    }
-    sqlite3_reset(p);
-    if (rc < 0) return INV_ERROR;
-    k->xEndArr(k);
-    if (limit > 0) {
-      if (start <= 1 && nRow < limit) total = nRow;
-      else {
-        c->b->n = nWith;
-        c->b->z[nWith] = 0;
-        inv_buf_adds(c->b, " SELECT count(*) FROM s1");
-        c->q->nBind = nBindWith;
-        p = inv_q_prepare(c->q);
-        if (!p) return INV_ERROR;
-        rc = inv_step(s, p);
-        if (rc < 0) return INV_ERROR;
-        total = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-        sqlite3_reset(p);
-      }
-      k->xKey(k, "total_count", 11);
-      k->xInt(k, total);
-    }
-    k->xEndObj(k);
-    return inv_commit(s);
-  }
+  return runPipeline(c, start, limit, k, f, 0);
 }
 
 /* ===================== stat ===================== */
