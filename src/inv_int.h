@@ -231,6 +231,9 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
 
+/* Finalise a finished job exactly once (inv_life.c; in a transaction). */
+int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);
+
 /* Shared request checks (inv_read.c) */
 /* Check that every key of obj is in azAllowed (NULL-terminated). */
 int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,

@@ -90,6 +90,21 @@ static int runStmt(inv_store *s, sqlite3_stmt *p) {
   return rc < 0 ? INV_ERROR : INV_OK;
 }
 
+/* Finalise a job exactly once: when its last task is done and it is still
+** IN_PROGRESS (a conditional UPDATE, inside the caller's transaction). */
+int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now) {
+  static const char zFin[] =
+    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
+    "finished_at = ?1, updated_at = ?1 "
+    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
+  sqlite3_stmt *p = inv_stmt(s, zFin);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
+  return runStmt(s, p);
+}
+
 /* A task's counters moved to its job: +1 success or failure, -1 remained,
 ** then finalise exactly once. */
 static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
@@ -102,23 +117,13 @@ static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int 
     "UPDATE job SET failure_tasks = failure_tasks + 1, "
     "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
     "WHERE job_id = ?2 AND domain_id = ?3";
-  static const char zFin[] =
-    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
-    "finished_at = ?1, updated_at = ?1 "
-    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
-  const char *az[2];
-  int i;
-  az[0] = bFailure ? zFail : zOk;
-  az[1] = zFin;
-  for (i = 0; i < 2; i++) {
-    sqlite3_stmt *p = inv_stmt(s, az[i]);
-    if (!p) return INV_ERROR;
-    sqlite3_bind_int64(p, 1, now);
-    sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-    if (runStmt(s, p)) return INV_ERROR;
-  }
-  return INV_OK;
+  sqlite3_stmt *p = inv_stmt(s, bFailure ? zFail : zOk);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now);
+  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
+  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
+  if (runStmt(s, p)) return INV_ERROR;
+  return inv_job_finalize(s, zJob, zDomain, now);
 }
 
 /* The task row the write methods work on. */

@@ -546,10 +546,6 @@ static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
     "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
     "remained_tasks = max(remained_tasks - 1, 0), updated_at = ? "
     "WHERE job_id = ? AND domain_id = ?";
-  static const char zFin[] =
-    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
-    "finished_at = ?1, updated_at = ?1 "
-    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
   int64_t now = inv_now(s);
   sqlite3_stmt *p = inv_stmt(s, zUpd);
   if (!p) return INV_ERROR;
@@ -558,14 +554,7 @@ static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
   sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
   if (inv_step(s, p) < 0) return INV_ERROR;
   sqlite3_reset(p);
-  p = inv_stmt(s, zFin);
-  if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
-  if (inv_step(s, p) < 0) return INV_ERROR;
-  sqlite3_reset(p);
-  return INV_OK;
+  return inv_job_finalize(s, zJob, zDomain, now);
 }
 
 int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
