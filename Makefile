@@ -134,9 +134,9 @@ fuzz: $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
 # ---- benchmarks (bench/README.md): make bench (full, < 10 min), make bench-quick (CI) ----
 BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/sqltrace.so
 
-build/bench/gen: bench/gen.c include/inventory.h build/libinvcore.a
+build/bench/gen: bench/gen.c include/inventory.h $(B)/libinvcore.a
 	@mkdir -p build/bench
-	$(CC) $(ALLCFLAGS) bench/gen.c build/libinvcore.a $(LIBS) -o $@
+	$(CC) $(ALLCFLAGS) bench/gen.c $(B)/libinvcore.a $(LIBS) -o $@
 
 build/bench/limit.so: bench/limit.c
 	@mkdir -p build/bench

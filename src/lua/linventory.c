@@ -285,6 +285,19 @@ static int l_open(lua_State *L) {
   return 1;
 }
 
+/* Start a call on the store: the request table at index 4 becomes *pReq in
+** the store's arena. Returns 0, or -1 with the error set on the store. */
+static int beginCall(lua_State *L, inv_store *s, inv_val *pReq) {
+  Conv c;
+  luaL_checktype(L, 4, LUA_TTABLE);
+  inv_store_begin(s);
+  memset(&c, 0, sizeof c);
+  c.L = L; c.s = s; c.a = inv_store_arena(s);
+  if (toVal(&c, 4, pReq, 0)) return -1;
+  if (pReq->bEmpty) { pReq->t = INV_OBJ; pReq->bEmpty = 0; pReq->u.obj.n = 0; pReq->u.obj.a = NULL; }
+  return 0;
+}
+
 /* store:call(resource, method, request [, json]) -> result | nil, msg, code
 ** json = true renders for REST and returns the JSON text. */
 static int l_call(lua_State *L) {
@@ -293,16 +306,10 @@ static int l_call(lua_State *L) {
   const char *zMethod = luaL_checkstring(L, 3);
   int bJson = lua_toboolean(L, 5);
   int base;
-  Conv c;
   inv_val req;
-  luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 5);
   base = lua_gettop(L);
-  inv_store_begin(s);
-  memset(&c, 0, sizeof c);
-  c.L = L; c.s = s; c.a = inv_store_arena(s);
-  if (toVal(&c, 4, &req, 0)) return pushError(L, s, base);
-  if (req.bEmpty) { req.t = INV_OBJ; req.bEmpty = 0; req.u.obj.n = 0; req.u.obj.a = NULL; }
+  if (beginCall(L, s, &req)) return pushError(L, s, base);
   if (bJson) {
     inv_buf *b = inv_store_buffer(s);      /* owned by the store: a raise loses nothing */
     inv_json_sink js;
@@ -379,16 +386,10 @@ static int l_explain(lua_State *L) {
   const char *zRes = luaL_checkstring(L, 2);
   const char *zMethod = luaL_checkstring(L, 3);
   int base;
-  Conv c;
   inv_val req;
-  luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
   base = lua_gettop(L);
-  inv_store_begin(s);
-  memset(&c, 0, sizeof c);
-  c.L = L; c.s = s; c.a = inv_store_arena(s);
-  if (toVal(&c, 4, &req, 0)) return pushError(L, s, base);
-  if (req.bEmpty) { req.t = INV_OBJ; req.bEmpty = 0; }
+  if (beginCall(L, s, &req)) return pushError(L, s, base);
   {
     inv_buf *b = inv_store_buffer(s);
     if (inv_explain(s, zRes, zMethod, &req, b) != INV_OK) return pushError(L, s, base);
