@@ -234,14 +234,14 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
 /* Finalise a finished job exactly once (inv_life.c; in a transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);
 
-/* Shared request checks (inv_read.c) */
+/* Shared request checks (inv_req.c) */
 /* Check that every key of obj is in azAllowed (NULL-terminated). */
 int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,
                    const char *zPrefix);
 /* Required non-empty string parameter. */
 int inv_req_string(inv_store *s, const inv_val *req, const char *zKey,
                    int bRequired, const char **pz);
-/* Render one record by id (after a write). */
+/* Render one record by id, after a write (inv_render.c). */
 int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
                      inv_sink *k, int flags);
 
@@ -252,7 +252,7 @@ int inv_req_scope(inv_store *s, const inv_resource *r, const inv_val *req,
 int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
 
-/* stat/analyze SQL functions (inv_stat.c) */
+/* stat/analyze SQL functions (inv_func.c) */
 int inv_stat_register(sqlite3 *db);
 
 /* regex SQL function (inv_regex.c) */

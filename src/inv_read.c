@@ -8,36 +8,6 @@
 
 /* ===================== request helpers ===================== */
 
-int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,
-                   const char *zPrefix) {
-  size_t i;
-  if (!inv_val_is_obj(obj)) return inv_err_type(s, zPrefix[0] ? zPrefix : "request", "dict");
-  for (i = 0; i < obj->u.obj.n; i++) {
-    const char *const *pz;
-    const char *zKey = obj->u.obj.a[i].zKey;
-    for (pz = azAllowed; *pz; pz++) if (strcmp(*pz, zKey) == 0) break;
-    if (!*pz) {
-      char zK[160];
-      snprintf(zK, sizeof zK, "%s%s%.100s", zPrefix, zPrefix[0] ? "." : "", zKey);
-      return inv_err_invalid(s, zK, "Unknown parameter.");
-    }
-  }
-  return INV_OK;
-}
-
-int inv_req_string(inv_store *s, const inv_val *req, const char *zKey, int bRequired,
-                   const char **pz) {
-  const inv_val *v = inv_val_get(req, zKey);
-  *pz = NULL;
-  if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
-    return bRequired ? inv_err_required(s, zKey) : INV_OK;
-  }
-  if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
-  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "NUL byte in string.");
-  *pz = v->u.s.z;
-  return INV_OK;
-}
-
 static int addCond(inv_req *q, const char *zKey, const inv_val *v, const char *zOp) {
   inv_val *pc;
   inv_kv *kv;
@@ -203,31 +173,7 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
   return INV_OK;
 }
 
-/* ===================== rendering helpers ===================== */
-
-int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
-                     inv_sink *k, int flags) {
-  sqlite3_stmt *p;
-  int rc;
-  inv_buf_reset(&s->tmp);
-  inv_buf_printf(&s->tmp, "SELECT t.* FROM %s AS t WHERE t.%s = ?", r->zTable,
-                 r->aField[r->iId].zName);
-  if (s->tmp.bOom) return inv_err_nomem(s);
-  p = inv_stmt(s, s->tmp.z);
-  if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
-  rc = inv_step(s, p);
-  if (rc < 0) return INV_ERROR;
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(p);
-    return inv_err(s, "ERROR_NOT_FOUND",
-                   "Resource cannot be found or access is denied. (%s = %s)",
-                   r->aField[r->iId].zName, zId);
-  }
-  rc = inv_render_row(s, r, p, 1, k, flags, NULL);
-  sqlite3_reset(p);
-  return rc;
-}
+/* ===================== finding one record ===================== */
 
 /* "Resource cannot be found..." with the conditions as Python tuples. */
 static int notFound(inv_req *q) {

@@ -185,3 +185,28 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
   k->xEndObj(k);
   return INV_OK;
 }
+
+/* Render one record by id (the result of a write). */
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+                     inv_sink *k, int flags) {
+  sqlite3_stmt *p;
+  int rc;
+  inv_buf_reset(&s->tmp);
+  inv_buf_printf(&s->tmp, "SELECT t.* FROM %s AS t WHERE t.%s = ?", r->zTable,
+                 r->aField[r->iId].zName);
+  if (s->tmp.bOom) return inv_err_nomem(s);
+  p = inv_stmt(s, s->tmp.z);
+  if (!p) return INV_ERROR;
+  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(p);
+    return inv_err(s, "ERROR_NOT_FOUND",
+                   "Resource cannot be found or access is denied. (%s = %s)",
+                   r->aField[r->iId].zName, zId);
+  }
+  rc = inv_render_row(s, r, p, 1, k, flags, NULL);
+  sqlite3_reset(p);
+  return rc;
+}

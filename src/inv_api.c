@@ -1,0 +1,52 @@
+/*
+** inv_api.c: inv_call(), the entry point of every API method: it finds the
+** resource and the method and runs it. The methods live in inv_read.c (get,
+** list, delete), inv_stat.c (stat, analyze) and inv_life.c (the write side,
+** import, sweep, purge).
+*/
+#include <string.h>
+#include "inv_int.h"
+
+typedef int (*inv_method)(inv_store*, const inv_resource*, const inv_val*, inv_sink*, int);
+static const struct { const char *zName; inv_method x; } aMethod[] = {
+  { "get", inv_m_get }, { "list", inv_m_list }, { "stat", inv_m_stat },
+  { "analyze", inv_m_analyze },
+  { "delete", inv_m_delete },
+  { "create", inv_m_create }, { "start", inv_m_start },
+  { "add_error", inv_m_add_error }, { "finish", inv_m_finish },
+  { "cancel", inv_m_cancel }, { "import", inv_m_import },
+};
+
+int inv_call(inv_store *s, const char *zResource, const char *zMethod,
+             const inv_val *pReq, inv_sink *pSink, int bJson) {
+  const inv_resource *r;
+  size_t i;
+  int rc;
+  if (!pReq || !inv_val_is_obj(pReq)) {
+    return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
+                   "Parameter type is invalid. (key = request, type = object)");
+  }
+  if (strcmp(zResource, "store") == 0) {
+    if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
+    else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else return inv_err(s, "ERROR_INVALID_PARAMETER",
+                        "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+    inv_rollback(s);
+    return rc;
+  }
+  r = inv_resource_find(zResource);
+  if (!r) {
+    return inv_err(s, "ERROR_INVALID_PARAMETER",
+                   "Parameter is invalid. (key = resource, reason = unknown resource %s)",
+                   zResource);
+  }
+  for (i = 0; i < sizeof aMethod / sizeof aMethod[0]; i++) {
+    if (strcmp(aMethod[i].zName, zMethod) == 0) {
+      rc = aMethod[i].x(s, r, pReq, pSink, bJson ? R_JSON : 0);
+      inv_rollback(s);        /* a no-op unless a method failed mid-transaction */
+      return rc;
+    }
+  }
+  return inv_err(s, "ERROR_INVALID_PARAMETER",
+                 "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+}
