@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh full|quick: what `make bench` / `make bench-quick` run.
+# bench/run.sh full|mid|quick: what `make bench` / `make bench-quick` run (mid: 100,000 tasks).
 #
 #   full:  10,000 jobs / 1,000,000 tasks (bench/out/full.db, kept between
 #          runs and rebuilt when bench/gen.c changes); results in bench/RESULTS.md
@@ -15,7 +15,8 @@ MODE=${1:-quick}
 case $MODE in
   full)  NJOBS=10000; NTASKS=1000000; OUT=bench/RESULTS.md ;;
   quick) NJOBS=200;   NTASKS=20000;   OUT=bench/out/RESULTS-quick.md ;;
-  *) echo "usage: $0 full|quick" >&2; exit 2 ;;
+  mid)   NJOBS=1000;  NTASKS=100000;  OUT=bench/out/RESULTS-mid.md ;;     # the 100k-task figures
+  *) echo "usage: $0 full|mid|quick" >&2; exit 2 ;;
 esac
 mkdir -p bench/out
 DB=bench/out/$MODE.db
