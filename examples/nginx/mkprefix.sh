@@ -27,9 +27,23 @@ else
   USER_DIRECTIVE="# not started as root: workers keep the current user"
 fi
 
+# Workers running as nobody must read the Lua modules and the C module, also
+# from the thread pool's VMs, which load them after the fork: when started as
+# root, serve a copy inside the prefix rather than the checkout, whose
+# directories may not be readable by nobody.
+LUAROOT=$ROOT
+if [ "$(id -u)" -eq 0 ]; then
+  LUAROOT=$PREFIX/app
+  rm -rf "$LUAROOT"
+  mkdir -p "$LUAROOT/lib/lua"
+  cp -R "$ROOT/lua" "$LUAROOT/lua"
+  cp -R "$ROOT/lib/lua/5.1" "$LUAROOT/lib/lua/5.1"
+  chmod -R a+rX "$LUAROOT"
+fi
+
 # sed replacement texts: escape '|', '&' and '\'
 esc() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
-sed -e "s|@ROOT@|$(esc "$ROOT")|g" \
+sed -e "s|@ROOT@|$(esc "$LUAROOT")|g" \
     -e "s|@PORT@|$(esc "$PORT")|g" \
     -e "s|@WORKERS@|$(esc "$WORKERS")|g" \
     -e "s|@DB@|$(esc "$DB")|g" \
