@@ -23,6 +23,7 @@
 ** <inner message>)".
 */
 #include <string.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1119,9 +1120,9 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
 static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
   inv_store *s = c->s;
   size_t nWith = c->b->n;
-  int nBindWith = c->q->nBind, rc;
-  int64_t nRow = 0, total = -1;
-  sqlite3_stmt *p;
+  int nBindWith = c->q->nBind, rc = SQLITE_DONE;
+  int64_t nRow = 0, total = -1, nWant;
+  sqlite3_stmt *p, *pc;
   inv_buf_adds(c->b, " SELECT ");
   addCols(c, "p");
   inv_buf_printf(c->b, " FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
@@ -1131,43 +1132,46 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
   ** start is given (5.7) */
   inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
   if (c->b->bOom) return inv_err_nomem(s);
-  if (inv_exec(s, "BEGIN")) return INV_ERROR;
   p = inv_q_prepare(c->q);
   if (!p) return INV_ERROR;
   k->xBeginObj(k, 2);
   k->xKey(k, "results", 7);
   k->xBeginArr(k, -1);
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-    if (bMore && nRow == limit) { nRow++; break; }
-    renderRow(c, p, k, f);
+  /* rows to read: analyze reads one more for "more"; a full stat page stops
+  ** without stepping on, so the statement stays active and the count below
+  ** reads the same snapshot (no BEGIN needed) */
+  nWant = limit > 0 ? limit + (bMore ? 1 : 0) : INT64_MAX;
+  while (nRow < nWant && (rc = inv_step(s, p)) == SQLITE_ROW) {
+    if (!(bMore && nRow == limit)) renderRow(c, p, k, f);
     nRow++;
   }
-  sqlite3_reset(p);
   if (rc < 0) return INV_ERROR;
   k->xEndArr(k);
   if (bMore) {
     k->xKey(k, "more", 4);
     k->xBool(k, nRow > limit);
   } else if (limit > 0) {
-    if (start <= 1 && nRow < limit) {
-      total = nRow;
+    if (nRow < limit && (nRow > 0 || start <= 1)) {
+      total = (start > 1 ? start - 1 : 0) + nRow;     /* the page ran out */
     } else {
       c->b->n = nWith;
       c->b->z[nWith] = 0;
       inv_buf_printf(c->b, " SELECT count(*) FROM s%d", c->iCte);
       c->q->nBind = nBindWith;
-      p = inv_q_prepare(c->q);
-      if (!p) return INV_ERROR;
-      rc = inv_step(s, p);
+      if (c->b->bOom) return inv_err_nomem(s);
+      pc = inv_stmt(s, c->b->z);
+      if (!pc || inv_q_apply(c->q, pc)) return INV_ERROR;
+      rc = inv_step(s, pc);
       if (rc < 0) return INV_ERROR;
-      total = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-      sqlite3_reset(p);
+      total = rc == SQLITE_ROW ? sqlite3_column_int64(pc, 0) : 0;
+      sqlite3_reset(pc);
     }
     k->xKey(k, "total_count", 11);
     k->xInt(k, total);
   }
+  sqlite3_reset(p);
   k->xEndObj(k);
-  return inv_commit(s);
+  return INV_OK;
 }
 
 /* ===================== distinct ===================== */
