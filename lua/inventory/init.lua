@@ -22,9 +22,9 @@ local _M = {
 }
 
 local RESOURCES = {
-  job = { "get", "list", "delete", "create", "cancel", "import" },
-  job_task = { "get", "list", "delete", "start", "add_error", "finish", "import" },
-  spot_job = { "get", "list", "delete", "import" },
+  job = { "get", "list", "stat", "analyze", "delete", "create", "cancel", "import" },
+  job_task = { "get", "list", "stat", "delete", "start", "add_error", "finish", "import" },
+  spot_job = { "get", "list", "stat", "delete", "import" },
 }
 
 local Store = {}
