@@ -91,6 +91,7 @@ int inv_enum_has(const char *const *az, const char *z);
 typedef struct inv_cached inv_cached;
 struct inv_cached {
   char *zSql;                     /* owned copy of the text (the key) */
+  const char *zStatic;            /* the caller's constant text, when looked up by address */
   sqlite3_stmt *pStmt;
   unsigned int hash;
   unsigned long lastUse;
@@ -129,10 +130,13 @@ int inv_err_nomem(inv_store *s);
 /* Prepared statements, cached by text. The returned statement is reset and
 ** has no bindings; it is tracked so inv_store_begin() can reset it. */
 sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql);
+/* The same for SQL text with static storage (a literal, a constant array):
+** found again by its address, without hashing the text. */
+sqlite3_stmt *inv_stmt_static(inv_store *s, const char *zSql);
 /* Step, mapping BUSY/LOCKED/errors to ERROR_DB_QUERY. Returns SQLITE_ROW,
 ** SQLITE_DONE, or -1 with the error set. */
 int inv_step(inv_store *s, sqlite3_stmt *p);
-int inv_exec(inv_store *s, const char *zSql);            /* no rows, no binds */
+int inv_exec(inv_store *s, const char *zSql);            /* static text; no rows, no binds */
 int inv_begin_write(inv_store *s);                       /* BEGIN IMMEDIATE */
 int inv_commit(inv_store *s);
 void inv_rollback(inv_store *s);

@@ -97,7 +97,7 @@ int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_
     "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
     "finished_at = ?1, updated_at = ?1 "
     "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
-  sqlite3_stmt *p = inv_stmt(s, zFin);
+  sqlite3_stmt *p = inv_stmt_static(s, zFin);
   if (!p) return INV_ERROR;
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
@@ -117,7 +117,7 @@ static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int 
     "UPDATE job SET failure_tasks = failure_tasks + 1, "
     "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
     "WHERE job_id = ?2 AND domain_id = ?3";
-  sqlite3_stmt *p = inv_stmt(s, bFailure ? zFail : zOk);
+  sqlite3_stmt *p = inv_stmt_static(s, bFailure ? zFail : zOk);
   if (!p) return INV_ERROR;
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
@@ -143,7 +143,7 @@ static int loadTask(inv_store *s, const inv_val *req, Task *t) {
   int rc;
   if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
   if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
-  p = inv_stmt(s, "SELECT status, remained_sub_tasks, job_id, started_at IS NOT NULL "
+  p = inv_stmt_static(s, "SELECT status, remained_sub_tasks, job_id, started_at IS NOT NULL "
                   "FROM job_task WHERE job_task_id = ? AND domain_id = ?");
   if (!p) return INV_ERROR;
   sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
@@ -170,7 +170,7 @@ static int loadTask(inv_store *s, const inv_val *req, Task *t) {
 }
 
 static int appendError(inv_store *s, const Task *t, const char *zJson) {
-  sqlite3_stmt *p = inv_stmt(s,
+  sqlite3_stmt *p = inv_stmt_static(s,
     "UPDATE job_task SET errors = json_insert(errors, '$[#]', json(?)) "
     "WHERE job_task_id = ? AND domain_id = ?");
   if (!p) return INV_ERROR;
@@ -235,7 +235,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_begin_write(s)) return INV_ERROR;
   /* cancel the duplicate IN_PROGRESS jobs of the same collector, domain,
   ** request workspace and request secret */
-  p = inv_stmt(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+  p = inv_stmt_static(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
                   "WHERE domain_id = ?2 AND collector_id = ?3 AND status = 'IN_PROGRESS' "
                   "AND request_workspace_id IS ?4 AND request_secret_id IS ?5");
   if (!p) return INV_ERROR;
@@ -245,7 +245,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   bindOpt(p, 4, zRw);
   bindOpt(p, 5, zRs);
   if (runStmt(s, p)) return INV_ERROR;
-  p = inv_stmt(s, "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
+  p = inv_stmt_static(s, "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
                   "request_secret_id, request_workspace_id, resource_group, domain_id, "
                   "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
                   "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)");
@@ -274,7 +274,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     optString(s, t, "provider", &zProvider);
     v = inv_val_get(t, "sub_tasks");
     if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
-    p = inv_stmt(s, "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+    p = inv_stmt_static(s, "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
                     "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
                     "project_id, workspace_id, domain_id, created_at) "
                     "VALUES (?1, 'PENDING', ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
@@ -307,7 +307,7 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_begin_write(s) || loadTask(s, req, &t)) return INV_ERROR;
   if (t.nRemainedSub > 0 && (strcmp(t.zStatus, "PENDING") == 0 || strcmp(t.zStatus, "IN_PROGRESS") == 0)) {
-    p = inv_stmt(s, "SELECT status = 'CANCELED' FROM job WHERE job_id = ? AND domain_id = ?");
+    p = inv_stmt_static(s, "SELECT status = 'CANCELED' FROM job WHERE job_id = ? AND domain_id = ?");
     if (!p) return INV_ERROR;
     sqlite3_bind_text(p, 1, t.zJob, -1, SQLITE_STATIC);
     sqlite3_bind_text(p, 2, t.zDomain, -1, SQLITE_STATIC);
@@ -320,7 +320,7 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
     /* the job was canceled: the task fails with ERROR_COLLECT_CANCELED */
     if (appendError(s, &t, "{\"error_code\":\"ERROR_COLLECT_CANCELED\","
                            "\"message\":\"The job has been canceled.\"}")) return INV_ERROR;
-    p = inv_stmt(s, "UPDATE job_task SET status = 'FAILURE', finished_at = ?, "
+    p = inv_stmt_static(s, "UPDATE job_task SET status = 'FAILURE', finished_at = ?, "
                     "remained_sub_tasks = 0 WHERE job_task_id = ? AND domain_id = ?");
     if (!p) return INV_ERROR;
     sqlite3_bind_int64(p, 1, now);
@@ -328,7 +328,7 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
     sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
     if (runStmt(s, p) || jobTaskDone(s, t.zJob, t.zDomain, 1, now)) return INV_ERROR;
   } else if (strcmp(t.zStatus, "PENDING") == 0) {
-    p = inv_stmt(s, "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ? "
+    p = inv_stmt_static(s, "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ? "
                     "WHERE job_task_id = ? AND domain_id = ?");
     if (!p) return INV_ERROR;
     sqlite3_bind_int64(p, 1, now);
@@ -422,7 +422,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
                    "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
   }
-  p = inv_stmt(s,
+  p = inv_stmt_static(s,
     "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, "
     "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, "
     "failure_count = failure_count + ?5, total_count = total_count + ?6, "
@@ -472,7 +472,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     return INV_ERROR;
   }
   if (inv_begin_write(s)) return INV_ERROR;
-  p = inv_stmt(s, "SELECT status FROM job WHERE job_id = ? AND domain_id = ?");
+  p = inv_stmt_static(s, "SELECT status FROM job WHERE job_id = ? AND domain_id = ?");
   if (!p) return INV_ERROR;
   sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
@@ -490,7 +490,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     return inv_err(s, "ERROR_JOB_STATE_CHANGE", "Job %s state change: %s -> CANCELED", zId, zSt);
   }
   sqlite3_reset(p);
-  p = inv_stmt(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+  p = inv_stmt_static(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
                   "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS'");
   if (!p) return INV_ERROR;
   sqlite3_bind_int64(p, 1, now);
@@ -531,7 +531,7 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
       || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
   /* the unfinished tasks of timed-out jobs fail with an error */
-  p = inv_stmt(s,
+  p = inv_stmt_static(s,
     "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
     "errors = json_insert(errors, '$[#]', json(?4)) "
     "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
@@ -546,7 +546,7 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
   if (runStmt(s, p)) return INV_ERROR;
   nTasks = sqlite3_changes(s->db);
   /* each job: its failed tasks move into failure_tasks; status FAILURE */
-  p = inv_stmt(s,
+  p = inv_stmt_static(s,
     "UPDATE job SET status = 'FAILURE', finished_at = ?1, updated_at = ?1, "
     "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
     "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)");
@@ -581,7 +581,7 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
       || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
   for (i = 0; i < 4; i++) {
-    sqlite3_stmt *p = inv_stmt(s, azSql[i]);
+    sqlite3_stmt *p = inv_stmt_static(s, azSql[i]);
     if (!p) return INV_ERROR;
     sqlite3_bind_int64(p, 1, now - (int64_t)(d * 86400000.0));
     bindOpt(p, 2, zDomain);

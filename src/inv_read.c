@@ -231,7 +231,7 @@ static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
         "SELECT t.* FROM spot_job AS t WHERE t.job_id = ?1 AND t.domain_id = ?2 LIMIT 1",
       };
       int iRes = rq->r == &inv_res_job ? 0 : rq->r == &inv_res_task ? 1 : 2;
-      p = inv_stmt(rq->s, azSql[iRes]);
+      p = inv_stmt_static(rq->s, azSql[iRes]);
       if (!p) return NULL;
       sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
       sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
@@ -493,7 +493,7 @@ static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
     "remained_tasks = max(remained_tasks - 1, 0), updated_at = ? "
     "WHERE job_id = ? AND domain_id = ?";
   int64_t now = inv_now(s);
-  sqlite3_stmt *p = inv_stmt(s, zUpd);
+  sqlite3_stmt *p = inv_stmt_static(s, zUpd);
   if (!p) return INV_ERROR;
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
@@ -526,7 +526,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_reset(p);
   if (r == &inv_res_job) {
     /* a job takes its tasks with it */
-    p = inv_stmt(s, "DELETE FROM job_task WHERE job_id = (SELECT job_id FROM job WHERE id = ?) "
+    p = inv_stmt_static(s, "DELETE FROM job_task WHERE job_id = (SELECT job_id FROM job WHERE id = ?) "
                     "AND domain_id = ?");
     if (!p) return INV_ERROR;
     sqlite3_bind_int64(p, 1, rowid);

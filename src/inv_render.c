@@ -191,11 +191,12 @@ int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
                      inv_sink *k, int flags) {
   sqlite3_stmt *p;
   int rc;
-  inv_buf_reset(&s->tmp);
-  inv_buf_printf(&s->tmp, "SELECT t.* FROM %s AS t WHERE t.%s = ?", r->zTable,
-                 r->aField[r->iId].zName);
-  if (s->tmp.bOom) return inv_err_nomem(s);
-  p = inv_stmt(s, s->tmp.z);
+  static const char *const azSql[] = {
+    "SELECT t.* FROM job AS t WHERE t.job_id = ?",
+    "SELECT t.* FROM job_task AS t WHERE t.job_task_id = ?",
+    "SELECT t.* FROM spot_job AS t WHERE t.job_id = ?",
+  };
+  p = inv_stmt_static(s, azSql[r == &inv_res_job ? 0 : r == &inv_res_task ? 1 : 2]);
   if (!p) return INV_ERROR;
   sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
   rc = inv_step(s, p);

@@ -120,10 +120,31 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
     inv_free(c->zSql);
   }
   s->aCache[iVictim].zSql = zCopy;
+  s->aCache[iVictim].zStatic = NULL;
   s->aCache[iVictim].pStmt = p;
   s->aCache[iVictim].hash = h;
   s->aCache[iVictim].lastUse = ++s->useClock;
   trackActive(s, p);
+  return p;
+}
+
+sqlite3_stmt *inv_stmt_static(inv_store *s, const char *zSql) {
+  int i;
+  sqlite3_stmt *p;
+  for (i = 0; i < s->nCache; i++) {
+    inv_cached *c = &s->aCache[i];
+    if (c->zStatic == zSql) {
+      c->lastUse = ++s->useClock;
+      sqlite3_reset(c->pStmt);
+      sqlite3_clear_bindings(c->pStmt);
+      trackActive(s, c->pStmt);
+      return c->pStmt;
+    }
+  }
+  p = inv_stmt(s, zSql);
+  for (i = 0; p && i < s->nCache; i++) {
+    if (s->aCache[i].pStmt == p) s->aCache[i].zStatic = zSql;
+  }
   return p;
 }
 
@@ -146,7 +167,7 @@ int inv_step(inv_store *s, sqlite3_stmt *p) {
 }
 
 int inv_exec(inv_store *s, const char *zSql) {
-  sqlite3_stmt *p = inv_stmt(s, zSql);
+  sqlite3_stmt *p = inv_stmt_static(s, zSql);
   int rc;
   if (!p) return INV_ERROR;
   rc = inv_step(s, p);
@@ -172,7 +193,7 @@ inv_arena *inv_store_arena(inv_store *s) { return &s->arena; }
 inv_buf *inv_store_buffer(inv_store *s) { return &s->out; }
 
 int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn) {
-  sqlite3_stmt *p = inv_stmt(s, "PRAGMA data_version");
+  sqlite3_stmt *p = inv_stmt_static(s, "PRAGMA data_version");
   int rc;
   if (!p) return INV_ERROR;
   rc = inv_step(s, p);
