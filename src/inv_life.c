@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <sys/random.h>
 #include "inv_int.h"
 
