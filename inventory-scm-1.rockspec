@@ -20,6 +20,9 @@ build = {
   type = "builtin",
   modules = {
     ["inventory"] = "lua/inventory/init.lua",
+    ["inventory.rest"] = "lua/inventory/rest.lua",
+    ["inventory.ngx"] = "lua/inventory/ngx.lua",
+    ["inventory.ngx_thread"] = "lua/inventory/ngx_thread.lua",
     ["inventory.core"] = {
       sources = {
         "src/lua/linventory.c",
