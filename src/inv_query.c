@@ -522,7 +522,39 @@ static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
   }
 }
 
+/* contain ignores case. LIKE folds ASCII letters only, so a needle with
+** other characters becomes a caseless UTF-8 regex of the escaped literal
+** (PCRE2 folds Unicode, as the reference's MongoDB regex does). */
+static int likeNeedsRegex(const Pred *p) {
+  size_t i;
+  if (p->atom != A_LIKE || p->pList) return 0;
+  for (i = 0; i < p->nPat; i++) if ((unsigned char)p->zPat[i] >= 0x80) return 1;
+  return 0;
+}
+
+static int emitLikeAsRegex(inv_q *q, const Acc *a, const Pred *p) {
+  Pred r = *p;
+  char *z = inv_arena_alloc(&q->s->arena, p->nPat * 2 + 1);
+  size_t i, k = 0;
+  if (!z) return inv_err_nomem(q->s);
+  for (i = 0; i < p->nPat; i++) {
+    unsigned char c = (unsigned char)p->zPat[i];
+    /* a backslash before any ASCII non-alphanumeric makes it literal */
+    if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      z[k++] = '\\';
+    }
+    z[k++] = (char)c;
+  }
+  z[k] = 0;
+  r.atom = A_REGEX;
+  r.bCase = 0;
+  r.zPat = z;
+  r.nPat = k;
+  return emitPred(q, a, &r);
+}
+
 static int emitPred(inv_q *q, const Acc *a, const Pred *p) {
+  if (likeNeedsRegex(p)) return emitLikeAsRegex(q, a, p);
   if (p->atom == A_IN && !(a->eKind == ACC_COL && a->pField->eType != F_OBJ
                            && a->pField->eType != F_ERRS)) {
     return emitOrList(q, a, p, 0, p->pList->u.arr.n);

@@ -1010,9 +1010,7 @@ static void endToEnd(inv_store *s) {
   CHECK_STR(list(s, "job_task", "{}"), "T3,T2,T1/3");
 }
 
-/* Regressions of bugs found by these tests and the fuzzer (all fixed), and
-** one known limitation kept behind INV_TEST_KNOWN_BUGS=1: contain folds
-** ASCII case only (LIKE), where the reference's regex folds Unicode. */
+/* Regressions of bugs found by these tests and the fuzzer (all fixed). */
 static void knownBugs(void) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s = NULL;
@@ -1040,11 +1038,9 @@ static void knownBugs(void) {
                      "\"errors\",\"v\":{\"additional.a\\u0000b\":1},\"o\":\"match\"}]}}"), INV_ERROR);
   CHECK(strstr(inv_store_errmsg(s), "Cannot resolve field") != NULL);
   /* 4. contain folds ASCII case only (LIKE); regex folds Unicode */
-  if (getenv("INV_TEST_KNOWN_BUGS") && getenv("INV_TEST_KNOWN_BUGS")[0] == '1') {
-    CHECK_INT(callJson(s, "job_task", "list", "{\"domain_id\":\"d\",\"query\":{\"filter\":[{\"k\":"
-                       "\"errors.additional.\\u00dc\",\"v\":\"\\u00e4RGER\",\"o\":\"contain\"}]}}"), INV_OK);
-    CHECK(strstr(inv_store_buffer(s)->z, "\"total_count\":1") != NULL);
-  }
+  CHECK_INT(callJson(s, "job_task", "list", "{\"domain_id\":\"d\",\"query\":{\"filter\":[{\"k\":"
+                     "\"errors.additional.\\u00dc\",\"v\":\"\\u00e4RGER\",\"o\":\"contain\"}]}}"), INV_OK);
+  CHECK(strstr(inv_store_buffer(s)->z, "\"total_count\":1") != NULL);
   /* 5. an allocation failure while binding is ignored by the compiler: the
   **    SQL lacks a parameter and the call fails with ERROR_DB_QUERY ("wrong
   **    number of arguments to function json()", "near \")\": syntax error")
