@@ -821,6 +821,17 @@ static void jsk_key(inv_sink *s, const char *z, size_t n) {
   p->bComma = 0;
 }
 
+/* A schema field name: plain ASCII, written without escaping. */
+static void jsk_key_id(inv_sink *s, int id, const char *z, size_t n) {
+  inv_json_sink *p = jsk(s);
+  (void)id;
+  jsk_comma(p);
+  inv_buf_addc(p->pBuf, '"');
+  inv_buf_add(p->pBuf, z, n);
+  inv_buf_add(p->pBuf, "\":", 2);
+  p->bComma = 0;
+}
+
 static void jsk_null(inv_sink *s) {
   inv_json_sink *p = jsk(s);
   jsk_comma(p);
@@ -877,6 +888,7 @@ void inv_json_sink_init(inv_json_sink *s, inv_buf *pBuf) {
   s->base.xReal = jsk_real;
   s->base.xStr = jsk_str;
   s->base.xJson = jsk_json;
+  s->base.xKeyId = jsk_key_id;
   s->pBuf = pBuf;
   s->bComma = 0;
 }
