@@ -751,11 +751,19 @@ static int stageGroup(SC *c, const inv_val *o) {
         if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
       } else {
         size_t iSub;
+        int nPut = 0;
         inv_buf_adds(c->b, "inv_object(");
         for (iSub = 0; iSub < sub->u.arr.n; iSub++) {
           const inv_val *sf = &sub->u.arr.a[iSub];
           const inv_val *sk = getAlias(sf, "key", "k"), *sn = getAlias(sf, "name", "n");
-          if (iSub) inv_buf_adds(c->b, ", ");
+          size_t iLater;
+          /* a name given twice keeps its last key, as a dict would */
+          for (iLater = iSub + 1; iLater < sub->u.arr.n; iLater++) {
+            const inv_val *ln = getAlias(&sub->u.arr.a[iLater], "name", "n");
+            if (ln->u.s.n == sn->u.s.n && memcmp(ln->u.s.z, sn->u.s.z, sn->u.s.n) == 0) break;
+          }
+          if (iLater < sub->u.arr.n) continue;
+          if (nPut++) inv_buf_adds(c->b, ", ");
           bindStr(c, sn->u.s.z, sn->u.s.n);
           inv_buf_adds(c->b, ", ");
           if (keyJson(c, sk->u.s.z, sk->u.s.n, TIME_SEC)) return INV_ERROR;
