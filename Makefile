@@ -108,7 +108,11 @@ clean:
 # build/fuzz-crash-<name>-*; replay: ./build/fuzz_<name> FILE. Every target
 # runs; the recipe fails at the end if any of them failed.
 # FUZZ_TARGETS=stat limits the run; FUZZ_ARGS adds libFuzzer flags.
+# FUZZ_SECONDS: a time budget per target. FUZZ_RUNS: a fixed number of runs
+# with a fixed seed instead, so that a run is reproducible (CI uses this:
+# what passes on a fresh clone here passes there).
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
 FUZZ_CC      ?= clang
 FUZZ_TARGETS ?= query stat json
 FUZZ_ARGS    ?=
@@ -123,8 +127,9 @@ fuzz: $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
 	@failed=; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/corpus-run/$$t && cp fuzz/corpus/$$t/* fuzz/corpus-run/$$t/ || exit 1; \
 	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
-	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  ./build/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $$dict \
+	  if [ -n "$(FUZZ_RUNS)" ]; then budget="-runs=$(FUZZ_RUNS) -seed=1"; else budget=-max_total_time=$(FUZZ_SECONDS); fi; \
+	  echo "== fuzz_$$t: $$budget"; \
+	  ./build/fuzz_$$t $$budget -max_len=4096 -timeout=10 $$dict \
 	    -artifact_prefix=build/fuzz-crash-$$t- -print_final_stats=1 $(FUZZ_ARGS) \
 	    fuzz/corpus-run/$$t || failed="$$failed $$t"; \
 	done; \
