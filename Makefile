@@ -119,7 +119,7 @@ FUZZ_ARGS    ?=
 FUZZ_CFLAGS   = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iinclude -Isrc
 
-build/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR)
+build/fuzz_%: fuzz/fuzz_%.c fuzz/fixture.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_SRC) $< $(LIBS) -o $@
 

@@ -1350,6 +1350,15 @@ static inv_val *keyName(inv_store *s, inv_val k, inv_val n) {
   return o;
 }
 
+/* Append the stage {zName: v} to a pipeline (room was made for it). */
+static int addStage(inv_store *s, inv_val *pipe, const char *zName, const inv_val *v) {
+  inv_val *stage = mkVal(s, INV_OBJ, 1);
+  if (!stage) return inv_err_nomem(s);
+  objPut(stage, zName, v);
+  pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+  return INV_OK;
+}
+
 static const char zSelectOps[] = "['add', 'subtract', 'multiply', 'divide', 'size', 'sum']";
 
 int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
@@ -1360,7 +1369,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   SC c;
   inv_q q;
   const inv_val *pQ, *gb, *fg, *fields, *sel, *sort, *unw;
-  inv_val *pipe, *group, *keys, *gfields, *stage;
+  inv_val *pipe, *group, *keys, *gfields;
   size_t i, j, nFg = 0;
   int64_t start, limit;
   if (!r->bAnalyze) return inv_err_invalid(s, "method", "analyze is a method of job.");
@@ -1468,18 +1477,13 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   pipe = mkVal(s, INV_ARR, 6);
   if (!pipe) return inv_err_nomem(s);
   if (unw && unw->t != INV_NULL) {
-    stage = mkVal(s, INV_OBJ, 1);
-    if (!stage) return inv_err_nomem(s);
-    objPut(stage, "unwind", unw);
-    pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+    if (addStage(s, pipe, "unwind", unw)) return INV_ERROR;
   }
   group = mkVal(s, INV_OBJ, 2);
-  stage = mkVal(s, INV_OBJ, 1);
-  if (!group || !stage) return inv_err_nomem(s);
+  if (!group) return inv_err_nomem(s);
   if (keys->u.arr.n) objPut(group, "keys", keys);
   if (gfields->u.arr.n) objPut(group, "fields", gfields);
-  objPut(stage, "group", group);
-  pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+  if (addStage(s, pipe, "group", group)) return INV_ERROR;
   /* 4. select -> project with exclude_keys */
   if (sel && sel->t != INV_NULL) {
     inv_val *pf, *proj, *tv;
@@ -1520,14 +1524,12 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       pf->u.arr.a[pf->u.arr.n++] = *x;
     }
     proj = mkVal(s, INV_OBJ, 2);
-    stage = mkVal(s, INV_OBJ, 1);
     tv = mkVal(s, INV_BOOL, 0);
-    if (!proj || !stage || !tv) return inv_err_nomem(s);
+    if (!proj || !tv) return inv_err_nomem(s);
     tv->u.b = 1;
     objPut(proj, "fields", pf);
     objPut(proj, "exclude_keys", tv);
-    objPut(stage, "project", proj);
-    pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+    if (addStage(s, pipe, "project", proj)) return INV_ERROR;
   }
   /* 5. field_group: a second group, pivoting the field_group keys */
   if (nFg) {
@@ -1586,10 +1588,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     }
     if (k2->u.arr.n) objPut(g2, "keys", k2);
     objPut(g2, "fields", f2);
-    stage = mkVal(s, INV_OBJ, 1);
-    if (!stage) return inv_err_nomem(s);
-    objPut(stage, "group", g2);
-    pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+    if (addStage(s, pipe, "group", g2)) return INV_ERROR;
   }
   /* 6. sort (field names become _total_<name> after a pivot) */
   if (sort && sort->t != INV_NULL) {
@@ -1620,10 +1619,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       if (dd) objPut(o2, "desc", dd);
       sl->u.arr.a[sl->u.arr.n++] = *o2;
     }
-    stage = mkVal(s, INV_OBJ, 1);
-    if (!stage) return inv_err_nomem(s);
-    objPut(stage, "sort", sl);
-    pipe->u.arr.a[pipe->u.arr.n++] = *stage;
+    if (addStage(s, pipe, "sort", sl)) return INV_ERROR;
   }
   /* scope, filter, and the pipeline */
   {
