@@ -11,11 +11,19 @@
 #
 # Environment: PORT, WORKERS (2), SWEEP_INTERVAL (600 s; 0 = off),
 # PURGE_INTERVAL (0 = off: the demo data is from 2024 and a 60-day retention
-# would delete it), PREFIX (examples/nginx/run).
+# would delete it), PREFIX (examples/nginx/run; /tmp/inventory-demo when started
+# as root from a checkout that nginx's workers, running as nobody, cannot read).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-PREFIX=${PREFIX:-$HERE/run}
+if [ -z "${PREFIX:-}" ]; then
+  PREFIX=$HERE/run
+  # started as root, nginx's workers run as nobody: a checkout they cannot
+  # read (under /root, say) gets its prefix in /tmp instead
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -r "$HERE/tokens.json" 2>/dev/null; then
+    PREFIX=/tmp/inventory-demo
+  fi
+fi
 PORT=${PORT:-8089}
 WORKERS=${WORKERS:-2}
 SWEEP_INTERVAL=${SWEEP_INTERVAL:-600}
@@ -38,6 +46,9 @@ if [ ! -f "$DB" ]; then
   mv "$DB.tmp" "$DB"
 fi
 
+mkdir -p "$PREFIX/conf"
+cp "$TOKENS" "$PREFIX/conf/tokens.json"      # read by the workers: keep it in the prefix
+TOKENS=$PREFIX/conf/tokens.json
 sh "$HERE/mkprefix.sh" "$PREFIX" "$PORT" "$WORKERS" "$DB" "$TOKENS" "$SWEEP_INTERVAL" "$PURGE_INTERVAL"
 nginx -q -t -p "$PREFIX/" -c conf/nginx.conf
 
