@@ -8,7 +8,8 @@
 #   make test-c       the C suite (core only, no Lua)
 #   make asan         C suite and busted (5.4) under AddressSanitizer + UBSan
 #   make valgrind     C suite under valgrind
-#   make fuzz         libFuzzer on the request compiler (FUZZ_SECONDS=60)
+#   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
+#   make fuzz         libFuzzer exploring, FUZZ_SECONDS=60 per target
 #
 # Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID,
 # INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT, INV_REGEX_TIME_BUDGET_MS.
@@ -34,7 +35,7 @@ L ?= lib
 MOD54  = $(L)/lua/5.4/inventory/core.so
 MOD51  = $(L)/lua/5.1/inventory/core.so
 
-.PHONY: all deps run test test-c test-lua asan valgrind fuzz clean
+.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean
 
 all: $(MOD54) $(MOD51) $(B)/test_c
 
@@ -101,40 +102,32 @@ clean:
 
 # ---- fuzz: libFuzzer on the request compilers and the JSON writer ----
 # One target per fuzz/fuzz_<name>.c: query (list), stat (stat, analyze), json
-# (parser and writers). Seeds are in fuzz/corpus/<name>/, the dictionary (if
-# any) is fuzz/<name>.dict. `make fuzz` runs each target for FUZZ_SECONDS over
-# a scratch copy of its corpus (fuzz/corpus-run/<name>/, gitignored, kept
-# between runs), under ASan and UBSan; crash reproducers land in
-# build/fuzz-crash-<name>-*; replay: ./build/fuzz_<name> FILE. Every target
-# runs; the recipe fails at the end if any of them failed.
-# FUZZ_TARGETS=stat limits the run; FUZZ_ARGS adds libFuzzer flags.
-# FUZZ_SECONDS: a time budget per target. FUZZ_RUNS: a fixed number of runs
-# with a fixed seed instead, so that a run is reproducible (CI uses this:
-# what passes on a fresh clone here passes there).
-FUZZ_SECONDS ?= 60
-FUZZ_RUNS    ?=
+# (parser and writers), built with ASan and UBSan. Seeds and the regression
+# inputs are in fuzz/corpus/<name>/, the dictionary (if any) is
+# fuzz/<name>.dict. fuzz/run.sh runs them and reports (see its header):
+#   make fuzz-replay   every committed input once; deterministic (CI)
+#   make fuzz          explore for FUZZ_SECONDS per target (or FUZZ_RUNS runs
+#                      from seed FUZZ_SEED) from fuzz/corpus-run/<name>/
+#   make fuzz-merge    keep what exploring found that reaches new code
+# FUZZ_TARGETS=stat limits a run; FUZZ_ARGS adds libFuzzer flags.
 FUZZ_CC      ?= clang
 FUZZ_TARGETS ?= query stat json
-FUZZ_ARGS    ?=
 FUZZ_CFLAGS   = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iinclude -Isrc
+FUZZ_BIN      = $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
 
 build/fuzz_%: fuzz/fuzz_%.c fuzz/fixture.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p build
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_SRC) $< $(LIBS) -o $@
 
-fuzz: $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
-	@failed=; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus-run/$$t && cp fuzz/corpus/$$t/* fuzz/corpus-run/$$t/ || exit 1; \
-	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
-	  if [ -n "$(FUZZ_RUNS)" ]; then budget="-runs=$(FUZZ_RUNS) -seed=1"; else budget=-max_total_time=$(FUZZ_SECONDS); fi; \
-	  echo "== fuzz_$$t: $$budget"; \
-	  ./build/fuzz_$$t $$budget -max_len=4096 -timeout=10 $$dict \
-	    -artifact_prefix=build/fuzz-crash-$$t- -print_final_stats=1 $(FUZZ_ARGS) \
-	    fuzz/corpus-run/$$t || failed="$$failed $$t"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (see build/fuzz-crash-*)"; exit 1; fi; \
-	echo "fuzz: $(FUZZ_TARGETS): no crash"
+fuzz: $(FUZZ_BIN)
+	sh fuzz/run.sh explore $(FUZZ_TARGETS)
+
+fuzz-replay: $(FUZZ_BIN)
+	sh fuzz/run.sh replay $(FUZZ_TARGETS)
+
+fuzz-merge: $(FUZZ_BIN)
+	sh fuzz/run.sh merge $(FUZZ_TARGETS)
 
 # ---- benchmarks (bench/README.md): make bench (full, < 10 min), make bench-quick (CI) ----
 BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/sqltrace.so
