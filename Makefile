@@ -105,8 +105,8 @@ clean:
 # (parser and writers), built with ASan and UBSan. Seeds and the regression
 # inputs are in fuzz/corpus/<name>/, the dictionary (if any) is
 # fuzz/<name>.dict. fuzz/run.sh runs them and reports (see its header):
-#   make fuzz-replay   every committed input once; deterministic (CI)
-#   make fuzz          explore for FUZZ_SECONDS per target (or FUZZ_RUNS runs
+#   make fuzz-replay   every committed input once; deterministic (CI, first)
+#   make fuzz          explore for FUZZ_SECONDS (CI: 60) per target (or FUZZ_RUNS runs
 #                      from seed FUZZ_SEED) from fuzz/corpus-run/<name>/
 #   make fuzz-merge    keep what exploring found that reaches new code
 # FUZZ_TARGETS=stat limits a run; FUZZ_ARGS adds libFuzzer flags.

@@ -3,12 +3,13 @@
 # (built by `make fuzz` / `make fuzz-replay`) under ASan and UBSan.
 #
 #   replay   every input of fuzz/corpus/<target>/ once. Deterministic: the
-#            same inputs give the same result on any machine. CI runs this.
+#            same inputs give the same result on any machine. CI runs it first.
 #   explore  mutate from a scratch copy of the corpus (fuzz/corpus-run/<t>/,
 #            gitignored, kept between runs). Budget: FUZZ_SECONDS per target
 #            (default 60), or FUZZ_RUNS runs from seed FUZZ_SEED (default 1).
 #            libFuzzer's path through the inputs also depends on timing and
 #            memory layout, so two explorations with one seed can differ.
+#            CI explores each target for 60 s after the replay.
 #   merge    add to fuzz/corpus/<t>/ the inputs of fuzz/corpus-run/<t>/ that
 #            reach code the committed corpus does not (libFuzzer -merge=1).
 #
