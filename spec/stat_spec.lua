@@ -500,6 +500,17 @@ describe("stat", function()
       nested("date_format requires a datetime field: status", stat(A(G({ K("status", "s", "%Y") }))))
     end)
 
+    it("a date_format MongoDB cannot parse is an ERROR_DB_QUERY with its message", function()
+      nested("Invalid format character '%q' in format string",
+             stat(A(G({ K("created_at", "d", "%Y-%q") }))))
+      nested("Unmatched '%' at end of format string", stat(A(G({ K("created_at", "d", "%Y%") }))))
+      -- %b / %B are server-version dependent (reference, unsure list 7): refused
+      nested("Invalid format character '%b' in format string", stat(A(G({ K("created_at", "d", "%b") }))))
+      -- year / month / day are names, not formats; "%%" is a literal percent
+      local r = S(A(G({ K("created_at", "d", "100%%") }, { F("count", nil, "n") })))
+      assert.are.same({ { d = "100%", n = 4 } }, r.results)
+    end)
+
     it("a date group key without date_format renders ISO strings (QUIRK 'Unexpected type': FIX)", function()
       local r = S(A(G({ K("created_at", "c") }), SORT("c"), { limit = 1 }))
       assert.are.same({ { c = "2024-01-01T00:00:00.000Z" } }, r.results)

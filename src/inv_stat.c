@@ -552,9 +552,15 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
     n0 = c->b->n;
     /* an empty date_format is no date_format (the reference tests its truth) */
     if (df && df->t != INV_NULL && !(df->t == INV_STR && df->u.s.n == 0)) {
-      char *zE;
+      char *zE, zErr[80];
+      int bPart;
       if (df->t != INV_STR) {
         return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.group.keys.date_format, type = str)");
+      }
+      bPart = strlen(df->u.s.z) == df->u.s.n
+              && (!strcmp(df->u.s.z, "year") || !strcmp(df->u.s.z, "month") || !strcmp(df->u.s.z, "day"));
+      if (!bPart && inv_time_format_check(df->u.s.z, df->u.s.n, zErr, sizeof zErr)) {
+        return stageErr(c, 1, "%s", zErr);     /* MongoDB refuses it when parsing */
       }
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       if (e.eKind != K_TIME && !e.bMissing) {
@@ -563,7 +569,7 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       zE = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
       if (!zE) return inv_err_nomem(c->s);
       c->b->n = n0;
-      if (!strcmp(df->u.s.z, "year") || !strcmp(df->u.s.z, "month") || !strcmp(df->u.s.z, "day")) {
+      if (bPart) {
         inv_buf_printf(c->b, "CAST(inv_date_format(%s, '%s') AS INTEGER)", zE,
                        df->u.s.z[0] == 'y' ? "%Y" : df->u.s.z[0] == 'm' ? "%m" : "%d");
       } else {

@@ -9,8 +9,10 @@
 */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "inv_val.h"
@@ -419,6 +421,28 @@ static void buf_num(inv_buf *b, int64_t v, int nWidth) {
   char a[24];
   int k = put_num(a, v, nWidth);
   inv_buf_add(b, a, (size_t)k);
+}
+
+int inv_time_format_check(const char *zFmt, size_t n, char *zErr, size_t nErr) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (zFmt[i] != '%') continue;
+    if (i + 1 == n) {
+      snprintf(zErr, nErr, "Unmatched '%%' at end of format string");
+      return 1;
+    }
+    if (!strchr("YmdHMSLjwuUVGzZ%", zFmt[i + 1]) || zFmt[i + 1] == 0) {
+      unsigned char c = (unsigned char)zFmt[i + 1];
+      if (c >= 0x20 && c < 0x7f) {
+        snprintf(zErr, nErr, "Invalid format character '%%%c' in format string", c);
+      } else {
+        snprintf(zErr, nErr, "Invalid format character '%%\\x%02x' in format string", c);
+      }
+      return 1;
+    }
+    i++;
+  }
+  return 0;
 }
 
 void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms) {

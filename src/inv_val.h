@@ -202,8 +202,13 @@ void inv_time_format(int64_t ms, char zOut[32]);
 void inv_time_format_sec(int64_t ms, char zOut[32]);
 /* strftime-like for stat date_format, in UTC, following MongoDB's
 ** $dateToString: %Y %m %d %H %M %S %L %j %w(1=Sun) %u(1=Mon) %U %V %G %z
-** %Z %% ; unknown specifiers are copied as is. Appends to b. */
+** %Z %% . Appends to b. A format inv_time_format_check() refuses is
+** formatted anyway, its unknown specifiers copied as they are. */
 void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms);
+/* 0 when every '%' of zFmt[0..n) starts a specifier inv_time_strftime()
+** knows; else 1 and MongoDB's message in zErr ("Invalid format character
+** '%q' in format string", "Unmatched '%' at end of format string"). */
+int inv_time_format_check(const char *zFmt, size_t n, char *zErr, size_t nErr);
 /* Calendar parts in UTC. */
 void inv_time_parts(int64_t ms, int *pYear, int *pMonth, int *pDay);
 
