@@ -1292,6 +1292,49 @@ describe("query", function()
       assert.are.same({ T3 .. ":E_A" }, codes(r))
     end)
 
+    it("the unwind filter keeps the unwound rows it matches (stat's restricted match, reference 3.12)", function()
+      local function UF(...) return { path = "errors", filter = { ... } } end
+      local r = tasks({ unwind = UF(F("errors.error_code", "E_A", "eq")), only = { "job_task_id", "errors" } })
+      assert.are.same({ T2 .. ":E_A", T3 .. ":E_A" }, codes(r))
+      assert.are.equal(2, r.total_count)
+      r = tasks({ unwind = UF(F("errors.error_code", "E_A", "not")), only = { "job_task_id", "errors" } })
+      assert.are.same({ T2 .. ":E_B" }, codes(r))
+      r = tasks({ unwind = UF(F("errors.error_code", { "E_B", "E_X" }, "in")), only = { "job_task_id", "errors" } })
+      assert.are.same({ T2 .. ":E_B" }, codes(r))
+      -- contain is a case-sensitive, unescaped regex (QUIRK: FOLLOW, as in stat)
+      r = tasks({ unwind = UF(F("errors.message", "imeout", "contain")), only = { "job_task_id", "errors" } })
+      assert.are.same({ T2 .. ":E_A", T3 .. ":E_A" }, codes(r))
+      r = tasks({ unwind = UF(F("errors.message", "TIMEOUT", "contain")), only = { "job_task_id", "errors" } })
+      assert.are.same({}, r.results)
+      r = tasks({ unwind = UF(F("errors.error_code", "E.", "contain"), F("job_task_id", T3, "not")),
+                  only = { "job_task_id", "errors" } })
+      assert.are.same({ T2 .. ":E_A", T2 .. ":E_B" }, codes(r))
+      -- after the record filter; paging and count_only count the rows left
+      r = tasks({ unwind = UF(F("errors.error_code", "E_A", "eq")), only = { "job_task_id", "errors" },
+                  filter = { F("errors.error_code", "E_B", "eq") } })
+      assert.are.same({ T2 .. ":E_A" }, codes(r))
+      r = tasks({ unwind = UF(F("errors.error_code", "E_A", "eq")), only = { "job_task_id", "errors" },
+                  page = { start = 2, limit = 1 } })
+      assert.are.same({ T3 .. ":E_A" }, codes(r))
+      assert.are.equal(2, r.total_count)
+      r = tasks({ unwind = UF(F("errors.error_code", "E_A", "eq")), only = { "job_task_id" }, count_only = true })
+      assert.are.equal(2, r.total_count)
+      -- an empty or null filter is no filter
+      r = tasks({ unwind = { path = "errors", filter = {} }, only = { "job_task_id", "errors" } })
+      assert.are.equal(3, r.total_count)
+    end)
+
+    it("a bad unwind filter is the stat stage's error", function()
+      local function UF(f) return { unwind = { path = "errors", filter = f }, only = { "job_task_id" } } end
+      db_err(DBQ .. "(reason = Parameter type is invalid. (key = aggregate.unwind.filter, type = list)",
+             H.tasks(inv, UF("errors")))
+      db_err("Required parameter. (key = aggregate.match.filter))",
+             H.tasks(inv, UF({ F("errors.error_code", "", "eq") })))
+      db_err("Unsupported operator: gt)", H.tasks(inv, UF({ F("errors.error_code", "E", "gt") })))
+      db_err(DBQ .. "(reason = Regular expression is invalid",
+             H.tasks(inv, UF({ F("errors.message", "(", "contain") })))
+    end)
+
     it("only projects the unwound element too", function()
       local r = tasks({ unwind = U, only = { "job_task_id", "errors.message" } })
       assert.are.same({ { job_task_id = T2, errors = { { message = "timeout" } } },

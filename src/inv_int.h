@@ -225,6 +225,10 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
 int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
+/* list's unwind filter (inv_stat.c): stat's restricted match over rows "p"
+** holding q->r's fields, field iField's element (JSON text) in p._u;
+** appended to q->b as " AND (...)" terms. */
+int inv_unwind_filter(inv_q *q, int iField, const inv_val *pFilter);
 int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);

@@ -279,11 +279,11 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
 
 /* ===================== list ===================== */
 
-/* query.unwind = {path}: checks in the reference's order (only, dict, path).
-** The path must name an array field of the resource (errors); *piField is
-** that field. An unwind `filter` is not served by list (stat has it). */
+/* query.unwind = {path, filter}: checks in the reference's order (only,
+** dict, path). The path must name an array field of the resource (errors);
+** *piField is that field, *ppFilter the restricted match (or NULL). */
 static int unwindCheck(inv_store *s, const inv_resource *r, const inv_val *pQ,
-                       const inv_val *pUnwind, int *piField) {
+                       const inv_val *pUnwind, int *piField, const inv_val **ppFilter) {
   static const char *const azUnwind[] = { "path", "filter", NULL };
   const inv_val *o = inv_val_get(pQ, "only"), *v;
   int iField;
@@ -297,9 +297,8 @@ static int unwindCheck(inv_store *s, const inv_resource *r, const inv_val *pQ,
     return inv_err_db(s, "unwind option should have path key.");
   }
   if (v->t != INV_STR) return inv_err_type(s, "query.unwind.path", "str");
-  if ((o = inv_val_get(pUnwind, "filter")) != NULL && o->t != INV_NULL) {
-    return inv_err_invalid(s, "query.unwind.filter", "Not supported by list; use stat with an unwind stage.");
-  }
+  o = inv_val_get(pUnwind, "filter");
+  *ppFilter = o && o->t != INV_NULL ? o : NULL;
   if (inv_key_check(s, r, v->u.s.z, v->u.s.n, &iField)) return INV_ERROR;
   if (r->aField[iField].eType != F_ERRS || strlen(r->aField[iField].zName) != v->u.s.n) {
     return inv_err_db(s, "Cannot resolve field \"%.*s\"",
@@ -333,6 +332,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   const inv_val *pQ, *v;
   inv_q *q = &lp->q;
   int iUnwind = -1;
+  const inv_val *pUnwindFilter = NULL;
 
   memset(lp, 0, sizeof *lp);
   azKeys[nKeys++] = "query"; azKeys[nKeys++] = "domain_id";
@@ -357,7 +357,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
                            "Not supported by this store.");
   }
   if (pQ && (v = inv_val_get(pQ, "unwind")) && v->t != INV_NULL) {
-    if (unwindCheck(s, r, pQ, v, &iUnwind)) return INV_ERROR;
+    if (unwindCheck(s, r, pQ, v, &iUnwind, &pUnwindFilter)) return INV_ERROR;
   }
   lp->start = 1;
   if (pQ && pageParse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
@@ -380,20 +380,33 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
     /* Unwound rows: a subquery named "t" with the table's columns, where the
     ** array field holds just one element, plus its position (unwind_idx).
     ** Records whose array is empty or null give no row. The filter applies
-    ** to the records (inner t), sort and paging to the unwound rows. */
+    ** to the records (inner t), the unwind filter to the unwound rows (p,
+    ** the element also as _u, as stat's unwind stage has it), sort and
+    ** paging to what is left. */
     int i;
-    inv_buf_adds(q->b, "SELECT t.* FROM (SELECT t.id");
+    inv_buf_adds(q->b, "SELECT t.* FROM (SELECT ");
+    if (pUnwindFilter) {
+      inv_buf_adds(q->b, "p.id");
+      for (i = 0; i < r->nField; i++) inv_buf_printf(q->b, ", p.%s", r->aField[i].zName);
+      inv_buf_adds(q->b, ", p.unwind_idx FROM (SELECT ");
+    }
+    inv_buf_adds(q->b, "t.id");
     for (i = 0; i < r->nField; i++) {
       const char *zName = r->aField[i].zName;
       if (i == iUnwind) inv_buf_printf(q->b, ", json_array(json(u.value)) AS %s", zName);
       else inv_buf_printf(q->b, ", t.%s", zName);
     }
+    if (pUnwindFilter) inv_buf_printf(q->b, ", t.%s -> u.fullkey AS _u", r->aField[iUnwind].zName);
     inv_buf_printf(q->b, ", u.key AS unwind_idx FROM %s AS t, json_each(t.%s) AS u WHERE ",
                    r->zTable, r->aField[iUnwind].zName);
   }
   if (inv_where(q, pQ ? inv_val_get(pQ, "filter") : NULL,
                 pQ ? inv_val_get(pQ, "filter_or") : NULL,
                 pQ ? inv_val_get(pQ, "keyword") : NULL, &lp->rq.conds)) return INV_ERROR;
+  if (pUnwindFilter) {
+    inv_buf_adds(q->b, ") AS p WHERE 1");
+    if (inv_unwind_filter(q, iUnwind, pUnwindFilter)) return INV_ERROR;
+  }
   if (iUnwind >= 0) inv_buf_adds(q->b, ") AS t");
   lp->nWhereText = q->b->n;
   lp->nBindWhere = q->nBind;

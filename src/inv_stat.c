@@ -387,6 +387,18 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
   return INV_OK;
 }
 
+int inv_unwind_filter(inv_q *q, int iField, const inv_val *pFilter) {
+  SC c;
+  memset(&c, 0, sizeof c);
+  c.s = q->s;
+  c.r = q->r;
+  c.q = q;
+  c.b = q->b;
+  c.bRaw = 1;
+  c.iUnwound = iField;
+  return unwindFilter(&c, pFilter);
+}
+
 static int stageUnwind(SC *c, const inv_val *o) {
   static const char *const az[] = { "path", "filter", NULL };
   const inv_val *path, *filter;
