@@ -11,7 +11,7 @@
 #   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
 #   make fuzz         libFuzzer exploring, FUZZ_SECONDS=60 per target
 #
-# Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID,
+# Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID, INV_BUF_KEEP, INV_MAX_VALUE,
 # INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT, INV_REGEX_TIME_BUDGET_MS.
 
 CC       ?= cc

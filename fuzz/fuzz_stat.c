@@ -141,7 +141,7 @@ static void checkOutput(const char *zRes, const char *zMethod, const inv_val *re
 
   if (!r) die("no such resource", zRes);
   if (b->bOom) die("output", "out of memory");
-  if (!b->z || inv_json_parse(inv_store_arena(s), b->z, b->n, &out, zErr, sizeof zErr)) {
+  if (!b->z || inv_json_parse_built(inv_store_arena(s), b->z, b->n, &out, zErr, sizeof zErr)) {
     fprintf(stderr, "fuzz_stat: %s.%s: %s\n", zRes, zMethod, zErr);
     die("output is not JSON", b->z);
   }

@@ -835,6 +835,66 @@ describe("stat", function()
       assert.are.same({ {}, { { k = "resource_type", v = "inventory.CloudService" } }, {} }, col(r, "o"))
     end)
 
+    it("array_to_object of {k, v} objects: a later key wins, in place (MongoDB $arrayToObject)", function()
+      local kv = G(nil, { F("push", nil, "a", { fields = { { key = "collector_id", name = "k" },
+                                                           { key = "total_tasks", name = "v" } } }) })
+      -- the stream holds collector-1 (3, then 5) and collector-2 (2, then 0)
+      local q = A(kv, P({ { key = "a", name = "o", operator = "array_to_object" } }, true))
+      assert.are.same({ { o = { ["collector-1"] = 5, ["collector-2"] = 0 } } }, S(q).results)
+      assert.are.equal('{"results":[{"o":{"collector-1":5,"collector-2":0}}],"total_count":1}', raw(q))
+    end)
+
+    it("array_to_object of malformed elements is an ERROR_DB_QUERY with MongoDB's reason", function()
+      local function a2o(fields)
+        return stat(A(G(nil, { F("push", nil, "a", { fields = fields }) }),
+                      P({ { key = "a", name = "o", operator = "array_to_object" } })))
+      end
+      wrapped("$arrayToObject requires an object with keys 'k' and 'v'. Found an object with 1 keys",
+              a2o({ { key = "collector_id", name = "k" } }))
+      wrapped("$arrayToObject requires an array of key-value pairs, where the key must be of type string. "
+              .. "Found key type: int", a2o({ { key = "total_tasks", name = "k" }, { key = "job_id", name = "v" } }))
+      wrapped("$arrayToObject requires a consistent input format. Elements must all be arrays or all be "
+              .. "objects. Found: string",
+              stat(A(G(nil, { F("push", "job_id", "a") }), P({ { key = "a", name = "o", operator = "array_to_object" } }))))
+    end)
+
+    it("a chain of 40 projects naming a column twice is answered (each stage computed once)", function()
+      local q = A(G(nil, { F("count", nil, "a") }))
+      for _ = 1, 40 do q.aggregate[#q.aggregate + 1] = P({ { name = "a", operator = "add", fields = { "a", "a" } } }) end
+      assert.are.same({ { a = 4 * 2 ^ 40 } }, S(q).results)        -- 4 jobs
+    end)
+
+    it("40 stages of push objects nest 81 levels deep, in Lua and in JSON alike", function()
+      local q = A(G(nil, { F("push", "job_id", "a") }))
+      for _ = 1, 40 do
+        q.aggregate[#q.aggregate + 1] = G(nil, { F("push", nil, "a", { fields = { { key = "a", name = "a" } } }) })
+      end
+      local function depth(v) return type(v) == "table" and 1 + depth(v[1] or v.a) or 0 end
+      local r = S(q)
+      assert.are.equal(81, depth(r.results[1].a))        -- [ids], then [{a: ...}] per stage
+      local deepest = r.results[1].a
+      while type(deepest[1]) == "table" and deepest[1].a do deepest = deepest[1].a end
+      assert.are.same({ J1, J2, J3, J4 }, deepest)
+      local text = raw(q)
+      assert.are.equal(81 + 3, #text:match("^[%[{\"a:results]*"):gsub("[^%[{]", ""))
+    end)
+
+    it("a value a stage builds stops at 16 MB (MongoDB's document limit)", function()
+      local big = H.open()
+      local jobs = {}
+      for i = 1, 40 do
+        jobs[i] = { job_id = ("job-%06d"):format(i), domain_id = "d", filter = { blob = string.rep("x", 500000) } }
+      end
+      assert(big:import("job", jobs))
+      local r, msg, code = big:call("job", "stat", { domain_id = "d", query = A(G(nil, { F("push", "filter", "all") })) })
+      assert.is_nil(r)
+      assert.are.equal("ERROR_DB_QUERY", code)
+      assert.truthy(msg:find("push: the value is larger than 16 MB (MongoDB's document limit)", 1, true), msg)
+      r = assert(big:call("job", "stat", { domain_id = "d", query = A({ limit = 20 }, G(nil, { F("push", "filter", "all") })) }))
+      assert.are.equal(20, #r.results[1].all)
+      big:close()
+    end)
+
     it("add / subtract / multiply / divide with literals and nested expressions", function()
       local r = S(A(grouped, P({
         { name = "add", operator = "add", fields = { "t", "n", 1 } },

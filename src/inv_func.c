@@ -71,6 +71,20 @@ static void fnArraySize(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 }
 
+/* b as a JSON text result: an error when out of memory or over
+** INV_MAX_VALUE (zWhat names the operator). */
+static void resultJson(sqlite3_context *ctx, inv_buf *b, const char *zWhat) {
+  if (b->bOom) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (b->n > INV_MAX_VALUE) {
+    char zMsg[120];
+    snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)", zWhat);
+    sqlite3_result_error(ctx, zMsg, -1);
+  } else {
+    sqlite3_result_text(ctx, b->z, (int)b->n, SQLITE_TRANSIENT);
+  }
+}
+
 /* inv_push(seq, json): aggregate; the JSON texts as an array in seq order
 ** (the stream order, whatever order GROUP BY feeds the rows in). A NULL
 ** (missing) value is skipped. */
@@ -86,8 +100,11 @@ static void fnPushStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (!m) { sqlite3_result_error_nomem(ctx); return; }
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
   n = (size_t)sqlite3_value_bytes(argv[1]);
-  if (m->nBytes + n > 256u * 1024 * 1024) {
-    sqlite3_result_error(ctx, "push holds too many values", -1);
+  if (m->nBytes + n + 1 > INV_MAX_VALUE) {
+    char zMsg[120];
+    snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)",
+             (const char*)sqlite3_user_data(ctx));
+    sqlite3_result_error(ctx, zMsg, -1);
     return;
   }
   if (m->n == m->nAlloc) {
@@ -126,19 +143,62 @@ static void fnPushFinal(sqlite3_context *ctx) {
   }
   if (m) { inv_free(m->a); m->a = NULL; m->n = 0; }
   inv_buf_addc(&b, ']');
-  if (b.bOom) sqlite3_result_error_nomem(ctx);
-  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  resultJson(ctx, &b, "push");
   inv_buf_free(&b);
 }
 
-/* inv_merge_objects(seq, json): aggregate, MongoDB's $mergeObjects. The
-** members of each object in seq order, a later value replacing an earlier
-** one in place (shallow: objects are not merged, a null is kept, where
-** json_patch() would do both differently). Null and missing inputs are
-** skipped, {} when nothing was merged; any other input is an error, as in
-** MongoDB. The inputs are collected like push's, merged at the end. */
-typedef struct MergeKv MergeKv;
-struct MergeKv { const char *zKey; size_t nKey; size_t iVal; };
+/* Members collected into one object: a later value of a key replaces the
+** earlier one in place (MongoDB's $mergeObjects and $arrayToObject). Keys
+** point into the caller's arena; values are JSON text in vals, each
+** NUL-terminated, by offset. */
+typedef struct KvSet KvSet;
+struct KvSet {
+  struct { const char *zKey; size_t nKey; size_t iVal; } *a;
+  int n, nAlloc;
+  inv_buf vals;
+};
+static void kvInit(KvSet *p) { memset(p, 0, sizeof *p); inv_buf_init(&p->vals); }
+static void kvFree(KvSet *p) { inv_free(p->a); inv_buf_free(&p->vals); }
+static int kvPut(KvSet *p, const char *zKey, size_t nKey, const inv_val *v) {
+  size_t iVal = p->vals.n;
+  int k;
+  inv_json_write(&p->vals, v);
+  inv_buf_addc(&p->vals, 0);
+  if (p->vals.bOom) return SQLITE_NOMEM;
+  for (k = 0; k < p->n; k++) {
+    if (p->a[k].nKey == nKey && !memcmp(p->a[k].zKey, zKey, nKey)) break;
+  }
+  if (k == p->n) {
+    if (p->n == p->nAlloc) {
+      int nNew = p->nAlloc ? p->nAlloc * 2 : 8;
+      void *aNew = inv_realloc(p->a, sizeof(*p->a) * (size_t)nNew);
+      if (!aNew) return SQLITE_NOMEM;
+      p->a = aNew;
+      p->nAlloc = nNew;
+    }
+    p->a[k].zKey = zKey;
+    p->a[k].nKey = nKey;
+    p->n++;
+  }
+  p->a[k].iVal = iVal;
+  return SQLITE_OK;
+}
+/* The object as the function's result (zWhat names it in a size error). */
+static void kvResult(sqlite3_context *ctx, KvSet *p, const char *zWhat) {
+  inv_buf b;
+  int i;
+  inv_buf_init(&b);
+  inv_buf_addc(&b, '{');
+  for (i = 0; i < p->n; i++) {
+    if (i) inv_buf_addc(&b, ',');
+    inv_json_write_str(&b, p->a[i].zKey, p->a[i].nKey);
+    inv_buf_addc(&b, ':');
+    inv_buf_adds(&b, p->vals.z + p->a[i].iVal);
+  }
+  inv_buf_addc(&b, '}');
+  resultJson(ctx, &b, zWhat);
+  inv_buf_free(&b);
+}
 
 static const char *jsonTypeName(const inv_val *v) {
   switch (v->t) {
@@ -147,25 +207,31 @@ static const char *jsonTypeName(const inv_val *v) {
     case INV_REAL: return "double";
     case INV_STR: return "string";
     case INV_ARR: return "array";
+    case INV_OBJ: return "object";
     default: return "null";
   }
 }
+
+/* inv_merge_objects(seq, json): aggregate, MongoDB's $mergeObjects. The
+** members of each object in seq order, a later value replacing an earlier
+** one in place (shallow: objects are not merged, a null is kept, where
+** json_patch() would do both differently). Null and missing inputs are
+** skipped, {} when nothing was merged; any other input is an error, as in
+** MongoDB. The inputs are collected like push's, merged at the end. */
 static void fnMergeFinal(sqlite3_context *ctx) {
   PushCtx *m = sqlite3_aggregate_context(ctx, 0);
   inv_arena a;
-  inv_buf vals, b;
-  MergeKv *aKv = NULL;
-  int nKv = 0, nKvAlloc = 0, i, rc = SQLITE_OK;
+  KvSet kv;
+  int i, rc = SQLITE_OK;
   char zMsg[96];
   inv_arena_init(&a);
-  inv_buf_init(&vals);
-  inv_buf_init(&b);
+  kvInit(&kv);
   zMsg[0] = 0;
   if (m && m->n) qsort(m->a, (size_t)m->n, sizeof(PushItem), cmpSeq);
   for (i = 0; m && i < m->n && rc == SQLITE_OK; i++) {
     inv_val v;
     size_t j;
-    if (inv_json_parse(&a, m->a[i].z, strlen(m->a[i].z), &v, zMsg, sizeof zMsg)) { rc = SQLITE_ERROR; break; }
+    if (inv_json_parse_built(&a, m->a[i].z, strlen(m->a[i].z), &v, zMsg, sizeof zMsg)) { rc = SQLITE_ERROR; break; }
     if (v.t == INV_NULL) continue;
     if (v.t != INV_OBJ) {
       snprintf(zMsg, sizeof zMsg, "$mergeObjects requires object inputs, but input is of type %s",
@@ -173,50 +239,83 @@ static void fnMergeFinal(sqlite3_context *ctx) {
       rc = SQLITE_ERROR;
       break;
     }
-    for (j = 0; j < v.u.obj.n; j++) {
-      const inv_kv *kv = &v.u.obj.a[j];
-      int k;
-      /* values are appended to one buffer, NUL-separated, by offset */
-      size_t iVal = vals.n;
-      inv_json_write(&vals, &kv->v);
-      inv_buf_addc(&vals, 0);
-      for (k = 0; k < nKv; k++) {
-        if (aKv[k].nKey == kv->nKey && !memcmp(aKv[k].zKey, kv->zKey, kv->nKey)) break;
-      }
-      if (k == nKv) {
-        if (nKv == nKvAlloc) {
-          int nNew = nKvAlloc ? nKvAlloc * 2 : 8;
-          MergeKv *aNew = inv_realloc(aKv, sizeof(MergeKv) * (size_t)nNew);
-          if (!aNew) { rc = SQLITE_NOMEM; break; }
-          aKv = aNew;
-          nKvAlloc = nNew;
-        }
-        aKv[nKv].zKey = kv->zKey;                /* lives in the arena */
-        aKv[nKv].nKey = kv->nKey;
-        nKv++;
-      }
-      aKv[k].iVal = iVal;
+    for (j = 0; j < v.u.obj.n && rc == SQLITE_OK; j++) {
+      rc = kvPut(&kv, v.u.obj.a[j].zKey, v.u.obj.a[j].nKey, &v.u.obj.a[j].v);
     }
-  }
-  if (rc == SQLITE_OK) {
-    inv_buf_addc(&b, '{');
-    for (i = 0; i < nKv; i++) {
-      if (i) inv_buf_addc(&b, ',');
-      inv_json_write_str(&b, aKv[i].zKey, aKv[i].nKey);
-      inv_buf_addc(&b, ':');
-      inv_buf_adds(&b, vals.z + aKv[i].iVal);
-    }
-    inv_buf_addc(&b, '}');
-    if (b.bOom || vals.bOom) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
   else if (rc != SQLITE_OK) sqlite3_result_error(ctx, zMsg, -1);
-  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  else kvResult(ctx, &kv, "merge_objects");
   for (i = 0; m && i < m->n; i++) inv_free(m->a[i].z);
   if (m) { inv_free(m->a); m->a = NULL; m->n = 0; }
-  inv_free(aKv);
-  inv_buf_free(&vals);
-  inv_buf_free(&b);
+  kvFree(&kv);
+  inv_arena_free(&a);
+}
+
+/* inv_array_to_object(json): MongoDB's $arrayToObject of a JSON array:
+** either [k, v] pairs or {"k": k, "v": v} objects, all of one form, k a
+** string; a later k replaces an earlier one in place. NULL (not an
+** array) stays NULL; a malformed element is an error with MongoDB's
+** reason. */
+static void fnArrayToObject(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  inv_arena a;
+  KvSet kv;
+  inv_val v;
+  size_t i;
+  int rc = SQLITE_OK, bPairs = 0;
+  char zMsg[160];
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) { sqlite3_result_null(ctx); return; }
+  inv_arena_init(&a);
+  kvInit(&kv);
+  zMsg[0] = 0;
+  if (inv_json_parse_built(&a, (const char*)sqlite3_value_text(argv[0]), (size_t)sqlite3_value_bytes(argv[0]),
+                     &v, zMsg, sizeof zMsg)) {
+    rc = SQLITE_ERROR;
+  } else if (v.t != INV_ARR) {
+    snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array input, found: %s", jsonTypeName(&v));
+    rc = SQLITE_ERROR;
+  }
+  for (i = 0; rc == SQLITE_OK && i < v.u.arr.n; i++) {
+    const inv_val *e = &v.u.arr.a[i], *k = NULL, *val = NULL;
+    if (i == 0) bPairs = e->t == INV_ARR;
+    if (bPairs ? e->t != INV_ARR : e->t != INV_OBJ) {
+      snprintf(zMsg, sizeof zMsg, "$arrayToObject requires a consistent input format. Elements must "
+               "all be arrays or all be objects. Found: %s", jsonTypeName(e));
+      rc = SQLITE_ERROR;
+    } else if (bPairs) {
+      if (e->u.arr.n != 2) {
+        snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array of size 2 arrays,found array of "
+                 "size: %d", (int)e->u.arr.n);
+        rc = SQLITE_ERROR;
+      } else {
+        k = &e->u.arr.a[0];
+        val = &e->u.arr.a[1];
+      }
+    } else {
+      k = inv_val_get(e, "k");
+      val = inv_val_get(e, "v");
+      if (e->u.obj.n != 2 || !k || !val) {
+        snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an object with keys 'k' and 'v'. "
+                 "Found an object with %d keys", (int)e->u.obj.n);
+        rc = SQLITE_ERROR;
+      }
+    }
+    if (rc == SQLITE_OK && k->t != INV_STR) {
+      snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array of key-value pairs, where the key "
+               "must be of type string. Found key type: %s", jsonTypeName(k));
+      rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK && memchr(k->u.s.z, 0, k->u.s.n)) {
+      snprintf(zMsg, sizeof zMsg, "Key field cannot contain an embedded null byte");
+      rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK) rc = kvPut(&kv, k->u.s.z, k->u.s.n, val);
+  }
+  if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+  else if (rc != SQLITE_OK) sqlite3_result_error(ctx, zMsg, -1);
+  else kvResult(ctx, &kv, "array_to_object");
+  kvFree(&kv);
   inv_arena_free(&a);
 }
 
@@ -289,7 +388,7 @@ static void fnObject(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int i, bAny = 0;
   inv_buf_init(&b);
   inv_buf_addc(&b, '{');
-  for (i = 0; i + 1 < argc; i += 2) {
+  for (i = 0; i + 1 < argc && b.n <= INV_MAX_VALUE; i += 2) {   /* stop once over */
     if (sqlite3_value_type(argv[i + 1]) == SQLITE_NULL) continue;
     if (bAny++) inv_buf_addc(&b, ',');
     inv_json_write_str(&b, (const char*)sqlite3_value_text(argv[i]), (size_t)sqlite3_value_bytes(argv[i]));
@@ -297,8 +396,7 @@ static void fnObject(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     inv_buf_add(&b, (const char*)sqlite3_value_text(argv[i + 1]), (size_t)sqlite3_value_bytes(argv[i + 1]));
   }
   inv_buf_addc(&b, '}');
-  if (b.bOom) sqlite3_result_error_nomem(ctx);
-  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  resultJson(ctx, &b, "push");                      /* push's sub-field objects */
   inv_buf_free(&b);
 }
 
@@ -318,21 +416,50 @@ static void fnOperand(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /* inv_add_to_set(json): aggregate; the distinct values as a JSON array,
-** sorted by their JSON text (the reference leaves the order unspecified). */
+** sorted by their JSON text (the reference leaves the order unspecified).
+** aSlot, an open-addressing index into az (index + 1, 0 = free), finds a
+** value again in constant time. */
 typedef struct SetCtx SetCtx;
-struct SetCtx { char **az; int n, nAlloc; size_t nBytes; };
+struct SetCtx { char **az; int n, nAlloc; size_t nBytes; int *aSlot; int nSlot; };
+static unsigned int strHash(const char *z) {
+  unsigned int h = 2166136261u;
+  for (; *z; z++) h = (h ^ (unsigned char)*z) * 16777619u;
+  return h;
+}
+/* The slot holding z, or the free slot where it belongs. */
+static int setSlot(const SetCtx *m, const char *z, unsigned int h) {
+  int i = (int)(h & (unsigned int)(m->nSlot - 1));
+  while (m->aSlot[i] && strcmp(m->az[m->aSlot[i] - 1], z) != 0) i = (i + 1) & (m->nSlot - 1);
+  return i;
+}
+static int setGrowIndex(SetCtx *m) {
+  int nSlot = m->nSlot ? m->nSlot * 2 : 16, *aOld = m->aSlot, nOld = m->nSlot, i;
+  m->aSlot = inv_malloc(sizeof(int) * (size_t)nSlot);
+  if (!m->aSlot) { m->aSlot = aOld; return 1; }
+  memset(m->aSlot, 0, sizeof(int) * (size_t)nSlot);
+  m->nSlot = nSlot;
+  for (i = 0; i < nOld; i++) {
+    if (aOld[i]) m->aSlot[setSlot(m, m->az[aOld[i] - 1], strHash(m->az[aOld[i] - 1]))] = aOld[i];
+  }
+  inv_free(aOld);
+  return 0;
+}
 static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   SetCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
   const char *z;
-  int i;
+  unsigned int h;
+  int iSlot;
   (void)argc;
   if (!m) { sqlite3_result_error_nomem(ctx); return; }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
   z = (const char*)sqlite3_value_text(argv[0]);
   if (!z) return;
-  for (i = 0; i < m->n; i++) if (strcmp(m->az[i], z) == 0) return;
-  if (m->n >= 100000 || m->nBytes > 16 * 1024 * 1024) {
-    sqlite3_result_error(ctx, "add_to_set holds too many values", -1);
+  if ((m->n + 1) * 2 > m->nSlot && setGrowIndex(m)) { sqlite3_result_error_nomem(ctx); return; }
+  h = strHash(z);
+  iSlot = setSlot(m, z, h);
+  if (m->aSlot[iSlot]) return;                       /* seen */
+  if (m->nBytes + strlen(z) + 1 > INV_MAX_VALUE) {
+    sqlite3_result_error(ctx, "add_to_set: the value is larger than 16 MB (MongoDB's document limit)", -1);
     return;
   }
   if (m->n == m->nAlloc) {
@@ -348,7 +475,8 @@ static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (!zCopy) { sqlite3_result_error_nomem(ctx); return; }
     memcpy(zCopy, z, n + 1);
     m->az[m->n++] = zCopy;
-    m->nBytes += n;
+    m->aSlot[iSlot] = m->n;
+    m->nBytes += n + 1;
   }
 }
 static int cmpStr(const void *a, const void *b) {
@@ -368,12 +496,13 @@ static void fnSetFinal(sqlite3_context *ctx) {
       inv_free(m->az[i]);
     }
     inv_free(m->az);
+    inv_free(m->aSlot);
     m->az = NULL;
-    m->n = 0;
+    m->aSlot = NULL;
+    m->n = m->nSlot = 0;
   }
   inv_buf_addc(&b, ']');
-  if (b.bOom) sqlite3_result_error_nomem(ctx);
-  else sqlite3_result_text(ctx, b.z, (int)b.n, SQLITE_TRANSIENT);
+  resultJson(ctx, &b, "add_to_set");
   inv_buf_free(&b);
 }
 
@@ -383,12 +512,14 @@ int inv_stat_register(sqlite3 *db) {
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_divide", 2, f, NULL, fnDivide, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_number", 1, f, NULL, fnNumber, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_array_size", 1, f, NULL, fnArraySize, NULL, NULL, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_merge_objects", 2, f, NULL, NULL,
-                                                       fnPushStep, fnMergeFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_merge_objects", 2, f, (void*)"merge_objects",
+                                                       NULL, fnPushStep, fnMergeFinal, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_add_to_set", 1, f, NULL, NULL,
                                                        fnSetStep, fnSetFinal, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_push", 2, f, NULL, NULL,
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_push", 2, f, (void*)"push", NULL,
                                                        fnPushStep, fnPushFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_array_to_object", 1, f, NULL,
+                                                       fnArrayToObject, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_first", 2, f, NULL, NULL,
                                                        fnPickStep, fnPickFinal, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_last", 2, f, (void*)zPickLast, NULL,

@@ -24,6 +24,13 @@
 #if !defined(INV_MAX_ID)
 # define INV_MAX_ID 40              /* max length of ids and short strings */
 #endif
+#if !defined(INV_BUF_KEEP)
+# define INV_BUF_KEEP (1 << 20)     /* a store's buffers keep at most this between calls */
+#endif
+#if !defined(INV_MAX_VALUE)
+# define INV_MAX_VALUE (16 << 20)   /* bytes of one value a stat stage builds (MongoDB's
+                                       16 MB document limit): push, add_to_set, objects */
+#endif
 
 #define INV_SCHEMA_VERSION 1
 

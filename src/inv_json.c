@@ -386,6 +386,7 @@ struct JParse {
   size_t i;                /* current offset */
   inv_arena *pArena;       /* owns the result */
   int nDepth;              /* open arrays + objects */
+  int nMaxDepth;
   int bErr;                /* an error was recorded */
   char *zErr;              /* error message out */
   size_t nErr;
@@ -530,8 +531,8 @@ static int jp_string(JParse *p, const char **pz, size_t *pn) {
 }
 
 static int jp_open(JParse *p) {
-  if (++p->nDepth > INV_JSON_MAX_DEPTH) {
-    return jp_errf(p, "nesting deeper than %d levels", INV_JSON_MAX_DEPTH);
+  if (++p->nDepth > p->nMaxDepth) {
+    return jp_errf(p, "nesting deeper than %d levels", p->nMaxDepth);
   }
   p->i++;
   return 0;
@@ -652,12 +653,13 @@ static int jp_value(JParse *p, inv_val *v) {
   }
 }
 
-int inv_json_parse(inv_arena *a, const char *z, size_t n, inv_val *pOut,
-                   char *zErr, size_t nErr) {
+static int jsonParse(inv_arena *a, const char *z, size_t n, int nMaxDepth, inv_val *pOut,
+                     char *zErr, size_t nErr) {
   JParse p;
   inv_val v;
   int rc;
   memset(&p, 0, sizeof(p));
+  p.nMaxDepth = nMaxDepth;
   p.z = (const unsigned char *)(z ? z : "");
   p.n = z ? n : 0;
   p.pArena = a;
@@ -678,6 +680,14 @@ int inv_json_parse(inv_arena *a, const char *z, size_t n, inv_val *pOut,
     pOut->t = INV_NULL;
   }
   return rc;
+}
+
+int inv_json_parse(inv_arena *a, const char *z, size_t n, inv_val *pOut, char *zErr, size_t nErr) {
+  return jsonParse(a, z, n, INV_JSON_MAX_DEPTH, pOut, zErr, nErr);
+}
+
+int inv_json_parse_built(inv_arena *a, const char *z, size_t n, inv_val *pOut, char *zErr, size_t nErr) {
+  return jsonParse(a, z, n, INV_JSON_BUILT_DEPTH, pOut, zErr, nErr);
 }
 
 /* ===================== writers ===================== */
@@ -942,7 +952,7 @@ void inv_sink_val(inv_sink *s, const inv_val *v) {
 ** pointers into the input (not NUL-terminated: sinks must use n).
 ** Duplicate keys are not detected here (texts come from our own writer).
 */
-#define JS_MAX_DEPTH (INV_JSON_MAX_DEPTH * 4)
+#define JS_MAX_DEPTH INV_JSON_BUILT_DEPTH
 
 typedef struct JStream JStream;
 struct JStream {

@@ -115,6 +115,12 @@ static void addCols(SC *c, const char *zAlias) {
 }
 /* start "s<n+1> AS (SELECT" */
 static void cteOpen(SC *c) { inv_buf_printf(c->b, ", s%d AS (SELECT ", c->iCte + 1); }
+/* A CTE SQLite must not flatten into the next one: that would copy each of
+** its expressions in wherever the next stage names the column, so a chain
+** of projects that name a column twice ("add a a") grows exponentially. */
+static void cteOpenMaterialized(SC *c) {
+  inv_buf_printf(c->b, ", s%d AS MATERIALIZED (SELECT ", c->iCte + 1);
+}
 static void cteClose(SC *c) { inv_buf_addc(c->b, ')'); c->iCte++; }
 
 static int findCol(SC *c, const char *z, size_t n) {
@@ -974,9 +980,7 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
                        "THEN json(value) ELSE value END)) FROM json_each(x)) END");
     *pKind = K_JSON;
   } else {
-    inv_buf_adds(c->b, "CASE WHEN json_type(x) = 'array' THEN (SELECT json_group_object("
-                       "coalesce(json_extract(value, '$.k'), json_extract(value, '$[0]')), "
-                       "json(coalesce(value -> '$.v', value -> '$[1]'))) FROM json_each(x)) END");
+    inv_buf_adds(c->b, "CASE WHEN json_type(x) = 'array' THEN inv_array_to_object(x) END");
     *pKind = K_JSON;
   }
   /* a plain value is not JSON: quoted, it is a JSON string (size of it fails) */
@@ -1001,7 +1005,12 @@ static int stageProject(SC *c, const inv_val *o) {
   if (!fields || !inv_val_is_arr(fields) || fields->u.arr.n == 0) return stageRequired(c, "aggregate.project.fields");
   if (fields->u.arr.n + (size_t)c->nCol > MAX_COLS) return stageErr(c, 0, "A project may have at most %d fields.", MAX_COLS);
   memset(aNew, 0, sizeof aNew);
-  cteOpen(c);
+  for (j = 0; j < fields->u.arr.n; j++) {        /* arithmetic names columns more than once */
+    const inv_val *op = inv_val_is_obj(&fields->u.arr.a[j]) ? getAlias(&fields->u.arr.a[j], "operator", "o") : NULL;
+    if (isStr(op) && arithOp(op->u.s.z)) break;
+  }
+  if (j < fields->u.arr.n) cteOpenMaterialized(c);
+  else cteOpen(c);
   /* the group keys stay unless exclude_keys */
   if (!c->bRaw && !bExclude) {
     for (i = 0; i < c->nCol; i++) {

@@ -356,15 +356,23 @@ void inv_store_close(inv_store *s) {
   inv_free(s);
 }
 
+/* Empty a buffer for the next call; one that a large call grew gives its
+** memory back (a long-lived store, as in an nginx worker, keeps ~1 MB). */
+static void bufNext(inv_buf *b) {
+  if (b->nAlloc > INV_BUF_KEEP) { inv_buf_free(b); inv_buf_init(b); }
+  else inv_buf_reset(b);
+}
+
 void inv_store_begin(inv_store *s) {
   int i;
   for (i = 0; i < s->nActive; i++) sqlite3_reset(s->apActive[i]);
   s->nActive = 0;
   if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
   inv_arena_reset(&s->arena);
-  inv_buf_reset(&s->sql);
-  inv_buf_reset(&s->tmp);
-  inv_buf_reset(&s->out);
+  bufNext(&s->sql);
+  bufNext(&s->tmp);
+  bufNext(&s->jscratch);
+  bufNext(&s->out);
   s->zErrCode = NULL;
   s->nsRegex = 0;
 }

@@ -150,7 +150,11 @@ int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
 
 /* ===================== JSON ===================== */
 
-#define INV_JSON_MAX_DEPTH 64
+#define INV_JSON_MAX_DEPTH 64      /* requests and stored documents */
+/* Values the stat stages build nest deeper: a stored document (64) plus at
+** most two levels per stage (64 stages). Our readers of such text (the
+** sinks' replay, inv_json_parse_built) accept this much. */
+#define INV_JSON_BUILT_DEPTH 256
 
 /* Parse JSON text into a value allocated from the arena. Returns 0 on
 ** success; on failure -1 and a message in zErr (e.g. "invalid JSON at
@@ -159,6 +163,9 @@ int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
 ** become INV_INT; other numbers INV_REAL (NaN/Inf impossible in JSON). */
 int inv_json_parse(inv_arena *a, const char *z, size_t n, inv_val *pOut,
                    char *zErr, size_t nErr);
+/* The same for text a stat stage built (INV_JSON_BUILT_DEPTH levels). */
+int inv_json_parse_built(inv_arena *a, const char *z, size_t n, inv_val *pOut,
+                         char *zErr, size_t nErr);
 
 /* Append v as compact JSON: no spaces, "/" not escaped, control characters
 ** as \u00XX, integers as integers, reals with %.17g (integral reals keep a

@@ -461,6 +461,116 @@ static void testRendering(inv_store *s) {
   CHECK_STR(out(s), "{\"results\":[]}");
 }
 
+/* ---------------------------------------------------------------- SQL functions */
+
+/* The text (or "error: <message>") of a one-value SELECT on the store's
+** connection. */
+static const char *sqlOne(inv_store *s, const char *zSql, inv_buf *b) {
+  sqlite3_stmt *p = NULL;
+  inv_buf_reset(b);
+  if (sqlite3_prepare_v2(s->db, zSql, -1, &p, NULL) != SQLITE_OK) {
+    inv_buf_printf(b, "prepare: %s", sqlite3_errmsg(s->db));
+  } else if (sqlite3_step(p) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(p, 0);
+    inv_buf_adds(b, z ? z : "NULL");
+  } else {
+    inv_buf_printf(b, "error: %s", sqlite3_errmsg(s->db));
+  }
+  sqlite3_finalize(p);
+  inv_buf_addc(b, 0);
+  return b->z;
+}
+
+static void testSqlFunctions(inv_store *s) {
+  inv_buf b;
+  inv_buf_init(&b);
+  /* $arrayToObject: pairs or {k, v}; a later key replaces the earlier in place */
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\",1],[\"b\",[2]],[\"a\",{\"x\":null}]]')", &b),
+            "{\"a\":{\"x\":null},\"b\":[2]}");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":\"a\",\"v\":1},{\"v\":2,\"k\":\"b\"}]')", &b),
+            "{\"a\":1,\"b\":2}");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[]')", &b), "{}");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object(NULL)", &b), "NULL");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\\u00e9\",1]]')", &b), "{\"a\xc3\xa9\":1}");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\",1],{\"k\":\"b\",\"v\":2}]')", &b),
+            "error: $arrayToObject requires a consistent input format. Elements must all be arrays "
+            "or all be objects. Found: object");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\",1,2]]')", &b),
+            "error: $arrayToObject requires an array of size 2 arrays,found array of size: 3");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":\"a\"}]')", &b),
+            "error: $arrayToObject requires an object with keys 'k' and 'v'. Found an object with 1 keys");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":\"a\",\"w\":1}]')", &b),
+            "error: $arrayToObject requires an object with keys 'k' and 'v'. Found an object with 2 keys");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[1,2]]')", &b),
+            "error: $arrayToObject requires an array of key-value pairs, where the key must be of "
+            "type string. Found key type: int");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":null,\"v\":2}]')", &b),
+            "error: $arrayToObject requires an array of key-value pairs, where the key must be of "
+            "type string. Found key type: null");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\\u0000b\",1]]')", &b),
+            "error: Key field cannot contain an embedded null byte");
+  CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[\"a\"]')", &b),
+            "error: $arrayToObject requires a consistent input format. Elements must all be arrays "
+            "or all be objects. Found: string");
+
+  /* add_to_set: distinct by JSON text, sorted; many values stay linear */
+  CHECK_STR(sqlOne(s, "SELECT inv_add_to_set(column1) FROM (VALUES ('\"b\"'), ('1'), (NULL), ('\"b\"'), ('1'), ('[1]'))", &b),
+            "[\"b\",1,[1]]");
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                      "SELECT json_array_length(inv_add_to_set(i % 150000)) FROM n", &b), "150000");
+
+  /* values a stage builds stop at 16 MB (MongoDB's document limit) */
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+                      "SELECT length(inv_push(i, json_quote(printf('%.*c', 900000, 'x')))) FROM n", &b),
+            "error: push: the value is larger than 16 MB (MongoDB's document limit)");
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+                      "SELECT length(inv_push(i, json_quote(printf('%.*c', 700000, 'x')))) FROM n", &b),
+            "14000061");
+  CHECK_STR(sqlOne(s, "WITH v(x) AS (SELECT json_quote(printf('%.*c', 9000000, 'x'))) "
+                      "SELECT length(inv_object('a', x, 'b', x)) FROM v", &b),
+            "error: push: the value is larger than 16 MB (MongoDB's document limit)");
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+                      "SELECT length(inv_add_to_set(json_quote(printf('%d%.*c', i, 900000, 'x')))) FROM n", &b),
+            "error: add_to_set: the value is larger than 16 MB (MongoDB's document limit)");
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
+                      "SELECT length(inv_merge_objects(i, json_object(printf('k%d', i), printf('%.*c', 900000, 'x')))) FROM n", &b),
+            "error: merge_objects: the value is larger than 16 MB (MongoDB's document limit)");
+  inv_buf_free(&b);
+}
+
+/* A chain of projects naming a column twice ("add a a") is linear work:
+** each such CTE is materialized, not copied into the next stage's
+** expressions (2^40 copies otherwise). */
+static void testProjectChain(inv_store *s) {
+  inv_buf q;
+  int i;
+  inv_buf_init(&q);
+  inv_buf_adds(&q, "{\"aggregate\":[{\"group\":{\"fields\":[{\"o\":\"count\",\"n\":\"a\"}]}}");
+  for (i = 0; i < 40; i++) inv_buf_adds(&q, ",{\"project\":{\"fields\":[{\"n\":\"a\",\"o\":\"add\",\"f\":[\"a\",\"a\"]}]}}");
+  inv_buf_adds(&q, "]}");
+  CHECK(stat(s, "job", q.z) == INV_OK);
+  CHECK_STR(out(s), "{\"results\":[{\"a\":4398046511104}],\"total_count\":1}");   /* 4 jobs * 2^40 */
+  CHECK(strstr(traceSql(), "AS MATERIALIZED") != NULL);
+  inv_buf_free(&q);
+}
+
+/* A store's buffers give back what one large call grew (a long-lived store
+** in an nginx worker would keep it otherwise). */
+static void testBufferTrim(inv_store *s) {
+  inv_buf *b = inv_store_buffer(s);
+  char z[4096];
+  int i;
+  memset(z, 'x', sizeof z);
+  for (i = 0; i < 600; i++) inv_buf_add(b, z, sizeof z);        /* 2.4 MB */
+  CHECK(b->nAlloc > INV_BUF_KEEP);
+  inv_store_begin(s);
+  CHECK(b->n == 0 && b->nAlloc <= INV_BUF_KEEP);
+  inv_buf_add(b, z, sizeof z);                                  /* small: kept */
+  i = (int)b->nAlloc;
+  inv_store_begin(s);
+  CHECK(b->n == 0 && (int)b->nAlloc == i);
+}
+
 void test_stat(void) {
   inv_store *s = openStore();
   CHECK(s != NULL);
@@ -474,6 +584,9 @@ void test_stat(void) {
   testSameText(s);
   testStageErrors(s);
   testRendering(s);
+  testSqlFunctions(s);
+  testProjectChain(s);
+  testBufferTrim(s);
   sqlite3_trace_v2(s->db, 0, NULL, NULL);
   inv_store_close(s);
   inv_buf_free(&trace.sql);
