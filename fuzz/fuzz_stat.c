@@ -18,7 +18,7 @@
 **   - a call returns something else than INV_OK / INV_ERROR;
 **   - a failed call has no error code, or a call leaves a transaction open;
 **   - a successful call's output is not JSON (parsed back with
-**     inv_json_parse), or not an object with a "results" array and nothing
+**     inv_json_parse_built), or not an object with a "results" array and nothing
 **     else but "total_count" (stat) or "more" (analyze);
 **   - stat: "total_count" is present exactly when the effective page limit
 **     is positive (always for job, whose stat has the page default/cap), is
