@@ -260,10 +260,14 @@ int inv_req_string(inv_store *s, const inv_val *req, const char *zKey,
 int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
                      inv_sink *k, int flags);
 
-/* Scope of a read request (domain, workspace with "*", user projects) into
-** rq->conds; and page {start, limit} (inv_read.c). */
-int inv_req_scope(inv_store *s, const inv_resource *r, const inv_val *req,
-                  const char *zMethod, inv_req *rq);
+/* Read requests (inv_req.c): conditions collected into q->conds (the
+** scope: domain, workspace with "*" when bStar, user projects; request-level
+** filter parameters, eq or in), and the page {start, limit}. */
+void inv_req_init(inv_req *q, inv_store *s, const inv_resource *r, const inv_val *req,
+                  const char *zMethod);
+int inv_req_cond(inv_req *q, const char *zKey, const inv_val *v, const char *zOp);
+int inv_req_param(inv_req *q, const char *zKey, const char *const *azEnum);
+int inv_req_scope(inv_req *q, int bStar);
 int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
 

@@ -1,127 +1,12 @@
 /*
-** inv_read.c: get, list and delete; the request-level parameters and the
-** scope (domain, workspace, user projects) shared by every read method.
+** inv_read.c: get, list and delete (the request's scope and page are
+** inv_req.c's).
 */
 #include <string.h>
 #include <stdio.h>
 #include "inv_int.h"
 
-/* ===================== request helpers ===================== */
-
-static int addCond(inv_req *q, const char *zKey, const inv_val *v, const char *zOp) {
-  inv_val *pc;
-  inv_kv *kv;
-  if (q->conds.u.arr.n >= q->nCondAlloc) {
-    size_t nNew = q->nCondAlloc ? q->nCondAlloc * 2 : 8;
-    inv_val *a = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * nNew);
-    if (!a) return inv_err_nomem(q->s);
-    if (q->conds.u.arr.n) memcpy(a, q->conds.u.arr.a, sizeof(inv_val) * q->conds.u.arr.n);
-    q->conds.u.arr.a = a;
-    q->nCondAlloc = nNew;
-  }
-  kv = inv_arena_alloc(&q->s->arena, sizeof(inv_kv) * 3);
-  if (!kv) return inv_err_nomem(q->s);
-  memset(kv, 0, sizeof(inv_kv) * 3);
-  kv[0].zKey = "k"; kv[0].nKey = 1;
-  kv[0].v.t = INV_STR; kv[0].v.u.s.z = zKey; kv[0].v.u.s.n = strlen(zKey);
-  kv[1].zKey = "v"; kv[1].nKey = 1; kv[1].v = *v;
-  kv[2].zKey = "o"; kv[2].nKey = 1;
-  kv[2].v.t = INV_STR; kv[2].v.u.s.z = zOp; kv[2].v.u.s.n = strlen(zOp);
-  pc = &q->conds.u.arr.a[q->conds.u.arr.n++];
-  memset(pc, 0, sizeof *pc);
-  pc->t = INV_OBJ; pc->u.obj.a = kv; pc->u.obj.n = 3;
-  return INV_OK;
-}
-
-/* A request-level filter parameter: a string (eq) or a list of strings (in).
-** azEnum: the allowed values, or NULL. */
-static int paramFilter(inv_req *q, const char *zKey, const char *const *azEnum) {
-  const inv_val *v = inv_val_get(q->pReq, zKey);
-  size_t i;
-  if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) return INV_OK;
-  if (v->t == INV_STR) {
-    if (azEnum && !inv_enum_has(azEnum, v->u.s.z)) {
-      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
-    }
-    return addCond(q, zKey, v, "eq");
-  }
-  if (!inv_val_is_arr(v)) return inv_err_type(q->s, zKey, "str");
-  for (i = 0; i < v->u.arr.n; i++) {
-    const inv_val *e = &v->u.arr.a[i];
-    if (e->t != INV_STR) return inv_err_type(q->s, zKey, "list of str");
-    if (azEnum && !inv_enum_has(azEnum, e->u.s.z)) {
-      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
-    }
-  }
-  return addCond(q, zKey, v, "in");
-}
-
-/* domain_id (required), workspace_id and user_projects. bStar: a workspace
-** caller also sees domain-level records (workspace_id "*"). */
-static int scope(inv_req *q, int bStar) {
-  const char *zWs;
-  const inv_val *v;
-  if (inv_req_string(q->s, q->pReq, "domain_id", 1, &q->zDomain)) return INV_ERROR;
-  if (addCond(q, "domain_id", inv_val_get(q->pReq, "domain_id"), "eq")) return INV_ERROR;
-  if (inv_req_string(q->s, q->pReq, "workspace_id", 0, &zWs)) return INV_ERROR;
-  if (zWs) {
-    if (bStar && strcmp(zWs, "*") != 0) {
-      inv_val *l = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * 3);
-      if (!l) return inv_err_nomem(q->s);
-      memset(l, 0, sizeof(inv_val) * 3);
-      l[0] = *inv_val_get(q->pReq, "workspace_id");
-      l[1].t = INV_STR; l[1].u.s.z = "*"; l[1].u.s.n = 1;
-      l[2].t = INV_ARR; l[2].u.arr.a = l; l[2].u.arr.n = 2;
-      if (addCond(q, "workspace_id", &l[2], "in")) return INV_ERROR;
-    } else if (addCond(q, "workspace_id", inv_val_get(q->pReq, "workspace_id"), "eq")) {
-      return INV_ERROR;
-    }
-  }
-  v = inv_val_get(q->pReq, "user_projects");
-  if (v && v->t != INV_NULL) {
-    size_t i;
-    if (!inv_val_is_arr(v)) return inv_err_type(q->s, "user_projects", "list of str");
-    for (i = 0; i < v->u.arr.n; i++) {
-      if (v->u.arr.a[i].t != INV_STR) return inv_err_type(q->s, "user_projects", "list of str");
-    }
-    /* jobs are not project-scoped; tasks are: an empty list sees nothing */
-    if (q->r->bTasks && addCond(q, "project_id", v, "in")) return INV_ERROR;
-  }
-  return INV_OK;
-}
-
-static void reqInit(inv_req *q, inv_store *s, const inv_resource *r, const inv_val *req,
-                    const char *zMethod) {
-  memset(q, 0, sizeof *q);
-  q->s = s; q->r = r; q->pReq = req; q->zMethod = zMethod;
-  q->conds.t = INV_ARR;
-}
-
-/* ===================== page / sort ===================== */
-
-static int pageParse(inv_store *s, const inv_val *pPage, const char *zWhere,
-                     int64_t *pStart, int64_t *pLimit) {
-  static const char *const azPage[] = { "start", "limit", NULL };
-  const inv_val *v;
-  char zK[64];
-  *pStart = 1; *pLimit = 0;
-  if (!pPage || pPage->t == INV_NULL) return INV_OK;
-  if (inv_check_keys(s, pPage, azPage, zWhere)) return INV_ERROR;
-  v = inv_val_get(pPage, "start");
-  if (v && v->t != INV_NULL) {
-    snprintf(zK, sizeof zK, "%s.start", zWhere);
-    if (v->t == INV_BOOL || !inv_val_integer(v, pStart)) return inv_err_type(s, zK, "int");
-    if (*pStart < 0) return inv_err_invalid(s, zK, "must not be negative.");
-    if (*pStart < 1) *pStart = 1;
-  }
-  v = inv_val_get(pPage, "limit");
-  if (v && v->t != INV_NULL) {
-    snprintf(zK, sizeof zK, "%s.limit", zWhere);
-    if (v->t == INV_BOOL || !inv_val_integer(v, pLimit)) return inv_err_type(s, zK, "int");
-    if (*pLimit < 0) return inv_err_invalid(s, zK, "must not be negative.");
-  }
-  return INV_OK;
-}
+/* ===================== sort ===================== */
 
 /* ORDER BY for a v2 list [{key, desc}] or a v1 object {key, desc, keys}.
 ** bUnwind: the rows are unwound (see listPlan): no default sort, and ties are
@@ -243,8 +128,8 @@ static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
       /* not found: fall through to build the reference's message */
     }
   }
-  if (addCond(rq, zIdName, inv_val_get(rq->pReq, zIdName), "eq")) return NULL;
-  if (scope(rq, bStar)) return NULL;
+  if (inv_req_cond(rq, zIdName, inv_val_get(rq->pReq, zIdName), "eq")) return NULL;
+  if (inv_req_scope(rq, bStar)) return NULL;
   inv_q_init(&q, rq->s, rq->r);
   inv_buf_reset(q.b);
   inv_buf_printf(q.b, "SELECT t.* FROM %s AS t WHERE ", rq->r->zTable);
@@ -268,7 +153,7 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
   sqlite3_stmt *p;
   int rc;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
-  reqInit(&rq, s, r, req, "get");
+  inv_req_init(&rq, s, r, req, "get");
   if (inv_only_compile(s, r, inv_val_get(req, "only"), &pOnly)) return INV_ERROR;
   p = findOne(&rq, 1);
   if (!p) return INV_ERROR;
@@ -340,12 +225,12 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   for (pz = r->azListParam; *pz; pz++) azKeys[nKeys++] = *pz;
   azKeys[nKeys] = NULL;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
-  reqInit(&lp->rq, s, r, req, "list");
+  inv_req_init(&lp->rq, s, r, req, "list");
   for (pz = r->azListParam; *pz; pz++) {
     const char *const *azEnum = strcmp(*pz, "status") == 0 ? r->aField[1].azEnum : NULL;
-    if (paramFilter(&lp->rq, *pz, azEnum)) return INV_ERROR;
+    if (inv_req_param(&lp->rq, *pz, azEnum)) return INV_ERROR;
   }
-  if (scope(&lp->rq, 1)) return INV_ERROR;
+  if (inv_req_scope(&lp->rq, 1)) return INV_ERROR;
 
   pQ = inv_val_get(req, "query");
   if (pQ && pQ->t == INV_NULL) pQ = NULL;
@@ -360,7 +245,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
     if (unwindCheck(s, r, pQ, v, &iUnwind, &pUnwindFilter)) return INV_ERROR;
   }
   lp->start = 1;
-  if (pQ && pageParse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
+  if (pQ && inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
   if (lp->limit == 0 || lp->limit > s->nPageLimit) lp->limit = s->nPageLimit;
   if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
     if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
@@ -526,7 +411,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   int bUnfinished = 0;
   (void)k; (void)f;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
-  reqInit(&rq, s, r, req, "delete");
+  inv_req_init(&rq, s, r, req, "delete");
   if (inv_begin_write(s)) return INV_ERROR;
   p = findOne(&rq, 0);                      /* delete: workspace equality */
   if (!p) return INV_ERROR;
@@ -556,17 +441,4 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_reset(p);
   if (bUnfinished && zJob[0] && taskLeavesJob(s, zJob, rq.zDomain)) return INV_ERROR;
   return inv_commit(s);
-}
-
-/* ===================== shared with stat and analyze ===================== */
-
-int inv_req_scope(inv_store *s, const inv_resource *r, const inv_val *req,
-                  const char *zMethod, inv_req *rq) {
-  reqInit(rq, s, r, req, zMethod);
-  return scope(rq, 1);
-}
-
-int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
-                   int64_t *pStart, int64_t *pLimit) {
-  return pageParse(s, pPage, zWhere, pStart, pLimit);
 }

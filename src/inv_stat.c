@@ -1293,7 +1293,8 @@ static int statBegin(inv_store *s, const inv_resource *r, const inv_val *req, co
   pQ = inv_val_get(req, "query");
   if (!pQ || pQ->t == INV_NULL) return inv_err_required(s, "query");
   if (!inv_val_is_obj(pQ)) return inv_err_type(s, "query", "dict");
-  if (inv_req_scope(s, r, req, zMethod, &rq)) return INV_ERROR;
+  inv_req_init(&rq, s, r, req, zMethod);
+  if (inv_req_scope(&rq, 1)) return INV_ERROR;
   if (inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", pStart, pLimit)) return INV_ERROR;
   if (bCap && (*pLimit == 0 || *pLimit > s->nPageLimit)) *pLimit = s->nPageLimit;
   memset(c, 0, sizeof *c);
