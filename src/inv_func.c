@@ -71,6 +71,51 @@ static void fnArraySize(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
 }
 
+/* An open-addressing index over entries 0..n-1 of a caller's table, whose
+** keys xKey(pCtx, i) returns: aSlot[] holds an entry number + 1, 0 when
+** free. Finding a key costs O(1), so a set or an object of n keys builds in
+** O(n), not O(n^2). */
+typedef struct KeyIndex KeyIndex;
+struct KeyIndex { int *aSlot; int nSlot; };
+typedef const char *(*KeyFn)(void *pCtx, int i, size_t *pn);
+
+static unsigned int keyHash(const char *z, size_t n) {
+  unsigned int h = 2166136261u;
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 16777619u;
+  return h;
+}
+/* The slot holding key (z, n), or the free slot where it belongs. */
+static int kiSlot(const KeyIndex *x, const char *z, size_t n, KeyFn xKey, void *pCtx) {
+  int i = (int)(keyHash(z, n) & (unsigned int)(x->nSlot - 1));
+  for (;;) {
+    size_t nk;
+    const char *zk;
+    if (!x->aSlot[i]) return i;
+    zk = xKey(pCtx, x->aSlot[i] - 1, &nk);
+    if (nk == n && memcmp(zk, z, n) == 0) return i;
+    i = (i + 1) & (x->nSlot - 1);
+  }
+}
+/* Room for one more entry (nEntry now): at most half the slots in use. */
+static int kiReserve(KeyIndex *x, int nEntry, KeyFn xKey, void *pCtx) {
+  KeyIndex y;
+  int i;
+  if ((nEntry + 1) * 2 <= x->nSlot) return SQLITE_OK;
+  y.nSlot = x->nSlot ? x->nSlot * 2 : 16;
+  y.aSlot = inv_malloc(sizeof(int) * (size_t)y.nSlot);
+  if (!y.aSlot) return SQLITE_NOMEM;
+  memset(y.aSlot, 0, sizeof(int) * (size_t)y.nSlot);
+  for (i = 0; i < nEntry; i++) {
+    size_t n;
+    const char *z = xKey(pCtx, i, &n);
+    y.aSlot[kiSlot(&y, z, n, xKey, pCtx)] = i + 1;
+  }
+  inv_free(x->aSlot);
+  *x = y;
+  return SQLITE_OK;
+}
+
 /* b as a JSON text result: an error when out of memory or over
 ** INV_MAX_VALUE (zWhat names the operator). */
 static void resultJson(sqlite3_context *ctx, inv_buf *b, const char *zWhat) {
@@ -155,19 +200,24 @@ typedef struct KvSet KvSet;
 struct KvSet {
   struct { const char *zKey; size_t nKey; size_t iVal; } *a;
   int n, nAlloc;
+  KeyIndex idx;
   inv_buf vals;
 };
 static void kvInit(KvSet *p) { memset(p, 0, sizeof *p); inv_buf_init(&p->vals); }
-static void kvFree(KvSet *p) { inv_free(p->a); inv_buf_free(&p->vals); }
+static void kvFree(KvSet *p) { inv_free(p->a); inv_free(p->idx.aSlot); inv_buf_free(&p->vals); }
+static const char *kvKey(void *pCtx, int i, size_t *pn) {
+  KvSet *p = pCtx;
+  *pn = p->a[i].nKey;
+  return p->a[i].zKey;
+}
 static int kvPut(KvSet *p, const char *zKey, size_t nKey, const inv_val *v) {
   size_t iVal = p->vals.n;
-  int k;
+  int k, iSlot;
   inv_json_write(&p->vals, v);
   inv_buf_addc(&p->vals, 0);
-  if (p->vals.bOom) return SQLITE_NOMEM;
-  for (k = 0; k < p->n; k++) {
-    if (p->a[k].nKey == nKey && !memcmp(p->a[k].zKey, zKey, nKey)) break;
-  }
+  if (p->vals.bOom || kiReserve(&p->idx, p->n, kvKey, p)) return SQLITE_NOMEM;
+  iSlot = kiSlot(&p->idx, zKey, nKey, kvKey, p);
+  k = p->idx.aSlot[iSlot] ? p->idx.aSlot[iSlot] - 1 : p->n;
   if (k == p->n) {
     if (p->n == p->nAlloc) {
       int nNew = p->nAlloc ? p->nAlloc * 2 : 8;
@@ -178,7 +228,7 @@ static int kvPut(KvSet *p, const char *zKey, size_t nKey, const inv_val *v) {
     }
     p->a[k].zKey = zKey;
     p->a[k].nKey = nKey;
-    p->n++;
+    p->idx.aSlot[iSlot] = ++p->n;
   }
   p->a[k].iVal = iVal;
   return SQLITE_OK;
@@ -416,48 +466,27 @@ static void fnOperand(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /* inv_add_to_set(json): aggregate; the distinct values as a JSON array,
-** sorted by their JSON text (the reference leaves the order unspecified).
-** aSlot, an open-addressing index into az (index + 1, 0 = free), finds a
-** value again in constant time. */
+** sorted by their JSON text (the reference leaves the order unspecified);
+** idx finds a value seen before. */
 typedef struct SetCtx SetCtx;
-struct SetCtx { char **az; int n, nAlloc; size_t nBytes; int *aSlot; int nSlot; };
-static unsigned int strHash(const char *z) {
-  unsigned int h = 2166136261u;
-  for (; *z; z++) h = (h ^ (unsigned char)*z) * 16777619u;
-  return h;
-}
-/* The slot holding z, or the free slot where it belongs. */
-static int setSlot(const SetCtx *m, const char *z, unsigned int h) {
-  int i = (int)(h & (unsigned int)(m->nSlot - 1));
-  while (m->aSlot[i] && strcmp(m->az[m->aSlot[i] - 1], z) != 0) i = (i + 1) & (m->nSlot - 1);
-  return i;
-}
-static int setGrowIndex(SetCtx *m) {
-  int nSlot = m->nSlot ? m->nSlot * 2 : 16, *aOld = m->aSlot, nOld = m->nSlot, i;
-  m->aSlot = inv_malloc(sizeof(int) * (size_t)nSlot);
-  if (!m->aSlot) { m->aSlot = aOld; return 1; }
-  memset(m->aSlot, 0, sizeof(int) * (size_t)nSlot);
-  m->nSlot = nSlot;
-  for (i = 0; i < nOld; i++) {
-    if (aOld[i]) m->aSlot[setSlot(m, m->az[aOld[i] - 1], strHash(m->az[aOld[i] - 1]))] = aOld[i];
-  }
-  inv_free(aOld);
-  return 0;
+struct SetCtx { char **az; int n, nAlloc; size_t nBytes; KeyIndex idx; };
+static const char *setKey(void *pCtx, int i, size_t *pn) {
+  SetCtx *m = pCtx;
+  *pn = strlen(m->az[i]);
+  return m->az[i];
 }
 static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   SetCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
   const char *z;
-  unsigned int h;
   int iSlot;
   (void)argc;
   if (!m) { sqlite3_result_error_nomem(ctx); return; }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
   z = (const char*)sqlite3_value_text(argv[0]);
   if (!z) return;
-  if ((m->n + 1) * 2 > m->nSlot && setGrowIndex(m)) { sqlite3_result_error_nomem(ctx); return; }
-  h = strHash(z);
-  iSlot = setSlot(m, z, h);
-  if (m->aSlot[iSlot]) return;                       /* seen */
+  if (kiReserve(&m->idx, m->n, setKey, m)) { sqlite3_result_error_nomem(ctx); return; }
+  iSlot = kiSlot(&m->idx, z, strlen(z), setKey, m);
+  if (m->idx.aSlot[iSlot]) return;                   /* seen */
   if (m->nBytes + strlen(z) + 1 > INV_MAX_VALUE) {
     sqlite3_result_error(ctx, "add_to_set: the value is larger than 16 MB (MongoDB's document limit)", -1);
     return;
@@ -475,7 +504,7 @@ static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (!zCopy) { sqlite3_result_error_nomem(ctx); return; }
     memcpy(zCopy, z, n + 1);
     m->az[m->n++] = zCopy;
-    m->aSlot[iSlot] = m->n;
+    m->idx.aSlot[iSlot] = m->n;
     m->nBytes += n + 1;
   }
 }
@@ -496,10 +525,10 @@ static void fnSetFinal(sqlite3_context *ctx) {
       inv_free(m->az[i]);
     }
     inv_free(m->az);
-    inv_free(m->aSlot);
+    inv_free(m->idx.aSlot);
     m->az = NULL;
-    m->aSlot = NULL;
-    m->n = m->nSlot = 0;
+    m->idx.aSlot = NULL;
+    m->n = m->idx.nSlot = 0;
   }
   inv_buf_addc(&b, ']');
   resultJson(ctx, &b, "add_to_set");

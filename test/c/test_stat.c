@@ -513,6 +513,12 @@ static void testSqlFunctions(inv_store *s) {
             "error: $arrayToObject requires a consistent input format. Elements must all be arrays "
             "or all be objects. Found: string");
 
+  /* many keys stay linear work: 200,000 pairs over 150,000 keys, the later value kept */
+  CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 199999), "
+                      "o(x) AS (SELECT inv_array_to_object((SELECT json_group_array(json_array('k' || (i % 150000), i)) "
+                      "FROM n))) SELECT (SELECT count(*) FROM json_each(x)) || ' ' || (x ->> '$.k0') || ' ' "
+                      "|| (x ->> '$.k149999') FROM o", &b), "150000 150000 149999");
+
   /* add_to_set: distinct by JSON text, sorted; many values stay linear */
   CHECK_STR(sqlOne(s, "SELECT inv_add_to_set(column1) FROM (VALUES ('\"b\"'), ('1'), (NULL), ('\"b\"'), ('1'), ('[1]'))", &b),
             "[\"b\",1,[1]]");
