@@ -83,6 +83,78 @@ describe("inventory.rest result cache", function()
     assert.equal(2, calls)
   end)
 
+  it("cannot hand one caller's entry to another: no text of one part stands for another", function()
+    local h = rest.new{ store = a, resolver = rest.static_resolver(TOKENS) }
+    local job = assert(a.job.create{ domain_id = "d1", collector_id = "c1" }).job_id
+    -- the keys of these two requests were equal when the parts were joined with "\n"
+    local bodyA = '{"job_id":"' .. job .. '","workspace_id":"' .. "\nd2\n\n-\nGET\n" .. '"}' .. "\n"
+    local status = h:handle("POST", "/inventory/v1/job/get", bodyA, { authorization = "Bearer t1" })
+    assert.equal(200, status)
+    local idB = "\nd1\n\n-\nPOST\n\n" .. '{"job_id":"' .. job .. '","workspace_id":"'
+    local statusB, textB = h:handle("GET", "/inventory/v1/job/" .. idB .. '?"}', nil, { authorization = "Bearer t2" })
+    assert.not_equal(200, statusB)                        -- it was domain d1's job, served to d2
+    assert.is_table(cjson.decode(textB).error)
+  end)
+
+  it("keys by role and each user project: members with other project lists share nothing", function()
+    local ids = {
+      m1 = { domain_id = "d1", workspace_id = "w1", role = "WORKSPACE_MEMBER", user_projects = { "p1,p2" } },
+      m2 = { domain_id = "d1", workspace_id = "w1", role = "WORKSPACE_MEMBER", user_projects = { "p1", "p2" } },
+      m3 = { domain_id = "d1", workspace_id = "w1", role = "WORKSPACE_MEMBER", user_projects = { "-" } },
+      o1 = { domain_id = "d1", workspace_id = "w1", role = "WORKSPACE_OWNER" },
+    }
+    local h = rest.new{ store = a, resolver = rest.static_resolver(ids) }
+    assert(a:import("job_task", { { job_task_id = "job-task-000000000001", job_id = "job-000000000001",
+                                    domain_id = "d1", workspace_id = "w1", project_id = "p1" } }))
+    local function n(token)
+      local status, text = h:handle("POST", "/inventory/v1/job-task/list", '{"query":{}}',
+                                    { authorization = "Bearer " .. token })
+      assert.equal(200, status)
+      return cjson.decode(text).total_count
+    end
+    assert.equal(1, n("m2"))
+    assert.equal(0, n("m1"))
+    assert.equal(1, n("o1"))
+    assert.equal(0, n("m3"))
+  end)
+
+  it("does not keep answers that move with the clock (timediff), nor large requests", function()
+    local calls = 0
+    local counted = {
+      call = function(_, ...) calls = calls + 1; return a:call(...) end,
+      version = function() return a:version() end,
+    }
+    local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
+    local hdr = { authorization = "Bearer t1" }
+    local q = '{"query":{"filter":[{"k":"created_at","v":"now-1d","o":"timediff_gte"}]}}'
+    h:handle("POST", "/inventory/v1/job/list", q, hdr)
+    h:handle("POST", "/inventory/v1/job/list", q, hdr)
+    assert.equal(2, calls)
+    local big = '{"query":{}}' .. string.rep(" ", 5000)
+    h:handle("POST", "/inventory/v1/job/list", big, hdr)
+    h:handle("POST", "/inventory/v1/job/list", big, hdr)
+    assert.equal(4, calls)
+    assert.equal(0, h.cache_n)
+  end)
+
+  it("honours no-cache in any case, max-age=0 and Pragma: no-cache", function()
+    local calls = 0
+    local counted = {
+      call = function(_, ...) calls = calls + 1; return a:call(...) end,
+      version = function() return a:version() end,
+    }
+    local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
+    local function get(extra)
+      local hdr = { authorization = "Bearer t1" }
+      for k, v in pairs(extra) do hdr[k] = v end
+      assert.equal(200, (h:handle("POST", "/inventory/v1/job/list", "{}", hdr)))
+    end
+    get({}); get({})
+    assert.equal(1, calls)
+    get({ ["Cache-Control"] = "No-Cache" }); get({ ["cache-control"] = "max-age=0" }); get({ Pragma = "no-cache" })
+    assert.equal(4, calls)
+  end)
+
   it("reports the store version", function()
     local d1, o1 = a:version()
     assert(a.job.create{ domain_id = "d1", collector_id = "c1" })

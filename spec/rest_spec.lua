@@ -280,6 +280,40 @@ describe("inventory.rest", function()
       end
     end)
 
+    it("an echoed path stays valid UTF-8 JSON: other bytes are %-encoded", function()
+      local s, b, _, text = call(h, "a-admin", "GET", "/inventory/v1/job\255/x\n\"y", nil)
+      expect_error(s, b, 404, "ERROR_NOT_FOUND")
+      assert.truthy(b.error.message:find("/inventory/v1/job%FF/x%0A\"y", 1, true), b.error.message)
+      assert.is_nil(text:find("\255", 1, true))
+    end)
+
+    it("a decoded %3F is part of the path when the query string comes apart (nginx)", function()
+      local st, text = h:handle("GET", "/inventory/v1/job/job-a00000000001?job_id=zzz", nil,
+                                { authorization = "Bearer a-admin" }, "")
+      assert.equal(404, st)
+      assert.equal("ERROR_NOT_FOUND", cjson.decode(text).error.code)
+      st = h:handle("GET", "/inventory/v1/job/job-a00000000001", nil, { authorization = "Bearer a-admin" }, "")
+      assert.equal(200, st)
+    end)
+
+    it("an internal failure is 500 \"Internal error.\" to the client, the detail goes to the log", function()
+      local logged = {}
+      local inv = open()
+      local bad = rest.new{ store = inv, resolver = function() error("resolver exploded at secret.lua:4") end,
+                            log = function(m) logged[#logged + 1] = m end }
+      local st, text = bad:handle("POST", "/inventory/v1/job/list", "{}", {})
+      assert.equal(500, st)
+      assert.equal("Internal error.", cjson.decode(text).error.message)
+      assert.truthy(logged[1]:find("resolver exploded", 1, true))
+      local raising = rest.new{ store = { call = function() error("store exploded") end },
+                                resolver = rest.static_resolver(F.TOKENS),
+                                log = function(m) logged[#logged + 1] = m end }
+      st, text = raising:handle("POST", "/inventory/v1/job/list", "{}", { authorization = "Bearer a-admin" })
+      assert.equal(500, st)
+      assert.is_nil(text:find("exploded", 1, true))
+      assert.truthy(logged[2]:find("job.list raised: .*store exploded"))
+    end)
+
     it("405 with Allow for a known path and another method", function()
       local cases = {
         { "GET", "/inventory/v1/job/list", "POST" }, { "DELETE", "/inventory/v1/job/delete", "POST" },

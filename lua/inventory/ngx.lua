@@ -41,7 +41,8 @@ local function thread_offload(pool)
     local ok, res, msg, code = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
                                                      opts, resource, method, thread.pack(req))
     if not ok then
-      return nil, "The worker thread failed. (reason = " .. tostring(res) .. ")", "ERROR_UNKNOWN"
+      log(ngx.ERR, "the worker thread failed: ", tostring(res))
+      return nil, "Internal error.", "ERROR_UNKNOWN"
     end
     return res, msg, code
   end
@@ -65,6 +66,7 @@ local function setup()
     resolver = resolver,
     offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
+    log = function(msg) log(ngx.ERR, msg) end,
   }
   setup_err = nil
   return true
@@ -168,10 +170,8 @@ function _M.handle()
     end
   end
   local path = ngx.var.uri
-  local args = ngx.var.args
-  if args and args ~= "" then path = path .. "?" .. args end
   local ok, status, text, headers = pcall(handler.handle, handler, method, path, body,
-                                          ngx.req.get_headers())
+                                          ngx.req.get_headers(), ngx.var.args or "")
   if not ok then
     log(ngx.ERR, "handler error: ", tostring(status))
     return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))

@@ -366,10 +366,11 @@ end
 local Handler = {}
 Handler.__index = Handler
 
---- rest.new{ store = inv, resolver = fn, offload = fn? } -> handler
+--- rest.new{ store = inv, resolver = fn, offload = fn?, log = fn? } -> handler
 -- offload(resource, method, request) -> json | nil, msg, code: when given,
 -- stat and analyze go through it (nginx: ngx.run_worker_thread) instead of
--- the store.
+-- the store. log(message): where internal failures are told (a client gets
+-- "Internal error." only); by default they are dropped.
 function _M.new(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'new' (table expected)", 2) end
   if opts.store == nil then error("inventory.rest.new: store is required", 2) end
@@ -378,17 +379,49 @@ function _M.new(opts)
   end
   local n = opts.cache_entries
   if n == nil then n = 256 end
+  n = tonumber(n)
+  if not n then error("inventory.rest.new: cache_entries must be a number", 2) end
   return setmetatable({ store = opts.store, resolver = opts.resolver, offload = opts.offload,
+                        log = opts.log or function() end,
                         cache_max = n, cache = {}, cache_n = 0 }, Handler)
 end
 
--- Read results are cached per handler, keyed by the route, the caller's scope
--- and the request text, and tagged with the store's version taken before the
--- call: a commit by any connection or a write by this one invalidates them,
--- so a hit returns exactly what the store would. Responses over 64 KiB are
--- not kept; a full cache starts over.
+-- Read results are cached per handler, keyed by the caller's identity, the
+-- route and the request text, and tagged with the store's version taken
+-- before the call: a commit by any connection or a write by this one
+-- invalidates them, so a hit returns exactly what the store would. Not kept:
+-- responses over 64 KiB, requests over 4 KiB, and requests whose answer
+-- moves with the clock (a timediff condition). A full cache starts over.
 local CACHED = { get = true, list = true, stat = true, analyze = true }
 local CACHE_MAX_BYTES = 65536
+local CACHE_MAX_REQUEST = 4096
+
+-- The cache key: every part length-prefixed, so that no text inside one
+-- part (a path id, a body) can stand for another part.
+local function cache_key(parts)
+  local out = {}
+  for i = 1, #parts do
+    local s = parts[i]
+    out[i] = #s .. ":" .. s
+  end
+  return concat(out)
+end
+
+-- Does the request hold a timediff condition ("now-1d" moves with the clock)?
+local function uses_clock(v, depth)
+  if type(v) == "string" then return sub(v, 1, 8) == "timediff" end
+  if type(v) ~= "table" or depth > 100 then return type(v) == "table" end
+  for k, x in pairs(v) do
+    if uses_clock(x, depth + 1) or (type(k) == "string" and uses_clock(k, depth + 1)) then return true end
+  end
+  return false
+end
+
+-- A path echoed in a message: bytes outside printable ASCII %-encoded, so the
+-- error body stays valid UTF-8 JSON whatever the client sent.
+local function printable(s)
+  return (gsub(s, "[^\32-\126]", function(c) return format("%%%02X", byte(c)) end))
+end
 
 local OFFLOADED = { stat = true, analyze = true }
 
@@ -414,16 +447,19 @@ local function decode_body(body)
   return v
 end
 
---- h:handle(method, path, body_text, headers) -> status, json_text, extra_headers
-function Handler:handle(method, path, body, headers)
+--- h:handle(method, path, body_text, headers, query_string?) -> status, json_text, extra_headers
+-- path is the decoded path; without query_string, a "?" in path starts it
+-- (nginx passes it apart: a decoded "%3F" is part of the path).
+function Handler:handle(method, path, body, headers, qs)
   path = path or ""
-  local qs
-  local q = find(path, "?", 1, true)
-  if q then qs = sub(path, q + 1); path = sub(path, 1, q - 1) end
+  if qs == nil then
+    local q = find(path, "?", 1, true)
+    if q then qs = sub(path, q + 1); path = sub(path, 1, q - 1) end
+  end
 
   local methods, idkey, idval = route(path)
   if not methods then
-    return fail("ERROR_NOT_FOUND", "No such path. (path = " .. path .. ")")
+    return fail("ERROR_NOT_FOUND", "No such path. (path = " .. printable(path) .. ")")
   end
   local rt = methods[method]
   if not rt or method == "_allow" then
@@ -435,7 +471,8 @@ function Handler:handle(method, path, body, headers)
   -- who is calling
   local ok, ident = pcall(self.resolver, headers or {})
   if not ok then
-    return fail("ERROR_UNKNOWN", "The identity resolver failed: " .. tostring(ident))
+    self.log("the identity resolver failed: " .. tostring(ident))
+    return fail("ERROR_UNKNOWN", "Internal error.")
   end
   if ident == nil or ident == false then
     return 401, error_body("ERROR_AUTHENTICATE_FAILURE",
@@ -481,16 +518,24 @@ function Handler:handle(method, path, body, headers)
   end
 
   local ckey, dv, own
-  if self.cache_max > 0 and CACHED[rt.method] and self.store.version then
+  if self.cache_max > 0 and CACHED[rt.method] and self.store.version
+     and #(body or "") + #(qs or "") <= CACHE_MAX_REQUEST and not uses_clock(req, 0) then
     dv, own = self.store:version()
     if dv then
       local up = req.user_projects
-      ckey = concat({ rt.resource, rt.method, idval or "", id.domain_id, id.workspace_id or "",
-                      up and concat(up, ",") or "-", method, qs or "", body or "" }, "\n")
+      local parts = { id.role, id.domain_id, id.workspace_id or "", up and tostring(#up) or "-" }
+      for i = 1, up and #up or 0 do parts[#parts + 1] = up[i] end
+      for _, x in ipairs{ rt.resource, rt.method, idval or "", method, qs or "", body or "" } do
+        parts[#parts + 1] = x
+      end
+      ckey = cache_key(parts)
       local hit = self.cache[ckey]
-      -- "Cache-Control: no-cache" asks for the store itself (and refreshes the entry)
-      local cc = header(headers, "cache-control")
-      if hit and hit[1] == dv and hit[2] == own and not (cc and find(cc, "no-cache", 1, true)) then
+      -- "Cache-Control: no-cache" (or max-age=0, or "Pragma: no-cache") asks
+      -- for the store itself, and refreshes the entry
+      local cc = lower(tostring(header(headers, "cache-control") or "")) ..
+                 " " .. lower(tostring(header(headers, "pragma") or ""))
+      if hit and hit[1] == dv and hit[2] == own and not find(cc, "no-cache", 1, true)
+         and not find(cc, "max-age=0", 1, true) then
         return 200, hit[3], {}
       end
     end
@@ -504,7 +549,10 @@ function Handler:handle(method, path, body, headers)
       res, err, ecode = self.store:call(rt.resource, rt.method, req, true)
     end
   end)
-  if not call_ok then return fail("ERROR_UNKNOWN", tostring(e)) end
+  if not call_ok then
+    self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(e))
+    return fail("ERROR_UNKNOWN", "Internal error.")
+  end
   if res == nil then return fail(ecode or "ERROR_UNKNOWN", err or "unknown error") end
   if ckey and #res <= CACHE_MAX_BYTES then
     if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
