@@ -438,9 +438,37 @@ case("match in with 1001 elements", "job_task", "list",
      cond("errors", { error_code__in = list(1001, function(i) return "E" .. i end) }, "match"), I, "at most 1000")
 case("1001 filter conditions", "job", "list",
      q{ filter = list(1001, function() return { k = "status", v = "x", o = "not" } end) }, I, "at most 1000")
+-- work that grew faster than the request: each is refused up front
+case("a 1025-byte key", "job", "list", cond("filter." .. ("a"):rep(1018), "x", "eq"), DBQ, RESOLVE)
+case("a key of 33 segments", "job", "list", cond("filter" .. (".a"):rep(32), "x", "eq"), DBQ, RESOLVE)
+case("a sort key of 16,000 segments", "job", "list", q{ sort = { { key = "filter" .. (".a"):rep(16000) } } },
+     DBQ, RESOLVE)
+case("3 x 1000-element in on a nested key (3000 predicates)", "job", "list",
+     q{ filter = list(3, function() return { k = "filter.a", v = list(1000, function(i) return i end), o = "not_in" } end) },
+     I, "at most 2000 times")
+case("match of 3 keys x 1000 values", "job_task", "list",
+     cond("errors", { additional__k1__nin = list(1000, function(i) return i end),
+                      additional__k2__nin = list(1000, function(i) return i end),
+                      additional__k3__in = list(1000, function(i) return i end) }, "match"), I, "at most 2000 times")
+case("in on a whole object field with 1001 values", "job", "list",
+     cond("filter", list(1001, function(i) return { a = i } end), "in"), I, "at most 1000 elements")
+case("only with 257 keys", "job", "list", q{ only = list(257, function() return "job_id" end) }, I, "At most 256 keys")
+case("only with 17 keys inside one field", "job", "list",
+     q{ only = list(17, function(i) return "filter.k" .. i end) }, I, "At most 16 keys inside one field")
+case("only with 16 keys inside one field", "job", "list",
+     q{ only = list(16, function(i) return "filter.k" .. i end) }, "OK")
+
+-- a million values: the Lua binding refuses the request before the core sees it
 case("1000 conditions x 1000-element contain_in", "job", "list",
      q{ filter = list(1000, function() return { k = "job_id", v = list(1000, function(i) return "x" .. i end),
-                                                o = "contain_in" } end) }, DBQ)
+                                                o = "contain_in" } end) }, I, "more than 1,000,000 values")
+case("500 conditions x 1000-element contain_in", "job", "list",
+     q{ filter = list(500, function() return { k = "job_id", v = list(1000, function(i) return "x" .. i end),
+                                               o = "contain_in" } end) }, DBQ)
+-- a table shared by many keys is converted at each: it counts each time
+case("a table shared 2^21 times", "job", "list",
+     (function() local t = { "x" } for _ = 1, 21 do t = { t, t } end
+        return q{ filter = { { k = "filter.a", v = t, o = "in" } } } end)(), I, "more than 1,000,000 values")
 
 -- ---- 9. megabyte strings
 case("megabyte value in eq works", "job", "list", cond("job_id", MB, "eq"), "OK", nil, empty)
@@ -624,6 +652,47 @@ describe("hostile requests: misuse raises, it never crashes", function()
       assert.is_false(pcall(inv.job.list, v))
     end
     assert.is_false(pcall(inv.job.list))
+    inv:close()
+  end)
+end)
+
+-- Is s valid UTF-8? (no utf8 library in LuaJIT)
+local function utf8_ok(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    local k = c < 0x80 and 0 or (c >= 0xC2 and c < 0xE0) and 1 or (c >= 0xE0 and c < 0xF0) and 2
+              or (c >= 0xF0 and c < 0xF5) and 3 or nil
+    if not k then return false end
+    for j = i + 1, i + k do
+      local d = s:byte(j)
+      if not d or d < 0x80 or d > 0xBF then return false end
+    end
+    i = i + k + 1
+  end
+  return true
+end
+
+describe("messages stay UTF-8", function()
+  it("a message that quotes a cut key or value is valid UTF-8", function()
+    local inv = H.open()
+    for _, r in ipairs{ { inv:call("job", "list", cond("a" .. ("é"):rep(200), "x", "eq")) },
+                        { inv:call("job", "list", cond("job_id", ("é"):rep(300), "bogus")) },
+                        { inv:call("job", "get", { domain_id = D, job_id = ("é"):rep(300) }) } } do
+      assert.is_nil(r[1])
+      assert.is_true(utf8_ok(r[2]), r[2])
+    end
+    inv:close()
+  end)
+
+  it("set_now takes milliseconds of the years 1 to 9999 only", function()
+    local inv = H.open()
+    for _, x in ipairs{ 0 / 0, -9.2e18, 1e300, 253402300800000 } do
+      assert.is_false(pcall(inv.set_now, inv, x))
+    end
+    inv:set_now(253402300799999)
+    local j = assert(inv.job.create{ domain_id = D, collector_id = "c" })
+    assert.equal("9999-12-31T23:59:59.999Z", j.created_at)
     inv:close()
   end)
 end)

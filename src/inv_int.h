@@ -24,6 +24,18 @@
 #if !defined(INV_MAX_ID)
 # define INV_MAX_ID 40              /* max length of ids and short strings */
 #endif
+#if !defined(INV_MAX_KEY)
+# define INV_MAX_KEY 1024           /* bytes of a key path (filter, sort, only) */
+#endif
+#if !defined(INV_MAX_KEY_SEGS)
+# define INV_MAX_KEY_SEGS 32        /* its dotted segments */
+#endif
+#if !defined(INV_MAX_DYN)
+# define INV_MAX_DYN 2000           /* predicates on JSON values in one query */
+#endif
+#if !defined(INV_STMT_KEEP)
+# define INV_STMT_KEEP (64 << 10)   /* SQL text a cached statement may have (a long in list) */
+#endif
 #if !defined(INV_BUF_KEEP)
 # define INV_BUF_KEEP (1 << 20)     /* a store's buffers keep at most this between calls */
 #endif
@@ -102,6 +114,7 @@ struct inv_cached {
   sqlite3_stmt *pStmt;
   unsigned int hash;
   unsigned long lastUse;
+  int bOnce;                      /* text over INV_STMT_KEEP: dropped at the next call */
 };
 
 struct inv_store {
@@ -167,6 +180,7 @@ struct inv_q {
   inv_bind *aBind;                /* arena */
   int nBind, nBindAlloc;
   int nAlias;                     /* json_each aliases used */
+  int nDyn;                       /* predicates on JSON values emitted */
   int64_t now;
 };
 

@@ -119,6 +119,18 @@ int inv_utf8_valid(const char *z, size_t n) {
   return 1;
 }
 
+void inv_utf8_clean(char *z, size_t n) {
+  unsigned char *s = (unsigned char *)z;
+  size_t i = 0;
+  while (i < n) {
+    size_t k;
+    if (s[i] < 0x80) { i++; continue; }
+    k = utf8_seq(s + i, n - i);
+    if (k == 0) s[i++] = '?';
+    else i += k;
+  }
+}
+
 /* Encode code point cp (<= 0x10FFFF, not a surrogate) at z; returns the
 ** number of bytes written (1..4). */
 static size_t utf8_put(char *z, unsigned long cp) {

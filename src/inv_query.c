@@ -254,9 +254,15 @@ static const char *cmpOp(int atom) {
   }
 }
 
-/* Predicate on a dynamic (JSON) value, without the leaf-array expansion. */
+/* Predicate on a dynamic (JSON) value, without the leaf-array expansion.
+** Each one is a subexpression SQLite compares with the others when it
+** compiles the statement (quadratic): a query may hold INV_MAX_DYN. */
 static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
   inv_buf *b = q->b;
+  if (++q->nDyn > INV_MAX_DYN) {
+    return inv_err_invalid(q->s, "query", "A query may test values inside objects and arrays at most "
+                           "2000 times (each element of an in/not_in list counts).");
+  }
   switch (p->atom) {
     case A_EQ: case A_LT: case A_LTE: case A_GT: case A_GTE: {
       const inv_val *v = p->v ? p->v : &nullVal;
@@ -582,6 +588,7 @@ static int splitPath(inv_q *q, const char *z, size_t n, Path *pOut) {
   size_t i, i0 = 0;
   int nSeg = 1, k = 0;
   for (i = 0; i < n; i++) if (z[i] == '.') nSeg++;
+  if (n > INV_MAX_KEY || nSeg > INV_MAX_KEY_SEGS) return -1;    /* no field is that deep */
   pOut->azSeg = inv_arena_alloc(&q->s->arena, sizeof(char*) * (size_t)nSeg);
   pOut->anSeg = inv_arena_alloc(&q->s->arena, sizeof(size_t) * (size_t)nSeg);
   if (!pOut->azSeg || !pOut->anSeg) return -2;
@@ -1092,7 +1099,8 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       inv_val *pl = inv_arena_alloc(&q->s->arena, sizeof *pl);
       if (!pl) return inv_err_nomem(q->s);
       if (coerceList(q, pa.nSeg == 1 ? pa.pField : NULL, pV, pl)) return INV_ERROR;
-      if (pa.nSeg != 1 && pl->u.arr.n > INV_MAX_LIST) {
+      if ((pa.nSeg != 1 || pa.pField->eType == F_OBJ || pa.pField->eType == F_ERRS)
+          && pl->u.arr.n > INV_MAX_LIST) {
         return inv_err_invalid(q->s, zWhere, "A list value on a nested key may hold at most 1000 elements.");
       }
       p.atom = A_IN; p.pList = pl;
@@ -1144,6 +1152,7 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
     Pred p;
     Acc a;
     int bNeg = 0, iSuf = -1;
+    if (nK > INV_MAX_KEY) return errResolve(q, zK, nK);
     /* a trailing "__op" suffix */
     for (j = nK; j >= 2; j--) {
       if (zK[j - 1] == '_' && zK[j - 2] == '_') {

@@ -22,6 +22,9 @@ struct inv_only {
   OnlyItem *a;
 };
 
+#define ONLY_MAX_KEYS 256     /* keys of an `only` list */
+#define ONLY_MAX_SUB  16      /* of them inside one field ("filter.a") */
+
 int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
                      inv_only **ppOut) {
   inv_only *o;
@@ -30,6 +33,8 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
   if (!pOnly || pOnly->t == INV_NULL) return INV_OK;
   if (!inv_val_is_arr(pOnly)) return inv_err_type(s, "only", "list of str");
   if (pOnly->u.arr.n == 0) return INV_OK;
+  /* each rendered field scans the list: rows x fields x keys stays small */
+  if (pOnly->u.arr.n > ONLY_MAX_KEYS) return inv_err_invalid(s, "only", "At most 256 keys.");
   o = inv_arena_alloc(&s->arena, sizeof *o);
   if (!o) return inv_err_nomem(s);
   o->a = inv_arena_alloc(&s->arena, sizeof(OnlyItem) * pOnly->u.arr.n);
@@ -45,6 +50,13 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
     zDot = memchr(v->u.s.z, '.', v->u.s.n);
     o->a[o->n].zSub = zDot ? zDot + 1 : NULL;
     o->a[o->n].nSub = zDot ? v->u.s.n - (size_t)(zDot + 1 - v->u.s.z) : 0;
+    if (zDot) {
+      int j, nSub = 1;
+      for (j = 0; j < o->n; j++) nSub += o->a[j].iField == iField && o->a[j].zSub;
+      if (nSub > ONLY_MAX_SUB) {
+        return inv_err_invalid(s, "only", "At most 16 keys inside one field (e.g. filter.a, filter.b).");
+      }
+    }
     o->n++;
   }
   *ppOut = o;
@@ -76,14 +88,14 @@ static int emitProjected(inv_store *s, inv_sink *k, const inv_val *v,
   k->xBeginObj(k, -1);
   for (i = 0; i < v->u.obj.n; i++) {
     const inv_kv *kv = &v->u.obj.a[i];
-    SubPath aSub[16];
+    SubPath aSub[ONLY_MAX_SUB];
     int nSub = 0, bWhole = 0;
     for (j = 0; j < nP; j++) {
       const char *zDot = memchr(aP[j].z, '.', aP[j].n);
       size_t nHead = zDot ? (size_t)(zDot - aP[j].z) : aP[j].n;
       if (nHead != kv->nKey || memcmp(aP[j].z, kv->zKey, nHead) != 0) continue;
       if (!zDot) bWhole = 1;
-      else if (nSub < 16) {
+      else if (nSub < ONLY_MAX_SUB) {         /* nP <= ONLY_MAX_SUB: never cut */
         aSub[nSub].z = zDot + 1;
         aSub[nSub].n = aP[j].n - nHead - 1;
         nSub++;
@@ -122,7 +134,7 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
     ** error bookkeeping, unlike sqlite3_column_*() */
     sqlite3_value *pv = sqlite3_column_value(p, iCol0 + i);
     int eType = sqlite3_value_type(pv);
-    SubPath aSub[16];
+    SubPath aSub[ONLY_MAX_SUB];
     int nSub = 0, bWhole = 0;
     /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
     ** records: never rendered, not even when `only` names them */
@@ -131,7 +143,7 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
       for (j = 0; j < pOnly->n; j++) {
         if (pOnly->a[j].iField != i) continue;
         if (!pOnly->a[j].zSub) bWhole = 1;
-        else if (nSub < 16) { aSub[nSub].z = pOnly->a[j].zSub; aSub[nSub].n = pOnly->a[j].nSub; nSub++; }
+        else if (nSub < ONLY_MAX_SUB) { aSub[nSub].z = pOnly->a[j].zSub; aSub[nSub].n = pOnly->a[j].nSub; nSub++; }
       }
       if (!bWhole && !nSub) continue;
     } else if (flags & R_MINIMAL) {

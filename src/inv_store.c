@@ -11,8 +11,10 @@
 static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
   char zMsg[1024];                     /* messages are cut at 1 KiB */
   int n = vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  size_t nMsg = n <= 0 ? 0 : n < (int)sizeof zMsg ? (size_t)n : sizeof zMsg - 1;
+  inv_utf8_clean(zMsg, nMsg);          /* a %.200s may have cut a character */
   inv_buf_reset(&s->err);
-  if (n > 0) inv_buf_add(&s->err, zMsg, n < (int)sizeof zMsg ? (size_t)n : sizeof zMsg - 1);
+  if (nMsg) inv_buf_add(&s->err, zMsg, nMsg);
   s->zErrCode = zCode;
   return INV_ERROR;
 }
@@ -72,6 +74,12 @@ static unsigned int hashSql(const char *z) {
   return h;
 }
 
+static int isActive(inv_store *s, sqlite3_stmt *p) {
+  int i;
+  for (i = 0; i < s->nActive; i++) if (s->apActive[i] == p) return 1;
+  return 0;
+}
+
 static void trackActive(inv_store *s, sqlite3_stmt *p) {
   int i;
   for (i = 0; i < s->nActive; i++) if (s->apActive[i] == p) return;
@@ -95,7 +103,11 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
       trackActive(s, c->pStmt);
       return c->pStmt;
     }
-    if (c->lastUse < s->aCache[iVictim].lastUse) iVictim = i;
+    /* the victim: the least recently used statement this call is not using */
+    if (!isActive(s, c->pStmt)
+        && (isActive(s, s->aCache[iVictim].pStmt) || c->lastUse < s->aCache[iVictim].lastUse)) {
+      iVictim = i;
+    }
   }
   if (sqlite3_prepare_v3(s->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &p, NULL) != SQLITE_OK) {
     inv_err_sqlite(s);
@@ -109,13 +121,7 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
   if (s->nCache < INV_STMT_CACHE) {
     iVictim = s->nCache++;
   } else {
-    inv_cached *c = &s->aCache[iVictim];
-    for (i = 0; i < s->nActive; i++) {      /* never evict a statement in use */
-      if (s->apActive[i] == c->pStmt) {
-        s->apActive[i] = s->apActive[--s->nActive];
-        break;
-      }
-    }
+    inv_cached *c = &s->aCache[iVictim];     /* not in use (at most 8 of 64 are) */
     sqlite3_finalize(c->pStmt);
     inv_free(c->zSql);
   }
@@ -124,6 +130,7 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
   s->aCache[iVictim].pStmt = p;
   s->aCache[iVictim].hash = h;
   s->aCache[iVictim].lastUse = ++s->useClock;
+  s->aCache[iVictim].bOnce = n > INV_STMT_KEEP;
   trackActive(s, p);
   return p;
 }
@@ -368,6 +375,12 @@ void inv_store_begin(inv_store *s) {
   for (i = 0; i < s->nActive; i++) sqlite3_reset(s->apActive[i]);
   s->nActive = 0;
   if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+  for (i = 0; i < s->nCache; i++) {     /* a huge statement serves one call only */
+    if (!s->aCache[i].bOnce) continue;
+    sqlite3_finalize(s->aCache[i].pStmt);
+    inv_free(s->aCache[i].zSql);
+    s->aCache[i--] = s->aCache[--s->nCache];
+  }
   inv_arena_reset(&s->arena);
   bufNext(&s->sql);
   bufNext(&s->tmp);

@@ -42,7 +42,11 @@ struct Conv {
   inv_store *s;
   inv_arena *a;
   char zPath[256];            /* where we are, for messages */
+  int nVal;                   /* values converted: a table shared N times counts N times */
 };
+/* A request holds at most this many values (a table referenced from many
+** places would otherwise be converted again at each, exponentially). */
+#define MAX_VALUES 1000000
 
 static int convFail(Conv *c, const char *zCode, const char *zReason) {
   inv_store_set_error(c->s, zCode, "Parameter is invalid. (key = %s, reason = %s)",
@@ -141,6 +145,7 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
 static int toVal(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   memset(out, 0, sizeof *out);
+  if (++c->nVal > MAX_VALUES) return convFail(c, "ERROR_INVALID_PARAMETER", "more than 1,000,000 values.");
   switch (lua_type(L, idx)) {
     case LUA_TNIL: out->t = INV_NULL; return 0;
     case LUA_TLIGHTUSERDATA:
@@ -358,7 +363,12 @@ static int l_set_now(lua_State *L) {
     const char *z = lua_tolstring(L, 2, &n);
     if (inv_time_parse_strict(z, n, &ms)) return luaL_argerror(L, 2, "ISO 8601 datetime expected");
   } else if (!lua_isnoneornil(L, 2)) {
-    ms = (int64_t)luaL_checknumber(L, 2);
+    lua_Number x = luaL_checknumber(L, 2);
+    /* years 1..9999, as every datetime the store parses (NaN fails too) */
+    if (!(x >= -62135596800000.0 && x <= 253402300799999.0)) {
+      return luaL_argerror(L, 2, "milliseconds within the years 1 to 9999 expected");
+    }
+    ms = (int64_t)x;
   }
   inv_store_set_now(s, ms);
   return 0;

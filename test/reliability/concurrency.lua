@@ -424,7 +424,8 @@ local function phase_c()
   local before = snap()
   local errf = TMP .. "/cli.err"
   local cli = io.popen("sqlite3 " .. C.q(db) .. " >/dev/null 2>" .. C.q(errf), "w")
-  cli:write("BEGIN IMMEDIATE;\n")
+  -- (with a busy timeout: its BEGIN may meet one of the probing sweeps below)
+  cli:write(".timeout 10000\nBEGIN IMMEDIATE;\n")
   cli:flush()
   -- wait until the CLI holds the lock: a write that changes nothing (sweep of
   -- jobs older than a million hours) starts failing
