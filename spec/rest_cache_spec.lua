@@ -15,6 +15,14 @@ local function list(h, token)
   return cjson.decode(text).total_count, text
 end
 
+-- a store that counts its calls: counting(store) -> proxy, calls()
+local function counting(store)
+  local n = 0
+  return { call = function(_, ...) n = n + 1; return store:call(...) end,
+           version = function() return store:version() end },
+         function() return n end
+end
+
 describe("inventory.rest result cache", function()
   local path, a, b
   before_each(function()
@@ -67,20 +75,16 @@ describe("inventory.rest result cache", function()
   end)
 
   it("asks the store again for Cache-Control: no-cache", function()
-    local calls = 0
-    local counted = {
-      call = function(_, ...) calls = calls + 1; return a:call(...) end,
-      version = function() return a:version() end,
-    }
+    local counted, calls = counting(a)
     local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
     local hdr = { authorization = "Bearer t1" }
     h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
     h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
-    assert.equal(1, calls)
+    assert.equal(1, calls())
     hdr["Cache-Control"] = "no-cache"
     local status = h:handle("POST", "/inventory/v1/job/list", "{}", hdr)
     assert.equal(200, status)
-    assert.equal(2, calls)
+    assert.equal(2, calls())
   end)
 
   it("cannot hand one caller's entry to another: no text of one part stands for another", function()
@@ -119,30 +123,22 @@ describe("inventory.rest result cache", function()
   end)
 
   it("does not keep answers that move with the clock (timediff), nor large requests", function()
-    local calls = 0
-    local counted = {
-      call = function(_, ...) calls = calls + 1; return a:call(...) end,
-      version = function() return a:version() end,
-    }
+    local counted, calls = counting(a)
     local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
     local hdr = { authorization = "Bearer t1" }
     local q = '{"query":{"filter":[{"k":"created_at","v":"now-1d","o":"timediff_gte"}]}}'
     h:handle("POST", "/inventory/v1/job/list", q, hdr)
     h:handle("POST", "/inventory/v1/job/list", q, hdr)
-    assert.equal(2, calls)
+    assert.equal(2, calls())
     local big = '{"query":{}}' .. string.rep(" ", 5000)
     h:handle("POST", "/inventory/v1/job/list", big, hdr)
     h:handle("POST", "/inventory/v1/job/list", big, hdr)
-    assert.equal(4, calls)
+    assert.equal(4, calls())
     assert.equal(0, h.cache_n)
   end)
 
   it("honours no-cache in any case, max-age=0 and Pragma: no-cache", function()
-    local calls = 0
-    local counted = {
-      call = function(_, ...) calls = calls + 1; return a:call(...) end,
-      version = function() return a:version() end,
-    }
+    local counted, calls = counting(a)
     local h = rest.new{ store = counted, resolver = rest.static_resolver(TOKENS) }
     local function get(extra)
       local hdr = { authorization = "Bearer t1" }
@@ -150,9 +146,9 @@ describe("inventory.rest result cache", function()
       assert.equal(200, (h:handle("POST", "/inventory/v1/job/list", "{}", hdr)))
     end
     get({}); get({})
-    assert.equal(1, calls)
+    assert.equal(1, calls())
     get({ ["Cache-Control"] = "No-Cache" }); get({ ["cache-control"] = "max-age=0" }); get({ Pragma = "no-cache" })
-    assert.equal(4, calls)
+    assert.equal(4, calls())
   end)
 
   it("reports the store version", function()

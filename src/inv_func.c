@@ -79,15 +79,9 @@ typedef struct KeyIndex KeyIndex;
 struct KeyIndex { int *aSlot; int nSlot; };
 typedef const char *(*KeyFn)(void *pCtx, int i, size_t *pn);
 
-static unsigned int keyHash(const char *z, size_t n) {
-  unsigned int h = 2166136261u;
-  size_t i;
-  for (i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 16777619u;
-  return h;
-}
 /* The slot holding key (z, n), or the free slot where it belongs. */
 static int kiSlot(const KeyIndex *x, const char *z, size_t n, KeyFn xKey, void *pCtx) {
-  int i = (int)(keyHash(z, n) & (unsigned int)(x->nSlot - 1));
+  int i = (int)(inv_hash(z, n) & (size_t)(x->nSlot - 1));
   for (;;) {
     size_t nk;
     const char *zk;
@@ -116,15 +110,20 @@ static int kiReserve(KeyIndex *x, int nEntry, KeyFn xKey, void *pCtx) {
   return SQLITE_OK;
 }
 
+/* The error of a value over INV_MAX_VALUE (zWhat names the operator). */
+static void resultTooLarge(sqlite3_context *ctx, const char *zWhat) {
+  char zMsg[120];
+  snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)", zWhat);
+  sqlite3_result_error(ctx, zMsg, -1);
+}
+
 /* b as a JSON text result: an error when out of memory or over
-** INV_MAX_VALUE (zWhat names the operator). */
+** INV_MAX_VALUE. */
 static void resultJson(sqlite3_context *ctx, inv_buf *b, const char *zWhat) {
   if (b->bOom) {
     sqlite3_result_error_nomem(ctx);
   } else if (b->n > INV_MAX_VALUE) {
-    char zMsg[120];
-    snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)", zWhat);
-    sqlite3_result_error(ctx, zMsg, -1);
+    resultTooLarge(ctx, zWhat);
   } else {
     sqlite3_result_text(ctx, b->z, (int)b->n, SQLITE_TRANSIENT);
   }
@@ -146,10 +145,7 @@ static void fnPushStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
   n = (size_t)sqlite3_value_bytes(argv[1]);
   if (m->nBytes + n + 1 > INV_MAX_VALUE) {
-    char zMsg[120];
-    snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)",
-             (const char*)sqlite3_user_data(ctx));
-    sqlite3_result_error(ctx, zMsg, -1);
+    resultTooLarge(ctx, (const char*)sqlite3_user_data(ctx));
     return;
   }
   if (m->n == m->nAlloc) {
@@ -478,17 +474,19 @@ static const char *setKey(void *pCtx, int i, size_t *pn) {
 static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   SetCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
   const char *z;
+  size_t n;
   int iSlot;
   (void)argc;
   if (!m) { sqlite3_result_error_nomem(ctx); return; }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
   z = (const char*)sqlite3_value_text(argv[0]);
   if (!z) return;
+  n = strlen(z);
   if (kiReserve(&m->idx, m->n, setKey, m)) { sqlite3_result_error_nomem(ctx); return; }
-  iSlot = kiSlot(&m->idx, z, strlen(z), setKey, m);
+  iSlot = kiSlot(&m->idx, z, n, setKey, m);
   if (m->idx.aSlot[iSlot]) return;                   /* seen */
-  if (m->nBytes + strlen(z) + 1 > INV_MAX_VALUE) {
-    sqlite3_result_error(ctx, "add_to_set: the value is larger than 16 MB (MongoDB's document limit)", -1);
+  if (m->nBytes + n + 1 > INV_MAX_VALUE) {
+    resultTooLarge(ctx, "add_to_set");
     return;
   }
   if (m->n == m->nAlloc) {
@@ -499,7 +497,6 @@ static void fnSetStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     m->nAlloc = nNew;
   }
   {
-    size_t n = strlen(z);
     char *zCopy = inv_malloc(n + 1);
     if (!zCopy) { sqlite3_result_error_nomem(ctx); return; }
     memcpy(zCopy, z, n + 1);

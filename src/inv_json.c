@@ -378,8 +378,7 @@ static int num_convert(const unsigned char *z, size_t a, size_t b, int bInt,
   return NUM_OK;
 }
 
-/* Hash of a key for duplicate detection (FNV-1a). */
-static size_t key_hash(const char *z, size_t n) {
+size_t inv_hash(const char *z, size_t n) {
   size_t h = (size_t)2166136261u;
   size_t i;
   for (i = 0; i < n; i++) {
@@ -498,7 +497,7 @@ static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
     memset(aSlot, 0, nSlot * sizeof(size_t));   /* 0 = empty, else index+1 */
     mask = nSlot - 1;
     for (j = 0; j < n; j++) {
-      size_t h = key_hash(a[j].zKey, a[j].nKey) & mask;
+      size_t h = inv_hash(a[j].zKey, a[j].nKey) & mask;
       while (aSlot[h]) {
         const inv_kv *o = &a[aSlot[h] - 1];
         if (o->nKey == a[j].nKey && memcmp(o->zKey, a[j].zKey, o->nKey) == 0) {
@@ -964,8 +963,6 @@ void inv_sink_val(inv_sink *s, const inv_val *v) {
 ** pointers into the input (not NUL-terminated: sinks must use n).
 ** Duplicate keys are not detected here (texts come from our own writer).
 */
-#define JS_MAX_DEPTH INV_JSON_BUILT_DEPTH
-
 typedef struct JStream JStream;
 struct JStream {
   const unsigned char *z;
@@ -1034,7 +1031,7 @@ static int js_number(JStream *p) {
 }
 
 static int js_array(JStream *p) {
-  if (++p->nDepth > JS_MAX_DEPTH) return -1;
+  if (++p->nDepth > INV_JSON_BUILT_DEPTH) return -1;
   p->i++;
   if (p->pSink) p->pSink->xBeginArr(p->pSink, -1);
   p->i = skip_ws(p->z, p->n, p->i);
@@ -1055,7 +1052,7 @@ static int js_array(JStream *p) {
 }
 
 static int js_object(JStream *p) {
-  if (++p->nDepth > JS_MAX_DEPTH) return -1;
+  if (++p->nDepth > INV_JSON_BUILT_DEPTH) return -1;
   p->i++;
   if (p->pSink) p->pSink->xBeginObj(p->pSink, -1);
   p->i = skip_ws(p->z, p->n, p->i);

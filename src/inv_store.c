@@ -81,8 +81,7 @@ static int isActive(inv_store *s, sqlite3_stmt *p) {
 }
 
 static void trackActive(inv_store *s, sqlite3_stmt *p) {
-  int i;
-  for (i = 0; i < s->nActive; i++) if (s->apActive[i] == p) return;
+  if (isActive(s, p)) return;
   if (s->nActive < (int)(sizeof s->apActive / sizeof s->apActive[0])) {
     s->apActive[s->nActive++] = p;
   }

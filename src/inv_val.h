@@ -117,6 +117,8 @@ const char *inv_val_pytype(const inv_val *v);
 
 /* 1 if z[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int inv_utf8_valid(const char *z, size_t n);
+/* FNV-1a of z[0..n): keys of a JSON object, of a stat set or object. */
+size_t inv_hash(const char *z, size_t n);
 /* Replace each byte that starts no valid UTF-8 sequence with '?' (messages
 ** cut at a byte count, or quoting what the caller sent, stay UTF-8). */
 void inv_utf8_clean(char *z, size_t n);
