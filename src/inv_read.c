@@ -246,7 +246,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   }
   lp->start = 1;
   if (pQ && inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
-  if (lp->limit == 0 || lp->limit > s->nPageLimit) lp->limit = s->nPageLimit;
+  if (inv_page_cap(s, "query.page", &lp->limit)) return INV_ERROR;
   if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
     if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
     lp->bCountOnly = v->u.b;

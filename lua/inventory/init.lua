@@ -56,6 +56,8 @@ function _M.open(opts)
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
+    statement_timeout = opts.statement_timeout,
+    stat_timeout = opts.stat_timeout,
   }
   local ud, err, code = core.open(o)
   if not ud then return nil, err, code end
