@@ -48,8 +48,10 @@ struct inv_options {
   int nTimeoutMs;          /* wall-clock budget of a get, list, delete or write
                               call; default 500; 0 = none */
   int nStatTimeoutMs;      /* the same for stat and analyze; default 10000 */
+  int nJournalSec;         /* how long the change journal keeps a change;
+                              default 3600; 0 = no journal */
 };
-#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000 }
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600 }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
                    char *zErr, size_t nErr);
@@ -69,7 +71,7 @@ void inv_store_set_now(inv_store *s, int64_t ms);
 
 /* Run one API method. zResource: "job", "job_task", "spot_job" or "store";
 ** zMethod: get list stat analyze delete create start add_error finish cancel
-** import (resources) or sweep purge (store). bJson selects the rendering of
+** import (resources) or sweep purge changes trim_changes (store). bJson selects the rendering of
 ** the REST gateway (defaults omitted) instead of complete records. A method
 ** that has no result (delete) writes nothing into the sink. */
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,

@@ -44,7 +44,7 @@
                                        16 MB document limit): push, add_to_set, objects */
 #endif
 
-#define INV_SCHEMA_VERSION 1
+#define INV_SCHEMA_VERSION 2
 
 /* ===================== resources as data ===================== */
 
@@ -124,6 +124,7 @@ struct inv_store {
   int nPageLimit;
   int nTimeoutMs;                 /* call budgets (inv_options) */
   int nStatTimeoutMs;
+  int nJournalSec;                /* change journal retention; 0 = off */
   int64_t nsDeadline;             /* monotonic ns when this call runs out; 0 = none */
   int nBudgetMs;                  /* the budget that set it, for the message */
   int64_t nowFixed;               /* 0: wall clock */
@@ -290,6 +291,19 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
+
+/* The change journal (inv_journal.c): rows for the records a write changes,
+** inside the write's transaction. zOp: "upsert" (written after the change)
+** or "delete" (written before it). */
+int inv_journal_task(inv_store *s, const char *zOp, const char *zTask, const char *zDomain);
+int inv_journal_job(inv_store *s, const char *zOp, const char *zJob, const char *zDomain);
+int inv_journal_job_tasks(inv_store *s, const char *zOp, const char *zJob, const char *zDomain);
+int inv_journal_sweep(inv_store *s, int64_t cutoff, const char *zDomain);
+int inv_journal_duplicates(inv_store *s, const char *zDomain, const char *zCollector,
+                           const char *zReqWs, const char *zReqSecret);
+int inv_journal_reset(inv_store *s, const char *zResource);
 
 /* Finalise a finished job exactly once (inv_life.c; in a transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);

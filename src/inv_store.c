@@ -324,7 +324,15 @@ static int migrate(inv_store *s, char *zErr, size_t nErr) {
     }
     v = 1;
   }
-  /* future: if (v == 1) { ...ALTER...; v = 2; } */
+  if (v == 1) {
+    /* 2: the change journal (inv_journal.c) */
+    if (sqlite3_exec(s->db, "CREATE TABLE change (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                     "at INTEGER NOT NULL, resource TEXT NOT NULL, op TEXT NOT NULL, "
+                     "id TEXT NOT NULL, domain_id TEXT, workspace_id TEXT, project_id TEXT, "
+                     "job_id TEXT, collector_id TEXT)", 0, 0, &zMsg) != SQLITE_OK) goto fail;
+    v = 2;
+  }
+  /* future: if (v == 2) { ...ALTER...; v = 3; } */
   {
     char zSql[64];
     snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
@@ -381,6 +389,7 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   s->nPageLimit = o.nPageLimit;
   s->nTimeoutMs = o.nTimeoutMs > 0 ? o.nTimeoutMs : 0;
   s->nStatTimeoutMs = o.nStatTimeoutMs > 0 ? o.nStatTimeoutMs : 0;
+  s->nJournalSec = o.nJournalSec > 0 ? o.nJournalSec : 0;
   s->pRegex = inv_regex_new();
   if (!s->pRegex) { snprintf(zErr, nErr, "out of memory"); goto fail; }
   flags = (o.bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)

@@ -58,6 +58,7 @@ function _M.open(opts)
     readonly = opts.readonly,
     statement_timeout = opts.statement_timeout,
     stat_timeout = opts.stat_timeout,
+    journal_seconds = opts.journal_seconds,
   }
   local ud, err, code = core.open(o)
   if not ud then return nil, err, code end
@@ -85,6 +86,20 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,
+-- id, domain_id, workspace_id, project_id, job_id, collector_id}, ... }, first, last }:
+-- the change journal, in commit order (op "upsert", "delete", or "reset" for a
+-- bulk change). first is the oldest seq still kept: a reader that last saw a
+-- seq below first - 1 missed trimmed changes and reloads.
+function Store:changes(opts)
+  return self._ud:call("store", "changes", opts or {})
+end
+
+--- inv:trim_changes{ keep_seconds = journal_seconds } -> number of changes removed
+function Store:trim_changes(opts)
+  return self._ud:call("store", "trim_changes", opts or {})
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;

@@ -260,7 +260,7 @@ static int pushError(lua_State *L, inv_store *s, int base) {
 }
 
 /* core.open{path=, busy_timeout=, page_limit=, readonly=, statement_timeout=,
-** stat_timeout=} -> store | nil, msg, code, class */
+** stat_timeout=, journal_seconds=} -> store | nil, msg, code, class */
 static int l_open(lua_State *L) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
@@ -280,7 +280,9 @@ static int l_open(lua_State *L) {
     if (!lua_isnil(L, -1)) o.nTimeoutMs = (int)luaL_checkinteger(L, -1);
     lua_getfield(L, 1, "stat_timeout");
     if (!lua_isnil(L, -1)) o.nStatTimeoutMs = (int)luaL_checkinteger(L, -1);
-    lua_pop(L, 6);
+    lua_getfield(L, 1, "journal_seconds");
+    if (!lua_isnil(L, -1)) o.nJournalSec = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 7);
   }
   u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
   u->p = NULL;
