@@ -295,11 +295,13 @@ int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
 
 /* The change journal (inv_journal.c): rows for the records a write changes,
-** inside the write's transaction. zOp: "upsert" (written after the change)
-** or "delete" (written before it). */
-int inv_journal_task(inv_store *s, const char *zOp, const char *zTask, const char *zDomain);
-int inv_journal_job(inv_store *s, const char *zOp, const char *zJob, const char *zDomain);
-int inv_journal_job_tasks(inv_store *s, const char *zOp, const char *zJob, const char *zDomain);
+** inside the write's transaction: upserts after the change, deletes before. */
+int inv_journal_task(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_job(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job_tasks(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_deleted(inv_store *s, const char *zTask, const char *zDomain);
+int inv_journal_job_deleted(inv_store *s, const char *zJob, const char *zDomain);
 int inv_journal_sweep(inv_store *s, int64_t cutoff, const char *zDomain);
 int inv_journal_duplicates(inv_store *s, const char *zDomain, const char *zCollector,
                            const char *zReqWs, const char *zReqSecret);

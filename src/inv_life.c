@@ -120,8 +120,8 @@ static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int 
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-  if (runStmt(s, p) || inv_job_finalize(s, zJob, zDomain, now)) return INV_ERROR;
-  return inv_journal_job(s, "upsert", zJob, zDomain);
+  if (runStmt(s, p)) return INV_ERROR;
+  return inv_job_finalize(s, zJob, zDomain, now);
 }
 
 /* The task row the write methods work on. */
@@ -291,8 +291,8 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     sqlite3_bind_int64(p, 11, now);
     if (insertWithId(s, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
   }
-  if (inv_journal_job(s, "upsert", zJob, zDomain)
-      || (nTask && inv_journal_job_tasks(s, "upsert", zJob, zDomain))) return INV_ERROR;
+  if (inv_journal_job(s, zJob, zDomain)
+      || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, &inv_res_job, zJob, k, f);
 }
@@ -338,8 +338,10 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
     sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
     if (runStmt(s, p)) return INV_ERROR;
   }
-  if ((bCanceled || strcmp(t.zStatus, "PENDING") == 0)
-      && inv_journal_task(s, "upsert", t.zId, t.zDomain)) return INV_ERROR;
+  if (bCanceled ? inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)
+      : strcmp(t.zStatus, "PENDING") == 0 && inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
+    return INV_ERROR;
+  }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
 }
@@ -385,7 +387,7 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
     char *zJson = inv_arena_strdup(&s->arena, b->z, b->n);
     if (!zJson) return inv_err_nomem(s);
     if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)
-        || inv_journal_task(s, "upsert", t.zId, t.zDomain)) return INV_ERROR;
+        || inv_journal_task(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
@@ -455,8 +457,10 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     bTaskFailed = strcmp((const char*)sqlite3_column_text(p, 1), "FAILURE") == 0;
     while (rc == SQLITE_ROW) rc = sqlite3_step(p);
     sqlite3_reset(p);
-    if (inv_journal_task(s, "upsert", t.zId, t.zDomain)) return INV_ERROR;
-    if (nLeft == 0 && t.zJob[0] && jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)) {
+    if (nLeft == 0 && t.zJob[0]) {
+      if (jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)
+          || inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
+    } else if (inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
       return INV_ERROR;
     }
   }
@@ -502,7 +506,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zId, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-  if (runStmt(s, p) || inv_journal_job(s, "upsert", zId, zDomain) || inv_commit(s)) return INV_ERROR;
+  if (runStmt(s, p) || inv_journal_job(s, zId, zDomain) || inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, zId, k, f);
 }
 

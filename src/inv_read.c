@@ -430,10 +430,9 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   /* the journal learns of the deletes before they happen (spot jobs have no
   ** readers of it) */
   if (r == &inv_res_job) {
-    if (inv_journal_job_tasks(s, "delete", zIdOf(&rq), rq.zDomain)
-        || inv_journal_job(s, "delete", zIdOf(&rq), rq.zDomain)) return INV_ERROR;
+    if (inv_journal_job_deleted(s, zIdOf(&rq), rq.zDomain)) return INV_ERROR;
   } else if (r == &inv_res_task) {
-    if (inv_journal_task(s, "delete", zIdOf(&rq), rq.zDomain)) return INV_ERROR;
+    if (inv_journal_task_deleted(s, zIdOf(&rq), rq.zDomain)) return INV_ERROR;
   }
   if (r == &inv_res_job) {
     /* a job takes its tasks with it */
@@ -453,6 +452,6 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_step(s, p) < 0) return INV_ERROR;
   sqlite3_reset(p);
   if (bUnfinished && zJob[0] && (taskLeavesJob(s, zJob, rq.zDomain)
-                                 || inv_journal_job(s, "upsert", zJob, rq.zDomain))) return INV_ERROR;
+                                 || inv_journal_job(s, zJob, rq.zDomain))) return INV_ERROR;
   return inv_commit(s);
 }

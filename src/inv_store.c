@@ -326,7 +326,7 @@ static int migrate(inv_store *s, char *zErr, size_t nErr) {
   }
   if (v == 1) {
     /* 2: the change journal (inv_journal.c) */
-    if (sqlite3_exec(s->db, "CREATE TABLE change (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+    if (sqlite3_exec(s->db, "CREATE TABLE change (seq INTEGER PRIMARY KEY, "
                      "at INTEGER NOT NULL, resource TEXT NOT NULL, op TEXT NOT NULL, "
                      "id TEXT NOT NULL, domain_id TEXT, workspace_id TEXT, project_id TEXT, "
                      "job_id TEXT, collector_id TEXT)", 0, 0, &zMsg) != SQLITE_OK) goto fail;

@@ -169,7 +169,7 @@ static void openClose(void) {
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
-      sqlite3_exec(db, "DROP TABLE change; DELETE FROM sqlite_sequence WHERE name = 'change'; "
+      sqlite3_exec(db, "DROP TABLE change; "
                        "PRAGMA user_version = 1", 0, 0, 0);
     }
     sqlite3_close(db);
