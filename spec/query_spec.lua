@@ -44,10 +44,7 @@ local inv
 
 local function F(k, v, o) return { k = k, v = v, o = o } end
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok = H.ok
 
 local function jobs(q) return ok(H.jobs(inv, q)) end
 local function tasks(q) return ok(H.tasks(inv, q)) end

@@ -31,6 +31,8 @@ local handler        -- this worker's rest handler
 local resolver       -- built once per worker
 local setup_err      -- why there is no handler (logged, sent as 503)
 
+local LEVELS = { error = ngx.ERR, warn = ngx.WARN, info = ngx.INFO }
+
 local function log(level, ...)
   ngx.log(level, "inventory: ", ...)
 end
@@ -38,13 +40,12 @@ end
 local function thread_offload(pool)
   local opts = { path = cfg.db, busy_timeout = cfg.busy_timeout, page_limit = cfg.page_limit }
   return function(resource, method, req)
-    local ok, res, msg, code = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
-                                                     opts, resource, method, thread.pack(req))
+    local ok, res, msg, code, class = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
+                                                            opts, resource, method, thread.pack(req))
     if not ok then
-      log(ngx.ERR, "the worker thread failed: ", tostring(res))
-      return nil, "Internal error.", "ERROR_UNKNOWN"
+      return nil, "the worker thread failed: " .. tostring(res), "ERROR_UNKNOWN", "server"
     end
-    return res, msg, code
+    return res, msg, code, class
   end
 end
 
@@ -66,7 +67,8 @@ local function setup()
     resolver = resolver,
     offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
-    log = function(msg) log(ngx.ERR, msg) end,
+    -- server faults at error, transient ones (503) at warn, client faults at info
+    log = function(msg, level) log(LEVELS[level] or ngx.ERR, msg) end,
   }
   setup_err = nil
   return true
@@ -176,7 +178,6 @@ function _M.handle()
     log(ngx.ERR, "handler error: ", tostring(status))
     return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))
   end
-  if status >= 500 then log(ngx.ERR, method, " ", path, " -> ", status, " ", text) end
   return respond(status, text, headers)
 end
 
