@@ -58,7 +58,7 @@ end
 
 -- The options of inventory.open, in the order the error message lists them.
 local OPTIONS = { "path", "url", "schema", "busy_timeout", "page_limit", "readonly",
-                  "statement_timeout", "stat_timeout" }
+                  "statement_timeout", "stat_timeout", "journal_seconds" }
 local KNOWN = {}
 for _, k in ipairs(OPTIONS) do KNOWN[k] = true end
 
@@ -75,7 +75,7 @@ local function open_postgres(opts)
 end
 
 --- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
---                  readonly =, statement_timeout =, stat_timeout = }
+--                  readonly =, statement_timeout =, stat_timeout =, journal_seconds = }
 -- syntax: inv, err, code, class = inventory.open(opts)
 -- An option it does not know (a misspelt "pth"), or url together with path,
 -- is refused (nil, message, "ERROR_INVALID_PARAMETER", "client"): never a
@@ -111,6 +111,7 @@ function _M.open(opts)
     readonly = opts.readonly,
     statement_timeout = opts.statement_timeout,
     stat_timeout = opts.stat_timeout,
+    journal_seconds = opts.journal_seconds,
   }
   local ud, err, code, class = core.open(o)
   if not ud then return nil, err, code, class end
@@ -138,6 +139,20 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,
+-- id, domain_id, workspace_id, project_id, job_id, collector_id}, ... }, first, last }:
+-- the change journal, in commit order (op "upsert", "delete", or "reset" for a
+-- bulk change). first is the oldest seq still kept: a reader that last saw a
+-- seq below first - 1 missed trimmed changes and reloads.
+function Store:changes(opts)
+  return self._ud:call("store", "changes", opts or {})
+end
+
+--- inv:trim_changes{ keep_seconds = journal_seconds } -> number of changes removed
+function Store:trim_changes(opts)
+  return self._ud:call("store", "trim_changes", opts or {})
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;
