@@ -18,9 +18,12 @@
 
 CC       ?= cc
 OPT      ?= -O2
-WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+            -Wconversion
+# CI sets WERROR=-Werror (.ci/run): a warning fails its build
+WERROR   ?=
 CFLAGS   ?= $(OPT) -g
-ALLCFLAGS = -std=c99 -fPIC $(WARN) $(CFLAGS) -Iinclude -Isrc
+ALLCFLAGS = -std=c99 -fPIC $(WARN) $(WERROR) $(CFLAGS) -Iinclude -Isrc
 LIBS      = -lsqlite3 -lpcre2-8 -lm
 LUA54_INC ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
@@ -123,7 +126,7 @@ clean:
 FUZZ_CC      ?= clang
 FUZZ_TARGETS ?= query stat json
 FUZZ_CFLAGS   = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-                $(WARN) -Iinclude -Isrc
+                $(WARN) $(WERROR) -Iinclude -Isrc
 FUZZ_BIN      = $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
 
 build/fuzz_%: fuzz/fuzz_%.c fuzz/fixture.h $(CORE_SRC) $(CORE_HDR)
@@ -186,3 +189,13 @@ rock-install:
 	install -d $(INST_LIBDIR)/inventory $(INST_LUADIR)/inventory
 	install -m 755 $(ROCK_B)/inventory/core.so $(INST_LIBDIR)/inventory/core.so
 	install -m 644 lua/inventory/*.lua $(INST_LUADIR)/inventory/
+
+# ---- lint: luacheck (.luacheckrc) and cppcheck (.cppcheck: the suppressions,
+# each with its reason); both must be clean (CI runs make lint) ----
+CPPCHECK_FLAGS = --std=c99 --enable=warning,style,performance,portability --max-configs=1 \
+                 --error-exitcode=1 --inline-suppr --suppressions-list=.cppcheck -q \
+                 -Iinclude -Isrc -I$(LUA54_INC) --template='{file}:{line}: {severity} {id}: {message}'
+.PHONY: lint
+lint:
+	luacheck -q --no-color --formatter plain .
+	cppcheck $(CPPCHECK_FLAGS) src test/c fuzz

@@ -1180,6 +1180,7 @@ io.write("done")
       end
       assert(inv:import("job", recs))
       local l, msg, code, class = inv.job.list{ domain_id = D, query = { page = { limit = 5000 } } }
+      assert.is_nil(l)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
       assert.truthy(msg:find("at most 1000 rows per page", 1, true), msg)
       l = assert(inv.job.list{ domain_id = D })

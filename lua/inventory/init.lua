@@ -13,8 +13,8 @@
 
 local core = require "inventory.core"
 
-local type, error, setmetatable, rawget, pairs, ipairs, tostring =
-  type, error, setmetatable, rawget, pairs, ipairs, tostring
+local type, error, setmetatable, pairs, ipairs, tostring =
+  type, error, setmetatable, pairs, ipairs, tostring
 local getenv = os.getenv
 
 local _M = {
@@ -69,7 +69,7 @@ end
 -- The PostgreSQL backend: open{ url = "postgresql://..." } lands here.
 -- (The one place where the PostgreSQL driver plugs in; until it is built
 -- into the core, a url is refused with this message.)
-local function open_postgres(opts)
+local function open_postgres(opts)   -- luacheck: no unused args
   return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL backend is not "
     .. "available in this build; open{ path = ... } opens SQLite)", "ERROR_INVALID_PARAMETER", "client"
 end

@@ -42,7 +42,7 @@ local function read_log()
   return lines, #s > 0 and s:sub(-1) ~= "\n"
 end
 
-local function verify(it, kills)
+local function verify(_, kills)
   local bad = {}
   local function add(fmt, ...) bad[#bad + 1] = string.format(fmt, ...) end
   local ic = C.sqlite(DB, "PRAGMA integrity_check")
@@ -139,7 +139,7 @@ local ok, err = xpcall(function()
     local ms = math.random(20, 300)
     C.sleep(ms / 1000)
     local killed = os.execute("kill -9 " .. current.pid .. " 2>/dev/null")
-    local wok, how, code = C.wait(current)
+    local _, how, code = C.wait(current)
     current = nil
     local ef = io.open(errf)
     local etext = ef and ef:read("a") or ""
