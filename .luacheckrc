@@ -13,6 +13,8 @@ files["spec/"] = { std = "max+busted", max_line_length = false }
 -- the nginx suite's driver and fixture, the reliability and packaging suites'
 -- Lua processes: plain Lua 5.4 scripts (arg, os.exit); long data lines
 files["test/"] = { std = "max", max_line_length = false }
+-- the test runner's own fixture spec (spec/runner_spec.lua runs it)
+files["test/runner/"] = { std = "max+busted" }
 -- benchmarks (bench/README.md) and examples: plain scripts
 files["bench/"] = { std = "max", max_line_length = false,
                     -- a task template's unused parameter, a dead initial value
