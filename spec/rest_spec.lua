@@ -589,6 +589,30 @@ describe("inventory.rest", function()
       assert.are.same({ "spot_job", "stat" }, { seen[3][1], seen[3][2] })
     end)
 
+    it("a database locked past the busy timeout is 503 with Retry-After, logged at warn (a real lock)", function()
+      local path = H.tmpdb()
+      local inv = F.load(assert(inventory.open{ path = path, busy_timeout = 20 }))
+      local logged = {}
+      local h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), cache_entries = 0,
+                          log = function(msg, level) logged[#logged + 1] = { level = level, msg = msg } end }
+      local env = require("luasql.sqlite3").sqlite3()     -- another connection holds the write lock
+      local con = assert(env:connect(path))
+      assert(con:execute("BEGIN EXCLUSIVE"))
+      local s, b, hd = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000001" })
+      expect_error(s, b, 503, "ERROR_DB_QUERY")
+      assert.are.equal("1", hd["Retry-After"])
+      assert.truthy(b.error.message:find("locked", 1, true), b.error.message)
+      assert.are.same({ "warn" }, { logged[#logged].level })
+      s = call(h, "a-admin", "POST", "/inventory/v1/job/list", {})     -- reads go on (WAL)
+      assert.are.equal(200, s)
+      con:execute("ROLLBACK")
+      con:close(); env:close()
+      s = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000001" })
+      assert.are.equal(200, s)
+      inv:close()
+      H.rmdb(path)
+    end)
+
     it("maps offload errors like store errors: by class, the detail of a server fault to the log", function()
       local logged = {}
       local function log(msg, level) logged[#logged + 1] = { level = level, msg = msg } end
@@ -660,10 +684,17 @@ describe("inventory.rest", function()
       assert.are.equal(direct, via)
       local again = thread.call({ path = path }, "job", "list", thread.pack(req))  -- the cached store
       assert.are.equal(direct, again)
-      local res, msg, code = thread.call({ path = path }, "job", "get", thread.pack{ domain_id = F.A, job_id = "x" })
+      local res, msg, code, class = thread.call({ path = path }, "job", "get",
+                                                thread.pack{ domain_id = F.A, job_id = "x" })
       assert.is_nil(res)
-      assert.are.equal("ERROR_NOT_FOUND", code)
+      assert.are.same({ "ERROR_NOT_FOUND", "client" }, { code, class })
       assert.is_string(msg)
+      -- the 4 values of a failed open, too
+      res, msg, code, class = thread.call({ path = path .. "-not-opened", pth = "x" }, "job", "list",
+                                          thread.pack{ domain_id = F.A })
+      assert.is_nil(res)
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+      assert.truthy(msg:find("pth", 1, true), msg)
       inv:close()
       for _, sfx in ipairs{ "", "-wal", "-shm" } do os.remove(path .. sfx) end
     end)
