@@ -179,6 +179,61 @@ C.ROUTES = {
 }
 
 ---------------------------------------------------------------------------
+-- the paths of each resource, for the scoping checks (every token sees,
+-- counts, gets and deletes only its own records on every path)
+
+C.KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
+C.LIST_PATHS = {
+  job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" },
+          { "POST", "/inventory/v1/jobs/search" } },
+  job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
+               { "POST", "/inventory/v1/job-tasks/search" } },
+  spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
+}
+C.STAT_PATHS = {
+  job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
+  job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
+  spot_job = { "/spot-automation/v1/jobs/stat" },
+}
+-- GET_PATHS[resource](id), DELETE_PATHS[resource](id) -> { { method, path, body? }, ... }
+C.GET_PATHS = {
+  job = function(id) return { { "POST", "/inventory/v1/job/get", { job_id = id } },
+                              { "GET", "/inventory/v1/job/" .. id } } end,
+  job_task = function(id) return { { "POST", "/inventory/v1/job-task/get", { job_task_id = id } },
+                                   { "GET", "/inventory/v1/job-task/" .. id } } end,
+}
+C.DELETE_PATHS = {
+  job = function(id) return { { "POST", "/inventory/v1/job/delete", { job_id = id } },
+                              { "DELETE", "/inventory/v1/job/" .. id } } end,
+  job_task = function(id) return { { "POST", "/inventory/v1/job-task/delete", { job_task_id = id } },
+                                   { "DELETE", "/inventory/v1/job-task/" .. id } } end,
+}
+
+-- a known path with another method: 405 and its Allow header
+C.NOT_ALLOWED = {
+  { "GET", "/inventory/v1/job/list", "POST" }, { "DELETE", "/inventory/v1/job/delete", "POST" },
+  { "GET", "/inventory/v1/job-task/stat", "POST" }, { "PUT", "/inventory/v1/job/analyze", "POST" },
+  { "POST", "/inventory/v1/jobs", "GET" }, { "GET", "/inventory/v1/jobs/search", "POST" },
+  { "GET", "/inventory/v1/jobs/stat", "POST" }, { "POST", "/inventory/v1/job-tasks", "GET" },
+  { "GET", "/inventory/v1/job-tasks/search", "POST" }, { "GET", "/inventory/v1/job-tasks/stat", "POST" },
+  { "POST", "/inventory/v1/job/" .. A1, "DELETE, GET" }, { "PUT", "/inventory/v1/job/" .. A1, "DELETE, GET" },
+  { "POST", "/inventory/v1/job-task/" .. T1, "DELETE, GET" }, { "PUT", "/inventory/v1/job-task/" .. T1, "DELETE, GET" },
+  { "DELETE", "/spot-automation/v1/jobs", "GET" }, { "GET", "/spot-automation/v1/jobs/search", "POST" },
+  { "DELETE", "/spot-automation/v1/jobs/stat", "POST" },
+}
+
+-- paths that are no route: 404 as JSON
+C.UNKNOWN_PATHS = { "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/", "/inventory/v1/job-task/",
+                    "/inventory/v1/job/a/b", "/inventory/v2/job/list", "/inventory/v1/job-tasks/x",
+                    "/spot-automation/v1/job/list" }
+
+-- every delete path, which a workspace member may not use (403)
+C.MEMBER_DELETES = {
+  { "POST", "/inventory/v1/job/delete", { job_id = A2 } }, { "DELETE", "/inventory/v1/job/" .. A2 },
+  { "POST", "/inventory/v1/job-task/delete", { job_task_id = T1 } }, { "DELETE", "/inventory/v1/job-task/" .. T1 },
+}
+
+---------------------------------------------------------------------------
 -- client mistakes (issue 15, section 2): each is the caller's fault, a 4xx
 -- with its reason, and never an [error] line in the server's log. stat and
 -- analyze go through the thread pool behind nginx.

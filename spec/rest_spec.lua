@@ -151,9 +151,7 @@ describe("inventory.rest", function()
     before_each(function() h = handler() end)
 
     it("404 for an unknown path, as JSON", function()
-      for _, p in ipairs{ "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/", "/inventory/v1/job-task/",
-                          "/inventory/v1/job/a/b", "/inventory/v2/job/list", "/inventory/v1/job-tasks/x",
-                          "/spot-automation/v1/job/list" } do
+      for _, p in ipairs(C.UNKNOWN_PATHS) do
         local s, b, hd = call(h, "a-admin", "POST", p, {})
         expect_error(s, b, 404, "ERROR_NOT_FOUND")
         assert.are.same({}, hd)
@@ -195,17 +193,9 @@ describe("inventory.rest", function()
     end)
 
     it("405 with Allow for a known path and another method", function()
-      local cases = {
-        { "GET", "/inventory/v1/job/list", "POST" }, { "DELETE", "/inventory/v1/job/delete", "POST" },
-        { "GET", "/inventory/v1/job-task/stat", "POST" }, { "PUT", "/inventory/v1/job/analyze", "POST" },
-        { "POST", "/inventory/v1/jobs", "GET" }, { "GET", "/inventory/v1/jobs/search", "POST" },
-        { "GET", "/inventory/v1/jobs/stat", "POST" }, { "POST", "/inventory/v1/job-tasks", "GET" },
-        { "GET", "/inventory/v1/job-tasks/search", "POST" }, { "GET", "/inventory/v1/job-tasks/stat", "POST" },
-        { "POST", "/inventory/v1/job/job-a00000000001", "DELETE, GET" },
-        { "PUT", "/inventory/v1/job-task/job-task-a00000000001", "DELETE, GET" },
-        { "DELETE", "/spot-automation/v1/jobs", "GET" }, { "GET", "/spot-automation/v1/jobs/search", "POST" },
-        { "HEAD", "/spot-automation/v1/jobs/stat", "POST" },
-      }
+      -- the shared cases, and HEAD (nginx answers a HEAD without its body)
+      local cases = { { "HEAD", "/spot-automation/v1/jobs/stat", "POST" } }
+      for _, c in ipairs(C.NOT_ALLOWED) do cases[#cases + 1] = c end
       for _, c in ipairs(cases) do
         local s, b, hd = call(h, "a-admin", c[1], c[2], {})
         expect_error(s, b, 405, "ERROR_METHOD_NOT_ALLOWED")
@@ -243,10 +233,7 @@ describe("inventory.rest", function()
     end)
 
     it("403 for a workspace member on every delete path", function()
-      for _, c in ipairs{ { "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000002" } },
-                          { "DELETE", "/inventory/v1/job/job-a00000000002" },
-                          { "POST", "/inventory/v1/job-task/delete", { job_task_id = "job-task-a00000000001" } },
-                          { "DELETE", "/inventory/v1/job-task/job-task-a00000000001" } } do
+      for _, c in ipairs(C.MEMBER_DELETES) do
         local s, b = call(h, "a-member", c[1], c[2], c[3])
         expect_error(s, b, 403, "ERROR_PERMISSION_DENIED")
       end
@@ -447,31 +434,7 @@ describe("inventory.rest", function()
     local h, inv
     before_each(function() h, inv = handler() end)
 
-    local LISTS = {
-      job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" },
-              { "POST", "/inventory/v1/jobs/search" } },
-      job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
-                   { "POST", "/inventory/v1/job-tasks/search" } },
-      spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
-    }
-    local KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
-    local GETS = {
-      job = { function(id) return "POST", "/inventory/v1/job/get", { job_id = id } end,
-              function(id) return "GET", "/inventory/v1/job/" .. id end },
-      job_task = { function(id) return "POST", "/inventory/v1/job-task/get", { job_task_id = id } end,
-                   function(id) return "GET", "/inventory/v1/job-task/" .. id end },
-    }
-    local DELETES = {
-      job = { function(id) return "POST", "/inventory/v1/job/delete", { job_id = id } end,
-              function(id) return "DELETE", "/inventory/v1/job/" .. id end },
-      job_task = { function(id) return "POST", "/inventory/v1/job-task/delete", { job_task_id = id } end,
-                   function(id) return "DELETE", "/inventory/v1/job-task/" .. id end },
-    }
-    local STATS = {
-      job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
-      job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
-      spot_job = { "/spot-automation/v1/jobs/stat" },
-    }
+    local LISTS, STATS, KEY = C.LIST_PATHS, C.STAT_PATHS, C.KEY
     local ALL = { job = {}, job_task = {}, spot_job = {} }
     for _, r in ipairs(F.JOBS) do ALL.job[#ALL.job + 1] = r.job_id end
     for _, r in ipairs(F.TASKS) do ALL.job_task[#ALL.job_task + 1] = r.job_task_id end
@@ -505,12 +468,11 @@ describe("inventory.rest", function()
           end
         end)
 
-        if GETS[resource] then
+        if C.GET_PATHS[resource] then
           it(tok .. " gets a " .. resource .. " record only when it is in scope", function()
             for _, id in ipairs(ALL[resource]) do
-              for _, mk in ipairs(GETS[resource]) do
-                local m, p, body = mk(id)
-                local s, b = call(h, tok, m, p, body)
+              for _, c in ipairs(C.GET_PATHS[resource](id)) do
+                local s, b = call(h, tok, c[1], c[2], c[3])
                 if visible[id] then
                   assert.are.equal(200, s, id)
                   assert.are.equal(id, b[KEY[resource]])
@@ -525,13 +487,12 @@ describe("inventory.rest", function()
 
       if F.TOKENS[tok].role ~= "WORKSPACE_MEMBER" then
         it(tok .. " never deletes a record of the other domain", function()
-          for resource, mks in pairs(DELETES) do
+          for resource, paths in pairs(C.DELETE_PATHS) do
             for _, id in ipairs(ALL[resource]) do
               local rec_domain = id:find("%-b") and F.B or F.A
               if rec_domain ~= domain then
-                for _, mk in ipairs(mks) do
-                  local m, p, body = mk(id)
-                  local s, b = call(h, tok, m, p, body)
+                for _, c in ipairs(paths(id)) do
+                  local s, b = call(h, tok, c[1], c[2], c[3])
                   expect_error(s, b, 404, "ERROR_NOT_FOUND")
                   assert.is_true(exists(resource, id), id)
                 end

@@ -238,7 +238,7 @@ end
 -- statuses and headers
 
 test("404 for unknown paths, as JSON", function()
-  for _, p in ipairs{ "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/a/b", "/inventory/v2/job/list" } do
+  for _, p in ipairs(C.UNKNOWN_PATHS) do
     err_ok(http("POST", p, {}, "a-admin"), 404, "ERROR_NOT_FOUND")
   end
 end)
@@ -253,11 +253,7 @@ test("nginx's own refusals through curl: 413 for a body over 8m, 400 for a NUL i
   err_ok(http("GET", "/inventory/v1/job/a%00b", nil, "a-admin"), 400, "ERROR_INVALID_PARAMETER")
 end)
 test("405 with Allow", function()
-  for _, c in ipairs{ { "GET", "/inventory/v1/job/list", "POST" }, { "POST", "/inventory/v1/jobs", "GET" },
-                      { "PUT", "/inventory/v1/job/" .. A1, "DELETE, GET" },
-                      { "POST", "/inventory/v1/job-task/" .. T1, "DELETE, GET" },
-                      { "DELETE", "/spot-automation/v1/jobs/stat", "POST" },
-                      { "GET", "/inventory/v1/job-tasks/search", "POST" } } do
+  for _, c in ipairs(C.NOT_ALLOWED) do
     local r = http(c[1], c[2], nil, "a-admin")
     err_ok(r, 405, "ERROR_METHOD_NOT_ALLOWED")
     eq(r.headers["allow"], c[3], "Allow of " .. c[1] .. " " .. c[2])
@@ -273,10 +269,7 @@ test("401 with WWW-Authenticate", function()
   json_ok(r, 200)
 end)
 test("403 for a workspace member deleting, on every delete path", function()
-  for _, c in ipairs{ { "POST", "/inventory/v1/job/delete", { job_id = A2 } },
-                      { "DELETE", "/inventory/v1/job/" .. A2 },
-                      { "POST", "/inventory/v1/job-task/delete", { job_task_id = T1 } },
-                      { "DELETE", "/inventory/v1/job-task/" .. T1 } } do
+  for _, c in ipairs(C.MEMBER_DELETES) do
     err_ok(http(c[1], c[2], c[3], "a-member"), 403, "ERROR_PERMISSION_DENIED")
   end
   json_ok(http("GET", "/inventory/v1/job-task/" .. T1, nil, "a-admin"), 200)
@@ -340,30 +333,7 @@ end)
 ---------------------------------------------------------------------------
 -- scoping: a token sees, counts and deletes only its own records
 
-local LISTS = {
-  job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" }, { "POST", "/inventory/v1/jobs/search" } },
-  job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
-               { "POST", "/inventory/v1/job-tasks/search" } },
-  spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
-}
-local STATS = {
-  job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
-  job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
-  spot_job = { "/spot-automation/v1/jobs/stat" },
-}
-local KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
-local GETS = {
-  job = function(id) return { { "POST", "/inventory/v1/job/get", { job_id = id } },
-                              { "GET", "/inventory/v1/job/" .. id } } end,
-  job_task = function(id) return { { "POST", "/inventory/v1/job-task/get", { job_task_id = id } },
-                                   { "GET", "/inventory/v1/job-task/" .. id } } end,
-}
-local DELETES = {
-  job = function(id) return { { "POST", "/inventory/v1/job/delete", { job_id = id } },
-                              { "DELETE", "/inventory/v1/job/" .. id } } end,
-  job_task = function(id) return { { "POST", "/inventory/v1/job-task/delete", { job_task_id = id } },
-                                   { "DELETE", "/inventory/v1/job-task/" .. id } } end,
-}
+local LISTS, STATS, KEY, GETS, DELETES = C.LIST_PATHS, C.STAT_PATHS, C.KEY, C.GET_PATHS, C.DELETE_PATHS
 local RECORDS = { job = {}, job_task = {} }
 for _, r in ipairs(F.JOBS) do RECORDS.job[#RECORDS.job + 1] = r end
 for _, r in ipairs(F.TASKS) do RECORDS.job_task[#RECORDS.job_task + 1] = r end
