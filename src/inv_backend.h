@@ -64,48 +64,48 @@ typedef struct inv_stmt inv_stmt;
 #define INV_TX_READ  2          /* one snapshot for several reads */
 
 /* ===================== statements the write side runs ===================== */
-/* The dialect spells each (placeholders ?1.. / $1..; parameters as noted). */
+/* The dialect spells each; #N is its parameter N (spelt as its placeholders are). */
 enum {
-  INV_SQL_JOB_FINALIZE,        /* ?1 now, ?2 job_id, ?3 domain_id */
-  INV_SQL_JOB_TASK_OK,         /* ?1 now, ?2 job_id, ?3 domain_id: success +1, remained -1 */
+  INV_SQL_JOB_FINALIZE,        /* #1 now, #2 job_id, #3 domain_id */
+  INV_SQL_JOB_TASK_OK,         /* #1 now, #2 job_id, #3 domain_id: success +1, remained -1 */
   INV_SQL_JOB_TASK_FAIL,       /* the same with failure +1 */
-  INV_SQL_JOB_TASK_LEFT,       /* ?1 now, ?2 job_id, ?3 domain_id: total -1, remained -1 */
-  INV_SQL_TASK_LOAD,           /* ?1 job_task_id, ?2 domain_id -> status, remained_sub_tasks,
+  INV_SQL_JOB_TASK_LEFT,       /* #1 now, #2 job_id, #3 domain_id: total -1, remained -1 */
+  INV_SQL_TASK_LOAD,           /* #1 job_task_id, #2 domain_id -> status, remained_sub_tasks,
                                   job_id, started (0/1) */
-  INV_SQL_TASK_APPEND_ERROR,   /* ?1 error JSON, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_JOB_CANCEL_DUPLICATES, /* ?1 now, ?2 domain, ?3 collector, ?4 request ws, ?5 secret */
-  INV_SQL_JOB_INSERT,          /* ?1 id ?2 status ?3 total ?4 req secret ?5 req ws ?6 rg
-                                  ?7 domain ?8 ws ?9 collector ?10 plugin ?11 now ?12 finished */
-  INV_SQL_TASK_INSERT,         /* ?1 id ?2 provider ?3 sub_tasks ?4 job ?5 secret ?6 collector
-                                  ?7 service account ?8 project ?9 ws ?10 domain ?11 now */
-  INV_SQL_JOB_IS_CANCELED,     /* ?1 job_id, ?2 domain_id -> 0/1 */
-  INV_SQL_TASK_FAIL_CANCELED,  /* ?1 now, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_TASK_START,          /* ?1 now, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_TASK_FINISH,         /* ?1..?6 counts, ?7 now, ?8 failed (0/1), ?9 id, ?10 domain
+  INV_SQL_TASK_APPEND_ERROR,   /* #1 error JSON, #2 job_task_id, #3 domain_id */
+  INV_SQL_JOB_CANCEL_DUPLICATES, /* #1 now, #2 domain, #3 collector, #4 request ws, #5 secret */
+  INV_SQL_JOB_INSERT,          /* #1 id #2 status #3 total #4 req secret #5 req ws #6 rg
+                                  #7 domain #8 ws #9 collector #10 plugin #11 now #12 finished */
+  INV_SQL_TASK_INSERT,         /* #1 id #2 provider #3 sub_tasks #4 job #5 secret #6 collector
+                                  #7 service account #8 project #9 ws #10 domain #11 now */
+  INV_SQL_JOB_IS_CANCELED,     /* #1 job_id, #2 domain_id -> 0/1 */
+  INV_SQL_TASK_FAIL_CANCELED,  /* #1 now, #2 job_task_id, #3 domain_id */
+  INV_SQL_TASK_START,          /* #1 now, #2 job_task_id, #3 domain_id */
+  INV_SQL_TASK_FINISH,         /* #1..#6 counts, #7 now, #8 failed (0/1), #9 id, #10 domain
                                   -> remained_sub_tasks, status */
-  INV_SQL_JOB_STATUS,          /* ?1 job_id, ?2 domain_id -> status */
-  INV_SQL_JOB_CANCEL,          /* ?1 now, ?2 job_id, ?3 domain_id */
-  INV_SQL_SWEEP_TASKS,         /* ?1 now, ?2 cut-off, ?3 domain or NULL, ?4 error JSON */
-  INV_SQL_SWEEP_JOBS,          /* ?1 now, ?2 cut-off, ?3 domain or NULL */
-  INV_SQL_PURGE_JOB_TASKS,     /* ?1 cut-off, ?2 domain or NULL (tasks of purged jobs) */
+  INV_SQL_JOB_STATUS,          /* #1 job_id, #2 domain_id -> status */
+  INV_SQL_JOB_CANCEL,          /* #1 now, #2 job_id, #3 domain_id */
+  INV_SQL_SWEEP_TASKS,         /* #1 now, #2 cut-off, #3 domain or NULL, #4 error JSON */
+  INV_SQL_SWEEP_JOBS,          /* #1 now, #2 cut-off, #3 domain or NULL */
+  INV_SQL_PURGE_JOB_TASKS,     /* #1 cut-off, #2 domain or NULL (tasks of purged jobs) */
   INV_SQL_PURGE_TASKS,
   INV_SQL_PURGE_JOBS,
   INV_SQL_PURGE_SPOT_JOBS,
-  INV_SQL_JOB_DELETE_TASKS,    /* ?1 job_id, ?2 domain_id */
-  INV_SQL_JOURNAL_TASK,        /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
-  INV_SQL_JOURNAL_JOB,         /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_TASK_JOB,    /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
-  INV_SQL_JOURNAL_JOB_TASKS,   /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_TASK_DELETED, /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain */
-  INV_SQL_JOURNAL_JOB_DELETED_TASKS, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_JOB_DELETED, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_SWEEP_TASKS, /* ?1 now, ?2 op, ?3 domain or NULL, ?4 cut-off */
+  INV_SQL_JOB_DELETE_TASKS,    /* #1 job_id, #2 domain_id */
+  INV_SQL_JOURNAL_TASK,        /* #1 now, #2 op, #3 job_task_id, #4 domain, #5 job_id */
+  INV_SQL_JOURNAL_JOB,         /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_TASK_JOB,    /* #1 now, #2 op, #3 job_task_id, #4 domain, #5 job_id */
+  INV_SQL_JOURNAL_JOB_TASKS,   /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_TASK_DELETED, /* #1 now, #2 op, #3 job_task_id, #4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED_TASKS, /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED, /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_SWEEP_TASKS, /* #1 now, #2 op, #3 domain or NULL, #4 cut-off */
   INV_SQL_JOURNAL_SWEEP_JOBS,
-  INV_SQL_JOURNAL_DUPLICATES,  /* ?1 now, ?2 op, ?3 domain, ?4 collector, ?5 req ws, ?6 secret */
-  INV_SQL_JOURNAL_RESET,       /* ?1 now, ?2 op, ?3 resource */
-  INV_SQL_JOURNAL_TRIM,        /* ?1 cut-off time (never the newest row) */
+  INV_SQL_JOURNAL_DUPLICATES,  /* #1 now, #2 op, #3 domain, #4 collector, #5 req ws, #6 secret */
+  INV_SQL_JOURNAL_RESET,       /* #1 now, #2 op, #3 resource */
+  INV_SQL_JOURNAL_TRIM,        /* #1 cut-off time (never the newest row) */
   INV_SQL_JOURNAL_BOUNDS,      /* -> min(seq) or NULL, max(seq) or 0 */
-  INV_SQL_JOURNAL_READ,        /* ?1 after, ?2 limit -> seq, at, resource, op, id, domain,
+  INV_SQL_JOURNAL_READ,        /* #1 after, #2 limit -> seq, at, resource, op, id, domain,
                                   workspace, project, job, collector (scope filled in) */
   INV_SQL_N
 };
@@ -233,7 +233,7 @@ struct inv_dialect {
   /* ---- stat (inv_stat*.c): values are plain SQL values, datetimes (ms),
   ** or JSON text ("kinds" INV_K_*); a JSON value that is missing is NULL, a
   ** JSON null is the text "null" ---- */
-  const char *zCteMaterialized;              /* "MATERIALIZED " or "" */
+  const char *zCteMaterialized;              /* keyword(s) that keep a CTE from being inlined */
   /* LIMIT/OFFSET values: n < 0 means no limit */
   int (*xLimit)(inv_q *q, int64_t n);
   /* the JSON text at a's path (a->zBase is JSON text), NULL when missing */

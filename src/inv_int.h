@@ -123,7 +123,7 @@ struct inv_store {
   inv_buf out;                    /* the caller's output (inv_store_buffer) */
   const char *zErrCode;           /* NULL when the last call succeeded */
   int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
-  char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE id = ?1 [AND domain_id = ?2]" */
+  char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE <id> = #1 [AND domain_id = #2]" */
   char *azByIdDomain[INV_N_RES];
 };
 
@@ -186,7 +186,7 @@ struct inv_q {
   inv_buf *b;                     /* SQL text */
   inv_bind *aBind;                /* arena */
   int nBind, nBindAlloc;
-  int nAlias;                     /* json_each aliases used */
+  int nAlias;                     /* iteration aliases used */
   int nDyn;                       /* predicates on JSON values emitted */
   int nRegex;                     /* regular expressions emitted */
   int nListVal;                   /* values of in / not_in lists compiled */

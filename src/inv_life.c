@@ -1,7 +1,7 @@
 /*
 ** inv_life.c: the write side. What the reference does inside
 ** Collector.collect and its workers, with DESIGN.md's fixes: every
-** transition runs in one BEGIN IMMEDIATE transaction, a job finalises
+** transition runs in one write transaction (taken before the first read), a job finalises
 ** exactly once (a conditional UPDATE), remained_tasks never goes below 0,
 ** updated_at moves on every write, and the timeout sweep also fails the
 ** job's unfinished tasks.

@@ -183,8 +183,8 @@ int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn) {
 int inv_store_schema_version(inv_store *s) { return s->pDrv->xSchemaVersion(s); }
 
 /* The by-id reads of each resource, from its field table and the dialect's
-** placeholders: "SELECT t.* FROM <table> AS t WHERE t.<id> = ?1 [AND
-** t.domain_id = ?2] LIMIT 1". */
+** placeholders: "SELECT t.* FROM <table> AS t WHERE t.<id> = #1 [AND
+** t.domain_id = #2] LIMIT 1". */
 static char *byIdSql(inv_store *s, const inv_resource *r, int bDomain) {
   inv_buf b;
   char *z;
