@@ -28,7 +28,7 @@ LIBS      = -lsqlite3 -lpcre2-8 -lm
 LUA54_INC ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
 
-CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
+CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_value.c src/inv_json.c src/inv_time.c src/inv_schema.c \
            src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
            src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stage.c \
            src/inv_pipeline.c src/inv_analyze.c \
@@ -57,6 +57,7 @@ CORE_OBJ = $(patsubst src/%.c,$(B)/core/%.o,$(CORE_SRC))
 # the core as a static library: built without any Lua include path, so an
 # accidental #include "lua.h" in the core fails here
 $(B)/libinvcore.a: $(CORE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(MOD54): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a

@@ -69,7 +69,7 @@ end
 -- a stage error: ERROR_DB_QUERY "Database query failed. (reason = <inner>)",
 -- wrapped once, also when the inner error is an ERROR_DB_QUERY itself (the
 -- reference wrapped those twice; issue 15 says it once)
-local function stage_err(inner, nested, r, msg, code)
+local function stage_err(inner, _, r, msg, code)
   assert.is_nil(r)
   assert.are.equal("ERROR_DB_QUERY", code)
   local want = DBQ .. "(reason = " .. inner .. ")"

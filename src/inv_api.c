@@ -28,12 +28,11 @@ static void startBudget(inv_store *s, const char *zMethod) {
   s->nsDeadline = ms > 0 ? inv_clock_ns() + (int64_t)ms * 1000000 : 0;
 }
 
-int inv_call(inv_store *s, const char *zResource, const char *zMethod,
-             const inv_val *pReq, inv_sink *pSink, int bJson) {
+static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
+                    const inv_val *pReq, inv_sink *pSink, int bJson) {
   const inv_resource *r;
   size_t i;
   int rc;
-  startBudget(s, zMethod);
   if (!pReq || !inv_val_is_obj(pReq)) {
     return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
                    "Parameter type is invalid. (key = request, type = object)");
@@ -63,4 +62,13 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   }
   return inv_err(s, "ERROR_INVALID_PARAMETER",
                  "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+}
+
+int inv_call(inv_store *s, const char *zResource, const char *zMethod,
+             const inv_val *pReq, inv_sink *pSink, int bJson) {
+  int rc;
+  startBudget(s, zMethod);
+  rc = dispatch(s, zResource, zMethod, pReq, pSink, bJson);
+  s->nsDeadline = 0;                 /* the budget is the call's only */
+  return rc;
 }

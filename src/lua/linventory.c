@@ -261,7 +261,7 @@ static int pushError(lua_State *L, inv_store *s, int base) {
 
 /* core.open{path=, busy_timeout=, page_limit=, readonly=, statement_timeout=,
 ** stat_timeout=, journal_seconds=} -> store | nil, msg, code, class */
-static int l_open(lua_State *L) {
+static int lOpen(lua_State *L) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
   LStore *u;
@@ -314,7 +314,7 @@ static int beginCall(lua_State *L, inv_store *s, inv_val *pReq) {
 
 /* store:call(resource, method, request [, json]) -> result | nil, msg, code
 ** json = true renders for REST and returns the JSON text. */
-static int l_call(lua_State *L) {
+static int lCall(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   const char *zRes = luaL_checkstring(L, 2);
   const char *zMethod = luaL_checkstring(L, 3);
@@ -356,7 +356,7 @@ static int l_call(lua_State *L) {
   }
 }
 
-static int l_close(lua_State *L) {
+static int lClose(lua_State *L) {
   LStore *u = luaL_checkudata(L, 1, STORE_MT);
   if (u->p) { inv_store_close(u->p); u->p = NULL; }
   lua_pushboolean(L, 1);
@@ -364,7 +364,7 @@ static int l_close(lua_State *L) {
 }
 
 /* store:set_now(iso | ms | nil): freeze the clock (tests). */
-static int l_set_now(lua_State *L) {
+static int lSetNow(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   int64_t ms = 0;
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -384,7 +384,7 @@ static int l_set_now(lua_State *L) {
 }
 
 /* store:version() -> data_version, own_changes (see inv_store_version) */
-static int l_version(lua_State *L) {
+static int lVersion(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   int64_t d, o;
   inv_store_begin(s);
@@ -394,13 +394,13 @@ static int l_version(lua_State *L) {
   return 2;
 }
 
-static int l_schema_version(lua_State *L) {
+static int lSchemaVersion(lua_State *L) {
   lua_pushinteger(L, inv_store_schema_version(checkStore(L, 1)));
   return 1;
 }
 
 /* store:explain(resource, method, request) -> plan text | nil, msg, code */
-static int l_explain(lua_State *L) {
+static int lExplain(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   const char *zRes = luaL_checkstring(L, 2);
   const char *zMethod = luaL_checkstring(L, 3);
@@ -417,7 +417,7 @@ static int l_explain(lua_State *L) {
   return 1;
 }
 
-static int l_tostring(lua_State *L) {
+static int lTostring(lua_State *L) {
   LStore *u = luaL_checkudata(L, 1, STORE_MT);
   if (u->p) lua_pushfstring(L, "inventory.store (%p)", (void*)u);
   else lua_pushliteral(L, "inventory.store (closed)");
@@ -425,9 +425,9 @@ static int l_tostring(lua_State *L) {
 }
 
 static const luaL_Reg aStoreMethod[] = {
-  { "call", l_call }, { "close", l_close }, { "set_now", l_set_now },
-  { "schema_version", l_schema_version }, { "explain", l_explain },
-  { "version", l_version },
+  { "call", lCall }, { "close", lClose }, { "set_now", lSetNow },
+  { "schema_version", lSchemaVersion }, { "explain", lExplain },
+  { "version", lVersion },
   { NULL, NULL }
 };
 
@@ -441,13 +441,13 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
       lua_setfield(L, -2, r->name);
     }
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
+    lua_pushcfunction(L, lClose);
     lua_setfield(L, -2, "__gc");
 #if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, l_close);
+    lua_pushcfunction(L, lClose);
     lua_setfield(L, -2, "__close");
 #endif
-    lua_pushcfunction(L, l_tostring);
+    lua_pushcfunction(L, lTostring);
     lua_setfield(L, -2, "__tostring");
     lua_pushliteral(L, STORE_MT);
     lua_setfield(L, -2, "__name");
@@ -456,7 +456,7 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
   }
   lua_pop(L, 1);
   lua_createtable(L, 0, 6);
-  lua_pushcfunction(L, l_open);
+  lua_pushcfunction(L, lOpen);
   lua_setfield(L, -2, "open");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
