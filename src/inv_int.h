@@ -228,6 +228,7 @@ struct inv_req {
 
 #define R_JSON     0x01   /* omit defaults (REST) */
 #define R_MINIMAL  0x02
+#define R_ALL      0x04   /* every stored field, the hidden ones too (export) */
 typedef struct inv_only inv_only;  /* projection from `only` */
 
 /* Render the current row of p (columns in field order starting at iCol0)

@@ -1,0 +1,398 @@
+/*
+** inv_admin.c: operating a store (what the command line and the metrics
+** need beside the API): facts about the store, an integrity check with a
+** counter audit, an online backup, export and import of whole tables, and
+** waiting for another process's commit.
+**
+** The SQLite-specific calls of these operations (pragmas, the backup API,
+** sqlite3_db_filename) are kept in this file, so that a backend seam can
+** later take them over with a few functions.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "inv_int.h"
+
+#define CHECK_MAX_PROBLEMS 1000      /* problems listed by a check; the rest are counted */
+#define EXPORT_DEFAULT_LIMIT 1000
+#define EXPORT_MAX_LIMIT 10000
+#define BACKUP_PAGES 256             /* pages copied per step (1 MB at 4 KiB pages) */
+
+int inv_schema_version(void) { return INV_SCHEMA_VERSION; }
+
+/* One integer from a statement without parameters (a pragma); -1 on error. */
+static int64_t pragmaInt(inv_store *s, const char *zSql) {
+  sqlite3_stmt *p = inv_stmt_static(s, zSql);
+  int64_t v = -1;
+  int rc;
+  if (!p) return -1;
+  rc = inv_step(s, p);
+  if (rc == SQLITE_ROW) v = sqlite3_column_int64(p, 0);
+  sqlite3_reset(p);
+  return rc < 0 ? -1 : v;
+}
+
+/* ===================== info ===================== */
+
+int inv_store_info(inv_store *s, inv_sink *k) {
+  int64_t nPage = pragmaInt(s, "PRAGMA page_count");
+  int64_t nSize = pragmaInt(s, "PRAGMA page_size");
+  const char *zPath = sqlite3_db_filename(s->db, "main");
+  if (nPage < 0 || nSize < 0) return INV_ERROR;
+  if (!zPath || !zPath[0]) zPath = ":memory:";
+  k->xBeginObj(k, 5);
+  k->xKey(k, "backend", 7); k->xStr(k, "sqlite", 6);
+  k->xKey(k, "engine_version", 14); k->xStr(k, sqlite3_libversion(), strlen(sqlite3_libversion()));
+  k->xKey(k, "schema_version", 14); k->xInt(k, inv_store_schema_version(s));
+  k->xKey(k, "size_bytes", 10); k->xInt(k, nPage * nSize);
+  k->xKey(k, "path", 4); k->xStr(k, zPath, strlen(zPath));
+  k->xEndObj(k);
+  return INV_OK;
+}
+
+/* ===================== check ===================== */
+
+/* The counter audit, one row per job whose counters disagree with its
+** tasks (see inv_store_check). Tasks belong to a job by (job_id, domain_id). */
+static const char zAudit[] =
+  "SELECT j.job_id, j.domain_id, j.status, j.total_tasks, j.remained_tasks, "
+  "j.success_tasks, j.failure_tasks, t.n, t.n_open, t.n_success, t.n_failure "
+  "FROM job AS j JOIN (SELECT domain_id, job_id, count(*) AS n, "
+  "  sum(remained_sub_tasks > 0) AS n_open, "
+  "  sum(status = 'SUCCESS' AND remained_sub_tasks = 0) AS n_success, "
+  "  sum(status = 'FAILURE' AND remained_sub_tasks = 0) AS n_failure "
+  "  FROM job_task GROUP BY domain_id, job_id) AS t "
+  "ON t.job_id = j.job_id AND t.domain_id = j.domain_id "
+  "WHERE j.remained_tasks <> t.n_open OR j.success_tasks < t.n_success "
+  "OR j.failure_tasks < t.n_failure "
+  "OR j.success_tasks + j.failure_tasks + j.remained_tasks <> j.total_tasks "
+  "ORDER BY j.id";
+
+typedef struct Problems Problems;
+struct Problems {
+  inv_sink *k;
+  int64_t n;                  /* found */
+};
+
+static void problem(Problems *pr, const char *zFmt, ...) {
+  char z[512];
+  va_list ap;
+  int n;
+  if (pr->n++ >= CHECK_MAX_PROBLEMS) return;
+  va_start(ap, zFmt);
+  n = vsnprintf(z, sizeof z, zFmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if (n >= (int)sizeof z) n = (int)sizeof z - 1;
+  inv_utf8_clean(z, (size_t)n);
+  pr->k->xStr(pr->k, z, (size_t)n);
+}
+
+static int checkRun(inv_store *s, inv_sink *k);
+
+int inv_store_check(inv_store *s, inv_sink *k) {
+  int rc;
+  /* the whole check reads one snapshot */
+  if (inv_exec(s, "BEGIN")) return INV_ERROR;
+  rc = checkRun(s, k);
+  inv_rollback(s);                       /* end the read transaction */
+  return rc;
+}
+
+static int checkRun(inv_store *s, inv_sink *k) {
+  Problems pr;
+  sqlite3_stmt *p;
+  int rc;
+  pr.k = k;
+  pr.n = 0;
+  k->xBeginObj(k, 2);
+  k->xKey(k, "problems", 8);
+  k->xBeginArr(k, 0);
+  p = inv_stmt_static(s, "PRAGMA integrity_check(100)");
+  if (!p) return INV_ERROR;
+  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    const char *z = (const char*)sqlite3_column_text(p, 0);
+    if (z && strcmp(z, "ok") != 0) problem(&pr, "integrity: %s", z);
+  }
+  sqlite3_reset(p);
+  if (rc < 0) return INV_ERROR;
+  {
+    int v = inv_store_schema_version(s);
+    if (v != INV_SCHEMA_VERSION) {
+      problem(&pr, "schema: version %d, this library uses %d", v, INV_SCHEMA_VERSION);
+    }
+  }
+  p = inv_stmt_static(s, zAudit);
+  if (!p) return INV_ERROR;
+  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    const char *zJob = (const char*)sqlite3_column_text(p, 0);
+    const char *zDomain = (const char*)sqlite3_column_text(p, 1);
+    int64_t nTotal = sqlite3_column_int64(p, 3), nRemained = sqlite3_column_int64(p, 4);
+    int64_t nSuccess = sqlite3_column_int64(p, 5), nFailure = sqlite3_column_int64(p, 6);
+    int64_t nTasks = sqlite3_column_int64(p, 7), nOpen = sqlite3_column_int64(p, 8);
+    int64_t nTaskOk = sqlite3_column_int64(p, 9), nTaskFail = sqlite3_column_int64(p, 10);
+    char zWho[200];
+    snprintf(zWho, sizeof zWho, "job %.80s (%.80s)", zJob ? zJob : "", zDomain ? zDomain : "");
+    if (nRemained != nOpen) {
+      problem(&pr, "%s: remained_tasks is %lld, %lld of its %lld tasks are unfinished",
+              zWho, (long long)nRemained, (long long)nOpen, (long long)nTasks);
+    }
+    if (nSuccess < nTaskOk) {
+      problem(&pr, "%s: success_tasks is %lld, %lld of its tasks succeeded",
+              zWho, (long long)nSuccess, (long long)nTaskOk);
+    }
+    if (nFailure < nTaskFail) {
+      problem(&pr, "%s: failure_tasks is %lld, %lld of its tasks failed",
+              zWho, (long long)nFailure, (long long)nTaskFail);
+    }
+    if (nSuccess + nFailure + nRemained != nTotal) {
+      problem(&pr, "%s: success_tasks + failure_tasks + remained_tasks is %lld, total_tasks %lld",
+              zWho, (long long)(nSuccess + nFailure + nRemained), (long long)nTotal);
+    }
+  }
+  sqlite3_reset(p);
+  if (rc < 0) return INV_ERROR;
+  if (pr.n > CHECK_MAX_PROBLEMS) {
+    char z[96];
+    int n = snprintf(z, sizeof z, "... and %lld more", (long long)(pr.n - CHECK_MAX_PROBLEMS));
+    k->xStr(k, z, (size_t)n);
+  }
+  k->xEndArr(k);
+  k->xKey(k, "ok", 2);
+  k->xBool(k, pr.n == 0);
+  k->xEndObj(k);
+  return INV_OK;
+}
+
+/* ===================== backup ===================== */
+
+/* Is zPath the file this store has open? */
+static int sameFile(inv_store *s, const char *zPath) {
+  const char *zMain = sqlite3_db_filename(s->db, "main");
+  struct stat a, b;
+  if (!zMain || !zMain[0]) return 0;
+  if (stat(zMain, &a) || stat(zPath, &b)) return 0;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite) {
+  sqlite3 *pDst = NULL;
+  sqlite3_backup *pB;
+  int rc, bCreated = 0, nStep = 0, nStepMax, nBusy = 0;
+  int64_t nPage;
+  if (!zPath || !zPath[0]) return inv_err_required(s, "path");
+  if (sameFile(s, zPath)) {
+    return inv_err_invalid(s, "path", "the store's own file; a backup needs another file.");
+  }
+  if (!bOverwrite) {
+    /* refuse an existing file: create it here, exclusively (0600: a backup
+    ** holds every tenant's records) */
+    int fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) {
+        return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = path, "
+                       "reason = %.300s exists; pass overwrite to replace it.)", zPath);
+      }
+      return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = path, "
+                     "reason = cannot create %.300s: %s)", zPath, strerror(errno));
+    }
+    close(fd);
+    bCreated = 1;
+  }
+  nPage = pragmaInt(s, "PRAGMA page_count");
+  if (nPage < 0) goto fail_created;
+  if (sqlite3_open_v2(zPath, &pDst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    inv_err_db(s, "cannot open %.300s: %s", zPath, pDst ? sqlite3_errmsg(pDst) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(pDst, 5000);
+  pB = sqlite3_backup_init(pDst, "main", s->db, "main");
+  if (!pB) { inv_err_db(s, "%s", sqlite3_errmsg(pDst)); goto fail; }
+  /* Copy in steps: between steps the source is not read-locked, so writers
+  ** (and, in WAL mode, checkpoints) go on. A commit by another connection
+  ** restarts the copy; when that keeps happening, the rest is copied in one
+  ** step (one read transaction: in WAL mode it blocks no writer either). */
+  nStepMax = (int)(nPage / BACKUP_PAGES) * 4 + 64;
+  do {
+    rc = sqlite3_backup_step(pB, ++nStep > nStepMax ? -1 : BACKUP_PAGES);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      if (++nBusy > 1000) break;       /* 10 s of a locked source */
+      sqlite3_sleep(10);
+      rc = SQLITE_OK;
+    }
+  } while (rc == SQLITE_OK);
+  if (sqlite3_backup_finish(pB) != SQLITE_OK && rc == SQLITE_DONE) rc = sqlite3_errcode(pDst);
+  if (rc != SQLITE_DONE) {
+    inv_err_db(s, "backup to %.300s failed: %s", zPath,
+               rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? "the store stayed locked"
+                                                       : sqlite3_errmsg(pDst));
+    goto fail;
+  }
+  if (sqlite3_close(pDst) != SQLITE_OK) {
+    inv_err_db(s, "backup to %.300s failed: %s", zPath, sqlite3_errmsg(pDst));
+    pDst = NULL;
+    goto fail;
+  }
+  return INV_OK;
+fail:
+  sqlite3_close(pDst);
+fail_created:
+  if (bCreated) unlink(zPath);          /* ours: an empty or partial copy */
+  return INV_ERROR;
+}
+
+/* ===================== export ===================== */
+
+int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sink *k,
+               inv_buf *pLines, int64_t *pNext) {
+  static const char *const azKeys[] = { "domain_id", "after", "limit", "query", NULL };
+  static const char *const azQuery[] = { "filter", "filter_or", "keyword", NULL };
+  const inv_resource *r = inv_resource_find(zResource);
+  const inv_val *v, *pQ = NULL;
+  const char *zDomain;
+  int64_t after = 0, limit = EXPORT_DEFAULT_LIMIT, n = 0, last = 0;
+  inv_q q;
+  sqlite3_stmt *p;
+  int rc;
+  *pNext = 0;
+  if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (!pReq || inv_check_keys(s, pReq, azKeys, "")) return INV_ERROR;
+  if (inv_req_string(s, pReq, "domain_id", 0, &zDomain)) return INV_ERROR;
+  if ((v = inv_val_get(pReq, "after")) && v->t != INV_NULL) {
+    if (v->t == INV_BOOL || !inv_val_integer(v, &after)) return inv_err_type(s, "after", "int");
+  }
+  if ((v = inv_val_get(pReq, "limit")) && v->t != INV_NULL) {
+    if (v->t == INV_BOOL || !inv_val_integer(v, &limit)) return inv_err_type(s, "limit", "int");
+    if (limit < 1 || limit > EXPORT_MAX_LIMIT) {
+      return inv_err_invalid(s, "limit", "must be between 1 and 10000.");
+    }
+  }
+  if ((v = inv_val_get(pReq, "query")) && v->t != INV_NULL) {
+    if (inv_check_keys(s, v, azQuery, "query")) return INV_ERROR;
+    pQ = v;
+  }
+  inv_q_init(&q, s, r);
+  inv_buf_reset(q.b);
+  inv_buf_printf(q.b, "SELECT t.* FROM %s AS t WHERE t.id > ", r->zTable);
+  inv_q_bind_int(&q, after);
+  if (zDomain) {
+    inv_buf_adds(q.b, " AND t.domain_id = ");
+    inv_q_bind_text(&q, zDomain, strlen(zDomain));
+  }
+  inv_buf_adds(q.b, " AND ");
+  if (inv_where(&q, pQ ? inv_val_get(pQ, "filter") : NULL, pQ ? inv_val_get(pQ, "filter_or") : NULL,
+                pQ ? inv_val_get(pQ, "keyword") : NULL, NULL)) return INV_ERROR;
+  inv_buf_adds(q.b, " ORDER BY t.id LIMIT ");
+  inv_q_bind_int(&q, limit + 1);           /* one more: is there a next page? */
+  if (q.b->bOom) return inv_err_nomem(s);
+  p = inv_q_prepare(&q);
+  if (!p) return INV_ERROR;
+  if (!pLines) {
+    k->xBeginObj(k, 2);
+    k->xKey(k, "records", 7);
+    k->xBeginArr(k, (int)(limit < 64 ? limit : 64));
+  }
+  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    if (n == limit) { *pNext = last; break; }
+    last = sqlite3_column_int64(p, 0);
+    if (pLines) {
+      inv_json_sink js;
+      inv_json_sink_init(&js, pLines);
+      inv_render_row(s, r, p, 1, &js.base, R_ALL, NULL);
+      inv_buf_addc(pLines, '\n');
+      if (pLines->bOom) { sqlite3_reset(p); return inv_err_nomem(s); }
+    } else {
+      inv_render_row(s, r, p, 1, k, R_ALL, NULL);
+    }
+    n++;
+  }
+  sqlite3_reset(p);
+  if (rc < 0) return INV_ERROR;
+  if (!pLines) {
+    k->xEndArr(k);
+    if (*pNext) { k->xKey(k, "next", 4); k->xInt(k, *pNext); }
+    k->xEndObj(k);
+  }
+  return INV_OK;
+}
+
+/* ===================== import of JSON text ===================== */
+
+int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n,
+                    inv_sink *k) {
+  inv_arena *a = &s->arena;
+  inv_val recs, req;
+  inv_kv *kv;
+  char zErr[160];
+  size_t i = 0;
+  if (!inv_resource_find(zResource)) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) { z += 3; n -= 3; }   /* a BOM */
+  while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\r' || z[i] == '\n')) i++;
+  memset(&recs, 0, sizeof recs);
+  recs.t = INV_ARR;
+  if (i < n && z[i] == '[') {
+    /* one JSON array */
+    if (inv_json_parse(a, z, n, &recs, zErr, sizeof zErr)) {
+      return inv_err(s, "ERROR_INVALID_PARAMETER",
+                     "Parameter is invalid. (key = records, reason = %s)", zErr);
+    }
+    if (recs.t != INV_ARR) return inv_err_type(s, "records", "list");
+  } else {
+    /* JSON lines: one record per line; blank lines are skipped */
+    size_t nAlloc = 0, iLine = 0;
+    while (i < n) {
+      size_t j = i;
+      const char *zNl = memchr(z + i, '\n', n - i);
+      size_t e = zNl ? (size_t)(zNl - z) : n;
+      iLine++;
+      while (j < e && (z[j] == ' ' || z[j] == '\t' || z[j] == '\r')) j++;
+      if (j < e) {
+        inv_val rec;
+        if (inv_json_parse(a, z + j, e - j, &rec, zErr, sizeof zErr)) {
+          return inv_err(s, "ERROR_INVALID_PARAMETER",
+                         "Parameter is invalid. (key = records, reason = line %lld: %s)",
+                         (long long)iLine, zErr);
+        }
+        if (recs.u.arr.n == nAlloc) {
+          size_t nNew = nAlloc ? nAlloc * 2 : 64;
+          inv_val *aNew = inv_arena_alloc(a, sizeof(inv_val) * nNew);
+          if (!aNew) return inv_err_nomem(s);
+          if (recs.u.arr.n) memcpy(aNew, recs.u.arr.a, sizeof(inv_val) * recs.u.arr.n);
+          recs.u.arr.a = aNew;
+          nAlloc = nNew;
+        }
+        recs.u.arr.a[recs.u.arr.n++] = rec;
+      } else {
+        /* a blank line (or only whitespace) */
+      }
+      i = e + 1;
+      if (!zNl) break;
+    }
+  }
+  kv = inv_arena_alloc(a, sizeof *kv);
+  if (!kv) return inv_err_nomem(s);
+  kv->zKey = "records"; kv->nKey = 7; kv->v = recs;
+  memset(&req, 0, sizeof req);
+  req.t = INV_OBJ; req.u.obj.a = kv; req.u.obj.n = 1;
+  return inv_call(s, zResource, "import", &req, k, 0);
+}
+
+/* ===================== waiting for a change ===================== */
+
+int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int *pbChanged) {
+  int nWaited = 0, nPoll = nTimeoutMs < 100 ? nTimeoutMs : 100;
+  *pbChanged = 0;
+  if (nPoll < 1) nPoll = 1;
+  for (;;) {
+    int64_t d, o;
+    if (inv_store_version(s, &d, &o)) return INV_ERROR;
+    if (d != since) { *pbChanged = 1; return INV_OK; }
+    if (nWaited >= nTimeoutMs) return INV_OK;
+    sqlite3_sleep(nPoll);
+    nWaited += nPoll;
+  }
+}
