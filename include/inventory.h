@@ -132,8 +132,9 @@ int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n
                     inv_sink *pSink);
 
 /* Wait until another connection has committed since the data version
-** `since` (inv_store_version's *pData), at most nTimeoutMs, polling every
-** 100 ms at most. *pbChanged: 1 when it has. */
-int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int *pbChanged);
+** `since` (inv_store_version's *pData), at most nTimeoutMs, looking every
+** nPollMs. *pbChanged: 1 when it has. */
+int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int nPollMs,
+                          int *pbChanged);
 
 #endif /* INVENTORY_H */

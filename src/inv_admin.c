@@ -383,8 +383,9 @@ int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n
 
 /* ===================== waiting for a change ===================== */
 
-int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int *pbChanged) {
-  int nWaited = 0, nPoll = nTimeoutMs < 100 ? nTimeoutMs : 100;
+int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int nPollMs,
+                          int *pbChanged) {
+  int nWaited = 0, nPoll = nPollMs < nTimeoutMs ? nPollMs : nTimeoutMs;
   *pbChanged = 0;
   if (nPoll < 1) nPoll = 1;
   for (;;) {

@@ -125,11 +125,11 @@ function Store:export(resource, opts, lines)
   return self._ud:export(resource, opts or {}, lines and true or false)
 end
 
---- inv:wait_change(since, seconds) -> true when another connection has
--- committed since data version `since` (from inv:version()), false after
--- `seconds` without one. Polls every 100 ms at most.
-function Store:wait_change(since, seconds)
-  return self._ud:wait_change(since, seconds)
+--- inv:wait_change(since, seconds [, poll]) -> true when another connection
+-- has committed since data version `since` (from inv:version()), false after
+-- `seconds` without one. Looks every `poll` seconds (default 0.1).
+function Store:wait_change(since, seconds, poll)
+  return self._ud:wait_change(since, seconds, poll)
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;

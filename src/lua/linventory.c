@@ -500,15 +500,16 @@ static int l_import_text(lua_State *L) {
   return 1;
 }
 
-/* store:wait_change(since, timeout_seconds) -> changed | nil, msg, code */
+/* store:wait_change(since, timeout_seconds [, poll_seconds = 0.1]) -> changed | nil, msg, code */
 static int l_wait_change(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   int64_t since = (int64_t)luaL_checknumber(L, 2);
-  lua_Number t = luaL_optnumber(L, 3, 1);
+  lua_Number t = luaL_optnumber(L, 3, 1), poll = luaL_optnumber(L, 4, 0.1);
   int bChanged = 0;
   if (!(t >= 0 && t <= 86400)) return luaL_argerror(L, 3, "seconds from 0 to 86400 expected");
+  if (!(poll >= 0.001 && poll <= 86400)) return luaL_argerror(L, 4, "seconds from 0.001 to 86400 expected");
   inv_store_begin(s);
-  if (inv_store_wait_change(s, since, (int)(t * 1000), &bChanged) != INV_OK) {
+  if (inv_store_wait_change(s, since, (int)(t * 1000), (int)(poll * 1000), &bChanged) != INV_OK) {
     return pushError(L, s, lua_gettop(L));
   }
   lua_pushboolean(L, bChanged);

@@ -471,17 +471,17 @@ static void waitChange(void) {
   if (a && b) {
     inv_store_begin(a);
     CHECK_INT(inv_store_version(a, &d, &o), INV_OK);
-    CHECK_INT(inv_store_wait_change(a, d, 150, &bChanged), INV_OK);
+    CHECK_INT(inv_store_wait_change(a, d, 150, 50, &bChanged), INV_OK);
     CHECK_INT(bChanged, 0);                               /* nothing happened */
     CHECK_INT(callJ(b, "job", "create", "{\"domain_id\":\"d1\",\"collector_id\":\"c\"}", NULL), INV_OK);
     inv_store_begin(a);
-    CHECK_INT(inv_store_wait_change(a, d, 5000, &bChanged), INV_OK);
+    CHECK_INT(inv_store_wait_change(a, d, 5000, 20, &bChanged), INV_OK);
     CHECK_INT(bChanged, 1);                               /* b committed */
     /* this connection's own writes do not count: data_version is for others */
     CHECK_INT(inv_store_version(a, &d, &o), INV_OK);
     CHECK_INT(callJ(a, "job", "create", "{\"domain_id\":\"d1\",\"collector_id\":\"c\"}", NULL), INV_OK);
     inv_store_begin(a);
-    CHECK_INT(inv_store_wait_change(a, d, 0, &bChanged), INV_OK);
+    CHECK_INT(inv_store_wait_change(a, d, 0, 100, &bChanged), INV_OK);
     CHECK_INT(bChanged, 0);
   }
   inv_store_close(a);
