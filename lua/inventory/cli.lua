@@ -249,16 +249,28 @@ local function cell(v, key)
   return tostring(v)
 end
 
--- value of a dotted path in a record
+-- value of a dotted path in a record; through a list, the list of its
+-- elements' values (errors.error_code)
+local function walk(v, segs, i)
+  if i > #segs or v == nil then return v end
+  if type(v) ~= "table" then return nil end
+  if v[1] ~= nil and v[segs[i]] == nil then
+    local outv = {}
+    for _, e in ipairs(v) do
+      local x = walk(e, segs, i)
+      if x ~= nil then outv[#outv + 1] = x end
+    end
+    return outv
+  end
+  return walk(v[segs[i]], segs, i + 1)
+end
+
 local function pick(rec, path)
   local v = rec[path]
   if v ~= nil or not path:find(".", 1, true) then return v end
-  v = rec
-  for seg in path:gmatch("[^.]+") do
-    if type(v) ~= "table" then return nil end
-    v = v[seg]
-  end
-  return v
+  local segs = {}
+  for seg in path:gmatch("[^.]+") do segs[#segs + 1] = seg end
+  return walk(rec, segs, 1)
 end
 
 local function table_columns(rows, res, opts)
@@ -423,9 +435,10 @@ local function emit(fmt, result, kind, res, opts)
   if fmt == "ids" then
     if not rows or not res then usage("-o ids needs records (get or list)") end
     for _, r in ipairs(rows) do
-      local id = type(r) == "table" and r[res.id]
-      if id == nil then usage("-o ids: a result has no " .. res.id .. " (see --minimal or query.only)") end
-      out:write(tostring(id), "\n")
+      if type(r) ~= "table" or r[res.id] == nil then
+        usage("-o ids: a result has no " .. res.id .. " (see --minimal or query.only)")
+      end
+      out:write(tostring(r[res.id]), "\n")
     end
     return
   end
@@ -979,7 +992,7 @@ command("watch", {
     local function draw()
       if tty and fmt == "table" then out:write("\27[H\27[2J") end
       if fmt == "table" then
-        out:write(format("Every %ss: inventory list %s  %s\n\n", (number_text(interval):gsub("%.0$", "")),
+        out:write(format("Every %gs: inventory list %s  %s\n\n", interval,
                          res.name, os.date("!%Y-%m-%d %H:%M:%SZ")))
       end
       call_and_print(inv, res, "list", req, fmt, "records", o)
