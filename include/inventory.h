@@ -66,7 +66,8 @@ void inv_store_set_now(inv_store *s, int64_t ms);
 
 /* Run one API method. zResource: "job", "job_task", "spot_job" or "store";
 ** zMethod: get list stat analyze delete create start add_error finish cancel
-** import (resources) or sweep purge (store). bJson selects the rendering of
+** import (resources) or sweep purge metrics (store; metrics is inv_admin.c's
+** cross-domain summary for exporters). bJson selects the rendering of
 ** the REST gateway (defaults omitted) instead of complete records. A method
 ** that has no result (delete) writes nothing into the sink. */
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,

@@ -54,6 +54,100 @@ int inv_store_info(inv_store *s, inv_sink *k) {
   return INV_OK;
 }
 
+/* ===================== metrics ===================== */
+
+/* Every domain's job and task counts by status, the durations of the jobs
+** finished in the last window_seconds (default 3600), the oldest IN_PROGRESS
+** job of each domain, and the store's size: what a Prometheus exporter
+** needs, across domains (the API's methods are per domain). */
+int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k) {
+  static const char *const azKeys[] = { "window_seconds", NULL };
+  static const char *const azCount[] = {
+    "SELECT domain_id, status, count(*) FROM job GROUP BY domain_id, status ORDER BY 1, 2",
+    "SELECT domain_id, status, count(*) FROM job_task GROUP BY domain_id, status ORDER BY 1, 2",
+  };
+  const inv_val *v;
+  double window = 3600;
+  int64_t now = inv_now(s), nPage, nSize;
+  sqlite3_stmt *p;
+  int i, rc;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  if ((v = inv_val_get(req, "window_seconds")) && v->t != INV_NULL) {
+    if (v->t == INV_BOOL || !inv_val_number(v, &window)) return inv_err_type(s, "window_seconds", "number");
+    if (window < 0 || window > 1e8) return inv_err_invalid(s, "window_seconds", "must be between 0 and 1e8.");
+  }
+  nPage = pragmaInt(s, "PRAGMA page_count");
+  nSize = pragmaInt(s, "PRAGMA page_size");
+  if (nPage < 0 || nSize < 0) return INV_ERROR;
+  if (inv_exec(s, "BEGIN")) return INV_ERROR;         /* one snapshot */
+  k->xBeginObj(k, 5);
+  for (i = 0; i < 2; i++) {
+    k->xKey(k, i ? "job_tasks" : "jobs", i ? 9 : 4);
+    k->xBeginArr(k, 0);
+    p = inv_stmt_static(s, azCount[i]);
+    if (!p) return INV_ERROR;
+    while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+      k->xBeginObj(k, 3);
+      k->xKey(k, "domain_id", 9);
+      k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
+      k->xKey(k, "status", 6);
+      k->xStr(k, (const char*)sqlite3_column_text(p, 1), (size_t)sqlite3_column_bytes(p, 1));
+      k->xKey(k, "count", 5);
+      k->xInt(k, sqlite3_column_int64(p, 2));
+      k->xEndObj(k);
+    }
+    sqlite3_reset(p);
+    if (rc < 0) return INV_ERROR;
+    k->xEndArr(k);
+  }
+  k->xKey(k, "finished", 8);
+  k->xBeginArr(k, 0);
+  p = inv_stmt_static(s, "SELECT domain_id, status, finished_at - created_at FROM job "
+                         "WHERE finished_at >= ?1 AND finished_at <= ?2 ORDER BY id");
+  if (!p) return INV_ERROR;
+  sqlite3_bind_int64(p, 1, now - (int64_t)(window * 1000.0));
+  sqlite3_bind_int64(p, 2, now);
+  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    k->xBeginObj(k, 3);
+    k->xKey(k, "domain_id", 9);
+    k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
+    k->xKey(k, "status", 6);
+    k->xStr(k, (const char*)sqlite3_column_text(p, 1), (size_t)sqlite3_column_bytes(p, 1));
+    k->xKey(k, "seconds", 7);
+    k->xReal(k, (double)sqlite3_column_int64(p, 2) / 1000.0);
+    k->xEndObj(k);
+  }
+  sqlite3_reset(p);
+  if (rc < 0) return INV_ERROR;
+  k->xEndArr(k);
+  k->xKey(k, "oldest_in_progress", 18);
+  k->xBeginArr(k, 0);
+  p = inv_stmt_static(s, "SELECT domain_id, min(created_at) FROM job WHERE status = 'IN_PROGRESS' "
+                         "GROUP BY domain_id ORDER BY 1");
+  if (!p) return INV_ERROR;
+  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+    char zT[32];
+    int64_t t = sqlite3_column_int64(p, 1);
+    inv_time_format(t, zT);
+    k->xBeginObj(k, 3);
+    k->xKey(k, "domain_id", 9);
+    k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
+    k->xKey(k, "created_at", 10);
+    k->xStr(k, zT, strlen(zT));
+    k->xKey(k, "age_seconds", 11);
+    k->xReal(k, (double)(now - t) / 1000.0);
+    k->xEndObj(k);
+  }
+  sqlite3_reset(p);
+  if (rc < 0) return INV_ERROR;
+  k->xEndArr(k);
+  inv_rollback(s);
+  k->xKey(k, "size_bytes", 10);
+  k->xInt(k, nPage * nSize);
+  k->xEndObj(k);
+  return INV_OK;
+}
+
 /* ===================== check ===================== */
 
 /* The counter audit, one row per job whose counters disagree with its

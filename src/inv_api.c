@@ -29,6 +29,7 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   if (strcmp(zResource, "store") == 0) {
     if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
     else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else if (strcmp(zMethod, "metrics") == 0) rc = inv_m_metrics(s, pReq, pSink);
     else return inv_err(s, "ERROR_INVALID_PARAMETER",
                         "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
     inv_rollback(s);

@@ -260,6 +260,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k);   /* inv_admin.c */
 
 /* Finalise a finished job exactly once (inv_life.c; in a transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);

@@ -489,7 +489,59 @@ static void waitChange(void) {
   removeDb(zPath);
 }
 
+/* the exporters' summary: counts by domain and status, finished jobs of the
+** window, the oldest IN_PROGRESS job per domain */
+static void metrics(void) {
+  inv_store *s = openAt(":memory:");
+  char zJob[3][48];
+  inv_val out;
+  const inv_val *a;
+  size_t i;
+  int64_t nJobs = 0, nTasks = 0;
+  if (!s) return;
+  lifecycle(s, zJob);
+  CHECK_INT(callJ(s, "store", "metrics", "{}", &out), INV_OK);
+  a = inv_val_get(&out, "jobs");
+  CHECK(a && inv_val_is_arr(a));
+  for (i = 0; a && i < a->u.arr.n; i++) nJobs += intField(&a->u.arr.a[i], "count");
+  CHECK_INT(nJobs, 3);
+  a = inv_val_get(&out, "job_tasks");
+  for (i = 0; a && i < a->u.arr.n; i++) {
+    const inv_val *r = &a->u.arr.a[i];
+    nTasks += intField(r, "count");
+    if (strcmp(strField(r, "domain_id"), "d2") == 0) {
+      CHECK_STR(strField(r, "status"), "FAILURE");      /* swept */
+      CHECK_INT(intField(r, "count"), 2);
+    }
+  }
+  CHECK_INT(nTasks, 6);
+  a = inv_val_get(&out, "finished");
+  CHECK(a && a->u.arr.n == 2);     /* d1: failed, canceled (d2 was swept 3 h ahead of now) */
+  a = inv_val_get(&out, "oldest_in_progress");
+  CHECK(a && a->u.arr.n == 0);
+  CHECK(intField(&out, "size_bytes") > 0);
+  CHECK_INT(callJ(s, "job", "create", "{\"domain_id\":\"d3\",\"collector_id\":\"c\","
+                  "\"tasks\":[{}]}", NULL), INV_OK);
+  inv_store_set_now(s, inv_time_now() + 7200 * 1000);
+  CHECK_INT(callJ(s, "store", "metrics", "{\"window_seconds\":60}", &out), INV_OK);
+  a = inv_val_get(&out, "finished");
+  CHECK(a && a->u.arr.n == 0);                          /* nothing in the last minute */
+  a = inv_val_get(&out, "oldest_in_progress");
+  CHECK(a && a->u.arr.n == 1);
+  if (a && a->u.arr.n == 1) {
+    const inv_val *age = inv_val_get(&a->u.arr.a[0], "age_seconds");
+    double d = 0;
+    CHECK(age && inv_val_number(age, &d) && d >= 7199 && d < 7300);
+    CHECK_STR(strField(&a->u.arr.a[0], "domain_id"), "d3");
+  }
+  CHECK_INT(callJ(s, "store", "metrics", "{\"window_seconds\":\"x\"}", NULL), INV_ERROR);
+  CHECK_INT(callJ(s, "store", "metrics", "{\"nope\":1}", NULL), INV_ERROR);
+  CHECK(sqlite3_get_autocommit(s->db));
+  inv_store_close(s);
+}
+
 void test_admin(void) {
+  metrics();
   infoAndCheck();
   backup();
   exportImport();
