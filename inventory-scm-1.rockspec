@@ -23,6 +23,8 @@ build = {
     ["inventory.rest"] = "lua/inventory/rest.lua",
     ["inventory.ngx"] = "lua/inventory/ngx.lua",
     ["inventory.ngx_thread"] = "lua/inventory/ngx_thread.lua",
+    ["inventory.metrics"] = "lua/inventory/metrics.lua",
+    ["inventory.cli"] = "lua/inventory/cli.lua",
     ["inventory.core"] = {
       sources = {
         "src/lua/linventory.c",
@@ -37,5 +39,8 @@ build = {
       libraries = { "sqlite3", "pcre2-8", "m" },
     },
   },
+  -- the command line; luarocks wraps it with the tree's module paths
+  install = { bin = { inventory = "bin/inventory" } },
 }
+
 test = { type = "command", command = "make test" }

@@ -53,6 +53,16 @@ f=$(echo "$line" | sed -n 's/^reliability: \([0-9]*\) passed, \([0-9]*\) failed$
 echo "reliability: $p passed, $f failed"
 add "$p" "$f"
 
+# 5. make install into a DESTDIR from a fresh copy, the installed command and modules
+out=$(sh test/install/run.sh 2>&1); rc=$?
+echo "$out" | grep -v '^install: [0-9]* passed, [0-9]* failed$' | tail -n 30
+line=$(echo "$out" | grep '^install: [0-9]* passed, [0-9]* failed$' | tail -n 1)
+p=$(echo "$line" | sed -n 's/^install: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$line" | sed -n 's/^install: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ -z "$p" ] && { p=0; f=1; echo "install test did not finish (rc=$rc)"; }
+echo "install: $p passed, $f failed"
+add "$p" "$f"
+
 if [ "$total_skip" -gt 0 ]; then
   echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else
