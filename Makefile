@@ -28,7 +28,7 @@ LUAJIT_INC ?= /usr/include/luajit-2.1
 
 CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
            src/inv_store.c src/inv_req.c src/inv_api.c src/inv_query.c src/inv_read.c src/inv_render.c \
-           src/inv_life.c src/inv_regex.c src/inv_stat.c src/inv_func.c src/inv_admin.c
+           src/inv_life.c src/inv_journal.c src/inv_regex.c src/inv_stat.c src/inv_func.c src/inv_admin.c
 CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 

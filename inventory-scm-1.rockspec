@@ -32,7 +32,7 @@ build = {
         "src/inv_schema.c", "src/inv_store.c", "src/inv_req.c", "src/inv_api.c",
         "src/inv_query.c", "src/inv_read.c",
         "src/inv_render.c", "src/inv_life.c", "src/inv_regex.c", "src/inv_stat.c", "src/inv_func.c",
-        "src/inv_admin.c",
+        "src/inv_journal.c", "src/inv_admin.c",
       },
       incdirs = { "include", "src", "$(SQLITE_INCDIR)", "$(PCRE2_INCDIR)" },
       libdirs = { "$(SQLITE_LIBDIR)", "$(PCRE2_LIBDIR)" },

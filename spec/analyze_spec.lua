@@ -93,9 +93,11 @@ describe("analyze", function()
       local r = ok(small:call("job", "analyze", { domain_id = "domain-1", query = {
         group_by = { "status" }, fields = COUNT, sort = { { key = "status" } } } }))
       assert.are.same({ { "CANCELED", "FAILURE", "IN_PROGRESS" }, true }, { col(r, "status"), r.more })
-      r = ok(small:call("job", "analyze", { domain_id = "domain-1", query = {
-        group_by = { "status" }, fields = COUNT, sort = { { key = "status" } }, page = { limit = 50 } } }))
-      assert.are.same({ 3, true }, { #r.results, r.more })            -- capped
+      local res, msg, code, class = small:call("job", "analyze", { domain_id = "domain-1", query = {
+        group_by = { "status" }, fields = COUNT, sort = { { key = "status" } }, page = { limit = 50 } } })
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })   -- refused, not cut
+      assert.is_nil(res)
+      assert.truthy(msg:find("at most 3 rows per page", 1, true), msg)
       small:close()
     end)
 

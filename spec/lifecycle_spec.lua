@@ -1184,15 +1184,16 @@ io.write("done")
   end)
 
   describe("page limits (edge 34)", function()
-    it("caps at 1000, counts everything, treats start 0 as 1", function()
+    it("defaults to 1000, refuses more, counts everything, treats start 0 as 1", function()
       local recs = {}
       for i = 1, 1005 do
         recs[i] = { job_id = string.format("job-%012x", i), status = "SUCCESS", domain_id = D,
                     created_at = iso(T0 + i * 1000) }
       end
       assert(inv:import("job", recs))
-      local l = assert(inv.job.list{ domain_id = D, query = { page = { limit = 5000 } } })
-      assert.are.same({ 1000, 1005 }, { #l.results, l.total_count })
+      local l, msg, code, class = inv.job.list{ domain_id = D, query = { page = { limit = 5000 } } }
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+      assert.truthy(msg:find("at most 1000 rows per page", 1, true), msg)
       l = assert(inv.job.list{ domain_id = D })
       assert.are.same({ 1000, 1005 }, { #l.results, l.total_count })
       l = assert(inv.job.list{ domain_id = D, query = { page = { start = 0, limit = 2 } } })

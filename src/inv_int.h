@@ -44,7 +44,7 @@
                                        16 MB document limit): push, add_to_set, objects */
 #endif
 
-#define INV_SCHEMA_VERSION 1
+#define INV_SCHEMA_VERSION 2
 
 /* ===================== resources as data ===================== */
 
@@ -117,9 +117,16 @@ struct inv_cached {
   int bOnce;                      /* text over INV_STMT_KEEP: dropped at the next call */
 };
 
+typedef struct inv_regex_ctx inv_regex_ctx;   /* inv_regex.c */
+
 struct inv_store {
   sqlite3 *db;
   int nPageLimit;
+  int nTimeoutMs;                 /* call budgets (inv_options) */
+  int nStatTimeoutMs;
+  int nJournalSec;                /* change journal retention; 0 = off */
+  int64_t nsDeadline;             /* monotonic ns when this call runs out; 0 = none */
+  int nBudgetMs;                  /* the budget that set it, for the message */
   int64_t nowFixed;               /* 0: wall clock */
   inv_arena arena;                /* everything a call allocates */
   inv_buf sql;                    /* SQL under construction */
@@ -128,24 +135,31 @@ struct inv_store {
   inv_buf jscratch;               /* inv_sink_json_ex scratch */
   inv_buf out;                    /* the caller's output (inv_store_buffer) */
   const char *zErrCode;           /* NULL when the last call succeeded */
+  int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
   inv_cached aCache[INV_STMT_CACHE];
   int nCache;
   unsigned long useClock;
-  int64_t nsRegex;                /* regex matching time of this call */
+  inv_regex_ctx *pRegex;          /* compiled patterns, matching time of a call */
   sqlite3_stmt *apActive[8];      /* statements stepped during this call */
   int nActive;
 };
 
 int64_t inv_now(inv_store *s);
 
-/* Errors: set code and message; always returns INV_ERROR. */
+/* Errors: set code and message; always returns INV_ERROR. inv_err's class
+** is INV_CLIENT (validation is what raises most errors); inv_err_class
+** names another. */
 int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...);
+int inv_err_class(inv_store *s, int eClass, const char *zCode, const char *zFmt, ...);
 int inv_err_required(inv_store *s, const char *zKey);
 int inv_err_invalid(inv_store *s, const char *zKey, const char *zReason);
 int inv_err_type(inv_store *s, const char *zKey, const char *zType);
 int inv_err_db(inv_store *s, const char *zFmt, ...);     /* ERROR_DB_QUERY */
 int inv_err_sqlite(inv_store *s);                         /* from db's errmsg */
-int inv_err_nomem(inv_store *s);
+int inv_err_nomem(inv_store *s);                          /* INV_SERVER */
+/* Monotonic clock (ns) and the call's deadline (inv_call sets it). */
+int64_t inv_clock_ns(void);
+int inv_budget_exceeded(inv_store *s);
 
 /* Prepared statements, cached by text. The returned statement is reset and
 ** has no bindings; it is tracked so inv_store_begin() can reset it. */
@@ -181,8 +195,26 @@ struct inv_q {
   int nBind, nBindAlloc;
   int nAlias;                     /* json_each aliases used */
   int nDyn;                       /* predicates on JSON values emitted */
+  int nRegex;                     /* regular expressions emitted */
+  int nListVal;                   /* values of in / not_in lists compiled */
+  int nPatternVal;                /* values of contain_in, not_contain_in, regex_in */
   int64_t now;
 };
+
+/* What one request may ask for in total (besides each list's own cap). */
+#if !defined(INV_MAX_REGEX)
+# define INV_MAX_REGEX 1000         /* regular expressions (regex, regex_in, ...) */
+#endif
+#if !defined(INV_MAX_LIST_TOTAL)
+# define INV_MAX_LIST_TOTAL 100000  /* values of in / not_in lists together */
+#endif
+#if !defined(INV_MAX_PATTERN_TOTAL)
+# define INV_MAX_PATTERN_TOTAL 10000 /* values of contain_in, not_contain_in, regex_in */
+#endif
+/* Count one regular expression / n list values (bPattern: a list of
+** patterns, tested on every row) against the request's caps. */
+int inv_q_count_regex(inv_q *q);
+int inv_q_count_list(inv_q *q, size_t n, int bPattern);
 
 void inv_q_init(inv_q *q, inv_store *s, const inv_resource *r);
 int inv_q_bind_int(inv_q *q, int64_t i);
@@ -261,6 +293,21 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k);   /* inv_admin.c */
+int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
+
+/* The change journal (inv_journal.c): rows for the records a write changes,
+** inside the write's transaction: upserts after the change, deletes before. */
+int inv_journal_task(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_job(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job_tasks(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_deleted(inv_store *s, const char *zTask, const char *zDomain);
+int inv_journal_job_deleted(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_sweep(inv_store *s, int64_t cutoff, const char *zDomain);
+int inv_journal_duplicates(inv_store *s, const char *zDomain, const char *zCollector,
+                           const char *zReqWs, const char *zReqSecret);
+int inv_journal_reset(inv_store *s, const char *zResource);
 
 /* Finalise a finished job exactly once (inv_life.c; in a transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);
@@ -286,14 +333,19 @@ int inv_req_param(inv_req *q, const char *zKey, const char *const *azEnum);
 int inv_req_scope(inv_req *q, int bStar);
 int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
+int inv_page_cap(inv_store *s, const char *zWhere, int64_t *pLimit);
 
 /* stat/analyze SQL functions (inv_func.c) */
 int inv_stat_register(sqlite3 *db);
 
-/* regex SQL function (inv_regex.c) */
-/* pnsBudget: the call's matching time (ns), shared by every pattern and
-** statement of a call; reset by inv_store_begin(). */
-int inv_regex_register(sqlite3 *db, int64_t *pnsSpent);
+/* regex SQL function (inv_regex.c). Compiled patterns are cached per store
+** by their text (a call that names a pattern in 1,000 places compiles it
+** once and finds it in O(1) on every row); the call's matching time is
+** shared by every pattern and statement of a call. */
+inv_regex_ctx *inv_regex_new(void);
+void inv_regex_free(inv_regex_ctx *x);
+void inv_regex_begin(inv_regex_ctx *x);                  /* a new call */
+int inv_regex_register(sqlite3 *db, inv_regex_ctx *x);
 /* Validate a pattern; 0 ok, else message in zErr. */
 int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr);
 

@@ -232,7 +232,9 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   }
   if (inv_begin_write(s)) return INV_ERROR;
   /* cancel the duplicate IN_PROGRESS jobs of the same collector, domain,
-  ** request workspace and request secret */
+  ** request workspace and request secret (journalled first: after the
+  ** update they are not told apart from other canceled jobs) */
+  if (inv_journal_duplicates(s, zDomain, zCollector, zRw, zRs)) return INV_ERROR;
   p = inv_stmt_static(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
                   "WHERE domain_id = ?2 AND collector_id = ?3 AND status = 'IN_PROGRESS' "
                   "AND request_workspace_id IS ?4 AND request_secret_id IS ?5");
@@ -289,6 +291,8 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     sqlite3_bind_int64(p, 11, now);
     if (insertWithId(s, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
   }
+  if (inv_journal_job(s, zJob, zDomain)
+      || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, &inv_res_job, zJob, k, f);
 }
@@ -334,6 +338,10 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
     sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
     if (runStmt(s, p)) return INV_ERROR;
   }
+  if (bCanceled ? inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)
+      : strcmp(t.zStatus, "PENDING") == 0 && inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
+    return INV_ERROR;
+  }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
 }
@@ -378,7 +386,8 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
   {
     char *zJson = inv_arena_strdup(&s->arena, b->z, b->n);
     if (!zJson) return inv_err_nomem(s);
-    if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)) return INV_ERROR;
+    if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)
+        || inv_journal_task(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
@@ -448,7 +457,10 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     bTaskFailed = strcmp((const char*)sqlite3_column_text(p, 1), "FAILURE") == 0;
     while (rc == SQLITE_ROW) rc = sqlite3_step(p);
     sqlite3_reset(p);
-    if (nLeft == 0 && t.zJob[0] && jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)) {
+    if (nLeft == 0 && t.zJob[0]) {
+      if (jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)
+          || inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
+    } else if (inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
       return INV_ERROR;
     }
   }
@@ -494,7 +506,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_bind_int64(p, 1, now);
   sqlite3_bind_text(p, 2, zId, -1, SQLITE_STATIC);
   sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-  if (runStmt(s, p) || inv_commit(s)) return INV_ERROR;
+  if (runStmt(s, p) || inv_journal_job(s, zId, zDomain) || inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, zId, k, f);
 }
 
@@ -528,6 +540,7 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
       || numberArg(s, req, "timeout_hours", 2, &h)
       || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
+  if (inv_journal_sweep(s, now - (int64_t)(h * 3600000.0), zDomain)) return INV_ERROR;
   /* the unfinished tasks of timed-out jobs fail with an error */
   p = inv_stmt_static(s,
     "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
@@ -586,6 +599,8 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
     if (runStmt(s, p)) return INV_ERROR;
     n[i] = sqlite3_changes(s->db);
   }
+  if ((n[2] + n[3] && inv_journal_reset(s, "job"))
+      || (n[0] + n[1] && inv_journal_reset(s, "job_task"))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   emitCounts(k, n[2] + n[3], n[0] + n[1]);
   return INV_OK;
@@ -762,6 +777,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     }
     sqlite3_reset(p);
   }
+  if (pRecs->u.arr.n && inv_journal_reset(s, r->zName)) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   k->xInt(k, (int64_t)pRecs->u.arr.n);
   return INV_OK;

@@ -115,6 +115,28 @@ sqlite3_stmt *inv_q_prepare(inv_q *q) {
   return p;
 }
 
+int inv_q_count_regex(inv_q *q) {
+  if (++q->nRegex > INV_MAX_REGEX) {
+    return inv_err_invalid(q->s, "query", "A request may use at most 1000 regular expressions "
+                           "(each element of a regex_in list counts, and each contain value "
+                           "with non-ASCII letters).");
+  }
+  return INV_OK;
+}
+
+int inv_q_count_list(inv_q *q, size_t n, int bPattern) {
+  size_t nCap = bPattern ? INV_MAX_PATTERN_TOTAL : INV_MAX_LIST_TOTAL;
+  int *pn = bPattern ? &q->nPatternVal : &q->nListVal;
+  *pn += (int)(n > nCap ? nCap + 1 : n);
+  if ((size_t)*pn > nCap) {
+    return inv_err_invalid(q->s, "query", bPattern
+      ? "A request's contain_in, not_contain_in and regex_in lists may hold at most 10000 "
+        "values in all (each is tested on every row)."
+      : "A request's in and not_in lists may hold at most 100000 values in all.");
+  }
+  return INV_OK;
+}
+
 /* ===================== operators ===================== */
 
 enum {
@@ -315,6 +337,7 @@ static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
         inv_buf_adds(b, " LIKE ");
         addLikeEscaped(q, p->zPat, p->nPat, 1, 1);
       } else if (p->atom == A_REGEX) {
+        if (inv_q_count_regex(q)) return INV_ERROR;
         inv_buf_adds(b, "inv_regexp(");
         inv_q_bind_text(q, p->zPat, p->nPat);
         inv_buf_adds(b, ", ");
@@ -466,6 +489,7 @@ static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
       return INV_OK;
     case A_REGEX:
       if (f->eType != F_STR) { inv_buf_addc(b, '0'); return INV_OK; }
+      if (inv_q_count_regex(q)) return INV_ERROR;
       inv_buf_adds(b, "inv_regexp(");
       inv_q_bind_text(q, p->zPat, p->nPat);
       inv_buf_printf(b, ", t.%s)", zCol);
@@ -982,6 +1006,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     if (pV->u.arr.n > INV_MAX_LIST && op != OP_IN && op != OP_NOT_IN) {
       return inv_err_invalid(q->s, zWhere, "A list value may hold at most 1000 elements.");
     }
+    if (inv_q_count_list(q, pV->u.arr.n, op != OP_IN && op != OP_NOT_IN)) return INV_ERROR;
   } else if (pV->t == INV_ARR && !pV->bEmpty) {
     /* an empty table from Lua ({}, bEmpty) is usable as [] or {}: only the
     ** list operators take it as a list */
@@ -996,8 +1021,9 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   }
   zKey = pKey->u.s.z;
   nKey = pKey->u.s.n;
-  /* 4./5. resolve the key (regex ops: unknown keys match nothing) */
-  rc = resolveKey(q, zKey, nKey, op == OP_REGEX || op == OP_REGEX_IN, &pa);
+  /* 4./5. resolve the key: an unknown key is an error whatever the operator
+  ** (the reference's regex matched nothing on one: DESIGN fixes it) */
+  rc = resolveKey(q, zKey, nKey, 0, &pa);
   if (rc) return rc;
   /* 6. per-operator checks and the reduction to a positive predicate */
   memset(&p, 0, sizeof p);
@@ -1210,6 +1236,7 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
         }
         p.pList = &kv->v;
         if (kv->v.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "match", "A list value may hold at most 1000 elements.");
+        if (inv_q_count_list(q, kv->v.u.arr.n, 0)) return INV_ERROR;
         break;
       case A_EXISTS:
         if (kv->v.t != INV_BOOL) {

@@ -246,7 +246,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   }
   lp->start = 1;
   if (pQ && inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
-  if (lp->limit == 0 || lp->limit > s->nPageLimit) lp->limit = s->nPageLimit;
+  if (inv_page_cap(s, "query.page", &lp->limit)) return INV_ERROR;
   if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
     if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
     lp->bCountOnly = v->u.b;
@@ -384,6 +384,11 @@ int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
 
 /* ===================== delete ===================== */
 
+/* The id a delete request names (checked by findOne). */
+static const char *zIdOf(inv_req *rq) {
+  return inv_val_get(rq->pReq, rq->r->aField[rq->r->iId].zName)->u.s.z;
+}
+
 /* Take an unfinished task out of its job's counters (the job may finish). */
 static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
   static const char zUpd[] =
@@ -422,6 +427,13 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     bUnfinished = sqlite3_column_int64(p, 1 + inv_field_index(r, "remained_sub_tasks", 18)) > 0;
   }
   sqlite3_reset(p);
+  /* the journal learns of the deletes before they happen (spot jobs have no
+  ** readers of it) */
+  if (r == &inv_res_job) {
+    if (inv_journal_job_deleted(s, zIdOf(&rq), rq.zDomain)) return INV_ERROR;
+  } else if (r == &inv_res_task) {
+    if (inv_journal_task_deleted(s, zIdOf(&rq), rq.zDomain)) return INV_ERROR;
+  }
   if (r == &inv_res_job) {
     /* a job takes its tasks with it */
     p = inv_stmt_static(s, "DELETE FROM job_task WHERE job_id = (SELECT job_id FROM job WHERE id = ?) "
@@ -439,6 +451,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   sqlite3_bind_int64(p, 1, rowid);
   if (inv_step(s, p) < 0) return INV_ERROR;
   sqlite3_reset(p);
-  if (bUnfinished && zJob[0] && taskLeavesJob(s, zJob, rq.zDomain)) return INV_ERROR;
+  if (bUnfinished && zJob[0] && (taskLeavesJob(s, zJob, rq.zDomain)
+                                 || inv_journal_job(s, zJob, rq.zDomain))) return INV_ERROR;
   return inv_commit(s);
 }

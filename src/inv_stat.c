@@ -370,6 +370,7 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
           char zErr[200];
           if (x->t != INV_STR) return stageErr(c, 0, "Unsupported value for %s: a string is required", zOp);
           if (inv_regex_check(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) return stageErr(c, 1, "%s", zErr);
+          if (inv_q_count_regex(c->q)) return INV_ERROR;
           inv_buf_adds(c->b, "inv_regexp(");
           bindStr(c, x->u.s.z, x->u.s.n);
           inv_buf_adds(c->b, ", ");
@@ -839,14 +840,31 @@ static int stageCount(SC *c, const inv_val *o) {
 
 /* ---- sort ---- */
 
+/* v2: [{key, desc}, ...]. v1 (reference/query.md 2.2): one object {key,
+** desc, keys: [{key, desc}]}, where key wins over keys and neither is
+** ERROR_REQUIRED_PARAMETER (aggregate.sort.key). */
 static int stageSort(SC *c, const inv_val *o) {
-  size_t i;
-  if (!inv_val_is_arr(o)) return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list)");
+  const inv_val *aItem;
+  size_t nItem, i;
+  if (o->t == INV_OBJ) {
+    static const char *const az[] = { "key", "desc", "keys", NULL };
+    const inv_val *k = getAlias(o, "key", NULL), *ks = getAlias(o, "keys", NULL);
+    if (checkKeys(c, o, az, "aggregate.sort")) return INV_ERROR;
+    if (isStr(k)) { aItem = o; nItem = 1; }
+    else if (ks && inv_val_is_arr(ks) && ks->u.arr.n) { aItem = ks->u.arr.a; nItem = ks->u.arr.n; }
+    else if (ks && !inv_val_is_arr(ks)) {
+      return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort.keys, type = list)");
+    } else return stageRequired(c, "aggregate.sort.key");
+  } else if (inv_val_is_arr(o)) {
+    aItem = o->u.arr.a; nItem = o->u.arr.n;
+  } else {
+    return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list)");
+  }
   cteOpen(c);
   addCols(c, "p");
   inv_buf_adds(c->b, ", row_number() OVER (ORDER BY ");
-  for (i = 0; i < o->u.arr.n; i++) {
-    const inv_val *it = &o->u.arr.a[i], *k, *d;
+  for (i = 0; i < nItem; i++) {
+    const inv_val *it = &aItem[i], *k, *d;
     SExpr e;
     int bDesc = 0;
     if (!inv_val_is_obj(it)) return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list of dict)");
@@ -1296,7 +1314,7 @@ static int statBegin(inv_store *s, const inv_resource *r, const inv_val *req, co
   inv_req_init(&rq, s, r, req, zMethod);
   if (inv_req_scope(&rq, 1)) return INV_ERROR;
   if (inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", pStart, pLimit)) return INV_ERROR;
-  if (bCap && (*pLimit == 0 || *pLimit > s->nPageLimit)) *pLimit = s->nPageLimit;
+  if (bCap && inv_page_cap(s, "query.page", pLimit)) return INV_ERROR;
   memset(c, 0, sizeof *c);
   inv_q_init(q, s, r);
   inv_buf_reset(q->b);

@@ -2,13 +2,15 @@
 ** inv_store.c: opening a store, the schema and its migrations, the
 ** prepared-statement cache, transactions, errors, and method dispatch.
 */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "inv_int.h"
 
 /* ===================== errors ===================== */
 
-static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
+static int errv(inv_store *s, int eClass, const char *zCode, const char *zFmt, va_list ap) {
   char zMsg[1024];                     /* messages are cut at 1 KiB */
   int n = vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
   size_t nMsg = n <= 0 ? 0 : n < (int)sizeof zMsg ? (size_t)n : sizeof zMsg - 1;
@@ -16,6 +18,7 @@ static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
   inv_buf_reset(&s->err);
   if (nMsg) inv_buf_add(&s->err, zMsg, nMsg);
   s->zErrCode = zCode;
+  s->eErrClass = eClass;
   return INV_ERROR;
 }
 
@@ -23,7 +26,16 @@ int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...) {
   va_list ap;
   int rc;
   va_start(ap, zFmt);
-  rc = errv(s, zCode, zFmt, ap);
+  rc = errv(s, INV_CLIENT, zCode, zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int inv_err_class(inv_store *s, int eClass, const char *zCode, const char *zFmt, ...) {
+  va_list ap;
+  int rc;
+  va_start(ap, zFmt);
+  rc = errv(s, eClass, zCode, zFmt, ap);
   va_end(ap);
   return rc;
 }
@@ -31,7 +43,7 @@ int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...) {
 void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...) {
   va_list ap;
   va_start(ap, zFmt);
-  errv(s, zCode, zFmt, ap);
+  errv(s, strcmp(zCode, "ERROR_UNKNOWN") == 0 ? INV_SERVER : INV_CLIENT, zCode, zFmt, ap);
   va_end(ap);
 }
 
@@ -54,11 +66,74 @@ int inv_err_db(inv_store *s, const char *zFmt, ...) {
   va_end(ap);
   return inv_err(s, "ERROR_DB_QUERY", "Database query failed. (reason = %s)", zReason);
 }
+
+/* An error SQLite reported while running a statement. Whose fault it is
+** follows from SQLite's code: a busy or locked database is transient; an
+** interrupt is the call's time budget running out; an error of a function
+** or of the data (a regex too complex, $divide by zero, a value over 16 MB,
+** an integer overflow) is the request's; memory, I/O, a corrupt or
+** read-only file are the store's. */
 int inv_err_sqlite(inv_store *s) {
-  return inv_err_db(s, "%s", sqlite3_errmsg(s->db));
+  int rc = sqlite3_errcode(s->db) & 0xff;
+  switch (rc) {
+    case SQLITE_BUSY: case SQLITE_LOCKED:
+      return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
+                           "Database query failed. (reason = %s)", sqlite3_errmsg(s->db));
+    case SQLITE_INTERRUPT:
+      if (s->nsDeadline) {
+        return inv_err_db(s, "The request ran longer than its time budget of %d ms; narrow "
+                          "its filter, or raise the store's %s.", s->nBudgetMs,
+                          s->nBudgetMs == s->nStatTimeoutMs ? "stat_timeout" : "statement_timeout");
+      }
+      return inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY",
+                           "Database query failed. (reason = %s)", sqlite3_errmsg(s->db));
+    case SQLITE_ERROR: case SQLITE_TOOBIG: case SQLITE_MISMATCH: case SQLITE_RANGE:
+    case SQLITE_CONSTRAINT:
+      return inv_err_db(s, "%s", sqlite3_errmsg(s->db));
+    case SQLITE_NOMEM:
+      return inv_err_nomem(s);
+    default:
+      return inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY",
+                           "Database query failed. (reason = %s)", sqlite3_errmsg(s->db));
+  }
+}
+/* SQLite refused SQL this store built: never the request's fault (the
+** compilers keep every request within SQLite's limits; fuzz_query checks). */
+static int errPrepare(inv_store *s) {
+  if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_NOMEM) return inv_err_nomem(s);
+  return inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY",
+                       "Database query failed. (reason = %s)", sqlite3_errmsg(s->db));
 }
 int inv_err_nomem(inv_store *s) {
-  return inv_err(s, "ERROR_UNKNOWN", "Out of memory.");
+  return inv_err_class(s, INV_SERVER, "ERROR_UNKNOWN", "Out of memory.");
+}
+
+int inv_store_errclass_id(inv_store *s) { return s->zErrCode ? s->eErrClass : 0; }
+const char *inv_store_errclass(inv_store *s) {
+  switch (inv_store_errclass_id(s)) {
+    case INV_CLIENT: return "client";
+    case INV_UNAVAILABLE: return "unavailable";
+    case INV_SERVER: return "server";
+    default: return "";
+  }
+}
+
+/* ===================== the call's time budget ===================== */
+
+int64_t inv_clock_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int inv_budget_exceeded(inv_store *s) {
+  return s->nsDeadline && inv_clock_ns() > s->nsDeadline;
+}
+
+/* SQLite calls this every 1,000 virtual machine steps: a statement past the
+** call's deadline is interrupted (SQLITE_INTERRUPT, see inv_err_sqlite). */
+static int progress(void *p) {
+  return inv_budget_exceeded((inv_store*)p);
 }
 
 const char *inv_store_errcode(inv_store *s) { return s->zErrCode ? s->zErrCode : ""; }
@@ -109,7 +184,7 @@ sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
     }
   }
   if (sqlite3_prepare_v3(s->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &p, NULL) != SQLITE_OK) {
-    inv_err_sqlite(s);
+    errPrepare(s);
     sqlite3_finalize(p);
     return NULL;
   }
@@ -249,7 +324,15 @@ static int migrate(inv_store *s, char *zErr, size_t nErr) {
     }
     v = 1;
   }
-  /* future: if (v == 1) { ...ALTER...; v = 2; } */
+  if (v == 1) {
+    /* 2: the change journal (inv_journal.c) */
+    if (sqlite3_exec(s->db, "CREATE TABLE change (seq INTEGER PRIMARY KEY, "
+                     "at INTEGER NOT NULL, resource TEXT NOT NULL, op TEXT NOT NULL, "
+                     "id TEXT NOT NULL, domain_id TEXT, workspace_id TEXT, project_id TEXT, "
+                     "job_id TEXT, collector_id TEXT)", 0, 0, &zMsg) != SQLITE_OK) goto fail;
+    v = 2;
+  }
+  /* future: if (v == 2) { ...ALTER...; v = 3; } */
   {
     char zSql[64];
     snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
@@ -304,6 +387,11 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   inv_buf_init(&s->jscratch);
   inv_buf_init(&s->out);
   s->nPageLimit = o.nPageLimit;
+  s->nTimeoutMs = o.nTimeoutMs > 0 ? o.nTimeoutMs : 0;
+  s->nStatTimeoutMs = o.nStatTimeoutMs > 0 ? o.nStatTimeoutMs : 0;
+  s->nJournalSec = o.nJournalSec > 0 ? o.nJournalSec : 0;
+  s->pRegex = inv_regex_new();
+  if (!s->pRegex) { snprintf(zErr, nErr, "out of memory"); goto fail; }
   flags = (o.bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   rc = sqlite3_open_v2(o.zPath, &s->db, flags, NULL);
@@ -314,6 +402,7 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   }
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, o.nBusyMs);
+  sqlite3_progress_handler(s->db, 1000, progress, s);
   if (!o.bReadOnly && setWal(s->db, o.nBusyMs) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
     goto fail;
@@ -321,7 +410,7 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   snprintf(zSql, sizeof zSql,
            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
   if (sqlite3_exec(s->db, zSql, 0, 0, 0) != SQLITE_OK
-      || inv_regex_register(s->db, &s->nsRegex) != SQLITE_OK
+      || inv_regex_register(s->db, s->pRegex) != SQLITE_OK
       || inv_stat_register(s->db) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
     goto fail;
@@ -359,6 +448,7 @@ void inv_store_close(inv_store *s) {
   inv_buf_free(&s->err);
   inv_buf_free(&s->jscratch);
   inv_buf_free(&s->out);
+  inv_regex_free(s->pRegex);
   inv_free(s);
 }
 
@@ -386,5 +476,6 @@ void inv_store_begin(inv_store *s) {
   bufNext(&s->jscratch);
   bufNext(&s->out);
   s->zErrCode = NULL;
-  s->nsRegex = 0;
+  s->nsDeadline = 0;
+  if (s->pRegex) inv_regex_begin(s->pRegex);
 }

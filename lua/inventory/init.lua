@@ -62,6 +62,9 @@ function _M.open(opts)
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
+    statement_timeout = opts.statement_timeout,
+    stat_timeout = opts.stat_timeout,
+    journal_seconds = opts.journal_seconds,
   }
   local ud, err, code = core.open(o)
   if not ud then return nil, err, code end
@@ -130,6 +133,20 @@ end
 -- `seconds` without one. Looks every `poll` seconds (default 0.1).
 function Store:wait_change(since, seconds, poll)
   return self._ud:wait_change(since, seconds, poll)
+end
+
+--- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,
+-- id, domain_id, workspace_id, project_id, job_id, collector_id}, ... }, first, last }:
+-- the change journal, in commit order (op "upsert", "delete", or "reset" for a
+-- bulk change). first is the oldest seq still kept: a reader that last saw a
+-- seq below first - 1 missed trimmed changes and reloads.
+function Store:changes(opts)
+  return self._ud:call("store", "changes", opts or {})
+end
+
+--- inv:trim_changes{ keep_seconds = journal_seconds } -> number of changes removed
+function Store:trim_changes(opts)
+  return self._ud:call("store", "trim_changes", opts or {})
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;

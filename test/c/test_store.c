@@ -106,10 +106,10 @@ static void openClose(void) {
   s = openAt(":memory:", 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 1);
-    CHECK_INT(INV_SCHEMA_VERSION, 1);
+    CHECK_INT(inv_store_schema_version(s), 2);
+    CHECK_INT(INV_SCHEMA_VERSION, 2);
     CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                           "AND name IN ('job','job_task')"), 2);
+                           "AND name IN ('job','job_task','change')"), 3);
     CHECK_STR(inv_store_errcode(s), "");
     CHECK_STR(inv_store_errmsg(s), "");
     inv_store_close(s);
@@ -135,7 +135,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
-  CHECK_INT(inv_store_schema_version(s), 1);
+  CHECK_INT(inv_store_schema_version(s), 2);
   CHECK_INT(callJ(s, "job", "import", "{\"records\":[{\"job_id\":\"job-f1\",\"domain_id\":\"d1\","
                   "\"status\":\"SUCCESS\",\"created_at\":\"2024-01-01T00:00:00Z\"}]}", 1, NULL), INV_OK);
   inv_store_close(s);
@@ -143,7 +143,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);       /* reopen: no second migration */
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 1);
+    CHECK_INT(inv_store_schema_version(s), 2);
     CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
     CHECK_STR(strField(&out, "status"), "SUCCESS");
     CHECK_STR(strField(&out, "created_at"), "2024-01-01T00:00:00.000Z");
@@ -165,11 +165,32 @@ static void openClose(void) {
     inv_store_close(s);
   }
 
+  /* a version 1 file (before the change journal) migrates to 2, data kept */
+  {
+    sqlite3 *db = NULL;
+    if (sqlite3_open(zPath, &db) == SQLITE_OK) {
+      sqlite3_exec(db, "DROP TABLE change; "
+                       "PRAGMA user_version = 1", 0, 0, 0);
+    }
+    sqlite3_close(db);
+    s = openAt(zPath, 0, zErr, sizeof zErr);
+    CHECK(s != NULL);
+    if (s) {
+      CHECK_INT(inv_store_schema_version(s), 2);
+      CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'change'"), 1);
+      CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
+      CHECK_INT(callJ(s, "job", "cancel", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, NULL),
+                INV_ERROR);                        /* SUCCESS: no state change, and no journal row */
+      CHECK_INT(countRows(s, "SELECT count(*) FROM change"), 0);
+      inv_store_close(s);
+    }
+  }
+
   /* a schema newer than the library is refused */
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
-      sqlite3_exec(db, "PRAGMA user_version = 2", 0, 0, 0);
+      sqlite3_exec(db, "PRAGMA user_version = 3", 0, 0, 0);
     }
     sqlite3_close(db);
     s = openAt(zPath, 0, zErr, sizeof zErr);
