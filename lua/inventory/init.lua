@@ -82,7 +82,7 @@ function Store:import(resource, records)
   end
   if type(records) == "string" then return self._ud:import_text(resource, records) end
   if type(records) ~= "table" then
-    error("bad argument #2 to 'import' (table expected, got " .. type(records) .. ")", 2)
+    error("bad argument #2 to 'import' (table or JSON text expected, got " .. type(records) .. ")", 2)
   end
   return self._ud:call(resource, "import", { records = records })
 end
