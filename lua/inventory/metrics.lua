@@ -184,6 +184,8 @@ local function num(v)
   if v == math.huge then return "+Inf" end
   if v == -math.huge then return "-Inf" end
   if v == math.floor(v) and v > -1e15 and v < 1e15 then return format("%d", v) end
+  local short = format("%.15g", v)            -- 0.0025, not 0.0025000000000000001
+  if tonumber(short) == v then return short end
   return format("%.17g", v)
 end
 

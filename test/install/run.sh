@@ -74,6 +74,42 @@ if command -v nginx >/dev/null 2>&1; then
       "$P/share/inventory/nginx/nginx.conf" > "$NP/conf/nginx.conf"
   check "installed nginx.conf: no @ROOT@ left" sh -c "! grep -v '^ *#' '$P/share/inventory/nginx/nginx.conf' | grep -q '@ROOT@'"
   check "installed nginx.conf passes nginx -t" env -u LUA_PATH -u LUA_CPATH nginx -q -t -p "$NP/" -c conf/nginx.conf
+
+  # served from the installed tree with a store that cannot be opened: /healthz
+  # answers 503 with a JSON error, /metrics still answers (promtool-clean)
+  chmod 755 "$WORK"
+  echo '{"t":{"domain_id":"d1","role":"DOMAIN_ADMIN"}}' > "$WORK/tokens.json"
+  chmod 644 "$WORK/tokens.json"
+  NPID=""
+  for attempt in 1 2 3 4 5; do
+    PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    sed -e "s|$PREFIX/share/lua/|$P/share/lua/|g" -e "s|$PREFIX/lib/lua/|$P/lib/lua/|g" \
+        -e "s|@PORT@|$PORT|; s|@WORKERS@|1|; s|@DB@|/nonexistent-inventory-dir/x.db|; s|@TOKENS@|$WORK/tokens.json|" \
+        -e "s|@SWEEP_INTERVAL@|0|; s|@PURGE_INTERVAL@|0|; s|@USER_DIRECTIVE@|# user|" \
+        "$P/share/inventory/nginx/nginx.conf" > "$NP/conf/nginx.conf"
+    : > "$NP/logs/error.log"
+    env -u LUA_PATH -u LUA_CPATH nginx -p "$NP/" -c conf/nginx.conf >"$WORK/nginx.out" 2>&1 &
+    NPID=$!
+    up=""
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      if curl -s -o /dev/null "http://127.0.0.1:$PORT/started"; then up=1; break; fi
+      kill -0 "$NPID" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -n "$up" ] && break
+    kill -QUIT "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=""
+  done
+  if [ -n "$NPID" ]; then
+    check "installed nginx: /healthz is 503 with a JSON error when the store cannot open" sh -c \
+      "curl -s -w ' %{http_code}' http://127.0.0.1:$PORT/healthz | grep -q '^{\"error\":{\"code\":\"ERROR_[A-Z_]*\",\"message\":\"[^\"]*\"}} 503\$'"
+    check "installed nginx: /metrics answers and passes promtool" sh -c \
+      "curl -sf http://127.0.0.1:$PORT/metrics > '$WORK/metrics.txt' && grep -q '^inventory_http_requests_total{route=\"/healthz\",code=\"503\"} 1\$' '$WORK/metrics.txt' \
+       && { ! command -v promtool >/dev/null || promtool check metrics < '$WORK/metrics.txt'; }"
+    kill -QUIT "$NPID" 2>/dev/null
+    wait "$NPID" 2>/dev/null
+  else
+    not_ok "the installed nginx example did not start"; tail -n 5 "$NP/logs/error.log" "$WORK/nginx.out"
+  fi
 fi
 
 check "make uninstall" make -s -C "$SRC" uninstall PREFIX=$PREFIX DESTDIR="$DEST"
