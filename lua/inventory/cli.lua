@@ -202,13 +202,19 @@ local COLORS = { SUCCESS = "32", FAILURE = "31", ERROR = "31", TIMEOUT = "31", I
 local RESOURCES = {
   job = { name = "job", id = "job_id",
           columns = { "job_id", "status", "collector_id", "plugin_id", "total_tasks", "remained_tasks",
-                      "failure_tasks", "created_at", "finished_at" } },
+                      "failure_tasks", "created_at", "finished_at" },
+          -- on a narrow terminal these go first, in this order
+          drop = { "plugin_id", "remained_tasks", "failure_tasks", "total_tasks", "finished_at",
+                   "collector_id", "created_at" } },
   job_task = { name = "job_task", id = "job_task_id",
                columns = { "job_task_id", "status", "job_id", "project_id", "created_count",
-                           "updated_count", "failure_count", "started_at", "finished_at" } },
+                           "updated_count", "failure_count", "started_at", "finished_at" },
+               drop = { "updated_count", "project_id", "started_at", "failure_count", "created_count",
+                        "finished_at", "job_id" } },
   spot_job = { name = "spot_job", id = "job_id",
                columns = { "job_id", "status", "total_tasks", "remained_tasks", "project_id",
-                           "created_at", "finished_at" } },
+                           "created_at", "finished_at" },
+               drop = { "project_id", "remained_tasks", "total_tasks", "finished_at", "created_at" } },
 }
 local MINIMAL = {
   job = { "job_id", "status", "collector_id", "plugin_id", "created_at", "finished_at" },
@@ -289,7 +295,7 @@ local function table_columns(rows, res, opts)
   return sorted_keys(fake)
 end
 
-local function print_table(rows, cols)
+local function print_table(rows, cols, drop)
   local w = {}
   local cells = {}
   for i, c in ipairs(cols) do w[i] = width(c) end
@@ -309,6 +315,18 @@ local function print_table(rows, cols)
       local n = 0
       for i = 1, ncol do n = n + w[i] end
       return n + 2 * (ncol - 1)
+    end
+    -- the default columns: the less useful ones go first, whole
+    for _, name in ipairs(drop or {}) do
+      if total() <= tw then break end
+      for i = 1, ncol do
+        if cols[i] == name and ncol > 2 then
+          table.remove(cols, i); table.remove(w, i)
+          for r = 1, #rows do table.remove(cells[r], i) end
+          ncol = ncol - 1
+          break
+        end
+      end
     end
     while total() > tw do
       local wi, wmax = nil, 0
@@ -456,7 +474,13 @@ local function emit(fmt, result, kind, res, opts)
   local cols = table_columns(rows, res, { columns = opts.columns, minimal = opts.minimal,
                                           records = kind == "records" or kind == "one" })
   if fmt == "csv" then print_csv(rows, cols); return end
-  print_table(rows, cols)
+  local drop = not opts.columns and res and res.drop or nil
+  if drop then                          -- a copy: print_table drops from it
+    local c = {}
+    for i, x in ipairs(cols) do c[i] = x end
+    cols = c
+  end
+  print_table(rows, cols, drop)
   if kind == "records" or kind == "rows" then
     if result.total_count ~= nil then
       out:write(format("Count: %d / %s\n", #rows, number_text(result.total_count)))
