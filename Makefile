@@ -27,9 +27,11 @@ LUA54_INC ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
 
 CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
-           src/inv_store.c src/inv_req.c src/inv_api.c src/inv_query.c src/inv_read.c src/inv_render.c \
-           src/inv_life.c src/inv_journal.c src/inv_regex.c src/inv_stat.c src/inv_func.c src/inv_admin.c
-CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h
+           src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
+           src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stat.c \
+           src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
+           src/sqlite/sqlite_regex.c src/sqlite/sqlite_admin.c src/inv_admin.c
+CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/sqlite/sqlite_int.h
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
@@ -43,7 +45,7 @@ MOD51  = $(L)/lua/5.1/inventory/core.so
 all: $(MOD54) $(MOD51) $(B)/test_c
 
 $(B)/core/%.o: src/%.c $(CORE_HDR)
-	@mkdir -p $(B)/core
+	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
 CORE_OBJ = $(patsubst src/%.c,$(B)/core/%.o,$(CORE_SRC))

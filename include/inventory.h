@@ -107,8 +107,11 @@ void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...)
 ** Equal versions mean equal read results: callers may cache on them. */
 int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn);
 
-/* The SQLite version and the schema version of an open store. */
+/* The SQLite library's version; a store's backend ("sqlite",
+** "postgresql"), its engine's version and its schema version. */
 const char *inv_sqlite_version(void);
+const char *inv_store_backend(inv_store *s);
+const char *inv_store_engine_version(inv_store *s);
 int inv_store_schema_version(inv_store *s);
 
 /* Query plan of the SQL a read method would run (one line per plan row),

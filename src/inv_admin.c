@@ -1,60 +1,72 @@
 /*
 ** inv_admin.c: operating a store (what the command line and the metrics
 ** need beside the API): facts about the store, an integrity check with a
-** counter audit, an online backup, export and import of whole tables, and
-** waiting for another process's commit.
+** counter audit, an online backup, export and import of whole tables, the
+** exporters' cross-domain summary, and waiting for another process's commit.
 **
-** The SQLite-specific calls of these operations (pragmas, the backup API,
-** sqlite3_db_filename) are kept in this file, so that a backend seam can
-** later take them over with a few functions.
+** What only the engine can do (its size, its own integrity check, a copy
+** while others write) is the driver's (xInfo, xIntegrity, xBackup); the rest
+** is written once, in SQL both backends speak.
 */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 #include "inv_int.h"
 
 #define CHECK_MAX_PROBLEMS 1000      /* problems listed by a check; the rest are counted */
 #define EXPORT_DEFAULT_LIMIT 1000
 #define EXPORT_MAX_LIMIT 10000
-#define BACKUP_PAGES 256             /* pages copied per step (1 MB at 4 KiB pages) */
 
 int inv_schema_version(void) { return INV_SCHEMA_VERSION; }
 
-/* One integer from a statement without parameters (a pragma); -1 on error. */
-static int64_t pragmaInt(inv_store *s, const char *zSql) {
-  sqlite3_stmt *p = inv_stmt_static(s, zSql);
-  int64_t v = -1;
-  int rc;
-  if (!p) return -1;
-  rc = inv_step(s, p);
-  if (rc == SQLITE_ROW) v = sqlite3_column_int64(p, 0);
-  sqlite3_reset(p);
-  return rc < 0 ? -1 : v;
+static int notSupported(inv_store *s, const char *zWhat) {
+  return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = store, reason = the "
+                 "%s backend has no %s; use the engine's own tools)", s->pDrv->zName, zWhat);
+}
+
+/* size in bytes and location, from the driver */
+static int storeSize(inv_store *s, int64_t *pn, const char **pz) {
+  if (s->pDrv->iVersion < 2 || !s->pDrv->xInfo) { *pn = 0; *pz = ""; return INV_OK; }
+  return s->pDrv->xInfo(s, pn, pz);
 }
 
 /* ===================== info ===================== */
 
 int inv_store_info(inv_store *s, inv_sink *k) {
-  int64_t nPage = pragmaInt(s, "PRAGMA page_count");
-  int64_t nSize = pragmaInt(s, "PRAGMA page_size");
-  const char *zPath = sqlite3_db_filename(s->db, "main");
-  if (nPage < 0 || nSize < 0) return INV_ERROR;
-  if (!zPath || !zPath[0]) zPath = ":memory:";
+  int64_t nBytes;
+  const char *zWhere, *zEngine = s->pDrv->xEngineVersion(s);
+  if (storeSize(s, &nBytes, &zWhere)) return INV_ERROR;
   k->xBeginObj(k, 5);
-  k->xKey(k, "backend", 7); k->xStr(k, "sqlite", 6);
-  k->xKey(k, "engine_version", 14); k->xStr(k, sqlite3_libversion(), strlen(sqlite3_libversion()));
+  k->xKey(k, "backend", 7); k->xStr(k, s->pDrv->zName, strlen(s->pDrv->zName));
+  k->xKey(k, "engine_version", 14); k->xStr(k, zEngine, strlen(zEngine));
   k->xKey(k, "schema_version", 14); k->xInt(k, inv_store_schema_version(s));
-  k->xKey(k, "size_bytes", 10); k->xInt(k, nPage * nSize);
-  k->xKey(k, "path", 4); k->xStr(k, zPath, strlen(zPath));
+  k->xKey(k, "size_bytes", 10); k->xInt(k, nBytes);
+  k->xKey(k, "path", 4); k->xStr(k, zWhere, strlen(zWhere));
   k->xEndObj(k);
   return INV_OK;
 }
 
 /* ===================== metrics ===================== */
+
+/* Rows of "domain_id, status, count" (or another text, text, number) as
+** objects with the given keys. */
+static int emitRows(inv_store *s, inv_sink *k, inv_stmt *p, const char *const *azKey, int bReal) {
+  int rc;
+  while ((rc = inv_step(s, p)) == INV_ROW) {
+    size_t n0, n1;
+    const char *z0 = inv_col_text(s, p, 0, &n0), *z1 = inv_col_text(s, p, 1, &n1);
+    k->xBeginObj(k, 3);
+    k->xKey(k, azKey[0], strlen(azKey[0])); k->xStr(k, z0, n0);
+    k->xKey(k, azKey[1], strlen(azKey[1])); k->xStr(k, z1, n1);
+    k->xKey(k, azKey[2], strlen(azKey[2]));
+    if (bReal) k->xReal(k, (double)inv_col_int(s, p, 2) / 1000.0);
+    else k->xInt(k, inv_col_int(s, p, 2));
+    k->xEndObj(k);
+  }
+  inv_reset(s, p);
+  return rc < 0 ? INV_ERROR : INV_OK;
+}
 
 /* Every domain's job and task counts by status, the durations of the jobs
 ** finished in the last window_seconds (default 3600), the oldest IN_PROGRESS
@@ -66,84 +78,64 @@ int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k) {
     "SELECT domain_id, status, count(*) FROM job GROUP BY domain_id, status ORDER BY 1, 2",
     "SELECT domain_id, status, count(*) FROM job_task GROUP BY domain_id, status ORDER BY 1, 2",
   };
+  static const char *const azCountKey[] = { "domain_id", "status", "count" };
+  static const char *const azFinKey[] = { "domain_id", "status", "seconds" };
+  static const char zOldest[] =
+    "SELECT domain_id, min(created_at) FROM job WHERE status = 'IN_PROGRESS' GROUP BY domain_id ORDER BY 1";
   const inv_val *v;
   double window = 3600;
-  int64_t now = inv_now(s), nPage, nSize;
-  sqlite3_stmt *p;
+  int64_t now = inv_now(s), nBytes;
+  const char *zWhere;
+  inv_stmt *p;
+  inv_q q;
   int i, rc;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if ((v = inv_val_get(req, "window_seconds")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_number(v, &window)) return inv_err_type(s, "window_seconds", "number");
     if (window < 0 || window > 1e8) return inv_err_invalid(s, "window_seconds", "must be between 0 and 1e8.");
   }
-  nPage = pragmaInt(s, "PRAGMA page_count");
-  nSize = pragmaInt(s, "PRAGMA page_size");
-  if (nPage < 0 || nSize < 0) return INV_ERROR;
-  if (inv_exec(s, "BEGIN")) return INV_ERROR;         /* one snapshot */
+  if (storeSize(s, &nBytes, &zWhere)) return INV_ERROR;
+  if (inv_begin_read(s)) return INV_ERROR;             /* one snapshot */
   k->xBeginObj(k, 5);
   for (i = 0; i < 2; i++) {
     k->xKey(k, i ? "job_tasks" : "jobs", i ? 9 : 4);
     k->xBeginArr(k, 0);
-    p = inv_stmt_static(s, azCount[i]);
-    if (!p) return INV_ERROR;
-    while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-      k->xBeginObj(k, 3);
-      k->xKey(k, "domain_id", 9);
-      k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
-      k->xKey(k, "status", 6);
-      k->xStr(k, (const char*)sqlite3_column_text(p, 1), (size_t)sqlite3_column_bytes(p, 1));
-      k->xKey(k, "count", 5);
-      k->xInt(k, sqlite3_column_int64(p, 2));
-      k->xEndObj(k);
-    }
-    sqlite3_reset(p);
-    if (rc < 0) return INV_ERROR;
+    if (!(p = inv_prepare_static(s, azCount[i])) || emitRows(s, k, p, azCountKey, 0)) return INV_ERROR;
     k->xEndArr(k);
   }
+  /* the jobs finished in the window: their run time */
   k->xKey(k, "finished", 8);
   k->xBeginArr(k, 0);
-  p = inv_stmt_static(s, "SELECT domain_id, status, finished_at - created_at FROM job "
-                         "WHERE finished_at >= ?1 AND finished_at <= ?2 ORDER BY id");
-  if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now - (int64_t)(window * 1000.0));
-  sqlite3_bind_int64(p, 2, now);
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-    k->xBeginObj(k, 3);
-    k->xKey(k, "domain_id", 9);
-    k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
-    k->xKey(k, "status", 6);
-    k->xStr(k, (const char*)sqlite3_column_text(p, 1), (size_t)sqlite3_column_bytes(p, 1));
-    k->xKey(k, "seconds", 7);
-    k->xReal(k, (double)sqlite3_column_int64(p, 2) / 1000.0);
-    k->xEndObj(k);
-  }
-  sqlite3_reset(p);
-  if (rc < 0) return INV_ERROR;
+  inv_q_init(&q, s, &inv_res_job);
+  inv_buf_reset(q.b);
+  inv_buf_adds(q.b, "SELECT domain_id, status, finished_at - created_at FROM job WHERE finished_at >= ");
+  inv_q_bind_int(&q, now - (int64_t)(window * 1000.0));
+  inv_buf_adds(q.b, " AND finished_at <= ");
+  inv_q_bind_int(&q, now);
+  inv_buf_adds(q.b, " ORDER BY id");
+  if (!(p = inv_q_prepare(&q)) || emitRows(s, k, p, azFinKey, 1)) return INV_ERROR;
   k->xEndArr(k);
   k->xKey(k, "oldest_in_progress", 18);
   k->xBeginArr(k, 0);
-  p = inv_stmt_static(s, "SELECT domain_id, min(created_at) FROM job WHERE status = 'IN_PROGRESS' "
-                         "GROUP BY domain_id ORDER BY 1");
-  if (!p) return INV_ERROR;
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+  if (!(p = inv_prepare_static(s, zOldest))) return INV_ERROR;
+  while ((rc = inv_step(s, p)) == INV_ROW) {
     char zT[32];
-    int64_t t = sqlite3_column_int64(p, 1);
+    size_t n;
+    const char *z = inv_col_text(s, p, 0, &n);
+    int64_t t = inv_col_int(s, p, 1);
     inv_time_format(t, zT);
     k->xBeginObj(k, 3);
-    k->xKey(k, "domain_id", 9);
-    k->xStr(k, (const char*)sqlite3_column_text(p, 0), (size_t)sqlite3_column_bytes(p, 0));
-    k->xKey(k, "created_at", 10);
-    k->xStr(k, zT, strlen(zT));
-    k->xKey(k, "age_seconds", 11);
-    k->xReal(k, (double)(now - t) / 1000.0);
+    k->xKey(k, "domain_id", 9); k->xStr(k, z, n);
+    k->xKey(k, "created_at", 10); k->xStr(k, zT, strlen(zT));
+    k->xKey(k, "age_seconds", 11); k->xReal(k, (double)(now - t) / 1000.0);
     k->xEndObj(k);
   }
-  sqlite3_reset(p);
+  inv_reset(s, p);
   if (rc < 0) return INV_ERROR;
   k->xEndArr(k);
   inv_rollback(s);
   k->xKey(k, "size_bytes", 10);
-  k->xInt(k, nPage * nSize);
+  k->xInt(k, nBytes);
   k->xEndObj(k);
   return INV_OK;
 }
@@ -156,9 +148,9 @@ static const char zAudit[] =
   "SELECT j.job_id, j.domain_id, j.status, j.total_tasks, j.remained_tasks, "
   "j.success_tasks, j.failure_tasks, t.n, t.n_open, t.n_success, t.n_failure "
   "FROM job AS j JOIN (SELECT domain_id, job_id, count(*) AS n, "
-  "  sum(remained_sub_tasks > 0) AS n_open, "
-  "  sum(status = 'SUCCESS' AND remained_sub_tasks = 0) AS n_success, "
-  "  sum(status = 'FAILURE' AND remained_sub_tasks = 0) AS n_failure "
+  "  sum(CASE WHEN remained_sub_tasks > 0 THEN 1 ELSE 0 END) AS n_open, "
+  "  sum(CASE WHEN status = 'SUCCESS' AND remained_sub_tasks = 0 THEN 1 ELSE 0 END) AS n_success, "
+  "  sum(CASE WHEN status = 'FAILURE' AND remained_sub_tasks = 0 THEN 1 ELSE 0 END) AS n_failure "
   "  FROM job_task GROUP BY domain_id, job_id) AS t "
   "ON t.job_id = j.job_id AND t.domain_id = j.domain_id "
   "WHERE j.remained_tasks <> t.n_open OR j.success_tasks < t.n_success "
@@ -186,51 +178,39 @@ static void problem(Problems *pr, const char *zFmt, ...) {
   pr->k->xStr(pr->k, z, (size_t)n);
 }
 
-static int checkRun(inv_store *s, inv_sink *k);
-
-int inv_store_check(inv_store *s, inv_sink *k) {
-  int rc;
-  /* the whole check reads one snapshot */
-  if (inv_exec(s, "BEGIN")) return INV_ERROR;
-  rc = checkRun(s, k);
-  inv_rollback(s);                       /* end the read transaction */
-  return rc;
+static void integrityProblem(void *pCtx, const char *z) {
+  problem((Problems*)pCtx, "integrity: %s", z);
 }
 
 static int checkRun(inv_store *s, inv_sink *k) {
   Problems pr;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   pr.k = k;
   pr.n = 0;
   k->xBeginObj(k, 2);
   k->xKey(k, "problems", 8);
   k->xBeginArr(k, 0);
-  p = inv_stmt_static(s, "PRAGMA integrity_check(100)");
-  if (!p) return INV_ERROR;
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-    const char *z = (const char*)sqlite3_column_text(p, 0);
-    if (z && strcmp(z, "ok") != 0) problem(&pr, "integrity: %s", z);
+  if (s->pDrv->iVersion >= 2 && s->pDrv->xIntegrity && s->pDrv->xIntegrity(s, &pr, integrityProblem)) {
+    return INV_ERROR;
   }
-  sqlite3_reset(p);
-  if (rc < 0) return INV_ERROR;
   {
     int v = inv_store_schema_version(s);
     if (v != INV_SCHEMA_VERSION) {
       problem(&pr, "schema: version %d, this library uses %d", v, INV_SCHEMA_VERSION);
     }
   }
-  p = inv_stmt_static(s, zAudit);
-  if (!p) return INV_ERROR;
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
-    const char *zJob = (const char*)sqlite3_column_text(p, 0);
-    const char *zDomain = (const char*)sqlite3_column_text(p, 1);
-    int64_t nTotal = sqlite3_column_int64(p, 3), nRemained = sqlite3_column_int64(p, 4);
-    int64_t nSuccess = sqlite3_column_int64(p, 5), nFailure = sqlite3_column_int64(p, 6);
-    int64_t nTasks = sqlite3_column_int64(p, 7), nOpen = sqlite3_column_int64(p, 8);
-    int64_t nTaskOk = sqlite3_column_int64(p, 9), nTaskFail = sqlite3_column_int64(p, 10);
+  if (!(p = inv_prepare_static(s, zAudit))) return INV_ERROR;
+  while ((rc = inv_step(s, p)) == INV_ROW) {
+    size_t n;
+    const char *zJob = inv_col_text(s, p, 0, &n);
     char zWho[200];
-    snprintf(zWho, sizeof zWho, "job %.80s (%.80s)", zJob ? zJob : "", zDomain ? zDomain : "");
+    int64_t nTotal = inv_col_int(s, p, 3), nRemained = inv_col_int(s, p, 4);
+    int64_t nSuccess = inv_col_int(s, p, 5), nFailure = inv_col_int(s, p, 6);
+    int64_t nTasks = inv_col_int(s, p, 7), nOpen = inv_col_int(s, p, 8);
+    int64_t nTaskOk = inv_col_int(s, p, 9), nTaskFail = inv_col_int(s, p, 10);
+    snprintf(zWho, sizeof zWho, "job %.80s", zJob);
+    snprintf(zWho + strlen(zWho), sizeof zWho - strlen(zWho), " (%.80s)", inv_col_text(s, p, 1, &n));
     if (nRemained != nOpen) {
       problem(&pr, "%s: remained_tasks is %lld, %lld of its %lld tasks are unfinished",
               zWho, (long long)nRemained, (long long)nOpen, (long long)nTasks);
@@ -248,7 +228,7 @@ static int checkRun(inv_store *s, inv_sink *k) {
               zWho, (long long)(nSuccess + nFailure + nRemained), (long long)nTotal);
     }
   }
-  sqlite3_reset(p);
+  inv_reset(s, p);
   if (rc < 0) return INV_ERROR;
   if (pr.n > CHECK_MAX_PROBLEMS) {
     char z[96];
@@ -262,81 +242,21 @@ static int checkRun(inv_store *s, inv_sink *k) {
   return INV_OK;
 }
 
-/* ===================== backup ===================== */
-
-/* Is zPath the file this store has open? */
-static int sameFile(inv_store *s, const char *zPath) {
-  const char *zMain = sqlite3_db_filename(s->db, "main");
-  struct stat a, b;
-  if (!zMain || !zMain[0]) return 0;
-  if (stat(zMain, &a) || stat(zPath, &b)) return 0;
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+int inv_store_check(inv_store *s, inv_sink *k) {
+  int rc;
+  /* the whole check reads one snapshot */
+  if (inv_begin_read(s)) return INV_ERROR;
+  rc = checkRun(s, k);
+  inv_rollback(s);                       /* end the read transaction */
+  return rc;
 }
 
+/* ===================== backup ===================== */
+
 int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite) {
-  sqlite3 *pDst = NULL;
-  sqlite3_backup *pB;
-  int rc, bCreated = 0, nStep = 0, nStepMax, nBusy = 0;
-  int64_t nPage;
   if (!zPath || !zPath[0]) return inv_err_required(s, "path");
-  if (sameFile(s, zPath)) {
-    return inv_err_invalid(s, "path", "the store's own file; a backup needs another file.");
-  }
-  if (!bOverwrite) {
-    /* refuse an existing file: create it here, exclusively (0600: a backup
-    ** holds every tenant's records) */
-    int fd = open(zPath, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) {
-        return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = path, "
-                       "reason = %.300s exists; pass overwrite to replace it.)", zPath);
-      }
-      return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = path, "
-                     "reason = cannot create %.300s: %s)", zPath, strerror(errno));
-    }
-    close(fd);
-    bCreated = 1;
-  }
-  nPage = pragmaInt(s, "PRAGMA page_count");
-  if (nPage < 0) goto fail_created;
-  if (sqlite3_open_v2(zPath, &pDst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-    inv_err_db(s, "cannot open %.300s: %s", zPath, pDst ? sqlite3_errmsg(pDst) : "out of memory");
-    goto fail;
-  }
-  sqlite3_busy_timeout(pDst, 5000);
-  pB = sqlite3_backup_init(pDst, "main", s->db, "main");
-  if (!pB) { inv_err_db(s, "%s", sqlite3_errmsg(pDst)); goto fail; }
-  /* Copy in steps: between steps the source is not read-locked, so writers
-  ** (and, in WAL mode, checkpoints) go on. A commit by another connection
-  ** restarts the copy; when that keeps happening, the rest is copied in one
-  ** step (one read transaction: in WAL mode it blocks no writer either). */
-  nStepMax = (int)(nPage / BACKUP_PAGES) * 4 + 64;
-  do {
-    rc = sqlite3_backup_step(pB, ++nStep > nStepMax ? -1 : BACKUP_PAGES);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-      if (++nBusy > 1000) break;       /* 10 s of a locked source */
-      sqlite3_sleep(10);
-      rc = SQLITE_OK;
-    }
-  } while (rc == SQLITE_OK);
-  if (sqlite3_backup_finish(pB) != SQLITE_OK && rc == SQLITE_DONE) rc = sqlite3_errcode(pDst);
-  if (rc != SQLITE_DONE) {
-    inv_err_db(s, "backup to %.300s failed: %s", zPath,
-               rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? "the store stayed locked"
-                                                       : sqlite3_errmsg(pDst));
-    goto fail;
-  }
-  if (sqlite3_close(pDst) != SQLITE_OK) {
-    inv_err_db(s, "backup to %.300s failed: %s", zPath, sqlite3_errmsg(pDst));
-    pDst = NULL;
-    goto fail;
-  }
-  return INV_OK;
-fail:
-  sqlite3_close(pDst);
-fail_created:
-  if (bCreated) unlink(zPath);          /* ours: an empty or partial copy */
-  return INV_ERROR;
+  if (s->pDrv->iVersion < 2 || !s->pDrv->xBackup) return notSupported(s, "backup");
+  return s->pDrv->xBackup(s, zPath, bOverwrite);
 }
 
 /* ===================== export ===================== */
@@ -350,7 +270,7 @@ int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sin
   const char *zDomain;
   int64_t after = 0, limit = EXPORT_DEFAULT_LIMIT, n = 0, last = 0;
   inv_q q;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   *pNext = 0;
   if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
@@ -390,21 +310,21 @@ int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sin
     k->xKey(k, "records", 7);
     k->xBeginArr(k, (int)(limit < 64 ? limit : 64));
   }
-  while ((rc = inv_step(s, p)) == SQLITE_ROW) {
+  while ((rc = inv_step(s, p)) == INV_ROW) {
     if (n == limit) { *pNext = last; break; }
-    last = sqlite3_column_int64(p, 0);
+    last = inv_col_int(s, p, 0);
     if (pLines) {
       inv_json_sink js;
       inv_json_sink_init(&js, pLines);
       inv_render_row(s, r, p, 1, &js.base, R_ALL, NULL);
       inv_buf_addc(pLines, '\n');
-      if (pLines->bOom) { sqlite3_reset(p); return inv_err_nomem(s); }
+      if (pLines->bOom) { inv_reset(s, p); return inv_err_nomem(s); }
     } else {
       inv_render_row(s, r, p, 1, k, R_ALL, NULL);
     }
     n++;
   }
-  sqlite3_reset(p);
+  inv_reset(s, p);
   if (rc < 0) return INV_ERROR;
   if (!pLines) {
     k->xEndArr(k);
@@ -487,7 +407,12 @@ int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int nPoll
     if (inv_store_version(s, &d, &o)) return INV_ERROR;
     if (d != since) { *pbChanged = 1; return INV_OK; }
     if (nWaited >= nTimeoutMs) return INV_OK;
-    sqlite3_sleep(nPoll);
+    {
+      struct timespec ts;
+      ts.tv_sec = nPoll / 1000;
+      ts.tv_nsec = (long)(nPoll % 1000) * 1000000L;
+      nanosleep(&ts, NULL);               /* a signal ends it early: fine */
+    }
     nWaited += nPoll;
   }
 }

@@ -9,7 +9,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include "tharness.h"
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite (counters broken on purpose) */
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +80,7 @@ static int64_t intField(const inv_val *o, const char *zKey) {
 }
 
 static int exec(inv_store *s, const char *zSql) {
-  return sqlite3_exec(s->db, zSql, 0, 0, 0);
+  return sqlite3_exec(SQLITE_DB(s), zSql, 0, 0, 0);
 }
 
 static void removeDb(const char *zPath) {
@@ -221,7 +221,7 @@ static void infoAndCheck(void) {
 
   CHECK_INT(checkOk(s, NULL, 0, NULL), 1);               /* empty */
   lifecycle(s, zJob);
-  CHECK(sqlite3_get_autocommit(s->db));                   /* the check left no transaction */
+  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));                   /* the check left no transaction */
 
   /* each broken counter is reported, naming the job */
   CHECK_INT(exec(s, "UPDATE job SET remained_tasks = remained_tasks + 1, total_tasks = total_tasks + 1 "
@@ -249,7 +249,7 @@ static void infoAndCheck(void) {
   CHECK_INT(checkOk(s, zFirst, sizeof zFirst, &n), 0);
   CHECK(strstr(zFirst, "remained_tasks is 1, 0 of its") != NULL);
   CHECK_INT(n, 2);     /* and its success_tasks (0) is below its 1 SUCCESS task */
-  CHECK(sqlite3_get_autocommit(s->db));
+  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
   inv_store_close(s);
   removeDb(zPath);
 }
@@ -536,7 +536,7 @@ static void metrics(void) {
   }
   CHECK_INT(callJ(s, "store", "metrics", "{\"window_seconds\":\"x\"}", NULL), INV_ERROR);
   CHECK_INT(callJ(s, "store", "metrics", "{\"nope\":1}", NULL), INV_ERROR);
-  CHECK(sqlite3_get_autocommit(s->db));
+  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
   inv_store_close(s);
 }
 

@@ -14,7 +14,7 @@
 ** Expected results follow DESIGN.md's decisions where they fix the reference.
 */
 #include "tharness.h"
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 #include <stdlib.h>
 #include <string.h>
@@ -249,12 +249,12 @@ static int compileW(Cw *c, inv_store *s, const inv_resource *r, const char *zFil
 static int runW(Cw *c) {
   sqlite3_stmt *p = NULL;
   int rc, nRow = 0;
-  if (sqlite3_prepare_v2(c->s->db, c->q.b->z, -1, &p, NULL) != SQLITE_OK) {
-    fprintf(stderr, "  prepare: %s\n  sql: %s\n", sqlite3_errmsg(c->s->db), c->q.b->z);
+  if (sqlite3_prepare_v2(SQLITE_DB(c->s), c->q.b->z, -1, &p, NULL) != SQLITE_OK) {
+    fprintf(stderr, "  prepare: %s\n  sql: %s\n", sqlite3_errmsg(SQLITE_DB(c->s)), c->q.b->z);
     sqlite3_finalize(p);
     return -1;
   }
-  if (sqlite3_bind_parameter_count(p) != c->q.nBind || inv_q_apply(&c->q, p)) {
+  if (sqlite3_bind_parameter_count(p) != c->q.nBind || inv_q_apply(&c->q, (inv_stmt*)p)) {
     fprintf(stderr, "  %d parameters, %d bindings\n  sql: %s\n",
             sqlite3_bind_parameter_count(p), c->q.nBind, c->q.b->z);
     sqlite3_finalize(p);
@@ -262,7 +262,7 @@ static int runW(Cw *c) {
   }
   while ((rc = sqlite3_step(p)) == SQLITE_ROW) nRow++;
   if (rc != SQLITE_DONE) {
-    fprintf(stderr, "  step: %s\n  sql: %s\n", sqlite3_errmsg(c->s->db), c->q.b->z);
+    fprintf(stderr, "  step: %s\n  sql: %s\n", sqlite3_errmsg(SQLITE_DB(c->s)), c->q.b->z);
     nRow = -1;
   }
   sqlite3_finalize(p);
@@ -977,7 +977,7 @@ static void endToEnd(inv_store *s) {
               a[i].zQuery, zGot, a[i].zExpect);
     }
     /* no transaction is left open, whatever happened */
-    CHECK(sqlite3_get_autocommit(s->db));
+    CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
   }
   /* request-level filters combine with the query */
   CHECK_INT(callJson(s, "job", "list", "{\"domain_id\":\"domain-1\",\"status\":[\"SUCCESS\",\"CANCELED\"],"

@@ -8,7 +8,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include "tharness.h"
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,7 @@ static int64_t intField(const inv_val *o, const char *zKey) {
 static int countRows(inv_store *s, const char *zSql) {
   sqlite3_stmt *p = NULL;
   int n = -1;
-  if (sqlite3_prepare_v2(s->db, zSql, -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(SQLITE_DB(s), zSql, -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW) {
     n = sqlite3_column_int(p, 0);
   }
   sqlite3_finalize(p);
@@ -158,7 +158,7 @@ static void openClose(void) {
         CHECK_INT(callJ(s2, "job", "create", "{\"domain_id\":\"d1\",\"collector_id\":\"c\"}", 1, NULL),
                   INV_ERROR);
         CHECK_STR(inv_store_errcode(s2), "ERROR_DB_QUERY");
-        CHECK(sqlite3_get_autocommit(s2->db));
+        CHECK(sqlite3_get_autocommit(SQLITE_DB(s2)));
         inv_store_close(s2);
       }
     }
@@ -300,7 +300,7 @@ static void lifecycle(void) {
            azTask[1]);
   CHECK_INT(callJ(s, "job_task", "finish", zReq, 0, NULL), INV_ERROR);
   CHECK_STR(inv_store_errcode(s), "ERROR_JOB_TASK_STATE_CHANGE");
-  CHECK(sqlite3_get_autocommit(s->db));
+  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
   snprintf(zReq, sizeof zReq, "{\"job_id\":\"%s\",\"domain_id\":\"d1\"}", zJob);
   CHECK_INT(callJ(s, "job", "get", zReq, 0, &out), INV_OK);
   CHECK_STR(strField(&out, "status"), "SUCCESS");
@@ -376,7 +376,7 @@ static const char zCreate[] =
 /* A failed call names its error (OOM is ERROR_UNKNOWN "Out of memory."). */
 static int sane(inv_store *s, int rc) {
   if (rc == INV_OK || rc == CALL_NOMEM_REQ || rc == CALL_NOMEM_OUT) return 1;
-  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && sqlite3_get_autocommit(s->db);
+  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && sqlite3_get_autocommit(SQLITE_DB(s));
 }
 
 /* One store, failures injected into list and create calls. */

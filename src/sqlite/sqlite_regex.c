@@ -1,5 +1,5 @@
 /*
-** inv_regex.c: inv_regexp(pattern, value [, case_sensitive]) for SQLite,
+** sqlite_regex.c: inv_regexp(pattern, value [, case_sensitive]) for SQLite,
 ** backed by PCRE2 (the reference's MongoDB uses PCRE syntax).
 **
 ** Case-insensitive and UTF-8 unless the third argument is true. Non-text
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
-#include "inv_int.h"
+#include "sqlite_int.h"
 
 #define INV_STR_(x) #x
 #define INV_STR(x) INV_STR_(x)
