@@ -19,10 +19,7 @@ local SELECT_OPS = "['add', 'subtract', 'multiply', 'divide', 'size', 'sum']"
 
 local inv
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok, fails = H.ok, H.fails
 local function analyze(q, res, req)
   req = req or {}
   req.domain_id = req.domain_id or "domain-1"
@@ -36,12 +33,6 @@ local function col(r, name)
   local out = {}
   for i, row in ipairs(r.results) do out[i] = row[name] end
   return out
-end
-local function fails(code, r, msg, c)
-  assert.is_nil(r, "expected " .. code)
-  assert.are.equal(code, c, msg)
-  assert.is_string(msg)
-  return msg
 end
 local function required(key, ...)
   assert.are.equal("Required parameter. (key = " .. key .. ")", fails("ERROR_REQUIRED_PARAMETER", ...))

@@ -144,9 +144,8 @@ describe("the change journal", function()
   it("trims itself every 1,024 changes, keeping journal_seconds", function()
     local s = H.open{ journal_seconds = 60 }
     s:set_now("2024-05-01T00:00:00.000Z")
-    local jobs = {}
     for i = 1, 1000 do
-      jobs[i] = assert(s.job.create{ domain_id = D, collector_id = "c" .. i }).job_id
+      assert(s.job.create{ domain_id = D, collector_id = "c" .. i })
     end
     s:set_now("2024-05-01T00:05:00.000Z")
     for i = 1, 30 do assert(s.job.create{ domain_id = D, collector_id = "d" .. i }) end

@@ -44,10 +44,7 @@ local inv
 
 local function F(k, v, o) return { k = k, v = v, o = o } end
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok = H.ok
 
 local function jobs(q) return ok(H.jobs(inv, q)) end
 local function tasks(q) return ok(H.tasks(inv, q)) end
@@ -456,6 +453,7 @@ describe("query", function()
       assert.are.equal("Resource cannot be found or access is denied. "
                        .. "(('job_id', 'domain_id') = ('job-999', 'domain-1'))", msg)
       r, msg, code = inv.job.get{ job_id = "job-999", domain_id = "domain-1", workspace_id = "ws-1" }
+      assert.is_nil(r)
       assert.are.equal("ERROR_NOT_FOUND", code)
       assert.are.equal("Resource cannot be found or access is denied. "
                        .. "(('job_id', 'domain_id', 'workspace_id') = ('job-999', 'domain-1', ['ws-1', '*']))", msg)

@@ -31,10 +31,7 @@ local STAGES = "aggregate.unwind or aggregate.group or aggregate.count or aggreg
 
 local inv
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok, fails = H.ok, H.fails
 -- stat on the canonical domain; res defaults to "job"
 local function stat(q, res, extra)
   local req = { domain_id = "domain-1", query = q }
@@ -80,12 +77,6 @@ local function stage_err(inner, nested, r, msg, code)
 end
 local function nested(inner, ...) stage_err(inner, true, ...) end
 local function wrapped(inner, ...) stage_err(inner, false, ...) end
-local function fails(code, r, msg, c)
-  assert.is_nil(r, "expected " .. code)
-  assert.are.equal(code, c, msg)
-  assert.is_string(msg)
-  return msg
-end
 
 local function is_int(v)
   if IS54 then assert.are.equal("integer", math.type(v)) else assert.are.equal("number", type(v)) end

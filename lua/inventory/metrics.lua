@@ -27,7 +27,7 @@
 local rest = require "inventory.rest"
 
 local ngx = ngx
-local type, pairs, ipairs, tostring, tonumber = type, pairs, ipairs, tostring, tonumber
+local type, ipairs, tostring, tonumber = type, ipairs, tostring, tonumber
 local format, concat, sort, find, sub, gsub = string.format, table.concat, table.sort,
   string.find, string.sub, string.gsub
 
@@ -377,8 +377,9 @@ end
 -- trivial query, else 503 with a JSON error.
 function _M.healthz(get_store)
   local store, why = get_store()
-  local ok, info, msg, code = false, nil, why or "The inventory store is unavailable.", "ERROR_UNKNOWN"
+  local info, msg, code = nil, why or "The inventory store is unavailable.", "ERROR_UNKNOWN"
   if store then
+    local ok
     ok, info, msg, code = pcall(store.info, store)
     if not ok then info, msg, code = nil, tostring(info), "ERROR_UNKNOWN" end
   end
