@@ -36,10 +36,8 @@
 #ifndef INV_BACKEND_H
 #define INV_BACKEND_H
 
-#include "inv_val.h"
+#include "inventory.h"
 
-typedef struct inv_store inv_store;
-typedef struct inv_options inv_options;
 typedef struct inv_resource inv_resource;
 typedef struct inv_field inv_field;
 typedef struct inv_q inv_q;
@@ -183,6 +181,7 @@ struct inv_acc {
 #define INV_ACC_COL  1
 #define INV_ACC_PATH 2
 #define INV_ACC_ELEM 3
+#define INV_ACC_EXPR 4           /* zBase: an SQL expression of a plain value */
 
 struct inv_dialect {
   int iVersion;                              /* 1 */
@@ -229,6 +228,72 @@ struct inv_dialect {
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
   /* check a pattern the engine will run (0, or a message in zErr) */
   int (*xRegexCheck)(const char *z, size_t n, char *zErr, size_t nErr);
+
+  /* ---- iterating a JSON array expression (list unwind, stat) ---- */
+  /* the FROM item "<elements of zArr> AS zAlias" (none when zArr is not an
+  ** array: callers test xJsonTypeIs first where it may not be one) */
+  int (*xEachFrom)(inv_q *q, const char *zArr, const char *zAlias);
+  /* the current element as JSON text; its position (orders the elements) */
+  int (*xEachElem)(inv_q *q, const char *zArr, const char *zAlias);
+  int (*xEachKey)(inv_q *q, const char *zAlias);
+  /* a one-element JSON array of the current element (list unwind) */
+  int (*xEachElemArray)(inv_q *q, const char *zAlias);
+
+  /* ---- stat (inv_stat*.c): values are plain SQL values, datetimes (ms),
+  ** or JSON text ("kinds" INV_K_*); a JSON value that is missing is NULL, a
+  ** JSON null is the text "null" ---- */
+  const char *zCteMaterialized;              /* "MATERIALIZED " or "" */
+  /* LIMIT/OFFSET values: n < 0 means no limit */
+  int (*xLimit)(inv_q *q, int64_t n);
+  /* the JSON text at a's path (a->zBase is JSON text), NULL when missing */
+  int (*xJsonGet)(inv_q *q, const inv_acc *a);
+  /* errors.x not unwound: a JSON array of the elements' values at a's path
+  ** (a->zBase is the JSON array), NULL when the array is */
+  int (*xJsonPluck)(inv_q *q, const inv_acc *a);
+  /* JSON text as a plain value (numbers, text, booleans as 1/0, NULL for a
+  ** null; containers stay JSON text) */
+  int (*xJsonToValue)(inv_q *q, const char *zExpr);
+  /* a value as JSON text: SQL NULL stays NULL when bNullMissing, else
+  ** "null"; datetimes formatted with zTimeFmt (strftime) */
+  int (*xValueToJson)(inv_q *q, const char *zExpr, int eKind, int bNullMissing,
+                      const char *zTimeFmt);
+  /* the value x when it is a number, else NULL */
+  int (*xNumber)(inv_q *q, const char *zExpr);
+  /* MongoDB aggregation comparison of a value with a bound one, in BSON
+  ** order, no coercion; op: "eq" (null-safe), "not", "gt", "gte", "lt",
+  ** "lte"; a NULL value is below every other. v is the bound value (for a
+  ** datetime key, an INV_INT of ms). */
+  int (*xCompare)(inv_q *q, const char *zExpr, int eKind, const char *zOp, const inv_val *v);
+  /* the unwind filter's raw equality: (x = v) without coercion, NULL-safe */
+  int (*xRawEquals)(inv_q *q, const char *zExpr, const inv_val *v);
+  /* date_format: MongoDB $dateToString of a datetime; bPart: one of
+  ** "year", "month", "day" as an integer */
+  int (*xDateFormat)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, int bPart);
+  /* accumulators over the rows of a group (zSeq orders them) */
+  int (*xAggFirstLast)(inv_q *q, int bLast, const char *zSeq, const char *zExpr);
+  int (*xAggPush)(inv_q *q, const char *zSeq, const char *zJson);
+  int (*xAggAddToSet)(inv_q *q, const char *zJson);
+  int (*xAggMergeObjects)(inv_q *q, const char *zSeq, const char *zJson);
+  int (*xAggMinMax)(inv_q *q, int bMax, const char *zExpr, int eKind);
+  /* a JSON object of names (bound) and JSON values; a NULL value leaves its
+  ** name out */
+  int (*xObject)(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n);
+  /* arithmetic: an operand (a non-number is an error naming zOp), a / b */
+  int (*xOperand)(inv_q *q, const char *zExpr, const char *zOp);
+  int (*xDivide)(inv_q *q, const char *zA, const char *zB);
+  /* project's size, sum, array_to_object, object_to_array of "x", a column
+  ** of the subquery the compiler wraps around the key (eKind: its kind) */
+  int (*xProjectUnary)(inv_q *q, const char *zOp, int eKind);
+  /* a plain value as JSON text (project's unary ops take JSON) */
+  int (*xQuote)(inv_q *q, const char *zExpr);
+  /* ORDER BY term of a value of kind eKind (JSON text sorts by its value,
+  ** then its text) */
+  int (*xOrderTerm)(inv_q *q, const char *zExpr, int eKind, int bDesc);
 };
+
+/* Kinds of values the stat compiler tracks. */
+#define INV_K_VAL  0          /* a plain SQL value: integer, real, text, null */
+#define INV_K_TIME 1          /* integer ms since epoch: rendered as ISO 8601 */
+#define INV_K_JSON 2          /* JSON text: rendered as the value it encodes */
 
 #endif /* INV_BACKEND_H */

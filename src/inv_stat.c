@@ -69,20 +69,21 @@ struct SExpr {
 
 /* ===================== errors ===================== */
 
-/* A stage error, wrapped like the reference: inner ERROR_DB_QUERY messages
-** appear nested. bDbInner: the inner error is itself a DB_QUERY. */
+/* A stage error: ERROR_DB_QUERY "Database query failed. (reason = <inner
+** message>)". (The reference wrapped an inner ERROR_DB_QUERY a second time;
+** bDbInner marks those: one wrapping says it once.) */
 static int stageErr(SC *c, int bDbInner, const char *zFmt, ...) {
   char zInner[700];
   va_list ap;
+  (void)bDbInner;
   va_start(ap, zFmt);
   vsnprintf(zInner, sizeof zInner, zFmt, ap);
   va_end(ap);
-  if (bDbInner) {
-    return inv_err(c->s, "ERROR_DB_QUERY",
-                   "Database query failed. (reason = Database query failed. (reason = %s))", zInner);
-  }
   return inv_err(c->s, "ERROR_DB_QUERY", "Database query failed. (reason = %s)", zInner);
 }
+static int stageResolveErr(SC *c, const char *z, size_t n) { return inv_err_resolve(c->s, z, n); }
+/* an error the key resolver set */
+static int stageWrap(SC *c) { (void)c; return INV_ERROR; }
 static int stageRequired(SC *c, const char *zKey) {
   return stageErr(c, 0, "Required parameter. (key = %s)", zKey);
 }
@@ -96,7 +97,6 @@ static const inv_val *getAlias(const inv_val *o, const char *zLong, const char *
 }
 static int isStr(const inv_val *v) { return v && v->t == INV_STR && v->u.s.n > 0; }
 
-static void bindStr(SC *c, const char *z, size_t n) { inv_q_bind_text(c->q, z, n); }
 
 /* ===================== column lists ===================== */
 
@@ -115,11 +115,12 @@ static void addCols(SC *c, const char *zAlias) {
 }
 /* start "s<n+1> AS (SELECT" */
 static void cteOpen(SC *c) { inv_buf_printf(c->b, ", s%d AS (SELECT ", c->iCte + 1); }
-/* A CTE SQLite must not flatten into the next one: that would copy each of
-** its expressions in wherever the next stage names the column, so a chain
-** of projects that name a column twice ("add a a") grows exponentially. */
+/* A CTE the engine must not flatten into the next one: that would copy
+** each of its expressions in wherever the next stage names the column, so a
+** chain of projects that name a column twice ("add a a") grows
+** exponentially. */
 static void cteOpenMaterialized(SC *c) {
-  inv_buf_printf(c->b, ", s%d AS MATERIALIZED (SELECT ", c->iCte + 1);
+  inv_buf_printf(c->b, ", s%d AS %s(SELECT ", c->iCte + 1, c->q->d->zCteMaterialized);
 }
 static void cteClose(SC *c) { inv_buf_addc(c->b, ')'); c->iCte++; }
 
@@ -133,35 +134,45 @@ static int findCol(SC *c, const char *z, size_t n) {
 
 /* ===================== key -> expression ===================== */
 
-/* JSON path "$."a"."b"" of segments z[0..n) split on '.', from segment iFrom. */
-static const char *jsonPath(SC *c, const char *z, size_t n, int iFrom, int bFirstIndex) {
-  inv_buf tmp;
-  size_t i = 0, i0;
-  int iSeg = 0;
-  char *zOut;
-  inv_buf_init(&tmp);
-  inv_buf_addc(&tmp, '$');
-  while (i <= n) {
-    i0 = i;
-    while (i < n && z[i] != '.') i++;
-    if (iSeg >= iFrom) {
-      /* labels are written as the stored JSON writes keys (escaped) */
-      if (iSeg == iFrom && bFirstIndex) inv_buf_printf(&tmp, "[%.*s]", (int)(i - i0), z + i0);
-      else { inv_buf_addc(&tmp, '.'); inv_json_write_str(&tmp, z + i0, i - i0); }
+/* The accessor of the dotted path z[0..n) below the JSON text zBase
+** (bIndex0: its first segment is an array position). */
+static int pathAcc(SC *c, inv_acc *a, const char *zBase, const char *z, size_t n, int bIndex0) {
+  size_t i, i0 = 0;
+  int nSeg = 1;
+  memset(a, 0, sizeof *a);
+  for (i = 0; i < n; i++) if (z[i] == '.') nSeg++;
+  a->eKind = INV_ACC_PATH;
+  a->zBase = zBase;
+  a->bIndex0 = bIndex0;
+  a->azSeg = inv_arena_alloc(&c->s->arena, sizeof(char*) * (size_t)nSeg);
+  a->anSeg = inv_arena_alloc(&c->s->arena, sizeof(size_t) * (size_t)nSeg);
+  if (!a->azSeg || !a->anSeg || !zBase) return inv_err_nomem(c->s);
+  nSeg = 0;
+  for (i = 0; i <= n; i++) {
+    if (i == n || z[i] == '.') {
+      ((const char**)a->azSeg)[nSeg] = z + i0;
+      ((size_t*)a->anSeg)[nSeg] = i - i0;
+      nSeg++;
+      i0 = i + 1;
     }
-    iSeg++;
-    i++;
   }
-  zOut = tmp.bOom ? NULL : inv_arena_strdup(&c->s->arena, tmp.z, tmp.n);
-  inv_buf_free(&tmp);
-  return zOut;
+  a->nSeg = nSeg;
+  return INV_OK;
 }
 
-static int allDigits(const char *z, size_t n) {
-  size_t i;
-  if (!n || n > 9) return 0;
-  for (i = 0; i < n; i++) if (z[i] < '0' || z[i] > '9') return 0;
-  return 1;
+/* An SQL expression of the current row, as arena text. */
+static const char *rowExpr(SC *c, const char *zFmt, const char *z, int i) {
+  char zBuf[96];
+  if (z) snprintf(zBuf, sizeof zBuf, zFmt, z);
+  else snprintf(zBuf, sizeof zBuf, zFmt, i);
+  return inv_arena_strdup(&c->s->arena, zBuf, strlen(zBuf));
+}
+
+/* The JSON text at path z[0..n) of the JSON text zBase. */
+static int jsonAt(SC *c, const char *zBase, const char *z, size_t n, int bIndex0) {
+  inv_acc a;
+  if (pathAcc(c, &a, zBase, z, n, bIndex0)) return INV_ERROR;
+  return c->q->d->xJsonGet(c->q, &a);
 }
 
 /* Emit the SQL of a key over the current row "p" and report its kind.
@@ -175,17 +186,12 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
     int iHead = zDot ? findCol(c, z, (size_t)(zDot - z)) : -1;
     if (iHead >= 0 && c->aCol[iHead].eKind == K_JSON) {
       /* a path below a JSON column (an unwound push of objects, ...) */
-      const char *zPath = jsonPath(c, zDot + 1, n - (size_t)(zDot - z) - 1, 0, 0);
-      if (!zPath) return inv_err_nomem(c->s);
-      inv_buf_printf(c->b, "(p.c%d -> ", iHead);
-      bindStr(c, zPath, strlen(zPath));
-      inv_buf_addc(c->b, ')');
       e->eKind = K_JSON;
       e->bNullMissing = 1;
-      return INV_OK;
+      return jsonAt(c, rowExpr(c, "p.c%d", NULL, iHead), zDot + 1, n - (size_t)(zDot - z) - 1, 0);
     }
     if (i < 0) {
-      if (bError) return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
+      if (bError) return stageResolveErr(c, z, n);
       inv_buf_adds(c->b, "NULL");
       e->bMissing = e->bNullMissing = 1;
       return INV_OK;
@@ -196,26 +202,19 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
     return INV_OK;
   }
   {
-    const char *zDot = memchr(z, '.', n);
-    size_t nHead = zDot ? (size_t)(zDot - z) : n;
-    int iField;
+    inv_key k;
     const inv_field *f;
-    if (c->r->bTasks && n == 13 && memcmp(z, "user_projects", 13) == 0) { z = "project_id"; n = nHead = 10; zDot = NULL; }
-    iField = inv_field_index(c->r, z, nHead);
-    if (iField < 0 || (zDot && inv_key_check(c->s, c->r, z, n, &iField))) {
-      if (bError) {
-        return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(nHead > 200 ? 200 : nHead), z);
-      }
+    if (inv_key_resolve(c->s, c->r, z, n, !bError, &k)) return stageWrap(c);
+    if (k.iField < 0) {
       /* raw paths: an unknown key, or a path below a scalar or into an
       ** error element's unknown member, is missing (as in MongoDB) */
       inv_buf_adds(c->b, "NULL");
       e->bMissing = e->bNullMissing = 1;
-      c->s->zErrCode = NULL;
       return INV_OK;
     }
-    f = &c->r->aField[iField];
-    if (!zDot) {
-      if (iField == c->iUnwound) { inv_buf_adds(c->b, "p._u"); e->eKind = K_JSON; return INV_OK; }
+    f = k.pField;
+    if (k.nSeg == 1) {
+      if (k.iField == c->iUnwound) { inv_buf_adds(c->b, "p._u"); e->eKind = K_JSON; return INV_OK; }
       inv_buf_printf(c->b, "p.%s", f->zName);
       e->eKind = f->eType == F_TIME ? K_TIME : (f->eType == F_OBJ || f->eType == F_ERRS) ? K_JSON : K_VAL;
       /* only null=True columns hold an explicit null (reference 1.4) */
@@ -223,43 +222,25 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
       return INV_OK;
     }
     {
-      const char *zRest = zDot + 1;
-      size_t nRest = n - nHead - 1;
-      const char *zPath;
+      const char *zRest = k.azSeg[1];
+      size_t nRest = n - (size_t)(zRest - z);
       e->eKind = K_JSON;
-      e->bNullMissing = 1;                 /* "->" gives 'null' for a JSON null */
-      if (f->eType == F_OBJ || iField == c->iUnwound) {
-        zPath = jsonPath(c, zRest, nRest, 0, 0);
-        if (!zPath) return inv_err_nomem(c->s);
-        inv_buf_printf(c->b, iField == c->iUnwound ? "(p._u -> " : "(p.%s -> ", f->zName);
-        bindStr(c, zPath, strlen(zPath));
-        inv_buf_addc(c->b, ')');
-        return INV_OK;
+      e->bNullMissing = 1;                 /* a JSON null is "null", missing is NULL */
+      if (f->eType == F_OBJ || k.iField == c->iUnwound) {
+        return jsonAt(c, k.iField == c->iUnwound ? "p._u" : rowExpr(c, "p.%s", f->zName, 0),
+                      zRest, nRest, 0);
       }
       /* F_ERRS, not unwound: errors.0.x is one element; errors.x is the
-      ** array of the elements' values (the reference groups by it) */
+      ** array of the elements' values (the reference groups by it): an
+      ** array, maybe [] (no element has it); missing when the document has
+      ** no errors at all (a v2 Job) */
+      if (inv_key_is_index(k.azSeg[1], k.anSeg[1])) {
+        return jsonAt(c, rowExpr(c, "p.%s", f->zName, 0), zRest, nRest, 1);
+      }
       {
-        const char *zDot2 = memchr(zRest, '.', nRest);
-        size_t nSeg = zDot2 ? (size_t)(zDot2 - zRest) : nRest;
-        if (allDigits(zRest, nSeg)) {
-          zPath = jsonPath(c, zRest, nRest, 0, 1);
-          if (!zPath) return inv_err_nomem(c->s);
-          inv_buf_printf(c->b, "(p.%s -> ", f->zName);
-          bindStr(c, zPath, strlen(zPath));
-          inv_buf_addc(c->b, ')');
-          return INV_OK;
-        }
-        zPath = jsonPath(c, zRest, nRest, 0, 0);
-        if (!zPath) return inv_err_nomem(c->s);
-        /* an array, maybe [] (no element has it); missing when the
-        ** document has no errors at all (a v2 Job) */
-        inv_buf_printf(c->b, "(SELECT CASE WHEN p.%s IS NOT NULL THEN json_group_array(json(ea.value -> ",
-                       f->zName);
-        bindStr(c, zPath, strlen(zPath));
-        inv_buf_printf(c->b, ")) END FROM json_each(p.%s) AS ea WHERE json_type(ea.value, ", f->zName);
-        bindStr(c, zPath, strlen(zPath));
-        inv_buf_adds(c->b, ") IS NOT NULL)");
-        return INV_OK;
+        inv_acc a;
+        if (pathAcc(c, &a, rowExpr(c, "p.%s", f->zName, 0), zRest, nRest, 0)) return INV_ERROR;
+        return c->q->d->xJsonPluck(c->q, &a);
       }
     }
   }
@@ -268,18 +249,11 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
 /* The key as a plain SQL value (numbers, text) for arithmetic and order. */
 static int keyValue(SC *c, const char *z, size_t n, int bError, SExpr *e) {
   size_t n0 = c->b->n;
-  int nBind0 = c->q->nBind;
   if (keyExpr(c, z, n, bError, e)) return INV_ERROR;
   if (e->eKind == K_JSON) {
-    /* wrap: json_extract(<expr>, '$') */
-    size_t nExpr = c->b->n - n0;
-    char *zExpr = inv_arena_strdup(&c->s->arena, c->b->z + n0, nExpr);
+    const char *zExpr = inv_q_take(c->q, n0);
     if (!zExpr) return inv_err_nomem(c->s);
-    c->b->n = n0;
-    inv_buf_adds(c->b, "json_extract(");
-    inv_buf_add(c->b, zExpr, nExpr);
-    inv_buf_adds(c->b, ", '$')");
-    (void)nBind0;
+    return c->q->d->xJsonToValue(c->q, zExpr);
   }
   return INV_OK;
 }
@@ -287,25 +261,21 @@ static int keyValue(SC *c, const char *z, size_t n, int bError, SExpr *e) {
 /* Datetime formats inside JSON containers: push by key keeps the ISO form
 ** of 7.2; the datetime sub-fields of push render without milliseconds, as
 ** the reference does. */
-#define TIME_ISO "'%Y-%m-%dT%H:%M:%S.%LZ'"
-#define TIME_SEC "'%Y-%m-%dT%H:%M:%SZ'"
+#define TIME_ISO "%Y-%m-%dT%H:%M:%S.%LZ"
+#define TIME_SEC "%Y-%m-%dT%H:%M:%SZ"
 
 /* The key as JSON text, for JSON containers (push, add_to_set,
 ** merge_objects): SQL NULL when the value is missing, "null" when it is a
-** null. zTimeFmt: an SQL string literal, how datetimes render. */
+** null. zTimeFmt: how datetimes render (strftime). */
 static int keyJson(SC *c, const char *z, size_t n, const char *zTimeFmt) {
   size_t n0 = c->b->n;
   SExpr e;
-  char *zExpr;
+  const char *zExpr;
   if (keyExpr(c, z, n, 0, &e)) return INV_ERROR;
   if (e.eKind == K_JSON) return INV_OK;       /* JSON text already, NULL = missing */
-  zExpr = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
+  zExpr = inv_q_take(c->q, n0);
   if (!zExpr) return inv_err_nomem(c->s);
-  c->b->n = n0;
-  inv_buf_printf(c->b, "inv_json_value(%s, %d", zExpr, e.bNullMissing);
-  if (e.eKind == K_TIME) inv_buf_printf(c->b, ", %s", zTimeFmt);
-  inv_buf_addc(c->b, ')');
-  return INV_OK;
+  return c->q->d->xValueToJson(c->q, zExpr, e.eKind, e.bNullMissing, zTimeFmt);
 }
 
 /* ===================== stages ===================== */
@@ -362,7 +332,17 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
     if (bNeg) inv_buf_adds(c->b, "NOT coalesce(");
     inv_buf_addc(c->b, '(');
     {
-      size_t j, nv = bList ? v->u.arr.n : 1;
+      size_t j, nv = bList ? v->u.arr.n : 1, n0;
+      inv_acc a;
+      const char *zKey;
+      /* the key's value, once: each test below names it */
+      n0 = c->b->n;
+      if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
+      zKey = inv_q_take(c->q, n0);
+      if (!zKey) return inv_err_nomem(c->s);
+      memset(&a, 0, sizeof a);
+      a.eKind = INV_ACC_EXPR;
+      a.zBase = zKey;
       for (j = 0; j < nv; j++) {
         const inv_val *x = bList ? &v->u.arr.a[j] : v;
         if (j) inv_buf_adds(c->b, " OR ");
@@ -370,26 +350,18 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
           char zErr[200];
           if (x->t != INV_STR) return stageErr(c, 0, "Unsupported value for %s: a string is required", zOp);
           if (c->q->d->xRegexCheck(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) return stageErr(c, 1, "%s", zErr);
-          if (inv_q_count_regex(c->q)) return INV_ERROR;
-          inv_buf_adds(c->b, "inv_regexp(");
-          bindStr(c, x->u.s.z, x->u.s.n);
-          inv_buf_adds(c->b, ", ");
-          if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-          inv_buf_adds(c->b, ", 1)");
-        } else {
-          inv_buf_adds(c->b, "(+");               /* raw values: no affinity, no coercion */
-          if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-          if (x->t == INV_NULL) inv_buf_adds(c->b, " IS NULL");
-          else {
-            inv_buf_adds(c->b, " = ");
-            inv_q_bind_val(c->q, x);
-          }
-          inv_buf_addc(c->b, ')');
+          if (inv_q_count_regex(c->q) || c->q->d->xRegex(c->q, &a, x->u.s.z, x->u.s.n, 1)) return INV_ERROR;
+        } else if (c->q->d->xRawEquals(c->q, zKey, x)) {   /* raw values: no coercion */
+          return INV_ERROR;
         }
       }
     }
     inv_buf_addc(c->b, ')');
-    if (bNeg) inv_buf_adds(c->b, ", 0)");
+    if (bNeg) {
+      inv_buf_adds(c->b, ", ");
+      inv_buf_adds(c->b, c->q->d->zFalse);
+      inv_buf_addc(c->b, ')');
+    }
   }
   return INV_OK;
 }
@@ -422,45 +394,79 @@ static int stageUnwind(SC *c, const inv_val *o) {
     ** per element, in element order; null, missing and [] drop the row;
     ** any other value is a one-element array (MongoDB's $unwind) */
     int iCol = findCol(c, z, n), j;
-    if (iCol < 0) return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
+    if (iCol < 0) return stageResolveErr(c, z, n);
     cteOpen(c);
     if (c->aCol[iCol].eKind != K_JSON) {
       addNamedCols(c, "p");
       inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p WHERE p.c%d IS NOT NULL", c->iCte, iCol);
     } else {
+      const inv_dialect *d = c->q->d;
+      const char *zCol = rowExpr(c, "p.c%d", NULL, iCol), *zIsArr;
+      inv_acc a;
+      size_t n0;
+      memset(&a, 0, sizeof a);
+      a.eKind = INV_ACC_EXPR;
+      a.zBase = zCol;
+      n0 = c->b->n;
+      if (!zCol || d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+      zIsArr = inv_q_take(c->q, n0);
+      if (!zIsArr) return inv_err_nomem(c->s);
       for (j = 0; j < c->nCol; j++) {
         if (j) inv_buf_adds(c->b, ", ");
         if (j == iCol) {
-          inv_buf_printf(c->b, "CASE WHEN json_type(p.c%d) = 'array' THEN p.c%d -> u.fullkey "
-                         "ELSE p.c%d END AS c%d", j, j, j, j);
+          inv_buf_printf(c->b, "CASE WHEN %s THEN ", zIsArr);
+          if (d->xEachElem(c->q, zCol, "u")) return INV_ERROR;
+          inv_buf_printf(c->b, " ELSE %s END AS c%d", zCol, j);
         } else {
           inv_buf_printf(c->b, "p.c%d", j);
         }
       }
-      inv_buf_printf(c->b, ", row_number() OVER (ORDER BY p._seq, u.key) AS _seq FROM s%d AS p, "
-                     "json_each(CASE WHEN json_type(p.c%d) = 'array' THEN p.c%d ELSE '[0]' END) AS u "
-                     "WHERE json_type(p.c%d) <> 'null'", c->iCte, iCol, iCol, iCol);
+      inv_buf_adds(c->b, ", row_number() OVER (ORDER BY p._seq, ");
+      if (d->xEachKey(c->q, "u")) return INV_ERROR;
+      inv_buf_printf(c->b, ") AS _seq FROM s%d AS p, ", c->iCte);
+      {
+        /* any other value is a one-element array */
+        char *zArr = inv_arena_alloc(&c->s->arena, strlen(zIsArr) + 2 * strlen(zCol) + 64);
+        if (!zArr) return inv_err_nomem(c->s);
+        sprintf(zArr, "CASE WHEN %s THEN %s ELSE '[0]' END", zIsArr, zCol);
+        if (d->xEachFrom(c->q, zArr, "u")) return INV_ERROR;
+      }
+      inv_buf_adds(c->b, " WHERE NOT (");
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_NULL)) return INV_ERROR;
+      inv_buf_addc(c->b, ')');
     }
     cteClose(c);
   } else {
     iField = inv_field_index(c->r, z, n);
-    if (iField < 0 || c->r->aField[iField].eType != F_ERRS) {
-      return stageErr(c, 1, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
-    }
+    if (iField < 0 || c->r->aField[iField].eType != F_ERRS) return stageResolveErr(c, z, n);
     if (c->iUnwound >= 0) return stageErr(c, 0, "%.100s is already unwound.", z);
     /* the element replaces the array in the document (and is kept as _u,
     ** JSON text, for paths below it); documents with [] are dropped */
     cteOpen(c);
     {
+      const inv_dialect *d = c->q->d;
+      const char *zArr = rowExpr(c, "p.%s", c->r->aField[iField].zName, 0);
+      inv_acc a;
       int i;
+      if (!zArr) return inv_err_nomem(c->s);
       inv_buf_adds(c->b, "p.id");
       for (i = 0; i < c->r->nField; i++) {
-        if (i == iField) inv_buf_printf(c->b, ", p.%s -> u.fullkey AS %s", c->r->aField[i].zName, c->r->aField[i].zName);
-        else inv_buf_printf(c->b, ", p.%s", c->r->aField[i].zName);
+        inv_buf_adds(c->b, ", ");
+        if (i != iField) { inv_buf_printf(c->b, "p.%s", c->r->aField[i].zName); continue; }
+        if (d->xEachElem(c->q, zArr, "u")) return INV_ERROR;
+        inv_buf_printf(c->b, " AS %s", c->r->aField[i].zName);
       }
-      inv_buf_printf(c->b, ", p.%s -> u.fullkey AS _u, p._seq * 1000000 + u.key AS _seq FROM s%d AS p, "
-                     "json_each(p.%s) AS u WHERE json_type(p.%s) = 'array'", c->r->aField[iField].zName,
-                     c->iCte, c->r->aField[iField].zName, c->r->aField[iField].zName);
+      inv_buf_adds(c->b, ", ");
+      if (d->xEachElem(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " AS _u, p._seq * 1000000 + ");
+      if (d->xEachKey(c->q, "u")) return INV_ERROR;
+      inv_buf_printf(c->b, " AS _seq FROM s%d AS p, ", c->iCte);
+      if (d->xEachFrom(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " WHERE ");
+      memset(&a, 0, sizeof a);
+      a.eKind = INV_ACC_EXPR;
+      a.zBase = zArr;
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
     }
     cteClose(c);
     c->iUnwound = iField;
@@ -470,7 +476,7 @@ static int stageUnwind(SC *c, const inv_val *o) {
     /* the restricted match sees the unwound element */
     cteOpen(c);
     addCols(c, "p");
-    inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p WHERE 1", c->iCte);
+    inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p WHERE %s", c->iCte, c->q->d->zTrue);
     if (unwindFilter(c, filter)) return INV_ERROR;
     cteClose(c);
   }
@@ -520,39 +526,33 @@ static int groupCondsCheck(SC *c, const inv_val *conds) {
 /* The (checked) conditions as one SQL boolean, ANDed. They are
 ** aggregation-expression comparisons: no coercion and no type bracketing,
 ** the total BSON order instead (null and missing below everything, numbers
-** below strings). So the key loses its column affinity ("+", else SQLite
-** would turn "5" into 5 for an INTEGER column) and a NULL key compares as
-** the smallest value. `not` is "!=" (the reference's compiles to an invalid
-** expression: QUIRK fixed). The value is never null (checked). */
+** below strings; the dialect's xCompare). `not` is "!=" (the reference's
+** compiles to an invalid expression: QUIRK fixed). The value is never null
+** (checked). */
 static int groupConds(SC *c, const inv_val *conds) {
   size_t i;
   inv_buf_addc(c->b, '(');
   for (i = 0; i < conds->u.arr.n; i++) {
     const inv_val *x = &conds->u.arr.a[i];
     const inv_val *k = getAlias(x, "key", "k"), *v = getAlias(x, "value", "v");
-    const char *zOp = getAlias(x, "operator", "o")->u.s.z;
-    int bEq = !strcmp(zOp, "eq"), bNot = !strcmp(zOp, "not"), bLt = zOp[0] == 'l';
+    const char *zOp = getAlias(x, "operator", "o")->u.s.z, *zKey;
+    inv_val ms;
+    size_t n0;
     SExpr e;
     if (i) inv_buf_adds(c->b, " AND ");
-    inv_buf_adds(c->b, bEq || bNot ? "(+" : "coalesce(+");
+    n0 = c->b->n;
     if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-    inv_buf_adds(c->b, bEq ? " IS " : bNot ? " IS NOT " : !strcmp(zOp, "gt") ? " > " :
-                       !strcmp(zOp, "gte") ? " >= " : bLt && zOp[2] == 0 ? " < " : " <= ");
+    zKey = inv_q_take(c->q, n0);
+    if (!zKey) return inv_err_nomem(c->s);
     if (e.eKind == K_TIME && v->t == INV_STR) {
-      int64_t ms;
-      if (inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
+      memset(&ms, 0, sizeof ms);
+      ms.t = INV_INT;
+      if (inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms.u.i)) {
         return stageErr(c, 0, "Parameter is invalid. (key = %.100s, reason = not a datetime.)", k->u.s.z);
       }
-      inv_q_bind_int(c->q, ms);
-    } else if (v->t == INV_ARR || v->t == INV_OBJ) {
-      inv_buf_adds(c->b, "json(");
-      inv_q_bind_val(c->q, v);
-      inv_buf_addc(c->b, ')');
-    } else {
-      inv_q_bind_val(c->q, v);
+      v = &ms;
     }
-    /* NULL only comes from the key: below any value */
-    inv_buf_adds(c->b, bEq || bNot ? ")" : bLt ? ", 1)" : ", 0)");
+    if (c->q->d->xCompare(c->q, zKey, e.eKind, zOp, v)) return INV_ERROR;
   }
   inv_buf_addc(c->b, ')');
   return INV_OK;
@@ -585,16 +585,13 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       if (e.eKind != K_TIME && !e.bMissing) {
         return stageErr(c, 1, "date_format requires a datetime field: %.100s", k->u.s.z);
       }
-      zE = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
+      zE = inv_q_take(c->q, n0);
       if (!zE) return inv_err_nomem(c->s);
-      c->b->n = n0;
       if (bPart) {
-        inv_buf_printf(c->b, "CAST(inv_date_format(%s, '%s') AS INTEGER)", zE,
-                       df->u.s.z[0] == 'y' ? "%Y" : df->u.s.z[0] == 'm' ? "%m" : "%d");
-      } else {
-        inv_buf_printf(c->b, "inv_date_format(%s, ", zE);
-        bindStr(c, df->u.s.z, df->u.s.n);
-        inv_buf_addc(c->b, ')');
+        const char *zFmt = df->u.s.z[0] == 'y' ? "%Y" : df->u.s.z[0] == 'm' ? "%m" : "%d";
+        if (c->q->d->xDateFormat(c->q, zE, zFmt, 2, 1)) return INV_ERROR;
+      } else if (c->q->d->xDateFormat(c->q, zE, df->u.s.z, df->u.s.n, 0)) {
+        return INV_ERROR;
       }
       aCol[i].eKind = K_VAL;
       aCol[i].bNullMissing = 0;                /* a null date gives null */
@@ -730,7 +727,9 @@ static int stageGroup(SC *c, const inv_val *o) {
         inv_buf_adds(c->b, "count(*)");
       }
     } else if (!strcmp(zOp, "sum") || !strcmp(zOp, "average")) {
-      int bSum = zOp[0] == 's';
+      int bSum = zOp[0] == 's', bTypedInt = 0;
+      size_t n0;
+      const char *zV;
       /* non-numeric values are ignored; with conditions, failing docs give 0
       ** (and still count in an average: the reference's quirk) */
       inv_buf_adds(c->b, bSum ? "coalesce(sum(" : "avg(");
@@ -739,69 +738,78 @@ static int stageGroup(SC *c, const inv_val *o) {
         if (groupConds(c, conds)) return INV_ERROR;
         inv_buf_adds(c->b, " THEN ");
       }
-      {
-        /* an INTEGER NOT NULL column of the schema needs no numeric guard */
-        int bTypedInt = 0;
-        if (c->bRaw && !memchr(k->u.s.z, '.', k->u.s.n)) {
-          int fi = inv_field_index(c->r, k->u.s.z, k->u.s.n);
-          bTypedInt = fi >= 0 && fi != c->iUnwound && c->r->aField[fi].eType == F_INT;
-        }
-        inv_buf_adds(c->b, bTypedInt ? "(" : "inv_number(");
+      /* an INTEGER NOT NULL column of the schema needs no numeric guard */
+      if (c->bRaw && !memchr(k->u.s.z, '.', k->u.s.n)) {
+        int fi = inv_field_index(c->r, k->u.s.z, k->u.s.n);
+        bTypedInt = fi >= 0 && fi != c->iUnwound && c->r->aField[fi].eType == F_INT;
       }
+      n0 = c->b->n;
       if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       if (e.eKind == K_TIME) {
         return stageErr(c, 0, "%s of a datetime field is not supported: %.100s", zOp, k->u.s.z);
       }
-      inv_buf_addc(c->b, ')');
+      if (!bTypedInt) {
+        zV = inv_q_take(c->q, n0);
+        if (!zV || c->q->d->xNumber(c->q, zV)) return zV ? INV_ERROR : inv_err_nomem(c->s);
+      }
       if (bCond) inv_buf_adds(c->b, " ELSE 0 END");
       inv_buf_adds(c->b, bSum ? "), 0)" : ")");
-    } else if (!strcmp(zOp, "max") || !strcmp(zOp, "min")) {
-      inv_buf_adds(c->b, zOp[1] == 'a' ? "max(" : "min(");
-      if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-      inv_buf_addc(c->b, ')');
-      if (e.eKind == K_TIME) aNew[iCol].eKind = K_TIME;
-    } else if (!strcmp(zOp, "first") || !strcmp(zOp, "last")) {
-      /* the value of the document with the smallest/largest _seq; a
-      ** missing value gives null */
-      inv_buf_adds(c->b, zOp[0] == 'f' ? "inv_first(p._seq, " : "inv_last(p._seq, ");
-      if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
-      inv_buf_addc(c->b, ')');
-      aNew[iCol].eKind = e.eKind;
-    } else if (!strcmp(zOp, "push")) {
-      /* in _seq order; a missing value is skipped, a missing sub-field is
-      ** left out of its object */
+    } else {
+      size_t n0 = c->b->n;
+      const char *zV;
+      int bJson = !strcmp(zOp, "push") || !strcmp(zOp, "add_to_set") || !strcmp(zOp, "merge_objects");
       const inv_val *sub = getAlias(fv, "fields", "f");
-      inv_buf_adds(c->b, "inv_push(p._seq, ");
-      if (isStr(k)) {
+      /* the operand: a plain value (max, min), as it is (first, last),
+      ** or JSON text (push, add_to_set, merge_objects) */
+      if (!strcmp(zOp, "max") || !strcmp(zOp, "min")) {
+        if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
+      } else if (!bJson) {
+        if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
+      } else if (isStr(k)) {
         if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
       } else {
+        /* push of sub-fields: an object; a missing sub-field is left out,
+        ** a name given twice keeps its last key, as a dict would */
+        const inv_val *apName[MAX_COLS];
+        const char *azJson[MAX_COLS];
         size_t iSub;
         int nPut = 0;
-        inv_buf_adds(c->b, "inv_object(");
         for (iSub = 0; iSub < sub->u.arr.n; iSub++) {
           const inv_val *sf = &sub->u.arr.a[iSub];
           const inv_val *sk = getAlias(sf, "key", "k"), *sn = getAlias(sf, "name", "n");
-          size_t iLater;
-          /* a name given twice keeps its last key, as a dict would */
+          size_t iLater, m0 = c->b->n;
           for (iLater = iSub + 1; iLater < sub->u.arr.n; iLater++) {
             const inv_val *ln = getAlias(&sub->u.arr.a[iLater], "name", "n");
             if (ln->u.s.n == sn->u.s.n && memcmp(ln->u.s.z, sn->u.s.z, sn->u.s.n) == 0) break;
           }
           if (iLater < sub->u.arr.n) continue;
-          if (nPut++) inv_buf_adds(c->b, ", ");
-          bindStr(c, sn->u.s.z, sn->u.s.n);
-          inv_buf_adds(c->b, ", ");
+          if (nPut >= MAX_COLS) return stageErr(c, 0, "push takes at most %d fields.", MAX_COLS);
           if (keyJson(c, sk->u.s.z, sk->u.s.n, TIME_SEC)) return INV_ERROR;
+          apName[nPut] = sn;
+          azJson[nPut] = inv_q_take(c->q, m0);
+          if (!azJson[nPut++]) return inv_err_nomem(c->s);
         }
-        inv_buf_addc(c->b, ')');
+        if (c->q->d->xObject(c->q, apName, azJson, nPut)) return INV_ERROR;
       }
-      inv_buf_addc(c->b, ')');
-      aNew[iCol].eKind = K_JSON;
-    } else {                                   /* add_to_set, merge_objects */
-      inv_buf_adds(c->b, zOp[0] == 'a' ? "inv_add_to_set(" : "inv_merge_objects(p._seq, ");
-      if (keyJson(c, k->u.s.z, k->u.s.n, TIME_ISO)) return INV_ERROR;
-      inv_buf_addc(c->b, ')');
-      aNew[iCol].eKind = K_JSON;
+      zV = inv_q_take(c->q, n0);
+      if (!zV) return inv_err_nomem(c->s);
+      if (!strcmp(zOp, "max") || !strcmp(zOp, "min")) {
+        /* the largest/smallest value */
+        if (c->q->d->xAggMinMax(c->q, zOp[1] == 'a', zV, e.eKind)) return INV_ERROR;
+        if (e.eKind == K_TIME) aNew[iCol].eKind = K_TIME;
+      } else if (!bJson) {
+        /* the value of the document with the smallest/largest _seq; a
+        ** missing value gives null */
+        if (c->q->d->xAggFirstLast(c->q, zOp[0] == 'l', "p._seq", zV)) return INV_ERROR;
+        aNew[iCol].eKind = e.eKind;
+      } else {
+        /* push: in _seq order, a missing value skipped */
+        int rc = zOp[0] == 'p' ? c->q->d->xAggPush(c->q, "p._seq", zV)
+               : zOp[0] == 'a' ? c->q->d->xAggAddToSet(c->q, zV)
+               : c->q->d->xAggMergeObjects(c->q, "p._seq", zV);
+        if (rc) return INV_ERROR;
+        aNew[iCol].eKind = K_JSON;
+      }
     }
     inv_buf_printf(c->b, " AS c%d", iCol);
   }
@@ -875,8 +883,16 @@ static int stageSort(SC *c, const inv_val *o) {
       bDesc = d->u.b;
     }
     if (!isStr(k)) continue;                        /* an empty key: no sort */
-    if (keyValue(c, k->u.s.z, k->u.s.n, 1, &e)) return INV_ERROR;
-    inv_buf_adds(c->b, bDesc ? " DESC, " : ", ");
+    {
+      size_t n0 = c->b->n;
+      const char *zKey;
+      if (keyExpr(c, k->u.s.z, k->u.s.n, 1, &e)) return INV_ERROR;
+      zKey = inv_q_take(c->q, n0);
+      if (!zKey || c->q->d->xOrderTerm(c->q, zKey, e.eKind, bDesc)) {
+        return zKey ? INV_ERROR : inv_err_nomem(c->s);
+      }
+    }
+    inv_buf_adds(c->b, ", ");
   }
   inv_buf_printf(c->b, "p._seq) AS _seq FROM s%d AS p", c->iCte);
   cteClose(c);
@@ -894,8 +910,11 @@ static int stageLimit(SC *c, const inv_val *o, int bSkip) {
   cteOpen(c);
   addCols(c, "p");
   inv_buf_printf(c->b, ", p._seq AS _seq FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
-  if (bSkip) inv_buf_adds(c->b, "-1 OFFSET ");
-  inv_q_bind_int(c->q, n);
+  if (bSkip) {
+    if (c->q->d->xLimit(c->q, -1)) return INV_ERROR;
+    inv_buf_adds(c->b, " OFFSET ");
+  }
+  if (inv_q_bind_int(c->q, n)) return INV_ERROR;
   cteClose(c);
   return INV_OK;
 }
@@ -917,12 +936,14 @@ static const char *arithOp(const char *z) {
 static int projOperand(SC *c, const char *zOp, const inv_val *x, const inv_val *whole, int depth) {
   SExpr e;
   if (x->t == INV_STR) {
-    /* a non-numeric operand is an error, as in MongoDB (SQLite would take
-    ** 'abc' + 1 as 1); null and missing give null */
-    inv_buf_adds(c->b, "inv_operand(");
+    /* a non-numeric operand is an error, as in MongoDB (SQL engines would
+    ** take 'abc' + 1 as 1 or fail otherwise); null and missing give null */
+    size_t n0 = c->b->n;
+    const char *zV;
     if (keyValue(c, x->u.s.z, x->u.s.n, 0, &e)) return INV_ERROR;
-    inv_buf_printf(c->b, ", '%s')", zOp);             /* zOp: one of ours */
-    return INV_OK;
+    zV = inv_q_take(c->q, n0);
+    if (!zV) return inv_err_nomem(c->s);
+    return c->q->d->xOperand(c->q, zV, zOp);
   }
   if (x->t == INV_INT || x->t == INV_REAL) return inv_q_bind_val(c->q, x);
   if (x->t == INV_OBJ) {
@@ -951,12 +972,15 @@ static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_va
   }
   if (fields->u.arr.n > 100) return stageErr(c, 0, "project expressions take at most 100 fields");
   if (!strcmp(zOp, "divide")) {
-    inv_buf_adds(c->b, "inv_divide(");
+    size_t n0 = c->b->n, n1;
+    const char *zA, *zB;
     if (projOperand(c, zOp, &fields->u.arr.a[0], whole, depth)) return INV_ERROR;
-    inv_buf_adds(c->b, ", ");
+    n1 = c->b->n;
     if (projOperand(c, zOp, &fields->u.arr.a[1], whole, depth)) return INV_ERROR;
-    inv_buf_addc(c->b, ')');
-    return INV_OK;
+    zB = inv_q_take(c->q, n1);
+    zA = zB ? inv_q_take(c->q, n0) : NULL;
+    if (!zA) return inv_err_nomem(c->s);
+    return c->q->d->xDivide(c->q, zA, zB);
   }
   inv_buf_addc(c->b, '(');
   for (i = 0; i < fields->u.arr.n; i++) {
@@ -978,32 +1002,17 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
     inv_buf_adds(c->b, strcmp(zOp, "sum") ? "NULL" : "0");
     return INV_OK;
   }
-  zE = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
+  zE = inv_q_take(c->q, n0);
   if (!zE) return inv_err_nomem(c->s);
-  c->b->n = n0;
   /* the key's SQL may hold bound parameters: emit it once, through a subquery */
-  inv_buf_printf(c->b, "(SELECT ");
-  if (!strcmp(zOp, "size")) {
-    inv_buf_adds(c->b, "inv_array_size(x)");
-  } else if (!strcmp(zOp, "sum")) {
-    /* $sum: the numbers of an array or the value itself; non-numeric
-    ** values (and dates) are ignored, nothing numeric gives 0 */
-    inv_buf_adds(c->b, e.eKind == K_JSON
-      ? "CASE WHEN json_type(x) = 'array' THEN (SELECT coalesce(sum(inv_number(value)), 0) "
-        "FROM json_each(x)) ELSE coalesce(inv_number(json_extract(x, '$')), 0) END"
-      : e.eKind == K_TIME ? "0" : "coalesce(inv_number(x), 0)");
-  } else if (!strcmp(zOp, "object_to_array")) {
-    inv_buf_adds(c->b, "CASE WHEN json_type(x) = 'object' THEN (SELECT json_group_array("
-                       "json_object('k', key, 'v', CASE WHEN type IN ('object','array') "
-                       "THEN json(value) ELSE value END)) FROM json_each(x)) END");
-    *pKind = K_JSON;
-  } else {
-    inv_buf_adds(c->b, "CASE WHEN json_type(x) = 'array' THEN inv_array_to_object(x) END");
-    *pKind = K_JSON;
-  }
+  inv_buf_adds(c->b, "(SELECT ");
+  if (c->q->d->xProjectUnary(c->q, zOp, e.eKind)) return INV_ERROR;
+  if (strcmp(zOp, "size") && strcmp(zOp, "sum")) *pKind = K_JSON;
   /* a plain value is not JSON: quoted, it is a JSON string (size of it fails) */
-  if (e.eKind == K_JSON || !strcmp(zOp, "sum")) inv_buf_printf(c->b, " FROM (SELECT %s AS x))", zE);
-  else inv_buf_printf(c->b, " FROM (SELECT json_quote(%s) AS x))", zE);
+  inv_buf_adds(c->b, " FROM (SELECT ");
+  if (e.eKind == K_JSON || !strcmp(zOp, "sum")) inv_buf_adds(c->b, zE);
+  else if (c->q->d->xQuote(c->q, zE)) return INV_ERROR;
+  inv_buf_adds(c->b, " AS x))");
   return INV_OK;
 }
 
@@ -1183,7 +1192,7 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
   inv_buf_adds(c->b, " SELECT ");
   addCols(c, "p");
   inv_buf_printf(c->b, " FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
-  inv_q_bind_int(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
+  c->q->d->xLimit(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
   inv_buf_adds(c->b, " OFFSET ");
   /* stat pages only with a limit (reference 4.4); analyze skips whenever
   ** start is given (5.7) */
@@ -1234,19 +1243,29 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
 /* ===================== distinct ===================== */
 
 static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit, inv_sink *k, int f) {
-  const char *z = pKey->u.s.z;
-  size_t n = pKey->u.s.n;
-  const char *zDot = memchr(z, '.', n);
-  size_t nHead = zDot ? (size_t)(zDot - z) : n;
-  int iField = inv_field_index(c->r, z, nHead), kind = K_VAL;
+  const inv_dialect *d = c->q->d;
+  inv_key key;
   const inv_field *fd;
-  if (iField >= 0 && zDot && inv_key_check(c->s, c->r, z, n, &iField)) { c->s->zErrCode = NULL; iField = -1; }
-  if (iField < 0) {
-    inv_buf_adds(c->b, ", d AS (SELECT NULL AS v FROM s0 WHERE 0)");  /* unknown path: [] */
-  } else if (fd = &c->r->aField[iField], !zDot) {
+  int kind = K_VAL;
+  inv_acc a;
+  memset(&a, 0, sizeof a);
+  a.eKind = INV_ACC_EXPR;
+  if (inv_key_resolve(c->s, c->r, pKey->u.s.z, pKey->u.s.n, 1, &key)) return INV_ERROR;
+  fd = key.pField;
+  if (key.iField < 0) {
+    inv_buf_printf(c->b, ", d AS (SELECT NULL AS v FROM s0 WHERE %s)", d->zFalse);  /* unknown path: [] */
+  } else if (key.nSeg == 1) {
     if (fd->eType == F_ERRS) {                                 /* flattened */
-      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s -> u.fullkey AS v FROM s0 AS p, "
-                     "json_each(p.%s) AS u WHERE json_type(p.%s) = 'array')", fd->zName, fd->zName, fd->zName);
+      const char *zArr = rowExpr(c, "p.%s", fd->zName, 0);
+      if (!zArr) return inv_err_nomem(c->s);
+      a.zBase = zArr;
+      inv_buf_adds(c->b, ", d AS (SELECT DISTINCT ");
+      if (d->xEachElem(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " AS v FROM s0 AS p, ");
+      if (d->xEachFrom(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " WHERE ");
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+      inv_buf_addc(c->b, ')');
       kind = K_JSON;
     } else {
       /* a NULL is a value only in a null=True column; elsewhere it is a
@@ -1259,30 +1278,44 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
     /* a path below a JSON column: x holds its JSON text per document (per
     ** element of errors), NULL when missing; embedded documents are values,
     ** arrays give their elements (MongoDB's distinct flattens them) */
-    const char *zPath = jsonPath(c, zDot + 1, n - nHead - 1, 0, 0);
-    if (!zPath) return inv_err_nomem(c->s);
+    const char *zCol = rowExpr(c, "p.%s", fd->zName, 0), *zDoc = zCol;
+    const char *zRest = key.azSeg[1];
+    size_t nRest = pKey->u.s.n - (size_t)(zRest - pKey->u.s.z), n0;
+    if (!zCol) return inv_err_nomem(c->s);
+    inv_buf_adds(c->b, ", x AS (SELECT ");
     if (fd->eType == F_ERRS) {
-      inv_buf_printf(c->b, ", x AS (SELECT (p.%s -> u.fullkey) -> ", fd->zName);
-      bindStr(c, zPath, strlen(zPath));
-      inv_buf_printf(c->b, " AS j FROM s0 AS p, json_each(p.%s) AS u WHERE json_type(p.%s) = 'array')",
-                     fd->zName, fd->zName);
-    } else {
-      inv_buf_printf(c->b, ", x AS (SELECT p.%s -> ", fd->zName);
-      bindStr(c, zPath, strlen(zPath));
-      inv_buf_adds(c->b, " AS j FROM s0 AS p)");
+      n0 = c->b->n;
+      if (d->xEachElem(c->q, zCol, "u")) return INV_ERROR;
+      zDoc = inv_q_take(c->q, n0);
+      if (!zDoc) return inv_err_nomem(c->s);
     }
-    inv_buf_adds(c->b, ", d AS (SELECT DISTINCT v FROM (SELECT j AS v FROM x WHERE json_type(j) <> 'array' "
-                       "UNION ALL SELECT x.j -> e.fullkey FROM x, json_each(x.j) AS e "
-                       "WHERE json_type(x.j) = 'array'))");
+    if (jsonAt(c, zDoc, zRest, nRest, 0)) return INV_ERROR;
+    inv_buf_adds(c->b, " AS j FROM s0 AS p");
+    if (fd->eType == F_ERRS) {
+      inv_buf_adds(c->b, ", ");
+      if (d->xEachFrom(c->q, zCol, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " WHERE ");
+      a.zBase = zCol;
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    }
+    inv_buf_adds(c->b, "), d AS (SELECT DISTINCT v FROM (SELECT j AS v FROM x WHERE NOT (");
+    a.zBase = "j";
+    if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    inv_buf_adds(c->b, ") UNION ALL SELECT ");
+    if (d->xEachElem(c->q, "x.j", "e")) return INV_ERROR;
+    inv_buf_adds(c->b, " FROM x, ");
+    if (d->xEachFrom(c->q, "x.j", "e")) return INV_ERROR;
+    inv_buf_adds(c->b, " WHERE ");
+    a.zBase = "x.j";
+    if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    inv_buf_adds(c->b, "))");
     kind = K_JSON;
   }
-  /* ascending: null, numbers, strings (code points), then documents */
-  if (kind == K_JSON) {
-    inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY json_extract(v, '$'), v) "
-                       "AS _seq FROM d)");
-  } else {
-    inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY v) AS _seq FROM d)");
-  }
+  /* ascending: null, numbers, strings (code points), then documents; JSON
+  ** values of equal value by their text */
+  inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY ");
+  if (d->xOrderTerm(c->q, "v", kind, 0)) return INV_ERROR;
+  inv_buf_adds(c->b, kind == K_JSON ? ", v) AS _seq FROM d)" : ") AS _seq FROM d)");
   c->iCte = 1;
   c->bRaw = 0;
   c->bScalar = 1;                    /* the results are the values themselves */
