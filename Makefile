@@ -12,6 +12,9 @@
 #   make valgrind     C suite under valgrind
 #   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
 #   make fuzz         libFuzzer exploring, FUZZ_SECONDS=60 per target
+#   make install      PREFIX=/usr/local DESTDIR=: both Lua modules, the Lua files, the
+#                     inventory command, the nginx, systemd and Prometheus examples
+#   make uninstall    the same PREFIX and DESTDIR: removes what install put there
 #
 # Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID, INV_BUF_KEEP, INV_MAX_VALUE,
 # INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT, INV_REGEX_TIME_BUDGET_MS.
@@ -33,7 +36,7 @@ CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_value.c src/inv_json.c src/inv_ti
            src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stage.c \
            src/inv_pipeline.c src/inv_analyze.c \
            src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
-           src/sqlite/sqlite_regex.c
+           src/sqlite/sqlite_regex.c src/sqlite/sqlite_admin.c src/inv_admin.c
 CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/inv_stat.h \
            src/sqlite/sqlite_int.h
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
@@ -168,6 +171,44 @@ bench: $(MOD54) $(MOD51) $(BENCH_BIN)
 
 bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh quick
+
+# ---- install: PREFIX/lib/lua/{5.4,5.1}/inventory/core.so (lua5.4, LuaJIT/nginx),
+# PREFIX/share/lua/{5.4,5.1}/inventory/*.lua, PREFIX/bin/inventory (its module
+# paths written in), PREFIX/share/inventory/{nginx,systemd,prometheus}/.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LUA_MODS = $(sort $(wildcard lua/inventory/*.lua))
+SHARE    = $(DESTDIR)$(PREFIX)/share/inventory
+INSTALLED_LUA = $(foreach v,5.4 5.1,$(patsubst lua/inventory/%,$(DESTDIR)$(PREFIX)/share/lua/$(v)/inventory/%,$(LUA_MODS)) \
+                $(DESTDIR)$(PREFIX)/lib/lua/$(v)/inventory/core.so)
+EXAMPLES = nginx/nginx.conf nginx/README.md nginx/tokens.json systemd/inventory-nginx.service \
+           systemd/inventory-backup.service systemd/inventory-backup.timer \
+           prometheus/inventory-alerts.yml prometheus/inventory-alerts.test.yml
+
+.PHONY: install uninstall
+install: $(MOD54) $(MOD51)
+	@for v in 5.4 5.1; do \
+	  install -d "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory" "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory"; \
+	  install -m 0755 "$(L)/lua/$$v/inventory/core.so" "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory/core.so"; \
+	  install -m 0644 $(LUA_MODS) "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory/"; \
+	done
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	sed -e 's|^local INSTALL_LUA, INSTALL_LIB = nil, nil.*|local INSTALL_LUA, INSTALL_LIB = "$(PREFIX)/share/lua", "$(PREFIX)/lib/lua"|' \
+	  bin/inventory > "$(DESTDIR)$(PREFIX)/bin/inventory.tmp"
+	chmod 0755 "$(DESTDIR)$(PREFIX)/bin/inventory.tmp"
+	mv "$(DESTDIR)$(PREFIX)/bin/inventory.tmp" "$(DESTDIR)$(PREFIX)/bin/inventory"
+	@for f in $(EXAMPLES); do install -d "$(SHARE)/$$(dirname $$f)"; \
+	  install -m 0644 "examples/$$f" "$(SHARE)/$$f"; done
+	# the nginx example, pointed at the installed LuaJIT modules
+	sed -e 's|@ROOT@/lua/?.lua;@ROOT@/lua/?/init.lua|$(PREFIX)/share/lua/5.1/?.lua;$(PREFIX)/share/lua/5.1/?/init.lua|' \
+	    -e 's|@ROOT@/lib/lua/5.1/|$(PREFIX)/lib/lua/5.1/|' examples/nginx/nginx.conf > "$(SHARE)/nginx/nginx.conf"
+	@echo "installed under $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(INSTALLED_LUA) "$(DESTDIR)$(PREFIX)/bin/inventory" $(addprefix $(SHARE)/,$(EXAMPLES))
+	-rmdir "$(SHARE)/nginx" "$(SHARE)/systemd" "$(SHARE)/prometheus" "$(SHARE)" 2>/dev/null
+	-for v in 5.4 5.1; do rmdir "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory" \
+	  "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory" 2>/dev/null; done; true
 
 # ---- LuaRocks: the rockspec's build.type = "make" ----
 # luarocks make runs "make rock" with the paths of the Lua it builds for

@@ -21,7 +21,8 @@ static const struct { const char *zName; inv_method x; } aMethod[] = {
 ** on nginx's thread pool); bulk operations (import, sweep, purge) have none. */
 static void startBudget(inv_store *s, const char *zMethod) {
   int ms = s->nTimeoutMs;
-  if (strcmp(zMethod, "stat") == 0 || strcmp(zMethod, "analyze") == 0) ms = s->nStatTimeoutMs;
+  if (strcmp(zMethod, "stat") == 0 || strcmp(zMethod, "analyze") == 0
+      || strcmp(zMethod, "metrics") == 0) ms = s->nStatTimeoutMs;      /* metrics: aggregates too */
   else if (strcmp(zMethod, "import") == 0 || strcmp(zMethod, "sweep") == 0
            || strcmp(zMethod, "purge") == 0) ms = 0;
   s->nBudgetMs = ms;
@@ -40,6 +41,7 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
   if (strcmp(zResource, "store") == 0) {
     if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
     else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else if (strcmp(zMethod, "metrics") == 0) rc = inv_m_metrics(s, pReq, pSink);
     else if (strcmp(zMethod, "changes") == 0) rc = inv_m_changes(s, pReq, pSink);
     else if (strcmp(zMethod, "trim_changes") == 0) rc = inv_m_trim_changes(s, pReq, pSink);
     else return inv_err(s, "ERROR_INVALID_PARAMETER",

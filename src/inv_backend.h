@@ -146,6 +146,15 @@ struct inv_driver {
   const char *(*xEngineVersion)(inv_store *s);
   /* The engine's plan of q's statement, one line per step. */
   int  (*xExplain)(inv_store *s, inv_q *q, inv_buf *pOut);
+  /* ---- iVersion 2: operating a store (inv_admin.c) ---- */
+  /* The store's size in bytes and where it is (a file; a server's URL
+  ** without its password). */
+  int  (*xInfo)(inv_store *s, int64_t *pnBytes, const char **pzWhere);
+  /* The engine's own consistency check: each problem to xProblem(pCtx, text). */
+  int  (*xIntegrity)(inv_store *s, void *pCtx, void (*xProblem)(void*, const char*));
+  /* A consistent copy into the file zPath while others write; an existing
+  ** file only with bOverwrite. NULL: the engine's own tools do it (pg_dump). */
+  int  (*xBackup)(inv_store *s, const char *zPath, int bOverwrite);
 };
 
 /* ===================== the dialect ===================== */

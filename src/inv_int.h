@@ -283,6 +283,7 @@ struct inv_req {
 
 #define R_JSON     0x01   /* omit defaults (REST) */
 #define R_MINIMAL  0x02
+#define R_ALL      0x04   /* every stored field, the hidden ones too (export) */
 typedef struct inv_only inv_only;  /* projection from `only` */
 
 /* Render the current row of p (columns in field order starting at iCol0)
@@ -314,6 +315,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k);   /* inv_admin.c */
 int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
 

@@ -21,6 +21,7 @@ local _M = {
   _NAME = "inventory",
   _VERSION = core._VERSION,
   sqlite_version = core.sqlite_version,
+  schema_version = core.schema_version,   -- the schema this library reads and writes
   null = core.null,          -- the JSON null (the same value as cjson.null)
 }
 
@@ -121,12 +122,15 @@ function _M.open(opts)
 end
 
 --- inv:import(resource, records) -> number imported | nil, msg, code
+-- records: a list of documented records, or JSON text (one array, or JSON
+-- lines as inv:export writes them), parsed by the core.
 function Store:import(resource, records)
   if type(resource) ~= "string" or not RESOURCES[resource] then
     error("bad argument #1 to 'import' (job, job_task or spot_job expected)", 2)
   end
+  if type(records) == "string" then return self._ud:import_text(resource, records) end
   if type(records) ~= "table" then
-    error("bad argument #2 to 'import' (table expected, got " .. type(records) .. ")", 2)
+    error("bad argument #2 to 'import' (table or JSON text expected, got " .. type(records) .. ")", 2)
   end
   return self._ud:call(resource, "import", { records = records })
 end
@@ -139,6 +143,44 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:info() -> { backend, engine_version, schema_version, size_bytes, path }
+function Store:info()
+  return self._ud:info()
+end
+
+--- inv:check() -> { ok = bool, problems = { text, ... } }: the engine's
+-- integrity check and an audit of every job's counters against its tasks.
+function Store:check()
+  return self._ud:check()
+end
+
+--- inv:backup(path [, { overwrite = bool }]) -> true | nil, msg, code
+-- A consistent copy (SQLite's online backup API) while the store is in use.
+function Store:backup(path, opts)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'backup' (string expected, got " .. type(path) .. ")", 2)
+  end
+  return self._ud:backup(path, type(opts) == "table" and opts.overwrite or false)
+end
+
+--- inv:export(resource, { domain_id?, after?, limit?, query? } [, lines])
+-- -> { records = {...}, next = cursor|nil }, or with lines = true the
+-- records as JSON lines (text) and the next cursor. Records come in
+-- insertion order with every stored field, so inv:import reproduces them.
+function Store:export(resource, opts, lines)
+  if type(resource) ~= "string" or not RESOURCES[resource] then
+    error("bad argument #1 to 'export' (job, job_task or spot_job expected)", 2)
+  end
+  return self._ud:export(resource, opts or {}, lines and true or false)
+end
+
+--- inv:wait_change(since, seconds [, poll]) -> true when another connection
+-- has committed since data version `since` (from inv:version()), false after
+-- `seconds` without one. Looks every `poll` seconds (default 0.1).
+function Store:wait_change(since, seconds, poll)
+  return self._ud:wait_change(since, seconds, poll)
 end
 
 --- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,

@@ -10,6 +10,7 @@
 --       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
+--       metrics_allow = { "127.0.0.1" }, metrics_interval = 15,  -- /metrics (inventory.metrics)
 --     }
 --   }
 --   location /inventory/ { content_by_lua_block { require("inventory.ngx").handle() } }
@@ -20,6 +21,7 @@
 -- The sweep and purge timers run on worker 0 only.
 local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
+local metrics = require "inventory.metrics"
 
 local ngx = ngx
 local type, pairs, ipairs, pcall, tostring, tonumber = type, pairs, ipairs, pcall, tostring, tonumber
@@ -71,9 +73,9 @@ local function setup()
     store = inv
   end
   handler = rest.new{
-    store = store,
+    store = metrics.instrument(store),       -- tells /metrics the cache's hits and misses
     resolver = resolver,
-    offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
+    offload = metrics.instrument_offload(cfg.thread_pool and thread_offload(cfg.thread_pool) or nil),
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
     -- server faults at error, transient ones (503) at warn, client faults at info
     log = function(msg, level) log(LEVELS[level] or ngx.ERR, msg) end,
@@ -105,6 +107,7 @@ function _M.init_worker(opts)
   end
   cfg = {}
   for k, v in pairs(opts) do cfg[k] = v end
+  metrics.init_worker(cfg)             -- metrics_allow, metrics_interval, metrics_dict
   if type(cfg.resolver) == "function" then
     resolver = cfg.resolver
   elseif type(cfg.tokens) == "string" then
@@ -129,6 +132,28 @@ function _M.init_worker(opts)
       return s:purge{ older_than_days = cfg.purge_older_than_days or 60 }
     end)
   end
+end
+
+-- this worker's store, opened if it is not yet: store | nil, why
+local function current_store()
+  if not cfg then return nil, "init_worker was not called" end
+  if not store then setup() end
+  return store, setup_err
+end
+
+--- healthz(): GET /healthz, 200 {"status":"ok"} or 503 (inventory.metrics)
+function _M.healthz()
+  return metrics.healthz(current_store)
+end
+
+--- metrics(): GET /metrics, Prometheus text for the allowed addresses
+function _M.metrics()
+  return metrics.metrics(current_store, cfg and cfg.thread_pool and thread_offload(cfg.thread_pool) or nil)
+end
+
+--- log(): log_by_lua*, counts every request for /metrics
+function _M.log()
+  return metrics.log()
 end
 
 --- store(): this worker's store (nil before init_worker or if the open failed)
