@@ -91,7 +91,7 @@ int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k) {
   int i, rc;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if ((v = inv_val_get(req, "window_seconds")) && v->t != INV_NULL) {
-    if (v->t == INV_BOOL || !inv_val_number(v, &window)) return inv_err_type(s, "window_seconds", "number");
+    if (v->t == INV_BOOL || !inv_val_number(v, &window)) return inv_err_type_of(s, "window_seconds", "number", v);
     if (window < 0 || window > 1e8) return inv_err_invalid(s, "window_seconds", "must be between 0 and 1e8.");
   }
   if (storeSize(s, &nBytes, &zWhere)) return INV_ERROR;
@@ -277,10 +277,10 @@ int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sin
   if (!pReq || inv_check_keys(s, pReq, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, pReq, "domain_id", 0, &zDomain)) return INV_ERROR;
   if ((v = inv_val_get(pReq, "after")) && v->t != INV_NULL) {
-    if (v->t == INV_BOOL || !inv_val_integer(v, &after)) return inv_err_type(s, "after", "int");
+    if (v->t == INV_BOOL || !inv_val_integer(v, &after)) return inv_err_type_of(s, "after", "integer", v);
   }
   if ((v = inv_val_get(pReq, "limit")) && v->t != INV_NULL) {
-    if (v->t == INV_BOOL || !inv_val_integer(v, &limit)) return inv_err_type(s, "limit", "int");
+    if (v->t == INV_BOOL || !inv_val_integer(v, &limit)) return inv_err_type_of(s, "limit", "integer", v);
     if (limit < 1 || limit > EXPORT_MAX_LIMIT) {
       return inv_err_invalid(s, "limit", "must be between 1 and 10000.");
     }
@@ -354,7 +354,7 @@ int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n
       return inv_err(s, "ERROR_INVALID_PARAMETER",
                      "Parameter is invalid. (key = records, reason = %s)", zErr);
     }
-    if (recs.t != INV_ARR) return inv_err_type(s, "records", "list");
+    if (recs.t != INV_ARR) return inv_err_type_of(s, "records", "list", &recs);
   } else {
     /* JSON lines: one record per line; blank lines are skipped */
     size_t nAlloc = 0, iLine = 0;

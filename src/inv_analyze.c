@@ -15,6 +15,15 @@
 ** (select) -> group (field_group pivot) -> sort -> page with "more".
 */
 
+/* "query.<zIn>.<name>.<zKey>": where in a dict of named entries (fields,
+** select) a message points (the name cut at 60 bytes). */
+static const char *entryKey(inv_store *s, const char *zIn, const inv_kv *kv, const char *zKey) {
+  char z[200];
+  snprintf(z, sizeof z, "query.%s.%s%s%s", zIn, inv_msg_text(s, kv->zKey, kv->nKey, 60),
+           zKey[0] ? "." : "", zKey);
+  return inv_arena_strdup(&s->arena, z, strlen(z));
+}
+
 static inv_val *mkVal(inv_store *s, int t, size_t n) {
   inv_val *v = inv_arena_alloc(&s->arena, sizeof *v);
   if (!v) return NULL;
@@ -58,7 +67,7 @@ static int addStage(inv_store *s, inv_val *pipe, const char *zName, const inv_va
   return INV_OK;
 }
 
-static const char zSelectOps[] = "['add', 'subtract', 'multiply', 'divide', 'size', 'sum']";
+static const char *const azSelectOps[] = { "add", "subtract", "multiply", "divide", "size", "sum", NULL };
 
 int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azQuery[] = {
@@ -74,10 +83,10 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   if (!r->bAnalyze) return inv_err_invalid(s, "method", "analyze is a method of job.");
   pQ = inv_val_get(req, "query");
   if (!pQ || pQ->t == INV_NULL) return inv_err_required(s, "query");
-  if (!inv_val_is_obj(pQ)) return inv_err_type(s, "query", "dict");
+  if (!inv_val_is_obj(pQ)) return inv_err_type_of(s, "query", "object", pQ);
   fields = inv_val_get(pQ, "fields");
   if (!fields || fields->t == INV_NULL) return inv_err_required(s, "query.fields");
-  if (!inv_val_is_obj(fields)) return inv_err_type(s, "query.fields", "dict");
+  if (!inv_val_is_obj(fields)) return inv_err_type_of(s, "query.fields", "object", fields);
   {
     /* domain_id is required before the model checks the query */
     const char *zDomain;
@@ -92,18 +101,21 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
 
   /* 1. field_group */
   if (fg && fg->t != INV_NULL) {
-    if (!inv_val_is_arr(fg)) return inv_err_type(s, "field_group", "list of str");
+    if (!inv_val_is_arr(fg)) return inv_err_type_of(s, "query.field_group", "list of strings", fg);
     for (i = 0; i < fg->u.arr.n; i++) {
       const inv_val *x = &fg->u.arr.a[i];
-      if (x->t != INV_STR) return inv_err_type(s, "field_group", "list of str");
+      if (x->t != INV_STR) return inv_err_type_of(s, "query.field_group", "list of strings", fg);
       if (strncmp(x->u.s.z, "_total_", 7) == 0) {
-        return inv_err_invalid(s, "field_group", "Field group keys cannot contain _total_ characters.");
+        char zR[200];
+        snprintf(zR, sizeof zR, "%s starts with _total_, which names the totals of a field group.",
+                 inv_msg_value(s, x, INV_MSG_VALUE));
+        return inv_err_invalid(s, "query.field_group", zR);
       }
     }
     nFg = fg->u.arr.n;
   }
   /* 2. group_by -> keys */
-  if (gb && gb->t != INV_NULL && !inv_val_is_arr(gb)) return inv_err_type(s, "group_by", "list");
+  if (gb && gb->t != INV_NULL && !inv_val_is_arr(gb)) return inv_err_type_of(s, "query.group_by", "list", gb);
   keys = mkVal(s, INV_ARR, gb && gb->t != INV_NULL ? gb->u.arr.n : 0);
   if (!keys) return inv_err_nomem(s);
   for (i = 0; gb && gb->t != INV_NULL && i < gb->u.arr.n; i++) {
@@ -116,11 +128,16 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     } else if (x->t == INV_OBJ) {
       const inv_val *kk = inv_val_get(x, "key"), *nn = inv_val_get(x, "name");
       if (!inv_stat_is_str(kk) || !inv_stat_is_str(nn)) {
-        return inv_err_invalid(s, "group_by", "group_by option requires a key and name.");
+        char zR[300];
+        snprintf(zR, sizeof zR, "%s needs a key and a name.", inv_msg_value(s, x, 200));
+        return inv_err_invalid(s, "query.group_by", zR);
       }
       kn = keyName(s, *kk, *nn);
     } else {
-      return inv_err_invalid(s, "group_by", "group_by option should be dict or str type.");
+      char zR[200];
+      snprintf(zR, sizeof zR, "each item is a field name or a {key, name} object, not %s.",
+               inv_msg_value(s, x, INV_MSG_VALUE));
+      return inv_err_invalid(s, "query.group_by", zR);
     }
     if (!kn) return inv_err_nomem(s);
     keys->u.arr.a[keys->u.arr.n++] = *kn;
@@ -134,18 +151,18 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     inv_val *gf;
     /* conditions: accepted and ignored, as the reference does for analyze */
     static const char *const azField[] = { "operator", "key", "fields", "data_type", "conditions", NULL };
-    if (!inv_val_is_obj(&kv->v)) return inv_err_type(s, "query.fields", "dict of dict");
-    if (inv_check_keys(s, &kv->v, azField, "query.fields")) return INV_ERROR;
+    if (!inv_val_is_obj(&kv->v)) return inv_err_type_of(s, entryKey(s, "fields", kv, ""), "object", &kv->v);
+    if (inv_check_keys(s, &kv->v, azField, entryKey(s, "fields", kv, ""))) return INV_ERROR;
     op = inv_val_get(&kv->v, "operator");
     kk = inv_val_get(&kv->v, "key");
     sub = inv_val_get(&kv->v, "fields");
-    if (!inv_stat_is_str(op)) return inv_err_required(s, "query.fields.operator");
+    if (!inv_stat_is_str(op)) return inv_err_required(s, entryKey(s, "fields", kv, "operator"));
     if (strcmp(op->u.s.z, "count") && strcmp(op->u.s.z, "push") && !inv_stat_is_str(kk)) {
-      return inv_err_required(s, "query.fields.key");
+      return inv_err_required(s, entryKey(s, "fields", kv, "key"));
     }
     if (!strcmp(op->u.s.z, "push") && !inv_stat_is_str(kk)
         && (!sub || sub->t == INV_NULL || (inv_val_is_obj(sub) && sub->u.obj.n == 0))) {
-      return inv_err_required(s, "query.fields.fields");
+      return inv_err_required(s, entryKey(s, "fields", kv, "fields"));
     }
     gf = mkVal(s, INV_OBJ, 4);
     if (!gf) return inv_err_nomem(s);
@@ -158,13 +175,15 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     if (sub && sub->t != INV_NULL && !inv_stat_is_str(kk)) {
       /* push fields: a map {outname: path} -> [{key, name}] */
       inv_val *l;
-      if (!inv_val_is_obj(sub)) return inv_err_type(s, "query.fields.fields", "dict");
+      if (!inv_val_is_obj(sub)) return inv_err_type_of(s, entryKey(s, "fields", kv, "fields"), "object", sub);
       l = mkVal(s, INV_ARR, sub->u.obj.n);
       if (!l) return inv_err_nomem(s);
       for (j = 0; j < sub->u.obj.n; j++) {
         const inv_kv *skv = &sub->u.obj.a[j];
         inv_val *kn;
-        if (skv->v.t != INV_STR) return inv_err_type(s, "query.fields.fields", "dict of str");
+        if (skv->v.t != INV_STR) {
+          return inv_err_type_of(s, entryKey(s, "fields", kv, "fields"), "object of strings", sub);
+        }
         kn = keyName(s, skv->v, strVal(skv->zKey, skv->nKey));
         if (!kn) return inv_err_nomem(s);
         l->u.arr.a[l->u.arr.n++] = *kn;
@@ -186,7 +205,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   /* 4. select -> project with exclude_keys */
   if (sel && sel->t != INV_NULL) {
     inv_val *pf, *proj, *tv;
-    if (!inv_val_is_obj(sel)) return inv_err_type(s, "query.select", "dict");
+    if (!inv_val_is_obj(sel)) return inv_err_type_of(s, "query.select", "object", sel);
     pf = mkVal(s, INV_ARR, sel->u.obj.n);
     if (!pf) return inv_err_nomem(s);
     for (i = 0; i < sel->u.obj.n; i++) {
@@ -201,14 +220,19 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
         const char *zOp = inv_stat_is_str(op) ? op->u.s.z : "";
         if (strcmp(zOp, "add") && strcmp(zOp, "subtract") && strcmp(zOp, "multiply")
             && strcmp(zOp, "divide") && strcmp(zOp, "size") && strcmp(zOp, "sum")) {
-          char zR[128];
-          snprintf(zR, sizeof zR, "supported_operator = %s", zSelectOps);
-          return inv_err_invalid(s, "query.select.operator", zR);
+          char zR[300];
+          if (!op || op->t == INV_NULL) {
+            snprintf(zR, sizeof zR, "is missing; use one of %s.", inv_msg_list(s, azSelectOps));
+          } else {
+            snprintf(zR, sizeof zR, "%s is not supported; use one of %s.",
+                     inv_msg_value(s, op, 60), inv_msg_list(s, azSelectOps));
+          }
+          return inv_err_invalid(s, entryKey(s, "select", kv, "operator"), zR);
         }
         /* key wins over fields; an empty fields list is no fields (the
         ** reference tests their truth) */
         if (!inv_stat_is_str(kk) && !(ff && ff->t != INV_NULL && !(inv_val_is_arr(ff) && ff->u.arr.n == 0))) {
-          return inv_err_required(s, "query.select.fields");
+          return inv_err_required(s, entryKey(s, "select", kv, "fields"));
         }
         x = mkVal(s, INV_OBJ, 4);
         if (!x) return inv_err_nomem(s);
@@ -292,14 +316,14 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   /* 6. sort (field names become _total_<name> after a pivot) */
   if (sort && sort->t != INV_NULL) {
     inv_val *sl;
-    if (!inv_val_is_arr(sort)) return inv_err_type(s, "query.sort", "list");
+    if (!inv_val_is_arr(sort)) return inv_err_type_of(s, "query.sort", "list", sort);
     sl = mkVal(s, INV_ARR, sort->u.arr.n);
     if (!sl) return inv_err_nomem(s);
     for (i = 0; i < sort->u.arr.n; i++) {
       const inv_val *it = &sort->u.arr.a[i];
       inv_val *o2;
       const inv_val *kk, *dd;
-      if (!inv_val_is_obj(it)) return inv_err_type(s, "query.sort", "list of dict");
+      if (!inv_val_is_obj(it)) return inv_err_type_of(s, "query.sort", "list of objects", it);
       kk = inv_val_get(it, "key");
       dd = inv_val_get(it, "desc");
       o2 = mkVal(s, INV_OBJ, 2);
@@ -325,6 +349,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     inv_val req2 = *req;
     if (inv_stat_begin(s, r, &req2, "analyze", &c, &q, &pQ, &start, &limit, 1)) return INV_ERROR;
   }
+  c.bAnalyze = 1;                  /* stage errors name analyze's keys */
   if (inv_stat_stages(&c, pipe)) return INV_ERROR;
   return inv_stat_run(&c, start, limit, k, f, limit > 0);
 }

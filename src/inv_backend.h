@@ -226,7 +226,8 @@ struct inv_dialect {
   /* sort: the value of a path; of an array path, its minimum (ascending) or
   ** maximum (descending) element value */
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
-  /* check a pattern the engine will run (0, or a message in zErr) */
+  /* check a pattern the engine will run: 0, or the engine's reason in zErr
+  ** ("missing closing parenthesis at offset 1"; the core names the pattern) */
   int (*xRegexCheck)(const char *z, size_t n, char *zErr, size_t nErr);
 
   /* ---- iterating a JSON array expression (list unwind, stat) ---- */

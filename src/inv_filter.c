@@ -531,17 +531,20 @@ static int pyInt(const char *z, size_t n, inv_val *pOut) {
   return 0;
 }
 
+/* An example of the datetimes messages ask for. */
+#define DATETIME_EXAMPLE "an ISO 8601 datetime such as 2024-01-31T12:00:00Z"
+
 static int datetimeError(inv_q *q, const inv_field *f, const inv_val *v) {
-  const char *z = inv_cond_repr(q->s, v);
   return inv_err(q->s, "ERROR_INVALID_PARAMETER",
-                 "Parameter is invalid. (key = %s, reason = %s is not a datetime.)",
-                 f->zName, z);
+                 "Parameter is invalid. (key = %s, reason = %s is not " DATETIME_EXAMPLE ".)",
+                 f->zName, inv_msg_value(q->s, v, INV_MSG_VALUE));
 }
 
 /* Coerce a scalar to the column's type: ints (Python int() rules, numbers as
 ** given), datetimes (lenient ISO 8601 -> ms). Strings and JSON: as is.
-** Writes into *pOut (may alias nothing). */
-static int coerce(inv_q *q, const inv_field *f, const inv_val *v, inv_val *pOut) {
+** Writes into *pOut (may alias nothing). zWhere: the filter, for messages. */
+static int coerce(inv_q *q, const inv_field *f, const inv_val *v, inv_val *pOut,
+                  const char *zWhere) {
   *pOut = *v;
   if (v->t == INV_NULL || !f) return INV_OK;
   if (f->eType == F_INT) {
@@ -550,11 +553,10 @@ static int coerce(inv_q *q, const inv_field *f, const inv_val *v, inv_val *pOut)
       case INV_BOOL: pOut->t = INV_INT; pOut->u.i = v->u.b; return INV_OK;
       case INV_STR:
         if (pyInt(v->u.s.z, v->u.s.n, pOut) == 0) return INV_OK;
-        return inv_err_db(q->s, "invalid literal for int() with base 10: '%.*s'",
-                          (int)(v->u.s.n > 200 ? 200 : v->u.s.n), v->u.s.z);
+        /* fall through */
       default:
-        return inv_err_db(q->s, "int() argument must be a string, a bytes-like object "
-                          "or a real number, not '%s'", inv_val_pytype(v));
+        return inv_err_query(q->s, zWhere, "%s holds integers, and %s is not an integer.",
+                             f->zName, inv_msg_value(q->s, v, INV_MSG_VALUE));
     }
   }
   if (f->eType == F_TIME) {
@@ -568,7 +570,8 @@ static int coerce(inv_q *q, const inv_field *f, const inv_val *v, inv_val *pOut)
   return INV_OK;
 }
 
-static int coerceList(inv_q *q, const inv_field *f, const inv_val *l, inv_val *pOut) {
+static int coerceList(inv_q *q, const inv_field *f, const inv_val *l, inv_val *pOut,
+                      const char *zWhere) {
   size_t i, n = l->u.arr.n;
   inv_val *a;
   pOut->t = INV_ARR; pOut->bEmpty = 0;
@@ -577,7 +580,7 @@ static int coerceList(inv_q *q, const inv_field *f, const inv_val *l, inv_val *p
   a = inv_arena_alloc(&q->s->arena, sizeof(inv_val) * n);
   if (!a) return inv_err_nomem(q->s);
   for (i = 0; i < n; i++) {
-    if (coerce(q, f, &l->u.arr.a[i], &a[i])) return INV_ERROR;
+    if (coerce(q, f, &l->u.arr.a[i], &a[i], zWhere)) return INV_ERROR;
   }
   pOut->u.arr.a = a;
   return INV_OK;
@@ -590,37 +593,40 @@ static const inv_val *condGet(const inv_val *c, const char *zLong, const char *z
   return v ? v : inv_val_get(c, zShort);
 }
 
-static const char zOpList[] =
-  "dict_keys(['lt', 'lte', 'gt', 'gte', 'eq', 'not', 'exists', 'contain', "
-  "'not_contain', 'in', 'not_in', 'contain_in', 'not_contain_in', 'match', "
-  "'regex', 'regex_in', 'datetime_gt', 'datetime_lt', 'datetime_gte', "
-  "'datetime_lte', 'timediff_gt', 'timediff_lt', 'timediff_gte', 'timediff_lte'])";
+/* The operators, as messages list them. */
+static const char zOpNames[] =
+  "lt, lte, gt, gte, eq, not, exists, contain, not_contain, in, not_in, contain_in, "
+  "not_contain_in, match, regex, regex_in, datetime_gt, datetime_lt, datetime_gte, "
+  "datetime_lte, timediff_gt, timediff_lt, timediff_gte, timediff_lte";
 
 /* SQLite refuses LIKE patterns over 50,000 bytes; ours escape to twice the
 ** value at most. */
 #define INV_MAX_LIKE 24000
-static int likeTooLong(inv_q *q, const char *zWhere) {
-  return inv_err_invalid(q->s, zWhere, "A contain value may hold at most 24000 bytes.");
+static int likeTooLong(inv_q *q, const char *zWhere, size_t n) {
+  char zR[96];
+  snprintf(zR, sizeof zR, "a contain value may hold at most 24000 bytes; this one has %zu.", n);
+  return inv_err_invalid(q->s, zWhere, zR);
 }
 
-static int strValueError(inv_q *q, const inv_val *v) {
-  return inv_err_db(q->s, "decoding to str: need a bytes-like object, %s found",
-                    inv_val_pytype(v));
+/* A text operator (contain, regex, a match's icontains, ...) given
+** something else than a string. zKey: NULL, or the filter it is in. */
+static int strValueError(inv_q *q, const char *zKey, const char *zOp, const inv_val *v) {
+  size_t n = strlen(zOp);
+  int bList = n > 3 && memcmp(zOp + n - 3, "_in", 3) == 0;
+  return inv_err_query(q->s, zKey, "%s takes %s, not %s.", zOp, bList ? "strings" : "a string",
+                       inv_msg_value(q->s, v, INV_MSG_VALUE));
 }
 
-/* The normalised repr used by the BOOLEAN/DICT messages. */
-static const char *keyedRepr(inv_q *q, const char *zKey, size_t nKey, const inv_val *v,
-                             const char *zOp) {
-  inv_kv kv[3];
-  inv_val o;
-  memset(kv, 0, sizeof kv);
-  kv[0].zKey = "key"; kv[0].nKey = 3;
-  kv[0].v.t = INV_STR; kv[0].v.u.s.z = zKey; kv[0].v.u.s.n = nKey;
-  kv[1].zKey = "value"; kv[1].nKey = 5; kv[1].v = *v;
-  kv[2].zKey = "operator"; kv[2].nKey = 8;
-  kv[2].v.t = INV_STR; kv[2].v.u.s.z = zOp; kv[2].v.u.s.n = strlen(zOp);
-  o.t = INV_OBJ; o.bEmpty = 0; o.u.obj.a = kv; o.u.obj.n = 3;
-  return inv_cond_repr(q->s, &o);
+/* A pattern the engine refused: the engine's reason, framed. */
+static int regexError(inv_q *q, const char *zKey, const char *zOp, const char *z, size_t n,
+                      const char *zErr) {
+  return inv_err_query(q->s, zKey, "the regular expression \"%s\" of %s is invalid: %s.",
+                       inv_msg_text(q->s, z, n, INV_MSG_VALUE), zOp, zErr);
+}
+
+/* Absent, null or "": a condition without it. */
+static int isMissing(const inv_val *v) {
+  return !v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0);
 }
 
 static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
@@ -632,7 +638,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   const char *zKey;
   size_t nKey;
   if (!inv_val_is_obj(c)) {
-    return inv_err_type(q->s, zWhere, "list of dict");
+    return inv_err_type_of(q->s, zWhere, "list of condition objects", c);
   }
   {
     size_t i;
@@ -640,9 +646,10 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       const char *z = c->u.obj.a[i].zKey;
       if (strcmp(z, "k") && strcmp(z, "key") && strcmp(z, "v") && strcmp(z, "value")
           && strcmp(z, "o") && strcmp(z, "operator")) {
+        static const char *const azCond[] = { "k", "v", "o", "key", "value", "operator", NULL };
         char zK[128];
-        snprintf(zK, sizeof zK, "%s.%.60s", zWhere, z);
-        return inv_err_invalid(q->s, zK, "Unknown parameter.");
+        snprintf(zK, sizeof zK, "%s.%s", zWhere, inv_msg_text(q->s, z, strlen(z), 60));
+        return inv_err_unknown_key(q->s, zK, azCond);
       }
     }
   }
@@ -650,7 +657,12 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   pOp = condGet(c, "operator", "o");
   op = findOp(pOp);
   if (op < 0) {
-    return inv_err_db(q->s, "Filter operator is not supported. (operator = %s)", zOpList);
+    if (isMissing(pOp)) {
+      return inv_err_query(q->s, zWhere, "the condition %s has no operator; give \"o\" as one of %s.",
+                           inv_msg_value(q->s, c, 200), zOpNames);
+    }
+    return inv_err_query(q->s, zWhere, "filter operator %s is not supported; use one of %s.",
+                         inv_msg_value(q->s, pOp, 60), zOpNames);
   }
   /* 2. list shape */
   pV = condGet(c, "value", "v");
@@ -658,24 +670,42 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   if (OP_IS_LIST(op)) {
     if (!inv_val_is_arr(pV)) {
       return inv_err(q->s, "ERROR_OPERATOR_LIST_VALUE_TYPE",
-                     "The value of '%s operator' must be a list type. (%s)",
-                     azOp[op], inv_cond_repr(q->s, c));
+                     "The value of the %s operator must be a list. (key = %s, condition = %s)",
+                     azOp[op], zWhere, inv_msg_value(q->s, c, 200));
     }
     if (pV->u.arr.n > INV_MAX_LIST && op != OP_IN && op != OP_NOT_IN) {
-      return inv_err_invalid(q->s, zWhere, "A list value may hold at most 1000 elements.");
+      char zR[96];
+      snprintf(zR, sizeof zR, "a %s list may hold at most 1000 values; this one has %zu.",
+               azOp[op], pV->u.arr.n);
+      return inv_err_invalid(q->s, zWhere, zR);
     }
     if (inv_q_count_list(q, pV->u.arr.n, op != OP_IN && op != OP_NOT_IN)) return INV_ERROR;
   } else if (pV->t == INV_ARR && !pV->bEmpty) {
     /* an empty table from Lua ({}, bEmpty) is usable as [] or {}: only the
     ** list operators take it as a list */
+    static const char *const azListOf[][2] = {
+      { "eq", "; use in for a list" }, { "not", "; use not_in for a list" },
+      { "contain", "; use contain_in for a list" },
+      { "not_contain", "; use not_contain_in for a list" }, { "regex", "; use regex_in for a list" }
+    };
+    const char *zHint = "";
+    size_t i;
+    for (i = 0; i < sizeof azListOf / sizeof azListOf[0]; i++) {
+      if (strcmp(azListOf[i][0], azOp[op]) == 0) zHint = azListOf[i][1];
+    }
     return inv_err(q->s, "ERROR_OPERATOR_VALUE_TYPE",
-                   "The value of '%s operator' does not support list type. (%s)",
-                   azOp[op], inv_cond_repr(q->s, c));
+                   "The value of the %s operator must not be a list%s. (key = %s, condition = %s)",
+                   azOp[op], zHint, zWhere, inv_msg_value(q->s, c, 200));
   }
   /* 3. key */
   pKey = condGet(c, "key", "k");
-  if (!pKey || pKey->t != INV_STR || pKey->u.s.n == 0) {
-    return inv_err_db(q->s, "Filter condition should have key, value and operator.");
+  if (isMissing(pKey)) {
+    return inv_err_query(q->s, zWhere, "the condition %s has no key; give \"k\", the field to test.",
+                         inv_msg_value(q->s, c, 200));
+  }
+  if (pKey->t != INV_STR) {
+    return inv_err_query(q->s, zWhere, "the key %s is not a field name; give \"k\" as a string "
+                         "such as \"status\".", inv_msg_value(q->s, pKey, INV_MSG_VALUE));
   }
   zKey = pKey->u.s.z;
   nKey = pKey->u.s.n;
@@ -689,8 +719,8 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     case OP_EXISTS:
       if (pV->t != INV_BOOL) {
         return inv_err(q->s, "ERROR_OPERATOR_BOOLEAN_TYPE",
-                       "The value of 'exists operator' must be a boolean type. (%s)",
-                       keyedRepr(q, zKey, nKey, pV, "exists"));
+                       "The value of the exists operator must be true or false. (key = %s, "
+                       "condition = %s)", zWhere, inv_msg_value(q->s, c, 200));
       }
       p.atom = A_EXISTS;
       bNeg = !pV->u.b;
@@ -698,8 +728,8 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     case OP_MATCH:
       if (!inv_val_is_obj(pV)) {
         return inv_err(q->s, "ERROR_OPERATOR_DICT_VALUE_TYPE",
-                       "The value of 'match operator' must be a dictionary type. (%s)",
-                       keyedRepr(q, zKey, nKey, pV, "match"));
+                       "The value of the match operator must be an object. (key = %s, "
+                       "condition = %s)", zWhere, inv_msg_value(q->s, c, 200));
       }
       p.atom = A_MATCH;
       p.pMatch = pV;
@@ -709,11 +739,9 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       for (i = 0; i < n; i++) {
         const inv_val *e = op == OP_REGEX ? pV : &pV->u.arr.a[i];
         char zErr[256];
-        if (e->t != INV_STR) {
-          return inv_err_db(q->s, "$regex has to be a string");
-        }
+        if (e->t != INV_STR) return strValueError(q, zWhere, azOp[op], e);
         if (q->d->xRegexCheck(e->u.s.z, e->u.s.n, zErr, sizeof zErr)) {
-          return inv_err_db(q->s, "%s", zErr);
+          return regexError(q, zWhere, azOp[op], e->u.s.z, e->u.s.n, zErr);
         }
       }
       p.atom = A_REGEX;
@@ -730,14 +758,16 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       static const int aAtom[4] = { A_GT, A_LT, A_GTE, A_LTE };
       if (bTd) {
         if (pV->t != INV_STR || inv_timediff_eval(pV->u.s.z, pV->u.s.n, q->now, &ms)) {
-          const char *zV = pV->t == INV_STR ? pV->u.s.z : inv_cond_repr(q->s, pV);
-          return inv_err_db(q->s, "The value of %s operator is invalid. (value = %.200s)",
-                            azOp[op], zV);
+          return inv_err_query(q->s, zWhere, "%s is not a relative time for %s; write now, "
+                               "now/d, now/w or now/m, then optionally + or - a number and a "
+                               "unit s, m, h, d or w, as in now-2d.",
+                               inv_msg_value(q->s, pV, INV_MSG_VALUE), azOp[op]);
         }
       } else if (pV->t != INV_STR || inv_time_parse_strict(pV->u.s.z, pV->u.s.n, &ms)) {
-        char zR[96];
-        snprintf(zR, sizeof zR, "The value of %s operator is required ISO 8601 format.", azOp[op]);
-        return inv_err_invalid(q->s, pa.pField ? pa.pField->zName : "value", zR);
+        return inv_err(q->s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = %s, "
+                       "reason = %s takes " DATETIME_EXAMPLE ", not %s.)",
+                       pa.pField ? pa.pField->zName : "value", azOp[op],
+                       inv_msg_value(q->s, pV, INV_MSG_VALUE));
       }
       p.atom = aAtom[k];
       cv.t = INV_INT; cv.bEmpty = 0; cv.u.i = ms;
@@ -753,10 +783,10 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       if (bTyped) {                    /* reference: contain on ints/dates is equality */
         if (bList) {
           inv_val *pl = inv_arena_alloc(&q->s->arena, sizeof *pl);
-          if (!pl || coerceList(q, pa.pField, pV, pl)) return pl ? INV_ERROR : inv_err_nomem(q->s);
+          if (!pl || coerceList(q, pa.pField, pV, pl, zWhere)) return pl ? INV_ERROR : inv_err_nomem(q->s);
           p.atom = A_IN; p.pList = pl;
         } else {
-          if (coerce(q, pa.pField, pV, &cv)) return INV_ERROR;
+          if (coerce(q, pa.pField, pV, &cv, zWhere)) return INV_ERROR;
           p.atom = A_EQ; p.v = &cv;
         }
         break;
@@ -764,14 +794,14 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       if (bList) {
         size_t i;
         for (i = 0; i < pV->u.arr.n; i++) {
-          if (pV->u.arr.a[i].t != INV_STR) return strValueError(q, &pV->u.arr.a[i]);
-          if (pV->u.arr.a[i].u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere);
+          if (pV->u.arr.a[i].t != INV_STR) return strValueError(q, zWhere, azOp[op], &pV->u.arr.a[i]);
+          if (pV->u.arr.a[i].u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere, pV->u.arr.a[i].u.s.n);
         }
         p.atom = A_LIKE; p.pList = pV;
         if (pV->u.arr.n == 0) p.atom = A_FALSE;   /* fix: empty list matches nothing */
       } else {
-        if (pV->t != INV_STR) return strValueError(q, pV);
-        if (pV->u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere);
+        if (pV->t != INV_STR) return strValueError(q, zWhere, azOp[op], pV);
+        if (pV->u.s.n > INV_MAX_LIKE) return likeTooLong(q, zWhere, pV->u.s.n);
         p.atom = A_LIKE; p.zPat = pV->u.s.z; p.nPat = pV->u.s.n;
       }
       if (pa.nSeg == 1 && (pa.pField->eType == F_OBJ || pa.pField->eType == F_ERRS)) {
@@ -782,10 +812,13 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     case OP_IN: case OP_NOT_IN: {
       inv_val *pl = inv_arena_alloc(&q->s->arena, sizeof *pl);
       if (!pl) return inv_err_nomem(q->s);
-      if (coerceList(q, pa.nSeg == 1 ? pa.pField : NULL, pV, pl)) return INV_ERROR;
+      if (coerceList(q, pa.nSeg == 1 ? pa.pField : NULL, pV, pl, zWhere)) return INV_ERROR;
       if ((pa.nSeg != 1 || pa.pField->eType == F_OBJ || pa.pField->eType == F_ERRS)
           && pl->u.arr.n > INV_MAX_LIST) {
-        return inv_err_invalid(q->s, zWhere, "A list value on a nested key may hold at most 1000 elements.");
+        char zR[128];
+        snprintf(zR, sizeof zR, "an %s list on a nested key may hold at most 1000 values; this "
+                 "one has %zu.", azOp[op], pl->u.arr.n);
+        return inv_err_invalid(q->s, zWhere, zR);
       }
       p.atom = A_IN; p.pList = pl;
       bNeg = op == OP_NOT_IN;
@@ -793,7 +826,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     }
     default: {                         /* eq not lt lte gt gte */
       static const int aAtom[6] = { A_LT, A_LTE, A_GT, A_GTE, A_EQ, A_EQ };
-      if (coerce(q, pa.nSeg == 1 ? pa.pField : NULL, pV, &cv)) return INV_ERROR;
+      if (coerce(q, pa.nSeg == 1 ? pa.pField : NULL, pV, &cv, zWhere)) return INV_ERROR;
       p.atom = aAtom[op];
       p.v = &cv;
       bNeg = op == OP_NOT;
@@ -890,27 +923,39 @@ static int compileMatch(inv_q *q, const char *zAlias, int bErrs, const inv_val *
       case A_IN:
         if (!inv_val_is_arr(&kv->v)) {
           return inv_err(q->s, "ERROR_OPERATOR_LIST_VALUE_TYPE",
-                         "The value of 'in operator' must be a list type. (%s)",
-                         inv_cond_repr(q->s, pSub));
+                         "The value of %s in a match must be a list. (match = %s)",
+                         inv_msg_text(q->s, kv->zKey, kv->nKey, INV_MSG_VALUE),
+                         inv_msg_value(q->s, pSub, 200));
         }
         p.pList = &kv->v;
-        if (kv->v.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "match", "A list value may hold at most 1000 elements.");
+        if (kv->v.u.arr.n > INV_MAX_LIST) {
+          char zR[96];
+          snprintf(zR, sizeof zR, "a list may hold at most 1000 values; this one has %zu.",
+                   kv->v.u.arr.n);
+          return inv_err_invalid(q->s, "match", zR);
+        }
         if (inv_q_count_list(q, kv->v.u.arr.n, 0)) return INV_ERROR;
         break;
       case A_EXISTS:
         if (kv->v.t != INV_BOOL) {
           return inv_err(q->s, "ERROR_OPERATOR_BOOLEAN_TYPE",
-                         "The value of 'exists operator' must be a boolean type. (%s)",
-                         inv_cond_repr(q->s, pSub));
+                         "The value of %s in a match must be true or false. (match = %s)",
+                         inv_msg_text(q->s, kv->zKey, kv->nKey, INV_MSG_VALUE),
+                         inv_msg_value(q->s, pSub, 200));
         }
         bNeg = !kv->v.u.b;
         break;
       case A_LIKE: case A_INSTR: case A_PREFIX: case A_SUFFIX: case A_REGEX:
-        if (kv->v.t != INV_STR) return strValueError(q, &kv->v);
+        if (kv->v.t != INV_STR) {
+          return strValueError(q, NULL, inv_msg_text(q->s, kv->zKey, kv->nKey, INV_MSG_VALUE), &kv->v);
+        }
         p.zPat = kv->v.u.s.z; p.nPat = kv->v.u.s.n;
         if (p.atom == A_REGEX) {
           char zErr[256];
-          if (q->d->xRegexCheck(p.zPat, p.nPat, zErr, sizeof zErr)) return inv_err_db(q->s, "%s", zErr);
+          if (q->d->xRegexCheck(p.zPat, p.nPat, zErr, sizeof zErr)) {
+            return regexError(q, NULL, inv_msg_text(q->s, kv->zKey, kv->nKey, INV_MSG_VALUE),
+                              p.zPat, p.nPat, zErr);
+          }
         }
         if (iSuf >= 0 && strcmp(aSuffix[iSuf].z, "iexact") == 0) {
           /* case-insensitive equality: LIKE without wildcards */
@@ -931,8 +976,9 @@ static int compileMatch(inv_q *q, const char *zAlias, int bErrs, const inv_val *
       default:
         if (kv->v.t == INV_ARR && p.atom != A_EQ) {
           return inv_err(q->s, "ERROR_OPERATOR_VALUE_TYPE",
-                         "The value of 'match operator' does not support list type. (%s)",
-                         inv_cond_repr(q->s, pSub));
+                         "The value of %s in a match must not be a list. (match = %s)",
+                         inv_msg_text(q->s, kv->zKey, kv->nKey, INV_MSG_VALUE),
+                         inv_msg_value(q->s, pSub, 200));
         }
         p.v = &kv->v;
         break;
@@ -963,9 +1009,12 @@ static int condRange(inv_q *q, const inv_val *l, size_t i0, size_t n, const char
 static int condList(inv_q *q, const inv_val *l, const char *zWhere, const char *zJoin,
                     int *pn) {
   if (!l || l->t == INV_NULL) return INV_OK;
-  if (!inv_val_is_arr(l)) return inv_err_type(q->s, zWhere, "list");
+  if (!inv_val_is_arr(l)) return inv_err_type_of(q->s, zWhere, "list", l);
   if (l->u.arr.n > INV_MAX_CONDS) {
-    return inv_err_invalid(q->s, zWhere, "A filter may hold at most 1000 conditions.");
+    char zR[96];
+    snprintf(zR, sizeof zR, "a filter may hold at most 1000 conditions; this one has %zu.",
+             l->u.arr.n);
+    return inv_err_invalid(q->s, zWhere, zR);
   }
   if (l->u.arr.n == 0) return INV_OK;
   if ((*pn)++) inv_buf_adds(q->b, zJoin);
@@ -1007,7 +1056,7 @@ int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
   inv_val kwList;
   memset(&kwList, 0, sizeof kwList);
   if (pKeyword && pKeyword->t != INV_NULL) {
-    if (pKeyword->t != INV_STR) return inv_err_type(q->s, "query.keyword", "str");
+    if (pKeyword->t != INV_STR) return inv_err_type_of(q->s, "query.keyword", "string", pKeyword);
     if (keywordTokens(q, pKeyword, &kwList)) return INV_ERROR;
   }
   inv_buf_addc(q->b, '(');
@@ -1025,11 +1074,17 @@ int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
     memset(&p, 0, sizeof p);
     p.atom = A_LIKE;
     p.pList = &kwList;
-    if (kwList.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "query.keyword", "Too many keywords.");
+    if (kwList.u.arr.n > INV_MAX_LIST) {
+      char zR[96];
+      snprintf(zR, sizeof zR, "at most 1000 words; this keyword has %zu.", kwList.u.arr.n);
+      return inv_err_invalid(q->s, "query.keyword", zR);
+    }
     {
       size_t i;
       for (i = 0; i < kwList.u.arr.n; i++) {
-        if (kwList.u.arr.a[i].u.s.n > INV_MAX_LIKE) return likeTooLong(q, "query.keyword");
+        if (kwList.u.arr.a[i].u.s.n > INV_MAX_LIKE) {
+          return likeTooLong(q, "query.keyword", kwList.u.arr.a[i].u.s.n);
+        }
       }
     }
     if (emitPath(q, &pa, &p)) return INV_ERROR;

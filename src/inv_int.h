@@ -140,6 +140,22 @@ int inv_err_type(inv_store *s, const char *zKey, const char *zType);
 int inv_err_db(inv_store *s, const char *zFmt, ...);     /* ERROR_DB_QUERY */
 int inv_err_nomem(inv_store *s);                          /* INV_SERVER */
 int inv_err_budget(inv_store *s);        /* the call ran out of its time budget */
+/* Message pieces (inv_msg.c): a user's value as compact JSON and a string,
+** cut on a character boundary at nMax bytes with "..." (arena text); a
+** NULL-terminated list as "a, b, c". The frames: a type error naming the
+** value, a query the store cannot run as written (ERROR_DB_QUERY "Database
+** query failed. (key = K, reason = R)"; no key: "(reason = R)"), an unknown
+** parameter with the known ones, a value outside an enumeration. */
+#define INV_MSG_VALUE 100
+const char *inv_msg_value(inv_store *s, const inv_val *v, size_t nMax);
+const char *inv_msg_text(inv_store *s, const char *z, size_t n, size_t nMax);
+const char *inv_msg_list(inv_store *s, const char *const *az);
+/* The list fields of r that unwind takes ("errors"). */
+const char *inv_msg_list_fields(inv_store *s, const inv_resource *r);
+int inv_err_type_of(inv_store *s, const char *zKey, const char *zType, const inv_val *v);
+int inv_err_query(inv_store *s, const char *zKey, const char *zFmt, ...);
+int inv_err_unknown_key(inv_store *s, const char *zKey, const char *const *azAllowed);
+int inv_err_enum(inv_store *s, const char *zKey, const inv_val *v, const char *const *azEnum);
 /* Monotonic clock (ns) and the call's deadline (inv_call sets it). */
 int64_t inv_clock_ns(void);
 int inv_budget_exceeded(inv_store *s);

@@ -54,8 +54,8 @@ static int insertWithId(inv_store *s, inv_stmt *p, int iParam, const char *zPref
     if (rc == INV_OK) return INV_OK;
     if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") != 0) return INV_ERROR;
   }
-  return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
-                 "Tried to save duplicate unique values. (keys = ['%s'])", zPrefix);
+  return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. "
+                 "(key = id, reason = 8 new %s... ids in a row were already taken)", zPrefix);
 }
 
 /* ===================== small helpers ===================== */
@@ -64,12 +64,12 @@ static int optString(inv_store *s, const inv_val *req, const char *zKey, const c
   const inv_val *v = inv_val_get(req, zKey);
   *pz = NULL;
   if (!v || v->t == INV_NULL) return INV_OK;
-  if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
+  if (v->t != INV_STR) return inv_err_type_of(s, zKey, "string", v);
   /* values are bound as C strings: an embedded NUL would cut them short */
-  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "NUL byte in string.");
+  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "holds a NUL byte.");
   if (v->u.s.n > INV_MAX_ID) {
-    char zR[64];
-    snprintf(zR, sizeof zR, "longer than %d characters.", INV_MAX_ID);
+    char zR[200];
+    snprintf(zR, sizeof zR, "%s is longer than %d bytes.", inv_msg_value(s, v, 60), INV_MAX_ID);
     return inv_err_invalid(s, zKey, zR);
   }
   if (v->u.s.n) *pz = v->u.s.z;
@@ -125,9 +125,10 @@ static int loadTask(inv_store *s, const inv_val *req, Task *t) {
   if (rc < 0) return INV_ERROR;
   if (rc != INV_ROW) {
     inv_reset(s, p);
-    return inv_err(s, "ERROR_NOT_FOUND",
-                   "Resource cannot be found or access is denied. "
-                   "(('job_task_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
+    return inv_err(s, "ERROR_NOT_FOUND", "Resource cannot be found or access is denied. "
+                   "(job_task_id = %s, domain_id = %s)",
+                   inv_msg_text(s, zId, strlen(zId), INV_MSG_VALUE),
+                   inv_msg_text(s, zDomain, strlen(zDomain), INV_MSG_VALUE));
   }
   snprintf(t->zId, sizeof t->zId, "%s", zId);
   snprintf(t->zDomain, sizeof t->zDomain, "%s", zDomain);
@@ -169,7 +170,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   char zJob[64];
   inv_stmt *p;
   if (r != &inv_res_job) {
-    return inv_err_invalid(s, "method", "create is a method of job (tasks are created with their job).");
+    return inv_err_invalid(s, "method", "create is a method of job; tasks are created with their job.");
   }
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, req, "domain_id", 1, &zDomain)
@@ -180,13 +181,14 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       || optString(s, req, "request_secret_id", &zRs)
       || optString(s, req, "request_workspace_id", &zRw)) return INV_ERROR;
   if (zRg && strcmp(zRg, "DOMAIN") && strcmp(zRg, "WORKSPACE")) {
-    return inv_err_invalid(s, "resource_group", "must be DOMAIN or WORKSPACE.");
+    static const char *const azRg[] = { "DOMAIN", "WORKSPACE", NULL };
+    return inv_err_enum(s, "resource_group", inv_val_get(req, "resource_group"), azRg);
   }
   if (!zWs) zWs = "*";
   if (!zRg) zRg = strcmp(zWs, "*") == 0 ? "DOMAIN" : "WORKSPACE";
   pTasks = inv_val_get(req, "tasks");
   if (pTasks && pTasks->t != INV_NULL) {
-    if (!inv_val_is_arr(pTasks)) return inv_err_type(s, "tasks", "list");
+    if (!inv_val_is_arr(pTasks)) return inv_err_type_of(s, "tasks", "list", pTasks);
     nTask = pTasks->u.arr.n;
     for (i = 0; i < nTask; i++) {           /* validate everything before writing */
       const inv_val *t = &pTasks->u.arr.a[i];
@@ -199,7 +201,10 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
           || optString(s, t, "provider", &z)) return INV_ERROR;
       v = inv_val_get(t, "sub_tasks");
       if (v && v->t != INV_NULL && (v->t == INV_BOOL || !inv_val_integer(v, &n) || n < 1 || n > 1000000)) {
-        return inv_err_invalid(s, "tasks.sub_tasks", "must be an integer from 1 to 1000000.");
+        char zR[200];
+        snprintf(zR, sizeof zR, "must be an integer from 1 to 1000000, not %s.",
+                 inv_msg_value(s, v, INV_MSG_VALUE));
+        return inv_err_invalid(s, "tasks.sub_tasks", zR);
       }
     }
   }
@@ -323,9 +328,9 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, req, "error_code", 1, &zCode)) return INV_ERROR;
   pMsg = inv_val_get(req, "message");
-  if (pMsg && pMsg->t != INV_NULL && pMsg->t != INV_STR) return inv_err_type(s, "message", "str");
+  if (pMsg && pMsg->t != INV_NULL && pMsg->t != INV_STR) return inv_err_type_of(s, "message", "string", pMsg);
   pAdd = inv_val_get(req, "additional");
-  if (pAdd && pAdd->t != INV_NULL && !inv_val_is_obj(pAdd)) return inv_err_type(s, "additional", "dict");
+  if (pAdd && pAdd->t != INV_NULL && !inv_val_is_obj(pAdd)) return inv_err_type_of(s, "additional", "object", pAdd);
   /* {"error_code": ..., "message": trimmed, "additional": only when non-empty} */
   inv_buf_reset(b);
   inv_buf_adds(b, "{\"error_code\":");
@@ -376,14 +381,15 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, req, "status", 1, &zStatus)) return INV_ERROR;
   if (strcmp(zStatus, "SUCCESS") && strcmp(zStatus, "FAILURE")) {
-    return inv_err_invalid(s, "status", "must be SUCCESS or FAILURE.");
+    static const char *const azFinal[] = { "SUCCESS", "FAILURE", NULL };
+    return inv_err_enum(s, "status", inv_val_get(req, "status"), azFinal);
   }
   bFail = zStatus[0] == 'F';
   for (i = 0; azCount[i]; i++) {
     const inv_val *v = inv_val_get(req, azCount[i]);
     aCount[i] = 0;
     if (v && v->t != INV_NULL) {
-      if (v->t == INV_BOOL || !inv_val_integer(v, &aCount[i])) return inv_err_type(s, azCount[i], "int");
+      if (v->t == INV_BOOL || !inv_val_integer(v, &aCount[i])) return inv_err_type_of(s, azCount[i], "integer", v);
       if (aCount[i] < 0) aCount[i] = 0;     /* the reference ignores non-positive counts */
     }
   }
@@ -451,7 +457,9 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (rc != INV_ROW) {
     inv_reset(s, p);
     return inv_err(s, "ERROR_NOT_FOUND", "Resource cannot be found or access is denied. "
-                   "(('job_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
+                   "(job_id = %s, domain_id = %s)",
+                   inv_msg_text(s, zId, strlen(zId), INV_MSG_VALUE),
+                   inv_msg_text(s, zDomain, strlen(zDomain), INV_MSG_VALUE));
   }
   if (strcmp(inv_col_text(s, p, 0, &nSt), "IN_PROGRESS") != 0) {
     char zSt[32];
@@ -476,7 +484,7 @@ static int numberArg(inv_store *s, const inv_val *req, const char *zKey, double 
   const inv_val *v = inv_val_get(req, zKey);
   *pOut = dDefault;
   if (!v || v->t == INV_NULL) return INV_OK;
-  if (!inv_val_number(v, pOut) || v->t == INV_BOOL) return inv_err_type(s, zKey, "number");
+  if (!inv_val_number(v, pOut) || v->t == INV_BOOL) return inv_err_type_of(s, zKey, "number", v);
   if (*pOut < 0 || *pOut > 1e6) return inv_err_invalid(s, zKey, "must be between 0 and 1000000.");
   return INV_OK;
 }
@@ -567,51 +575,52 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
   }
   switch (f->eType) {
     case F_STR:
-      if (v->t != INV_STR) return inv_err_type(s, zK, "str");
-      if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zK, "NUL byte in string.");
+      if (v->t != INV_STR) return inv_err_type_of(s, zK, "string", v);
+      if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zK, "holds a NUL byte.");
       if ((f->flags & FF_SHORT) && v->u.s.n > INV_MAX_ID) {
-        char zR[64];
-        snprintf(zR, sizeof zR, "longer than %d characters.", INV_MAX_ID);
+        char zR[200];
+        snprintf(zR, sizeof zR, "%s is longer than %d bytes.", inv_msg_value(s, v, 60), INV_MAX_ID);
         return inv_err_invalid(s, zK, zR);
       }
-      if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) {
-        return inv_err_invalid(s, zK, "Invalid enum value.");
-      }
+      if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) return inv_err_enum(s, zK, v, f->azEnum);
       inv_bind_text(s, p, i, v->u.s.z);
       return INV_OK;
     case F_INT: {
       int64_t n;
-      if (v->t == INV_BOOL || !inv_val_integer(v, &n)) return inv_err_type(s, zK, "int");
+      if (v->t == INV_BOOL || !inv_val_integer(v, &n)) return inv_err_type_of(s, zK, "integer", v);
       inv_bind_int(s, p, i, n);
       return INV_OK;
     }
     case F_TIME: {
       int64_t ms;
       if (v->t != INV_STR || inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
-        return inv_err_invalid(s, zK, "not an ISO 8601 datetime.");
+        char zR[200];
+        snprintf(zR, sizeof zR, "%s is not an ISO 8601 datetime such as 2024-01-31T12:00:00Z.",
+                 inv_msg_value(s, v, INV_MSG_VALUE));
+        return inv_err_invalid(s, zK, zR);
       }
       inv_bind_int(s, p, i, ms);
       if (pTime) *pTime = ms;
       return INV_OK;
     }
     case F_OBJ:
-      if (!inv_val_is_obj(v)) return inv_err_type(s, zK, "dict");
+      if (!inv_val_is_obj(v)) return inv_err_type_of(s, zK, "object", v);
       break;
     case F_ERRS: {
       static const char *const azErr[] = { "error_code", "message", "additional", NULL };
       size_t j;
-      if (!inv_val_is_arr(v)) return inv_err_type(s, zK, "list");
+      if (!inv_val_is_arr(v)) return inv_err_type_of(s, zK, "list", v);
       for (j = 0; j < v->u.arr.n; j++) {
         const inv_val *e = &v->u.arr.a[j], *x;
         if (inv_check_keys(s, e, azErr, zK)) return INV_ERROR;
         if ((x = inv_val_get(e, "error_code")) && x->t != INV_NULL && x->t != INV_STR) {
-          return inv_err_type(s, "records.errors.error_code", "str");
+          return inv_err_type_of(s, "records.errors.error_code", "string", x);
         }
         if ((x = inv_val_get(e, "message")) && x->t != INV_NULL && x->t != INV_STR) {
-          return inv_err_type(s, "records.errors.message", "str");
+          return inv_err_type_of(s, "records.errors.message", "string", x);
         }
         if ((x = inv_val_get(e, "additional")) && x->t != INV_NULL && !inv_val_is_obj(x)) {
-          return inv_err_type(s, "records.errors.additional", "dict");
+          return inv_err_type_of(s, "records.errors.additional", "object", x);
         }
       }
       break;
@@ -644,7 +653,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   (void)f;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   pRecs = inv_val_get(req, "records");
-  if (!pRecs || !inv_val_is_arr(pRecs)) return inv_err_type(s, "records", "list");
+  if (!pRecs || !inv_val_is_arr(pRecs)) return inv_err_type_of(s, "records", "list", pRecs);
   for (j = 0; j < r->nField; j++) azField[j] = r->aField[j].zName;
   azField[j] = NULL;
   inv_buf_reset(b);
@@ -719,8 +728,10 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     if (inv_step(s, p) < 0) {
       /* an id already stored (or twice in this batch) */
       if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") == 0) {
-        inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
-                "Tried to save duplicate unique values. (keys = ['%s'])", r->aField[r->iId].zName);
+        const inv_val *pId = inv_val_get(rec, r->aField[r->iId].zName);
+        inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. "
+                "(key = %s, value = %s)", r->aField[r->iId].zName,
+                inv_msg_text(s, pId->u.s.z, pId->u.s.n, INV_MSG_VALUE));
       }
       return INV_ERROR;
     }

@@ -232,7 +232,7 @@ int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, cons
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   pQ = inv_val_get(req, "query");
   if (!pQ || pQ->t == INV_NULL) return inv_err_required(s, "query");
-  if (!inv_val_is_obj(pQ)) return inv_err_type(s, "query", "dict");
+  if (!inv_val_is_obj(pQ)) return inv_err_type_of(s, "query", "object", pQ);
   inv_req_init(&rq, s, r, req, zMethod);
   if (inv_req_scope(&rq, 1)) return INV_ERROR;
   if (inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", pStart, pLimit)) return INV_ERROR;
@@ -262,14 +262,15 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   dist = inv_val_get(pQ, "distinct");
   if (agg && agg->t != INV_NULL) {
     if (!inv_val_is_arr(agg)) {
-      return inv_err_db(s, "Parameter type is invalid. (key = aggregate, type = list)");
+      return inv_err_query(s, "query.aggregate", "must be a list of stages, not %s.",
+                           inv_msg_value(s, agg, INV_MSG_VALUE));
     }
     if (agg->u.arr.n == 0) agg = NULL;
   } else agg = NULL;
   if (dist && (dist->t == INV_NULL || (dist->t == INV_STR && dist->u.s.n == 0))) dist = NULL;
-  if (!agg && !dist) return inv_err_required(s, "aggregate");
+  if (!agg && !dist) return inv_err_required(s, "query.aggregate or query.distinct");
   if (!agg) {
-    if (dist->t != INV_STR) return inv_err_type(s, "query.distinct", "str");
+    if (dist->t != INV_STR) return inv_err_type_of(s, "query.distinct", "string", dist);
     return runDistinct(&c, dist, start, limit, k, f);
   }
   if (inv_stat_stages(&c, agg)) return INV_ERROR;

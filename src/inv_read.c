@@ -23,13 +23,13 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
       if (inv_check_keys(q->s, pSort, azV1, "query.sort")) return INV_ERROR;
       if (k && k->t == INV_STR && k->u.s.n) { one = *pSort; aItem = &one; nItem = 1; }
       else if (ks && ks->t != INV_NULL) {
-        if (!inv_val_is_arr(ks)) return inv_err_type(q->s, "query.sort.keys", "list");
+        if (!inv_val_is_arr(ks)) return inv_err_type_of(q->s, "query.sort.keys", "list", ks);
         aItem = ks->u.arr.a; nItem = ks->u.arr.n;
       }
     } else if (inv_val_is_arr(pSort)) {
       aItem = pSort->u.arr.a; nItem = pSort->u.arr.n;
     } else {
-      return inv_err_type(q->s, "query.sort", "list");
+      return inv_err_type_of(q->s, "query.sort", "list", pSort);
     }
   }
   if (nItem > 64) return inv_err_invalid(q->s, "query.sort", "A sort may have at most 64 keys.");
@@ -39,16 +39,16 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
     static const char *const azItemV1[] = { "key", "desc", "keys", NULL };
     const inv_val *it = &aItem[i], *k, *d;
     int bDesc = 0;
-    if (!inv_val_is_obj(it)) return inv_err_type(q->s, "query.sort", "list of dict");
+    if (!inv_val_is_obj(it)) return inv_err_type_of(q->s, "query.sort", "list of objects", it);
     if (inv_check_keys(q->s, it, aItem == &one ? azItemV1 : azItem, "query.sort")) return INV_ERROR;
     k = inv_val_get(it, "key");
     d = inv_val_get(it, "desc");
     if (d && d->t != INV_NULL) {
-      if (d->t != INV_BOOL) return inv_err_type(q->s, "query.sort.desc", "bool");
+      if (d->t != INV_BOOL) return inv_err_type_of(q->s, "query.sort.desc", "boolean", d);
       bDesc = d->u.b;
     }
     if (!k || k->t == INV_NULL || (k->t == INV_STR && k->u.s.n == 0)) continue;  /* no sort */
-    if (k->t != INV_STR) return inv_err_type(q->s, "query.sort.key", "str");
+    if (k->t != INV_STR) return inv_err_type_of(q->s, "query.sort.key", "string", k);
     if (inv_sort_expr(q, k->u.s.z, k->u.s.n, bDesc)) return INV_ERROR;
     inv_buf_adds(q->b, bDesc ? " DESC, " : ", ");
     nKey++;
@@ -60,36 +60,32 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
 
 /* ===================== finding one record ===================== */
 
-/* "Resource cannot be found..." with the conditions as Python tuples. */
+/* "Resource cannot be found or access is denied. (job_id = job-1,
+** domain_id = d, workspace_id = ws-1 or *)": the conditions the lookup
+** used, each value as the caller wrote it (cut at 100 bytes), a list as
+** "a, b or c" (at most 20, then how many more), an empty list as []. */
 static int notFound(inv_req *q) {
-  inv_buf *b = &q->s->tmp;
-  size_t i, n = q->conds.u.arr.n;
+  inv_store *s = q->s;
+  inv_buf *b = &s->tmp;
+  size_t i, j, n = q->conds.u.arr.n;
   inv_buf_reset(b);
-  if (n == 1) {
-    const inv_val *c = &q->conds.u.arr.a[0];
-    inv_buf_printf(b, "%s = %s", inv_val_get(c, "k")->u.s.z, inv_val_get(c, "v")->u.s.z);
-  } else {
-    inv_buf_addc(b, '(');
-    for (i = 0; i < n; i++) {
-      inv_buf_printf(b, "%s'%s'", i ? ", " : "", inv_val_get(&q->conds.u.arr.a[i], "k")->u.s.z);
+  for (i = 0; i < n; i++) {
+    const inv_val *c = &q->conds.u.arr.a[i];
+    const inv_val *v = inv_val_get(c, "v");
+    inv_buf_printf(b, "%s%s = ", i ? ", " : "", inv_val_get(c, "k")->u.s.z);
+    if (v->t == INV_STR) {
+      inv_buf_adds(b, inv_msg_text(s, v->u.s.z, v->u.s.n, INV_MSG_VALUE));
+      continue;
     }
-    inv_buf_adds(b, ") = (");
-    for (i = 0; i < n; i++) {
-      const inv_val *v = inv_val_get(&q->conds.u.arr.a[i], "v");
-      if (i) inv_buf_adds(b, ", ");
-      if (v->t == INV_STR) inv_buf_printf(b, "'%.100s'", v->u.s.z);
-      else {
-        size_t j;
-        inv_buf_addc(b, '[');
-        for (j = 0; j < v->u.arr.n && j < 20; j++) {
-          inv_buf_printf(b, "%s'%.100s'", j ? ", " : "", v->u.arr.a[j].u.s.z);
-        }
-        inv_buf_addc(b, ']');
-      }
+    if (v->u.arr.n == 0) inv_buf_adds(b, "[]");
+    for (j = 0; j < v->u.arr.n && j < 20; j++) {
+      const inv_val *e = &v->u.arr.a[j];
+      if (j) inv_buf_adds(b, j + 1 == v->u.arr.n ? " or " : ", ");
+      inv_buf_adds(b, inv_msg_text(s, e->u.s.z, e->u.s.n, INV_MSG_VALUE));
     }
-    inv_buf_addc(b, ')');
+    if (v->u.arr.n > 20) inv_buf_printf(b, " or %zu more", v->u.arr.n - 20);
   }
-  return inv_err(q->s, "ERROR_NOT_FOUND",
+  return inv_err(s, "ERROR_NOT_FOUND",
                  "Resource cannot be found or access is denied. (%s)", b->z ? b->z : "");
 }
 
@@ -167,21 +163,25 @@ static int unwindCheck(inv_store *s, const inv_resource *r, const inv_val *pQ,
   const inv_val *o = inv_val_get(pQ, "only"), *v;
   int iField;
   if (!o || o->t == INV_NULL || (inv_val_is_arr(o) && o->u.arr.n == 0)) {
-    return inv_err_db(s, "unwind option requires only option.");
+    return inv_err_query(s, "query.unwind", "an unwind needs query.only too: the fields to "
+                         "return for each element, such as [\"job_id\", \"errors\"].");
   }
-  if (!inv_val_is_obj(pUnwind)) return inv_err_db(s, "unwind option should be dict type.");
+  if (!inv_val_is_obj(pUnwind)) {
+    return inv_err_query(s, "query.unwind", "must be an object {path, filter}, not %s.",
+                         inv_msg_value(s, pUnwind, INV_MSG_VALUE));
+  }
   if (inv_check_keys(s, pUnwind, azUnwind, "query.unwind")) return INV_ERROR;
   v = inv_val_get(pUnwind, "path");
   if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
-    return inv_err_db(s, "unwind option should have path key.");
+    return inv_err_query(s, "query.unwind.path", "is required: the list field to unwind, errors.");
   }
-  if (v->t != INV_STR) return inv_err_type(s, "query.unwind.path", "str");
+  if (v->t != INV_STR) return inv_err_type_of(s, "query.unwind.path", "string", v);
   o = inv_val_get(pUnwind, "filter");
   *ppFilter = o && o->t != INV_NULL ? o : NULL;
   if (inv_key_check(s, r, v->u.s.z, v->u.s.n, &iField)) return INV_ERROR;
   if (r->aField[iField].eType != F_ERRS || strlen(r->aField[iField].zName) != v->u.s.n) {
-    return inv_err_db(s, "Cannot resolve field \"%.*s\"",
-                      (int)(v->u.s.n > 200 ? 200 : v->u.s.n), v->u.s.z);
+    return inv_err_query(s, "query.unwind.path", "%s is not a list field; unwind takes %s.",
+                         inv_msg_value(s, v, INV_MSG_VALUE), inv_msg_list_fields(s, r));
   }
   *piField = iField;
   return INV_OK;
@@ -242,11 +242,11 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   if (pQ && inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
   if (inv_page_cap(s, "query.page", &lp->limit)) return INV_ERROR;
   if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
-    if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
+    if (v->t != INV_BOOL) return inv_err_type_of(s, "query.count_only", "boolean", v);
     lp->bCountOnly = v->u.b;
   }
   if (pQ && (v = inv_val_get(pQ, "minimal")) && v->t != INV_NULL) {
-    if (v->t != INV_BOOL) return inv_err_type(s, "query.minimal", "bool");
+    if (v->t != INV_BOOL) return inv_err_type_of(s, "query.minimal", "boolean", v);
     lp->bMinimal = v->u.b;
   }
   if (pQ && inv_only_compile(s, r, inv_val_get(pQ, "only"), &lp->pOnly)) return INV_ERROR;

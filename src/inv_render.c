@@ -32,7 +32,7 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
   size_t i;
   *ppOut = NULL;
   if (!pOnly || pOnly->t == INV_NULL) return INV_OK;
-  if (!inv_val_is_arr(pOnly)) return inv_err_type(s, "only", "list of str");
+  if (!inv_val_is_arr(pOnly)) return inv_err_type_of(s, "only", "list of strings", pOnly);
   if (pOnly->u.arr.n == 0) return INV_OK;
   /* each rendered field scans the list: rows x fields x keys stays small */
   if (pOnly->u.arr.n > ONLY_MAX_KEYS) return inv_err_invalid(s, "only", "At most 256 keys.");
@@ -45,7 +45,7 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
     const inv_val *v = &pOnly->u.arr.a[i];
     const char *zDot;
     int iField;
-    if (v->t != INV_STR) return inv_err_type(s, "only", "list of str");
+    if (v->t != INV_STR) return inv_err_type_of(s, "only", "list of strings", v);
     if (inv_key_check(s, r, v->u.s.z, v->u.s.n, &iField)) return INV_ERROR;
     o->a[o->n].iField = iField;
     zDot = memchr(v->u.s.z, '.', v->u.s.n);

@@ -10,15 +10,16 @@
 int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowed,
                    const char *zPrefix) {
   size_t i;
-  if (!inv_val_is_obj(obj)) return inv_err_type(s, zPrefix[0] ? zPrefix : "request", "dict");
+  if (!inv_val_is_obj(obj)) return inv_err_type_of(s, zPrefix[0] ? zPrefix : "request", "object", obj);
   for (i = 0; i < obj->u.obj.n; i++) {
     const char *const *pz;
     const char *zKey = obj->u.obj.a[i].zKey;
     for (pz = azAllowed; *pz; pz++) if (strcmp(*pz, zKey) == 0) break;
     if (!*pz) {
-      char zK[160];
-      snprintf(zK, sizeof zK, "%s%s%.100s", zPrefix, zPrefix[0] ? "." : "", zKey);
-      return inv_err_invalid(s, zK, "Unknown parameter.");
+      char zK[200];
+      snprintf(zK, sizeof zK, "%s%s%s", zPrefix, zPrefix[0] ? "." : "",
+               inv_msg_text(s, zKey, strlen(zKey), 100));
+      return inv_err_unknown_key(s, zK, azAllowed);
     }
   }
   return INV_OK;
@@ -31,8 +32,8 @@ int inv_req_string(inv_store *s, const inv_val *req, const char *zKey, int bRequ
   if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
     return bRequired ? inv_err_required(s, zKey) : INV_OK;
   }
-  if (v->t != INV_STR) return inv_err_type(s, zKey, "str");
-  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "NUL byte in string.");
+  if (v->t != INV_STR) return inv_err_type_of(s, zKey, "string", v);
+  if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zKey, "holds a NUL byte.");
   *pz = v->u.s.z;
   return INV_OK;
 }
@@ -71,18 +72,14 @@ int inv_req_param(inv_req *q, const char *zKey, const char *const *azEnum) {
   size_t i;
   if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) return INV_OK;
   if (v->t == INV_STR) {
-    if (azEnum && !inv_enum_has(azEnum, v->u.s.z)) {
-      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
-    }
+    if (azEnum && !inv_enum_has(azEnum, v->u.s.z)) return inv_err_enum(q->s, zKey, v, azEnum);
     return inv_req_cond(q, zKey, v, "eq");
   }
-  if (!inv_val_is_arr(v)) return inv_err_type(q->s, zKey, "str");
+  if (!inv_val_is_arr(v)) return inv_err_type_of(q->s, zKey, "string or list of strings", v);
   for (i = 0; i < v->u.arr.n; i++) {
     const inv_val *e = &v->u.arr.a[i];
-    if (e->t != INV_STR) return inv_err_type(q->s, zKey, "list of str");
-    if (azEnum && !inv_enum_has(azEnum, e->u.s.z)) {
-      return inv_err_invalid(q->s, zKey, "Invalid enum value.");
-    }
+    if (e->t != INV_STR) return inv_err_type_of(q->s, zKey, "string or list of strings", v);
+    if (azEnum && !inv_enum_has(azEnum, e->u.s.z)) return inv_err_enum(q->s, zKey, e, azEnum);
   }
   return inv_req_cond(q, zKey, v, "in");
 }
@@ -111,9 +108,9 @@ int inv_req_scope(inv_req *q, int bStar) {
   v = inv_val_get(q->pReq, "user_projects");
   if (v && v->t != INV_NULL) {
     size_t i;
-    if (!inv_val_is_arr(v)) return inv_err_type(q->s, "user_projects", "list of str");
+    if (!inv_val_is_arr(v)) return inv_err_type_of(q->s, "user_projects", "list of strings", v);
     for (i = 0; i < v->u.arr.n; i++) {
-      if (v->u.arr.a[i].t != INV_STR) return inv_err_type(q->s, "user_projects", "list of str");
+      if (v->u.arr.a[i].t != INV_STR) return inv_err_type_of(q->s, "user_projects", "list of strings", v);
     }
     /* jobs are not project-scoped; tasks are: an empty list sees nothing */
     if (q->r->bTasks && inv_req_cond(q, "project_id", v, "in")) return INV_ERROR;
@@ -139,14 +136,14 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
   v = inv_val_get(pPage, "start");
   if (v && v->t != INV_NULL) {
     snprintf(zK, sizeof zK, "%s.start", zWhere);
-    if (v->t == INV_BOOL || !inv_val_integer(v, pStart)) return inv_err_type(s, zK, "int");
+    if (v->t == INV_BOOL || !inv_val_integer(v, pStart)) return inv_err_type_of(s, zK, "integer", v);
     if (*pStart < 0) return inv_err_invalid(s, zK, "must not be negative.");
     if (*pStart < 1) *pStart = 1;
   }
   v = inv_val_get(pPage, "limit");
   if (v && v->t != INV_NULL) {
     snprintf(zK, sizeof zK, "%s.limit", zWhere);
-    if (v->t == INV_BOOL || !inv_val_integer(v, pLimit)) return inv_err_type(s, zK, "int");
+    if (v->t == INV_BOOL || !inv_val_integer(v, pLimit)) return inv_err_type_of(s, zK, "integer", v);
     if (*pLimit < 0) return inv_err_invalid(s, zK, "must not be negative.");
   }
   return INV_OK;

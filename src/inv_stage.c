@@ -12,19 +12,57 @@
 
 /* ===================== errors ===================== */
 
-/* A stage error: ERROR_DB_QUERY "Database query failed. (reason = <inner
-** message>)". (The reference wrapped an inner ERROR_DB_QUERY a second time.) */
-int inv_stat_err(SC *c, const char *zFmt, ...) {
-  char zInner[700];
+/* The key a stage error points at: zPart of the current stage, as the user
+** wrote it. Analyze's stages were built from analyze's own keys: unwind
+** from query.unwind, the first group's keys from query.group_by and its
+** fields from query.fields, project from query.select, the second group
+** (the pivot) from query.field_group, sort from query.sort. */
+static const char *stageKey(SC *c, const char *zPart) {
+  char z[256];
+  const char *zStage = c->zStage, *zBase;
+  if (c->bAnalyze && zStage) {
+    if (!strcmp(zStage, "group") && c->nGroup > 1) { zBase = "query.field_group"; zPart = ""; }
+    else if (!strcmp(zStage, "group") && !strncmp(zPart, "keys", 4)) { zBase = "query.group_by"; zPart += 4; }
+    else if (!strcmp(zStage, "group")) { zBase = "query.fields"; if (!strncmp(zPart, "fields", 6)) zPart += 6; }
+    else if (!strcmp(zStage, "project")) { zBase = "query.select"; if (!strncmp(zPart, "fields", 6)) zPart += 6; }
+    else if (!strcmp(zStage, "sort")) zBase = "query.sort";
+    else zBase = "query.unwind";
+    if (*zPart == '.') zPart++;
+    snprintf(z, sizeof z, "%s%s%s", zBase, *zPart ? "." : "", zPart);
+  } else {
+    snprintf(z, sizeof z, "%s%s%s%s%s", c->zKeyBase ? c->zKeyBase : "query.aggregate",
+             zStage ? "." : "", zStage ? zStage : "", *zPart ? "." : "", zPart);
+  }
+  return inv_arena_strdup(&c->s->arena, z, strlen(z));
+}
+
+int inv_stat_err(SC *c, const char *zPart, const char *zFmt, ...) {
+  char zReason[700];
   va_list ap;
   va_start(ap, zFmt);
-  vsnprintf(zInner, sizeof zInner, zFmt, ap);
+  vsnprintf(zReason, sizeof zReason, zFmt, ap);
   va_end(ap);
-  return inv_err(c->s, "ERROR_DB_QUERY", "Database query failed. (reason = %s)", zInner);
+  return inv_err_query(c->s, stageKey(c, zPart), "%s", zReason);
 }
-static int stageRequired(SC *c, const char *zKey) {
-  return inv_stat_err(c, "Required parameter. (key = %s)", zKey);
+
+/* A user's value in a reason. */
+static const char *val(SC *c, const inv_val *v) { return inv_msg_value(c->s, v, INV_MSG_VALUE); }
+
+/* How a reason names a group or project field, or a sub-field (zWhat):
+** 'field "total"' by its name, else 'the field {...}' as the user wrote it. */
+static const char *label(SC *c, const inv_val *fv, const char *zWhat) {
+  const inv_val *n = inv_val_is_obj(fv) ? inv_stat_get(fv, "name", "n") : NULL;
+  const char *zText;
+  char *z;
+  int bName = n && n->t == INV_STR;
+  zText = bName ? inv_msg_text(c->s, n->u.s.z, n->u.s.n, 60) : inv_msg_value(c->s, fv, 200);
+  z = inv_arena_alloc(&c->s->arena, strlen(zText) + strlen(zWhat) + 8);
+  if (!z) return zWhat;
+  if (bName) sprintf(z, "%s \"%s\"", zWhat, zText);
+  else sprintf(z, "the %s %s", zWhat, zText);
+  return z;
 }
+static const char *fieldName(SC *c, const inv_val *fv) { return label(c, fv, "field"); }
 
 /* ===================== small value helpers ===================== */
 
@@ -218,15 +256,17 @@ static int keyJson(SC *c, const char *z, size_t n, const char *zTimeFmt) {
 
 /* ===================== stages ===================== */
 
-static int checkKeys(SC *c, const inv_val *o, const char *const *az, const char *zWhere) {
+/* The stage's own object: an object of known parameters (az). */
+static int checkKeys(SC *c, const inv_val *o, const char *const *az) {
   size_t i;
-  if (!inv_val_is_obj(o)) return inv_stat_err(c, "Parameter type is invalid. (key = %s, type = dict)", zWhere);
+  if (!inv_val_is_obj(o)) return inv_stat_err(c, "", "must be an object, not %s.", val(c, o));
   for (i = 0; i < o->u.obj.n; i++) {
     const char *const *pz;
-    for (pz = az; *pz; pz++) if (strcmp(*pz, o->u.obj.a[i].zKey) == 0) break;
+    const char *zKey = o->u.obj.a[i].zKey;
+    for (pz = az; *pz; pz++) if (strcmp(*pz, zKey) == 0) break;
     if (!*pz) {
-      return inv_stat_err(c, "Parameter is invalid. (key = %s.%.60s, reason = Unknown parameter.)",
-                      zWhere, o->u.obj.a[i].zKey);
+      return inv_stat_err(c, inv_msg_text(c->s, zKey, strlen(zKey), 60),
+                          "unknown parameter; use one of %s.", inv_msg_list(c->s, az));
     }
   }
   return INV_OK;
@@ -236,24 +276,39 @@ static int checkKeys(SC *c, const inv_val *o, const char *const *az, const char 
 
 /* The restricted match after an unwind (reference 4.2.1): raw paths, no
 ** coercion, case-sensitive unescaped regex for the contain family. */
+static const char zUnwindOps[] =
+  "eq, not, in, not_in, contain, not_contain, contain_in, not_contain_in";
 static int unwindFilter(SC *c, const inv_val *pFilter) {
   size_t i;
-  if (!inv_val_is_arr(pFilter)) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.unwind.filter, type = list)");
+  if (!inv_val_is_arr(pFilter)) {
+    return inv_stat_err(c, "filter", "must be a list of conditions, not %s.", val(c, pFilter));
+  }
   for (i = 0; i < pFilter->u.arr.n; i++) {
     const inv_val *cond = &pFilter->u.arr.a[i];
     const inv_val *k, *v, *o;
     const char *zOp;
     int bNeg = 0, bList, bLike;
     SExpr e;
-    if (!inv_val_is_obj(cond)) return stageRequired(c, "aggregate.match.filter");
+    if (!inv_val_is_obj(cond)) {
+      return inv_stat_err(c, "filter", "each condition is an object {k, v, o}, not %s.", val(c, cond));
+    }
     k = inv_stat_get(cond, "key", "k");
     v = inv_stat_get(cond, "value", "v");
     o = inv_stat_get(cond, "operator", "o");
     /* a falsy key, value or operator is "required" (reference) */
-    if (!inv_stat_is_str(k) || !inv_stat_is_str(o) || !v || (v->t == INV_BOOL && !v->u.b)
+    if (!inv_stat_is_str(k)) {
+      return inv_stat_err(c, "filter", "the condition %s has no key; give \"k\", the field to test.",
+                          inv_msg_value(c->s, cond, 200));
+    }
+    if (!inv_stat_is_str(o)) {
+      return inv_stat_err(c, "filter", "the condition %s has no operator; give \"o\" as one of %s.",
+                          inv_msg_value(c->s, cond, 200), zUnwindOps);
+    }
+    if (!v || (v->t == INV_BOOL && !v->u.b)
         || (v->t == INV_INT && v->u.i == 0) || (v->t == INV_REAL && v->u.r == 0)
         || (v->t == INV_STR && v->u.s.n == 0) || (inv_val_is_arr(v) && v->u.arr.n == 0)) {
-      return stageRequired(c, "aggregate.match.filter");
+      return inv_stat_err(c, "filter", "the condition %s has no value; here 0, false, \"\" and [] "
+                          "count as none.", inv_msg_value(c->s, cond, 200));
     }
     zOp = o->u.s.z;
     if (!strcmp(zOp, "eq")) { bList = 0; bLike = 0; }
@@ -264,8 +319,11 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
     else if (!strcmp(zOp, "not_contain")) { bList = 0; bLike = 1; bNeg = 1; }
     else if (!strcmp(zOp, "contain_in")) { bList = 1; bLike = 1; }
     else if (!strcmp(zOp, "not_contain_in")) { bList = 1; bLike = 1; bNeg = 1; }
-    else return inv_stat_err(c, "Unsupported operator: %.40s", zOp);
-    if (bList && !inv_val_is_arr(v)) return inv_stat_err(c, "Unsupported value for %s: a list is required", zOp);
+    else {
+      return inv_stat_err(c, "filter", "operator %s is not supported here; use one of %s.",
+                          val(c, o), zUnwindOps);
+    }
+    if (bList && !inv_val_is_arr(v)) return inv_stat_err(c, "filter", "%s takes a list, not %s.", zOp, val(c, v));
     inv_buf_adds(c->b, " AND ");
     if (bNeg) inv_buf_adds(c->b, "NOT coalesce(");
     inv_buf_addc(c->b, '(');
@@ -286,8 +344,12 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
         if (j) inv_buf_adds(c->b, " OR ");
         if (bLike) {
           char zErr[200];
-          if (x->t != INV_STR) return inv_stat_err(c, "Unsupported value for %s: a string is required", zOp);
-          if (c->q->d->xRegexCheck(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) return inv_stat_err(c, "%s", zErr);
+          if (x->t != INV_STR) return inv_stat_err(c, "filter", "%s takes %s, not %s.", zOp,
+                                                   bList ? "strings" : "a string", val(c, x));
+          if (c->q->d->xRegexCheck(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) {
+            return inv_stat_err(c, "filter", "the regular expression \"%s\" of %s is invalid: %s.",
+                                inv_msg_text(c->s, x->u.s.z, x->u.s.n, INV_MSG_VALUE), zOp, zErr);
+          }
           if (inv_q_count_regex(c->q) || c->q->d->xRegex(c->q, &a, x->u.s.z, x->u.s.n, 1)) return INV_ERROR;
         } else if (c->q->d->xRawEquals(c->q, zKey, x)) {   /* raw values: no coercion */
           return INV_ERROR;
@@ -313,6 +375,8 @@ int inv_unwind_filter(inv_q *q, int iField, const inv_val *pFilter) {
   c.b = q->b;
   c.bRaw = 1;
   c.iUnwound = iField;
+  c.zKeyBase = "query";
+  c.zStage = "unwind";
   return unwindFilter(&c, pFilter);
 }
 
@@ -322,9 +386,14 @@ static int stageUnwind(SC *c, const inv_val *o) {
   const char *z;
   size_t n;
   int iField;
-  if (checkKeys(c, o, az, "aggregate.unwind")) return INV_ERROR;
+  if (checkKeys(c, o, az)) return INV_ERROR;
   path = inv_val_get(o, "path");
-  if (!inv_stat_is_str(path)) return stageRequired(c, "aggregate.unwind.path");
+  if (!inv_stat_is_str(path)) {
+    if (path && path->t != INV_NULL && !(path->t == INV_STR)) {
+      return inv_stat_err(c, "path", "must be a string, the list field to unwind, not %s.", val(c, path));
+    }
+    return inv_stat_err(c, "path", "is required: the list field to unwind, such as errors.");
+  }
   z = path->u.s.z;
   n = path->u.s.n;
   if (!c->bRaw) {
@@ -376,8 +445,14 @@ static int stageUnwind(SC *c, const inv_val *o) {
     cteClose(c);
   } else {
     iField = inv_field_index(c->r, z, n);
-    if (iField < 0 || c->r->aField[iField].eType != F_ERRS) return inv_err_resolve(c->s, z, n);
-    if (c->iUnwound >= 0) return inv_stat_err(c, "%.100s is already unwound.", z);
+    inv_key k;
+    /* an unknown field cannot be resolved; a known one that is no list is said so */
+    if (iField < 0 && inv_key_resolve(c->s, c->r, z, n, 0, &k)) return INV_ERROR;
+    if (iField < 0 || c->r->aField[iField].eType != F_ERRS) {
+      return inv_stat_err(c, "path", "%s is not a list field; unwind takes %s.", val(c, path),
+                          inv_msg_list_fields(c->s, c->r));
+    }
+    if (c->iUnwound >= 0) return inv_stat_err(c, "path", "%s is already unwound by an earlier unwind.", val(c, path));
     /* the element replaces the array in the document (and is kept as _u,
     ** JSON text, for paths below it); documents with [] are dropped */
     cteOpen(c);
@@ -424,7 +499,8 @@ static int stageUnwind(SC *c, const inv_val *o) {
 /* ---- group ---- */
 
 static const char zGroupOps[] =
-  "['count', 'sum', 'average', 'max', 'min', 'first', 'last', 'push', 'add_to_set', 'merge_objects']";
+  "count, sum, average, max, min, first, last, push, add_to_set, merge_objects";
+static const char zCondOps[] = "eq, not, gt, gte, lt, lte";
 
 /* `conditions` given: a missing, null or empty list means none (the
 ** reference tests it for truth). */
@@ -434,28 +510,31 @@ static int condsPresent(const inv_val *conds) {
 
 /* Check the `conditions` of a group field (the reference checks them right
 ** after the name, before the field's key). */
-static int groupCondsCheck(SC *c, const inv_val *conds) {
+static int groupCondsCheck(SC *c, const inv_val *fv, const inv_val *conds) {
   size_t i;
-  if (!inv_val_is_arr(conds)) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.group.fields.conditions, type = list)");
+  const char *zPart = "fields.conditions";
+  if (!inv_val_is_arr(conds)) {
+    return inv_stat_err(c, zPart, "the conditions of %s must be a list, not %s.",
+                        fieldName(c, fv), val(c, conds));
+  }
   for (i = 0; i < conds->u.arr.n; i++) {
     const inv_val *x = &conds->u.arr.a[i], *o;
-    const char *zOp;
-    const char *zRepr = inv_cond_repr(c->s, x);
+    const char *zRepr = inv_msg_value(c->s, x, 200);
     if (!inv_val_is_obj(x) || !inv_stat_is_str(inv_stat_get(x, "key", "k"))) {
-      return inv_stat_err(c, "'aggregate.group.fields.conditions.key' condition requires a key: %s", zRepr);
+      return inv_stat_err(c, zPart, "the condition %s of %s has no key.", zRepr, fieldName(c, fv));
     }
     if (!inv_stat_get(x, "value", "v")) {
-      return inv_stat_err(c, "'aggregate.group.fields.conditions.value' condition requires a value: %s", zRepr);
+      return inv_stat_err(c, zPart, "the condition %s of %s has no value.", zRepr, fieldName(c, fv));
     }
     o = inv_stat_get(x, "operator", "o");
     if (!inv_stat_is_str(o)) {
-      return inv_stat_err(c, "'aggregate.group.fields.conditions.operator' condition requires a operator: %s", zRepr);
+      return inv_stat_err(c, zPart, "the condition %s of %s has no operator; use one of %s.",
+                          zRepr, fieldName(c, fv), zCondOps);
     }
-    zOp = o->u.s.z;
-    if (strcmp(zOp, "eq") && strcmp(zOp, "not") && strcmp(zOp, "gt") && strcmp(zOp, "gte")
-        && strcmp(zOp, "lt") && strcmp(zOp, "lte")) {
-      return inv_stat_err(c, "'aggregate.group.fields.conditions.operator' condition's %.40s operator is not "
-                      "supported. (supported_operator = ['eq', 'not', 'gt', 'gte', 'lt', 'lte'])", zOp);
+    if (strcmp(o->u.s.z, "eq") && strcmp(o->u.s.z, "not") && strcmp(o->u.s.z, "gt")
+        && strcmp(o->u.s.z, "gte") && strcmp(o->u.s.z, "lt") && strcmp(o->u.s.z, "lte")) {
+      return inv_stat_err(c, zPart, "the condition operator %s of %s is not supported; use one "
+                          "of %s.", val(c, o), fieldName(c, fv), zCondOps);
     }
   }
   return INV_OK;
@@ -486,7 +565,9 @@ static int groupConds(SC *c, const inv_val *conds) {
       memset(&ms, 0, sizeof ms);
       ms.t = INV_INT;
       if (inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms.u.i)) {
-        return inv_stat_err(c, "Parameter is invalid. (key = %.100s, reason = not a datetime.)", k->u.s.z);
+        return inv_stat_err(c, "fields.conditions", "%s is a datetime, and the condition value %s "
+                            "is not an ISO 8601 datetime such as 2024-01-31T12:00:00Z.",
+                            inv_msg_text(c->s, k->u.s.z, k->u.s.n, INV_MSG_VALUE), val(c, v));
       }
       v = &ms;
     }
@@ -509,19 +590,22 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
     n0 = c->b->n;
     /* an empty date_format is no date_format (the reference tests its truth) */
     if (df && df->t != INV_NULL && !(df->t == INV_STR && df->u.s.n == 0)) {
-      char *zE, zErr[80];
+      char *zE, zErr[160];
       int bPart;
       if (df->t != INV_STR) {
-        return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.group.keys.date_format, type = str)");
+        return inv_stat_err(c, "keys.date_format", "must be a string such as \"%%Y-%%m-%%d\", not %s.",
+                            val(c, df));
       }
       bPart = strlen(df->u.s.z) == df->u.s.n
               && (!strcmp(df->u.s.z, "year") || !strcmp(df->u.s.z, "month") || !strcmp(df->u.s.z, "day"));
       if (!bPart && inv_time_format_check(df->u.s.z, df->u.s.n, zErr, sizeof zErr)) {
-        return inv_stat_err(c, "%s", zErr);     /* MongoDB refuses it when parsing */
+        return inv_stat_err(c, "keys.date_format", "%s is not a date format: %s.",  /* MongoDB refuses it */
+                            val(c, df), zErr);
       }
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       if (e.eKind != K_TIME && !e.bMissing) {
-        return inv_stat_err(c, "date_format requires a datetime field: %.100s", k->u.s.z);
+        return inv_stat_err(c, "keys.date_format", "date_format works on datetimes, and the key %s "
+                            "is not one.", val(c, k));
       }
       zE = inv_q_take(c->q, n0);
       if (!zE) return inv_err_nomem(c->s);
@@ -556,40 +640,49 @@ static int isGroupOp(const char *z) {
 static int groupFieldCheck(SC *c, const inv_val *fv) {
   const inv_val *k, *n, *op, *sub, *conds;
   const char *zOp;
-  if (!inv_val_is_obj(fv)) return inv_stat_err(c, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+  if (!inv_val_is_obj(fv)) {
+    return inv_stat_err(c, "fields", "each field is an object {name, operator, key}, not %s.", val(c, fv));
+  }
   k = inv_stat_get(fv, "key", "k");
   n = inv_stat_get(fv, "name", "n");
   op = inv_stat_get(fv, "operator", "o");
   sub = inv_stat_get(fv, "fields", "f");
   conds = inv_val_get(fv, "conditions");
   zOp = inv_stat_is_str(op) ? op->u.s.z : NULL;
-  if (!zOp || !isGroupOp(zOp)) {
-    return inv_stat_err(c, "'aggregate.group.fields' condition's %.40s operator is not supported. "
-                    "(supported_operator = %s)", zOp ? zOp : "None", zGroupOps);
+  if (!op) {
+    return inv_stat_err(c, "fields", "%s has no operator; use one of %s.", fieldName(c, fv), zGroupOps);
   }
-  if (!inv_stat_is_str(n)) return inv_stat_err(c, "'aggregate.group.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+  if (!zOp || !isGroupOp(zOp)) {
+    return inv_stat_err(c, "fields", "the operator %s of %s is not supported; use one of %s.",
+                        val(c, op), fieldName(c, fv), zGroupOps);
+  }
+  if (!inv_stat_is_str(n)) return inv_stat_err(c, "fields", "%s has no name.", fieldName(c, fv));
   if (sub && inv_val_is_arr(sub)) {
     size_t j;
     for (j = 0; j < sub->u.arr.n; j++) {
       const inv_val *sf = &sub->u.arr.a[j];
       if (!inv_val_is_obj(sf) || !inv_stat_is_str(inv_stat_get(sf, "key", "k"))) {
-        return inv_stat_err(c, "'aggregate.group.fields.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+        return inv_stat_err(c, "fields.fields", "%s of %s has no key.",
+                            label(c, sf, "sub-field"), fieldName(c, fv));
       }
       if (!inv_stat_is_str(inv_stat_get(sf, "name", "n"))) {
-        return inv_stat_err(c, "'aggregate.group.fields.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+        return inv_stat_err(c, "fields.fields", "%s of %s has no name.",
+                            label(c, sf, "sub-field"), fieldName(c, fv));
       }
     }
   }
-  if (condsPresent(conds) && groupCondsCheck(c, conds)) return INV_ERROR;
+  if (condsPresent(conds) && groupCondsCheck(c, fv, conds)) return INV_ERROR;
   if (!strcmp(zOp, "push")) {
     if (!inv_stat_is_str(k) && !(sub && inv_val_is_arr(sub) && sub->u.arr.n)) {
-      return inv_stat_err(c, "'aggregate.group.fields' condition requires fields: %s", inv_cond_repr(c->s, fv));
+      return inv_stat_err(c, "fields", "%s: push needs a key, or fields to build objects from.",
+                          fieldName(c, fv));
     }
   } else if (strcmp(zOp, "count") && !inv_stat_is_str(k)) {
-    return inv_stat_err(c, "'aggregate.group.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+    return inv_stat_err(c, "fields", "%s: %s needs a key.", fieldName(c, fv), zOp);
   }
   if (condsPresent(conds) && strcmp(zOp, "count") && strcmp(zOp, "sum") && strcmp(zOp, "average")) {
-    return inv_stat_err(c, "'aggregate.group.fields' condition's conditions not supported: %s", inv_cond_repr(c->s, fv));
+    return inv_stat_err(c, "fields.conditions", "%s: conditions work with count, sum and average, "
+                        "not %s.", fieldName(c, fv), zOp);
   }
   return INV_OK;
 }
@@ -601,29 +694,46 @@ static int stageGroup(SC *c, const inv_val *o) {
   size_t nKey = 0, nField = 0, i;
   SCol aNew[MAX_COLS];
   int nNew = 0, j;
-  if (checkKeys(c, o, az, "aggregate.group")) return INV_ERROR;
+  c->nGroup++;
+  if (checkKeys(c, o, az)) return INV_ERROR;
   keys = inv_val_get(o, "keys");
   fields = inv_val_get(o, "fields");
   if (keys && keys->t != INV_NULL) {
-    if (!inv_val_is_arr(keys)) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.group.keys, type = list)");
+    if (!inv_val_is_arr(keys)) {
+      return inv_stat_err(c, "keys", "must be a list of {key, name} objects, not %s.", val(c, keys));
+    }
     nKey = keys->u.arr.n;
   } else keys = NULL;
   if (fields && fields->t != INV_NULL) {
-    if (!inv_val_is_arr(fields)) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.group.fields, type = list)");
+    if (!inv_val_is_arr(fields)) {
+      return inv_stat_err(c, "fields", "must be a list of {name, operator, key} objects, not %s.",
+                          val(c, fields));
+    }
     nField = fields->u.arr.n;
   } else fields = NULL;
-  if (nKey + nField == 0) return stageRequired(c, "aggregate.group.keys || aggregate.group.fields");
-  if (nKey + nField > MAX_COLS) return inv_stat_err(c, "A group may have at most %d keys and fields.", MAX_COLS);
+  if (nKey + nField == 0) return inv_stat_err(c, "", "give at least one key to group by or one field.");
+  if (nKey + nField > MAX_COLS) {
+    return inv_stat_err(c, "", "group by at most %d keys and fields together; this has %zu.",
+                        MAX_COLS, nKey + nField);
+  }
   memset(aNew, 0, sizeof aNew);
   /* validate keys */
   for (i = 0; i < nKey; i++) {
     const inv_val *kv = &keys->u.arr.a[i];
     const inv_val *k, *n;
-    if (!inv_val_is_obj(kv)) return inv_stat_err(c, "'aggregate.group.keys' condition requires a key: %s", inv_cond_repr(c->s, kv));
+    if (!inv_val_is_obj(kv)) {
+      return inv_stat_err(c, "keys", "each key is an object {key, name}, not %s.", val(c, kv));
+    }
     k = inv_stat_get(kv, "key", "k");
     n = inv_stat_get(kv, "name", "n");
-    if (!inv_stat_is_str(k)) return inv_stat_err(c, "'aggregate.group.keys' condition requires a key: %s", inv_cond_repr(c->s, kv));
-    if (!inv_stat_is_str(n)) return inv_stat_err(c, "'aggregate.group.keys' condition requires a name: %s", inv_cond_repr(c->s, kv));
+    if (!inv_stat_is_str(k)) {
+      return inv_stat_err(c, "keys", "the group key %s has no \"key\", the field to group by.",
+                          inv_msg_value(c->s, kv, 200));
+    }
+    if (!inv_stat_is_str(n)) {
+      return inv_stat_err(c, "keys", "the group key %s has no \"name\", its name in the results.",
+                          inv_msg_value(c->s, kv, 200));
+    }
     /* the group id is an object: a later key of the same name replaces
     ** the earlier one, in its place (the reference builds a dict) */
     for (j = 0; j < nNew; j++) {
@@ -684,7 +794,8 @@ static int stageGroup(SC *c, const inv_val *o) {
       n0 = c->b->n;
       if (keyValue(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       if (e.eKind == K_TIME) {
-        return inv_stat_err(c, "%s of a datetime field is not supported: %.100s", zOp, k->u.s.z);
+        return inv_stat_err(c, "fields", "%s: %s of the datetime %s is not supported.",
+                            fieldName(c, fv), zOp, val(c, k));
       }
       if (!bTypedInt) {
         zV = inv_q_take(c->q, n0);
@@ -721,7 +832,9 @@ static int stageGroup(SC *c, const inv_val *o) {
             if (ln->u.s.n == sn->u.s.n && memcmp(ln->u.s.z, sn->u.s.z, sn->u.s.n) == 0) break;
           }
           if (iLater < sub->u.arr.n) continue;
-          if (nPut >= MAX_COLS) return inv_stat_err(c, "push takes at most %d fields.", MAX_COLS);
+          if (nPut >= MAX_COLS) {
+            return inv_stat_err(c, "fields.fields", "%s: push takes at most %d fields.", fieldName(c, fv), MAX_COLS);
+          }
           if (keyJson(c, sk->u.s.z, sk->u.s.n, TIME_SEC)) return INV_ERROR;
           apName[nPut] = sn;
           azJson[nPut] = inv_q_take(c->q, m0);
@@ -770,9 +883,9 @@ static int stageGroup(SC *c, const inv_val *o) {
 static int stageCount(SC *c, const inv_val *o) {
   static const char *const az[] = { "name", NULL };
   const inv_val *n;
-  if (checkKeys(c, o, az, "aggregate.count")) return INV_ERROR;
+  if (checkKeys(c, o, az)) return INV_ERROR;
   n = inv_stat_get(o, "name", NULL);
-  if (!inv_stat_is_str(n)) return stageRequired(c, "aggregate.count.name");
+  if (!inv_stat_is_str(n)) return inv_stat_err(c, "name", "is required: the name of the count in the results.");
   cteOpen(c);
   inv_buf_printf(c->b, "count(*) AS c0, 1 AS _seq FROM s%d AS p HAVING count(*) > 0", c->iCte);
   cteClose(c);
@@ -795,16 +908,16 @@ static int stageSort(SC *c, const inv_val *o) {
   if (o->t == INV_OBJ) {
     static const char *const az[] = { "key", "desc", "keys", NULL };
     const inv_val *k = inv_stat_get(o, "key", NULL), *ks = inv_stat_get(o, "keys", NULL);
-    if (checkKeys(c, o, az, "aggregate.sort")) return INV_ERROR;
+    if (checkKeys(c, o, az)) return INV_ERROR;
     if (inv_stat_is_str(k)) { aItem = o; nItem = 1; }
     else if (ks && inv_val_is_arr(ks) && ks->u.arr.n) { aItem = ks->u.arr.a; nItem = ks->u.arr.n; }
     else if (ks && !inv_val_is_arr(ks)) {
-      return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.sort.keys, type = list)");
-    } else return stageRequired(c, "aggregate.sort.key");
+      return inv_stat_err(c, "keys", "must be a list of {key, desc} objects, not %s.", val(c, ks));
+    } else return inv_stat_err(c, "key", "is required: the field to sort by; or give keys, a list of {key, desc} objects.");
   } else if (inv_val_is_arr(o)) {
     aItem = o->u.arr.a; nItem = o->u.arr.n;
   } else {
-    return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.sort, type = list)");
+    return inv_stat_err(c, "", "must be a list of {key, desc} objects, not %s.", val(c, o));
   }
   cteOpen(c);
   inv_stat_add_cols(c, "p");
@@ -813,11 +926,11 @@ static int stageSort(SC *c, const inv_val *o) {
     const inv_val *it = &aItem[i], *k, *d;
     SExpr e;
     int bDesc = 0;
-    if (!inv_val_is_obj(it)) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.sort, type = list of dict)");
+    if (!inv_val_is_obj(it)) return inv_stat_err(c, "", "each sort key is an object {key, desc}, not %s.", val(c, it));
     k = inv_stat_get(it, "key", "k");
     d = inv_val_get(it, "desc");
     if (d && d->t != INV_NULL) {
-      if (d->t != INV_BOOL) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.sort.desc, type = bool)");
+      if (d->t != INV_BOOL) return inv_stat_err(c, "desc", "must be true or false, not %s.", val(c, d));
       bDesc = d->u.b;
     }
     if (!inv_stat_is_str(k)) continue;                        /* an empty key: no sort */
@@ -842,8 +955,8 @@ static int stageSort(SC *c, const inv_val *o) {
 static int stageLimit(SC *c, const inv_val *o, int bSkip) {
   int64_t n;
   if (o->t == INV_BOOL || !inv_val_integer(o, &n) || n < 0 || (!bSkip && n == 0)) {
-    return inv_stat_err(c, bSkip ? "the skip value must be a non-negative integer"
-                                : "the limit must be positive");
+    return inv_stat_err(c, "", bSkip ? "must be an integer of 0 or more, not %s."
+                                     : "must be a positive integer, not %s.", val(c, o));
   }
   cteOpen(c);
   inv_stat_add_cols(c, "p");
@@ -860,7 +973,8 @@ static int stageLimit(SC *c, const inv_val *o, int bSkip) {
 /* ---- project ---- */
 
 static const char zProjOps[] =
-  "['size', 'sum', 'array_to_object', 'object_to_array', 'add', 'subtract', 'multiply', 'divide']";
+  "size, sum, array_to_object, object_to_array, add, subtract, multiply, divide";
+static const char zArithOps[] = "add, subtract, multiply, divide";
 
 static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_val *whole, int depth);
 static const char *arithOp(const char *z) {
@@ -886,29 +1000,37 @@ static int projOperand(SC *c, const char *zOp, const inv_val *x, const inv_val *
   if (x->t == INV_INT || x->t == INV_REAL) return inv_q_bind_val(c->q, x);
   if (x->t == INV_OBJ) {
     const inv_val *op = inv_stat_get(x, "operator", "o"), *f = inv_stat_get(x, "fields", "f");
-    if (!inv_stat_is_str(op) || (strcmp(op->u.s.z, "add") && strcmp(op->u.s.z, "subtract")
-                       && strcmp(op->u.s.z, "multiply") && strcmp(op->u.s.z, "divide"))) {
-      return inv_stat_err(c, "'aggregate.project.fields' condition's %.40s operator is not supported. "
-                      "(supported_operator = %s)", inv_stat_is_str(op) ? op->u.s.z : "None", zProjOps);
+    if (!op) {
+      return inv_stat_err(c, "fields", "%s: the operation %s has no operator; use one of %s.",
+                          fieldName(c, whole), val(c, x), zArithOps);
+    }
+    if (!inv_stat_is_str(op) || !arithOp(op->u.s.z)) {
+      return inv_stat_err(c, "fields", "%s: the operator %s of an operation inside it is not "
+                          "supported; use one of %s.", fieldName(c, whole), val(c, op), zArithOps);
     }
     return projArith(c, arithOp(op->u.s.z), f, x, depth + 1);
   }
-  return inv_stat_err(c, "'aggregate.project.fields' condition accept only string or object or "
-                  "numeric types: %s", inv_cond_repr(c->s, whole));
+  return inv_stat_err(c, "fields", "%s: %s is not a field name, a number or an {operator, fields} "
+                      "object.", fieldName(c, whole), val(c, x));
 }
 
 static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_val *whole, int depth) {
   size_t i;
   int bTwo = !strcmp(zOp, "subtract") || !strcmp(zOp, "divide");
-  if (depth > 16) return inv_stat_err(c, "project expressions nest at most 16 levels");
+  if (depth > 16) return inv_stat_err(c, "fields", "%s: operations nest at most 16 deep.", fieldName(c, whole));
   if (!fields || !inv_val_is_arr(fields) || fields->u.arr.n == 0) {
-    return inv_stat_err(c, "'aggregate.project.fields' condition requires a fields: %s", inv_cond_repr(c->s, whole));
+    return inv_stat_err(c, "fields", "%s: %s needs fields, a list of field names, numbers or "
+                        "{operator, fields} objects%s%s.", fieldName(c, whole), zOp,
+                        fields ? ", not " : "", fields ? val(c, fields) : "");
   }
   if (bTwo && fields->u.arr.n != 2) {
-    return inv_stat_err(c, "'aggregate.project.fields' condition's %s operator requires two fields: %s",
-                    zOp, inv_cond_repr(c->s, whole));
+    return inv_stat_err(c, "fields", "%s: %s takes exactly two values, not %s.",
+                        fieldName(c, whole), zOp, val(c, fields));
   }
-  if (fields->u.arr.n > 100) return inv_stat_err(c, "project expressions take at most 100 fields");
+  if (fields->u.arr.n > 100) {
+    return inv_stat_err(c, "fields", "%s: %s takes at most 100 values, not %zu.",
+                        fieldName(c, whole), zOp, fields->u.arr.n);
+  }
   if (!strcmp(zOp, "divide")) {
     size_t n0 = c->b->n, n1;
     const char *zA, *zB;
@@ -960,15 +1082,25 @@ static int stageProject(SC *c, const inv_val *o) {
   SCol aNew[MAX_COLS];
   int nNew = 0, bExclude = 0, i;
   size_t j;
-  if (checkKeys(c, o, az, "aggregate.project")) return INV_ERROR;
+  if (checkKeys(c, o, az)) return INV_ERROR;
   fields = inv_val_get(o, "fields");
   ex = inv_val_get(o, "exclude_keys");
   if (ex && ex->t != INV_NULL) {
-    if (ex->t != INV_BOOL) return inv_stat_err(c, "Parameter type is invalid. (key = aggregate.project.exclude_keys, type = bool)");
+    if (ex->t != INV_BOOL) return inv_stat_err(c, "exclude_keys", "must be true or false, not %s.", val(c, ex));
     bExclude = ex->u.b;
   }
-  if (!fields || !inv_val_is_arr(fields) || fields->u.arr.n == 0) return stageRequired(c, "aggregate.project.fields");
-  if (fields->u.arr.n + (size_t)c->nCol > MAX_COLS) return inv_stat_err(c, "A project may have at most %d fields.", MAX_COLS);
+  if (!fields || fields->t == INV_NULL) {
+    return inv_stat_err(c, "fields", "is required: a list of {name, key} or {name, operator, ...} objects.");
+  }
+  if (!inv_val_is_arr(fields)) {
+    return inv_stat_err(c, "fields", "must be a list of {name, key} or {name, operator, ...} "
+                        "objects, not %s.", val(c, fields));
+  }
+  if (fields->u.arr.n == 0) return inv_stat_err(c, "fields", "is empty: give at least one field.");
+  if (fields->u.arr.n + (size_t)c->nCol > MAX_COLS) {
+    return inv_stat_err(c, "fields", "at most %d fields, the group keys it keeps included; this has %zu.",
+                        MAX_COLS, fields->u.arr.n + (size_t)c->nCol);
+  }
   memset(aNew, 0, sizeof aNew);
   for (j = 0; j < fields->u.arr.n; j++) {        /* arithmetic names columns more than once */
     const inv_val *op = inv_val_is_obj(&fields->u.arr.a[j]) ? inv_stat_get(&fields->u.arr.a[j], "operator", "o") : NULL;
@@ -990,7 +1122,10 @@ static int stageProject(SC *c, const inv_val *o) {
     int kind = K_VAL;
     int bNullMissing = 0;
     const char *zOp;
-    if (!inv_val_is_obj(fv)) return inv_stat_err(c, "'aggregate.project.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+    if (!inv_val_is_obj(fv)) {
+      return inv_stat_err(c, "fields", "each field is an object {name, key} or {name, operator, ...}, "
+                          "not %s.", val(c, fv));
+    }
     k = inv_stat_get(fv, "key", "k");
     n = inv_stat_get(fv, "name", "n");
     op = inv_stat_get(fv, "operator", "o");
@@ -999,23 +1134,26 @@ static int stageProject(SC *c, const inv_val *o) {
     zOp = !op ? NULL : inv_stat_is_str(op) ? op->u.s.z : "";
     if (zOp && !arithOp(zOp) && strcmp(zOp, "size") && strcmp(zOp, "sum")
         && strcmp(zOp, "array_to_object") && strcmp(zOp, "object_to_array")) {
-      return inv_stat_err(c, "'aggregate.project.fields' condition's %.40s operator is not supported. "
-                      "(supported_operator = %s)", zOp, zProjOps);
+      return inv_stat_err(c, "fields", "the operator %s of %s is not supported; use one of %s.",
+                          val(c, op), fieldName(c, fv), zProjOps);
     }
-    if (!inv_stat_is_str(n)) return inv_stat_err(c, "'aggregate.project.fields' condition requires a name: %s", inv_cond_repr(c->s, fv));
+    if (!inv_stat_is_str(n)) return inv_stat_err(c, "fields", "%s has no name.", fieldName(c, fv));
     if (nNew) inv_buf_adds(c->b, ", ");
     if (!zOp) {
-      if (!inv_stat_is_str(k)) return inv_stat_err(c, "'aggregate.project.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+      if (!inv_stat_is_str(k)) {
+        return inv_stat_err(c, "fields", "%s needs a key, the field whose value it takes.", fieldName(c, fv));
+      }
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       kind = e.eKind;
       bNullMissing = e.bNullMissing;           /* a missing key omits the field */
     } else if (arithOp(zOp)) {
       if (inv_stat_is_str(k) && !sub) {
-        return inv_stat_err(c, "'aggregate.project.fields' condition requires a fields: %s", inv_cond_repr(c->s, fv));
+        return inv_stat_err(c, "fields", "%s: %s takes fields, a list of values, not a key.",
+                            fieldName(c, fv), zOp);
       }
       if (projArith(c, arithOp(zOp), sub, fv, 0)) return INV_ERROR;
     } else {
-      if (!inv_stat_is_str(k)) return inv_stat_err(c, "'aggregate.project.fields' condition requires a key: %s", inv_cond_repr(c->s, fv));
+      if (!inv_stat_is_str(k)) return inv_stat_err(c, "fields", "%s: %s needs a key.", fieldName(c, fv), zOp);
       if (projUnary(c, zOp, k, &kind)) return INV_ERROR;
     }
     inv_buf_printf(c->b, " AS c%d", nNew);
@@ -1035,20 +1173,26 @@ static int stageProject(SC *c, const inv_val *o) {
 
 /* ===================== the statement ===================== */
 
-static const char zStageList[] = "aggregate.unwind or aggregate.group or aggregate.count or "
-  "aggregate.sort or aggregate.project or aggregate.limit or aggregate.skip";
 
 int inv_stat_stages(SC *c, const inv_val *agg) {
   static const char *const azStage[] = { "unwind", "group", "count", "sort", "project", "limit", "skip", NULL };
   size_t i;
-  if (agg->u.arr.n > 64) return inv_stat_err(c, "An aggregate may have at most 64 stages.");
+  c->zStage = NULL;
+  if (agg->u.arr.n > 64) {
+    return inv_stat_err(c, "", "a pipeline has at most 64 stages; this one has %zu.", agg->u.arr.n);
+  }
   for (i = 0; i < agg->u.arr.n; i++) {
     const inv_val *st = &agg->u.arr.a[i], *v = NULL;
     int k = 0;
+    c->zStage = NULL;
     if (inv_val_is_obj(st)) {
       for (k = 0; azStage[k]; k++) if ((v = inv_val_get(st, azStage[k])) != NULL) break;
     }
-    if (!v) return stageRequired(c, zStageList);
+    if (!v) {
+      return inv_stat_err(c, "", "each stage is an object with one of %s; %s has none.",
+                          inv_msg_list(c->s, azStage), inv_msg_value(c->s, st, 200));
+    }
+    c->zStage = azStage[k];
     switch (k) {
       case 0: if (stageUnwind(c, v)) return INV_ERROR; break;
       case 1: if (stageGroup(c, v)) return INV_ERROR; break;

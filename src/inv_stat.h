@@ -23,7 +23,12 @@
 ** Output names never reach SQL: a stage's columns are c0, c1, ... and the
 ** names live in C (SCol). Group keys, field names, paths and values are all
 ** bound or mapped. An error raised while building a stage is ERROR_DB_QUERY
-** "Database query failed. (reason = <inner message>)".
+** "Database query failed. (key = <where>, reason = <what is wrong>)", where
+** <where> is the key the user wrote: query.aggregate.group.fields in stat,
+** query.unwind.filter in list, and analyze's own keys (query.fields,
+** query.group_by, query.select, query.field_group, query.sort, query.unwind)
+** for the stages analyze builds; reasons name fields by their names, never by
+** the shape analyze rewrote them into.
 */
 #ifndef INV_STAT_H
 #define INV_STAT_H
@@ -58,6 +63,11 @@ struct SC {
   int iUnwound;            /* raw: field index unwound into _u, or -1 */
   SCol aCol[MAX_COLS];     /* named stage columns */
   int nCol;
+  /* where messages point (inv_stat_err) */
+  const char *zKeyBase;    /* NULL: "query.aggregate" (stat); "query" (list's unwind) */
+  const char *zStage;      /* the stage being compiled: "group", "unwind", ... */
+  int nGroup;              /* group stages compiled so far */
+  int bAnalyze;            /* analyze's pipeline: name analyze's keys */
 };
 
 /* An expression over the current CTE row ("p"). */
@@ -69,7 +79,10 @@ struct SExpr {
 };
 
 /* inv_stage.c */
-int inv_stat_err(SC *c, const char *zFmt, ...);
+/* A stage error: ERROR_DB_QUERY naming the key zPart of the current stage
+** ("fields", "keys.date_format", "" for the stage itself) as the user wrote
+** it, and the reason. */
+int inv_stat_err(SC *c, const char *zPart, const char *zFmt, ...);
 const inv_val *inv_stat_get(const inv_val *o, const char *zLong, const char *zShort);
 int inv_stat_is_str(const inv_val *v);
 void inv_stat_add_cols(SC *c, const char *zAlias);

@@ -428,15 +428,17 @@ int inv_time_format_check(const char *zFmt, size_t n, char *zErr, size_t nErr) {
   for (i = 0; i < n; i++) {
     if (zFmt[i] != '%') continue;
     if (i + 1 == n) {
-      snprintf(zErr, nErr, "Unmatched '%%' at end of format string");
+      snprintf(zErr, nErr, "it ends with a lone %%; write %%%% for a %% sign");
       return 1;
     }
     if (!strchr("YmdHMSLjwuUVGzZ%", zFmt[i + 1]) || zFmt[i + 1] == 0) {
       unsigned char c = (unsigned char)zFmt[i + 1];
+      static const char zKnown[] = "use %Y, %m, %d, %H, %M, %S, %L, %j, %w, %u, %U, %V, %G, "
+                                   "%z, %Z or %%";
       if (c >= 0x20 && c < 0x7f) {
-        snprintf(zErr, nErr, "Invalid format character '%%%c' in format string", c);
+        snprintf(zErr, nErr, "%%%c is not a format specifier; %s", c, zKnown);
       } else {
-        snprintf(zErr, nErr, "Invalid format character '%%\\x%02x' in format string", c);
+        snprintf(zErr, nErr, "%% followed by byte 0x%02x is not a format specifier; %s", c, zKnown);
       }
       return 1;
     }

@@ -221,8 +221,8 @@ void inv_time_format_sec(int64_t ms, char zOut[32]);
 ** formatted anyway, its unknown specifiers copied as they are. */
 void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms);
 /* 0 when every '%' of zFmt[0..n) starts a specifier inv_time_strftime()
-** knows; else 1 and MongoDB's message in zErr ("Invalid format character
-** '%q' in format string", "Unmatched '%' at end of format string"). */
+** knows; else 1 and the reason in zErr ("%q is not a format specifier; use
+** %Y, ...", "it ends with a lone %; ..."). */
 int inv_time_format_check(const char *zFmt, size_t n, char *zErr, size_t nErr);
 /* Calendar parts in UTC. */
 void inv_time_parts(int64_t ms, int *pYear, int *pMonth, int *pDay);

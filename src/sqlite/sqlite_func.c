@@ -37,7 +37,10 @@ static void fnDivide(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   a = sqlite3_value_double(argv[0]);
   b = sqlite3_value_double(argv[1]);
-  if (b == 0) { sqlite3_result_error(ctx, "can't $divide by zero", -1); return; }
+  if (b == 0) {
+    sqlite3_result_error(ctx, "cannot divide by zero: the second value of a divide is 0", -1);
+    return;
+  }
   sqlite3_result_double(ctx, a / b);
 }
 
@@ -49,6 +52,16 @@ static void fnNumber(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   else sqlite3_result_null(ctx);
 }
 
+/* The error "<zWhat>, not <the value, cut at 60 bytes>" (zJson: JSON text). */
+static void resultNotA(sqlite3_context *ctx, const char *zWhat, const char *zJson) {
+  char zMsg[200];
+  size_t n = strlen(zJson);
+  int bCut = n > 60;
+  if (bCut) { n = 60; while (n > 0 && ((unsigned char)zJson[n] & 0xC0) == 0x80) n--; }
+  snprintf(zMsg, sizeof zMsg, "%s, not %.*s%s", zWhat, (int)n, zJson, bCut ? "..." : "");
+  sqlite3_result_error(ctx, zMsg, -1);
+}
+
 /* inv_array_size(json): the length of a JSON array; an error otherwise. */
 static void fnArraySize(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
@@ -56,7 +69,7 @@ static void fnArraySize(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   {
     const char *z = (const char*)sqlite3_value_text(argv[0]);
     int n = 0, depth = 0, bStr = 0, bAny = 0;
-    if (!z || *z != '[') { sqlite3_result_error(ctx, "The argument to $size must be an array", -1); return; }
+    if (!z || *z != '[') { resultNotA(ctx, "size takes a list", z ? z : ""); return; }
     /* count top-level elements of our canonical compact JSON */
     for (z++; *z; z++) {
       char ch = *z;
@@ -113,7 +126,7 @@ static int kiReserve(KeyIndex *x, int nEntry, KeyFn xKey, void *pCtx) {
 /* The error of a value over INV_MAX_VALUE (zWhat names the operator). */
 static void resultTooLarge(sqlite3_context *ctx, const char *zWhat) {
   char zMsg[120];
-  snprintf(zMsg, sizeof zMsg, "%s: the value is larger than 16 MB (MongoDB's document limit)", zWhat);
+  snprintf(zMsg, sizeof zMsg, "%s builds a value larger than 16 MB, the most one value may hold", zWhat);
   sqlite3_result_error(ctx, zMsg, -1);
 }
 
@@ -246,16 +259,18 @@ static void kvResult(sqlite3_context *ctx, KvSet *p, const char *zWhat) {
   inv_buf_free(&b);
 }
 
-static const char *jsonTypeName(const inv_val *v) {
-  switch (v->t) {
-    case INV_BOOL: return "bool";
-    case INV_INT: return "int";
-    case INV_REAL: return "double";
-    case INV_STR: return "string";
-    case INV_ARR: return "array";
-    case INV_OBJ: return "object";
-    default: return "null";
-  }
+/* The message "<zWhat>, not <v as JSON, cut at 60 bytes>" into zMsg. */
+static void notA(char *zMsg, size_t nMsg, const char *zWhat, const inv_val *v) {
+  inv_buf b;
+  size_t n;
+  int bCut;
+  inv_buf_init(&b);
+  inv_json_write(&b, v);
+  n = b.bOom || !b.z ? 0 : b.n;
+  bCut = n > 60;
+  if (bCut) { n = 60; while (n > 0 && ((unsigned char)b.z[n] & 0xC0) == 0x80) n--; }
+  snprintf(zMsg, nMsg, "%s, not %.*s%s", zWhat, (int)n, b.z ? b.z : "", bCut ? "..." : "");
+  inv_buf_free(&b);
 }
 
 /* inv_merge_objects(seq, json): aggregate, MongoDB's $mergeObjects. The
@@ -269,7 +284,7 @@ static void fnMergeFinal(sqlite3_context *ctx) {
   inv_arena a;
   KvSet kv;
   int i, rc = SQLITE_OK;
-  char zMsg[96];
+  char zMsg[200];
   inv_arena_init(&a);
   kvInit(&kv);
   zMsg[0] = 0;
@@ -280,8 +295,7 @@ static void fnMergeFinal(sqlite3_context *ctx) {
     if (inv_json_parse_built(&a, m->a[i].z, strlen(m->a[i].z), &v, zMsg, sizeof zMsg)) { rc = SQLITE_ERROR; break; }
     if (v.t == INV_NULL) continue;
     if (v.t != INV_OBJ) {
-      snprintf(zMsg, sizeof zMsg, "$mergeObjects requires object inputs, but input is of type %s",
-               jsonTypeName(&v));
+      notA(zMsg, sizeof zMsg, "merge_objects takes objects", &v);
       rc = SQLITE_ERROR;
       break;
     }
@@ -309,7 +323,7 @@ static void fnArrayToObject(sqlite3_context *ctx, int argc, sqlite3_value **argv
   inv_val v;
   size_t i;
   int rc = SQLITE_OK, bPairs = 0;
-  char zMsg[160];
+  char zMsg[300];
   (void)argc;
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) { sqlite3_result_null(ctx); return; }
   inv_arena_init(&a);
@@ -319,20 +333,21 @@ static void fnArrayToObject(sqlite3_context *ctx, int argc, sqlite3_value **argv
                      &v, zMsg, sizeof zMsg)) {
     rc = SQLITE_ERROR;
   } else if (v.t != INV_ARR) {
-    snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array input, found: %s", jsonTypeName(&v));
+    notA(zMsg, sizeof zMsg, "array_to_object takes a list of [key, value] pairs or "
+         "{\"k\": key, \"v\": value} objects", &v);
     rc = SQLITE_ERROR;
   }
   for (i = 0; rc == SQLITE_OK && i < v.u.arr.n; i++) {
     const inv_val *e = &v.u.arr.a[i], *k = NULL, *val = NULL;
     if (i == 0) bPairs = e->t == INV_ARR;
     if (bPairs ? e->t != INV_ARR : e->t != INV_OBJ) {
-      snprintf(zMsg, sizeof zMsg, "$arrayToObject requires a consistent input format. Elements must "
-               "all be arrays or all be objects. Found: %s", jsonTypeName(e));
+      notA(zMsg, sizeof zMsg, bPairs ? "array_to_object takes a list whose elements are all "
+           "[key, value] pairs" : "array_to_object takes a list whose elements are all "
+           "{\"k\": key, \"v\": value} objects", e);
       rc = SQLITE_ERROR;
     } else if (bPairs) {
       if (e->u.arr.n != 2) {
-        snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array of size 2 arrays,found array of "
-                 "size: %d", (int)e->u.arr.n);
+        notA(zMsg, sizeof zMsg, "array_to_object takes [key, value] pairs of two elements", e);
         rc = SQLITE_ERROR;
       } else {
         k = &e->u.arr.a[0];
@@ -342,18 +357,16 @@ static void fnArrayToObject(sqlite3_context *ctx, int argc, sqlite3_value **argv
       k = inv_val_get(e, "k");
       val = inv_val_get(e, "v");
       if (e->u.obj.n != 2 || !k || !val) {
-        snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an object with keys 'k' and 'v'. "
-                 "Found an object with %d keys", (int)e->u.obj.n);
+        notA(zMsg, sizeof zMsg, "array_to_object takes objects with exactly the keys k and v", e);
         rc = SQLITE_ERROR;
       }
     }
     if (rc == SQLITE_OK && k->t != INV_STR) {
-      snprintf(zMsg, sizeof zMsg, "$arrayToObject requires an array of key-value pairs, where the key "
-               "must be of type string. Found key type: %s", jsonTypeName(k));
+      notA(zMsg, sizeof zMsg, "array_to_object takes string keys", k);
       rc = SQLITE_ERROR;
     }
     if (rc == SQLITE_OK && memchr(k->u.s.z, 0, k->u.s.n)) {
-      snprintf(zMsg, sizeof zMsg, "Key field cannot contain an embedded null byte");
+      snprintf(zMsg, sizeof zMsg, "array_to_object takes keys without a NUL byte");
       rc = SQLITE_ERROR;
     }
     if (rc == SQLITE_OK) rc = kvPut(&kv, k->u.s.z, k->u.s.n, val);
@@ -452,10 +465,13 @@ static void fnOperand(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int t = sqlite3_value_type(argv[0]);
   (void)argc;
   if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
-    char zMsg[96];
-    snprintf(zMsg, sizeof zMsg, "$%s only supports numeric types, not string",
-             (const char*)sqlite3_value_text(argv[1]));
-    sqlite3_result_error(ctx, zMsg, -1);
+    char zWhat[48];
+    inv_buf b;
+    inv_buf_init(&b);
+    inv_json_write_str(&b, (const char*)sqlite3_value_text(argv[0]), (size_t)sqlite3_value_bytes(argv[0]));
+    snprintf(zWhat, sizeof zWhat, "%s takes numbers", (const char*)sqlite3_value_text(argv[1]));
+    resultNotA(ctx, zWhat, b.bOom || !b.z ? "a string" : b.z);
+    inv_buf_free(&b);
     return;
   }
   sqlite3_result_value(ctx, argv[0]);

@@ -85,8 +85,7 @@ static pcre2_code *rxCompile(const char *z, size_t n, int bCase, char *zErr, siz
   if (!p && zErr) {
     PCRE2_UCHAR zMsg[200];
     pcre2_get_error_message(err, zMsg, sizeof zMsg);
-    snprintf(zErr, nErr, "Regular expression is invalid: %s at offset %d.",
-             (const char*)zMsg, (int)off);
+    snprintf(zErr, nErr, "%s at offset %d", (const char*)zMsg, (int)off);
   }
   return p;
 }
@@ -143,7 +142,13 @@ static Rx *rxFind(inv_regex_ctx *x, const char *z, size_t n, int bCase, char *zE
     rx->zPat[n] = 0;
     rx->nPat = n; rx->bCase = bCase; rx->h = h;
     rx->pCode = rxCompile(z, n, bCase, zErr, nErr);
-    if (!rx->pCode) { rxFree(rx); return NULL; }
+    if (!rx->pCode) {                 /* patterns are checked first: rare here */
+      char zWhy[200];
+      snprintf(zWhy, sizeof zWhy, "%s", zErr);
+      snprintf(zErr, nErr, "A regular expression is invalid: %s.", zWhy);
+      rxFree(rx);
+      return NULL;
+    }
     rx->pData = pcre2_match_data_create_from_pattern(rx->pCode, NULL);
     rx->pMctx = pcre2_match_context_create(NULL);
     if (!rx->pData || !rx->pMctx) { rxFree(rx); zErr[0] = 0; return NULL; }
@@ -163,7 +168,7 @@ static Rx *rxFind(inv_regex_ctx *x, const char *z, size_t n, int bCase, char *zE
 int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr) {
   pcre2_code *p;
   if (!inv_utf8_valid(zPat, n)) {
-    snprintf(zErr, nErr, "Regular expression is invalid: not UTF-8.");
+    snprintf(zErr, nErr, "it is not UTF-8 text");
     return 1;
   }
   p = rxCompile(zPat, n, 0, zErr, nErr);
