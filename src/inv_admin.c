@@ -92,7 +92,7 @@ int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k) {
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if ((v = inv_val_get(req, "window_seconds")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_number(v, &window)) return inv_err_type_of(s, "window_seconds", "number", v);
-    if (window < 0 || window > 1e8) return inv_err_invalid(s, "window_seconds", "must be between 0 and 1e8.");
+    if (window < 0 || window > 1e8) return inv_err_range(s, "window_seconds", "must be from 0 to 100000000", v);
   }
   if (storeSize(s, &nBytes, &zWhere)) return INV_ERROR;
   if (inv_begin_read(s)) return INV_ERROR;             /* one snapshot */
@@ -273,7 +273,7 @@ int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sin
   inv_stmt *p;
   int rc;
   *pNext = 0;
-  if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (!r) return inv_err_unknown_resource(s, zResource);
   if (!pReq || inv_check_keys(s, pReq, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, pReq, "domain_id", 0, &zDomain)) return INV_ERROR;
   if ((v = inv_val_get(pReq, "after")) && v->t != INV_NULL) {
@@ -282,7 +282,7 @@ int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sin
   if ((v = inv_val_get(pReq, "limit")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_integer(v, &limit)) return inv_err_type_of(s, "limit", "integer", v);
     if (limit < 1 || limit > EXPORT_MAX_LIMIT) {
-      return inv_err_invalid(s, "limit", "must be between 1 and 10000.");
+      return inv_err_range(s, "limit", "must be from 1 to 10000", v);
     }
   }
   if ((v = inv_val_get(pReq, "query")) && v->t != INV_NULL) {
@@ -343,7 +343,7 @@ int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n
   inv_kv *kv;
   char zErr[160];
   size_t i = 0;
-  if (!inv_resource_find(zResource)) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (!inv_resource_find(zResource)) return inv_err_unknown_resource(s, zResource);
   if (n >= 3 && memcmp(z, "\xEF\xBB\xBF", 3) == 0) { z += 3; n -= 3; }   /* a BOM */
   while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\r' || z[i] == '\n')) i++;
   memset(&recs, 0, sizeof recs);

@@ -35,8 +35,8 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
   size_t i;
   int rc;
   if (!pReq || !inv_val_is_obj(pReq)) {
-    return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
-                   "Parameter type is invalid. (key = request, type = object)");
+    return pReq ? inv_err_type_of(s, "request", "object", pReq)
+                : inv_err_type(s, "request", "object");
   }
   if (strcmp(zResource, "store") == 0) {
     if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
@@ -44,16 +44,15 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
     else if (strcmp(zMethod, "metrics") == 0) rc = inv_m_metrics(s, pReq, pSink);
     else if (strcmp(zMethod, "changes") == 0) rc = inv_m_changes(s, pReq, pSink);
     else if (strcmp(zMethod, "trim_changes") == 0) rc = inv_m_trim_changes(s, pReq, pSink);
-    else return inv_err(s, "ERROR_INVALID_PARAMETER",
-                        "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+    else return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = method, reason = "
+                        "\"%s\" is not a method of store; use one of sweep, purge, metrics, changes, "
+                        "trim_changes.)", inv_msg_text(s, zMethod, strlen(zMethod), 60));
     inv_rollback(s);
     return rc;
   }
   r = inv_resource_find(zResource);
   if (!r) {
-    return inv_err(s, "ERROR_INVALID_PARAMETER",
-                   "Parameter is invalid. (key = resource, reason = unknown resource %s)",
-                   zResource);
+    return inv_err_unknown_resource(s, zResource);
   }
   for (i = 0; i < sizeof aMethod / sizeof aMethod[0]; i++) {
     if (strcmp(aMethod[i].zName, zMethod) == 0) {
@@ -62,8 +61,9 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
       return rc;
     }
   }
-  return inv_err(s, "ERROR_INVALID_PARAMETER",
-                 "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+  return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = method, reason = "
+                 "\"%s\" is not a method; use one of get, list, stat, analyze, delete, create, start, "
+                 "add_error, finish, cancel, import.)", inv_msg_text(s, zMethod, strlen(zMethod), 60));
 }
 
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,

@@ -156,6 +156,9 @@ int inv_err_type_of(inv_store *s, const char *zKey, const char *zType, const inv
 int inv_err_query(inv_store *s, const char *zKey, const char *zFmt, ...);
 int inv_err_unknown_key(inv_store *s, const char *zKey, const char *const *azAllowed);
 int inv_err_enum(inv_store *s, const char *zKey, const inv_val *v, const char *const *azEnum);
+int inv_err_unknown_resource(inv_store *s, const char *zResource);
+/* "Parameter is invalid. (key = K, reason = <zRule>, not <v>.)" */
+int inv_err_range(inv_store *s, const char *zKey, const char *zRule, const inv_val *v);
 /* Monotonic clock (ns) and the call's deadline (inv_call sets it). */
 int64_t inv_clock_ns(void);
 int inv_budget_exceeded(inv_store *s);
@@ -274,8 +277,6 @@ int inv_key_error_member(const char *z, size_t n, int bMore);
 /* Append the SQL expression a sort key orders by. */
 int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc);
 
-/* Render a JSON condition as compact JSON for messages (cut at 300 bytes). */
-const char *inv_cond_repr(inv_store *s, const inv_val *cond);
 /* A value as compact JSON text in the arena (NULL when out of memory). */
 const char *inv_json_text(inv_store *s, const inv_val *v);
 

@@ -134,11 +134,11 @@ int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k) {
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if ((v = inv_val_get(req, "after")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_integer(v, &after)) return inv_err_type_of(s, "after", "integer", v);
-    if (after < 0) return inv_err_invalid(s, "after", "must not be negative.");
+    if (after < 0) return inv_err_range(s, "after", "must be 0 or more", v);
   }
   if ((v = inv_val_get(req, "limit")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_integer(v, &limit)) return inv_err_type_of(s, "limit", "integer", v);
-    if (limit < 1 || limit > 10000) return inv_err_invalid(s, "limit", "must be from 1 to 10000.");
+    if (limit < 1 || limit > 10000) return inv_err_range(s, "limit", "must be from 1 to 10000", v);
   }
   /* one snapshot for the bounds and the rows */
   if (inv_begin_read(s)) return INV_ERROR;
@@ -194,7 +194,7 @@ int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k) {
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if ((v = inv_val_get(req, "keep_seconds")) && v->t != INV_NULL) {
     if (v->t == INV_BOOL || !inv_val_integer(v, &keep)) return inv_err_type_of(s, "keep_seconds", "integer", v);
-    if (keep < 0) return inv_err_invalid(s, "keep_seconds", "must not be negative.");
+    if (keep < 0) return inv_err_range(s, "keep_seconds", "must be 0 or more", v);
   }
   if (inv_begin_write(s)) return INV_ERROR;
   p = inv_sql(s, INV_SQL_JOURNAL_TRIM);

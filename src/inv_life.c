@@ -485,7 +485,7 @@ static int numberArg(inv_store *s, const inv_val *req, const char *zKey, double 
   *pOut = dDefault;
   if (!v || v->t == INV_NULL) return INV_OK;
   if (!inv_val_number(v, pOut) || v->t == INV_BOOL) return inv_err_type_of(s, zKey, "number", v);
-  if (*pOut < 0 || *pOut > 1e6) return inv_err_invalid(s, zKey, "must be between 0 and 1000000.");
+  if (*pOut < 0 || *pOut > 1e6) return inv_err_range(s, zKey, "must be from 0 to 1000000", v);
   return INV_OK;
 }
 

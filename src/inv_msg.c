@@ -81,6 +81,21 @@ int inv_err_unknown_key(inv_store *s, const char *zKey, const char *const *azAll
                  zKey, inv_msg_list(s, azAllowed));
 }
 
+int inv_err_unknown_resource(inv_store *s, const char *zResource) {
+  const char *az[INV_N_RES + 1];
+  int i;
+  for (i = 0; i < INV_N_RES; i++) az[i] = inv_resources[i]->zName;
+  az[i] = NULL;
+  return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = resource, reason = "
+                 "\"%s\" is not a resource; use one of %s.)",
+                 inv_msg_text(s, zResource, strlen(zResource), 60), inv_msg_list(s, az));
+}
+
+int inv_err_range(inv_store *s, const char *zKey, const char *zRule, const inv_val *v) {
+  return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = %s, reason = %s, not %s.)",
+                 zKey, zRule, inv_msg_value(s, v, INV_MSG_VALUE));
+}
+
 int inv_err_enum(inv_store *s, const char *zKey, const inv_val *v, const char *const *azEnum) {
   return inv_err(s, "ERROR_INVALID_PARAMETER",
                  "Parameter is invalid. (key = %s, reason = %s is not one of %s.)",

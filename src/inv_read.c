@@ -32,7 +32,11 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
       return inv_err_type_of(q->s, "query.sort", "list", pSort);
     }
   }
-  if (nItem > 64) return inv_err_invalid(q->s, "query.sort", "A sort may have at most 64 keys.");
+  if (nItem > 64) {
+    char zR[80];
+    snprintf(zR, sizeof zR, "a sort may have at most 64 keys; this one has %zu.", nItem);
+    return inv_err_invalid(q->s, "query.sort", zR);
+  }
   inv_buf_adds(q->b, " ORDER BY ");
   for (i = 0; i < nItem; i++) {
     static const char *const azItem[] = { "key", "desc", NULL };
@@ -365,7 +369,7 @@ int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
                 const inv_val *pReq, inv_buf *pOut) {
   const inv_resource *r = inv_resource_find(zResource);
   ListPlan lp;
-  if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
+  if (!r) return inv_err_unknown_resource(s, zResource);
   if (strcmp(zMethod, "list") != 0) return inv_err_invalid(s, "method", "explain supports list.");
   if (listPlan(s, r, pReq, &lp)) return INV_ERROR;
   if (lp.q.b->bOom) return inv_err_nomem(s);

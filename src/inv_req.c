@@ -137,14 +137,14 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
   if (v && v->t != INV_NULL) {
     snprintf(zK, sizeof zK, "%s.start", zWhere);
     if (v->t == INV_BOOL || !inv_val_integer(v, pStart)) return inv_err_type_of(s, zK, "integer", v);
-    if (*pStart < 0) return inv_err_invalid(s, zK, "must not be negative.");
+    if (*pStart < 0) return inv_err_range(s, zK, "must be 0 or more", v);
     if (*pStart < 1) *pStart = 1;
   }
   v = inv_val_get(pPage, "limit");
   if (v && v->t != INV_NULL) {
     snprintf(zK, sizeof zK, "%s.limit", zWhere);
     if (v->t == INV_BOOL || !inv_val_integer(v, pLimit)) return inv_err_type_of(s, zK, "integer", v);
-    if (*pLimit < 0) return inv_err_invalid(s, zK, "must not be negative.");
+    if (*pLimit < 0) return inv_err_range(s, zK, "must be 0 or more", v);
   }
   return INV_OK;
 }

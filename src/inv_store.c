@@ -117,18 +117,6 @@ const char *inv_json_text(inv_store *s, const inv_val *v) {
   return z;
 }
 
-const char *inv_cond_repr(inv_store *s, const inv_val *cond) {
-  inv_buf tmp;
-  char *z;
-  inv_buf_init(&tmp);
-  inv_json_write(&tmp, cond);
-  if (tmp.bOom) { inv_buf_free(&tmp); return "{...}"; }
-  if (tmp.n > 300) { memcpy(tmp.z + 290, "...", 4); tmp.n = 293; }
-  z = inv_arena_strdup(&s->arena, tmp.z, tmp.n);
-  inv_buf_free(&tmp);
-  return z ? z : "{...}";
-}
-
 /* ===================== the driver, as the core calls it ===================== */
 
 inv_stmt *inv_prepare(inv_store *s, const char *zSql) { return s->pDrv->xPrepare(s, zSql, 0); }

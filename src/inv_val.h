@@ -111,10 +111,6 @@ int inv_val_is_obj(const inv_val *v);
 /* Number (INT or REAL) as double / as exact integer (REAL must be integral). */
 int inv_val_number(const inv_val *v, double *pOut);
 int inv_val_integer(const inv_val *v, int64_t *pOut);
-/* Name of the type as the reference's Python layer would say it
-** ("NoneType", "bool", "int", "float", "str", "list", "dict"). */
-const char *inv_val_pytype(const inv_val *v);
-
 /* 1 if z[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int inv_utf8_valid(const char *z, size_t n);
 /* Length of the valid multi-byte sequence at s (s[0] >= 0x80, n >= 1 bytes

@@ -54,21 +54,6 @@ int inv_val_integer(const inv_val *v, int64_t *pOut) {
   return 0;
 }
 
-const char *inv_val_pytype(const inv_val *v) {
-  if (v == NULL) return "NoneType";
-  if (v->bEmpty) return "dict";      /* written as {} */
-  switch (v->t) {
-    case INV_NULL: return "NoneType";
-    case INV_BOOL: return "bool";
-    case INV_INT:  return "int";
-    case INV_REAL: return "float";
-    case INV_STR:  return "str";
-    case INV_ARR:  return "list";
-    case INV_OBJ:  return "dict";
-    default:       return "NoneType";
-  }
-}
-
 /* ===================== UTF-8 ===================== */
 
 /* Length of the valid multi-byte sequence at s (s[0] >= 0x80, n >= 1

@@ -465,7 +465,11 @@ local function decode_body(body)
       "Parameter is invalid. (key = body, reason = not valid JSON: a NUL byte at character " .. nul .. ")"
   end
   if type(v) ~= "table" or first ~= "{" then
-    return nil, "ERROR_INVALID_PARAMETER_TYPE", "Parameter type is invalid. (key = body, type = dict)"
+    local i = find(body, "%S")                 -- not empty: trim_empty said so
+    local shown = gsub(sub(body, i, i + 99), "%s+$", "")   -- printable() escapes the bytes
+    if find(body, "%S", i + 100) then shown = shown .. "..." end
+    return nil, "ERROR_INVALID_PARAMETER_TYPE",
+      "Parameter type is invalid. (key = body, type = object, value = " .. printable(shown) .. ")"
   end
   return v
 end

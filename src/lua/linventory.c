@@ -10,6 +10,7 @@
 ** Errors: runtime failures return nil, message, code; misuse (a closed
 ** store, a request that is not a table) raises.
 */
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <math.h>
@@ -77,8 +78,16 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
       nInt++;
       if (n > (lua_Number)nMax) nMax = (size_t)n;
     } else {
+      char zR[160];
+      if (kt == LUA_TNUMBER) {
+        snprintf(zR, sizeof zR, "a table has the key %.14g; keys are strings, or list positions "
+                 "1, 2, 3, ...", (double)lua_tonumber(L, -2));
+      } else {
+        snprintf(zR, sizeof zR, "a table has a %s as a key; keys are strings, or list positions "
+                 "1, 2, 3, ...", lua_typename(L, kt));
+      }
       lua_pop(L, 2);
-      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "table keys must be strings or list indexes.");
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", zR);
     }
     lua_pop(L, 1);
   }
@@ -88,10 +97,24 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
     out->bEmpty = 1;
     return 0;
   }
-  if (nStr && nInt) return convFail(c, "ERROR_INVALID_PARAMETER", "a table mixes list and dict keys.");
+  if (nStr && nInt) {
+    return convFail(c, "ERROR_INVALID_PARAMETER", "a table has both list positions and named keys; "
+                    "use a list or an object, not both.");
+  }
   if (nInt) {
     inv_val *a;
-    if (nMax != nInt) return convFail(c, "ERROR_INVALID_PARAMETER", "a list has holes.");
+    if (nMax != nInt) {
+      char zR[128];
+      for (i = 1; i <= nMax; i++) {
+        int bNil;
+        lua_rawgeti(L, idx, (int)i);
+        bNil = lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (bNil) break;
+      }
+      snprintf(zR, sizeof zR, "a list has a hole: position %zu is nil, and %zu is not.", i, nMax);
+      return convFail(c, "ERROR_INVALID_PARAMETER", zR);
+    }
     a = inv_arena_alloc(c->a, sizeof(inv_val) * nInt);
     if (!a) return convFail(c, "ERROR_UNKNOWN", "out of memory.");
     for (i = 0; i < nInt; i++) {
@@ -150,14 +173,18 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
     case LUA_TNIL: out->t = INV_NULL; return 0;
     case LUA_TLIGHTUSERDATA:
       if (lua_touserdata(L, idx) == NULL) { out->t = INV_NULL; return 0; }   /* cjson.null */
-      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a userdata is not a JSON value.");
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a light userdata other than cjson.null "
+                      "is not a JSON value.");
     case LUA_TBOOLEAN: out->t = INV_BOOL; out->u.b = lua_toboolean(L, idx); return 0;
     case LUA_TNUMBER: {
       lua_Number n = lua_tonumber(L, idx);
 #if LUA_VERSION_NUM >= 503
       if (lua_isinteger(L, idx)) { out->t = INV_INT; out->u.i = (int64_t)lua_tointeger(L, idx); return 0; }
 #endif
-      if (isnan(n) || isinf(n)) return convFail(c, "ERROR_INVALID_PARAMETER", "NaN and infinities are not JSON numbers.");
+      if (isnan(n) || isinf(n)) {
+        return convFail(c, "ERROR_INVALID_PARAMETER", isnan(n) ? "NaN is not a JSON number."
+                        : n > 0 ? "infinity is not a JSON number." : "-infinity is not a JSON number.");
+      }
       if (n == floor(n) && n >= -9223372036854775808.0 && n < 9223372036854775808.0) {
         out->t = INV_INT; out->u.i = (int64_t)n;
       } else {
@@ -176,8 +203,11 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
       return 0;
     }
     case LUA_TTABLE: return toTable(c, inv_lua_absindex(L, idx), out, depth);
-    default:
-      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a function, thread or userdata is not a JSON value.");
+    default: {
+      char zR[96];
+      snprintf(zR, sizeof zR, "a %s is not a JSON value.", lua_typename(L, lua_type(L, idx)));
+      return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", zR);
+    }
   }
 }
 

@@ -15,7 +15,7 @@
 /* An error SQLite reported while running a statement. Whose fault it is
 ** follows from SQLite's code: a busy or locked database is transient; an
 ** interrupt is the call's time budget running out; an error of a function
-** or of the data (a regex too complex, $divide by zero, a value over 16 MB,
+** or of the data (a regex too complex, a division by zero, a value over 16 MB,
 ** an integer overflow) is the request's; memory, I/O, a corrupt or
 ** read-only file are the store's. */
 int inv_sqlite_err(inv_store *s) {
@@ -163,8 +163,10 @@ static int xStep(inv_store *s, inv_stmt *pStmt) {
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {   /* extended result codes are on */
     int ext = sqlite3_extended_errcode(db);
     if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
-      inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
-              "Tried to save duplicate unique values. (keys = %s)", sqlite3_errmsg(db));
+      /* "UNIQUE constraint failed: job.job_id": name the column only */
+      const char *zMsg = sqlite3_errmsg(db), *zCol = strrchr(zMsg, '.');
+      inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. (key = %s)",
+              zCol ? zCol + 1 : "id");
       sqlite3_reset(p);
       return -1;
     }
