@@ -341,9 +341,10 @@ static void fnArrayToObject(sqlite3_context *ctx, int argc, sqlite3_value **argv
     const inv_val *e = &v.u.arr.a[i], *k = NULL, *val = NULL;
     if (i == 0) bPairs = e->t == INV_ARR;
     if (bPairs ? e->t != INV_ARR : e->t != INV_OBJ) {
-      notA(zMsg, sizeof zMsg, bPairs ? "array_to_object takes a list whose elements are all "
-           "[key, value] pairs" : "array_to_object takes a list whose elements are all "
-           "{\"k\": key, \"v\": value} objects", e);
+      notA(zMsg, sizeof zMsg, i == 0 ? "array_to_object takes a list of [key, value] pairs or "
+           "{\"k\": key, \"v\": value} objects" : bPairs ? "array_to_object takes a list whose "
+           "elements are all [key, value] pairs" : "array_to_object takes a list whose elements "
+           "are all {\"k\": key, \"v\": value} objects", e);
       rc = SQLITE_ERROR;
     } else if (bPairs) {
       if (e->u.arr.n != 2) {

@@ -439,7 +439,7 @@ static void opsTime(inv_store *s) {
     CHECK(strstr(c.zWhere, "now") == NULL);
     snprintf(z, sizeof z, "[{\"k\":\"finished_at\",\"v\":" MARKJ ",\"o\":\"%s\"}]", azTd[i]);
     compileW(&c, s, &inv_res_job, z, NULL, NULL);
-    ERRW(&c, "ERROR_DB_QUERY", "operator is invalid. (value = " MARK ")");
+    ERRW(&c, "ERROR_DB_QUERY", MARKJ " is not a relative time for timediff_");
     UNTOUCHED(&c);
   }
 }
@@ -613,61 +613,70 @@ static void keys(inv_store *s) {
 static void shapes(inv_store *s) {
   static const struct { const char *zFilter, *zCode, *zMsg; } a[] = {
     { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE",
-      "The value of 'in operator' must be a list type." },
-    { "[{\"k\":\"status\",\"v\":\"x\",\"o\":\"not_in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", "'not_in operator'" },
+      "The value of the in operator must be a list." },
+    { "[{\"k\":\"status\",\"v\":\"x\",\"o\":\"not_in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", "the not_in operator" },
     { "[{\"k\":\"status\",\"v\":{},\"o\":\"contain_in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"k\":\"status\",\"v\":null,\"o\":\"not_contain_in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"k\":\"status\",\"o\":\"regex_in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"k\":\"foo\",\"v\":\"x\",\"o\":\"in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"v\":\"x\",\"o\":\"in\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"k\":\"status\",\"v\":[\"SUCCESS\"],\"o\":\"eq\"}]", "ERROR_OPERATOR_VALUE_TYPE",
-      "The value of 'eq operator' does not support list type." },
+      "The value of the eq operator must not be a list; use in for a list." },
     { "[{\"k\":\"status\",\"v\":[],\"o\":\"not\"}]", "ERROR_OPERATOR_VALUE_TYPE", NULL },
     { "[{\"k\":\"created_at\",\"v\":[1],\"o\":\"datetime_gt\"}]", "ERROR_OPERATOR_VALUE_TYPE", NULL },
     { "[{\"k\":\"status\",\"v\":[true],\"o\":\"exists\"}]", "ERROR_OPERATOR_VALUE_TYPE", NULL },
     { "[{\"k\":\"foo\",\"v\":[\"x\"],\"o\":\"regex\"}]", "ERROR_OPERATOR_VALUE_TYPE", NULL },
     { "[{\"k\":\"finished_at\",\"v\":\"yes\",\"o\":\"exists\"}]", "ERROR_OPERATOR_BOOLEAN_TYPE",
-      "The value of 'exists operator' must be a boolean type." },
+      "The value of the exists operator must be true or false." },
     { "[{\"k\":\"finished_at\",\"o\":\"exists\"}]", "ERROR_OPERATOR_BOOLEAN_TYPE", NULL },
     { "[{\"k\":\"finished_at\",\"v\":1,\"o\":\"exists\"}]", "ERROR_OPERATOR_BOOLEAN_TYPE", NULL },
     { "[{\"k\":\"errors\",\"v\":\"x\",\"o\":\"match\"}]", "ERROR_OPERATOR_DICT_VALUE_TYPE",
-      "The value of 'match operator' must be a dictionary type." },
+      "The value of the match operator must be an object." },
     { "[{\"k\":\"errors\",\"v\":null,\"o\":\"match\"}]", "ERROR_OPERATOR_DICT_VALUE_TYPE", NULL },
-    { "[{\"k\":\"status\",\"v\":\"SUCCESS\"}]", "ERROR_DB_QUERY", "Filter operator is not supported." },
-    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"\"}]", "ERROR_DB_QUERY", "Filter operator is not supported." },
-    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"EQ\"}]", "ERROR_DB_QUERY", "Filter operator is not supported." },
-    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":1}]", "ERROR_DB_QUERY", "Filter operator is not supported." },
+    { "[{\"k\":\"status\",\"v\":\"SUCCESS\"}]", "ERROR_DB_QUERY",
+      "(key = query.filter, reason = the condition {\"k\":\"status\",\"v\":\"SUCCESS\"} has no operator; "
+      "give \"o\" as one of lt, lte, gt, gte, eq, not," },
+    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"\"}]", "ERROR_DB_QUERY", "has no operator" },
+    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"EQ\"}]", "ERROR_DB_QUERY",
+      "filter operator \"EQ\" is not supported; use one of lt, lte, gt, gte, eq, not, exists, contain, "
+      "not_contain, in, not_in, contain_in, not_contain_in, match, regex, regex_in, datetime_gt, "
+      "datetime_lt, datetime_gte, datetime_lte, timediff_gt, timediff_lt, timediff_gte, timediff_lte.)" },
+    { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":1}]", "ERROR_DB_QUERY", "filter operator 1 is not supported" },
     { "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":" MARKJ "}]", "ERROR_DB_QUERY", NULL },
-    { "[{\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "Filter condition should have key, value and operator." },
-    { "[{\"k\":\"\",\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "Filter condition should have key" },
-    { "[{\"k\":null,\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "Filter condition should have key" },
-    { "[{\"k\":5,\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "Filter condition should have key" },
-    { "[{\"key\":null,\"k\":\"status\",\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "Filter condition should have key" },
-    { "[{\"k\":\"status\",\"v\":\"x\",\"o\":\"eq\",\"x\":1}]", "ERROR_INVALID_PARAMETER", "Unknown parameter." },
-    { "[\"status\"]", "ERROR_INVALID_PARAMETER_TYPE", "list of dict" },
+    { "[{\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY",
+      "(key = query.filter, reason = the condition {\"v\":\"x\",\"o\":\"eq\"} has no key; give \"k\", the "
+      "field to test.)" },
+    { "[{\"k\":\"\",\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "has no key" },
+    { "[{\"k\":null,\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "has no key" },
+    { "[{\"k\":5,\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "the key 5 is not a field name" },
+    { "[{\"key\":null,\"k\":\"status\",\"v\":\"x\",\"o\":\"eq\"}]", "ERROR_DB_QUERY", "has no key" },
+    { "[{\"k\":\"status\",\"v\":\"x\",\"o\":\"eq\",\"x\":1}]", "ERROR_INVALID_PARAMETER",
+      "(key = query.filter.x, reason = unknown parameter; use one of k, v, o, key, value, operator.)" },
+    { "[\"status\"]", "ERROR_INVALID_PARAMETER_TYPE", "type = list of condition objects, value = \"status\")" },
     { "[[]]", "ERROR_INVALID_PARAMETER_TYPE", NULL },
     { "{\"k\":\"status\"}", "ERROR_INVALID_PARAMETER_TYPE", "query.filter" },
     { "\"status\"", "ERROR_INVALID_PARAMETER_TYPE", NULL },
     { "[{\"k\":\"job_id\",\"v\":\"(\",\"o\":\"regex\"}]", "ERROR_DB_QUERY", NULL },
     { "[{\"k\":\"job_id\",\"v\":[\"a\",\"[\"],\"o\":\"regex_in\"}]", "ERROR_DB_QUERY", NULL },
-    { "[{\"k\":\"job_id\",\"v\":5,\"o\":\"regex\"}]", "ERROR_DB_QUERY", "$regex has to be a string" },
+    { "[{\"k\":\"job_id\",\"v\":5,\"o\":\"regex\"}]", "ERROR_DB_QUERY", "reason = regex takes a string, not 5.)" },
     { "[{\"k\":\"job_id\",\"v\":[null],\"o\":\"regex_in\"}]", "ERROR_DB_QUERY", NULL },
     { "[{\"k\":\"created_at\",\"v\":\"2024/01/03\",\"o\":\"datetime_gt\"}]", "ERROR_INVALID_PARAMETER",
-      "The value of datetime_gt operator is required ISO 8601 format." },
+      "(key = created_at, reason = datetime_gt takes an ISO 8601 datetime such as 2024-01-31T12:00:00Z, "
+      "not \"2024/01/03\".)" },
     { "[{\"k\":\"created_at\",\"v\":5,\"o\":\"datetime_lt\"}]", "ERROR_INVALID_PARAMETER", NULL },
     { "[{\"k\":\"created_at\",\"v\":\"now-5y\",\"o\":\"timediff_gte\"}]", "ERROR_DB_QUERY",
-      "The value of timediff_gte operator is invalid. (value = now-5y)" },
+      "\"now-5y\" is not a relative time for timediff_gte; write now, now/d, now/w or now/m" },
     { "[{\"k\":\"created_at\",\"v\":\"NOW-1d\",\"o\":\"timediff_gte\"}]", "ERROR_DB_QUERY", NULL },
     { "[{\"k\":\"created_at\",\"v\":5,\"o\":\"timediff_lt\"}]", "ERROR_DB_QUERY", NULL },
     { "[{\"k\":\"total_tasks\",\"v\":\"abc\",\"o\":\"eq\"}]", "ERROR_DB_QUERY",
-      "invalid literal for int() with base 10: 'abc'" },
-    { "[{\"k\":\"total_tasks\",\"v\":[1,\"5.5\"],\"o\":\"in\"}]", "ERROR_DB_QUERY", "invalid literal" },
-    { "[{\"k\":\"total_tasks\",\"v\":{},\"o\":\"eq\"}]", "ERROR_DB_QUERY", "int() argument" },
+      "(key = query.filter, reason = total_tasks holds integers, and \"abc\" is not an integer.)" },
+    { "[{\"k\":\"total_tasks\",\"v\":[1,\"5.5\"],\"o\":\"in\"}]", "ERROR_DB_QUERY", "and \"5.5\" is not an integer" },
+    { "[{\"k\":\"total_tasks\",\"v\":{},\"o\":\"eq\"}]", "ERROR_DB_QUERY", "and {} is not an integer" },
     { "[{\"k\":\"status\",\"v\":5,\"o\":\"contain\"}]", "ERROR_DB_QUERY",
-      "decoding to str: need a bytes-like object, int found" },
-    { "[{\"k\":\"status\",\"v\":[\"a\",1.5],\"o\":\"contain_in\"}]", "ERROR_DB_QUERY", "float found" },
+      "(key = query.filter, reason = contain takes a string, not 5.)" },
+    { "[{\"k\":\"status\",\"v\":[\"a\",1.5],\"o\":\"contain_in\"}]", "ERROR_DB_QUERY", "contain_in takes strings, not 1.5." },
     { "[{\"k\":\"finished_at\",\"v\":\"garbage\",\"o\":\"eq\"}]", "ERROR_INVALID_PARAMETER",
-      "is not a datetime." },
+      "\"garbage\" is not an ISO 8601 datetime" },
     { "[{\"k\":\"errors\",\"v\":{\"foo\":1},\"o\":\"match\"}]", "ERROR_DB_QUERY", "Cannot resolve field \"foo\"" },
     { "[{\"k\":\"errors\",\"v\":{\"message__in\":\"x\"},\"o\":\"match\"}]", "ERROR_OPERATOR_LIST_VALUE_TYPE", NULL },
     { "[{\"k\":\"errors\",\"v\":{\"message__exists\":1},\"o\":\"match\"}]", "ERROR_OPERATOR_BOOLEAN_TYPE", NULL },
@@ -694,7 +703,8 @@ static void shapes(inv_store *s) {
     Cw c;
     compileW(&c, s, &inv_res_job, "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"in\"}]", NULL, NULL);
     ERRW(&c, "ERROR_OPERATOR_LIST_VALUE_TYPE",
-         "The value of 'in operator' must be a list type. ({\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"in\"})");
+         "The value of the in operator must be a list. (key = query.filter, condition = "
+         "{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"in\"})");
     compileW(&c, s, &inv_res_job, NULL, NULL, "5");
     ERRW(&c, "ERROR_INVALID_PARAMETER_TYPE", "query.keyword");
     compileW(&c, s, &inv_res_job, NULL, "{}", NULL);
@@ -730,7 +740,7 @@ static void shapes(inv_store *s) {
       for (j = 1; j < 1000 + k; j++) inv_buf_printf(&b, ",\"E_%d\"", j);
       inv_buf_adds(&b, "],\"o\":\"in\"}]");
       compileW(&c, s, &inv_res_task, b.z, NULL, NULL);
-      if (k) ERRW(&c, "ERROR_INVALID_PARAMETER", "at most 1000 elements");
+      if (k) ERRW(&c, "ERROR_INVALID_PARAMETER", "at most 1000 values; this one has 1001.");
       else CHECK_INT(OKW(&c, "E_A"), 2);
     }
     inv_buf_free(&b);

@@ -382,30 +382,35 @@ static void testSameText(inv_store *s) {
 static void testStageErrors(inv_store *s) {
   static const struct { const char *zRes, *zQuery, *zMsg; } aCase[] = {
     { "job", "{\"aggregate\":[{\"group\":{\"fields\":[{\"operator\":\"count\"}]}}]}",
-      "Database query failed. (reason = 'aggregate.group.fields' "
-      "condition requires a name: {\"operator\":\"count\"})" },
+      "Database query failed. (key = query.aggregate.group.fields, reason = the field "
+      "{\"operator\":\"count\"} has no name.)" },
     { "job", "{\"aggregate\":[{\"foo\":{}}]}",
-      "Database query failed. (reason = Required parameter. (key = aggregate.unwind or aggregate.group "
-      "or aggregate.count or aggregate.sort or aggregate.project or aggregate.limit or aggregate.skip))" },
+      "Database query failed. (key = query.aggregate, reason = each stage is an object with one of "
+      "unwind, group, count, sort, project, limit, skip; {\"foo\":{}} has none.)" },
     { "job", "{\"aggregate\":\"x\"}",
-      "Database query failed. (reason = Parameter type is invalid. (key = aggregate, type = list))" },
+      "Database query failed. (key = query.aggregate, reason = must be a list of stages, not \"x\".)" },
     { "job", "{\"aggregate\":[{\"unwind\":{}}]}",
-      "Database query failed. (reason = Required parameter. (key = aggregate.unwind.path))" },
+      "Database query failed. (key = query.aggregate.unwind.path, reason = is required: the list "
+      "field to unwind, such as errors.)" },
     { "job", "{\"aggregate\":[{\"count\":{}}]}",
-      "Database query failed. (reason = Required parameter. (key = aggregate.count.name))" },
+      "Database query failed. (key = query.aggregate.count.name, reason = is required: the name of "
+      "the count in the results.)" },
     { "job", "{\"aggregate\":[{\"limit\":0}]}",
-      "Database query failed. (reason = the limit must be positive)" },
+      "Database query failed. (key = query.aggregate.limit, reason = must be a positive integer, not 0.)" },
     { "job", "{\"aggregate\":[{\"sort\":[{\"key\":\"" MARK "\"}]}]}",
       "Database query failed. (reason = Cannot resolve field \"" MARKRAW "\")" },
     { "job", "{\"aggregate\":[{\"project\":{\"fields\":[{\"name\":\"x\",\"operator\":\"divide\",\"fields\":[1]}]}}]}",
-      "Database query failed. (reason = 'aggregate.project.fields' "
-      "condition's divide operator requires two fields: {\"name\":\"x\",\"operator\":\"divide\",\"fields\":[1]})" },
+      "Database query failed. (key = query.aggregate.project.fields, reason = field \"x\": divide takes "
+      "exactly two values, not [1].)" },
     { "job", "{\"aggregate\":[{\"group\":{\"keys\":[{\"key\":\"status\",\"name\":\"s\",\"date_format\":\"%Y\"}]}}]}",
-      "Database query failed. (reason = date_format requires a datetime field: status)" },
+      "Database query failed. (key = query.aggregate.group.keys.date_format, reason = date_format works "
+      "on datetimes, and the key \"status\" is not one.)" },
     { "job_task", "{\"aggregate\":[{\"unwind\":{\"path\":\"errors\",\"filter\":[{\"k\":\"x\",\"v\":0,\"o\":\"eq\"}]}}]}",
-      "Database query failed. (reason = Required parameter. (key = aggregate.match.filter))" },
+      "Database query failed. (key = query.aggregate.unwind.filter, reason = the condition "
+      "{\"k\":\"x\",\"v\":0,\"o\":\"eq\"} has no value; here 0, false, \"\" and [] count as none.)" },
     { "job_task", "{\"aggregate\":[{\"unwind\":{\"path\":\"errors\",\"filter\":[{\"k\":\"x\",\"v\":1,\"o\":\"gt\"}]}}]}",
-      "Database query failed. (reason = Unsupported operator: gt)" },
+      "Database query failed. (key = query.aggregate.unwind.filter, reason = operator \"gt\" is not "
+      "supported here; use one of eq, not, in, not_in, contain, not_contain, contain_in, not_contain_in.)" },
   };
   size_t i;
   for (i = 0; i < sizeof aCase / sizeof aCase[0]; i++) {
@@ -420,7 +425,8 @@ static void testStageErrors(inv_store *s) {
                  "{\"project\":{\"fields\":[{\"name\":\"x\",\"operator\":\"divide\",\"fields\":[1,\"t\"]}]}}]}"),
             INV_ERROR);
   CHECK_STR(inv_store_errcode(s), "ERROR_DB_QUERY");
-  CHECK_STR(inv_store_errmsg(s), "Database query failed. (reason = can't $divide by zero)");
+  CHECK_STR(inv_store_errmsg(s), "Database query failed. (reason = cannot divide by zero: the second "
+            "value of a divide is 0)");
   CHECK_INT(trace.nWith, 1);
   /* and the store goes on */
   CHECK_INT(stat(s, "job", "{\"aggregate\":[{\"count\":{\"name\":\"n\"}}]}"), INV_OK);
@@ -493,25 +499,23 @@ static void testSqlFunctions(inv_store *s) {
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object(NULL)", &b), "NULL");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\\u00e9\",1]]')", &b), "{\"a\xc3\xa9\":1}");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\",1],{\"k\":\"b\",\"v\":2}]')", &b),
-            "error: $arrayToObject requires a consistent input format. Elements must all be arrays "
-            "or all be objects. Found: object");
+            "error: array_to_object takes a list whose elements are all [key, value] pairs, not "
+            "{\"k\":\"b\",\"v\":2}");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\",1,2]]')", &b),
-            "error: $arrayToObject requires an array of size 2 arrays,found array of size: 3");
+            "error: array_to_object takes [key, value] pairs of two elements, not [\"a\",1,2]");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":\"a\"}]')", &b),
-            "error: $arrayToObject requires an object with keys 'k' and 'v'. Found an object with 1 keys");
+            "error: array_to_object takes objects with exactly the keys k and v, not {\"k\":\"a\"}");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":\"a\",\"w\":1}]')", &b),
-            "error: $arrayToObject requires an object with keys 'k' and 'v'. Found an object with 2 keys");
+            "error: array_to_object takes objects with exactly the keys k and v, not {\"k\":\"a\",\"w\":1}");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[1,2]]')", &b),
-            "error: $arrayToObject requires an array of key-value pairs, where the key must be of "
-            "type string. Found key type: int");
+            "error: array_to_object takes string keys, not 1");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[{\"k\":null,\"v\":2}]')", &b),
-            "error: $arrayToObject requires an array of key-value pairs, where the key must be of "
-            "type string. Found key type: null");
+            "error: array_to_object takes string keys, not null");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[[\"a\\u0000b\",1]]')", &b),
-            "error: Key field cannot contain an embedded null byte");
+            "error: array_to_object takes keys without a NUL byte");
   CHECK_STR(sqlOne(s, "SELECT inv_array_to_object('[\"a\"]')", &b),
-            "error: $arrayToObject requires a consistent input format. Elements must all be arrays "
-            "or all be objects. Found: string");
+            "error: array_to_object takes a list of [key, value] pairs or {\"k\": key, \"v\": value} "
+            "objects, not \"a\"");
 
   /* many keys stay linear work: 200,000 pairs over 150,000 keys, the later value kept */
   CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 199999), "
@@ -528,19 +532,19 @@ static void testSqlFunctions(inv_store *s) {
   /* values a stage builds stop at 16 MB (MongoDB's document limit) */
   CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
                       "SELECT length(inv_push(i, json_quote(printf('%.*c', 900000, 'x')))) FROM n", &b),
-            "error: push: the value is larger than 16 MB (MongoDB's document limit)");
+            "error: push builds a value larger than 16 MB, the most one value may hold");
   CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
                       "SELECT length(inv_push(i, json_quote(printf('%.*c', 700000, 'x')))) FROM n", &b),
             "14000061");
   CHECK_STR(sqlOne(s, "WITH v(x) AS (SELECT json_quote(printf('%.*c', 9000000, 'x'))) "
                       "SELECT length(inv_object('a', x, 'b', x)) FROM v", &b),
-            "error: push: the value is larger than 16 MB (MongoDB's document limit)");
+            "error: push builds a value larger than 16 MB, the most one value may hold");
   CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
                       "SELECT length(inv_add_to_set(json_quote(printf('%d%.*c', i, 900000, 'x')))) FROM n", &b),
-            "error: add_to_set: the value is larger than 16 MB (MongoDB's document limit)");
+            "error: add_to_set builds a value larger than 16 MB, the most one value may hold");
   CHECK_STR(sqlOne(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) "
                       "SELECT length(inv_merge_objects(i, json_object(printf('k%d', i), printf('%.*c', 900000, 'x')))) FROM n", &b),
-            "error: merge_objects: the value is larger than 16 MB (MongoDB's document limit)");
+            "error: merge_objects builds a value larger than 16 MB, the most one value may hold");
   inv_buf_free(&b);
 }
 
