@@ -19,10 +19,11 @@ local ALL_TASKS = { T3, T2, T1 }
 
 local DBQ = "Database query failed. "
 local INVALID = "Parameter is invalid. "
-local OPS = "['lt', 'lte', 'gt', 'gte', 'eq', 'not', 'exists', 'contain', 'not_contain', "
-  .. "'in', 'not_in', 'contain_in', 'not_contain_in', 'match', 'regex', 'regex_in', "
-  .. "'datetime_gt', 'datetime_lt', 'datetime_gte', 'datetime_lte', 'timediff_gt', "
-  .. "'timediff_lt', 'timediff_gte', 'timediff_lte']"
+local OPS = "lt, lte, gt, gte, eq, not, exists, contain, not_contain, in, not_in, contain_in, "
+  .. "not_contain_in, match, regex, regex_in, datetime_gt, datetime_lt, datetime_gte, datetime_lte, "
+  .. "timediff_gt, timediff_lt, timediff_gte, timediff_lte"
+local TIMEDIFF = "write now, now/d, now/w or now/m, then optionally + or - a number and a unit "
+  .. "s, m, h, d or w, as in now-2d.)"
 
 -- v1 Job records (collector_info, filter, errors; v1 statuses), in their own domain
 local V1_JOBS = {
@@ -70,8 +71,9 @@ local function jf(k, v, o, want) expect_jobs({ filter = { F(k, v, o) } }, want) 
 local function tf(k, v, o, want) expect_tasks({ filter = { F(k, v, o) } }, want) end
 
 -- expect_err(code, prefix, detail, r, msg, code): prefix is the message up to
--- the first "("; detail is the reason prefix for ERROR_DB_QUERY, a substring
--- of the message otherwise.
+-- the first "("; for ERROR_DB_QUERY detail is how the parenthesis starts
+-- ("key = query.filter, reason = ..." or, without "key = ", the reason), a
+-- substring of the message otherwise.
 local function expect_err(code, prefix, detail, r, msg, c)
   assert.is_nil(r, "expected " .. code)
   assert.are.equal(code, c, msg)
@@ -80,7 +82,7 @@ local function expect_err(code, prefix, detail, r, msg, c)
   assert.are.equal(prefix, p and msg:sub(1, p - 1) or msg)
   if detail then
     if code == "ERROR_DB_QUERY" then
-      local head = DBQ .. "(reason = " .. detail
+      local head = DBQ .. (detail:find("^key = ") and "(" or "(reason = ") .. detail
       assert.are.equal(head, msg:sub(1, #head))
     else
       assert.truthy(msg:find(detail, 1, true), msg)
@@ -155,35 +157,42 @@ describe("query", function()
 
     it("11: exists with a non-bool is ERROR_OPERATOR_BOOLEAN_TYPE", function()
       jf_err("finished_at", "yes", "exists", "ERROR_OPERATOR_BOOLEAN_TYPE",
-             "The value of 'exists operator' must be a boolean type. ", "finished_at")
+             "The value of the exists operator must be true or false. ",
+             '(key = query.filter, condition = {"k":"finished_at","o":"exists","v":"yes"})')
     end)
 
     it("12: a list operator with a scalar is ERROR_OPERATOR_LIST_VALUE_TYPE", function()
       jf_err("status", "SUCCESS", "in", "ERROR_OPERATOR_LIST_VALUE_TYPE",
-             "The value of 'in operator' must be a list type. ", "SUCCESS")
+             "The value of the in operator must be a list. ",
+             '(key = query.filter, condition = {"k":"status","o":"in","v":"SUCCESS"})')
     end)
 
     it("13: a scalar operator with a list is ERROR_OPERATOR_VALUE_TYPE", function()
       jf_err("status", { "SUCCESS" }, "eq", "ERROR_OPERATOR_VALUE_TYPE",
-             "The value of 'eq operator' does not support list type. ", "SUCCESS")
+             "The value of the eq operator must not be a list; use in for a list. ",
+             '(key = query.filter, condition = {"k":"status","o":"eq","v":["SUCCESS"]})')
     end)
 
     it("14: a missing operator is ERROR_DB_QUERY (QUIRK: FOLLOW, no default operator)", function()
       local r, msg, code = H.jobs(inv, { filter = { { k = "status", v = "SUCCESS" } } })
-      db_err("Filter operator is not supported. (operator = dict_keys(", r, msg, code)
-      assert.are.equal(DBQ .. "(reason = Filter operator is not supported. (operator = dict_keys("
-                       .. OPS .. ")))", msg)
-      db_err("Filter operator is not supported.", H.jobs(inv, { filter = { F("status", "x", "") } }))
-      db_err("Filter operator is not supported.", H.jobs(inv, { filter = { F("status", "x", "EQ") } }))
-      db_err("Filter operator is not supported.", H.jobs(inv, { filter = { F("status", "x", 5) } }))
+      db_err("key = query.filter, reason = the condition", r, msg, code)
+      -- a missing operator is said to be missing, not "not supported"
+      assert.are.equal(DBQ .. '(key = query.filter, reason = the condition {"k":"status","v":"SUCCESS"} '
+                       .. 'has no operator; give "o" as one of ' .. OPS .. ".)", msg)
+      db_err('key = query.filter, reason = the condition {"k":"status","o":"","v":"x"} has no operator',
+             H.jobs(inv, { filter = { F("status", "x", "") } }))
+      db_err('key = query.filter, reason = filter operator "EQ" is not supported; use one of ' .. OPS .. ".)",
+             H.jobs(inv, { filter = { F("status", "x", "EQ") } }))
+      db_err("key = query.filter, reason = filter operator 5 is not supported",
+             H.jobs(inv, { filter = { F("status", "x", 5) } }))
     end)
 
     it("15: the list shape check precedes the key check", function()
-      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of 'in operator' must be a list type. ",
+      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of the in operator must be a list. ",
                  nil, H.jobs(inv, { filter = { { v = "x", o = "in" } } }))
-      db_err("Filter condition should have key, value and operator.",
-             H.jobs(inv, { filter = { { v = "x", o = "eq" } } }))
-      db_err("Filter condition should have key, value and operator.",
+      db_err('key = query.filter, reason = the condition {"o":"eq","v":"x"} has no key; give "k", '
+             .. "the field to test.)", H.jobs(inv, { filter = { { v = "x", o = "eq" } } }))
+      db_err('key = query.filter, reason = the condition {"k":"","o":"eq","v":"x"} has no key',
              H.jobs(inv, { filter = { { k = "", v = "x", o = "eq" } } }))
     end)
 
@@ -225,12 +234,13 @@ describe("query", function()
 
     it("23: int fields parse numeric strings (FOLLOW); other strings are ERROR_DB_QUERY", function()
       jf("total_tasks", "5", "eq", { J2 })
-      jf_dberr("total_tasks", "abc", "eq", "invalid literal for int() with base 10: 'abc')")
+      jf_dberr("total_tasks", "abc", "eq",
+               'key = query.filter, reason = total_tasks holds integers, and "abc" is not an integer.)')
     end)
 
     it("24: strings are not coerced; contain needs a string", function()
       jf("status", 5, "eq", {})
-      jf_dberr("status", 5, "contain", "decoding to str: need a bytes-like object, int found)")
+      jf_dberr("status", 5, "contain", "key = query.filter, reason = contain takes a string, not 5.)")
     end)
 
     it("25: strings compare in binary order", function()
@@ -249,14 +259,15 @@ describe("query", function()
 
     it("28: datetime_* is strict ISO 8601 (bad value: ERROR_INVALID_PARAMETER, not ERROR_DB_QUERY: FIX); plain ops are lenient (FOLLOW)", function()
       jf_err("created_at", "2024/01/03", "datetime_gt", "ERROR_INVALID_PARAMETER", INVALID,
-             "The value of datetime_gt operator is required ISO 8601 format.")
+             '(key = created_at, reason = datetime_gt takes an ISO 8601 datetime such as '
+             .. '2024-01-31T12:00:00Z, not "2024/01/03".)')
       jf("created_at", "2024/01/03", "gt", { J4 })
     end)
 
     it("29: a bad datetime value is ERROR_INVALID_PARAMETER, not a silent null (QUIRK: FIX)", function()
       jf_err("finished_at", "garbage", "eq", "ERROR_INVALID_PARAMETER", INVALID, "finished_at")
       jf_err("created_at", 5, "datetime_lt", "ERROR_INVALID_PARAMETER", INVALID,
-             "The value of datetime_lt operator is required ISO 8601 format.")
+             "datetime_lt takes an ISO 8601 datetime such as 2024-01-31T12:00:00Z, not 5.")
       jf_err("created_at", true, "datetime_gte", "ERROR_INVALID_PARAMETER", INVALID, "created_at")
       jf_err("created_at", null, "datetime_gte", "ERROR_INVALID_PARAMETER", INVALID, "created_at")
     end)
@@ -270,12 +281,13 @@ describe("query", function()
 
     it("31: invalid timediff values are ERROR_DB_QUERY", function()
       jf_dberr("created_at", "now-5y", "timediff_gte",
-               "The value of timediff_gte operator is invalid. (value = now-5y))")
+               'key = query.filter, reason = "now-5y" is not a relative time for timediff_gte; ' .. TIMEDIFF)
       for _, v in ipairs{ "NOW-1d", "now  -2h", "now-1.5d", "now-1M", "now-2H", "now-1|", "now/y", "" } do
         jf_dberr("created_at", v, "timediff_gte",
-                 "The value of timediff_gte operator is invalid. (value = " .. v .. "))")
+                 'key = query.filter, reason = "' .. v .. '" is not a relative time for timediff_gte; ' .. TIMEDIFF)
       end
-      jf_dberr("created_at", 5, "timediff_gte", "The value of timediff_gte operator is invalid. (value = 5))")
+      jf_dberr("created_at", 5, "timediff_gte",
+               "key = query.filter, reason = 5 is not a relative time for timediff_gte; " .. TIMEDIFF)
     end)
 
     it("32: timediff with the clock frozen at 2024-01-04T12:00:00Z", function()
@@ -431,7 +443,7 @@ describe("query", function()
     end)
 
     it("45: unwind without only is ERROR_DB_QUERY", function()
-      db_err("unwind option requires only option.)",
+      db_err("key = query.unwind, reason = an unwind needs query.only too",
              H.tasks(inv, { unwind = { path = "errors" } }))
     end)
 
@@ -447,16 +459,16 @@ describe("query", function()
       assert.are.equal(3, r.total_count)
     end)
 
-    it("70: get of a missing job is ERROR_NOT_FOUND with the keys as tuples", function()
+    it("70: get of a missing job is ERROR_NOT_FOUND naming the keys and values plainly", function()
       local r, msg, code = inv.job.get{ job_id = "job-999", domain_id = "domain-1" }
       expect_err("ERROR_NOT_FOUND", "Resource cannot be found or access is denied. ", nil, r, msg, code)
       assert.are.equal("Resource cannot be found or access is denied. "
-                       .. "(('job_id', 'domain_id') = ('job-999', 'domain-1'))", msg)
+                       .. "(job_id = job-999, domain_id = domain-1)", msg)
       r, msg, code = inv.job.get{ job_id = "job-999", domain_id = "domain-1", workspace_id = "ws-1" }
       assert.is_nil(r)
       assert.are.equal("ERROR_NOT_FOUND", code)
       assert.are.equal("Resource cannot be found or access is denied. "
-                       .. "(('job_id', 'domain_id', 'workspace_id') = ('job-999', 'domain-1', ['ws-1', '*']))", msg)
+                       .. "(job_id = job-999, domain_id = domain-1, workspace_id = ws-1 or *)", msg)
       expect_err("ERROR_REQUIRED_PARAMETER", "Required parameter. ", "(key = job_id)",
                  inv.job.get{ domain_id = "domain-1" })
       expect_err("ERROR_REQUIRED_PARAMETER", "Required parameter. ", "(key = domain_id)",
@@ -551,9 +563,9 @@ describe("query", function()
     end)
 
     it("contain / not_contain need a string value", function()
-      jf_dberr("status", nil, "contain", "decoding to str: need a bytes-like object, NoneType found)")
-      jf_dberr("status", true, "not_contain", "decoding to str: need a bytes-like object, bool found)")
-      jf_dberr("job_id", { "aaa", 5 }, "contain_in", "decoding to str: need a bytes-like object, ")
+      jf_dberr("status", nil, "contain", "key = query.filter, reason = contain takes a string, not null.)")
+      jf_dberr("status", true, "not_contain", "key = query.filter, reason = not_contain takes a string, not true.)")
+      jf_dberr("job_id", { "aaa", 5 }, "contain_in", "key = query.filter, reason = contain_in takes strings, not 5.)")
     end)
 
     it("in: exact, any of the values; null in the list matches null", function()
@@ -598,9 +610,10 @@ describe("query", function()
     end)
 
     it("match with a non-object is ERROR_OPERATOR_DICT_VALUE_TYPE", function()
-      expect_err("ERROR_OPERATOR_DICT_VALUE_TYPE", "The value of 'match operator' must be a dictionary type. ",
-                 "errors", H.tasks(inv, { filter = { F("errors", "E_A", "match") } }))
-      expect_err("ERROR_OPERATOR_VALUE_TYPE", "The value of 'match operator' does not support list type. ",
+      expect_err("ERROR_OPERATOR_DICT_VALUE_TYPE", "The value of the match operator must be an object. ",
+                 '(key = query.filter, condition = {"k":"errors","o":"match","v":"E_A"})',
+                 H.tasks(inv, { filter = { F("errors", "E_A", "match") } }))
+      expect_err("ERROR_OPERATOR_VALUE_TYPE", "The value of the match operator must not be a list. ",
                  nil, H.tasks(inv, { filter = { F("errors", { "E_A" }, "match") } }))
     end)
 
@@ -614,9 +627,11 @@ describe("query", function()
     end)
 
     it("regex: an invalid pattern or a non-string value is ERROR_DB_QUERY", function()
-      jf_dberr("job_id", "[", "regex", "Regular expression is invalid: missing terminating ]")
-      jf_dberr("job_id", 5, "regex", "$regex has to be a string)")
-      jf_dberr("job_id", { "ok", "(" }, "regex_in", "Regular expression is invalid: missing closing parenthesis")
+      jf_dberr("job_id", "[", "regex", 'key = query.filter, reason = the regular expression "[" of regex '
+               .. "is invalid: missing terminating ]")
+      jf_dberr("job_id", 5, "regex", "key = query.filter, reason = regex takes a string, not 5.)")
+      jf_dberr("job_id", { "ok", "(" }, "regex_in", 'key = query.filter, reason = the regular expression "(" '
+               .. "of regex_in is invalid: missing closing parenthesis")
     end)
 
     it("regex_in: OR of regex", function()
@@ -681,11 +696,11 @@ describe("query", function()
       expect_jobs({ filter = { { key = "status", k = "job_id", v = "SUCCESS", o = "eq" } } }, { J1 })
       expect_jobs({ filter = { { k = "status", value = "SUCCESS", v = "FAILURE", o = "eq" } } }, { J1 })
       expect_jobs({ filter = { { k = "status", v = "SUCCESS", operator = "eq", o = "not" } } }, { J1 })
-      db_err("Filter condition should have key, value and operator.",
+      db_err("key = query.filter, reason = the condition",
              H.jobs(inv, { filter = { { key = null, k = "status", v = "SUCCESS", o = "eq" } } }))
       expect_jobs({ filter = { { k = "finished_at", value = null, v = "x", o = "eq" } } }, { J3 })
-      db_err("Filter operator is not supported.",
-             H.jobs(inv, { filter = { { k = "status", v = "SUCCESS", operator = null, o = "eq" } } }))
+      local _, msg = H.jobs(inv, { filter = { { k = "status", v = "SUCCESS", operator = null, o = "eq" } } })
+      assert.truthy(msg:find("has no operator", 1, true), msg)
     end)
 
     it("an unknown condition member is ERROR_INVALID_PARAMETER", function()
@@ -694,15 +709,16 @@ describe("query", function()
     end)
 
     it("the operator is checked before the list shape, the list shape before the key", function()
-      db_err("Filter operator is not supported.", H.jobs(inv, { filter = { { k = "foo", v = { 1 }, o = "bad" } } }))
-      expect_err("ERROR_OPERATOR_VALUE_TYPE", "The value of 'eq operator' does not support list type. ", nil,
+      db_err('key = query.filter, reason = filter operator "bad" is not supported',
+             H.jobs(inv, { filter = { { k = "foo", v = { 1 }, o = "bad" } } }))
+      expect_err("ERROR_OPERATOR_VALUE_TYPE", "The value of the eq operator must not be a list; use in for a list. ", nil,
                  H.jobs(inv, { filter = { { k = "foo", v = { 1 }, o = "eq" } } }))
     end)
 
     it("filter conditions are checked before filter_or conditions", function()
       local r, msg, code = H.jobs(inv, { filter_or = { F("foo", "x", "eq") },
                                          filter = { F("status", "x", "in") } })
-      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of 'in operator' must be a list type. ", nil,
+      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of the in operator must be a list. ", nil,
                  r, msg, code)
     end)
   end)
@@ -845,11 +861,12 @@ describe("query", function()
 
     it("an unknown sub-key is ERROR_DB_QUERY; bad suffix values keep their error codes", function()
       tf_dberr("errors", { foo = "x" }, "match", 'Cannot resolve field "foo")')
-      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of 'in operator' must be a list type. ", nil,
+      expect_err("ERROR_OPERATOR_LIST_VALUE_TYPE", "The value of error_code__in in a match must be a list. ",
+                 '(match = {"error_code__in":"E_A"})',
                  H.tasks(inv, { filter = { F("errors", { error_code__in = "E_A" }, "match") } }))
-      expect_err("ERROR_OPERATOR_BOOLEAN_TYPE", "The value of 'exists operator' must be a boolean type. ", nil,
-                 H.tasks(inv, { filter = { F("errors", { error_code__exists = "yes" }, "match") } }))
-      tf_dberr("errors", { message__icontains = 5 }, "match", "decoding to str: need a bytes-like object, ")
+      expect_err("ERROR_OPERATOR_BOOLEAN_TYPE", "The value of error_code__exists in a match must be true or false. ",
+                 nil, H.tasks(inv, { filter = { F("errors", { error_code__exists = "yes" }, "match") } }))
+      tf_dberr("errors", { message__icontains = 5 }, "match", "message__icontains takes a string, not 5.)")
     end)
   end)
 
@@ -863,9 +880,10 @@ describe("query", function()
       jf("total_tasks", 5.0, "eq", { J2 })
       jf("total_tasks", 2.5, "eq", {})              -- FIX: no truncation
       jf("total_tasks", { "3", 5 }, "in", { J2, J1 })
-      jf_dberr("total_tasks", "5.5", "eq", "invalid literal for int() with base 10: '5.5')")
-      jf_dberr("total_tasks", { "x" }, "in", "invalid literal for int() with base 10: 'x')")
-      jf_dberr("total_tasks", "", "gt", "invalid literal for int() with base 10: '')")
+      local INT = "key = query.filter, reason = total_tasks holds integers, and "
+      jf_dberr("total_tasks", "5.5", "eq", INT .. '"5.5" is not an integer.)')
+      jf_dberr("total_tasks", { "x" }, "in", INT .. '"x" is not an integer.)')
+      jf_dberr("total_tasks", "", "gt", INT .. '"" is not an integer.)')
     end)
 
     it("int fields: contain is equality (QUIRK: FOLLOW); not_contain is its negation (QUIRK: FIX, the reference fails)", function()
@@ -935,7 +953,8 @@ describe("query", function()
       for _, v in ipairs{ "202401", "2024/01/03", "2024-1-3", "2024-02-30", "",
                           "2024-01-03T10:30:15 +09:00", "yesterday" } do
         jf_err("created_at", v, "datetime_gte", "ERROR_INVALID_PARAMETER", INVALID,
-               "The value of datetime_gte operator is required ISO 8601 format.")
+               "(key = created_at, reason = datetime_gte takes an ISO 8601 datetime such as "
+               .. '2024-01-31T12:00:00Z, not "' .. v .. '".)')
       end
     end)
   end)
@@ -1329,14 +1348,17 @@ describe("query", function()
       assert.are.equal(3, r.total_count)
     end)
 
-    it("a bad unwind filter is the stat stage's error", function()
+    it("a bad unwind filter is the stat stage's error, at query.unwind.filter", function()
       local function UF(f) return { unwind = { path = "errors", filter = f }, only = { "job_task_id" } } end
-      db_err("Parameter type is invalid. (key = aggregate.unwind.filter, type = list)",
+      db_err('key = query.unwind.filter, reason = must be a list of conditions, not "errors".)',
              H.tasks(inv, UF("errors")))
-      db_err("Required parameter. (key = aggregate.match.filter))",
+      db_err('key = query.unwind.filter, reason = the condition {"k":"errors.error_code","o":"eq","v":""} '
+             .. 'has no value; here 0, false, "" and [] count as none.)',
              H.tasks(inv, UF({ F("errors.error_code", "", "eq") })))
-      db_err("Unsupported operator: gt)", H.tasks(inv, UF({ F("errors.error_code", "E", "gt") })))
-      db_err("Regular expression is invalid",
+      db_err('key = query.unwind.filter, reason = operator "gt" is not supported here; use one of eq, not, '
+             .. "in, not_in, contain, not_contain, contain_in, not_contain_in.)",
+             H.tasks(inv, UF({ F("errors.error_code", "E", "gt") })))
+      db_err('key = query.unwind.filter, reason = the regular expression "(" of contain is invalid',
              H.tasks(inv, UF({ F("errors.message", "(", "contain") })))
     end)
 
@@ -1368,16 +1390,21 @@ describe("query", function()
     end)
 
     it("bad unwind options", function()
-      db_err("unwind option requires only option.)", H.tasks(inv, { unwind = U, only = {} }))
-      db_err("unwind option should be dict type.)", H.tasks(inv, { unwind = "errors", only = { "job_task_id" } }))
-      db_err("unwind option should be dict type.)", H.tasks(inv, { unwind = { "errors" }, only = { "job_task_id" } }))
-      db_err("unwind option should have path key.)", H.tasks(inv, { unwind = {}, only = { "job_task_id" } }))
-      db_err("unwind option should have path key.)",
+      db_err("key = query.unwind, reason = an unwind needs query.only too: the fields to return for each "
+             .. 'element, such as ["job_id", "errors"].)', H.tasks(inv, { unwind = U, only = {} }))
+      db_err('key = query.unwind, reason = must be an object {path, filter}, not "errors".)',
+             H.tasks(inv, { unwind = "errors", only = { "job_task_id" } }))
+      db_err('key = query.unwind, reason = must be an object {path, filter}, not ["errors"].)',
+             H.tasks(inv, { unwind = { "errors" }, only = { "job_task_id" } }))
+      db_err("key = query.unwind.path, reason = is required: the list field to unwind, errors.)",
+             H.tasks(inv, { unwind = {}, only = { "job_task_id" } }))
+      db_err("key = query.unwind.path, reason = is required",
              H.tasks(inv, { unwind = { path = "" }, only = { "job_task_id" } }))
       db_err('Cannot resolve field "foo")', H.tasks(inv, { unwind = { path = "foo" }, only = { "job_task_id" } }))
-      db_err('Cannot resolve field "status")',
+      -- a field that exists but is no list is said so
+      db_err('key = query.unwind.path, reason = "status" is not a list field; unwind takes errors.)',
              H.tasks(inv, { unwind = { path = "status" }, only = { "job_task_id" } }))
-      db_err('Cannot resolve field "errors.error_code")',
+      db_err('key = query.unwind.path, reason = "errors.error_code" is not a list field; unwind takes errors.)',
              H.tasks(inv, { unwind = { path = "errors.error_code" }, only = { "job_task_id" } }))
       expect_err("ERROR_INVALID_PARAMETER_TYPE", "Parameter type is invalid. ", "query.unwind.path",
                  H.tasks(inv, { unwind = { path = 5 }, only = { "job_task_id" } }))

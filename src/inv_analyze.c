@@ -129,7 +129,7 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       const inv_val *kk = inv_val_get(x, "key"), *nn = inv_val_get(x, "name");
       if (!inv_stat_is_str(kk) || !inv_stat_is_str(nn)) {
         char zR[300];
-        snprintf(zR, sizeof zR, "%s needs a key and a name.", inv_msg_value(s, x, 200));
+        snprintf(zR, sizeof zR, "%s needs a key and a name, both strings.", inv_msg_value(s, x, 200));
         return inv_err_invalid(s, "query.group_by", zR);
       }
       kn = keyName(s, *kk, *nn);

@@ -1008,7 +1008,7 @@ static int projOperand(SC *c, const char *zOp, const inv_val *x, const inv_val *
       return inv_stat_err(c, "fields", "%s: the operator %s of an operation inside it is not "
                           "supported; use one of %s.", fieldName(c, whole), val(c, op), zArithOps);
     }
-    return projArith(c, arithOp(op->u.s.z), f, x, depth + 1);
+    return projArith(c, arithOp(op->u.s.z), f, whole, depth + 1);
   }
   return inv_stat_err(c, "fields", "%s: %s is not a field name, a number or an {operator, fields} "
                       "object.", fieldName(c, whole), val(c, x));
