@@ -21,13 +21,12 @@ local J1, J2, J3, J4 = "job-aaa111", "job-bbb222", "job-ccc333", "job-ddd444"
 local T1, T2, T3 = "job-task-001", "job-task-002", "job-task-003"
 local DBQ = "Database query failed. "
 local IS54 = math.type ~= nil             -- integers and floats are told apart
-local GROUP_OPS = "['count', 'sum', 'average', 'max', 'min', 'first', 'last', 'push', "
-  .. "'add_to_set', 'merge_objects']"
-local PROJECT_OPS = "['size', 'sum', 'array_to_object', 'object_to_array', 'add', 'subtract', "
-  .. "'multiply', 'divide']"
-local COND_OPS = "['eq', 'not', 'gt', 'gte', 'lt', 'lte']"
-local STAGES = "aggregate.unwind or aggregate.group or aggregate.count or aggregate.sort or "
-  .. "aggregate.project or aggregate.limit or aggregate.skip"
+local GROUP_OPS = "count, sum, average, max, min, first, last, push, add_to_set, merge_objects"
+local PROJECT_OPS = "size, sum, array_to_object, object_to_array, add, subtract, multiply, divide"
+local COND_OPS = "eq, not, gt, gte, lt, lte"
+local STAGES = "unwind, group, count, sort, project, limit, skip"
+local FIELDS = "key = query.aggregate.group.fields, reason = "
+local PF = "key = query.aggregate.project.fields, reason = "
 
 local inv
 
@@ -66,13 +65,14 @@ local function col(r, name)
   return out
 end
 
--- a stage error: ERROR_DB_QUERY "Database query failed. (reason = <inner>)",
--- wrapped once, also when the inner error is an ERROR_DB_QUERY itself (the
--- reference wrapped those twice; issue 15 says it once)
+-- a stage error: ERROR_DB_QUERY "Database query failed. (key = <the key the
+-- user wrote>, reason = <what is wrong>)", or "(reason = ...)" for what has
+-- no key (an unresolved field, a run-time error); one parenthesis, never a
+-- message inside a message (the reference wrapped inner errors twice)
 local function stage_err(inner, _, r, msg, code)
   assert.is_nil(r)
   assert.are.equal("ERROR_DB_QUERY", code)
-  local want = DBQ .. "(reason = " .. inner .. ")"
+  local want = DBQ .. (inner:find("^key = ") and "(" or "(reason = ") .. inner .. ")"
   assert.are.equal(want, msg)
 end
 local function nested(inner, ...) stage_err(inner, true, ...) end
@@ -183,25 +183,26 @@ describe("stat", function()
       assert.are.same({ { n = 1 }, { provider = "aws", n = 2 } }, r.results)   -- Lua drops null keys
     end)
 
-    it("55: a group field without name is a nested ERROR_DB_QUERY", function()
-      nested("'aggregate.group.fields' condition requires a name: {\"operator\":\"count\"}",
+    it("55: a group field without name is an ERROR_DB_QUERY naming the field as written", function()
+      nested(FIELDS .. 'the field {"operator":"count"} has no name.',
              stat(A(G(nil, { { operator = "count" } }))))
     end)
 
     it("55: operator median lists the supported operators", function()
-      nested("'aggregate.group.fields' condition's median operator is not supported. (supported_operator = "
-             .. GROUP_OPS .. ")", stat(A(G(nil, { F("median", "total_tasks", "m") }))))
+      nested(FIELDS .. 'the operator "median" of field "m" is not supported; use one of ' .. GROUP_OPS .. ".",
+             stat(A(G(nil, { F("median", "total_tasks", "m") }))))
     end)
 
     it("56: a stage with no known key names every stage", function()
-      wrapped("Required parameter. (key = " .. STAGES .. ")", stat(A({ foo = {} })))
+      wrapped("key = query.aggregate, reason = each stage is an object with one of " .. STAGES
+              .. '; {"foo":{}} has none.', stat(A({ foo = {} })))
     end)
 
     it("56: an empty aggregate and no distinct is ERROR_REQUIRED_PARAMETER aggregate", function()
       local msg = fails("ERROR_REQUIRED_PARAMETER", stat({ aggregate = {} }))
-      assert.are.equal("Required parameter. (key = aggregate)", msg)
+      assert.are.equal("Required parameter. (key = query.aggregate or query.distinct)", msg)
       msg = fails("ERROR_REQUIRED_PARAMETER", stat({ distinct = "" }))
-      assert.are.equal("Required parameter. (key = aggregate)", msg)
+      assert.are.equal("Required parameter. (key = query.aggregate or query.distinct)", msg)
     end)
 
     it("57: the project divide example of 4.2.5 gives floats", function()
@@ -217,15 +218,15 @@ describe("stat", function()
                 { name = "avg", operator = "divide", fields = { "t", "n" } } } } }, SORT("cid"))))
     end)
 
-    it("57: divide with one field is a nested 'requires two fields'", function()
-      nested("'aggregate.project.fields' condition's divide operator requires two fields: "
-             .. '{"fields":["t"],"name":"avg","operator":"divide"}',
+    it("57: divide with one field says it takes two", function()
+      nested('key = query.aggregate.project.fields, reason = field "avg": divide takes exactly two values, '
+             .. 'not ["t"].',
              stat(A(G(nil, { F("sum", "total_tasks", "t") }),
                     { project = { fields = { { name = "avg", operator = "divide", fields = { "t" } } } } })))
     end)
 
     it("57: divide by a zero-valued field is an ERROR_DB_QUERY", function()
-      wrapped("can't $divide by zero",
+      wrapped("cannot divide by zero: the second value of a divide is 0",
               stat(A(G({ K("status") }, { F("sum", "total_tasks", "t") }),
                      { project = { fields = { { name = "x", operator = "divide", fields = { 1, "t" } } } } })))
     end)
@@ -249,7 +250,7 @@ describe("stat", function()
     it("60: an invalid filter inside stat keeps its own code (not wrapped)", function()
       local msg = fails("ERROR_OPERATOR_LIST_VALUE_TYPE",
                         stat({ filter = { { k = "status", v = "x", o = "in" } }, aggregate = { { count = { name = "n" } } } }))
-      assert.are.equal("The value of 'in operator' must be a list type. (", msg:sub(1, 49))
+      assert.are.equal("The value of the in operator must be a list. (key = query.filter, ", msg:sub(1, 66))
     end)
 
     it("61: the unwind filter's contain is case-sensitive and unescaped (QUIRK: FOLLOW): E. matches E_A, E_B", function()
@@ -258,8 +259,9 @@ describe("stat", function()
       assert.are.same({ { n = 3 } }, r.results)
     end)
 
-    it("61: a falsy unwind filter value (v: 0) is Required aggregate.match.filter", function()
-      wrapped("Required parameter. (key = aggregate.match.filter)",
+    it("61: a falsy unwind filter value (v: 0) counts as no value", function()
+      wrapped('key = query.aggregate.unwind.filter, reason = the condition {"k":"errors.error_code","o":"eq","v":0} '
+              .. 'has no value; here 0, false, "" and [] count as none.',
               stat(A({ unwind = { path = "errors", filter = { { k = "errors.error_code", v = 0, o = "eq" } } } }),
                    "job_task"))
     end)
@@ -410,22 +412,30 @@ describe("stat", function()
       assert.are.same({ T2 .. ":timeout", T2 .. ":denied" }, codes({ { k = "created_count", v = 1, o = "eq" } }))
     end)
 
-    it("a falsy key, value or operator is Required aggregate.match.filter", function()
-      for _, c in ipairs{ { k = "errors.error_code", v = "", o = "eq" }, { k = "errors.error_code", v = false, o = "eq" },
-                          { k = "errors.error_code", v = {}, o = "in" }, { v = "E_A", o = "eq" },
-                          { k = "", v = "E_A", o = "eq" }, { k = "errors.error_code", v = "E_A" } } do
-        wrapped("Required parameter. (key = aggregate.match.filter)",
-                stat(A({ unwind = { path = "errors", filter = { c } } }), "job_task"))
+    it("a falsy key, value or operator is missing, and the message says which", function()
+      local F0 = "key = query.aggregate.unwind.filter, reason = the condition "
+      for _, c in ipairs{
+        { { k = "errors.error_code", v = "", o = "eq" }, '{"k":"errors.error_code","o":"eq","v":""} has no value' },
+        { { k = "errors.error_code", v = false, o = "eq" }, '{"k":"errors.error_code","o":"eq","v":false} has no value' },
+        { { k = "errors.error_code", v = {}, o = "in" }, '{"k":"errors.error_code","o":"in","v":{}} has no value' },
+        { { v = "E_A", o = "eq" }, '{"o":"eq","v":"E_A"} has no key; give "k", the field to test.' },
+        { { k = "", v = "E_A", o = "eq" }, '{"k":"","o":"eq","v":"E_A"} has no key; give "k", the field to test.' },
+        { { k = "errors.error_code", v = "E_A" }, '{"k":"errors.error_code","v":"E_A"} has no operator; give "o" '
+          .. "as one of eq, not, in, not_in, contain, not_contain, contain_in, not_contain_in." } } do
+        local msg = H.fails("ERROR_DB_QUERY", stat(A({ unwind = { path = "errors", filter = { c[1] } } }), "job_task"))
+        assert.truthy(msg:find(F0 .. c[2], 1, true), msg)
       end
     end)
 
     it("an operator outside the eight is 'Unsupported operator'", function()
-      wrapped("Unsupported operator: gt",
+      wrapped('key = query.aggregate.unwind.filter, reason = operator "gt" is not supported here; use one of '
+              .. "eq, not, in, not_in, contain, not_contain, contain_in, not_contain_in.",
               stat(A({ unwind = { path = "errors", filter = { { k = "failure_count", v = 1, o = "gt" } } } }), "job_task"))
     end)
 
     it("path is required; an unknown path cannot be resolved", function()
-      wrapped("Required parameter. (key = aggregate.unwind.path)", stat(A({ unwind = {} }), "job_task"))
+      wrapped("key = query.aggregate.unwind.path, reason = is required: the list field to unwind, such as errors.",
+              stat(A({ unwind = {} }), "job_task"))
       nested('Cannot resolve field "nope"', stat(A({ unwind = { path = "nope" } }), "job_task"))
     end)
 
@@ -488,15 +498,20 @@ describe("stat", function()
     end)
 
     it("date_format on a non-date field is an ERROR_DB_QUERY (server error in the reference)", function()
-      nested("date_format requires a datetime field: status", stat(A(G({ K("status", "s", "%Y") }))))
+      nested('key = query.aggregate.group.keys.date_format, reason = date_format works on datetimes, and the '
+             .. 'key "status" is not one.', stat(A(G({ K("status", "s", "%Y") }))))
     end)
 
     it("a date_format MongoDB cannot parse is an ERROR_DB_QUERY with its message", function()
-      nested("Invalid format character '%q' in format string",
+      local DF = "key = query.aggregate.group.keys.date_format, reason = "
+      local KNOWN = "use %Y, %m, %d, %H, %M, %S, %L, %j, %w, %u, %U, %V, %G, %z, %Z or %%."
+      nested(DF .. '"%Y-%q" is not a date format: %q is not a format specifier; ' .. KNOWN,
              stat(A(G({ K("created_at", "d", "%Y-%q") }))))
-      nested("Unmatched '%' at end of format string", stat(A(G({ K("created_at", "d", "%Y%") }))))
+      nested(DF .. '"%Y%" is not a date format: it ends with a lone %; write %% for a % sign.',
+             stat(A(G({ K("created_at", "d", "%Y%") }))))
       -- %b / %B are server-version dependent (reference, unsure list 7): refused
-      nested("Invalid format character '%b' in format string", stat(A(G({ K("created_at", "d", "%b") }))))
+      nested(DF .. '"%b" is not a date format: %b is not a format specifier; ' .. KNOWN,
+             stat(A(G({ K("created_at", "d", "%b") }))))
       -- year / month / day are names, not formats; "%%" is a literal percent
       local r = S(A(G({ K("created_at", "d", "100%%") }, { F("count", nil, "n") })))
       assert.are.same({ { d = "100%", n = 4 } }, r.results)
@@ -532,14 +547,15 @@ describe("stat", function()
     end)
 
     it("a key without key or name is a nested error", function()
-      nested("'aggregate.group.keys' condition requires a key: {\"name\":\"s\"}", stat(A(G({ { name = "s" } }))))
-      nested("'aggregate.group.keys' condition requires a name: {\"key\":\"status\"}", stat(A(G({ { key = "status" } }))))
+      local GK = "key = query.aggregate.group.keys, reason = the group key "
+      nested(GK .. '{"name":"s"} has no "key", the field to group by.', stat(A(G({ { name = "s" } }))))
+      nested(GK .. '{"key":"status"} has no "name", its name in the results.', stat(A(G({ { key = "status" } }))))
     end)
 
-    it("a group with neither keys nor fields is Required", function()
-      wrapped("Required parameter. (key = aggregate.group.keys || aggregate.group.fields)", stat(A({ group = {} })))
-      wrapped("Required parameter. (key = aggregate.group.keys || aggregate.group.fields)",
-              stat(A({ group = { keys = {}, fields = {} } })))
+    it("a group with neither keys nor fields is refused", function()
+      local NONE = "key = query.aggregate.group, reason = give at least one key to group by or one field."
+      wrapped(NONE, stat(A({ group = {} })))
+      wrapped(NONE, stat(A({ group = { keys = {}, fields = {} } })))
     end)
   end)
 
@@ -633,7 +649,7 @@ describe("stat", function()
     end)
 
     it("merge_objects of a non-object is an ERROR_DB_QUERY (MongoDB's error)", function()
-      wrapped("$mergeObjects requires object inputs, but input is of type string",
+      wrapped('merge_objects takes objects, not "SUCCESS"',
               stat(A(G(nil, { F("merge_objects", "status", "m") }))))
     end)
 
@@ -682,40 +698,39 @@ describe("stat", function()
 
     it("conditions are checked: key, value (null), operator", function()
       local function e(c) return stat(A(G(nil, { { o = "count", n = "n", conditions = { c } } }))) end
-      nested("'aggregate.group.fields.conditions.key' condition requires a key: {\"operator\":\"eq\",\"value\":1}",
-             e({ value = 1, operator = "eq" }))
-      nested("'aggregate.group.fields.conditions.value' condition requires a value: {\"key\":\"status\",\"operator\":\"eq\",\"value\":null}",
+      local C = "key = query.aggregate.group.fields.conditions, reason = the condition "
+      nested(C .. '{"operator":"eq","value":1} of field "n" has no key.', e({ value = 1, operator = "eq" }))
+      nested(C .. '{"key":"status","operator":"eq","value":null} of field "n" has no value.',
              e({ key = "status", value = null, operator = "eq" }))
-      nested("'aggregate.group.fields.conditions.operator' condition requires a operator: {\"key\":\"status\",\"value\":1}",
+      nested(C .. '{"key":"status","value":1} of field "n" has no operator; use one of ' .. COND_OPS .. ".",
              e({ key = "status", value = 1 }))
-      nested("'aggregate.group.fields.conditions.operator' condition's in operator is not supported. "
-             .. "(supported_operator = " .. COND_OPS .. ")", e({ key = "status", value = 1, operator = "in" }))
+      nested(C .. 'operator "in" of field "n" is not supported; use one of ' .. COND_OPS .. ".",
+             e({ key = "status", value = 1, operator = "in" }))
     end)
 
     it("conditions on another operator are not supported", function()
-      nested("'aggregate.group.fields' condition's conditions not supported: "
-             .. '{"conditions":[{"key":"status","operator":"eq","value":"x"}],"key":"total_tasks","name":"m","operator":"max"}',
+      nested('key = query.aggregate.group.fields.conditions, reason = field "m": conditions work with count, '
+             .. "sum and average, not max.",
              stat(A(G(nil, { F("max", "total_tasks", "m", { conditions = { { key = "status", value = "x", operator = "eq" } } }) }))))
       -- an empty list is no conditions
       assert.are.same({ { m = 5 } }, S(A(G(nil, { F("max", "total_tasks", "m", { conditions = {} }) }))).results)
     end)
 
     it("field checks in the reference's order: operator, name, sub-fields, key", function()
-      nested("'aggregate.group.fields' condition's None operator is not supported. (supported_operator = "
-             .. GROUP_OPS .. ")", stat(A(G(nil, { { key = "x" } }))))
-      nested("'aggregate.group.fields' condition requires a name: {\"key\":\"total_tasks\",\"operator\":\"sum\"}",
+      -- a missing operator is said to be missing, not "not supported"
+      nested(FIELDS .. 'the field {"key":"x"} has no operator; use one of ' .. GROUP_OPS .. ".",
+             stat(A(G(nil, { { key = "x" } }))))
+      nested(FIELDS .. 'the field {"key":"total_tasks","operator":"sum"} has no name.',
              stat(A(G(nil, { { key = "total_tasks", operator = "sum" } }))))
       for _, op in ipairs{ "sum", "average", "max", "min", "first", "last", "add_to_set", "merge_objects" } do
-        nested("'aggregate.group.fields' condition requires a key: {\"name\":\"x\",\"operator\":\"" .. op .. "\"}",
-               stat(A(G(nil, { { name = "x", operator = op } }))))
+        nested(FIELDS .. 'field "x": ' .. op .. " needs a key.", stat(A(G(nil, { { name = "x", operator = op } }))))
       end
-      nested("'aggregate.group.fields' condition requires fields: {\"name\":\"x\",\"operator\":\"push\"}",
+      nested(FIELDS .. 'field "x": push needs a key, or fields to build objects from.',
              stat(A(G(nil, { { name = "x", operator = "push" } }))))
-      nested("'aggregate.group.fields.fields' condition requires a key: "
-             .. '{"fields":[{"name":"a"}],"name":"x","operator":"push"}',
+      nested('key = query.aggregate.group.fields.fields, reason = sub-field "a" of field "x" has no key.',
              stat(A(G(nil, { { name = "x", operator = "push", fields = { { name = "a" } } } }))))
-      nested("'aggregate.group.fields.fields' condition requires a name: "
-             .. '{"fields":[{"key":"job_id"}],"name":"x","operator":"push"}',
+      nested('key = query.aggregate.group.fields.fields, reason = the sub-field {"key":"job_id"} of field "x" '
+             .. "has no name.",
              stat(A(G(nil, { { name = "x", operator = "push", fields = { { key = "job_id" } } } }))))
     end)
   end)
@@ -729,7 +744,8 @@ describe("stat", function()
     end)
 
     it("name is required", function()
-      wrapped("Required parameter. (key = aggregate.count.name)", stat(A({ count = {} })))
+      wrapped("key = query.aggregate.count.name, reason = is required: the name of the count in the results.",
+              stat(A({ count = {} })))
     end)
   end)
 
@@ -764,8 +780,9 @@ describe("stat", function()
     end)
 
     it("sort must be a list of objects; desc a boolean", function()
-      nested("Parameter type is invalid. (key = aggregate.sort, type = list)", stat(A({ sort = "status" })))
-      nested("Parameter type is invalid. (key = aggregate.sort.desc, type = bool)",
+      nested('key = query.aggregate.sort, reason = must be a list of {key, desc} objects, not "status".',
+             stat(A({ sort = "status" })))
+      nested('key = query.aggregate.sort.desc, reason = must be true or false, not "yes".',
              stat(A({ sort = { { key = "status", desc = "yes" } } })))
     end)
   end)
@@ -813,7 +830,7 @@ describe("stat", function()
     end)
 
     it("size of a non-array is an ERROR_DB_QUERY", function()
-      wrapped("The argument to $size must be an array", stat(A(P({ { key = "status", name = "n", operator = "size" } }))))
+      wrapped('size takes a list, not "FAILURE"', stat(A(P({ { key = "status", name = "n", operator = "size" } }))))
       assert.are.same({ {}, {}, {}, {} }, S(A(P({ { key = "filter", name = "n", operator = "size" } }))).results)
     end)
 
@@ -835,17 +852,17 @@ describe("stat", function()
       assert.are.equal('{"results":[{"o":{"collector-1":5,"collector-2":0}}],"total_count":1}', raw(q))
     end)
 
-    it("array_to_object of malformed elements is an ERROR_DB_QUERY with MongoDB's reason", function()
+    it("array_to_object of malformed elements is an ERROR_DB_QUERY naming the element", function()
       local function a2o(fields)
         return stat(A(G(nil, { F("push", nil, "a", { fields = fields }) }),
                       P({ { key = "a", name = "o", operator = "array_to_object" } })))
       end
-      wrapped("$arrayToObject requires an object with keys 'k' and 'v'. Found an object with 1 keys",
+      wrapped('array_to_object takes objects with exactly the keys k and v, not {"k":"collector-1"}',
               a2o({ { key = "collector_id", name = "k" } }))
-      wrapped("$arrayToObject requires an array of key-value pairs, where the key must be of type string. "
-              .. "Found key type: int", a2o({ { key = "total_tasks", name = "k" }, { key = "job_id", name = "v" } }))
-      wrapped("$arrayToObject requires a consistent input format. Elements must all be arrays or all be "
-              .. "objects. Found: string",
+      wrapped("array_to_object takes string keys, not 3",
+              a2o({ { key = "total_tasks", name = "k" }, { key = "job_id", name = "v" } }))
+      wrapped("array_to_object takes a list of [key, value] pairs or {\"k\": key, \"v\": value} objects, "
+              .. 'not "job-aaa111"',
               stat(A(G(nil, { F("push", "job_id", "a") }), P({ { key = "a", name = "o", operator = "array_to_object" } }))))
     end)
 
@@ -880,7 +897,8 @@ describe("stat", function()
       local r, msg, code = big:call("job", "stat", { domain_id = "d", query = A(G(nil, { F("push", "filter", "all") })) })
       assert.is_nil(r)
       assert.are.equal("ERROR_DB_QUERY", code)
-      assert.truthy(msg:find("push: the value is larger than 16 MB (MongoDB's document limit)", 1, true), msg)
+      assert.are.equal("Database query failed. (reason = push builds a value larger than 16 MB, the most one "
+                       .. "value may hold)", msg)
       r = assert(big:call("job", "stat", { domain_id = "d", query = A({ limit = 20 }, G(nil, { F("push", "filter", "all") })) }))
       assert.are.equal(20, #r.results[1].all)
       big:close()
@@ -903,7 +921,7 @@ describe("stat", function()
     it("a missing operand gives null; a string operand is an ERROR_DB_QUERY", function()
       assert.are.same({ x = cjson.null }, json(A(G(nil, { F("count", nil, "n") }),
         P({ { name = "x", operator = "add", fields = { "n", "nope" } } }))).results[1])
-      wrapped("$add only supports numeric types, not string",
+      wrapped('add takes numbers, not "collector-1"',
               stat(A(grouped, P({ { name = "x", operator = "add", fields = { "c", 1 } } }))))
     end)
 
@@ -915,26 +933,25 @@ describe("stat", function()
     end)
 
     it("operands are strings, numbers or nested objects (bool rejected)", function()
-      nested("'aggregate.project.fields' condition accept only string or object or numeric types: "
-             .. '{"fields":["t",true],"name":"x","operator":"add"}',
+      nested(PF .. 'field "x": true is not a field name, a number or an {operator, fields} object.',
              stat(A(grouped, P({ { name = "x", operator = "add", fields = { "t", true } } }))))
-      nested("'aggregate.project.fields' condition's pow operator is not supported. (supported_operator = "
-             .. PROJECT_OPS .. ")",
+      -- inside an operation, only the four arithmetic operators
+      nested(PF .. 'field "x": the operator "pow" of an operation inside it is not supported; use one of '
+             .. "add, subtract, multiply, divide.",
              stat(A(grouped, P({ { name = "x", operator = "add", fields = { "t", { operator = "pow", fields = { 1 } } } } }))))
     end)
 
     it("malformed fields: empty, no name, unknown operator, no key, no fields", function()
-      wrapped("Required parameter. (key = aggregate.project.fields)", stat(A(P({}))))
-      wrapped("Required parameter. (key = aggregate.project.fields)", stat(A({ project = {} })))
-      nested("'aggregate.project.fields' condition requires a name: {\"key\":\"job_id\"}", stat(A(P({ { key = "job_id" } }))))
-      nested("'aggregate.project.fields' condition's concat operator is not supported. (supported_operator = "
-             .. PROJECT_OPS .. ")", stat(A(P({ { key = "job_id", operator = "concat" } }))))   -- operator before name
-      nested("'aggregate.project.fields' condition requires a key: {\"name\":\"x\",\"operator\":\"size\"}",
-             stat(A(P({ { name = "x", operator = "size" } }))))
-      nested("'aggregate.project.fields' condition requires a fields: {\"name\":\"x\",\"operator\":\"add\"}",
+      wrapped(PF .. "is empty: give at least one field.", stat(A(P({}))))
+      wrapped(PF .. "is required: a list of {name, key} or {name, operator, ...} objects.", stat(A({ project = {} })))
+      nested(PF .. 'the field {"key":"job_id"} has no name.', stat(A(P({ { key = "job_id" } }))))
+      nested(PF .. 'the operator "concat" of the field {"key":"job_id","operator":"concat"} is not supported; '
+             .. "use one of " .. PROJECT_OPS .. ".",
+             stat(A(P({ { key = "job_id", operator = "concat" } }))))   -- operator before name
+      nested(PF .. 'field "x": size needs a key.', stat(A(P({ { name = "x", operator = "size" } }))))
+      nested(PF .. 'field "x": add needs fields, a list of field names, numbers or {operator, fields} objects.',
              stat(A(P({ { name = "x", operator = "add" } }))))
-      nested("'aggregate.project.fields' condition's subtract operator requires two fields: "
-             .. '{"fields":[1,2,3],"name":"x","operator":"subtract"}',
+      nested(PF .. 'field "x": subtract takes exactly two values, not [1,2,3].',
              stat(A(P({ { name = "x", operator = "subtract", fields = { 1, 2, 3 } } }))))
     end)
   end)
@@ -948,11 +965,11 @@ describe("stat", function()
       assert.are.same({}, S(A({ skip = 10 })).results)
     end)
 
-    it("limit 0 and negative values are ERROR_DB_QUERY (MongoDB's errors)", function()
-      wrapped("the limit must be positive", stat(A({ limit = 0 })))
-      wrapped("the limit must be positive", stat(A({ limit = -1 })))
-      wrapped("the skip value must be a non-negative integer", stat(A({ skip = -1 })))
-      wrapped("the limit must be positive", stat(A({ limit = "2" })))
+    it("limit 0 and negative values are ERROR_DB_QUERY, naming the value", function()
+      wrapped("key = query.aggregate.limit, reason = must be a positive integer, not 0.", stat(A({ limit = 0 })))
+      wrapped("key = query.aggregate.limit, reason = must be a positive integer, not -1.", stat(A({ limit = -1 })))
+      wrapped("key = query.aggregate.skip, reason = must be an integer of 0 or more, not -1.", stat(A({ skip = -1 })))
+      wrapped('key = query.aggregate.limit, reason = must be a positive integer, not "2".', stat(A({ limit = "2" })))
     end)
   end)
 
@@ -1018,7 +1035,7 @@ describe("stat", function()
 
     it("a non-string distinct is a type error", function()
       local msg = fails("ERROR_INVALID_PARAMETER_TYPE", stat({ distinct = 5 }))
-      assert.are.equal("Parameter type is invalid. (key = query.distinct, type = str)", msg)
+      assert.are.equal("Parameter type is invalid. (key = query.distinct, type = string, value = 5)", msg)
     end)
   end)
 
@@ -1026,7 +1043,7 @@ describe("stat", function()
   describe("request errors", function()
     it("aggregate must be a list", function()
       local msg = fails("ERROR_DB_QUERY", stat({ aggregate = "x" }))
-      assert.are.equal(DBQ .. "(reason = Parameter type is invalid. (key = aggregate, type = list))", msg)
+      assert.are.equal(DBQ .. '(key = query.aggregate, reason = must be a list of stages, not "x".)', msg)
     end)
 
     it("the first known key of a stage wins (unwind, group, count, sort, project, limit, skip)", function()
@@ -1043,7 +1060,8 @@ describe("stat", function()
 
     it("an unknown query key is ERROR_INVALID_PARAMETER", function()
       local msg = fails("ERROR_INVALID_PARAMETER", stat({ aggregate = { { count = { name = "n" } } }, foo = 1 }))
-      assert.are.equal("Parameter is invalid. (key = query.foo, reason = Unknown parameter.)", msg)
+      assert.are.equal("Parameter is invalid. (key = query.foo, reason = unknown parameter; use one of filter, "
+                       .. "filter_or, keyword, aggregate, distinct, page.)", msg)
     end)
   end)
 
