@@ -19,8 +19,8 @@
 ** select) a message points (the name cut at 60 bytes). */
 static const char *entryKey(inv_store *s, const char *zIn, const inv_kv *kv, const char *zKey) {
   char z[200];
-  snprintf(z, sizeof z, "query.%s.%s%s%s", zIn, inv_msg_text(s, kv->zKey, kv->nKey, 60),
-           zKey[0] ? "." : "", zKey);
+  snprintf(z, sizeof z, "query.%s.%s%s%s", zIn,
+           kv->nKey ? inv_msg_text(s, kv->zKey, kv->nKey, 60) : "\"\"", zKey[0] ? "." : "", zKey);
   return inv_arena_strdup(&s->arena, z, strlen(z));
 }
 
@@ -77,6 +77,10 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   SC c;
   inv_q q;
   const inv_val *pQ, *gb, *fg, *fields, *sel, *sort, *unw;
+  /* a name the pipeline cannot use (an empty group_by or field_group entry):
+  ** ERROR_DB_QUERY, raised where the pipeline would have raised it, after
+  ** the scope and the filter, in analyze's words */
+  const char *zLateKey = NULL, *zLateValue = NULL;
   inv_val *pipe, *group, *keys, *gfields;
   size_t i, j, nFg = 0;
   int64_t start, limit;
@@ -113,6 +117,12 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       }
     }
     nFg = fg->u.arr.n;
+    for (i = 0; i < nFg && !zLateKey; i++) {
+      if (fg->u.arr.a[i].u.s.n == 0) {
+        zLateKey = "query.field_group";
+        zLateValue = inv_msg_value(s, &fg->u.arr.a[i], INV_MSG_VALUE);
+      }
+    }
   }
   /* 2. group_by -> keys */
   if (gb && gb->t != INV_NULL && !inv_val_is_arr(gb)) return inv_err_type_of(s, "query.group_by", "list", gb);
@@ -124,6 +134,10 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     if (x->t == INV_STR) {
       const char *zLast = x->u.s.z, *z;
       for (z = x->u.s.z; *z; z++) if (*z == '.') zLast = z + 1;
+      if (!*zLast && !zLateKey) {         /* "" or "a.": no field, no name */
+        zLateKey = "query.group_by";
+        zLateValue = inv_msg_value(s, x, INV_MSG_VALUE);
+      }
       kn = keyName(s, *x, strVal(zLast, strlen(zLast)));
     } else if (x->t == INV_OBJ) {
       const inv_val *kk = inv_val_get(x, "key"), *nn = inv_val_get(x, "name");
@@ -348,6 +362,10 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
   {
     inv_val req2 = *req;
     if (inv_stat_begin(s, r, &req2, "analyze", &c, &q, &pQ, &start, &limit, 1)) return INV_ERROR;
+  }
+  if (zLateKey) {
+    return inv_err_query(s, zLateKey, zLateKey[6] == 'f' ? "%s names no group_by key."
+                         : "%s is not a field name: give the key to group by.", zLateValue);
   }
   c.bAnalyze = 1;                  /* stage errors name analyze's keys */
   if (inv_stat_stages(&c, pipe)) return INV_ERROR;
