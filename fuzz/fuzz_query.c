@@ -44,7 +44,8 @@ static void setup(void) {
 
 /* Reasons that mean the compiler produced SQL SQLite refused: the reason
 ** starts with an SQLite message (user text only ever follows our own
-** prefixes such as "Cannot resolve field"). */
+** prefixes such as "Cannot resolve field"; our errors that name a key are
+** "(key = ..., reason = ...)" and never match). */
 static int badSql(const char *zMsg) {
   static const char zHead[] = "Database query failed. (reason = ";
   static const char *const az[] = {

@@ -62,9 +62,9 @@ static void setup(void) {
 
 /* Reasons that mean the compiler produced SQL SQLite refused: the reason
 ** starts with an SQLite message (user text only ever follows our own
-** prefixes such as "Cannot resolve field"). Stage errors are wrapped once
-** or twice, so every level of "Database query failed. (reason = " is
-** skipped. */
+** prefixes such as "Cannot resolve field"; our errors that name a key are
+** "(key = ..., reason = ...)" and never match). Every level of "Database
+** query failed. (reason = " is skipped, should one ever be nested. */
 static int badSql(const char *zMsg) {
   static const char zHead[] = "Database query failed. (reason = ";
   static const char *const az[] = {
@@ -220,9 +220,12 @@ static int runOne(const char *zRes, const char *zMethod, const uint8_t *data, si
   return rc;
 }
 
-/* Did the last call fail on the regex time budget (inv_regex.c)? */
+/* Did the last call fail on a time budget: the regex budget
+** (sqlite_regex.c: "Regular expressions ran longer than their budget ...")
+** or the call's (inv_err_budget: "The request ran longer than its time
+** budget ...")? */
 static int overBudget(void) {
-  return strstr(inv_store_errmsg(pStore), "time budget exceeded") != NULL;
+  return strstr(inv_store_errmsg(pStore), "ran longer than") != NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

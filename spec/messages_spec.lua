@@ -168,7 +168,7 @@ describe("messages", function()
              list(F("job_id", 5, "regex")))
       failed("ERROR_DB_QUERY", DBQ .. '(key = query.filter, reason = the regular expression "a(" of regex is invalid: '
              .. "missing closing parenthesis at offset 2.)", nil, list(F("job_id", "a(", "regex")))
-      failed("ERROR_DB_QUERY", DBQ .. "(reason = message__icontains takes a string, not 5.)", nil,
+      failed("ERROR_DB_QUERY", DBQ .. "(reason = in a match, message__icontains takes a string, not 5.)", nil,
              tasks(F("errors", { message__icontains = 5 }, "match")))
     end)
 

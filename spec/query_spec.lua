@@ -866,7 +866,7 @@ describe("query", function()
                  H.tasks(inv, { filter = { F("errors", { error_code__in = "E_A" }, "match") } }))
       expect_err("ERROR_OPERATOR_BOOLEAN_TYPE", "The value of error_code__exists in a match must be true or false. ",
                  nil, H.tasks(inv, { filter = { F("errors", { error_code__exists = "yes" }, "match") } }))
-      tf_dberr("errors", { message__icontains = 5 }, "match", "message__icontains takes a string, not 5.)")
+      tf_dberr("errors", { message__icontains = 5 }, "match", "in a match, message__icontains takes a string, not 5.)")
     end)
   end)
 

@@ -609,12 +609,13 @@ static int likeTooLong(inv_q *q, const char *zWhere, size_t n) {
 }
 
 /* A text operator (contain, regex, a match's icontains, ...) given
-** something else than a string. zKey: NULL, or the filter it is in. */
+** something else than a string. zKey: the filter it is in, or NULL for a
+** match's key (user text: the reason starts with our words, never with it). */
 static int strValueError(inv_q *q, const char *zKey, const char *zOp, const inv_val *v) {
   size_t n = strlen(zOp);
   int bList = n > 3 && memcmp(zOp + n - 3, "_in", 3) == 0;
-  return inv_err_query(q->s, zKey, "%s takes %s, not %s.", zOp, bList ? "strings" : "a string",
-                       inv_msg_value(q->s, v, INV_MSG_VALUE));
+  return inv_err_query(q->s, zKey, "%s%s takes %s, not %s.", zKey ? "" : "in a match, ", zOp,
+                       bList ? "strings" : "a string", inv_msg_value(q->s, v, INV_MSG_VALUE));
 }
 
 /* A pattern the engine refused: the engine's reason, framed. */
