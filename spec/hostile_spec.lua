@@ -452,9 +452,9 @@ case("match of 3 keys x 1000 values", "job_task", "list",
                       additional__k3__in = list(1000, function(i) return i end) }, "match"), I, "at most 2000 times")
 case("in on a whole object field with 1001 values", "job", "list",
      cond("filter", list(1001, function(i) return { a = i } end), "in"), I, "an in list on a nested key may hold at most 1000 values; this one has 1001.")
-case("only with 257 keys", "job", "list", q{ only = list(257, function() return "job_id" end) }, I, "At most 256 keys")
+case("only with 257 keys", "job", "list", q{ only = list(257, function() return "job_id" end) }, I, "(key = only, reason = at most 256 keys; this one has 257.)")
 case("only with 17 keys inside one field", "job", "list",
-     q{ only = list(17, function(i) return "filter.k" .. i end) }, I, "At most 16 keys inside one field")
+     q{ only = list(17, function(i) return "filter.k" .. i end) }, I, "at most 16 keys inside one field, such as filter.a and filter.b.")
 case("only with 16 keys inside one field", "job", "list",
      q{ only = list(16, function(i) return "filter.k" .. i end) }, "OK")
 

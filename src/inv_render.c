@@ -8,6 +8,7 @@
 ** fields. Datetimes render as
 ** "YYYY-MM-DDTHH:MM:SS.mmmZ".
 */
+#include <stdio.h>
 #include <string.h>
 #include "inv_int.h"
 
@@ -35,7 +36,11 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
   if (!inv_val_is_arr(pOnly)) return inv_err_type_of(s, "only", "list of strings", pOnly);
   if (pOnly->u.arr.n == 0) return INV_OK;
   /* each rendered field scans the list: rows x fields x keys stays small */
-  if (pOnly->u.arr.n > ONLY_MAX_KEYS) return inv_err_invalid(s, "only", "At most 256 keys.");
+  if (pOnly->u.arr.n > ONLY_MAX_KEYS) {
+    char zR[64];
+    snprintf(zR, sizeof zR, "at most 256 keys; this one has %zu.", pOnly->u.arr.n);
+    return inv_err_invalid(s, "only", zR);
+  }
   o = inv_arena_alloc(&s->arena, sizeof *o);
   if (!o) return inv_err_nomem(s);
   o->a = inv_arena_alloc(&s->arena, sizeof(OnlyItem) * pOnly->u.arr.n);
@@ -55,7 +60,7 @@ int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
       int j, nSub = 1;
       for (j = 0; j < o->n; j++) nSub += o->a[j].iField == iField && o->a[j].zSub;
       if (nSub > ONLY_MAX_SUB) {
-        return inv_err_invalid(s, "only", "At most 16 keys inside one field (e.g. filter.a, filter.b).");
+        return inv_err_invalid(s, "only", "at most 16 keys inside one field, such as filter.a and filter.b.");
       }
     }
     o->n++;

@@ -112,9 +112,9 @@ const char *inv_q_alias(inv_q *q) {
 
 int inv_q_count_regex(inv_q *q) {
   if (++q->nRegex > INV_MAX_REGEX) {
-    return inv_err_invalid(q->s, "query", "A request may use at most 1000 regular expressions "
-                           "(each element of a regex_in list counts, and each contain value "
-                           "with non-ASCII letters).");
+    return inv_err_invalid(q->s, "query", "a request may use at most 1000 regular expressions; "
+                           "each element of a regex_in list counts, and each contain value "
+                           "with non-ASCII letters.");
   }
   return INV_OK;
 }
@@ -125,9 +125,9 @@ int inv_q_count_list(inv_q *q, size_t n, int bPattern) {
   *pn += (int)(n > nCap ? nCap + 1 : n);
   if ((size_t)*pn > nCap) {
     return inv_err_invalid(q->s, "query", bPattern
-      ? "A request's contain_in, not_contain_in and regex_in lists may hold at most 10000 "
-        "values in all (each is tested on every row)."
-      : "A request's in and not_in lists may hold at most 100000 values in all.");
+      ? "the contain_in, not_contain_in and regex_in lists of a request may hold at most "
+        "10000 values in all; each is tested on every row."
+      : "the in and not_in lists of a request may hold at most 100000 values in all.");
   }
   return INV_OK;
 }
