@@ -207,7 +207,7 @@ local function tick(premature)
     return
   end
   local inv = get_store and get_store()
-  if not inv then return end
+  if not inv or type(inv.changes) ~= "function" then return end   -- no journal: no stream either
   counters.ticks = counters.ticks + 1
   -- nothing committed anywhere since the last read: nothing to read
   local dv, own
@@ -233,8 +233,9 @@ local function tick(premature)
     local changes = r.changes or {}
     local last = tonumber(r.last)
     if #changes == 0 then
-      if last and last < cursor then
+      if last and last < cursor and r.first ~= nil then
         -- the journal went backwards (the store was replaced): everyone reloads
+        -- (an emptied journal, trimmed to nothing, has no first: not a restart)
         cursor = last
         reset_all(last, "the change journal restarted")
       end
