@@ -1,10 +1,13 @@
 #!/bin/sh
 # Install the Debian packages the build and the tests need, skipping what is
 # already there. Runs apt-get update once, only when something is missing.
+# prometheus: for promtool (the nginx suite checks /metrics and the example
+# alert rules with it); the suite never starts the Prometheus server.
 set -e
 PKGS="gcc make lua5.4 liblua5.4-dev lua-cjson lua-busted libsqlite3-dev sqlite3 libpcre2-dev
       luajit2 libluajit2-5.1-dev luarocks nginx libnginx-mod-http-lua curl wrk
-      clang libclang-rt-14-dev valgrind lua-sql-sqlite3 lua-socket chromium"
+      clang libclang-rt-14-dev valgrind lua-sql-sqlite3 lua-check cppcheck prometheus
+      lua-socket chromium"
 # the console's build and browser tests: Node.js with npm (the machine's, or Debian's)
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

@@ -6,18 +6,22 @@
 --
 -- inventory.job / inventory.job_task work on a default store opened lazily
 -- at $INVENTORY_DB, else ./inventory.db. Every method returns its result, or
--- nil, message, code (the reference's error names). Misuse (a closed store,
--- a request that is not a table) raises.
+-- nil, message, code, class: code is the reference's error name, class says
+-- whose fault it was ("client", "unavailable": transient, "server"). Misuse
+-- (a closed store, a request that is not a table, inv.job:get{} with a colon)
+-- raises.
 
 local core = require "inventory.core"
 
-local type, error, setmetatable, rawget = type, error, setmetatable, rawget
+local type, error, setmetatable, pairs, ipairs, tostring =
+  type, error, setmetatable, pairs, ipairs, tostring
 local getenv = os.getenv
 
 local _M = {
   _NAME = "inventory",
   _VERSION = core._VERSION,
   sqlite_version = core.sqlite_version,
+  schema_version = core.schema_version,   -- the schema this library reads and writes
   null = core.null,          -- the JSON null (the same value as cjson.null)
 }
 
@@ -30,10 +34,19 @@ local RESOURCES = {
 local Store = {}
 Store.__index = Store
 
+-- The method tables (inv.job, inventory.job, ...): a request that is one of
+-- them is the slip inv.job:get{...} (a colon), told apart from a bad request.
+local API_TABLES = setmetatable({}, { __mode = "k" })
+
 local function api(ud, resource)
   local t = { _resource = resource }
+  API_TABLES[t] = true
   for _, m in ipairs(RESOURCES[resource]) do
     t[m] = function(req)
+      if API_TABLES[req] then
+        error("call inv." .. resource .. "." .. m .. "{...} with a dot, not inv."
+              .. resource .. ":" .. m .. "{...}", 2)
+      end
       if type(req) ~= "table" then
         error("bad argument #1 to '" .. resource .. "." .. m .. "' (table expected, got "
               .. type(req) .. ")", 2)
@@ -44,33 +57,80 @@ local function api(ud, resource)
   return t
 end
 
---- inventory.open{ path =, busy_timeout =, page_limit =, readonly = }
--- syntax: inv, err, code = inventory.open(opts)
+-- The options of inventory.open, in the order the error message lists them.
+local OPTIONS = { "path", "url", "schema", "busy_timeout", "page_limit", "readonly",
+                  "statement_timeout", "stat_timeout", "journal_seconds" }
+local KNOWN = {}
+for _, k in ipairs(OPTIONS) do KNOWN[k] = true end
+
+local function invalid(msg)
+  return nil, msg, "ERROR_INVALID_PARAMETER", "client"
+end
+
+-- The PostgreSQL backend: open{ url = "postgresql://..." } lands here.
+-- (The one place where the PostgreSQL driver plugs in; until it is built
+-- into the core, a url is refused with this message.)
+local function open_postgres(opts)   -- luacheck: no unused args
+  return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL backend is not "
+    .. "available in this build; open{ path = ... } opens SQLite)", "ERROR_INVALID_PARAMETER", "client"
+end
+
+--- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
+--                  readonly =, statement_timeout =, stat_timeout =, journal_seconds = }
+-- syntax: inv, err, code, class = inventory.open(opts)
+-- An option it does not know (a misspelt "pth"), or url together with path,
+-- is refused (nil, message, "ERROR_INVALID_PARAMETER", "client"): never a
+-- silent fallback to the default path.
 function _M.open(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #1 to 'open' (table expected, got " .. type(opts) .. ")", 2)
   end
   opts = opts or {}
+  local unknown = {}
+  for k in pairs(opts) do
+    if not KNOWN[k] then unknown[#unknown + 1] = tostring(k) end
+  end
+  if #unknown > 0 then
+    table.sort(unknown)
+    return invalid("Parameter is invalid. (key = " .. table.concat(unknown, ", ")
+      .. ", reason = not an option of inventory.open; the options are "
+      .. table.concat(OPTIONS, ", ") .. ")")
+  end
+  if opts.url ~= nil and opts.path ~= nil then
+    return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
+      .. "path (SQLite), not both)")
+  end
+  if opts.url ~= nil then return open_postgres(opts) end
+  if opts.schema ~= nil then
+    return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
+      .. "PostgreSQL url; a SQLite path has none)")
+  end
   local o = {
     path = opts.path or getenv("INVENTORY_DB") or "inventory.db",
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
+    statement_timeout = opts.statement_timeout,
+    stat_timeout = opts.stat_timeout,
+    journal_seconds = opts.journal_seconds,
   }
-  local ud, err, code = core.open(o)
-  if not ud then return nil, err, code end
+  local ud, err, code, class = core.open(o)
+  if not ud then return nil, err, code, class end
   local self = setmetatable({ _ud = ud, path = o.path }, Store)
   for name in pairs(RESOURCES) do self[name] = api(ud, name) end
   return self
 end
 
 --- inv:import(resource, records) -> number imported | nil, msg, code
+-- records: a list of documented records, or JSON text (one array, or JSON
+-- lines as inv:export writes them), parsed by the core.
 function Store:import(resource, records)
   if type(resource) ~= "string" or not RESOURCES[resource] then
     error("bad argument #1 to 'import' (job, job_task or spot_job expected)", 2)
   end
+  if type(records) == "string" then return self._ud:import_text(resource, records) end
   if type(records) ~= "table" then
-    error("bad argument #2 to 'import' (table expected, got " .. type(records) .. ")", 2)
+    error("bad argument #2 to 'import' (table or JSON text expected, got " .. type(records) .. ")", 2)
   end
   return self._ud:call(resource, "import", { records = records })
 end
@@ -83,6 +143,58 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:info() -> { backend, engine_version, schema_version, size_bytes, path }
+function Store:info()
+  return self._ud:info()
+end
+
+--- inv:check() -> { ok = bool, problems = { text, ... } }: the engine's
+-- integrity check and an audit of every job's counters against its tasks.
+function Store:check()
+  return self._ud:check()
+end
+
+--- inv:backup(path [, { overwrite = bool }]) -> true | nil, msg, code
+-- A consistent copy (SQLite's online backup API) while the store is in use.
+function Store:backup(path, opts)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'backup' (string expected, got " .. type(path) .. ")", 2)
+  end
+  return self._ud:backup(path, type(opts) == "table" and opts.overwrite or false)
+end
+
+--- inv:export(resource, { domain_id?, after?, limit?, query? } [, lines])
+-- -> { records = {...}, next = cursor|nil }, or with lines = true the
+-- records as JSON lines (text) and the next cursor. Records come in
+-- insertion order with every stored field, so inv:import reproduces them.
+function Store:export(resource, opts, lines)
+  if type(resource) ~= "string" or not RESOURCES[resource] then
+    error("bad argument #1 to 'export' (job, job_task or spot_job expected)", 2)
+  end
+  return self._ud:export(resource, opts or {}, lines and true or false)
+end
+
+--- inv:wait_change(since, seconds [, poll]) -> true when another connection
+-- has committed since data version `since` (from inv:version()), false after
+-- `seconds` without one. Looks every `poll` seconds (default 0.1).
+function Store:wait_change(since, seconds, poll)
+  return self._ud:wait_change(since, seconds, poll)
+end
+
+--- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,
+-- id, domain_id, workspace_id, project_id, job_id, collector_id}, ... }, first, last }:
+-- the change journal, in commit order (op "upsert", "delete", or "reset" for a
+-- bulk change). first is the oldest seq still kept: a reader that last saw a
+-- seq below first - 1 missed trimmed changes and reloads.
+function Store:changes(opts)
+  return self._ud:call("store", "changes", opts or {})
+end
+
+--- inv:trim_changes{ keep_seconds = journal_seconds } -> number of changes removed
+function Store:trim_changes(opts)
+  return self._ud:call("store", "trim_changes", opts or {})
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;
@@ -132,13 +244,21 @@ local function default_store()
   return default
 end
 
-for name in pairs(RESOURCES) do
-  _M[name] = setmetatable({}, {
-    __index = function(_, m)
-      local f = rawget(default_store()[name], m)
-      return f
-    end,
-  })
+-- inventory.job.list{...} opens the default store on first use; a slip
+-- (inventory.job:list{...}) raises before opening anything.
+for name, methods in pairs(RESOURCES) do
+  local proxy, wrappers = {}, {}
+  for _, m in ipairs(methods) do
+    wrappers[m] = function(req)
+      if API_TABLES[req] then
+        error("call inventory." .. name .. "." .. m .. "{...} with a dot, not inventory."
+              .. name .. ":" .. m .. "{...}", 2)
+      end
+      return default_store()[name][m](req)
+    end
+  end
+  API_TABLES[proxy] = true
+  _M[name] = setmetatable(proxy, { __index = wrappers })
 end
 
 return _M

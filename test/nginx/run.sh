@@ -90,7 +90,7 @@ OWNER=""
 PHASE2="lua5.4 '$ROOT/test/nginx/fixture.lua' phase2 '$DB' '$SEEDS_DIR'"
 [ -n "$OWNER" ] && PHASE2="$PHASE2 && chown -R $OWNER '$PREFIX/data'"
 
-BASE="http://127.0.0.1:$PORT" WORK="$WORK" SEEDS_DIR="$SEEDS_DIR" PHASE2="$PHASE2" \
+BASE="http://127.0.0.1:$PORT" WORK="$WORK" SEEDS_DIR="$SEEDS_DIR" PHASE2="$PHASE2" DB="$DB" \
   ERROR_LOG="$PREFIX/logs/error.log" lua5.4 test/nginx/driver.lua >"$WORK/driver.out" 2>&1
 rc=$?
 grep -v '^nginx: ' "$WORK/driver.out"
