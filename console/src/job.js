@@ -10,21 +10,33 @@ const COUNTERS = [
   ["disconnected_count", "Disconnected"], ["failure_count", "Failures"],
 ];
 
-function errorsCell(task) {
-  const errs = Array.isArray(task.errors) ? task.errors : [];
-  if (!errs.length) return h("span", { class: "muted" }, "—");
-  return h("details", { class: "errors" },
-    h("summary", null, `${errs.length} error${errs.length > 1 ? "s" : ""}`),
-    h("ul", null, errs.map((e) => h("li", null,
-      h("code", { class: "ecode" }, e.error_code || "ERROR"),
-      h("p", { class: "emsg" }, e.message || ""),
-      e.additional && Object.keys(e.additional).length
-        ? h("pre", { class: "eadd", "aria-label": "additional" }, JSON.stringify(e.additional, null, 2))
-        : null))));
-}
+const NCOLS = 14;
 
-function taskRow(t) {
-  return h("tr", { "data-task-id": t.job_task_id, "data-status": t.status },
+// a task's row, and, when it has errors, a full-width row under it that a
+// button in the Errors cell unfolds (aria-expanded / aria-controls)
+function taskRows(t, open) {
+  const errs = Array.isArray(t.errors) ? t.errors : [];
+  let toggle = h("span", { class: "muted" }, "—");
+  let extra = null;
+  if (errs.length) {
+    const rid = `errors-${t.job_task_id}`;
+    extra = h("tr", { class: "errrow", id: rid, "data-errors-of": t.job_task_id, hidden: !open },
+      h("td", { colspan: NCOLS },
+        h("ul", { class: "errors", "aria-label": `Errors of task ${t.job_task_id}` }, errs.map((e) => h("li", null,
+          h("code", { class: "ecode" }, e.error_code || "ERROR"),
+          h("span", { class: "emsg" }, e.message || ""),
+          e.additional && Object.keys(e.additional).length
+            ? h("pre", { class: "eadd", "aria-label": "additional" }, JSON.stringify(e.additional, null, 2))
+            : null)))));
+    toggle = h("button", { type: "button", class: "errtoggle", "aria-expanded": open ? "true" : "false",
+      "aria-controls": rid, onclick: (ev) => {
+        const b = ev.currentTarget;
+        const now = b.getAttribute("aria-expanded") !== "true";
+        b.setAttribute("aria-expanded", now ? "true" : "false");
+        extra.hidden = !now;
+      } }, `${errs.length} error${errs.length > 1 ? "s" : ""}`);
+  }
+  const row = h("tr", { "data-task-id": t.job_task_id, "data-status": t.status },
     h("td", { "data-label": "Status" }, badge(t.status)),
     h("td", { "data-label": "Task ID", class: "id" }, h("code", null, t.job_task_id)),
     h("td", { "data-label": "Provider" }, t.provider || ""),
@@ -34,7 +46,22 @@ function taskRow(t) {
     COUNTERS.map(([k, label]) => h("td", { "data-label": label, class: "num" }, String(n(t[k])))),
     h("td", { "data-label": "Started" }, timeEl(t.started_at, when(t.started_at))),
     h("td", { "data-label": "Finished" }, timeEl(t.finished_at, when(t.finished_at))),
-    h("td", { "data-label": "Errors" }, errorsCell(t)));
+    h("td", { "data-label": "Errors" }, toggle));
+  return extra ? [row, extra] : [row];
+}
+
+// replace (or add) a task's rows in tbody
+function putTask(tbody, t) {
+  const tr = tbody.querySelector(`tr[data-task-id="${CSS.escape(t.job_task_id)}"]`);
+  const old = tbody.querySelector(`tr[data-errors-of="${CSS.escape(t.job_task_id)}"]`);
+  const open = !!(old && !old.hidden);
+  const rows = taskRows(t, open);
+  if (tr) {
+    tr.replaceWith(...rows);
+    if (old) old.remove();
+  } else {
+    tbody.append(...rows);
+  }
 }
 
 export function jobView(app, jobId) {
@@ -105,10 +132,12 @@ export function jobView(app, jobId) {
     if (!alive) return;
     const total = res.total_count || 0;
     tasksHead.textContent = `Tasks (${total})`;
-    tbody = h("tbody", null, res.results.map(taskRow));
-    clear(tasksWrap).append(
-      total > res.results.length
-        ? h("p", { class: "muted" }, `Showing the first ${res.results.length} of ${total} tasks.`) : null,
+    tbody = h("tbody", null, res.results.map((t) => taskRows(t, false)));
+    clear(tasksWrap);
+    if (total > res.results.length) {
+      tasksWrap.append(h("p", { class: "muted" }, `Showing the first ${res.results.length} of ${total} tasks.`));
+    }
+    tasksWrap.append(
       res.results.length ? h("table", { class: "tasks", id: "tasks-table" },
         h("caption", { class: "sr-only" }, "Tasks of this job"),
         h("thead", null, h("tr", null,
@@ -155,19 +184,14 @@ export function jobView(app, jobId) {
           announce(`This job finished: ${STATUS_LABEL[data.status] || data.status}`);
         }
       } else if (type === "job_task" && data.job_id === jobId && tbody) {
-        const tr = tbody.querySelector(`tr[data-task-id="${CSS.escape(data.job_task_id)}"]`);
-        const open = tr && tr.querySelector("details[open]");
-        const nr = taskRow(data);
-        if (open) { const d = nr.querySelector("details"); if (d) d.open = true; }
-        if (tr) tr.replaceWith(nr); else tbody.append(nr);
+        putTask(tbody, data);
       } else if (type === "delete") {
         if (data.resource === "job" && data.job_id === jobId) {
           gone.textContent = "This job was deleted.";
           gone.hidden = false;
           clear(actions);
         } else if (data.resource === "job_task" && tbody) {
-          const tr = tbody.querySelector(`tr[data-task-id="${CSS.escape(data.job_task_id)}"]`);
-          if (tr) tr.remove();
+          for (const tr of tbody.querySelectorAll(`tr[data-task-id="${CSS.escape(data.job_task_id)}"], tr[data-errors-of="${CSS.escape(data.job_task_id)}"]`)) tr.remove();
         }
       }
     },

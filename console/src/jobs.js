@@ -89,7 +89,9 @@ function row(job) {
   return h("tr", { "data-job-id": job.job_id, "data-status": job.status }, cells(job));
 }
 
-export function jobsView(app, qs) {
+// focusKey: the data-focus-key of the control that had the focus when the
+// parameters changed (a sort button, a pager button): it gets it back
+export function jobsView(app, qs, focusKey) {
   const params = parseParams(qs);
   const root = h("section", { class: "view", "aria-labelledby": "jobs-h" });
   let tbody = null;
@@ -146,7 +148,7 @@ export function jobsView(app, qs) {
       const active = params.sort === c.sort;
       const dir = active ? (params.desc ? "descending" : "ascending") : null;
       return h("th", { scope: "col", "aria-sort": dir || "none" },
-        h("button", { type: "button", class: "sort", "data-sort": c.sort,
+        h("button", { type: "button", class: "sort", "data-sort": c.sort, "data-focus-key": `sort-${c.sort}`,
           onclick: () => go({ sort: c.sort, desc: active ? !params.desc : c.sort === "created_at", page: 1 }) },
           c.label, h("span", { class: "arrow", "aria-hidden": "true" }, active ? (params.desc ? " ▼" : " ▲") : "")));
     })));
@@ -177,14 +179,20 @@ export function jobsView(app, qs) {
       header(), tbody));
     const pages = Math.max(1, Math.ceil(total / params.size));
     clear(pager).append(
-      h("button", { type: "button", class: "btn ghost", disabled: params.page <= 1,
+      h("button", { type: "button", class: "btn ghost", disabled: params.page <= 1, "data-focus-key": "prev",
                     onclick: () => go({ page: params.page - 1 }) }, "← Previous"),
       h("span", { class: "pageno" }, `Page ${Math.min(params.page, pages)} of ${pages}`),
-      h("button", { type: "button", class: "btn ghost", disabled: params.page >= pages,
+      h("button", { type: "button", class: "btn ghost", disabled: params.page >= pages, "data-focus-key": "next",
                     onclick: () => go({ page: params.page + 1 }) }, "Next →"),
       h("label", { for: "f-size", class: "size" }, "Rows per page"),
-      h("select", { id: "f-size", onchange: (e) => go({ size: Number(e.target.value), page: 1 }) },
+      h("select", { id: "f-size", "data-focus-key": "size", onchange: (e) => go({ size: Number(e.target.value), page: 1 }) },
         SIZES.map((s) => h("option", { value: s, selected: s === params.size }, String(s)))));
+    if (focusKey) {
+      const el = root.querySelector(`[data-focus-key="${focusKey}"]`);
+      if (el && !el.disabled) el.focus();
+      else root.querySelector("h1").focus();
+      focusKey = null;
+    }
   }
   load();
 

@@ -71,6 +71,9 @@ function route() {
   if (!api.token.get()) return;
   const hash = location.hash || "#/jobs";
   const [path, qs] = hash.slice(1).split("?");
+  // within the Jobs view, a sort or page button keeps the focus
+  const ae = document.activeElement;
+  const focusKey = app.viewName === "jobs" && ae && ae.dataset ? ae.dataset.focusKey : null;
   if (app.view && app.view.destroy) app.view.destroy();
   let view;
   let name = "jobs";
@@ -82,17 +85,18 @@ function route() {
     name = "overview";
     document.title = "Overview · inventory console";
   } else {
-    view = jobsView(app, qs || "");
+    view = jobsView(app, qs || "", focusKey);
     document.title = "Jobs · inventory console";
   }
   app.view = view;
+  app.viewName = name;
   for (const a of document.querySelectorAll("#nav a")) {
     if (a.dataset.view === name || (name === "job" && a.dataset.view === "jobs")) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   clear(main()).append(view.root);
   const h1 = view.root.querySelector("h1");
-  if (h1 && app.routed) h1.focus({ preventScroll: false });
+  if (h1 && app.routed && !(name === "jobs" && focusKey)) h1.focus({ preventScroll: false });
   app.routed = true;
 }
 
