@@ -16,6 +16,7 @@
 #
 # Environment: PORT, WORKERS (2), SWEEP_INTERVAL (600 s; 0 = off),
 # PURGE_INTERVAL (0 = off), SIMULATOR (1; 0 = off), SIMULATOR_EVERY (30-60 s),
+# SIMULATOR_PACE (1; tests run the tasks 10 times faster),
 # PREFIX (examples/nginx/run; /tmp/inventory-demo when started as root from a
 # checkout that nginx's workers, running as nobody, cannot read).
 set -eu
@@ -27,6 +28,7 @@ SWEEP_INTERVAL=${SWEEP_INTERVAL:-600}
 PURGE_INTERVAL=${PURGE_INTERVAL:-0}
 SIMULATOR=${SIMULATOR:-1}
 SIMULATOR_EVERY=${SIMULATOR_EVERY:-30-60}
+SIMULATOR_PACE=${SIMULATOR_PACE:-1}
 
 # the port first: another server on it is a clear error, not a half-started demo
 case $PORT in
@@ -129,7 +131,7 @@ done
 if [ "$SIMULATOR" != 0 ]; then
   # shellcheck disable=SC2086
   LUA_PATH="$LUAROOT/lua/?.lua;$LUAROOT/lua/?/init.lua;;" LUA_CPATH="$LUAROOT/lib/lua/5.1/?.so;;" \
-    $RUNAS luajit "$SIMSCRIPT" "$DB" --every "$SIMULATOR_EVERY" --watch "$NPID" \
+    $RUNAS luajit "$SIMSCRIPT" "$DB" --every "$SIMULATOR_EVERY" --pace "$SIMULATOR_PACE" --watch "$NPID" \
     2>>"$PREFIX/logs/simulator.log" &
   SPID=$!
   SIMMSG="a demo collector simulator writes a job every $SIMULATOR_EVERY s (SIMULATOR=0 turns it off; log: $PREFIX/logs/simulator.log)"

@@ -4,7 +4,7 @@
 -- a collector worker: the server learns of its writes from the change journal.
 --
 --   luajit examples/nginx/simulator.lua DB [--first 2] [--every 30-60] [--watch PID] [--seed N]
---                                          [--domains domain-1,domain-2]
+--                                          [--domains domain-1,domain-2] [--pace 1]
 --
 -- Starts its first job `--first` seconds after start (default 2), then one
 -- every 30-60 s (--every MIN-MAX) for a demo collector picked at random (the
@@ -13,11 +13,12 @@
 -- each started a few seconds after the job, finished 20-110 s later, SUCCESS
 -- or (1 in 5) FAILURE with one or two errors. Stops by itself when the
 -- process --watch PID is gone (run.sh passes the nginx master); SIGTERM
--- stops it at any time: every write is one transaction.
+-- stops it at any time: every write is one transaction. --pace N runs the
+-- tasks N times faster (tests).
 local inventory = require "inventory"
 
 local db
-local first, every_min, every_max, watch, seed = 2, 30, 60, nil, nil
+local first, every_min, every_max, watch, seed, pace = 2, 30, 60, nil, nil, 1
 local domains = "domain-1f2e3d4c5b6a,domain-9a8b7c6d5e4f"     -- examples/nginx/tokens.json
 do
   local i = 1
@@ -29,13 +30,14 @@ do
       every_min, every_max = tonumber(lo), tonumber(hi); i = i + 1
     elseif a == "--watch" then watch = tostring(arg[i + 1]); i = i + 1
     elseif a == "--seed" then seed = tonumber(arg[i + 1]); i = i + 1
+    elseif a == "--pace" then pace = tonumber(arg[i + 1]); i = i + 1
     elseif a == "--domains" then domains = tostring(arg[i + 1]); i = i + 1
     elseif not db then db = a
     else error("unknown argument " .. a) end
     i = i + 1
   end
 end
-assert(db and first and every_min and every_max and every_min <= every_max,
+assert(db and first and pace and pace > 0 and every_min and every_max and every_min <= every_max,
   "usage: simulator.lua DB [--first S] [--every MIN-MAX] [--watch PID] [--seed N]")
 
 local ok_socket, socket = pcall(require, "socket")
@@ -141,8 +143,8 @@ local function new_job()
   local t0 = now()
   for _, t in ipairs(ts and ts.results or {}) do
     local d, id = c.domain_id, t.job_task_id
-    local started = t0 + rnd(2, 12)
-    local finished = started + rnd(20, 110)
+    local started = t0 + rnd(2, 12) / pace
+    local finished = started + rnd(20, 110) / pace
     local failed = rnd(1, 5) == 1
     later(started, function()
       try("job_task.start", inv.job_task.start{ domain_id = d, job_task_id = id })

@@ -3,7 +3,7 @@
 // Every expectation is checked against the REST API answering the same token.
 // Prints "browser: N passed, N failed".
 import { chromium } from "playwright-core";
-import { spawnSync } from "node:child_process";
+import { spawnSync, spawn } from "node:child_process";
 import { writeFileSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseParams, queryOf } from "../../console/src/jobs.js";
@@ -15,7 +15,6 @@ const OWNER = process.env.OWNER || "";
 const ROOT = process.env.ROOT;
 const SHOTS = process.env.SHOTS;
 const URL = `${BASE}/console/`;
-const HOST = new globalThis.URL(BASE).host;
 mkdirSync(SHOTS, { recursive: true });
 
 let passed = 0;
@@ -78,7 +77,7 @@ async function newPage(opts) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
   await ctx.route("**/*", (route) => {
     const u = new globalThis.URL(route.request().url());
-    if (u.host !== HOST && u.protocol !== "data:") { foreign.push(u.href); return route.abort(); }
+    if (u.hostname !== "127.0.0.1" && u.protocol !== "data:") { foreign.push(u.href); return route.abort(); }
     return route.continue();
   });
   const page = await ctx.newPage();
@@ -355,6 +354,75 @@ await test("no request left this server, no error in the page", async () => {
   eq(foreign, [], "requests to other hosts");
   // (the wrong token of the sign-in test is a 401 the browser reports on purpose)
   eq(pageErrors.filter((e) => !e.includes("status of 401")), [], "page errors");
+});
+
+await test("make run refuses a taken port before its banner", async () => {
+  const port = new globalThis.URL(BASE).port;
+  const r = spawnSync("sh", [join(ROOT, "examples/nginx/run.sh")], { encoding: "utf8",
+    env: { ...process.env, PORT: port, PREFIX: join(WORK, "taken"), SIMULATOR: "0" } });
+  eq(r.status, 1, "exit status");
+  assert(r.stderr.includes(`127.0.0.1:${port} is already in use`), r.stderr);
+  assert(!r.stdout.includes("Console:") && !r.stdout.includes("seeding"), `no banner, no work: ${r.stdout}`);
+});
+
+await test("make run's simulator starts a job within 5 s, the console shows it move, and stops with the server", async () => {
+  let port = Number(new globalThis.URL(BASE).port) + 1;
+  for (;; port++) {
+    const free = await fetch(`http://127.0.0.1:${port}/`).then(() => false, () => true);
+    if (free) break;
+  }
+  const prefix = join(WORK, "demo2");
+  const run = spawn("sh", [join(ROOT, "examples/nginx/run.sh")], { stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: String(port), PREFIX: prefix, WORKERS: "1", SIMULATOR_EVERY: "30-60", SIMULATOR_PACE: "10" } });
+  let out = "";
+  run.stdout.on("data", (d) => { out += d; });
+  run.stderr.on("data", (d) => { out += d; });
+  const exited = new Promise((res) => run.on("exit", res));
+  try {
+    const t0 = Date.now();
+    while (!out.includes("Console:")) {
+      assert(Date.now() - t0 < 30000, `no banner: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const banner = Date.now();
+    const p = await newPage();
+    await p.goto(`http://127.0.0.1:${port}/console/#/jobs?status=IN_PROGRESS`);
+    await p.getByLabel("Access token").fill("demo-a-admin");
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.waitForSelector("#jobs-table");
+    // the first simulated job: a row, or the "new job" notice while the page was loading
+    const tok = { Authorization: "Bearer demo-a-admin", "Content-Type": "application/json" };
+    let job;
+    while (!job) {
+      assert(Date.now() - banner < 5000, "no job from the simulator within 5 s of the banner");
+      for (const t of ["demo-a-admin", "demo-b-admin"]) {
+        const r = await fetch(`http://127.0.0.1:${port}/inventory/v1/job/list`, { method: "POST",
+          headers: { ...tok, Authorization: `Bearer ${t}` },
+          body: JSON.stringify({ query: { filter: [{ k: "created_at", v: new Date(banner - 60000).toISOString(), o: "datetime_gte" }] } }) });
+        const j = await r.json();
+        if (j.results && j.results.length) { job = { ...j.results[0], token: t }; break; }
+      }
+      if (!job) await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`# demo: the simulator's first job ${Date.now() - banner} ms after make run's banner`);
+    if (job.token === "demo-a-admin") {
+      await p.reload();
+      const row = p.locator(`tr[data-job-id="${job.job_id}"]`);
+      await row.waitFor({ timeout: 5000 });
+      // its tasks finish 20-110 s after it starts (2-11 s at the test's pace 10): the bar moves
+      await p.waitForFunction((id) => {
+        const el = document.querySelector(`tr[data-job-id="${id}"] .progress`);
+        return !el || Number(el.dataset.success) + Number(el.dataset.failure) > 0;
+      }, job.job_id, { timeout: 15000 });
+      await p.screenshot({ path: join(SHOTS, "demo.png") });
+    }
+    await p.context().close();
+  } finally {
+    run.kill("SIGTERM");
+    await exited;
+  }
+  const ps = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout;
+  assert(!ps.includes(prefix), `processes of the demo are left: ${ps.split("\n").filter((l) => l.includes(prefix)).join(" | ")}`);
 });
 
 await browser.close();
