@@ -186,8 +186,10 @@ struct inv_acc {
 struct inv_dialect {
   int iVersion;                              /* 1 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
-  /* Placeholder of parameter i (1-based): "?" or "$i". */
-  void (*xParam)(inv_buf *b, int i);
+  /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
+  ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
+  ** with static types needs to compare a number. */
+  void (*xParam)(inv_buf *b, int i, int eType);
   /* The fixed statements (INV_SQL_*). */
   const char *const *azSql;
   /* Schema: CREATE TABLE of a resource (column "id" first, the insertion

@@ -73,7 +73,7 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   inv_store *s = c->s;
   size_t nWith = c->b->n;
   int nBindWith = c->q->nBind, rc = INV_DONE;
-  int64_t nRow = 0, total = -1, nWant;
+  int64_t nRow = 0, total, nWant;
   inv_stmt *p, *pc;
   inv_buf_adds(c->b, " SELECT ");
   inv_stat_add_cols(c, "p");
@@ -229,7 +229,6 @@ int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, cons
   static const char *const azKeys[] = { "query", "domain_id", "workspace_id", "user_projects", NULL };
   inv_req rq;
   const inv_val *pQ;
-  int i;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   pQ = inv_val_get(req, "query");
   if (!pQ || pQ->t == INV_NULL) return inv_err_required(s, "query");
@@ -244,7 +243,6 @@ int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, cons
   c->s = s; c->r = r; c->q = q; c->b = q->b;
   c->bRaw = 1; c->iUnwound = -1;
   *ppQuery = pQ;
-  (void)i;
   if (baseCte(c, &rq, pQ)) return INV_ERROR;
   inv_buf_addc(c->b, ')');
   return INV_OK;

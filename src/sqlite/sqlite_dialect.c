@@ -12,7 +12,11 @@
 
 /* Numbered, so that a compiler may move an expression (with its
 ** parameters) inside another one it emits later. */
-static void xParam(inv_buf *b, int i) { inv_buf_addc(b, '?'); inv_buf_addi(b, i); }
+static void xParam(inv_buf *b, int i, int eType) {
+  (void)eType;
+  inv_buf_addc(b, '?');
+  inv_buf_addi(b, i);
+}
 
 /* ===================== accessors ===================== */
 
