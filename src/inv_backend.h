@@ -113,7 +113,7 @@ enum {
 /* ===================== the driver ===================== */
 
 typedef struct inv_dialect inv_dialect;
-typedef struct inv_driver inv_driver;
+typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
   int iVersion;                             /* 1 */
   const char *zName;                        /* "sqlite", "postgresql" */
@@ -175,6 +175,7 @@ struct inv_acc {
   const size_t *anSeg;
   int nSeg;                      /* 0: zBase itself */
   int bIndex0;                   /* segment 0 is an array position (errors.N) */
+  int eValKind;                  /* EXPR: the value's kind (INV_K_*: JSON text or not) */
   int bStr;                      /* declared a string (no type guard needed) */
   int bFree;                     /* free-form: a leaf array matches by element */
 };
@@ -259,15 +260,15 @@ struct inv_dialect {
   ** "null"; datetimes formatted with zTimeFmt (strftime) */
   int (*xValueToJson)(inv_q *q, const char *zExpr, int eKind, int bNullMissing,
                       const char *zTimeFmt);
-  /* the value x when it is a number, else NULL */
-  int (*xNumber)(inv_q *q, const char *zExpr);
+  /* the value x (of kind eKind) when it is a number, else NULL */
+  int (*xNumber)(inv_q *q, const char *zExpr, int eKind);
   /* MongoDB aggregation comparison of a value with a bound one, in BSON
   ** order, no coercion; op: "eq" (null-safe), "not", "gt", "gte", "lt",
   ** "lte"; a NULL value is below every other. v is the bound value (for a
   ** datetime key, an INV_INT of ms). */
   int (*xCompare)(inv_q *q, const char *zExpr, int eKind, const char *zOp, const inv_val *v);
   /* the unwind filter's raw equality: (x = v) without coercion, NULL-safe */
-  int (*xRawEquals)(inv_q *q, const char *zExpr, const inv_val *v);
+  int (*xRawEquals)(inv_q *q, const char *zExpr, int eKind, const inv_val *v);
   /* date_format: MongoDB $dateToString of a datetime; bPart: one of
   ** "year", "month", "day" as an integer */
   int (*xDateFormat)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, int bPart);
@@ -281,7 +282,7 @@ struct inv_dialect {
   ** name out */
   int (*xObject)(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n);
   /* arithmetic: an operand (a non-number is an error naming zOp), a / b */
-  int (*xOperand)(inv_q *q, const char *zExpr, const char *zOp);
+  int (*xOperand)(inv_q *q, const char *zExpr, int eKind, const char *zOp);
   int (*xDivide)(inv_q *q, const char *zA, const char *zB);
   /* project's size, sum, array_to_object, object_to_array of "x", a column
   ** of the subquery the compiler wraps around the key (eKind: its kind) */

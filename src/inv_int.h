@@ -123,6 +123,7 @@ struct inv_store {
   inv_buf out;                    /* the caller's output (inv_store_buffer) */
   const char *zErrCode;           /* NULL when the last call succeeded */
   int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
+  int bRetry;                     /* the error is a conflict: the call may run again */
   char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE <id> = #1 AND domain_id = #2" */
 };
 
@@ -357,7 +358,9 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
 int inv_page_cap(inv_store *s, const char *zWhere, int64_t *pLimit);
 
-/* The store's backends (src/sqlite/, src/pg/). */
+/* The store's backends: src/sqlite/ (in the core), src/pg/ (libinvpg.a,
+** the inventory.pg module: see inv_options.pDriver). */
 extern const inv_driver inv_sqlite_driver;
+extern const inv_driver inv_pg_driver;
 
 #endif /* INV_INT_H */

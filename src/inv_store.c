@@ -220,7 +220,17 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   s->nTimeoutMs = o.nTimeoutMs > 0 ? o.nTimeoutMs : 0;
   s->nStatTimeoutMs = o.nStatTimeoutMs > 0 ? o.nStatTimeoutMs : 0;
   s->nJournalSec = o.nJournalSec > 0 ? o.nJournalSec : 0;
-  s->pDrv = &inv_sqlite_driver;
+  if (o.zUrl && o.zUrl[0]) {
+    if (!o.pDriver) {
+      snprintf(zErr, nErr, "cannot open %s: no PostgreSQL driver (load the inventory.pg module)",
+               "the PostgreSQL store");
+      inv_store_close(s);
+      return INV_ERROR;
+    }
+    s->pDrv = o.pDriver;
+  } else {
+    s->pDrv = &inv_sqlite_driver;
+  }
   s->pDia = s->pDrv->pDialect;
   for (i = 0; i < INV_N_RES; i++) {
     s->azById[i] = byIdSql(s, inv_resources[i]);
@@ -241,7 +251,7 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
 void inv_store_close(inv_store *s) {
   int i;
   if (!s) return;
-  if (s->pConn) s->pDrv->xClose(s);
+  if (s->pConn && s->pDrv) s->pDrv->xClose(s);
   for (i = 0; i < INV_N_RES; i++) inv_free(s->azById[i]);
   inv_arena_free(&s->arena);
   inv_buf_free(&s->sql);
