@@ -1,7 +1,9 @@
 # inventory: a Cloudforet inventory Job/JobTask store in C on SQLite, with a Lua binding.
 #
 #   make run          install what is missing, build, seed a demo database if absent and
-#                     serve the REST API with nginx on 127.0.0.1:8089 (examples/nginx/run.sh)
+#                     serve the REST API and the console with nginx on 127.0.0.1:8089, with
+#                     the demo collector simulator (examples/nginx/run.sh; PORT, PREFIX, SIMULATOR=0)
+#   make console      the job console (console/) into build/console/ (npm ci, esbuild)
 #   make quickstart   install what is missing, build, run examples/quickstart.lua
 #   make test         install what is missing, build, run every suite
 #   make              build both Lua modules (5.4 and LuaJIT/5.1)
@@ -34,11 +36,15 @@ LUAJIT_INC ?= /usr/include/luajit-2.1
 CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_value.c src/inv_json.c src/inv_time.c src/inv_schema.c \
            src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
            src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stage.c \
-           src/inv_pipeline.c src/inv_analyze.c src/inv_msg.c \
+           src/inv_pipeline.c src/inv_analyze.c src/inv_regex.c src/inv_msg.c \
            src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
            src/sqlite/sqlite_regex.c src/sqlite/sqlite_admin.c src/inv_admin.c
-CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/inv_stat.h \
+CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/inv_stat.h src/inv_regex.h \
            src/sqlite/sqlite_int.h
+# the PostgreSQL backend: its own library (libpq), and Lua module inventory.pg
+PG_SRC = src/pg/pg_driver.c src/pg/pg_dialect.c src/pg/pg_schema.c src/pg/pg_regex.c
+PG_INC ?= /usr/include/postgresql
+PG_LIBS = -lpq
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
@@ -46,10 +52,12 @@ B ?= build
 L ?= lib
 MOD54  = $(L)/lua/5.4/inventory/core.so
 MOD51  = $(L)/lua/5.1/inventory/core.so
+PGMOD54 = $(L)/lua/5.4/inventory/pg.so
+PGMOD51 = $(L)/lua/5.1/inventory/pg.so
 
-.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean
+.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean console
 
-all: $(MOD54) $(MOD51) $(B)/test_c
+all: $(MOD54) $(MOD51) $(PGMOD54) $(PGMOD51) $(B)/test_c
 
 $(B)/core/%.o: src/%.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -63,6 +71,24 @@ $(B)/libinvcore.a: $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+PG_OBJ = $(patsubst src/pg/%.c,$(B)/pg/%.o,$(PG_SRC))
+$(B)/pg/%.o: src/pg/%.c src/pg/pg_int.h $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -I$(PG_INC) -c $< -o $@
+$(B)/libinvpg.a: $(PG_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PGMOD54): src/lua/lpg.c src/lua/lcompat.h $(B)/libinvpg.a $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA54_INC) -I$(PG_INC) -shared src/lua/lpg.c \
+	  $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
+
+$(PGMOD51): src/lua/lpg.c src/lua/lcompat.h $(B)/libinvpg.a $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -I$(PG_INC) -shared src/lua/lpg.c \
+	  $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
+
 $(MOD54): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA54_INC) -shared src/lua/linventory.c \
@@ -73,20 +99,34 @@ $(MOD51): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
 	  $(B)/libinvcore.a $(LIBS) -o $@
 
-$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a
-	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvcore.a $(LIBS) -o $@
+$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a \
+             $(B)/libinvpg.a
+	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
+	  $(PG_LIBS) $(LIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
 
-run: deps all
+# the console: npm packages from package-lock.json (node_modules/, not committed),
+# then one bundle with esbuild (console/build.mjs)
+CONSOLE_SRC = $(wildcard console/src/*.js console/src/*.css) console/index.html console/favicon.svg console/build.mjs
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build/console/index.html: $(CONSOLE_SRC) node_modules/.package-lock.json
+	node console/build.mjs build/console
+
+console: build/console/index.html
+
+run: deps all console
 	sh examples/nginx/run.sh
 
 .PHONY: quickstart
 quickstart: deps all
 	lua5.4 examples/quickstart.lua $(or $(DB),quickstart.db)
 
-test: deps all
+test: deps all console
 	@sh scripts/test.sh
 
 test-c: $(B)/test_c
@@ -117,7 +157,7 @@ valgrind: $(B)/test_c $(MOD54)
 # also what an older rockspec's builtin build left in the checkout (src/*.o,
 # ./inventory/core.so: that one shadows the right module from ./?.so)
 clean:
-	rm -rf build lib
+	rm -rf build lib node_modules
 	rm -f src/*.o src/lua/*.o inventory/core.so
 	-rmdir inventory 2>/dev/null || true
 

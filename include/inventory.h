@@ -49,9 +49,14 @@ struct inv_options {
                               call; default 500; 0 = none */
   int nStatTimeoutMs;      /* the same for stat and analyze; default 10000 */
   int nJournalSec;         /* how long the change journal keeps a change;
-                              default 3600; 0 = no journal */
+                              default 3600; 0 = no journal (SQLite only) */
+  const char *zUrl;        /* a PostgreSQL connection string (URI or key=value):
+                              the store is on that server, with pDriver */
+  const char *zSchema;     /* its schema; default "inventory" */
+  const struct inv_driver *pDriver;   /* the backend for zUrl (inv_pg_driver,
+                              from the inventory.pg module); NULL: SQLite */
 };
-#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600 }
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600, NULL, NULL, NULL }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
                    char *zErr, size_t nErr);

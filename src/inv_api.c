@@ -66,11 +66,21 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
                  "add_error, finish, cancel, import.)", inv_msg_text(s, zMethod, strlen(zMethod), 60));
 }
 
+/* A write that lost a conflict to another (a serialization failure, a
+** deadlock: s->bRetry) rolled back and wrote nothing: it runs again, at
+** most 4 times in all. */
+#define INV_TRIES 4
+
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
              const inv_val *pReq, inv_sink *pSink, int bJson) {
-  int rc;
+  int rc, i;
   startBudget(s, zMethod);
-  rc = dispatch(s, zResource, zMethod, pReq, pSink, bJson);
+  for (i = 0; i < INV_TRIES; i++) {
+    s->bRetry = 0;
+    rc = dispatch(s, zResource, zMethod, pReq, pSink, bJson);
+    if (rc == INV_OK || !s->bRetry || inv_budget_exceeded(s)) break;
+    s->zErrCode = NULL;
+  }
   s->nsDeadline = 0;                 /* the budget is the call's only */
   return rc;
 }

@@ -113,7 +113,7 @@ enum {
 /* ===================== the driver ===================== */
 
 typedef struct inv_dialect inv_dialect;
-typedef struct inv_driver inv_driver;
+typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
   int iVersion;                             /* 1 */
   const char *zName;                        /* "sqlite", "postgresql" */
@@ -175,6 +175,7 @@ struct inv_acc {
   const size_t *anSeg;
   int nSeg;                      /* 0: zBase itself */
   int bIndex0;                   /* segment 0 is an array position (errors.N) */
+  int eValKind;                  /* EXPR: the value's kind (INV_K_*: JSON text or not) */
   int bStr;                      /* declared a string (no type guard needed) */
   int bFree;                     /* free-form: a leaf array matches by element */
 };
@@ -186,8 +187,10 @@ struct inv_acc {
 struct inv_dialect {
   int iVersion;                              /* 1 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
-  /* Placeholder of parameter i (1-based): "?" or "$i". */
-  void (*xParam)(inv_buf *b, int i);
+  /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
+  ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
+  ** with static types needs to compare a number. */
+  void (*xParam)(inv_buf *b, int i, int eType);
   /* The fixed statements (INV_SQL_*). */
   const char *const *azSql;
   /* Schema: CREATE TABLE of a resource (column "id" first, the insertion
@@ -258,15 +261,15 @@ struct inv_dialect {
   ** "null"; datetimes formatted with zTimeFmt (strftime) */
   int (*xValueToJson)(inv_q *q, const char *zExpr, int eKind, int bNullMissing,
                       const char *zTimeFmt);
-  /* the value x when it is a number, else NULL */
-  int (*xNumber)(inv_q *q, const char *zExpr);
+  /* the value x (of kind eKind) when it is a number, else NULL */
+  int (*xNumber)(inv_q *q, const char *zExpr, int eKind);
   /* MongoDB aggregation comparison of a value with a bound one, in BSON
   ** order, no coercion; op: "eq" (null-safe), "not", "gt", "gte", "lt",
   ** "lte"; a NULL value is below every other. v is the bound value (for a
   ** datetime key, an INV_INT of ms). */
   int (*xCompare)(inv_q *q, const char *zExpr, int eKind, const char *zOp, const inv_val *v);
   /* the unwind filter's raw equality: (x = v) without coercion, NULL-safe */
-  int (*xRawEquals)(inv_q *q, const char *zExpr, const inv_val *v);
+  int (*xRawEquals)(inv_q *q, const char *zExpr, int eKind, const inv_val *v);
   /* date_format: MongoDB $dateToString of a datetime; bPart: one of
   ** "year", "month", "day" as an integer */
   int (*xDateFormat)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, int bPart);
@@ -280,7 +283,7 @@ struct inv_dialect {
   ** name out */
   int (*xObject)(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n);
   /* arithmetic: an operand (a non-number is an error naming zOp), a / b */
-  int (*xOperand)(inv_q *q, const char *zExpr, const char *zOp);
+  int (*xOperand)(inv_q *q, const char *zExpr, int eKind, const char *zOp);
   int (*xDivide)(inv_q *q, const char *zA, const char *zB);
   /* project's size, sum, array_to_object, object_to_array of "x", a column
   ** of the subquery the compiler wraps around the key (eKind: its kind) */

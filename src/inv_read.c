@@ -110,7 +110,7 @@ static inv_stmt *findOne(inv_req *rq, int bStar) {
     const char *zDomain;
     if ((!pWs || pWs->t == INV_NULL) && (!pUp || pUp->t == INV_NULL)
         && inv_req_string(rq->s, rq->pReq, "domain_id", 0, &zDomain) == INV_OK && zDomain) {
-      p = inv_prepare_static(rq->s, rq->s->azByIdDomain[rq->r->iRes]);
+      p = inv_prepare_static(rq->s, rq->s->azById[rq->r->iRes]);
       if (!p) return NULL;
       inv_bind_text(rq->s, p, 1, zId);
       inv_bind_text(rq->s, p, 2, zDomain);
@@ -430,7 +430,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   }
   inv_buf_reset(&s->tmp);
   inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ", r->zTable);
-  s->pDia->xParam(&s->tmp, 1);
+  s->pDia->xParam(&s->tmp, 1, INV_INT);
   if (s->tmp.bOom) return inv_err_nomem(s);
   p = inv_prepare(s, s->tmp.z);
   if (!p) return INV_ERROR;

@@ -202,12 +202,13 @@ int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
 }
 
 /* Render one record by id (the result of a write). */
-int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId, const char *zDomain,
                      inv_sink *k, int flags) {
   inv_stmt *p = inv_prepare_static(s, s->azById[r->iRes]);
   int rc;
   if (!p) return INV_ERROR;
   inv_bind_text(s, p, 1, zId);
+  inv_bind_text(s, p, 2, zDomain);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
   if (rc != INV_ROW) {

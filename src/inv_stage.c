@@ -339,6 +339,7 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
       memset(&a, 0, sizeof a);
       a.eKind = INV_ACC_EXPR;
       a.zBase = zKey;
+      a.eValKind = e.eKind;
       for (j = 0; j < nv; j++) {
         const inv_val *x = bList ? &v->u.arr.a[j] : v;
         if (j) inv_buf_adds(c->b, " OR ");
@@ -351,7 +352,7 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
                                 inv_msg_text(c->s, x->u.s.z, x->u.s.n, INV_MSG_VALUE), zOp, zErr);
           }
           if (inv_q_count_regex(c->q) || c->q->d->xRegex(c->q, &a, x->u.s.z, x->u.s.n, 1)) return INV_ERROR;
-        } else if (c->q->d->xRawEquals(c->q, zKey, x)) {   /* raw values: no coercion */
+        } else if (c->q->d->xRawEquals(c->q, zKey, e.eKind, x)) {   /* raw values: no coercion */
           return INV_ERROR;
         }
       }
@@ -799,7 +800,7 @@ static int stageGroup(SC *c, const inv_val *o) {
       }
       if (!bTypedInt) {
         zV = inv_q_take(c->q, n0);
-        if (!zV || c->q->d->xNumber(c->q, zV)) return zV ? INV_ERROR : inv_err_nomem(c->s);
+        if (!zV || c->q->d->xNumber(c->q, zV, e.eKind)) return zV ? INV_ERROR : inv_err_nomem(c->s);
       }
       if (bCond) inv_buf_adds(c->b, " ELSE 0 END");
       inv_buf_adds(c->b, bSum ? "), 0)" : ")");
@@ -995,7 +996,7 @@ static int projOperand(SC *c, const char *zOp, const inv_val *x, const inv_val *
     if (keyValue(c, x->u.s.z, x->u.s.n, 0, &e)) return INV_ERROR;
     zV = inv_q_take(c->q, n0);
     if (!zV) return inv_err_nomem(c->s);
-    return c->q->d->xOperand(c->q, zV, zOp);
+    return c->q->d->xOperand(c->q, zV, e.eKind, zOp);
   }
   if (x->t == INV_INT || x->t == INV_REAL) return inv_q_bind_val(c->q, x);
   if (x->t == INV_OBJ) {

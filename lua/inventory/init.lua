@@ -67,12 +67,20 @@ local function invalid(msg)
   return nil, msg, "ERROR_INVALID_PARAMETER", "client"
 end
 
--- The PostgreSQL backend: open{ url = "postgresql://..." } lands here.
--- (The one place where the PostgreSQL driver plugs in; until it is built
--- into the core, a url is refused with this message.)
-local function open_postgres(opts)   -- luacheck: no unused args
-  return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL backend is not "
-    .. "available in this build; open{ path = ... } opens SQLite)", "ERROR_INVALID_PARAMETER", "client"
+-- The PostgreSQL backend is the module inventory.pg (libpq), loaded when a
+-- url is given: a user of SQLite alone never needs libpq.
+local function pg_driver()
+  local ok, pg = pcall(require, "inventory.pg")
+  if not ok then
+    return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL module inventory.pg "
+      .. "cannot be loaded: " .. tostring(pg):gsub("\n.*", "") .. ")"
+  end
+  return pg.driver
+end
+
+-- a URL as it may be shown: without its password
+local function redact(url)
+  return (url:gsub("(://[^:/@]*):[^@]*@", "%1:***@"):gsub("(password=)%S+", "%1***"))
 end
 
 --- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
@@ -100,13 +108,17 @@ function _M.open(opts)
     return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
       .. "path (SQLite), not both)")
   end
-  if opts.url ~= nil then return open_postgres(opts) end
-  if opts.schema ~= nil then
+  -- neither path nor url: $INVENTORY_URL when it is set, else $INVENTORY_DB
+  local url = opts.url
+  if url == nil and opts.path == nil then
+    url = getenv("INVENTORY_URL")
+    if url == "" then url = nil end
+  end
+  if url == nil and opts.schema ~= nil then
     return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
       .. "PostgreSQL url; a SQLite path has none)")
   end
   local o = {
-    path = opts.path or getenv("INVENTORY_DB") or "inventory.db",
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
@@ -114,9 +126,34 @@ function _M.open(opts)
     stat_timeout = opts.stat_timeout,
     journal_seconds = opts.journal_seconds,
   }
+  if url then
+    if type(url) ~= "string" then
+      return invalid("Parameter is invalid. (key = url, reason = a connection string expected)")
+    end
+    local schema = opts.schema
+    if schema ~= nil and (type(schema) ~= "string" or not schema:find("^[a-z_][a-z0-9_]*$")
+                          or #schema > 63) then
+      return invalid("Parameter is invalid. (key = schema, reason = a lowercase name of letters, "
+        .. "digits and _ (at most 63, not starting with a digit) is required)")
+    end
+    if opts.journal_seconds ~= nil and not (type(opts.journal_seconds) == "number"
+                                            and opts.journal_seconds > 0) then
+      return invalid("Parameter is invalid. (key = journal_seconds, reason = must be positive on "
+        .. "PostgreSQL: the change journal keeps readers on other machines exact)")
+    end
+    local driver, err = pg_driver()
+    if not driver then return invalid(err) end
+    o.url, o.schema, o.driver = url, schema, driver
+  else
+    o.path = opts.path or getenv("INVENTORY_DB") or "inventory.db"
+  end
   local ud, err, code, class = core.open(o)
-  if not ud then return nil, err, code, class end
-  local self = setmetatable({ _ud = ud, path = o.path }, Store)
+  if not ud then
+    if url then err = "cannot open " .. redact(url) .. ": " .. redact(err) end
+    return nil, err, code, class
+  end
+  local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),
+                              schema = url and (opts.schema or "inventory") }, Store)
   for name in pairs(RESOURCES) do self[name] = api(ud, name) end
   return self
 end

@@ -312,7 +312,16 @@ static int lOpen(lua_State *L) {
     if (!lua_isnil(L, -1)) o.nStatTimeoutMs = (int)luaL_checkinteger(L, -1);
     lua_getfield(L, 1, "journal_seconds");
     if (!lua_isnil(L, -1)) o.nJournalSec = (int)luaL_checkinteger(L, -1);
-    lua_pop(L, 7);
+    lua_getfield(L, 1, "url");
+    if (!lua_isnil(L, -1)) o.zUrl = luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "schema");
+    if (!lua_isnil(L, -1)) o.zSchema = luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "driver");          /* inventory.pg's driver */
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TLIGHTUSERDATA);
+      o.pDriver = (const struct inv_driver *)lua_touserdata(L, -1);
+    }
+    lua_pop(L, 10);
   }
   u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
   u->p = NULL;
@@ -322,7 +331,9 @@ static int lOpen(lua_State *L) {
     lua_pushnil(L);
     lua_pushstring(L, zErr);
     lua_pushstring(L, "ERROR_DB_QUERY");
-    lua_pushstring(L, "server");
+    /* a server that cannot be reached is transient; a file that cannot be
+    ** opened is the store's (init.lua checks the options first) */
+    lua_pushstring(L, o.zUrl ? "unavailable" : "server");
     return 4;
   }
   u->p = s;

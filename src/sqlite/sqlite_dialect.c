@@ -9,10 +9,15 @@
 #include <string.h>
 #include <stdio.h>
 #include "sqlite_int.h"
+#include "inv_regex.h"
 
 /* Numbered, so that a compiler may move an expression (with its
 ** parameters) inside another one it emits later. */
-static void xParam(inv_buf *b, int i) { inv_buf_addc(b, '?'); inv_buf_addi(b, i); }
+static void xParam(inv_buf *b, int i, int eType) {
+  (void)eType;
+  inv_buf_addc(b, '?');
+  inv_buf_addi(b, i);
+}
 
 /* ===================== accessors ===================== */
 
@@ -256,7 +261,8 @@ static int xValueToJson(inv_q *q, const char *z, int eKind, int bNullMissing, co
   return INV_OK;
 }
 
-static int xNumber(inv_q *q, const char *z) {
+static int xNumber(inv_q *q, const char *z, int eKind) {
+  (void)eKind;
   inv_buf_printf(q->b, "inv_number(%s)", z);
   return INV_OK;
 }
@@ -283,7 +289,8 @@ static int xCompare(inv_q *q, const char *z, int eKind, const char *zOp, const i
   return INV_OK;
 }
 
-static int xRawEquals(inv_q *q, const char *z, const inv_val *v) {
+static int xRawEquals(inv_q *q, const char *z, int eKind, const inv_val *v) {
+  (void)eKind;
   inv_buf_printf(q->b, "(+%s", z);
   if (v->t == INV_NULL) { inv_buf_adds(q->b, " IS NULL)"); return INV_OK; }
   inv_buf_adds(q->b, " = ");
@@ -337,7 +344,8 @@ static int xObject(inv_q *q, const inv_val *const *apName, const char *const *az
   return INV_OK;
 }
 
-static int xOperand(inv_q *q, const char *z, const char *zOp) {
+static int xOperand(inv_q *q, const char *z, int eKind, const char *zOp) {
+  (void)eKind;
   inv_buf_printf(q->b, "inv_operand(%s, '%s')", z, zOp);      /* zOp: one of ours */
   return INV_OK;
 }
