@@ -512,7 +512,45 @@ static void oomFreshStore(void) {
   CHECK(nClean >= 25);
 }
 
+/* The pieces of messages (inv_msg.c): values as cut JSON, cut on a
+** character boundary, plain lists, and the frames. */
+static void messagePieces(void) {
+  char zErr[128];
+  inv_store *s = openAt(":memory:", 0, zErr, sizeof zErr);
+  inv_val v;
+  const char *const az[] = { "a", "b", "c", NULL }, *const azNone[] = { NULL };
+  char zLong[200];
+  size_t i;
+  CHECK(s != NULL);
+  if (!s) return;
+  inv_store_begin(s);
+  memset(&v, 0, sizeof v);
+  v.t = INV_STR; v.u.s.z = "x\"y"; v.u.s.n = 3;
+  CHECK_STR(inv_msg_value(s, &v, 100), "\"x\\\"y\"");        /* "x\"y" as JSON */
+  CHECK_STR(inv_msg_value(s, NULL, 100), "null");
+  /* 100 x U+00E9 (2 bytes): cut at 9 bytes keeps 4 characters, never half of one */
+  for (i = 0; i < 200; i += 2) { zLong[i] = (char)0xC3; zLong[i + 1] = (char)0xA9; }
+  CHECK_STR(inv_msg_text(s, zLong, 200, 9), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...");
+  CHECK_STR(inv_msg_text(s, zLong, 4, 9), "\xc3\xa9\xc3\xa9");
+  CHECK_STR(inv_msg_list(s, az), "a, b, c");
+  CHECK_STR(inv_msg_list(s, azNone), "");
+  CHECK_INT(inv_err_type_of(s, "query.sort", "list", &v), INV_ERROR);
+  CHECK_STR(inv_store_errcode(s), "ERROR_INVALID_PARAMETER_TYPE");
+  CHECK_STR(inv_store_errmsg(s), "Parameter type is invalid. (key = query.sort, type = list, value = \"x\\\"y\")");
+  CHECK_INT(inv_err_query(s, "query.filter", "%s is wrong.", "this"), INV_ERROR);
+  CHECK_STR(inv_store_errcode(s), "ERROR_DB_QUERY");
+  CHECK_STR(inv_store_errmsg(s), "Database query failed. (key = query.filter, reason = this is wrong.)");
+  CHECK_INT(inv_err_query(s, NULL, "no key"), INV_ERROR);
+  CHECK_STR(inv_store_errmsg(s), "Database query failed. (reason = no key)");
+  CHECK_INT(inv_err_enum(s, "status", &v, az), INV_ERROR);
+  CHECK_STR(inv_store_errmsg(s), "Parameter is invalid. (key = status, reason = \"x\\\"y\" is not one of a, b, c.)");
+  CHECK_INT(inv_err_unknown_key(s, "query.z", az), INV_ERROR);
+  CHECK_STR(inv_store_errmsg(s), "Parameter is invalid. (key = query.z, reason = unknown parameter; use one of a, b, c.)");
+  inv_store_close(s);
+}
+
 void test_store(void) {
+  messagePieces();
   openClose();
   lifecycle();
   oomSameStore();
