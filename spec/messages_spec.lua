@@ -26,7 +26,8 @@ local function utf8_ok(s)
   local i, n = 1, #s
   while i <= n do
     local c = s:byte(i)
-    local len, lo, hi = 1, 0x80, 0xBF
+    local len, lo, hi
+    lo, hi = 0x80, 0xBF
     if c < 0x80 then len = 1
     elseif c >= 0xC2 and c <= 0xDF then len = 2
     elseif c >= 0xE0 and c <= 0xEF then
@@ -443,12 +444,12 @@ describe("messages", function()
       local msg = failed("ERROR_DB_QUERY", nil, { "filter operator \"" .. string.rep("\195\169", 29) .. "...",
                                                    "is not supported" }, list(F("status", "x", long)))
       assert.is_true(#msg < 1024, msg)
-      msg = failed("ERROR_NOT_FOUND", nil, { "(job_id = " .. string.rep("\195\169", 50) .. "..., domain_id = d)" },
-                   inv.job.get{ job_id = long, domain_id = "d" })
+      failed("ERROR_NOT_FOUND", nil, { "(job_id = " .. string.rep("\195\169", 50) .. "..., domain_id = d)" },
+             inv.job.get{ job_id = long, domain_id = "d" })
       msg = failed("ERROR_DB_QUERY", nil, { "the regular expression \"" }, list(F("job_id", "(" .. long, "regex")))
       assert.is_true(#msg < 1024, msg)
-      msg = failed("ERROR_INVALID_PARAMETER", nil, { "key = query." .. string.rep("\195\169", 50) .. "..." },
-                   list({ [long] = 1 }))
+      failed("ERROR_INVALID_PARAMETER", nil, { "key = query." .. string.rep("\195\169", 50) .. "..." },
+             list({ [long] = 1 }))
     end)
 
     it("a hostile string is quoted as data", function()
@@ -463,11 +464,11 @@ describe("messages", function()
   describe("through the REST renderer", function()
     it("the same plain messages reach a REST client", function()
       local rest = require "inventory.rest"
-      local F = require "spec.rest_fixture"
+      local RF = require "spec.rest_fixture"
       local cjson = require "cjson"
-      local store = F.load(assert(require("inventory").open{ path = ":memory:" }))
-      local api = rest.new{ store = store, resolver = rest.static_resolver(F.TOKENS) }
-      local token = next(F.TOKENS)
+      local store = RF.load(assert(require("inventory").open{ path = ":memory:" }))
+      local api = rest.new{ store = store, resolver = rest.static_resolver(RF.TOKENS) }
+      local token = next(RF.TOKENS)
       local headers = { authorization = "Bearer " .. token }
       local status, body = api:handle("POST", "/inventory/v1/job/list",
         '{"query":{"filter":[{"k":"status","v":"x"}]}}', headers)

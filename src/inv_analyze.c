@@ -231,11 +231,12 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
       } else if (kv->v.t == INV_OBJ) {
         const inv_val *op = inv_val_get(&kv->v, "operator");
         const inv_val *kk = inv_val_get(&kv->v, "key"), *ff = inv_val_get(&kv->v, "fields");
+        int bNoOp = !op || op->t == INV_NULL;
         const char *zOp = inv_stat_is_str(op) ? op->u.s.z : "";
         if (strcmp(zOp, "add") && strcmp(zOp, "subtract") && strcmp(zOp, "multiply")
             && strcmp(zOp, "divide") && strcmp(zOp, "size") && strcmp(zOp, "sum")) {
           char zR[300];
-          if (!op || op->t == INV_NULL) {
+          if (bNoOp) {
             snprintf(zR, sizeof zR, "is missing; use one of %s.", inv_msg_list(s, azSelectOps));
           } else {
             snprintf(zR, sizeof zR, "%s is not supported; use one of %s.",

@@ -649,10 +649,10 @@ static int groupFieldCheck(SC *c, const inv_val *fv) {
   op = inv_stat_get(fv, "operator", "o");
   sub = inv_stat_get(fv, "fields", "f");
   conds = inv_val_get(fv, "conditions");
-  zOp = inv_stat_is_str(op) ? op->u.s.z : NULL;
   if (!op) {
     return inv_stat_err(c, "fields", "%s has no operator; use one of %s.", fieldName(c, fv), zGroupOps);
   }
+  zOp = inv_stat_is_str(op) ? op->u.s.z : NULL;
   if (!zOp || !isGroupOp(zOp)) {
     return inv_stat_err(c, "fields", "the operator %s of %s is not supported; use one of %s.",
                         val(c, op), fieldName(c, fv), zGroupOps);
