@@ -1,12 +1,24 @@
 -- spec/helper.lua: shared fixtures for the busted specs.
 --   local H = require "spec.helper"
---   local inv = H.open()             -- a fresh :memory: store
---   local inv = H.canonical()        -- :memory: store holding Appendix A of reference/query.md
+--   local inv = H.open()             -- a fresh store on the backend under test
+--   local inv = H.open{ shared = true }  -- one a second connection can reach (SQLite: a file)
+--   local inv2 = H.reopen(inv)       -- a second connection to inv's store
+--   H.where(inv)                     -- { path = } or { url =, schema = }: inv's store
+--   H.drop(inv)                      -- close inv and remove its store (file or schema)
+--   local inv = H.canonical()        -- a fresh store holding Appendix A of reference/query.md
 --   H.ids(result)                    -- { "job-aaa111", ... } of a list result
 --   H.ok(inv.job.list{...})          -- the result, or a failed assertion naming the error
 --   H.fails(code, inv.job.get{...})  -- asserts nil, message, code; returns the message
 --   H.raises(pattern, f, ...)        -- asserts that f(...) raises an error matching pattern
 --   H.tmpdb() / H.rmdb(path)         -- a fresh database path; remove it and its -wal/-shm
+--   H.only("sqlite", reason)         -- inside an it(): the test is skipped (pending, with
+--                                       the reason) on the other backend
+--
+-- The backend under test: PostgreSQL when INVENTORY_TEST_URL names a server
+-- (scripts/test.sh starts one with scripts/pg.sh), SQLite otherwise. On
+-- PostgreSQL every store is a fresh schema of that database (the process id,
+-- the time and a counter name it); on SQLite a fresh :memory: store (a temp
+-- file when it is shared).
 local inventory = require "inventory"
 local assert = require "luassert"     -- busted's assert, also inside this module
 
@@ -48,12 +60,168 @@ end
 -- specs 10 to 30 times slower than a plain build).
 H.TIME_SCALE = tonumber(os.getenv("INV_TEST_TIME_SCALE")) or 1
 
-function H.open(opts)
-  opts = opts or {}
-  opts.path = opts.path or ":memory:"
+H.URL = os.getenv("INVENTORY_TEST_URL")
+if H.URL == "" then H.URL = nil end
+H.BACKEND = H.URL and "postgresql" or "sqlite"
+H.PG = H.URL ~= nil
+
+-- the process id (schema names of concurrent runs never meet)
+local PID = (function()
+  local f = io.open("/proc/self/stat", "r")
+  local pid = f and f:read("*l"):match("^(%d+)")
+  if f then f:close() end
+  return pid or tostring(math.random(1, 1e9))
+end)()
+local WHERE = setmetatable({}, { __mode = "k" })      -- store -> where it is
+
+-- State that outlives this module: busted loads it afresh for each spec file
+-- (insulate), and schema names must never repeat within a process.
+local STATE = debug.getregistry().inventory_spec_helper or { counter = 0, opened = nil }
+debug.getregistry().inventory_spec_helper = STATE
+
+-- The stores a test opens close when it ends (a PostgreSQL connection each:
+-- the server's connection limit is no matter of garbage collection). Stores
+-- of a describe's setup or before_each are their own code's to close.
+if not STATE.subscribed then
+  STATE.subscribed = true
+  local api = require "busted"
+  api.subscribe({ "test", "start" }, function()
+    STATE.opened = {}
+    return nil, true
+  end)
+  api.subscribe({ "test", "end" }, function()
+    for _, inv in ipairs(STATE.opened or {}) do pcall(inv.close, inv) end
+    STATE.opened = nil
+    return nil, true
+  end)
+end
+local function track(inv)
+  if STATE.opened then STATE.opened[#STATE.opened + 1] = inv end
+  return inv
+end
+
+-- a fresh schema name: t<pid>_<time>_<n>
+function H.schema_name()
+  STATE.counter = STATE.counter + 1
+  return string.format("t%s_%d_%d", PID, os.time(), STATE.counter)
+end
+
+local function copy(t)
+  local o = {}
+  for k, v in pairs(t or {}) do o[k] = v end
+  return o
+end
+
+local function budgets(opts)
   if opts.statement_timeout == nil then opts.statement_timeout = math.floor(500 * H.TIME_SCALE) end
   if opts.stat_timeout == nil then opts.stat_timeout = math.floor(10000 * H.TIME_SCALE) end
-  return assert(inventory.open(opts))
+end
+
+-- H.open(opts): a fresh store on the backend under test. opts are
+-- inventory.open's, and shared = true (a second connection may open it:
+-- SQLite then uses a temp file instead of :memory:). An explicit path or
+-- url is the caller's: a spec passes one only for what is SQLite's alone.
+function H.open(opts)
+  opts = copy(opts)
+  local shared = opts.shared
+  opts.shared = nil
+  if H.PG and opts.path == nil and opts.url == nil then
+    opts.url = H.URL
+    opts.schema = opts.schema or H.schema_name()
+  elseif opts.path == nil and opts.url == nil then
+    opts.path = shared and H.tmpdb() or ":memory:"
+  end
+  budgets(opts)
+  local inv = track(assert(inventory.open(opts)))
+  WHERE[inv] = { path = opts.path, url = opts.url, schema = opts.schema,
+                 tmp = shared and opts.path ~= nil and opts.path ~= ":memory:" }
+  return inv
+end
+
+-- H.options(opts): inventory.open's options for a fresh store (not opened)
+function H.options(opts)
+  opts = copy(opts)
+  if H.PG then
+    opts.url = H.URL
+    opts.schema = opts.schema or H.schema_name()
+  else
+    opts.path = opts.path or ":memory:"
+  end
+  budgets(opts)
+  return opts
+end
+
+-- H.psql(inv, sql): run SQL of a test on inv's PostgreSQL schema with psql
+-- (what a test does behind the library's back); returns psql's output
+function H.psql(inv, sql)
+  local w = H.where(inv)
+  assert(w.url, "H.psql: a PostgreSQL store")
+  local q = function(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
+  local p = assert(io.popen("psql -X -q -t -A -v ON_ERROR_STOP=1 " .. q(w.url) .. " -c "
+                            .. q("SET search_path = " .. w.schema .. "; " .. sql) .. " 2>&1; echo \"rc=$?\""))
+  local out = p:read("*a")
+  p:close()
+  local body, rc = out:match("^(.-)rc=(%d+)%s*$")
+  assert(rc == "0", "psql: " .. out)
+  return body
+end
+
+-- where inv's store is, as inventory.open's options ({ path } or { url, schema })
+function H.where(inv)
+  local w = assert(WHERE[inv], "H.where: a store H.open did not open")
+  return { path = w.path, url = w.url, schema = w.schema }
+end
+
+-- H.reopen(inv, opts): another connection to inv's store (opts: more options)
+function H.reopen(inv, opts)
+  local w = H.where(inv)
+  assert(w.path ~= ":memory:", "H.reopen: open the first with shared = true")
+  local o = copy(opts)
+  for k, v in pairs(w) do o[k] = v end
+  budgets(o)
+  local inv2, msg, code, class = inventory.open(o)
+  if not inv2 then return nil, msg, code, class end
+  WHERE[inv2] = { path = w.path, url = w.url, schema = w.schema }
+  return track(inv2)
+end
+
+-- H.open_source(inv, extra): Lua source of an inventory.open{...} call that
+-- reaches inv's store (for a child process); extra: more options
+function H.open_source(inv, extra)
+  local o = H.where(inv)
+  for k, v in pairs(extra or {}) do o[k] = v end
+  local parts = {}
+  for k, v in pairs(o) do parts[#parts + 1] = string.format("%s = %q", k, v) end
+  table.sort(parts)
+  return "inventory.open{ " .. table.concat(parts, ", ") .. " }"
+end
+
+-- H.drop(inv): close inv and remove its store (a temp file H.open made; on
+-- PostgreSQL its schema is left to the throwaway server)
+function H.drop(inv)
+  local w = WHERE[inv]
+  inv:close()
+  if w and w.tmp then H.rmdb(w.path) end
+end
+
+-- busted's environment of the spec files (what `pending` is resolved in):
+-- the environment of the first wrapped function up the stack of require
+local SPEC_ENV = (function()
+  local getfenv = require("busted.compatibility").getfenv
+  for level = 2, 30 do
+    local info = debug.getinfo(level, "f")
+    if not info then break end
+    local env = info.func and getfenv(info.func)
+    if env and env ~= _G then return env end
+  end
+end)()
+
+-- H.only(backend, reason): inside an it(), skip the test on the other
+-- backend: busted counts it as pending (scripts/test.sh: skipped), with why
+function H.only(backend, reason)
+  if H.BACKEND ~= backend then
+    assert(SPEC_ENV, "H.only: no busted environment").pending(backend .. " only: " .. reason)
+  end
 end
 
 -- reference/query.md Appendix A, insertion order = listed order

@@ -1,7 +1,7 @@
 -- spec/rest_cache_spec.lua: the REST handler's read-result cache returns
 -- exactly what the store would: any commit (this connection's or another's)
 -- invalidates it.
-local inventory = require "inventory"
+local H = require "spec.helper"
 local rest = require "inventory.rest"
 local cjson = require "cjson.safe"
 
@@ -24,15 +24,13 @@ local function counting(store)
 end
 
 describe("inventory.rest result cache", function()
-  local path, a, b
+  local a, b
   before_each(function()
-    path = os.tmpname()
-    a = assert(inventory.open{ path = path })
-    b = assert(inventory.open{ path = path })     -- another connection, as another worker
+    a = H.open{ shared = true }
+    b = assert(H.reopen(a))                        -- another connection, as another worker
   end)
   after_each(function()
-    a:close(); b:close()
-    os.remove(path); os.remove(path .. "-wal"); os.remove(path .. "-shm")
+    b:close(); H.drop(a)
   end)
 
   it("serves a repeated read from the cache and sees this store's writes", function()

@@ -201,7 +201,7 @@ local SEED004_JOB = [[
 
 describe("seeds", function()
   local inv
-  before_each(function() inv = assert(inventory.open{ path = ":memory:" }) end)
+  before_each(function() inv = H.open() end)
   after_each(function() inv:close() end)
 
   describe("000: v1 Job get/list/delete", function()

@@ -24,9 +24,15 @@ local fails, raises = H.fails, H.raises
 
 describe("store", function()
   describe("open and close", function()
-    it("opens :memory: and a file; close is idempotent and returns true", function()
-      local inv = assert(inventory.open{ path = ":memory:" })
+    it("opens a store; close is idempotent and returns true", function()
+      local inv = H.open()
       assert.is_true(inv:close())
+      assert.is_true(inv:close())
+    end)
+
+    it("opens :memory: and a file, which inv.path names", function()
+      H.only("sqlite", "a SQLite file")
+      local inv = assert(inventory.open{ path = ":memory:" })
       assert.is_true(inv:close())
       local path = tmpdb()
       inv = assert(inventory.open{ path = path })
@@ -59,30 +65,35 @@ describe("store", function()
       os.remove(dir)
     end)
 
-    it("refuses url together with path; url alone says the backend is not available", function()
+    it("refuses url together with path, and a schema without a url", function()
       local inv, msg, code, class = inventory.open{ url = "postgresql://u@localhost/db", path = ":memory:" }
       assert.is_nil(inv)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
       assert.truthy(msg:find("key = url", 1, true) and msg:find("not both", 1, true), msg)
-      inv, msg, code, class = inventory.open{ url = "postgresql://u@localhost/db" }
-      assert.is_nil(inv)
-      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
-      assert.truthy(msg:find("PostgreSQL backend is not available", 1, true), msg)
       inv, msg, code, class = inventory.open{ path = ":memory:", schema = "inventory" }
       assert.is_nil(inv)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
       assert.truthy(msg:find("key = schema", 1, true), msg)
     end)
 
+    it("a url whose server does not answer is an error naming it, without its password", function()
+      local inv, msg, code, class = inventory.open{ url = "postgresql://u:secret@127.0.0.1:1/db",
+                                                    busy_timeout = 1000 }
+      assert.is_nil(inv)
+      assert.are.same({ "ERROR_DB_QUERY", "server" }, { code, class })
+      assert.truthy(msg:find("127.0.0.1", 1, true), msg)
+      assert.is_nil(msg:find("secret", 1, true), msg)
+    end)
+
     it("takes every known option", function()
-      local inv = assert(inventory.open{ path = ":memory:", busy_timeout = 100, page_limit = 10,
-                                         readonly = false, statement_timeout = 1000, stat_timeout = 5000 })
+      local inv = H.open{ busy_timeout = 100, page_limit = 10, readonly = false,
+                          statement_timeout = 1000, stat_timeout = 5000, journal_seconds = 60 }
       assert(inv.job.list{ domain_id = D })
       inv:close()
     end)
 
     it("raises for inv.job:get{...} (a colon): call it with a dot", function()
-      local inv = assert(inventory.open{ path = ":memory:" })
+      local inv = H.open()
       raises("call inv%.job%.get{%.%.%.} with a dot", function()
         return inv.job:get{ job_id = "job-1", domain_id = D }
       end)
@@ -100,7 +111,7 @@ describe("store", function()
     end)
 
     it("raises on use after close", function()
-      local inv = assert(inventory.open{ path = ":memory:" })
+      local inv = H.open()
       inv:close()
       raises("attempt to use a closed store", inv.job.list, { domain_id = D })
       raises("attempt to use a closed store", inv.job.create, { domain_id = D, collector_id = "c" })
@@ -111,7 +122,7 @@ describe("store", function()
     end)
 
     it("raises when a request is not a table", function()
-      local inv = assert(inventory.open{ path = ":memory:" })
+      local inv = H.open()
       raises("table expected, got string", inv.job.get, "job-1")
       raises("table expected, got nil", inv.job_task.list)
       raises("table expected, got number", inv.job.create, 5)
@@ -128,6 +139,7 @@ describe("store", function()
     end)
 
     it("closes the connection when collected (__gc)", function()
+      H.only("sqlite", "the WAL file of a SQLite connection")
       local path = tmpdb()
       do
         local inv = assert(inventory.open{ path = path })
@@ -143,24 +155,25 @@ describe("store", function()
       rmdb(path)
     end)
 
-    it("reopening a file keeps its data", function()
-      local path = tmpdb()
-      local inv = assert(inventory.open{ path = path })
+    it("reopening a store keeps its data", function()
+      local first = H.open{ shared = true }
+      local inv = first
       inv:set_now("2024-03-01T12:00:00.000Z")
       local j = assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
       assert(inv:import("spot_job", { { job_id = "job-5b0700000001", domain_id = D } }))
       inv:close()
-      inv = assert(inventory.open{ path = path })
+      inv = assert(H.reopen(first))
       assert.are.equal(2, inv:schema_version())
       local again = assert(inv.job.get{ job_id = j.job_id, domain_id = D })
       assert.are.same(j, again)
       assert.are.equal(1, assert(inv.job_task.list{ domain_id = D, job_id = j.job_id }).total_count)
       assert.are.equal(1, assert(inv.spot_job.list{ domain_id = D }).total_count)
       inv:close()
-      rmdb(path)
+      H.drop(first)
     end)
 
     it("a file is in WAL mode", function()
+      H.only("sqlite", "the SQLite file header")
       local path = tmpdb()
       local inv = assert(inventory.open{ path = path })
       inv:close()
@@ -173,10 +186,14 @@ describe("store", function()
       rmdb(path)
     end)
 
-    it("schema version is 2; a newer file is refused", function()
-      local inv = assert(inventory.open{ path = ":memory:" })
+    it("schema version is 2", function()
+      local inv = H.open()
       assert.are.equal(2, inv:schema_version())
       inv:close()
+    end)
+
+    it("a newer file is refused", function()
+      H.only("sqlite", "SQLite's user_version in the file header")
       local path = tmpdb()
       assert(inventory.open{ path = path }):close()
       local f = assert(io.open(path, "r+b"))
@@ -190,7 +207,19 @@ describe("store", function()
       rmdb(path)
     end)
 
+    it("a newer schema is refused", function()
+      H.only("postgresql", "the schema_version table of a PostgreSQL schema")
+      local inv = H.open{ shared = true }
+      H.psql(inv, "UPDATE schema_version SET version = 99")
+      local ok, msg, code = H.reopen(inv)
+      assert.is_nil(ok)
+      assert.matches("newer than this library", msg)
+      assert.are.equal("ERROR_DB_QUERY", code)
+      inv:close()
+    end)
+
     it("open failures return nil, message, code", function()
+      H.only("sqlite", "a SQLite file path")
       local ok, msg, code = inventory.open{ path = "/nonexistent-dir/sub/inventory.db" }
       assert.is_nil(ok)
       assert.matches("cannot open", msg)
@@ -198,18 +227,17 @@ describe("store", function()
     end)
 
     it("a read-only store reads and refuses writes", function()
-      local path = tmpdb()
-      local inv = assert(inventory.open{ path = path })
+      local inv = H.open{ shared = true }
       assert(inv.job.create{ domain_id = D, collector_id = "c" })
       inv:close()
-      local ro = assert(inventory.open{ path = path, readonly = true })
+      local ro = assert(H.reopen(inv, { readonly = true }))
       assert.are.equal(1, assert(ro.job.list{ domain_id = D }).total_count)
       local ok, msg = ro.job.create{ domain_id = D, collector_id = "c" }
       assert.is_nil(ok)
       assert.is_string(msg)
       assert.are.equal(1, assert(ro.job.list{ domain_id = D }).total_count)
       ro:close()
-      rmdb(path)
+      H.drop(inv)
     end)
   end)
 
@@ -226,7 +254,7 @@ describe("store", function()
       for k in pairs(_G) do before[k] = true end
       package.loaded["inventory"], package.loaded["inventory.core"] = nil, nil
       local m = require "inventory"
-      local inv = assert(m.open{ path = ":memory:" })
+      local inv = assert(m.open(H.options()))
       assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { {} } })
       assert(inv.job.list{ domain_id = D })
       assert(inv:sweep{})
@@ -239,7 +267,7 @@ describe("store", function()
   describe("errors", function()
     local inv
     before_each(function()
-      inv = assert(inventory.open{ path = ":memory:" })
+      inv = H.open()
       assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
     end)
     after_each(function() inv:close() end)
@@ -273,7 +301,7 @@ describe("store", function()
   describe("request values", function()
     local inv
     before_each(function()
-      inv = assert(inventory.open{ path = ":memory:" })
+      inv = H.open()
       assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
     end)
     after_each(function() inv:close() end)
@@ -351,16 +379,18 @@ describe("store", function()
 
   describe("query plans (inv:explain)", function()
     local inv
-    before_each(function() inv = assert(inventory.open{ path = ":memory:" }) end)
+    before_each(function() inv = H.open() end)
     after_each(function() inv:close() end)
 
     it("tasks of one job use job_task_domain_job", function()
+      H.only("sqlite", "SQLite's EXPLAIN QUERY PLAN")
       local plan = assert(inv:explain("job_task", "list", { domain_id = D, job_id = "job-123456789012" }))
       assert.matches("USING INDEX job_task_domain_job", plan, 1, true)
       assert.is_nil(plan:find("TEMP B-TREE", 1, true))       -- the default order comes from the index
     end)
 
     it("jobs of a domain by created_at use job_domain_created", function()
+      H.only("sqlite", "SQLite's EXPLAIN QUERY PLAN")
       local plan = assert(inv:explain("job", "list", { domain_id = D }))
       assert.matches("USING INDEX job_domain_created", plan, 1, true)
       assert.is_nil(plan:find("TEMP B-TREE", 1, true))
@@ -369,9 +399,17 @@ describe("store", function()
     end)
 
     it("jobs of a collector by status use job_domain_collector_status", function()
+      H.only("sqlite", "SQLite's EXPLAIN QUERY PLAN")
       local plan = assert(inv:explain("job", "list", { domain_id = D, collector_id = "collector-1",
                                                        status = "IN_PROGRESS" }))
       assert.matches("USING INDEX job_domain_collector_status", plan, 1, true)
+    end)
+
+    it("explain gives PostgreSQL's plan of the rows query", function()
+      H.only("postgresql", "PostgreSQL's EXPLAIN")
+      local plan = assert(inv:explain("job_task", "list", { domain_id = D, job_id = "job-123456789012" }))
+      assert.matches("job_task", plan, 1, true)
+      assert.matches("Scan", plan, 1, true)
     end)
 
     it("explain takes list requests and reports their errors", function()

@@ -130,6 +130,10 @@ function _M.open(opts)
     if type(url) ~= "string" then
       return invalid("Parameter is invalid. (key = url, reason = a connection string expected)")
     end
+    if opts.journal_seconds ~= nil and type(opts.journal_seconds) == "number" and opts.journal_seconds <= 0 then
+      return invalid("Parameter is invalid. (key = journal_seconds, reason = must be positive on "
+        .. "PostgreSQL: the change journal keeps readers on other machines exact)")
+    end
     local driver, err = pg_driver()
     if not driver then return invalid(err) end
     o.url, o.schema, o.driver = url, opts.schema, driver

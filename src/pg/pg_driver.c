@@ -448,6 +448,41 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
 
 /* ===================== open / close ===================== */
 
+/* A connection string as it may be shown: without its password (a URI's
+** user:password@, a password= setting in either form). */
+static void redactUrl(inv_buf *b, const char *z) {
+  const char *zAt = strchr(z, '@'), *zColon = strstr(z, "://");
+  if (zAt && zColon && zColon < zAt && !memchr(zColon + 3, '/', (size_t)(zAt - zColon - 3))) {
+    const char *zPw = memchr(zColon + 3, ':', (size_t)(zAt - zColon - 3));
+    inv_buf_add(b, z, (size_t)((zPw ? zPw : zAt) - z));
+    if (zPw) inv_buf_adds(b, ":***");
+    z = zAt;
+  }
+  while (*z) {
+    if (strncmp(z, "password=", 9) == 0) {
+      inv_buf_adds(b, "password=***");
+      z += 9;
+      while (*z && *z != '&' && *z != ' ') z++;
+    } else {
+      inv_buf_addc(b, *z++);
+    }
+  }
+}
+
+/* zErr becomes "cannot open <url> (schema <s>): <zErr>", as SQLite's
+** "cannot open <path>: <reason>". */
+static void openError(inv_store *s, char *zErr, size_t nErr) {
+  PgConn *c = PG_CONN(s);
+  inv_buf *b = &s->tmp;
+  inv_buf_reset(b);
+  inv_buf_adds(b, "cannot open ");
+  redactUrl(b, c->zConnInfo);
+  inv_buf_printf(b, " (schema %s): %s", c->zSchema, zErr);
+  if (!b->bOom) snprintf(zErr, nErr, "%s", b->z);
+}
+
+static void noticeIgnore(void *pArg, const char *zMsg) { (void)pArg; (void)zMsg; }
+
 static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   PgConn *c = PG_CONN(s);
   char zTimeout[16], zSql[160];
@@ -469,6 +504,8 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
     if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
     return INV_ERROR;
   }
+  /* the server's notices ("already exists, skipping") are not ours to print */
+  PQsetNoticeProcessor(c->pg, noticeIgnore, NULL);
   /* the schema (a validated identifier) is where every table lives */
   snprintf(zSql, sizeof zSql, "SET search_path = \"%s\"", c->zSchema);
   {
@@ -539,17 +576,22 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
   c->nConnectTimeout = pOpt->nBusyMs >= 1000 ? pOpt->nBusyMs / 1000 : 1;
   c->nTimeoutSet = -1;
   if (!c->zConnInfo || !c->zSchema) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
-  if (connectNow(s, zErr, nErr)) return INV_ERROR;
+  if (connectNow(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
   if (pOpt->bReadOnly) {
     if (xSchemaVersion(s) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "schema \"%s\" is not an inventory store of schema %d", zSchema,
-               INV_SCHEMA_VERSION);
+      snprintf(zErr, nErr, "not an inventory store of schema %d", INV_SCHEMA_VERSION);
+      openError(s, zErr, nErr);
       return INV_ERROR;
     }
-    return execSimple(s, "SET default_transaction_read_only = on") ? (snprintf(zErr, nErr, "%s",
-             inv_store_errmsg(s)), INV_ERROR) : INV_OK;
+    if (execSimple(s, "SET default_transaction_read_only = on")) {
+      snprintf(zErr, nErr, "%s", inv_store_errmsg(s));
+      openError(s, zErr, nErr);
+      return INV_ERROR;
+    }
+    return INV_OK;
   }
-  return inv_pg_migrate(s, zErr, nErr);
+  if (inv_pg_migrate(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
+  return INV_OK;
 }
 
 /* A call starts: a transaction the last one left is rolled back (a raised
@@ -577,23 +619,10 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
   if (rc < 0) return INV_ERROR;
   *pnBytes = xColumnInt(p, 0);
   xReset(s, p);
-  {
-    const char *z = c->zConnInfo, *zAt = strchr(z, '@'), *zColon = strstr(z, "://");
-    inv_buf *b = &s->tmp;
-    inv_buf_reset(b);
-    if (zAt && zColon && zColon < zAt) {
-      const char *zPw = memchr(zColon + 3, ':', (size_t)(zAt - zColon - 3));
-      inv_buf_add(b, z, (size_t)((zPw ? zPw : zAt) - z));
-      if (zPw) inv_buf_adds(b, ":***");
-      inv_buf_adds(b, zAt);
-    } else if (!strstr(z, "password")) {
-      inv_buf_adds(b, z);
-    } else {
-      inv_buf_adds(b, "(a connection string with a password)");
-    }
-    inv_buf_printf(b, " (schema %s)", c->zSchema);
-    *pzWhere = b->bOom ? "" : b->z;
-  }
+  inv_buf_reset(&s->tmp);
+  redactUrl(&s->tmp, c->zConnInfo);
+  inv_buf_printf(&s->tmp, " (schema %s)", c->zSchema);
+  *pzWhere = s->tmp.bOom ? "" : s->tmp.z;
   return INV_OK;
 }
 
