@@ -226,8 +226,11 @@ struct inv_dialect {
   int (*xArrayEmpty)(inv_q *q, const inv_acc *a);
   /* a typed column IN a bound JSON array of its values (zJson) */
   int (*xColumnIn)(inv_q *q, const inv_field *f, const char *zJson, size_t n);
-  /* sort: the value of a path; of an array path, its minimum (ascending) or
-  ** maximum (descending) element value */
+  /* sort: the ORDER BY term(s) of a column or a path, direction included
+  ** (NULL first ascending, last descending; a JSON value in the order
+  ** SQLite gives json_extract's values: null, numbers and booleans, then
+  ** text and containers by their text); of an array path, its minimum
+  ** (ascending) or maximum (descending) element value */
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
   /* check a pattern the engine will run (0, or a message in zErr) */
   int (*xRegexCheck)(const char *z, size_t n, char *zErr, size_t nErr);

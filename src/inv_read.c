@@ -50,7 +50,7 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
     if (!k || k->t == INV_NULL || (k->t == INV_STR && k->u.s.n == 0)) continue;  /* no sort */
     if (k->t != INV_STR) return inv_err_type(q->s, "query.sort.key", "str");
     if (inv_sort_expr(q, k->u.s.z, k->u.s.n, bDesc)) return INV_ERROR;
-    inv_buf_adds(q->b, bDesc ? " DESC, " : ", ");
+    inv_buf_adds(q->b, ", ");
     nKey++;
   }
   if (!nKey && !bUnwind) inv_buf_adds(q->b, "t.created_at DESC, ");

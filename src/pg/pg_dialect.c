@@ -238,9 +238,28 @@ static void orderJson(inv_q *q, const char *zJ, int bDesc) {
                  zDir, zJ, zDir);
 }
 
+/* The column is NOT NULL in our tables (xCreateTable). */
+static int colNotNull(const inv_field *f) {
+  return (f->flags & FF_NOTNULL) || f->eType == F_INT || strcmp(f->zName, "domain_id") == 0;
+}
+
+/* ORDER BY of a plain value: NULL first ascending, last descending, as
+** SQLite (a NOT NULL column says nothing, so that its index serves). */
+static void orderPlain(inv_q *q, const char *z, int bDesc, int bNotNull) {
+  inv_buf_adds(q->b, z);
+  if (bNotNull) inv_buf_adds(q->b, bDesc ? " DESC" : "");
+  else inv_buf_adds(q->b, bDesc ? " DESC NULLS LAST" : " NULLS FIRST");
+}
+
 static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
   size_t n0 = q->b->n;
   const char *zJ;
+  if (a->eKind == INV_ACC_COL) {
+    char zCol[80];
+    snprintf(zCol, sizeof zCol, "t.%s", a->pField->zName);
+    orderPlain(q, zCol, bDesc, colNotNull(a->pField));
+    return INV_OK;
+  }
   if (!bArrayMinMax) {
     if (addJ(q, a)) return INV_ERROR;
   } else {
@@ -522,8 +541,7 @@ static int xOrderTerm(inv_q *q, const char *z, int eKind, int bDesc) {
     orderJson(q, zJ, bDesc);
     return INV_OK;
   }
-  /* SQLite puts NULL first when ascending, last when descending */
-  inv_buf_printf(q->b, "%s%s", z, bDesc ? " DESC NULLS LAST" : " NULLS FIRST");
+  orderPlain(q, z, bDesc, 0);
   return INV_OK;
 }
 
@@ -534,11 +552,11 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
   inv_buf_printf(b, "CREATE TABLE %s (id bigint GENERATED ALWAYS AS IDENTITY", r->zTable);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
-    int bNotNull = (f->flags & FF_NOTNULL) || strcmp(f->zName, "domain_id") == 0;
+    int bNotNull = colNotNull(f);
     inv_buf_printf(b, ", %s ", f->zName);
     switch (f->eType) {
       case F_STR:  inv_buf_adds(b, "text COLLATE \"C\""); break;
-      case F_INT:  inv_buf_adds(b, "bigint NOT NULL DEFAULT 0"); bNotNull = 0; break;
+      case F_INT:  inv_buf_adds(b, "bigint DEFAULT 0"); break;
       case F_TIME: inv_buf_adds(b, "bigint"); break;
       case F_OBJ:  inv_buf_adds(b, "text COLLATE \"C\""); break;
       case F_ERRS:

@@ -203,6 +203,22 @@ static int run(inv_store *s, PGconn *pg, const char *zSql, char *zErr, size_t nE
   return bOk ? INV_OK : INV_ERROR;
 }
 
+/* An index of the resource (inv_schema.c's SQL): one whose columns start
+** with domain_id ends with id too, the tie-break of every list's order (in
+** SQLite every index ends with the rowid): a page in the default order is
+** read from the index, never sorted. */
+static int runIndex(inv_store *s, PGconn *pg, const char *zSql, char *zErr, size_t nErr) {
+  const char *zOpen = strchr(zSql, '('), *zClose = zOpen ? strchr(zOpen, ')') : NULL;
+  inv_buf *b = &s->tmp;
+  if (!zOpen || !zClose || strncmp(zOpen, "(domain_id,", 11) != 0) return run(s, pg, zSql, zErr, nErr);
+  inv_buf_reset(b);
+  inv_buf_add(b, zSql, (size_t)(zClose - zSql));
+  inv_buf_adds(b, ", id");
+  inv_buf_adds(b, zClose);
+  if (b->bOom) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
+  return run(s, pg, b->z, zErr, nErr);
+}
+
 static int runAll(inv_store *s, PGconn *pg, const char *const *az, char *zErr, size_t nErr) {
   for (; *az; az++) if (run(s, pg, *az, zErr, nErr)) return INV_ERROR;
   return INV_OK;
@@ -245,7 +261,7 @@ int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
       inv_pg_dialect.xCreateTable(&s->tmp, r);
       if (s->tmp.bOom) { snprintf(zErr, nErr, "out of memory"); goto done; }
       if (run(s, pg, s->tmp.z, zErr, nErr)) goto done;
-      for (pz = r->azIndex; *pz; pz++) if (run(s, pg, *pz, zErr, nErr)) goto done;
+      for (pz = r->azIndex; *pz; pz++) if (runIndex(s, pg, *pz, zErr, nErr)) goto done;
     }
     if (runAll(s, pg, azV1Functions, zErr, nErr)) goto done;
     v = 1;

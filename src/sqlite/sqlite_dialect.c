@@ -192,7 +192,11 @@ static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
 }
 
 static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
-  if (!bArrayMinMax) return addX(q, a);
+  if (!bArrayMinMax) {
+    if (addX(q, a)) return INV_ERROR;
+    if (bDesc) inv_buf_adds(q->b, " DESC");
+    return INV_OK;
+  }
   {
     const char *zAlias = inv_q_alias(q);
     inv_acc e = *a;
@@ -204,6 +208,7 @@ static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
     inv_buf_adds(q->b, ") FROM json_each(");
     addDoc(q, a);
     inv_buf_printf(q->b, ") AS %s)", zAlias);
+    if (bDesc) inv_buf_adds(q->b, " DESC");
     return INV_OK;
   }
 }
