@@ -115,7 +115,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 1 */
+  int iVersion;                             /* 3 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -155,6 +155,12 @@ struct inv_driver {
   /* A consistent copy into the file zPath while others write; an existing
   ** file only with bOverwrite. NULL: the engine's own tools do it (pg_dump). */
   int  (*xBackup)(inv_store *s, const char *zPath, int bOverwrite);
+  /* ---- iVersion 3 ---- */
+  /* 1: a statement stepped but not finished keeps its snapshot, which the
+  ** next statement of the connection shares (SQLite): a read of several
+  ** statements (a page, then its count) needs no transaction. 0: the core
+  ** takes a read transaction (INV_TX_READ) for them. */
+  int bStmtSnapshot;
 };
 
 /* ===================== the dialect ===================== */

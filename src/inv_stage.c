@@ -951,7 +951,7 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
   inv_buf_adds(c->b, " FROM (SELECT ");
   if (e.eKind == K_JSON || !strcmp(zOp, "sum")) inv_buf_adds(c->b, zE);
   else if (c->q->d->xQuote(c->q, zE)) return INV_ERROR;
-  inv_buf_adds(c->b, " AS x))");
+  inv_buf_adds(c->b, " AS x) AS px)");
   return INV_OK;
 }
 

@@ -317,8 +317,15 @@ static int xEachElemArray(inv_q *q, const char *zAlias) {
 
 /* ===================== stat ===================== */
 
+/* The core writes a missing value as the literal NULL: typed here, so that
+** PostgreSQL can resolve the function it is passed to. */
+static const char *typed(const char *z) {
+  return strcmp(z, "NULL") == 0 ? "NULL::text" : z;
+}
+
 /* A value of kind eKind as json. */
 static void asJson(inv_q *q, const char *z, int eKind) {
+  z = typed(z);
   if (eKind == INV_K_JSON) inv_buf_printf(q->b, "(%s)::json", z);
   else inv_buf_printf(q->b, "to_json(%s)", z);
 }
@@ -357,7 +364,7 @@ static int xValueToJson(inv_q *q, const char *z, int eKind, int bNullMissing, co
   inv_buf_adds(q->b, "CASE WHEN ");
   inv_buf_printf(q->b, "(%s) IS NULL THEN %s ELSE ", z, bNullMissing ? "NULL" : "'null'");
   if (eKind == INV_K_TIME) inv_buf_printf(q->b, "to_json(inv_date_format(%s, '%s'))::text", z, zFmt);
-  else inv_buf_printf(q->b, "to_json(%s)::text", z);
+  else inv_buf_printf(q->b, "to_json(%s)::text", typed(z));
   inv_buf_adds(q->b, " END");
   return INV_OK;
 }
@@ -449,7 +456,7 @@ static int xDateFormat(inv_q *q, const char *z, const char *zFmt, size_t nFmt, i
 }
 
 static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
-  inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", z, zSeq, bLast ? " DESC" : "");
+  inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", typed(z), zSeq, bLast ? " DESC" : "");
   return INV_OK;
 }
 static int xAggPush(inv_q *q, const char *zSeq, const char *z) {
@@ -469,7 +476,7 @@ static int xAggMergeObjects(inv_q *q, const char *zSeq, const char *z) {
 }
 static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
   if (eKind != INV_K_JSON) {
-    inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", z);
+    inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", typed(z));
     return INV_OK;
   }
   /* the JSON value first in the order (null and missing left out) */
@@ -528,7 +535,7 @@ static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
 }
 
 static int xQuote(inv_q *q, const char *z) {
-  inv_buf_printf(q->b, "coalesce(to_json(%s)::text, 'null')", z);
+  inv_buf_printf(q->b, "coalesce(to_json(%s)::text, 'null')", typed(z));
   return INV_OK;
 }
 

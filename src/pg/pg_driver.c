@@ -361,6 +361,7 @@ static void xRollback(inv_store *s) {
 ** what must be serialised. A read of several statements takes one snapshot. */
 static int xBegin(inv_store *s, int eMode) {
   PgConn *c = PG_CONN(s);
+  if (c->bInTx && eMode == INV_TX_READ) return INV_OK;     /* a snapshot already */
   if (ensureConnected(s) || setTimeout(s)) return INV_ERROR;
   if (execSimple(s, eMode == INV_TX_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
                                         : "BEGIN")) return INV_ERROR;
@@ -627,9 +628,11 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
 }
 
 const inv_driver inv_pg_driver = {
-  2, "postgresql", &inv_pg_dialect,
+  3, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
-  xInfo, NULL, NULL                    /* integrity: the server's own; backup: pg_dump */
+  xInfo, NULL, NULL,                   /* integrity: the server's own; backup: pg_dump */
+  0                                    /* results are fetched whole: a page and its count
+                                          share a snapshot in a read transaction */
 };
