@@ -149,7 +149,19 @@ describe("inventory.rest result cache", function()
     assert.equal(4, calls())
   end)
 
-  it("reports the store version", function()
+  it("reports the store version: any commit, this connection's or another's, changes it", function()
+    local v1 = { a:version() }
+    assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
+    local v2 = { a:version() }
+    assert.are_not.same(v1, v2)
+    assert(b.job.create{ domain_id = "d1", collector_id = "c1" })
+    local v3 = { a:version() }
+    assert.are_not.same(v2, v3)
+    assert.are.same(v3, { a:version() })             -- no commit, no change
+  end)
+
+  it("SQLite's version: data_version moves for other connections, the change count for its own", function()
+    H.only("sqlite", "SQLite's data_version and change count (PostgreSQL: one commit counter)")
     local d1, o1 = a:version()
     assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
     local d2, o2 = a:version()

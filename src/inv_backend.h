@@ -191,7 +191,7 @@ struct inv_acc {
 #define INV_ACC_EXPR 4           /* zBase: an SQL expression of a plain value */
 
 struct inv_dialect {
-  int iVersion;                              /* 1 */
+  int iVersion;                              /* 2 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
   /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
   ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
@@ -301,6 +301,13 @@ struct inv_dialect {
   /* ORDER BY term of a value of kind eKind (JSON text sorts by its value,
   ** then its text) */
   int (*xOrderTerm)(inv_q *q, const char *zExpr, int eKind, int bDesc);
+  /* ---- iVersion 2 ---- */
+  /* the window order of a group stage's rows (inside "row_number() OVER
+  ** (...)"), given its key expressions and their kinds: the order of
+  ** SQLite's GROUP BY, which the stream after the group follows (NULL
+  ** first; plain values NULL, numbers, text; JSON text by its bytes).
+  ** SQLite writes nothing (its GROUP BY delivers the rows so). */
+  int (*xGroupOrder)(inv_q *q, const char *const *azExpr, const int *aeKind, int n);
 };
 
 /* Kinds of values the stat compiler tracks. */

@@ -499,7 +499,8 @@ static int groupConds(SC *c, const inv_val *conds) {
 
 /* The key expressions of a group as a select list "expr AS c0, ...", their
 ** kinds into aCol. */
-static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol) {
+static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol,
+                         const char **azExpr) {
   int i;
   for (i = 0; i < nKey; i++) {
     const inv_val *kv = apKey[i];
@@ -539,6 +540,8 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       aCol[i].eKind = e.eKind;
       aCol[i].bNullMissing = e.bNullMissing;   /* a missing key leaves the row */
     }
+    azExpr[i] = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
+    if (!azExpr[i]) return inv_err_nomem(c->s);
     inv_buf_printf(c->b, " AS c%d", i);
   }
   return INV_OK;
@@ -599,6 +602,8 @@ static int stageGroup(SC *c, const inv_val *o) {
   static const char *const az[] = { "keys", "fields", NULL };
   const inv_val *keys, *fields;
   const inv_val *apKey[MAX_COLS];
+  const char *azKeyExpr[MAX_COLS];
+  int aKeyKind[MAX_COLS];
   size_t nKey = 0, nField = 0, i;
   SCol aNew[MAX_COLS];
   int nNew = 0, j;
@@ -647,7 +652,7 @@ static int stageGroup(SC *c, const inv_val *o) {
 
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
   cteOpen(c);
-  if (groupKeyExprs(c, apKey, (int)nKey, aNew)) return INV_ERROR;
+  if (groupKeyExprs(c, apKey, (int)nKey, aNew, azKeyExpr)) return INV_ERROR;
   for (i = 0; i < nField; i++) {
     const inv_val *fv = &fields->u.arr.a[i];
     const char *zOp = inv_stat_get(fv, "operator", "o")->u.s.z;
@@ -752,7 +757,13 @@ static int stageGroup(SC *c, const inv_val *o) {
     }
     inv_buf_printf(c->b, " AS c%d", iCol);
   }
-  inv_buf_printf(c->b, ", row_number() OVER () AS _seq FROM s%d AS p", c->iCte);
+  /* the groups' order (the stream order of what follows): the engine's
+  ** GROUP BY order, which the dialect spells where it is not SQLite's */
+  for (i = 0; i < nKey; i++) aKeyKind[i] = aNew[i].eKind;
+  inv_buf_adds(c->b, ", row_number() OVER (");
+  if (c->q->d->iVersion >= 2 && c->q->d->xGroupOrder
+      && c->q->d->xGroupOrder(c->q, azKeyExpr, aKeyKind, (int)nKey)) return INV_ERROR;
+  inv_buf_printf(c->b, ") AS _seq FROM s%d AS p", c->iCte);
   if (nKey) {
     inv_buf_adds(c->b, " GROUP BY ");
     for (i = 0; i < nKey; i++) inv_buf_printf(c->b, "%s%d", i ? ", " : "", (int)i + 1);

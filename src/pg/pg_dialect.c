@@ -54,9 +54,9 @@ static int bindPath(inv_q *q, const inv_acc *a) {
 
 /* The JSON document an accessor reads from, as json. */
 static void addDoc(inv_q *q, const inv_acc *a) {
-  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s::json", a->pField->zName);
+  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "inv_doc(t.%s)", a->pField->zName);
   else if (a->eKind == INV_ACC_ELEM) inv_buf_printf(q->b, "%s.value", a->zBase);
-  else inv_buf_printf(q->b, "(%s)::json", a->zBase);
+  else inv_buf_printf(q->b, "inv_doc(%s)", a->zBase);
 }
 
 /* The value as json (NULL when the path names nothing). */
@@ -70,18 +70,17 @@ static int addJ(inv_q *q, const inv_acc *a) {
   return INV_OK;
 }
 
-/* The text of a JSON string value (or of a typed text column). */
+/* The text of a JSON string value (or of a typed text column): inv_str,
+** which reads U+0000 (no text of PostgreSQL holds it) as U+FFFF, as the
+** driver binds it (pg_schema.c). */
 static int addText(inv_q *q, const inv_acc *a) {
   if (a->eKind == INV_ACC_COL) { inv_buf_printf(q->b, "t.%s", a->pField->zName); return INV_OK; }
   if (a->eKind == INV_ACC_EXPR && a->eValKind != INV_K_JSON) {
     inv_buf_printf(q->b, "(%s)::text", a->zBase);
     return INV_OK;
   }
-  inv_buf_adds(q->b, "(");
-  addDoc(q, a);
-  inv_buf_adds(q->b, " #>> ");
-  if (a->nSeg == 0) inv_buf_adds(q->b, "'{}'");
-  else if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, "inv_str(");
+  if (addJ(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ")");
   return INV_OK;
 }
@@ -140,9 +139,10 @@ static int xJsonEquals(inv_q *q, const inv_acc *a, const char *z, size_t n) {
     if (addJ(q, a)) return INV_ERROR;
     inv_buf_adds(q->b, ")::text");
   }
-  inv_buf_adds(q->b, " = ");
+  /* a path's value is read through inv_doc: the bound text is too */
+  inv_buf_adds(q->b, a->eKind == INV_ACC_COL ? " = " : " = inv_doc(");
   if (inv_q_bind_text(q, z, n)) return INV_ERROR;
-  inv_buf_addc(q->b, ')');
+  inv_buf_adds(q->b, a->eKind == INV_ACC_COL ? ")" : ")::text)");
   return INV_OK;
 }
 
@@ -223,10 +223,10 @@ static int xArrayEmpty(inv_q *q, const inv_acc *a) {
 
 static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
   int bText = f->eType == F_STR;
-  inv_buf_printf(q->b, "t.%s IN (SELECT x%s FROM json_array_elements_text(", f->zName,
+  inv_buf_printf(q->b, "t.%s IN (SELECT inv_str(x)%s FROM json_array_elements(inv_doc(", f->zName,
                  bText ? "" : "::numeric");
   if (inv_q_bind_text(q, z, n)) return INV_ERROR;
-  inv_buf_adds(q->b, "::json) AS j(x))");
+  inv_buf_adds(q->b, ")) AS j(x))");
   return INV_OK;
 }
 
@@ -297,8 +297,8 @@ static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
 /* ===================== iteration ===================== */
 
 static int xEachFrom(inv_q *q, const char *zArr, const char *zAlias) {
-  inv_buf_printf(q->b, "json_array_elements(CASE WHEN json_typeof((%s)::json) = 'array' "
-                 "THEN (%s)::json END) WITH ORDINALITY AS %s(value, key)", zArr, zArr, zAlias);
+  inv_buf_printf(q->b, "json_array_elements(CASE WHEN json_typeof(inv_doc(%s)) = 'array' "
+                 "THEN inv_doc(%s) END) WITH ORDINALITY AS %s(value, key)", zArr, zArr, zAlias);
   return INV_OK;
 }
 static int xEachElem(inv_q *q, const char *zArr, const char *zAlias) {
@@ -326,7 +326,7 @@ static const char *typed(const char *z) {
 /* A value of kind eKind as json. */
 static void asJson(inv_q *q, const char *z, int eKind) {
   z = typed(z);
-  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "(%s)::json", z);
+  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "inv_doc(%s)", z);
   else inv_buf_printf(q->b, "to_json(%s)", z);
 }
 
@@ -337,17 +337,21 @@ static int xLimit(inv_q *q, int64_t n) {
 
 static int xJsonGet(inv_q *q, const inv_acc *a) {
   if (a->nSeg == 0) { inv_buf_adds(q->b, a->zBase); return INV_OK; }
-  inv_buf_printf(q->b, "((%s)::json #> ", a->zBase);
+  inv_buf_printf(q->b, "(inv_doc(%s) #> ", a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ")::text");
   return INV_OK;
 }
 
+/* Arrays this dialect builds are compact JSON text (as the core's writer and
+** SQLite's json functions make them; json_agg would put a space after each
+** comma): '[' || string_agg(element text, ',') || ']'. */
 static int xJsonPluck(inv_q *q, const inv_acc *a) {
-  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN coalesce(json_agg(ea.value #> ", a->zBase);
+  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN '[' || coalesce(string_agg((ea.value #> ",
+                 a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
-  inv_buf_printf(q->b, " ORDER BY ea.key), '[]')::text END FROM json_array_elements(CASE WHEN "
-                 "json_typeof((%s)::json) = 'array' THEN (%s)::json END) WITH ORDINALITY AS "
+  inv_buf_printf(q->b, ")::text, ',' ORDER BY ea.key), '') || ']' END FROM json_array_elements(CASE WHEN "
+                 "json_typeof(inv_doc(%s)) = 'array' THEN inv_doc(%s) END) WITH ORDINALITY AS "
                  "ea(value, key) WHERE (ea.value #> ", a->zBase, a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ") IS NOT NULL)");
@@ -460,8 +464,8 @@ static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
   return INV_OK;
 }
 static int xAggPush(inv_q *q, const char *zSeq, const char *z) {
-  inv_buf_printf(q->b, "inv_cap(coalesce(json_agg((%s)::json ORDER BY %s) FILTER (WHERE (%s) IS NOT NULL), "
-                 "'[]')::text, 'push')", z, zSeq, z);
+  inv_buf_printf(q->b, "inv_cap('[' || coalesce(string_agg(%s, ',' ORDER BY %s), '') || ']', 'push')",
+                 z, zSeq);
   return INV_OK;
 }
 static int xAggAddToSet(inv_q *q, const char *z) {
@@ -485,10 +489,10 @@ static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
     size_t n = strlen(z) + 16;
     char *zE = inv_arena_alloc(&q->s->arena, n);
     if (!zE) return inv_err_nomem(q->s);
-    snprintf(zE, n, "(%s)::json", z);
+    snprintf(zE, n, "inv_doc(%s)", z);
     orderJson(q, zE, bMax);
   }
-  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank((%s)::json) > 0))[1]", z);
+  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank(inv_doc(%s)) > 0))[1]", z);
   return INV_OK;
 }
 
@@ -518,18 +522,18 @@ static int xDivide(inv_q *q, const char *zA, const char *zB) {
 
 static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
   if (!strcmp(zOp, "size")) {
-    inv_buf_adds(q->b, "inv_array_size(x::json)");
+    inv_buf_adds(q->b, "inv_array_size(inv_doc(x))");
   } else if (!strcmp(zOp, "sum")) {
     inv_buf_adds(q->b, eKind == INV_K_JSON
-      ? "CASE WHEN json_typeof(x::json) = 'array' THEN (SELECT coalesce(sum(inv_num(e)), 0) "
-        "FROM json_array_elements(x::json) AS e) ELSE coalesce(inv_num(x::json), 0) END"
+      ? "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN (SELECT coalesce(sum(inv_num(e)), 0) "
+        "FROM json_array_elements(inv_doc(x)) AS e) ELSE coalesce(inv_num(inv_doc(x)), 0) END"
       : eKind == INV_K_TIME ? "0" : "coalesce(inv_num(to_json(x)), 0)");
   } else if (!strcmp(zOp, "object_to_array")) {
-    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'object' THEN (SELECT "
-                       "coalesce(json_agg(json_build_object('k', key, 'v', value)), '[]')::text "
-                       "FROM json_each(x::json)) END");
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(inv_doc(x)) = 'object' THEN (SELECT '[' || "
+                       "coalesce(string_agg('{\"k\":' || to_json(key)::text || ',\"v\":' || value::text "
+                       "|| '}', ','), '') || ']' FROM json_each(inv_doc(x))) END");
   } else {
-    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'array' THEN inv_array_to_object(x::json) END");
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN inv_array_to_object(inv_doc(x)) END");
   }
   return INV_OK;
 }
@@ -544,11 +548,33 @@ static int xOrderTerm(inv_q *q, const char *z, int eKind, int bDesc) {
     size_t n = strlen(z) + 16;
     char *zJ = inv_arena_alloc(&q->s->arena, n);
     if (!zJ) return inv_err_nomem(q->s);
-    snprintf(zJ, n, "(%s)::json", z);
+    snprintf(zJ, n, "inv_doc(%s)", z);
     orderJson(q, zJ, bDesc);
     return INV_OK;
   }
   orderPlain(q, z, bDesc, 0);
+  return INV_OK;
+}
+
+/* SQLite's GROUP BY order: NULL first; a plain value in SQLite's order of
+** values (null, numbers, text); JSON text by its bytes; datetimes by time. */
+static int xGroupOrder(inv_q *q, const char *const *azExpr, const int *aeKind, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) inv_buf_adds(q->b, ", ");
+    if (i == 0) inv_buf_adds(q->b, "ORDER BY ");
+    if (aeKind[i] == INV_K_JSON) {
+      inv_buf_printf(q->b, "(%s)::text COLLATE \"C\" NULLS FIRST", azExpr[i]);
+    } else if (aeKind[i] == INV_K_TIME) {
+      inv_buf_printf(q->b, "(%s) NULLS FIRST", azExpr[i]);
+    } else {
+      size_t n1 = strlen(azExpr[i]) + 32;
+      char *zJ = inv_arena_alloc(&q->s->arena, n1);
+      if (!zJ) return inv_err_nomem(q->s);
+      snprintf(zJ, n1, "to_json(%s)", typed(azExpr[i]));
+      orderJson(q, zJ, 0);
+    }
+  }
   return INV_OK;
 }
 
@@ -720,12 +746,12 @@ static const char *const azSql[INV_SQL_N] = {
 };
 
 const inv_dialect inv_pg_dialect = {
-  1, "true", "false", xParam, azSql, xCreateTable,
+  2, "true", "false", xParam, azSql, xCreateTable,
   xValueText, xValueNumber, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
   inv_pg_regex_check,
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder
 };

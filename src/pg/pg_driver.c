@@ -6,7 +6,7 @@
 ** session's statement_timeout; a lost connection re-established at the next
 ** call (the prepared statements with it).
 */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE             /* memmem */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -248,20 +248,28 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   switch (b->t) {
     case INV_INT:  snprintf(zNum, sizeof zNum, "%lld", (long long)b->i); zVal = zNum; break;
     case INV_REAL: snprintf(zNum, sizeof zNum, "%.17g", b->r); zVal = zNum; break;
-    case INV_STR:
-      zVal = b->z; n = b->n;
-      /* PostgreSQL's text holds no NUL: such a value names nothing stored */
-      if (memchr(b->z, 0, b->n)) {
-        return inv_err_invalid(s, "query", "A string with a NUL character cannot be "
-                               "compared on PostgreSQL.");
-      }
-      break;
+    case INV_STR: zVal = b->z; n = b->n; break;
     default: break;
   }
   inv_free(p->azParam[i - 1]);
   p->azParam[i - 1] = NULL;
   if (!zVal) return INV_OK;
   if (b->t != INV_STR) n = strlen(zVal);
+  if (b->t == INV_STR && memchr(zVal, 0, n)) {
+    /* PostgreSQL's text holds no U+0000: a request's reads as U+FFFF, as a
+    ** document's JSON escape of it does (inv_str). Only a comparison value
+    ** can hold one: every stored text field refuses it. */
+    size_t k, m = 0;
+    z = inv_malloc(n * 3 + 1);
+    if (!z) return inv_err_nomem(s);
+    for (k = 0; k < n; k++) {
+      if (zVal[k]) z[m++] = zVal[k];
+      else { z[m++] = (char)0xEF; z[m++] = (char)0xBF; z[m++] = (char)0xBF; }
+    }
+    z[m] = 0;
+    p->azParam[i - 1] = z;
+    return INV_OK;
+  }
   z = inv_malloc(n + 1);
   if (!z) return inv_err_nomem(s);
   memcpy(z, zVal, n);
@@ -337,11 +345,28 @@ static double xColumnReal(inv_stmt *pStmt, int i) {
   if (xColumnType(pStmt, i) == INV_T_NULL) return 0;
   return strtod(PQgetvalue(p->pRes, p->iRow, i), NULL);
 }
+/* JSON text read through inv_doc holds the escape \uffff where the document
+** had \u0000 (pg_schema.c): turned back, in place (the same length). The
+** writer of stored JSON never escapes U+FFFF, so no other such escape
+** exists (an escaped backslash before "uffff" is no escape: left alone). */
+static void unescapeNul(char *z, size_t n) {
+  char *zAt = z;
+  while ((zAt = memchr(zAt, '\\', n - (size_t)(zAt - z))) != NULL) {
+    size_t nBack = 0;
+    while (zAt + nBack < z + n && zAt[nBack] == '\\') nBack++;
+    zAt += nBack;
+    if ((nBack & 1) && z + n - zAt >= 5 && memcmp(zAt, "uffff", 5) == 0) memcpy(zAt, "u0000", 5);
+  }
+}
+
 static const char *xColumnText(inv_stmt *pStmt, int i, size_t *pn) {
   PgStmt *p = (PgStmt*)pStmt;
+  char *z;
   if (xColumnType(pStmt, i) == INV_T_NULL) { *pn = 0; return ""; }
   *pn = (size_t)PQgetlength(p->pRes, p->iRow, i);
-  return PQgetvalue(p->pRes, p->iRow, i);
+  z = PQgetvalue(p->pRes, p->iRow, i);
+  if (*pn >= 6 && memmem(z, *pn, "\\uffff", 6)) unescapeNul(z, *pn);
+  return z;
 }
 
 /* ===================== transactions ===================== */

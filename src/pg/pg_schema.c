@@ -18,27 +18,43 @@
 #include <string.h>
 #include "pg_int.h"
 
-/* Version 1: the resources' tables and indexes, the functions stat needs. */
-static const char *const azV1Functions[] = {
+/* The functions the dialect calls. They are no part of a schema version:
+** a library whose functions differ (a fix) replaces them on open, once,
+** under the migration lock (schema_functions holds the hash of the set), so
+** every statement is CREATE OR REPLACE with the same signature (a changed
+** signature needs a migration of its own that drops the old one). */
+static const char *const azFunctions[] = {
+  /* PostgreSQL's json functions refuse the JSON escape of U+0000 (no text
+  ** holds it): a document is read through inv_doc, where it is the escape
+  ** of U+FFFF (the driver turns that escape back in what it reads, binds a
+  ** request's U+0000 as U+FFFF); inv_str is a JSON value as text (j #>>
+  ** '{}') so too. A document holding one compares as data. */
+  "CREATE OR REPLACE FUNCTION inv_doc(x text) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN strpos(x, '\\u0000') = 0 THEN x::json ELSE "
+  "(regexp_replace(x, '(?<!\\\\)((\\\\\\\\)*)\\\\u0000', '\\1\\\\uffff', 'g'))::json END $$",
+  "CREATE OR REPLACE FUNCTION inv_str(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN strpos(j::text, '\\u0000') = 0 THEN j #>> '{}' ELSE "
+  "(regexp_replace(j::text, '(?<!\\\\)((\\\\\\\\)*)\\\\u0000', '\\1\\\\uffff', 'g'))::json "
+  "#>> '{}' END $$",
   /* a JSON value's rank in SQLite's order of a value json_extract gives:
   ** null/missing, numbers (booleans as 1/0), text (strings, and the JSON
   ** text of objects and arrays); then its number or its text */
-  "CREATE FUNCTION inv_rank(j json) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_rank(j json) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
   "SELECT CASE json_typeof(j) WHEN 'number' THEN 1 WHEN 'boolean' THEN 1 WHEN 'string' THEN 2 "
   "WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END $$",
-  "CREATE FUNCTION inv_num(j json) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_num(j json) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
   "SELECT CASE json_typeof(j) WHEN 'number' THEN (j #>> '{}')::numeric "
   "WHEN 'boolean' THEN CASE WHEN j::text = 'true' THEN 1 ELSE 0 END END $$",
-  "CREATE FUNCTION inv_txt(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-  "SELECT CASE json_typeof(j) WHEN 'string' THEN j #>> '{}' WHEN 'object' THEN j::text "
+  "CREATE OR REPLACE FUNCTION inv_txt(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE json_typeof(j) WHEN 'string' THEN inv_str(j) WHEN 'object' THEN j::text "
   "WHEN 'array' THEN j::text END $$",
   /* a value of a stat stage as JSON text: JSON text as it is; a plain value
   ** (text, a number) as JSON */
-  "CREATE FUNCTION inv_as_json(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_as_json(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
   "SELECT to_json(x)::text $$",
   /* MongoDB's $dateToString specifiers of ms since the epoch, UTC (as
   ** inv_time_strftime) */
-  "CREATE FUNCTION inv_date_format(ms bigint, fmt text) RETURNS text LANGUAGE plpgsql "
+  "CREATE OR REPLACE FUNCTION inv_date_format(ms bigint, fmt text) RETURNS text LANGUAGE plpgsql "
   "IMMUTABLE PARALLEL SAFE AS $$ "
   "DECLARE t timestamp; o text := ''; i int := 1; n int := length(fmt); c text; "
   "  yday int; wday int; thu date; "
@@ -68,12 +84,12 @@ static const char *const azV1Functions[] = {
   "  RETURN o; "
   "END $$",
   /* the 16 MB cap of a value a stage builds (MongoDB's document limit) */
-  "CREATE FUNCTION inv_cap(v text, what text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_cap(v text, what text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN IF octet_length(v) > 16777216 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = what || ': the value is larger than 16 MB (MongoDB''s document limit)'; END IF; "
   "RETURN v; END $$",
   /* an arithmetic operand: a number, or null; anything else an error */
-  "CREATE FUNCTION inv_operand(j json, op text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_operand(j json, op text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN "
   "  IF j IS NULL OR json_typeof(j) = 'null' THEN RETURN NULL; END IF; "
   "  IF json_typeof(j) = 'number' THEN RETURN (j #>> '{}')::numeric; END IF; "
@@ -81,51 +97,54 @@ static const char *const azV1Functions[] = {
   "  RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = '$' || op || ' only supports numeric types, not ' "
   "    || CASE json_typeof(j) WHEN 'string' THEN 'string' WHEN 'array' THEN 'array' ELSE 'object' END; "
   "END $$",
-  "CREATE FUNCTION inv_divide(a numeric, b numeric) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_divide(a numeric, b numeric) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF; "
   "IF b = 0 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'can''t $divide by zero'; END IF; "
   "RETURN a::float8 / b::float8; END $$",
-  "CREATE FUNCTION inv_array_size(j json) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_array_size(j json) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN IF j IS NULL THEN RETURN NULL; END IF; "
   "IF json_typeof(j) <> 'array' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = 'The argument to $size must be an array'; END IF; "
   "RETURN json_array_length(j); END $$",
-  /* MongoDB's $arrayToObject: [[k, v], ...] or [{k, v}, ...]; a later key
-  ** wins in place */
-  "CREATE FUNCTION inv_array_to_object(j json) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
-  "DECLARE e json; ks text[] := '{}'; vs text[] := '{}'; k text; v text; pos int; form text; "
-  "  o text := ''; i int; "
+  /* SQLite's names of a JSON value's type in MongoDB's messages (the
+  ** core's parser: bool, int, double, string, array, object, null) */
+  "CREATE OR REPLACE FUNCTION inv_type_name(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE json_typeof(j) WHEN 'boolean' THEN 'bool' "
+  "WHEN 'number' THEN CASE WHEN j::text ~ '^-?[0-9]{1,18}$' THEN 'int' ELSE 'double' END "
+  "WHEN 'string' THEN 'string' WHEN 'array' THEN 'array' WHEN 'object' THEN 'object' ELSE 'null' END $$",
+  /* MongoDB's $arrayToObject (sqlite_func.c's fnArrayToObject, message for
+  ** message): [[k, v], ...] or [{k, v}, ...], all of the first element's
+  ** form; a later key wins in place */
+  "CREATE OR REPLACE FUNCTION inv_array_to_object(j json) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "DECLARE e json; k json; v json; ks text[] := '{}'; vs text[] := '{}'; kt text; pos int; "
+  "  pairs boolean; first boolean := true; n int; o text := ''; i int; "
   "BEGIN "
   "  IF j IS NULL OR json_typeof(j) <> 'array' THEN RETURN NULL; END IF; "
   "  FOR e IN SELECT value FROM json_array_elements(j) LOOP "
-  "    IF json_typeof(e) = 'array' THEN "
-  "      IF form = 'object' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires a consistent input format. Elements must all be arrays or all be objects'; END IF; "
-  "      form := 'array'; "
-  "      IF json_array_length(e) <> 2 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires an array of size 2 arrays,found array of size: ' || json_array_length(e); END IF; "
-  "      IF json_typeof(e -> 0) <> 'string' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires an array of key-value pairs, where the key must be of type string. Found key type: ' "
-  "        || json_typeof(e -> 0); END IF; "
-  "      k := e ->> 0; v := (e -> 1)::text; "
-  "    ELSIF json_typeof(e) = 'object' THEN "
-  "      IF form = 'array' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires a consistent input format. Elements must all be arrays or all be objects'; END IF; "
-  "      form := 'object'; "
-  "      IF (SELECT count(*) FROM json_object_keys(e)) <> 2 OR (e -> 'k') IS NULL OR (e -> 'v') IS NULL THEN "
-  "        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires an object keys of ''k'' and ''v''. Found incorrect number of keys:' "
-  "        || (SELECT count(*) FROM json_object_keys(e)); END IF; "
-  "      IF json_typeof(e -> 'k') <> 'string' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "        '$arrayToObject requires an object with keys ''k'' and ''v'', where the value of ''k'' must be of type string. Found type: ' "
-  "        || json_typeof(e -> 'k'); END IF; "
-  "      k := e ->> 'k'; v := (e -> 'v')::text; "
-  "    ELSE RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "      '$arrayToObject requires an array of key-value pairs, where the key must be of type string. Found key type: ' "
-  "      || json_typeof(e); "
+  "    IF first THEN pairs := json_typeof(e) = 'array'; first := false; END IF; "
+  "    IF json_typeof(e) IS DISTINCT FROM (CASE WHEN pairs THEN 'array' ELSE 'object' END) THEN "
+  "      RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = '$arrayToObject requires a consistent input "
+  "format. Elements must all be arrays or all be objects. Found: ' || inv_type_name(e); END IF; "
+  "    IF pairs THEN "
+  "      n := json_array_length(e); "
+  "      IF n <> 2 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = '$arrayToObject requires an "
+  "array of size 2 arrays,found array of size: ' || n; END IF; "
+  "      k := e -> 0; v := e -> 1; "
+  "    ELSE "
+  "      SELECT count(*) INTO n FROM json_object_keys(e); "
+  "      k := e -> 'k'; v := e -> 'v'; "
+  "      IF n <> 2 OR k IS NULL OR v IS NULL THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
+  "'$arrayToObject requires an object with keys ''k'' and ''v''. Found an object with ' || n || ' keys'; "
+  "      END IF; "
   "    END IF; "
-  "    pos := array_position(ks, k); "
-  "    IF pos IS NULL THEN ks := ks || k; vs := vs || v; ELSE vs[pos] := v; END IF; "
+  "    IF json_typeof(k) <> 'string' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
+  "'$arrayToObject requires an array of key-value pairs, where the key must be of type string. Found key "
+  "type: ' || inv_type_name(k); END IF; "
+  "    IF k::text ~ '(^|[^\\\\])(\\\\\\\\)*\\\\u0000' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
+  "MESSAGE = 'Key field cannot contain an embedded null byte'; END IF; "
+  "    kt := k #>> '{}'; "
+  "    pos := array_position(ks, kt); "
+  "    IF pos IS NULL THEN ks := ks || kt; vs := vs || v::text; ELSE vs[pos] := v::text; END IF; "
   "  END LOOP; "
   "  FOR i IN 1 .. coalesce(array_length(ks, 1), 0) LOOP "
   "    o := o || CASE WHEN i > 1 THEN ',' ELSE '' END || to_json(ks[i])::text || ':' || vs[i]; "
@@ -134,12 +153,12 @@ static const char *const azV1Functions[] = {
   "END $$",
   /* $mergeObjects: objects merged in stream order, a later key replacing an
   ** earlier one in its place; nulls and missing values ignored */
-  "CREATE FUNCTION inv_merge_step(st text[], v text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_merge_step(st text[], v text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$ "
   "DECLARE e record; pos int; n int; "
   "BEGIN "
   "  IF v IS NULL OR json_typeof(v::json) = 'null' THEN RETURN st; END IF; "
   "  IF json_typeof(v::json) <> 'object' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "    '$mergeObjects requires object inputs, but input ' || v || ' is of type ' || json_typeof(v::json); END IF; "
+  "    '$mergeObjects requires object inputs, but input is of type ' || inv_type_name(v::json); END IF; "
   "  n := coalesce(array_length(st, 1), 0) / 2; "
   "  FOR e IN SELECT key, value::text AS val FROM json_each(v::json) LOOP "
   "    pos := NULL; "
@@ -148,7 +167,7 @@ static const char *const azV1Functions[] = {
   "  END LOOP; "
   "  RETURN st; "
   "END $$",
-  "CREATE FUNCTION inv_merge_final(st text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_merge_final(st text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
   "DECLARE o text := ''; "
   "BEGIN "
   "  FOR i IN 1 .. coalesce(array_length(st, 1), 0) / 2 LOOP "
@@ -156,7 +175,7 @@ static const char *const azV1Functions[] = {
   "  END LOOP; "
   "  RETURN inv_cap('{' || o || '}', 'merge_objects'); "
   "END $$",
-  "CREATE AGGREGATE inv_merge_objects(text) (SFUNC = inv_merge_step, STYPE = text[], "
+  "CREATE OR REPLACE AGGREGATE inv_merge_objects(text) (SFUNC = inv_merge_step, STYPE = text[], "
   "FINALFUNC = inv_merge_final, INITCOND = '{}')",
   NULL
 };
@@ -224,10 +243,29 @@ static int runAll(inv_store *s, PGconn *pg, const char *const *az, char *zErr, s
   return INV_OK;
 }
 
-static int currentVersion(PGconn *pg) {
-  PGresult *r = PQexec(pg, "SELECT version FROM schema_version");
-  int v = 0;
-  if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) v = atoi(PQgetvalue(r, 0, 0));
+/* FNV-1a of the function set, as hex: the hash schema_functions holds. */
+static void functionsHash(char *zOut, size_t nOut) {
+  unsigned long long h = 14695981039346656037ULL;
+  const char *const *pz;
+  const char *z;
+  for (pz = azFunctions; *pz; pz++) {
+    for (z = *pz; *z; z++) h = (h ^ (unsigned char)*z) * 1099511628211ULL;
+    h = (h ^ 0xffu) * 1099511628211ULL;
+  }
+  snprintf(zOut, nOut, "%016llx", h);
+}
+
+/* The schema's version and function hash: 0 and "" where there is none;
+** -1 when the query fails (no schema, no table: the locked path decides). */
+static int storedState(PGconn *pg, char *zHash, size_t nHash) {
+  PGresult *r = PQexec(pg, "SELECT (SELECT version FROM schema_version), "
+                           "(SELECT max(hash) FROM schema_functions)");
+  int v = -1;
+  zHash[0] = 0;
+  if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    v = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
+    if (!PQgetisnull(r, 0, 1)) snprintf(zHash, nHash, "%s", PQgetvalue(r, 0, 1));
+  }
   PQclear(r);
   return v;
 }
@@ -235,22 +273,28 @@ static int currentVersion(PGconn *pg) {
 int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
   PgConn *c = PG_CONN(s);
   PGconn *pg = c->pg;
-  char zSql[256];
+  char zSql[320], zHash[40], zWant[40];
   int v, rc = INV_ERROR, i;
-  /* one migrator at a time, per schema: a transaction-level advisory lock */
-  snprintf(zSql, sizeof zSql, "BEGIN; SELECT pg_advisory_xact_lock(7140117, hashtext('%s'))",
-           c->zSchema);
-  if (run(s, pg, zSql, zErr, nErr)) return INV_ERROR;
-  snprintf(zSql, sizeof zSql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", c->zSchema);
-  if (run(s, pg, zSql, zErr, nErr)
-      || run(s, pg, "CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)", zErr, nErr)) {
-    goto done;
-  }
-  v = currentVersion(pg);
-  if (v > INV_SCHEMA_VERSION) {
-    snprintf(zErr, nErr, "database schema version %d is newer than this library (%d)",
-             v, INV_SCHEMA_VERSION);
-    goto done;
+  functionsHash(zWant, sizeof zWant);
+  /* up to date: one query, no lock (every open of a store in use) */
+  v = storedState(pg, zHash, sizeof zHash);
+  if (v == INV_SCHEMA_VERSION && strcmp(zHash, zWant) == 0) return INV_OK;
+  if (v > INV_SCHEMA_VERSION) goto newer;
+  /* one migrator at a time, per schema: a transaction-level advisory lock,
+  ** then the state again (another may have migrated meanwhile) */
+  snprintf(zSql, sizeof zSql, "BEGIN; SELECT pg_advisory_xact_lock(7140117, hashtext('%s')); "
+           "CREATE SCHEMA IF NOT EXISTS \"%s\"; "
+           "CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL); "
+           "CREATE TABLE IF NOT EXISTS schema_functions (hash text NOT NULL)", c->zSchema, c->zSchema);
+  if (run(s, pg, zSql, zErr, nErr)) goto done;
+  v = storedState(pg, zHash, sizeof zHash);
+  if (v < 0) { snprintf(zErr, nErr, "%s", PQerrorMessage(pg)); goto done; }
+  if (v > INV_SCHEMA_VERSION) goto newer;
+  if (strcmp(zHash, zWant) != 0) {
+    if (runAll(s, pg, azFunctions, zErr, nErr)) goto done;
+    snprintf(zSql, sizeof zSql, "DELETE FROM schema_functions; INSERT INTO schema_functions VALUES ('%s')",
+             zWant);
+    if (run(s, pg, zSql, zErr, nErr)) goto done;
   }
   if (v == 0) {
     if (run(s, pg, "INSERT INTO schema_version VALUES (0)", zErr, nErr)) goto done;
@@ -263,7 +307,6 @@ int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
       if (run(s, pg, s->tmp.z, zErr, nErr)) goto done;
       for (pz = r->azIndex; *pz; pz++) if (runIndex(s, pg, *pz, zErr, nErr)) goto done;
     }
-    if (runAll(s, pg, azV1Functions, zErr, nErr)) goto done;
     v = 1;
   }
   if (v == 1) {
@@ -271,10 +314,14 @@ int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
     v = 2;
   }
   /* future: if (v == 2) { ...; v = 3; } */
-  snprintf(zSql, sizeof zSql, "UPDATE schema_version SET version = %d", v);
-  if (run(s, pg, zSql, zErr, nErr)) goto done;
-  rc = run(s, pg, "COMMIT", zErr, nErr);
+  snprintf(zSql, sizeof zSql, "UPDATE schema_version SET version = %d; COMMIT", v);
+  rc = run(s, pg, zSql, zErr, nErr);
 done:
   if (rc) { PGresult *r = PQexec(pg, "ROLLBACK"); PQclear(r); }
   return rc;
+newer:
+  snprintf(zErr, nErr, "database schema version %d is newer than this library (%d)",
+           v, INV_SCHEMA_VERSION);
+  if (PQtransactionStatus(pg) != PQTRANS_IDLE) { PGresult *r = PQexec(pg, "ROLLBACK"); PQclear(r); }
+  return INV_ERROR;
 }

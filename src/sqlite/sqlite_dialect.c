@@ -555,13 +555,19 @@ static const char *const azSql[INV_SQL_N] = {
   "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
 };
 
+/* GROUP BY delivers the groups in its sorter's order: nothing to add. */
+static int xGroupOrder(inv_q *q, const char *const *azExpr, const int *aeKind, int n) {
+  (void)q; (void)azExpr; (void)aeKind; (void)n;
+  return INV_OK;
+}
+
 const inv_dialect inv_sqlite_dialect = {
-  1, "1", "0", xParam, azSql, xCreateTable,
+  2, "1", "0", xParam, azSql, xCreateTable,
   xValue, xValue, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
   inv_regex_check,
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder
 };
