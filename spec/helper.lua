@@ -204,6 +204,140 @@ function H.drop(inv)
   if w and w.tmp then H.rmdb(w.path) end
 end
 
+-- ===================== twins: both backends, one answer =====================
+-- H.twin(opts): on SQLite, H.open(opts). On PostgreSQL, a store that runs
+-- every call on the PostgreSQL store under test AND on a SQLite :memory:
+-- store of the same data, and asserts that both answer the same: REST text
+-- byte for byte, Lua results value for value (an integer is no float),
+-- errors by message, code and class; then returns PostgreSQL's answer.
+-- job.create draws random ids: it runs on PostgreSQL, and the records it
+-- made are copied to SQLite (export, import). The clock is pinned on both
+-- for each call (set_now, or the wall clock's second).
+local unpack = table.unpack or unpack      -- luacheck: compat
+local function pack(...) return { n = select("#", ...), ... } end
+
+local function same(a, b)
+  if type(a) ~= type(b) then return false end
+  if type(a) == "number" then
+    return a == b and (not math.type or math.type(a) == math.type(b))
+  end
+  if type(a) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+H.same = same
+
+local function show(v, depth)
+  depth = depth or 0
+  if type(v) == "string" then return string.format("%q", #v > 2000 and v:sub(1, 2000) .. "..." or v) end
+  if type(v) ~= "table" or depth > 6 then
+    return (math.type and math.type(v) == "float") and string.format("%.17g(float)", v) or tostring(v)
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  local out = {}
+  for _, k in ipairs(keys) do out[#out + 1] = tostring(k) .. "=" .. show(v[k], depth + 1) end
+  return "{" .. table.concat(out, ", ") .. "}"
+end
+H.show = show
+
+local RESOURCE_METHODS = {
+  job = { "get", "list", "stat", "analyze", "delete", "create", "cancel", "import" },
+  job_task = { "get", "list", "stat", "delete", "start", "add_error", "finish", "import" },
+  spot_job = { "get", "list", "stat", "delete", "import" },
+}
+
+function H.twin(opts)
+  local a = H.open(opts)
+  if not H.PG then return a end
+  local o = copy(opts)
+  o.path, o.url, o.schema, o.shared = ":memory:", nil, nil, nil
+  budgets(o)
+  local b = track(assert(inventory.open(o)))
+  local t = { _pg = a, _sqlite = b, calls = 0 }
+  local fixed, last = nil, 0
+  local function pin()
+    if fixed then return end
+    last = math.max(os.time() * 1000, last + 1)
+    a:set_now(last); b:set_now(last)
+  end
+  local function unpin()
+    if not fixed then a:set_now(nil); b:set_now(nil) end
+  end
+  -- run f on both stores, assert equal answers, return PostgreSQL's
+  local function both(label, f)
+    pin()
+    local ra, rb = pack(f(a)), pack(f(b))
+    unpin()
+    t.calls = t.calls + 1
+    if not same(ra, rb) then
+      if type(label) == "function" then label = label() end
+      local where = ""
+      if type(ra[1]) == "string" and type(rb[1]) == "string" then
+        local i = 1
+        while ra[1]:byte(i) == rb[1]:byte(i) do i = i + 1 end
+        where = ("\n  first difference at byte %d:\n  postgresql: ...%s\n  sqlite:     ...%s"):format(i,
+          ra[1]:sub(math.max(1, i - 120), i + 80), rb[1]:sub(math.max(1, i - 120), i + 80))
+      end
+      error("the backends answer differently: " .. label .. where .. "\n  postgresql: " .. show(ra)
+            .. "\n  sqlite:     " .. show(rb), 3)
+    end
+    return unpack(ra, 1, ra.n)
+  end
+  -- a create: on PostgreSQL, then its records copied to SQLite
+  local function create(resource, req, json)
+    pin()
+    local r = pack(a:call(resource, "create", req, json))
+    unpin()
+    if r[1] == nil then return both("job.create (failing)", function(s) return s:call(resource, "create", req, json) end) end
+    local job = json and require("cjson.safe").decode(r[1]) or r[1]
+    for _, res in ipairs{ "job", "job_task" } do
+      local ex = assert(a:export(res, { domain_id = job.domain_id,
+        query = { filter = { { k = "job_id", v = job.job_id, o = "eq" } } } }))
+      if #ex.records > 0 then assert(b:import(res, ex.records)) end
+    end
+    return unpack(r, 1, r.n)
+  end
+  function t:call(resource, method, req, json)
+    if method == "create" then return create(resource, req, json) end
+    return both(function() return resource .. "." .. method .. " " .. show(req) end,
+                function(s) return s:call(resource, method, req, json) end)
+  end
+  function t:import(resource, records)
+    return both("import " .. resource, function(s) return s:import(resource, records) end)
+  end
+  function t:export(resource, eo, lines)
+    return both("export " .. resource, function(s) return s:export(resource, eo, lines) end)
+  end
+  for _, m in ipairs{ "sweep", "purge" } do
+    t[m] = function(_, x) return both(function() return m .. " " .. show(x) end, function(s) return s[m](s, x) end) end
+  end
+  function t:set_now(x)
+    fixed = x
+    a:set_now(x); b:set_now(x)
+  end
+  function t:close() b:close(); return a:close() end
+  for resource, methods in pairs(RESOURCE_METHODS) do
+    local api = {}
+    for _, m in ipairs(methods) do
+      api[m] = function(req)
+        if m == "create" then return create(resource, req, false) end
+        return both(function() return resource .. "." .. m .. " " .. show(req) end,
+                    function(s) return s[resource][m](req) end)
+      end
+    end
+    t[resource] = api
+  end
+  -- anything else (explain, info, version, ...): the store under test
+  return setmetatable(t, { __index = function(_, k)
+    local v = a[k]
+    if type(v) == "function" then return function(_, ...) return v(a, ...) end end
+    return v
+  end })
+end
+
 -- busted's environment of the spec files (what `pending` is resolved in):
 -- the environment of the first wrapped function up the stack of require
 local SPEC_ENV = (function()
@@ -264,7 +398,7 @@ for _, t in ipairs(H.TASKS) do
 end
 
 function H.canonical(opts)
-  local inv = H.open(opts)
+  local inv = H.twin(opts)
   assert(inv:import("job", H.JOBS))
   assert(inv:import("job_task", H.TASKS))
   return inv

@@ -308,6 +308,14 @@ struct inv_dialect {
   ** first; plain values NULL, numbers, text; JSON text by its bytes).
   ** SQLite writes nothing (its GROUP BY delivers the rows so). */
   int (*xGroupOrder)(inv_q *q, const char *const *azExpr, const int *aeKind, int n);
+  /* arithmetic over n operands (xOperand's values or bound numbers), left
+  ** to right: cOp '+', '-' or '*'. Integers give integers, a real makes the
+  ** result real (a double), as in SQLite. */
+  int (*xArith)(inv_q *q, char cOp, const char *const *azOperand, int n);
+  /* a group's sum (0 over nothing) or average (NULL over nothing) of
+  ** zExpr: SQLite's sum (an integer of integers; a double as soon as a
+  ** real comes, added in stream order: zSeq) and avg (a double) */
+  int (*xAggSum)(inv_q *q, const char *zSeq, const char *zExpr, int bAvg);
 };
 
 /* Kinds of values the stat compiler tracks. */

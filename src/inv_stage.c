@@ -676,7 +676,8 @@ static int stageGroup(SC *c, const inv_val *o) {
       const char *zV;
       /* non-numeric values are ignored; with conditions, failing docs give 0
       ** (and still count in an average: the reference's quirk) */
-      inv_buf_adds(c->b, bSum ? "coalesce(sum(" : "avg(");
+      size_t nAgg = c->b->n;
+      const char *zIn;
       if (bCond) {
         inv_buf_adds(c->b, "CASE WHEN ");
         if (groupConds(c, conds)) return INV_ERROR;
@@ -697,7 +698,10 @@ static int stageGroup(SC *c, const inv_val *o) {
         if (!zV || c->q->d->xNumber(c->q, zV, e.eKind)) return zV ? INV_ERROR : inv_err_nomem(c->s);
       }
       if (bCond) inv_buf_adds(c->b, " ELSE 0 END");
-      inv_buf_adds(c->b, bSum ? "), 0)" : ")");
+      /* the aggregate over that value: the dialect's sum or average */
+      zIn = inv_q_take(c->q, nAgg);
+      if (!zIn) return inv_err_nomem(c->s);
+      if (c->q->d->xAggSum(c->q, "p._seq", zIn, !bSum)) return INV_ERROR;
     } else {
       size_t n0 = c->b->n;
       const char *zV;
@@ -932,13 +936,17 @@ static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_va
     if (!zA) return inv_err_nomem(c->s);
     return c->q->d->xDivide(c->q, zA, zB);
   }
-  inv_buf_addc(c->b, '(');
-  for (i = 0; i < fields->u.arr.n; i++) {
-    if (i) inv_buf_adds(c->b, zOp[0] == 'a' ? " + " : zOp[0] == 's' ? " - " : " * ");
-    if (projOperand(c, zOp, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
+  {
+    /* the operands, then the dialect's arithmetic over them */
+    const char *az[100];
+    for (i = 0; i < fields->u.arr.n; i++) {
+      size_t n0 = c->b->n;
+      if (projOperand(c, zOp, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
+      az[i] = inv_q_take(c->q, n0);
+      if (!az[i]) return inv_err_nomem(c->s);
+    }
+    return c->q->d->xArith(c->q, zOp[0] == 'a' ? '+' : zOp[0] == 's' ? '-' : '*', az, (int)i);
   }
-  inv_buf_addc(c->b, ')');
-  return INV_OK;
 }
 
 /* size / sum / array_to_object / object_to_array of the key's value. */

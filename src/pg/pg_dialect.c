@@ -16,11 +16,14 @@
 #include <stdio.h>
 #include "pg_int.h"
 
+/* A real is stat's numeric of a real (pg_schema.c, inv_real): compared
+** with documents' numbers exactly, a real in arithmetic. */
 static void xParam(inv_buf *b, int i, int eType) {
+  if (eType == INV_REAL) inv_buf_adds(b, "inv_real(");
   inv_buf_addc(b, '$');
   inv_buf_addi(b, i);
   if (eType == INV_INT) inv_buf_adds(b, "::int8");
-  else if (eType == INV_REAL) inv_buf_adds(b, "::numeric");
+  else if (eType == INV_REAL) inv_buf_adds(b, "::float8)");
 }
 
 /* ===================== accessors ===================== */
@@ -164,20 +167,38 @@ static int xLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, 
   return INV_OK;
 }
 
+/* Unicode's titlecase letters (category Lt) and their lower case */
+#define TITLECASE "\u01c5\u01c8\u01cb\u01f2\u1f88\u1f89\u1f8a\u1f8b\u1f8c\u1f8d\u1f8e\u1f8f" \
+  "\u1f98\u1f99\u1f9a\u1f9b\u1f9c\u1f9d\u1f9e\u1f9f\u1fa8\u1fa9\u1faa\u1fab\u1fac\u1fad" \
+  "\u1fae\u1faf\u1fbc\u1fcc\u1ffc"
+#define TITLECASE_LOWER "\u01c6\u01c9\u01cc\u01f3\u1f80\u1f81\u1f82\u1f83\u1f84\u1f85\u1f86" \
+  "\u1f87\u1f90\u1f91\u1f92\u1f93\u1f94\u1f95\u1f96\u1f97\u1fa0\u1fa1\u1fa2\u1fa3\u1fa4" \
+  "\u1fa5\u1fa6\u1fa7\u1fb3\u1fc3\u1ff3"
+
 static int xRegex(inv_q *q, const inv_acc *a, const char *z, size_t n, int bCase) {
   inv_buf t;
   char zErr[256], *zPat;
   int rc;
   inv_buf_init(&t);
-  rc = inv_pg_regex(z, n, &t, zErr, sizeof zErr);
+  rc = inv_pg_regex(z, n, !bCase, &t, zErr, sizeof zErr);
   zPat = rc || t.bOom ? NULL : inv_arena_strdup(&q->s->arena, t.z ? t.z : "", t.n);
   inv_buf_free(&t);
   if (rc) return inv_err_db(q->s, "%s", zErr);
   if (!zPat) return inv_err_nomem(q->s);
   inv_buf_addc(q->b, '(');
-  if (addText(q, a)) return INV_ERROR;
-  /* Unicode case folding, as PCRE2's caseless UTF mode */
-  inv_buf_adds(q->b, bCase ? " COLLATE \"C\" ~ " : " COLLATE \"und-x-icu\" ~* ");
+  if (bCase) {
+    if (addText(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, " COLLATE \"C\" ~ ");
+  } else {
+    /* Unicode case folding, as PCRE2's caseless UTF mode. PostgreSQL's
+    ** caseless match takes a character's lower and upper case, never a
+    ** titlecase letter (U+01C5 ...): the subject's become lower case (its
+    ** caseless set is the same in PCRE2); the pattern's sets pg_regex.c
+    ** writes out. */
+    inv_buf_adds(q->b, "translate(");
+    if (addText(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, ", '" TITLECASE "', '" TITLECASE_LOWER "') COLLATE \"und-x-icu\" ~* ");
+  }
   if (inv_q_bind_text(q, zPat, strlen(zPat))) return INV_ERROR;
   inv_buf_addc(q->b, ')');
   return INV_OK;
@@ -483,8 +504,9 @@ static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
     inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", typed(z));
     return INV_OK;
   }
-  /* the JSON value first in the order (null and missing left out) */
-  inv_buf_printf(q->b, "(array_agg(%s ORDER BY ", z);
+  /* the JSON value first in the order (null and missing left out), as the
+  ** plain value SQLite's json_extract gives (json: any type in a column) */
+  inv_buf_printf(q->b, "inv_value(inv_doc((array_agg(%s ORDER BY ", z);
   {
     size_t n = strlen(z) + 16;
     char *zE = inv_arena_alloc(&q->s->arena, n);
@@ -492,7 +514,7 @@ static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
     snprintf(zE, n, "inv_doc(%s)", z);
     orderJson(q, zE, bMax);
   }
-  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank(inv_doc(%s)) > 0))[1]", z);
+  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank(inv_doc(%s)) > 0))[1]))", z);
   return INV_OK;
 }
 
@@ -516,7 +538,22 @@ static int xOperand(inv_q *q, const char *z, int eKind, const char *zOp) {
   return INV_OK;
 }
 static int xDivide(inv_q *q, const char *zA, const char *zB) {
-  inv_buf_printf(q->b, "inv_divide(%s, %s)", zA, zB);
+  inv_buf_printf(q->b, "inv_div(%s, %s)", zA, zB);
+  return INV_OK;
+}
+
+/* SQLite's arithmetic (pg_schema.c, inv_arith), left to right */
+static int xArith(inv_q *q, char cOp, const char *const *az, int n) {
+  int i;
+  for (i = 1; i < n; i++) inv_buf_adds(q->b, "inv_arith(");
+  inv_buf_adds(q->b, az[0]);
+  for (i = 1; i < n; i++) inv_buf_printf(q->b, ", '%c', %s)", cOp, az[i]);
+  return INV_OK;
+}
+
+static int xAggSum(inv_q *q, const char *zSeq, const char *z, int bAvg) {
+  (void)zSeq;                       /* inv_sum: the same in any order */
+  inv_buf_printf(q->b, bAvg ? "inv_avg(%s)" : "coalesce(inv_sum(%s), 0)", z);
   return INV_OK;
 }
 
@@ -525,7 +562,7 @@ static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
     inv_buf_adds(q->b, "inv_array_size(inv_doc(x))");
   } else if (!strcmp(zOp, "sum")) {
     inv_buf_adds(q->b, eKind == INV_K_JSON
-      ? "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN (SELECT coalesce(sum(inv_num(e)), 0) "
+      ? "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN (SELECT coalesce(inv_sum(inv_num(e)), 0) "
         "FROM json_array_elements(inv_doc(x)) AS e) ELSE coalesce(inv_num(inv_doc(x)), 0) END"
       : eKind == INV_K_TIME ? "0" : "coalesce(inv_num(to_json(x)), 0)");
   } else if (!strcmp(zOp, "object_to_array")) {
@@ -753,5 +790,5 @@ const inv_dialect inv_pg_dialect = {
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <errno.h>
 #include "pg_int.h"
 
 /* type OIDs (pg_type.h is a server header) */
@@ -235,6 +236,16 @@ static inv_stmt *xPrepare(inv_store *s, const char *zSql, int bStatic) {
   return (inv_stmt*)p;
 }
 
+/* A real as the shortest text that reads back as it (the JSON writer's
+** digits): the numeric it binds to equals a document's same number. */
+static void realText(char *z, size_t n, double r) {
+  int prec;
+  for (prec = 15; prec <= 17; prec++) {
+    snprintf(z, n, "%.*g", prec, r);
+    if (prec == 17 || strtod(z, NULL) == r) break;
+  }
+}
+
 static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   PgStmt *p = (PgStmt*)pStmt;
   char *z;
@@ -247,7 +258,7 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   }
   switch (b->t) {
     case INV_INT:  snprintf(zNum, sizeof zNum, "%lld", (long long)b->i); zVal = zNum; break;
-    case INV_REAL: snprintf(zNum, sizeof zNum, "%.17g", b->r); zVal = zNum; break;
+    case INV_REAL: realText(zNum, sizeof zNum, b->r); zVal = zNum; break;
     case INV_STR: zVal = b->z; n = b->n; break;
     default: break;
   }
@@ -322,11 +333,14 @@ static int xColumnType(inv_stmt *pStmt, int i) {
     case OID_INT8: case OID_INT4: case OID_INT2: case OID_BOOL: return INV_T_INT;
     case OID_FLOAT4: case OID_FLOAT8: return INV_T_REAL;
     case OID_NUMERIC: {
-      /* an integral numeric (sum of integers) is an integer, as SQLite has it */
+      /* stat's numbers (pg_schema.c): a numeric without a fraction that
+      ** fits int64 is SQLite's integer; the rest its reals */
       const char *z = PQgetvalue(p->pRes, p->iRow, i);
-      size_t n = strlen(z);
-      if (n <= 18 && !strpbrk(z, ".eEnN")) return INV_T_INT;
-      return INV_T_REAL;
+      char *zEnd;
+      if (strpbrk(z, ".eEnNI")) return INV_T_REAL;
+      errno = 0;
+      (void)strtoll(z, &zEnd, 10);
+      return errno == 0 && *zEnd == 0 ? INV_T_INT : INV_T_REAL;
     }
     case OID_JSON: case OID_JSONB: return INV_T_JSON;
     default: return INV_T_TEXT;
@@ -456,7 +470,7 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
     char z[40];
     if (b->t == INV_STR) az[i] = b->z;
     else if (b->t == INV_INT) { snprintf(z, sizeof z, "%lld", (long long)b->i); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
-    else if (b->t == INV_REAL) { snprintf(z, sizeof z, "%.17g", b->r); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
+    else if (b->t == INV_REAL) { realText(z, sizeof z, b->r); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
     else az[i] = NULL;
   }
   r = PQexecParams(c->pg, s->tmp.z, q->nBind, NULL, az, NULL, NULL, 0);

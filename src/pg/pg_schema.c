@@ -42,9 +42,118 @@ static const char *const azFunctions[] = {
   "CREATE OR REPLACE FUNCTION inv_rank(j json) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
   "SELECT CASE json_typeof(j) WHEN 'number' THEN 1 WHEN 'boolean' THEN 1 WHEN 'string' THEN 2 "
   "WHEN 'object' THEN 2 WHEN 'array' THEN 2 ELSE 0 END $$",
+  /* Numbers in stat: numeric, where an integer (of int64) has scale 0 and
+  ** a real is the shortest text of its double with a fraction (2.0, not 2):
+  ** SQLite's integers and reals, told apart (the driver reads them so), and
+  ** computed as SQLite computes them (inv_arith, inv_sum). inv_real: a
+  ** double so; inv_jnum: a JSON number (integers beyond int64 are reals, as
+  ** json_extract has them). */
+  "CREATE OR REPLACE FUNCTION inv_real(f float8) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN f IS NULL THEN NULL WHEN f = 'NaN' OR f = 'Infinity' OR f = '-Infinity' THEN f::numeric "
+  "ELSE round(f::text::numeric, greatest(scale(f::text::numeric), 1)) END $$",
+  "CREATE OR REPLACE FUNCTION inv_jnum(t text) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN t ~ '^-?[0-9]{1,18}$' THEN t::numeric "
+  "WHEN t ~ '^-?[0-9]{19}$' AND t::numeric BETWEEN -9223372036854775808 AND 9223372036854775807 "
+  "THEN t::numeric ELSE inv_real(t::float8) END $$",
   "CREATE OR REPLACE FUNCTION inv_num(j json) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-  "SELECT CASE json_typeof(j) WHEN 'number' THEN (j #>> '{}')::numeric "
+  "SELECT CASE json_typeof(j) WHEN 'number' THEN inv_jnum(j::text) "
   "WHEN 'boolean' THEN CASE WHEN j::text = 'true' THEN 1 ELSE 0 END END $$",
+  /* a double operation as C does it: an overflow is an infinity, an
+  ** underflow zero (PostgreSQL's float8 operators raise errors there) */
+  "CREATE OR REPLACE FUNCTION inv_fop(op text, a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE "
+  "PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL "
+  "WHEN a = 'NaN' OR b = 'NaN' OR a IN ('Infinity', '-Infinity') OR b IN ('Infinity', '-Infinity') THEN "
+  "  CASE op WHEN '+' THEN a + b WHEN '-' THEN a - b WHEN '*' THEN a * b ELSE a / b END "
+  "ELSE (SELECT CASE WHEN abs(x) > 1.7976931348623157e308 THEN "
+  "    CASE WHEN x > 0 THEN 'Infinity'::float8 ELSE '-Infinity'::float8 END "
+  "  WHEN x <> 0 AND abs(x) < 2.4703282292062328e-324 THEN 0::float8 "
+  "  ELSE CASE op WHEN '+' THEN a + b WHEN '-' THEN a - b WHEN '*' THEN a * b ELSE a / b END END "
+  "  FROM (SELECT CASE op WHEN '+' THEN a::numeric + b::numeric WHEN '-' THEN a::numeric - b::numeric "
+  "    WHEN '*' THEN a::numeric * b::numeric ELSE a::numeric / b::numeric END AS x) AS e) END $$",
+  /* + - * as SQLite: integers exactly (beyond int64: doubles), else doubles */
+  "CREATE OR REPLACE FUNCTION inv_arith(a numeric, op text, b numeric) RETURNS numeric LANGUAGE sql "
+  "IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL "
+  "WHEN scale(a) = 0 AND scale(b) = 0 AND (CASE op WHEN '+' THEN a + b WHEN '-' THEN a - b ELSE a * b END) "
+  "  BETWEEN -9223372036854775808 AND 9223372036854775807 "
+  "  THEN CASE op WHEN '+' THEN a + b WHEN '-' THEN a - b ELSE a * b END "
+  "ELSE inv_real(inv_fop(op, a::float8, b::float8)) END $$",
+  /* a group's sum and average, as sqlite_func.c's inv_sum and inv_avg
+  ** (the same algorithm): integers add exactly (beyond int64 an error);
+  ** once a real comes, the correctly rounded sum of every value as a double
+  ** (Shewchuk's partials, as Python's math.fsum: the same in any order);
+  ** the average is that sum over the count */
+  "DO $$ BEGIN CREATE TYPE inv_fsum AS (isum numeric, parts float8[], inf float8, approx boolean, "
+  "overflow boolean, cnt bigint); EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+  "CREATE OR REPLACE FUNCTION inv_fsum_step(st inv_fsum, v numeric) RETURNS inv_fsum LANGUAGE plpgsql "
+  "IMMUTABLE AS $$ "
+  "DECLARE x float8; y float8; hi float8; lo float8; t float8; q float8[] := '{}'; "
+  "BEGIN "
+  "  IF v IS NULL THEN RETURN st; END IF; "
+  "  IF st IS NULL THEN st := ROW(0, '{}', NULL, false, false, 0)::inv_fsum; END IF; "
+  "  st.cnt := st.cnt + 1; "
+  "  IF scale(v) IS DISTINCT FROM 0 THEN st.approx := true; "
+  "  ELSIF NOT (st.approx OR st.overflow) THEN "
+  "    st.isum := st.isum + v; "
+  "    IF st.isum NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN "
+  "      st.approx := true; st.overflow := true; END IF; "
+  "  END IF; "
+  "  x := v::float8; "
+  "  IF x = 'NaN' OR x IN ('Infinity', '-Infinity') THEN "
+  "    st.inf := coalesce(st.inf + x, x); RETURN st; "
+  "  END IF; "
+  "  FOREACH y IN ARRAY st.parts LOOP "
+  "    IF abs(x) < abs(y) THEN t := x; x := y; y := t; END IF; "
+  "    hi := CASE WHEN abs(x) > 8e307 OR abs(y) > 8e307 THEN inv_fop('+', x, y) ELSE x + y END; "
+  "    IF hi IN ('Infinity', '-Infinity') THEN st.inf := coalesce(st.inf + hi, hi); st.parts := '{}'; "
+  "      RETURN st; END IF; "
+  "    lo := y - (hi - x); "
+  "    IF lo <> 0 THEN q := q || lo; END IF; "
+  "    x := hi; "
+  "  END LOOP; "
+  "  st.parts := q || x; "
+  "  RETURN st; "
+  "END $$",
+  "CREATE OR REPLACE FUNCTION inv_fsum_result(st inv_fsum) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "DECLARE n int := coalesce(array_length(st.parts, 1), 0); hi float8 := 0; lo float8 := 0; x float8; "
+  "  y float8; yr float8; "
+  "BEGIN "
+  "  IF st.inf IS NOT NULL THEN RETURN st.inf; END IF; "
+  "  IF n > 0 THEN "
+  "    hi := st.parts[n]; n := n - 1; "
+  "    WHILE n > 0 LOOP "
+  "      x := hi; y := st.parts[n]; n := n - 1; "
+  "      hi := x + y; yr := hi - x; lo := y - yr; "
+  "      IF lo <> 0 THEN EXIT; END IF; "
+  "    END LOOP; "
+  "    IF n > 0 AND ((lo < 0 AND st.parts[n] < 0) OR (lo > 0 AND st.parts[n] > 0)) THEN "
+  "      y := lo * 2; x := hi + y; yr := x - hi; "
+  "      IF y = yr THEN hi := x; END IF; "
+  "    END IF; "
+  "  END IF; "
+  "  RETURN hi; "
+  "END $$",
+  "CREATE OR REPLACE FUNCTION inv_sum_final(st inv_fsum) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "BEGIN "
+  "  IF st IS NULL OR st.cnt = 0 THEN RETURN NULL; END IF; "
+  "  IF st.overflow THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'integer overflow'; END IF; "
+  "  IF st.approx THEN RETURN inv_real(inv_fsum_result(st)); END IF; "
+  "  RETURN st.isum; "
+  "END $$",
+  "CREATE OR REPLACE FUNCTION inv_avg_final(st inv_fsum) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ "
+  "SELECT CASE WHEN st IS NULL OR st.cnt = 0 THEN NULL "
+  "ELSE inv_real(inv_fop('/', inv_fsum_result(st), st.cnt::float8)) END $$",
+  "CREATE OR REPLACE AGGREGATE inv_sum(numeric) (SFUNC = inv_fsum_step, STYPE = inv_fsum, "
+  "FINALFUNC = inv_sum_final)",
+  "CREATE OR REPLACE AGGREGATE inv_avg(numeric) (SFUNC = inv_fsum_step, STYPE = inv_fsum, "
+  "FINALFUNC = inv_avg_final)",
+  /* the value SQLite's json_extract gives, as json: booleans as 1 and 0,
+  ** objects and arrays as the string of their text, null as NULL */
+  "CREATE OR REPLACE FUNCTION inv_value(j json) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+  "SELECT CASE json_typeof(j) WHEN 'boolean' THEN (CASE WHEN j::text = 'true' THEN '1' ELSE '0' END)::json "
+  "WHEN 'object' THEN to_json(j::text) WHEN 'array' THEN to_json(j::text) WHEN 'null' THEN NULL "
+  "ELSE j END $$",
   "CREATE OR REPLACE FUNCTION inv_txt(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
   "SELECT CASE json_typeof(j) WHEN 'string' THEN inv_str(j) WHEN 'object' THEN j::text "
   "WHEN 'array' THEN j::text END $$",
@@ -88,19 +197,19 @@ static const char *const azFunctions[] = {
   "BEGIN IF octet_length(v) > 16777216 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = what || ': the value is larger than 16 MB (MongoDB''s document limit)'; END IF; "
   "RETURN v; END $$",
-  /* an arithmetic operand: a number, or null; anything else an error */
+  /* an arithmetic operand: a number (booleans are 1 and 0), or null;
+  ** anything else (text in SQLite: a string, an object, an array) an error */
   "CREATE OR REPLACE FUNCTION inv_operand(j json, op text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN "
   "  IF j IS NULL OR json_typeof(j) = 'null' THEN RETURN NULL; END IF; "
-  "  IF json_typeof(j) = 'number' THEN RETURN (j #>> '{}')::numeric; END IF; "
+  "  IF json_typeof(j) = 'number' THEN RETURN inv_jnum(j::text); END IF; "
   "  IF json_typeof(j) = 'boolean' THEN RETURN CASE WHEN j::text = 'true' THEN 1 ELSE 0 END; END IF; "
-  "  RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = '$' || op || ' only supports numeric types, not ' "
-  "    || CASE json_typeof(j) WHEN 'string' THEN 'string' WHEN 'array' THEN 'array' ELSE 'object' END; "
+  "  RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = '$' || op || ' only supports numeric types, not string'; "
   "END $$",
-  "CREATE OR REPLACE FUNCTION inv_divide(a numeric, b numeric) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $$ "
+  "CREATE OR REPLACE FUNCTION inv_div(a numeric, b numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN IF a IS NULL OR b IS NULL THEN RETURN NULL; END IF; "
   "IF b = 0 THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'can''t $divide by zero'; END IF; "
-  "RETURN a::float8 / b::float8; END $$",
+  "RETURN inv_real(inv_fop('/', a::float8, b::float8)); END $$",
   "CREATE OR REPLACE FUNCTION inv_array_size(j json) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$ "
   "BEGIN IF j IS NULL THEN RETURN NULL; END IF; "
   "IF json_typeof(j) <> 'array' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
