@@ -43,7 +43,7 @@ CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src
 PG_SRC = src/pg/pg_driver.c src/pg/pg_dialect.c src/pg/pg_schema.c src/pg/pg_regex.c
 PG_INC ?= /usr/include/postgresql
 PG_LIBS = -lpq
-TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
+TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c)) test/c/tbackend.c
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
 B ?= build
@@ -97,9 +97,9 @@ $(MOD51): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
 	  $(B)/libinvcore.a $(LIBS) -o $@
 
-$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a \
-             $(B)/libinvpg.a
-	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
+$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tbackend.h test/c/tests.def \
+             $(B)/libinvcore.a $(B)/libinvpg.a
+	$(CC) $(ALLCFLAGS) -Itest/c -I$(PG_INC) test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
 	  $(PG_LIBS) $(LIBS) -o $@
 
 deps:

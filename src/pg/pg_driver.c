@@ -139,6 +139,7 @@ static unsigned int hashSql(const char *z) {
 static void stmtClearParams(PgStmt *p) {
   int i;
   for (i = 0; i < p->nParam; i++) { inv_free(p->azParam[i]); p->azParam[i] = NULL; }
+  p->bBindOom = 0;
 }
 
 static void stmtResetResult(PgStmt *p) {
@@ -272,7 +273,7 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
     ** can hold one: every stored text field refuses it. */
     size_t k, m = 0;
     z = inv_malloc(n * 3 + 1);
-    if (!z) return inv_err_nomem(s);
+    if (!z) { p->bBindOom = 1; return inv_err_nomem(s); }
     for (k = 0; k < n; k++) {
       if (zVal[k]) z[m++] = zVal[k];
       else { z[m++] = (char)0xEF; z[m++] = (char)0xBF; z[m++] = (char)0xBF; }
@@ -282,7 +283,7 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
     return INV_OK;
   }
   z = inv_malloc(n + 1);
-  if (!z) return inv_err_nomem(s);
+  if (!z) { p->bBindOom = 1; return inv_err_nomem(s); }
   memcpy(z, zVal, n);
   z[n] = 0;
   p->azParam[i - 1] = z;
@@ -294,6 +295,7 @@ static int execute(inv_store *s, PgStmt *p) {
   PGresult *r;
   ExecStatusType st;
   if (inv_budget_exceeded(s)) return inv_err_budget(s);
+  if (p->bBindOom) return inv_err_nomem(s);
   r = PQexecPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0);
   st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {

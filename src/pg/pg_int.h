@@ -33,6 +33,9 @@ struct PgStmt {
   int iRow;                         /* the current row (after a step), -1 before */
   int nRow;
   int bDone;                        /* executed: stepping walks pRes */
+  int bBindOom;                     /* a value could not be bound (out of memory):
+                                       the statement does not run (callers may
+                                       not look at xBind's answer) */
 };
 
 typedef struct PgConn PgConn;

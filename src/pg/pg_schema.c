@@ -249,7 +249,7 @@ static const char *const azFunctions[] = {
   "    IF json_typeof(k) <> 'string' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
   "'$arrayToObject requires an array of key-value pairs, where the key must be of type string. Found key "
   "type: ' || inv_type_name(k); END IF; "
-  "    IF k::text ~ '(^|[^\\\\])(\\\\\\\\)*\\\\u0000' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
+  "    IF k::text ~ '(^|[^\\\\])(\\\\\\\\)*\\\\u(0000|ffff)' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = 'Key field cannot contain an embedded null byte'; END IF; "
   "    kt := k #>> '{}'; "
   "    pos := array_position(ks, kt); "
