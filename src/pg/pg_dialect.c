@@ -760,11 +760,11 @@ static const char *const azSql[INV_SQL_N] = {
   JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job "
   "WHERE status = 'IN_PROGRESS' AND created_at < $4::int8 AND ($3::text IS NULL OR domain_id = $3::text) "
   "ORDER BY id",
-  /* INV_SQL_JOURNAL_DUPLICATES */
-  JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job WHERE domain_id = $3 "
-  "AND collector_id = $4 AND status = 'IN_PROGRESS' "
-  "AND request_workspace_id IS NOT DISTINCT FROM $5::text "
-  "AND request_secret_id IS NOT DISTINCT FROM $6::text ORDER BY id",
+  /* INV_SQL_JOURNAL_DUPLICATES: the first statement of job.create (the
+  ** journal is always on here): a function that takes the collector's
+  ** lock before it reads, so that two creates of one collector run one
+  ** after the other and the second cancels the first (pg_schema.c) */
+  "SELECT inv_journal_duplicates($1::int8, $2, $3, $4, $5::text, $6::text)",
   /* INV_SQL_JOURNAL_RESET */
   "INSERT INTO change (at, op, resource, id) VALUES ($1::int8, $2, $3, '')",
   /* INV_SQL_JOURNAL_TRIM */

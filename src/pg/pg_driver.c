@@ -549,7 +549,11 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   /* the server's notices ("already exists, skipping") are not ours to print */
   PQsetNoticeProcessor(c->pg, noticeIgnore, NULL);
   /* the schema (a validated identifier) is where every table lives */
-  snprintf(zSql, sizeof zSql, "SET search_path = \"%s\"", c->zSchema);
+  {
+    char zFn[40];
+    inv_pg_fn_schema(zFn, sizeof zFn);
+    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"", c->zSchema, zFn);
+  }
   {
     PGresult *r = PQexec(c->pg, zSql);
     int bOk = r && PQresultStatus(r) == PGRES_COMMAND_OK;

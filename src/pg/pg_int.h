@@ -63,6 +63,9 @@ int inv_pg_err(inv_store *s, const PGresult *pRes);
 
 /* The schema: the SQL of each migration step (pg_schema.c). */
 int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr);
+/* The schema of the dialect's functions ("inventory_fn_<hash>"): last in
+** every store's search_path. */
+void inv_pg_fn_schema(char *zOut, size_t nOut);
 
 /* Regular expressions: PCRE syntax translated to PostgreSQL's (pg_regex.c),
 ** for a caseless match or not: 0 and the translation in pOut, or 1 and a

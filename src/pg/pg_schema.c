@@ -18,11 +18,14 @@
 #include <string.h>
 #include "pg_int.h"
 
-/* The functions the dialect calls. They are no part of a schema version:
-** a library whose functions differ (a fix) replaces them on open, once,
-** under the migration lock (schema_functions holds the hash of the set), so
-** every statement is CREATE OR REPLACE with the same signature (a changed
-** signature needs a migration of its own that drops the old one). */
+/* The functions the dialect calls. They are no part of a store's schema:
+** they live in a schema of their own, named for the hash of this set
+** ("inventory_fn_<hash>", inv_pg_fn_schema), created once per database by
+** the first store that needs it and never changed afterwards; every store's
+** search_path ends with it. A library whose functions differ (a fix) brings
+** its own set beside the old one: processes of both versions run at once
+** during an upgrade, each on its own functions, and a new store costs its
+** tables only. */
 static const char *const azFunctions[] = {
   /* PostgreSQL's json functions refuse the JSON escape of U+0000 (no text
   ** holds it): a document is read through inv_doc, where it is the escape
@@ -84,8 +87,8 @@ static const char *const azFunctions[] = {
   ** once a real comes, the correctly rounded sum of every value as a double
   ** (Shewchuk's partials, as Python's math.fsum: the same in any order);
   ** the average is that sum over the count */
-  "DO $$ BEGIN CREATE TYPE inv_fsum AS (isum numeric, parts float8[], inf float8, approx boolean, "
-  "overflow boolean, cnt bigint); EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+  "CREATE TYPE inv_fsum AS (isum numeric, parts float8[], inf float8, approx boolean, "
+  "overflow boolean, cnt bigint)",
   "CREATE OR REPLACE FUNCTION inv_fsum_step(st inv_fsum, v numeric) RETURNS inv_fsum LANGUAGE plpgsql "
   "IMMUTABLE AS $$ "
   "DECLARE x float8; y float8; hi float8; lo float8; t float8; q float8[] := '{}'; "
@@ -215,6 +218,22 @@ static const char *const azFunctions[] = {
   "IF json_typeof(j) <> 'array' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = 'The argument to $size must be an array'; END IF; "
   "RETURN json_array_length(j); END $$",
+  /* job.create's first statement (pg_dialect.c, INV_SQL_JOURNAL_DUPLICATES):
+  ** the creates of one collector in a domain are serialised by a
+  ** transaction lock, taken before the IN_PROGRESS jobs it will cancel are
+  ** read (each statement of a volatile function reads after it: READ
+  ** COMMITTED), so a create committed meanwhile is seen and canceled: one
+  ** job of a collector runs, whatever the number of writers */
+  "CREATE OR REPLACE FUNCTION inv_journal_duplicates(at bigint, op text, dom text, col text, rws text, "
+  "rsec text) RETURNS void LANGUAGE plpgsql VOLATILE AS $$ "
+  "BEGIN "
+  "  PERFORM pg_advisory_xact_lock(hashtextextended(dom || '/' || col, 7140117)); "
+  "  INSERT INTO change (at, op, resource, id, domain_id, job_id) "
+  "  SELECT at, op, 'job', job_id, domain_id, job_id FROM job WHERE domain_id = dom "
+  "  AND collector_id = col AND status = 'IN_PROGRESS' "
+  "  AND request_workspace_id IS NOT DISTINCT FROM rws AND request_secret_id IS NOT DISTINCT FROM rsec "
+  "  ORDER BY id; "
+  "END $$",
   /* SQLite's names of a JSON value's type in MongoDB's messages (the
   ** core's parser: bool, int, double, string, array, object, null) */
   "CREATE OR REPLACE FUNCTION inv_type_name(j json) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
@@ -352,7 +371,7 @@ static int runAll(inv_store *s, PGconn *pg, const char *const *az, char *zErr, s
   return INV_OK;
 }
 
-/* FNV-1a of the function set, as hex: the hash schema_functions holds. */
+/* FNV-1a of the function set, as hex. */
 static void functionsHash(char *zOut, size_t nOut) {
   unsigned long long h = 14695981039346656037ULL;
   const char *const *pz;
@@ -364,47 +383,72 @@ static void functionsHash(char *zOut, size_t nOut) {
   snprintf(zOut, nOut, "%016llx", h);
 }
 
-/* The schema's version and function hash: 0 and "" where there is none;
-** -1 when the query fails (no schema, no table: the locked path decides). */
-static int storedState(PGconn *pg, char *zHash, size_t nHash) {
-  PGresult *r = PQexec(pg, "SELECT (SELECT version FROM schema_version), "
-                           "(SELECT max(hash) FROM schema_functions)");
+void inv_pg_fn_schema(char *zOut, size_t nOut) {
+  char zHash[20];
+  functionsHash(zHash, sizeof zHash);
+  snprintf(zOut, nOut, "inventory_fn_%.12s", zHash);
+}
+
+/* The store's schema version (0: none yet) and whether the function schema
+** exists (*pbFn); -1 when the query fails (no schema, no table: the locked
+** path decides). */
+static int storedState(PGconn *pg, const char *zFn, int *pbFn) {
+  char zSql[200];
+  PGresult *r;
   int v = -1;
-  zHash[0] = 0;
+  snprintf(zSql, sizeof zSql, "SELECT (SELECT version FROM schema_version), "
+           "to_regnamespace('\"%s\"') IS NOT NULL", zFn);
+  r = PQexec(pg, zSql);
+  *pbFn = 0;
   if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
     v = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
-    if (!PQgetisnull(r, 0, 1)) snprintf(zHash, nHash, "%s", PQgetvalue(r, 0, 1));
+    *pbFn = PQgetvalue(r, 0, 1)[0] == 't';
   }
   PQclear(r);
   return v;
 }
 
+/* The function schema, created under its own lock unless it exists. */
+static int createFunctions(inv_store *s, PGconn *pg, const char *zFn, char *zErr, size_t nErr) {
+  char zSql[320];
+  PGresult *r;
+  int bHas, rc = INV_ERROR;
+  snprintf(zSql, sizeof zSql, "BEGIN; SELECT pg_advisory_xact_lock(7140117, hashtext('%s'))", zFn);
+  if (run(s, pg, zSql, zErr, nErr)) goto done;
+  snprintf(zSql, sizeof zSql, "SELECT to_regnamespace('\"%s\"') IS NOT NULL", zFn);
+  r = PQexec(pg, zSql);
+  bHas = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  if (!bHas) {
+    snprintf(zSql, sizeof zSql, "CREATE SCHEMA \"%s\"; SET LOCAL search_path = \"%s\"", zFn, zFn);
+    if (run(s, pg, zSql, zErr, nErr) || runAll(s, pg, azFunctions, zErr, nErr)) goto done;
+  }
+  rc = run(s, pg, "COMMIT", zErr, nErr);
+done:
+  if (rc) { r = PQexec(pg, "ROLLBACK"); PQclear(r); }
+  return rc;
+}
+
 int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
   PgConn *c = PG_CONN(s);
   PGconn *pg = c->pg;
-  char zSql[320], zHash[40], zWant[40];
-  int v, rc = INV_ERROR, i;
-  functionsHash(zWant, sizeof zWant);
+  char zSql[320], zFn[40];
+  int v, rc = INV_ERROR, i, bFn;
+  inv_pg_fn_schema(zFn, sizeof zFn);
   /* up to date: one query, no lock (every open of a store in use) */
-  v = storedState(pg, zHash, sizeof zHash);
-  if (v == INV_SCHEMA_VERSION && strcmp(zHash, zWant) == 0) return INV_OK;
+  v = storedState(pg, zFn, &bFn);
+  if (v == INV_SCHEMA_VERSION && bFn) return INV_OK;
   if (v > INV_SCHEMA_VERSION) goto newer;
+  if (!bFn && createFunctions(s, pg, zFn, zErr, nErr)) return INV_ERROR;
   /* one migrator at a time, per schema: a transaction-level advisory lock,
-  ** then the state again (another may have migrated meanwhile) */
+  ** then the version again (another may have migrated meanwhile) */
   snprintf(zSql, sizeof zSql, "BEGIN; SELECT pg_advisory_xact_lock(7140117, hashtext('%s')); "
            "CREATE SCHEMA IF NOT EXISTS \"%s\"; "
-           "CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL); "
-           "CREATE TABLE IF NOT EXISTS schema_functions (hash text NOT NULL)", c->zSchema, c->zSchema);
+           "CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)", c->zSchema, c->zSchema);
   if (run(s, pg, zSql, zErr, nErr)) goto done;
-  v = storedState(pg, zHash, sizeof zHash);
+  v = storedState(pg, zFn, &bFn);
   if (v < 0) { snprintf(zErr, nErr, "%s", PQerrorMessage(pg)); goto done; }
   if (v > INV_SCHEMA_VERSION) goto newer;
-  if (strcmp(zHash, zWant) != 0) {
-    if (runAll(s, pg, azFunctions, zErr, nErr)) goto done;
-    snprintf(zSql, sizeof zSql, "DELETE FROM schema_functions; INSERT INTO schema_functions VALUES ('%s')",
-             zWant);
-    if (run(s, pg, zSql, zErr, nErr)) goto done;
-  }
   if (v == 0) {
     if (run(s, pg, "INSERT INTO schema_version VALUES (0)", zErr, nErr)) goto done;
     for (i = 0; inv_resources[i]; i++) {
