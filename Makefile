@@ -141,7 +141,7 @@ test-packaging:
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
 	$(MAKE) B=build/asan L=build/asan/lib CC=clang CFLAGS="$(ASAN_FLAGS)" build/asan/test_c \
-	  build/asan/lib/lua/5.4/inventory/core.so
+	  build/asan/lib/lua/5.4/inventory/core.so build/asan/lib/lua/5.4/inventory/pg.so
 	ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c
 	LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
 	  INV_TEST_TIME_SCALE=10 ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \

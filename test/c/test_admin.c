@@ -471,7 +471,7 @@ static void waitChange(void) {
   if (fd < 0) { CHECK(0); return; }
   close(fd);
   a = openAt(zPath);
-  b = TH_PG ? th_reopen(a) : openAt(zPath);
+  b = TH_PG ? (a ? th_reopen(a) : NULL) : openAt(zPath);
   if (a && b) {
     inv_store_begin(a);
     CHECK_INT(inv_store_version(a, &d, &o), INV_OK);

@@ -654,11 +654,12 @@ static void testBufferTrim(inv_store *s) {
 }
 
 void test_stat(void) {
-  inv_store *s = openStore();
-  CHECK(s != NULL);
-  if (!s) return;
+  inv_store *s;
   inv_buf_init(&trace.sql);
   inv_buf_init(&trace.expanded);
+  s = openStore();
+  CHECK(s != NULL);
+  if (!s) { inv_buf_free(&trace.sql); inv_buf_free(&trace.expanded); return; }
   testNames(s);
   testPushNames(s);
   testPaths(s);
