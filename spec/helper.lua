@@ -157,7 +157,7 @@ function H.psql(inv, sql)
   local w = H.where(inv)
   assert(w.url, "H.psql: a PostgreSQL store")
   local q = function(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
-  local p = assert(io.popen("psql -X -q -t -A -v ON_ERROR_STOP=1 " .. q(w.url) .. " -c "
+  local p = assert(io.popen("env -u LD_PRELOAD psql -X -q -t -A -v ON_ERROR_STOP=1 " .. q(w.url) .. " -c "
                             .. q("SET search_path = " .. w.schema .. "; " .. sql) .. " 2>&1; echo \"rc=$?\""))
   local out = p:read("*a")
   p:close()
