@@ -10,7 +10,8 @@
 #   make test-c       the C suite (core only, no Lua)
 #   make test-packaging  luarocks make (5.4 and LuaJIT) from a scratch copy (CI)
 #   make lint         luacheck (.luacheckrc) and cppcheck (.cppcheck), both clean
-#   make asan         C suite and busted (5.4) under AddressSanitizer + UBSan
+#   make asan         C suite and busted (5.4) under AddressSanitizer + UBSan (with
+#                     INVENTORY_TEST_URL: on PostgreSQL too; CI starts one)
 #   make valgrind     C suite under valgrind
 #   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
 #   make fuzz         libFuzzer exploring, FUZZ_SECONDS=60 per target
@@ -45,7 +46,7 @@ CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src
 PG_SRC = src/pg/pg_driver.c src/pg/pg_dialect.c src/pg/pg_schema.c src/pg/pg_regex.c
 PG_INC ?= /usr/include/postgresql
 PG_LIBS = -lpq
-TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
+TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c)) test/c/tbackend.c
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
 B ?= build
@@ -99,9 +100,9 @@ $(MOD51): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
 	  $(B)/libinvcore.a $(LIBS) -o $@
 
-$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a \
-             $(B)/libinvpg.a
-	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
+$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tbackend.h test/c/tests.def \
+             $(B)/libinvcore.a $(B)/libinvpg.a
+	$(CC) $(ALLCFLAGS) -Itest/c -I$(PG_INC) test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
 	  $(PG_LIBS) $(LIBS) -o $@
 
 deps:
@@ -139,13 +140,16 @@ test-packaging:
 # AddressSanitizer + UBSan: the C suite (with leak checks) and the busted
 # specs under Lua 5.4, from a separate build tree.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# With INVENTORY_TEST_URL set (a PostgreSQL server), both run on it too.
+ASAN_BUSTED = LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
+	  INV_TEST_TIME_SCALE=10 ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
+	  --cpath='./build/asan/lib/lua/5.4/?.so' spec
 asan:
 	$(MAKE) B=build/asan L=build/asan/lib CC=clang CFLAGS="$(ASAN_FLAGS)" build/asan/test_c \
 	  build/asan/lib/lua/5.4/inventory/core.so build/asan/lib/lua/5.4/inventory/pg.so
-	ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c
-	LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
-	  INV_TEST_TIME_SCALE=10 ASAN_OPTIONS=detect_leaks=0 lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
-	  --cpath='./build/asan/lib/lua/5.4/?.so' spec
+	INVENTORY_TEST_URL= ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c
+	INVENTORY_TEST_URL= $(ASAN_BUSTED)
+	if [ -n "$$INVENTORY_TEST_URL" ]; then ASAN_OPTIONS=detect_leaks=1 ./build/asan/test_c && $(ASAN_BUSTED); fi
 
 # valgrind: the C suite, and the busted specs under Lua 5.4 (definite leaks
 # and errors fail; Lua's own allocations are reachable at exit).

@@ -8,44 +8,87 @@
 # TEST_SUITES="c busted nginx reliability install browser" (the default) picks suites;
 # SPEC=path runs busted on that file or directory instead of spec/ (the
 # runner's own spec uses both).
+#
+# BACKENDS="sqlite postgresql" (the default) picks the backends the C suite
+# and the busted specs run on: each runs once per backend (busted: per
+# backend and per runtime). For PostgreSQL a throwaway PostgreSQL 15 cluster
+# is started (scripts/pg.sh: a temp directory, a Unix socket, no TCP) and
+# stopped on exit, also when a test fails; INVENTORY_TEST_URL set by the
+# caller names a server to use instead (a database the tests may fill with
+# schemas: never one that matters).
 cd "$(dirname "$0")/.." || exit 1
 SUITES=${TEST_SUITES:-c busted nginx reliability install browser}
 SPEC=${SPEC:-spec}
+BACKENDS=${BACKENDS:-sqlite postgresql}
 total_pass=0
 total_fail=0
 total_skip=0
 add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); total_skip=$((total_skip + ${3:-0})); }
 has() { case " $SUITES " in *" $1 "*) return 0 ;; esac; return 1; }
+on() { case " $BACKENDS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # closing "<prefix>: N passed, N failed" line of a suite's output -> "N N"
 counts() {
   echo "$2" | sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p" | tail -n 1
 }
 
-# 1. the C suite: each CHECK() is one check
-if has c; then
-  out=$(./build/test_c 2>&1); rc=$?
-  echo "$out" | grep -v '^c: ' | tail -n 20
-  set -- $(counts c "$out")
-  if [ $# -ne 2 ]; then set -- 0 1; echo "C suite did not finish (rc=$rc)"; fi
-  echo "C suite: $1 checks passed, $2 failed"
-  add "$1" "$2"
+# The PostgreSQL server of this run (none unless a suite runs on it).
+PG_URL=${INVENTORY_TEST_URL:-}
+PG_DIR=""
+pg_stop() { if [ -n "$PG_DIR" ]; then sh scripts/pg.sh stop "$PG_DIR"; PG_DIR=""; fi; }
+trap pg_stop EXIT
+trap 'pg_stop; exit 130' INT
+trap 'pg_stop; exit 143' TERM
+if on postgresql && { has c || has busted; } && [ -z "$PG_URL" ]; then
+  PG_DIR=$(mktemp -d /tmp/inventory-pg-test.XXXXXX) || exit 1
+  if ! PG_URL=$(sh scripts/pg.sh start "$PG_DIR" 2>&1); then
+    echo "PostgreSQL did not start: $PG_URL"
+    PG_URL=""
+  fi
 fi
 
-# 2. busted under each runtime: each it() is one test; pending ones are skipped
+# env_for BACKEND: the environment a suite runs with on that backend
+env_for() {
+  if [ "$1" = postgresql ]; then echo "INVENTORY_TEST_URL=$PG_URL"; else echo "INVENTORY_TEST_URL="; fi
+}
+
+# 1. the C suite: each CHECK() is one check; on each backend (the tests that
+#    touch SQL; the SQLite-only ones run in the sqlite pass)
+if has c; then
+  for be in $BACKENDS; do
+    if [ "$be" = postgresql ] && [ -z "$PG_URL" ]; then
+      echo "C suite ($be): no server"; add 0 1; continue
+    fi
+    out=$(env "$(env_for "$be")" ./build/test_c 2>&1); rc=$?
+    echo "$out" | grep -v '^c: ' | tail -n 20
+    set -- $(counts c "$out")
+    if [ $# -ne 2 ]; then set -- 0 1; echo "C suite ($be) did not finish (rc=$rc)"; fi
+    echo "C suite ($be): $1 checks passed, $2 failed"
+    add "$1" "$2"
+  done
+fi
+
+# 2. busted under each runtime and on each backend: each it() is one test;
+#    pending ones are skipped (their reasons are listed, counted)
 if has busted; then
-  for rt in lua5.4:5.4 luajit:5.1; do
-    lua=${rt%%:*}; ver=${rt##*:}
-    tap=$($lua /usr/bin/busted -o TAP --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
-          --cpath="./lib/lua/$ver/?.so" "$SPEC" 2>&1)
-    echo "$tap" | grep -E '^not ok|^#' | head -n 60
-    echo "$tap" | grep '^ok [0-9]* - # SKIP' | sed 's/^ok [0-9]* - # SKIP */  skipped: /' | head -n 10
-    s=$(echo "$tap" | grep -c '^ok [0-9]* - # SKIP')
-    p=$(( $(echo "$tap" | grep -c '^ok ') - s ))
-    f=$(echo "$tap" | grep -c '^not ok ')
-    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then f=1; echo "$tap" | tail -n 20; fi
-    echo "busted ($lua): $p tests passed, $f failed, $s skipped"
-    add "$p" "$f" "$s"
+  for be in $BACKENDS; do
+    if [ "$be" = postgresql ] && [ -z "$PG_URL" ]; then
+      echo "busted ($be): no server"; add 0 1; continue
+    fi
+    for rt in lua5.4:5.4 luajit:5.1; do
+      lua=${rt%%:*}; ver=${rt##*:}
+      tap=$(env "$(env_for "$be")" $lua /usr/bin/busted -o TAP \
+            --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath="./lib/lua/$ver/?.so" "$SPEC" 2>&1)
+      echo "$tap" | grep -E '^not ok|^#' | head -n 60
+      echo "$tap" | grep '^ok [0-9]* - # SKIP' | sed -e 's/^ok [0-9]* - # SKIP *//' -e 's/^[^ ]*\.lua:[0-9]*: //' -e 's/^/skipped: /' \
+        | sort | uniq -c | sed 's/^ *\([0-9]*\) /  \1 /' | head -n 20
+      s=$(echo "$tap" | grep -c '^ok [0-9]* - # SKIP')
+      p=$(( $(echo "$tap" | grep -c '^ok ') - s ))
+      f=$(echo "$tap" | grep -c '^not ok ')
+      if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then f=1; echo "$tap" | tail -n 20; fi
+      echo "busted ($lua, $be): $p tests passed, $f failed, $s skipped"
+      add "$p" "$f" "$s"
+    done
   done
 fi
 

@@ -2,11 +2,12 @@
 -- (with no LUA_PATH / LUA_CPATH: it finds the checkout's modules itself),
 -- against the Lua API's answers for the same requests on the same store.
 --
--- Every test runs on each backend: SQLite (a fresh file) always, and
--- PostgreSQL when INVENTORY_TEST_URL names a database (otherwise its block
--- is reported as skipped). Tests write only in their own random domain, so
--- a shared database works. What only SQLite has (backup) is skipped there.
+-- Every test runs on the backend under test (spec/helper.lua): SQLite (a
+-- fresh file), or PostgreSQL when INVENTORY_TEST_URL names a database (its
+-- default schema; tests write only in their own random domain, so a shared
+-- database works). What only SQLite has (backup) is skipped on PostgreSQL.
 local inventory = require "inventory"
+local H = require "spec.helper"
 local cjson = require("cjson.safe").new()
 
 local ROOT = assert(io.popen("pwd")):read("*l")
@@ -83,18 +84,17 @@ end
 math.randomseed(os.time())
 local function rand_id() return string.format("%06x%06x", math.random(0, 0xffffff), math.random(0, 0xffffff)) end
 
-local BACKENDS = {
-  { name = "sqlite", sqlite = true, new = function()
+local BACKENDS = {}
+if H.PG then
+  BACKENDS[1] = { name = "postgresql", new = function()
+    return { args = { "--url", H.URL }, open = function() return assert(inventory.open{ url = H.URL }) end }
+  end }
+else
+  BACKENDS[1] = { name = "sqlite", sqlite = true, new = function()
       local path = TMP .. "/store-" .. rand_id() .. ".db"
       return { args = { "--db", path }, path = path,
                open = function() return assert(inventory.open{ path = path }) end }
-    end },
-}
-local PG_URL = os.getenv("INVENTORY_TEST_URL")
-if PG_URL and PG_URL ~= "" then
-  BACKENDS[#BACKENDS + 1] = { name = "postgresql", new = function()
-    return { args = { "--url", PG_URL }, open = function() return assert(inventory.open{ url = PG_URL }) end }
-  end }
+    end }
 end
 
 -- The fixture: jobs in several states, tasks with errors, in domain D.
@@ -306,6 +306,7 @@ describe("bin/inventory on " .. backend.name, function()
       assert.are.equal(2, r.code)
     end)
     it("a store that is not there is an error, not a new file", function()
+      H.only("sqlite", "a SQLite file path")
       local path = TMP .. "/absent.db"
       local r = run({ "--db", path, "--domain", D, "list", "job" })
       assert.are.equal(1, r.code)
@@ -572,48 +573,41 @@ describe("bin/inventory on " .. backend.name, function()
     end)
   end)
 
-  if backend.sqlite then
-    describe("backup", function()
-      it("a copy that opens and holds the same records, taken while another process writes", function()
-        local writer = TMP .. "/writer.sh"
-        local pidf = TMP .. "/writer.pid"
-        write(writer, "for i in 1 2 3 4 5 6 7 8 9 10; do env -u LUA_PATH -u LUA_CPATH lua5.4 " .. q(BIN)
-              .. " --db " .. q(B.path) .. " --domain " .. q(D .. "-w") .. " create -p collector_id=c$i -o ids"
-              .. " >/dev/null; done\n")
-        sh("sh " .. q(writer) .. " & echo $! >" .. q(pidf))
-        local copy = TMP .. "/backup-" .. rand_id() .. ".db"
-        local r = cli({ "backup", copy, "-o", "table" })
-        sh("while kill -0 " .. tonumber(read(pidf)) .. " 2>/dev/null; do sleep 0.1; done")
-        assert.are.equal(0, r.code, r.err)
-        assert.truthy(r.out:find("^backup: " .. esc(copy) .. " %(%d+ bytes%)\n$"), r.out)
-        local c = assert(inventory.open{ path = copy })
-        for _, res in ipairs{ "job", "job_task", "spot_job" } do
-          local a = assert(inv:export(res, { domain_id = D }))
-          local b = assert(c:export(res, { domain_id = D }))
-          same(a, b, res)
-        end
-        local w = assert(c.job.list{ domain_id = D .. "-w", query = { count_only = true } }).total_count
-        assert.is_true(w >= 0 and w <= 10)
-        assert.is_true(assert(c:check()).ok)
-        c:close()
-        r = cli({ "backup", copy })
-        assert.are.equal(1, r.code)
-        assert.truthy(r.err:find("exists", 1, true))
-        r = cli({ "backup", copy, "--overwrite", "-o", "json" })
-        assert.are.equal(0, r.code, r.err)
-        assert.are.equal(copy, cjson.decode(r.out).path)
-        r = cli({ "backup", B.path, "--overwrite" })
-        assert.are.equal(1, r.code)
-      end)
+  describe("backup", function()
+    it("a copy that opens and holds the same records, taken while another process writes", function()
+      H.only("sqlite", "backup is SQLite's online backup (PostgreSQL's is pg_dump)")
+      local writer = TMP .. "/writer.sh"
+      local pidf = TMP .. "/writer.pid"
+      write(writer, "for i in 1 2 3 4 5 6 7 8 9 10; do env -u LUA_PATH -u LUA_CPATH lua5.4 " .. q(BIN)
+            .. " --db " .. q(B.path) .. " --domain " .. q(D .. "-w") .. " create -p collector_id=c$i -o ids"
+            .. " >/dev/null; done\n")
+      sh("sh " .. q(writer) .. " & echo $! >" .. q(pidf))
+      local copy = TMP .. "/backup-" .. rand_id() .. ".db"
+      local r = cli({ "backup", copy, "-o", "table" })
+      sh("while kill -0 " .. tonumber(read(pidf)) .. " 2>/dev/null; do sleep 0.1; done")
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("^backup: " .. esc(copy) .. " %(%d+ bytes%)\n$"), r.out)
+      local c = assert(inventory.open{ path = copy })
+      for _, res in ipairs{ "job", "job_task", "spot_job" } do
+        local a = assert(inv:export(res, { domain_id = D }))
+        local b = assert(c:export(res, { domain_id = D }))
+        same(a, b, res)
+      end
+      local w = assert(c.job.list{ domain_id = D .. "-w", query = { count_only = true } }).total_count
+      assert.is_true(w >= 0 and w <= 10)
+      assert.is_true(assert(c:check()).ok)
+      c:close()
+      r = cli({ "backup", copy })
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("exists", 1, true))
+      r = cli({ "backup", copy, "--overwrite", "-o", "json" })
+      assert.are.equal(0, r.code, r.err)
+      assert.are.equal(copy, cjson.decode(r.out).path)
+      r = cli({ "backup", B.path, "--overwrite" })
+      assert.are.equal(1, r.code)
     end)
-  end
-end)
-end
-
-if not (PG_URL and PG_URL ~= "") then
-  describe("bin/inventory on postgresql", function()
-    pending("skipped: INVENTORY_TEST_URL is not set (a PostgreSQL URL runs every test above on it)")
   end)
+end)
 end
 
 -- the scratch directory goes when the file is done

@@ -497,7 +497,11 @@ case("regex that does not compile", "job", "list", cond("job_id", "(", "regex"),
 case("regex nested 5000 deep", "job", "list",
      cond("job_id", string.rep("(a", 5000) .. string.rep(")", 5000), "regex"), DBQ, "of regex is invalid: parentheses are too deeply nested")
 case("regex with invalid UTF-8", "job", "list", cond("job_id", "\xc3(", "regex"), I, "UTF-8")
-case("regex recursion", "job", "list", cond("collector_id", "(?R)?a", "regex"), "OK", nil, empty)
+-- PostgreSQL's regular expressions have no recursion: refused there, never
+-- run with another meaning (README, "PostgreSQL: differences")
+case("regex recursion", "job", "list", cond("collector_id", "(?R)?a", "regex"), H.PG and DBQ or "OK",
+     H.PG and "not supported on PostgreSQL" or nil, not H.PG and empty or nil)
+CASES[#CASES].differs = true          -- the backends answer differently, on purpose
 case("regex on an unknown key is an error (DESIGN)", "job", "list", cond("nope", "x", "regex"), DBQ,
      'Cannot resolve field "nope"')
 case("regex_in on an unknown key is an error (DESIGN)", "job", "list", cond("nope", { "x" }, "regex_in"), DBQ,
@@ -632,9 +636,13 @@ describe("hostile requests", function()
 
   for i, c in ipairs(CASES) do
     it(("%d. %s -> %s"):format(i, c.name, c.code), function()
+      -- on PostgreSQL the fixture is a twin (spec/helper.lua): both backends
+      -- answer each case, compared (twice the time), but for a documented
+      -- difference (c.differs: PostgreSQL's answer alone)
+      local store = (H.PG and c.differs) and inv._pg or inv
       local t0 = os.clock()
-      local ok, res, msg, code, class = pcall(inv.call, inv, c.res, c.method, c.req)
-      local dt = os.clock() - t0
+      local ok, res, msg, code, class = pcall(store.call, store, c.res, c.method, c.req)
+      local dt = (os.clock() - t0) / (H.PG and not c.differs and 2 or 1)
       assert(ok, "raised: " .. fmt(res))
       if c.code == "OK" then
         assert(res ~= nil, "failed: " .. tostring(code) .. " " .. fmt(msg))

@@ -155,19 +155,28 @@ describe("the change journal", function()
   end)
 
   it("is off with journal_seconds = 0", function()
+    H.only("sqlite", "PostgreSQL refuses journal_seconds = 0 (the next test)")
     local s = H.open{ journal_seconds = 0 }
     assert(s.job.create{ domain_id = D, collector_id = "c", tasks = { {} } })
     assert.are.same({ changes = {}, first = 1, last = 0 }, assert(s:changes{}))
     s:close()
   end)
 
+  it("cannot be off on PostgreSQL: journal_seconds = 0 is refused (a documented difference)", function()
+    H.only("postgresql", "the journal is what keeps other machines' readers exact")
+    local o = H.options{ journal_seconds = 0 }
+    local s, msg, code, class = inventory.open(o)
+    assert.is_nil(s)
+    assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+    assert.are.equal("Parameter is invalid. (key = journal_seconds, reason = must be positive on "
+                     .. "PostgreSQL: the change journal keeps readers on other machines exact)", msg)
+  end)
+
   it("shows another connection's writes", function()
-    local path = os.tmpname()
-    local a = assert(inventory.open{ path = path })
-    local b = assert(inventory.open{ path = path })
+    local a = H.open{ shared = true }
+    local b = assert(H.reopen(a))
     local job = assert(a.job.create{ domain_id = D, collector_id = "c" })
     assert.are.same({ "job:upsert:" .. job.job_id }, ops(assert(b:changes{})))
-    a:close(); b:close()
-    for _, sfx in ipairs{ "", "-wal", "-shm" } do os.remove(path .. sfx) end
+    b:close(); H.drop(a)
   end)
 end)

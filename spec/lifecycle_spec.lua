@@ -25,7 +25,6 @@ local function iso(ms)
          .. string.format(".%03dZ", ms % 1000)
 end
 
-local tmpdb, rmdb = H.tmpdb, H.rmdb
 
 -- A job created at `at` with n tasks (secret-1 .. secret-n, project-1 ..),
 -- and its tasks in that order.
@@ -83,7 +82,7 @@ local fails = H.fails
 describe("lifecycle", function()
   local inv
   before_each(function()
-    inv = assert(inventory.open{ path = ":memory:" })
+    inv = H.open()
     inv:set_now(T0)
   end)
   after_each(function() inv:close() end)
@@ -358,10 +357,9 @@ describe("lifecycle", function()
       assert.are.equal(before, snapshot(inv))
     end)
 
-    it("keeps appends from two connections to one file", function()
-      local path = tmpdb()
-      local a = assert(inventory.open{ path = path })
-      local b = assert(inventory.open{ path = path })
+    it("keeps appends from two connections to one store", function()
+      local a = H.open{ shared = true }
+      local b = assert(H.reopen(a))
       local _, ids = mkjob(a, 1)
       for i = 1, 5 do
         assert(a.job_task.add_error{ job_task_id = ids[1], domain_id = D, error_code = "A" .. i })
@@ -370,7 +368,7 @@ describe("lifecycle", function()
       local codes = {}
       for i, e in ipairs(task(a, ids[1]).errors) do codes[i] = e.error_code end
       assert.are.same({ "A1", "B1", "A2", "B2", "A3", "B3", "A4", "B4", "A5", "B5" }, codes)
-      a:close(); b:close(); rmdb(path)
+      b:close(); H.drop(a)
     end)
   end)
 
@@ -479,45 +477,45 @@ describe("lifecycle", function()
 
   describe("finalisation exactly once", function()
     -- Run `body` (Lua source of a function(inv, arg)) in two child
-    -- processes at once, on the store file `path`, one with each argument.
-    local function in_parallel(path, body, arg_a, arg_b)
+    -- processes at once, on the store of `store`, one with each argument.
+    local function in_parallel(store, body, arg_a, arg_b)
       local lua = type(jit) == "table" and "luajit" or "lua5.4"
-      local go, child = path .. ".go", path .. ".child.lua"
+      local tmp = os.tmpname()
+      local go, child = tmp .. ".go", tmp .. ".child.lua"
       local f = assert(io.open(child, "w"))
       f:write(string.format([[
 package.path = %q
 package.cpath = %q
 local inventory = require "inventory"
-local path, go, arg = ...
-local inv = assert(inventory.open{ path = path, busy_timeout = 20000 })
+local go, arg = ...
+local inv = assert(%s)
 local body = %s
 while not io.open(go) do end
 body(inv, arg)
 inv:close()
 io.write("done")
-]], package.path, package.cpath, body))
+]], package.path, package.cpath, H.open_source(store, { busy_timeout = 20000 }), body))
       f:close()
       local function spawn(a)
-        return assert(io.popen(string.format("%s %q %q %q %q", lua, child, path, go, a)))
+        return assert(io.popen(string.format("%s %q %q %q", lua, child, go, a)))
       end
       local pa, pb = spawn(arg_a), spawn(arg_b)
       assert(io.open(go, "w")):close()
       assert.are.equal("done", pa:read("*a"))
       assert.are.equal("done", pb:read("*a"))
       pa:close(); pb:close()
-      os.remove(go); os.remove(child)
+      os.remove(go); os.remove(child); os.remove(tmp)
     end
 
     it("edge 30: two processes finishing the last tasks finalise every job once", function()
-      local path = tmpdb()
-      local inv2 = assert(inventory.open{ path = path })
+      local inv2 = H.open{ shared = true }
       local N = 40
       local left, right = {}, {}
       for i = 1, N do
         local _, ids = mkjob(inv2, 2, { collector = "collector-" .. i })
         left[i], right[i] = ids[1], ids[2]
       end
-      in_parallel(path, [[function(inv, ids)
+      in_parallel(inv2, [[function(inv, ids)
         for id in ids:gmatch("[^,]+") do
           assert(inv.job_task.finish{ job_task_id = id, domain_id = "domain-1", status = "SUCCESS",
                                       created_count = 1 })
@@ -530,15 +528,13 @@ io.write("done")
                         { j.status, j.remained_tasks, j.success_tasks, j.failure_tasks, j.total_tasks })
         assert.is_string(j.finished_at)
       end
-      inv2:close()
-      rmdb(path)
+      H.drop(inv2)
     end)
 
     it("edge 30: two processes reporting sub-tasks of one task count each once", function()
-      local path = tmpdb()
-      local inv2 = assert(inventory.open{ path = path })
+      local inv2 = H.open{ shared = true }
       local j, ids = mkjob(inv2, 1, { sub_tasks = 40 })
-      in_parallel(path, [[function(inv, id)
+      in_parallel(inv2, [[function(inv, id)
         for _ = 1, 20 do
           assert(inv.job_task.finish{ job_task_id = id, domain_id = "domain-1", status = "SUCCESS",
                                       created_count = 1 })
@@ -550,25 +546,21 @@ io.write("done")
       assert.are.same({ "SUCCESS", 0, 1, 0 }, { fin.status, fin.remained_tasks, fin.success_tasks, fin.failure_tasks })
       fails("ERROR_JOB_TASK_STATE_CHANGE", inv2.job_task.finish{ job_task_id = ids[1], domain_id = D,
                                                                  status = "SUCCESS" })
-      inv2:close()
-      rmdb(path)
+      H.drop(inv2)
     end)
 
     it("two processes creating jobs of one collector leave exactly one running", function()
-      local path = tmpdb()
-      assert(inventory.open{ path = path }):close()          -- schema first
-      in_parallel(path, [[function(inv, who)
+      local inv2 = H.open{ shared = true }                 -- schema first
+      in_parallel(inv2, [[function(inv, who)
         for i = 1, 30 do
           assert(inv.job.create{ domain_id = "domain-1", collector_id = "collector-1",
                                  tasks = { { secret_id = who .. i } } })
         end
       end]], "a", "b")
-      local inv2 = assert(inventory.open{ path = path })
       assert.are.equal(60, assert(inv2.job.list{ domain_id = D }).total_count)
       assert.are.equal(1, assert(inv2.job.list{ domain_id = D, status = "IN_PROGRESS" }).total_count)
       assert.are.equal(59, assert(inv2.job.list{ domain_id = D, status = "CANCELED" }).total_count)
-      inv2:close()
-      rmdb(path)
+      H.drop(inv2)
     end)
 
     it("remained_tasks never goes below 0, even for an imported inconsistent job", function()
@@ -698,13 +690,13 @@ io.write("done")
   end)
 
   describe("retention purge (edge 17)", function()
-    local path
+    local first
     before_each(function()
       inv:close()
-      path = tmpdb()
-      inv = assert(inventory.open{ path = path })
+      first = H.open{ shared = true }
+      inv = first
     end)
-    after_each(function() inv:close(); rmdb(path) end)
+    after_each(function() inv:close(); H.drop(first) end)
 
     it("deletes old jobs and tasks whatever their status, cascading by job", function()
       local T = T0 + 100 * DAY
@@ -738,7 +730,7 @@ io.write("done")
         { job_id = "job-5b07000000a2", status = "SUCCESS", domain_id = D, created_at = iso(T - 10 * DAY) },
       }))
       inv:close()
-      inv = assert(inventory.open{ path = path })
+      inv = assert(H.reopen(first))
       inv:set_now(T)
       assert.are.same({ jobs = 1, tasks = 0 }, assert(inv:purge{}))
       assert.are.equal(1, assert(inv.spot_job.list{ domain_id = D }).total_count)
@@ -768,16 +760,15 @@ io.write("done")
       assert.are.equal("{}", assert(inv:call("job", "delete", { job_id = b.job_id, domain_id = D }, true)))
     end)
 
-    it("edge 18: cascades in one transaction on a file store", function()
-      local path = tmpdb()
-      local s = assert(inventory.open{ path = path })
-      local j = mkjob(s, 3)
-      assert(s.job.delete{ job_id = j.job_id, domain_id = D })
-      s:close()
-      s = assert(inventory.open{ path = path })
+    it("edge 18: cascades in one transaction on a stored (reopened) store", function()
+      local first = H.open{ shared = true }
+      local j = mkjob(first, 3)
+      assert(first.job.delete{ job_id = j.job_id, domain_id = D })
+      first:close()
+      local s = assert(H.reopen(first))
       assert.are.equal(0, assert(s.job.list{ domain_id = D }).total_count)
       assert.are.equal(0, assert(s.job_task.list{ domain_id = D }).total_count)
-      s:close(); rmdb(path)
+      s:close(); H.drop(first)
     end)
 
     it("edge 19: a running job can be deleted; later reports are NOT_FOUND", function()
@@ -1191,7 +1182,7 @@ io.write("done")
                       { #l.results, l.total_count, l.results[1].job_id })
       l = assert(inv.job.list{ domain_id = D, query = { page = { start = 2000, limit = 10 } } })
       assert.are.same({ 0, 1005 }, { #l.results, l.total_count })
-      local small = assert(inventory.open{ path = ":memory:", page_limit = 3 })
+      local small = H.open{ page_limit = 3 }
       assert(small:import("job", recs))
       assert.are.equal(3, #assert(small.job.list{ domain_id = D }).results)
       small:close()

@@ -1,7 +1,7 @@
 -- spec/rest_cache_spec.lua: the REST handler's read-result cache returns
 -- exactly what the store would: any commit (this connection's or another's)
 -- invalidates it.
-local inventory = require "inventory"
+local H = require "spec.helper"
 local rest = require "inventory.rest"
 local cjson = require "cjson.safe"
 
@@ -24,15 +24,13 @@ local function counting(store)
 end
 
 describe("inventory.rest result cache", function()
-  local path, a, b
+  local a, b
   before_each(function()
-    path = os.tmpname()
-    a = assert(inventory.open{ path = path })
-    b = assert(inventory.open{ path = path })     -- another connection, as another worker
+    a = H.open{ shared = true }
+    b = assert(H.reopen(a))                        -- another connection, as another worker
   end)
   after_each(function()
-    a:close(); b:close()
-    os.remove(path); os.remove(path .. "-wal"); os.remove(path .. "-shm")
+    b:close(); H.drop(a)
   end)
 
   it("serves a repeated read from the cache and sees this store's writes", function()
@@ -151,7 +149,19 @@ describe("inventory.rest result cache", function()
     assert.equal(4, calls())
   end)
 
-  it("reports the store version", function()
+  it("reports the store version: any commit, this connection's or another's, changes it", function()
+    local v1 = { a:version() }
+    assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
+    local v2 = { a:version() }
+    assert.are_not.same(v1, v2)
+    assert(b.job.create{ domain_id = "d1", collector_id = "c1" })
+    local v3 = { a:version() }
+    assert.are_not.same(v2, v3)
+    assert.are.same(v3, { a:version() })             -- no commit, no change
+  end)
+
+  it("SQLite's version: data_version moves for other connections, the change count for its own", function()
+    H.only("sqlite", "SQLite's data_version and change count (PostgreSQL: one commit counter)")
     local d1, o1 = a:version()
     assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
     local d2, o2 = a:version()

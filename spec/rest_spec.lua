@@ -12,7 +12,7 @@ local H = require "spec.helper"
 
 
 local function open()
-  return F.load(assert(inventory.open{ path = ":memory:" }))
+  return F.load(H.open())
 end
 
 local function handler(opts)
@@ -64,15 +64,15 @@ end
 
 -- a handler whose stat and analyze go through the thread-pool transport
 -- (inventory.ngx_thread: pack, then call in "the thread" on its own
--- connection to the same file), as behind nginx
+-- connection to the same store), as behind nginx
 local function threaded(log)
-  local path = H.tmpdb()
-  local inv = F.load(assert(inventory.open{ path = path }))
+  local inv = F.load(H.open{ shared = true })
+  local where = H.where(inv)
   local h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), log = log,
     offload = function(resource, method, req)
-      return thread.call({ path = path }, resource, method, thread.pack(req))
+      return thread.call(where, resource, method, thread.pack(req))
     end }
-  return h, inv, path
+  return h, inv
 end
 
 describe("inventory.rest", function()
@@ -301,12 +301,12 @@ describe("inventory.rest", function()
         it(c.name .. " (" .. mode .. ")", function()
           local logged = {}
           local function log(msg, level) logged[#logged + 1] = { level, msg } end
-          local h, inv, path
+          local h, inv
           if mode == "inline" then
             inv = open()
             h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), log = log }
           else
-            h, inv, path = threaded(log)
+            h, inv = threaded(log)
           end
           local status, b, _, text = call(h, c.token or "a-admin", c.method, c.path, c.body)
           C.check(c, status, b, text)
@@ -314,8 +314,7 @@ describe("inventory.rest", function()
             assert.are_not.equal("error", l[1], l[2])
             assert.are_not.equal("warn", l[1], l[2])
           end
-          inv:close()
-          if path then H.rmdb(path) end
+          H.drop(inv)
         end)
       end
     end
@@ -551,6 +550,7 @@ describe("inventory.rest", function()
     end)
 
     it("a database locked past the busy timeout is 503 with Retry-After, logged at warn (a real lock)", function()
+      H.only("sqlite", "SQLite's file lock and busy timeout")
       local path = H.tmpdb()
       local inv = F.load(assert(inventory.open{ path = path, busy_timeout = 20 }))
       local logged = {}
@@ -636,28 +636,29 @@ describe("inventory.rest", function()
     end)
 
     it("answers like the store, with its own connection", function()
-      local path = os.tmpname()
-      os.remove(path)
-      local inv = F.load(assert(inventory.open{ path = path }))
+      local inv = F.load(H.open{ shared = true })
+      local where = H.where(inv)
       local req = { domain_id = F.A, query = { filter = { { k = "finished_at", v = cjson.null, o = "eq" } } } }
       local direct = assert(inv:call("job", "list", req, true))
-      local via = thread.call({ path = path }, "job", "list", thread.pack(req))
+      local via = thread.call(where, "job", "list", thread.pack(req))
       assert.are.equal(direct, via)
-      local again = thread.call({ path = path }, "job", "list", thread.pack(req))  -- the cached store
+      local again = thread.call(where, "job", "list", thread.pack(req))  -- the cached store
       assert.are.equal(direct, again)
-      local res, msg, code, class = thread.call({ path = path }, "job", "get",
+      local res, msg, code, class = thread.call(where, "job", "get",
                                                 thread.pack{ domain_id = F.A, job_id = "x" })
       assert.is_nil(res)
       assert.are.same({ "ERROR_NOT_FOUND", "client" }, { code, class })
       assert.is_string(msg)
       -- the 4 values of a failed open, too
-      res, msg, code, class = thread.call({ path = path .. "-not-opened", pth = "x" }, "job", "list",
+      local bad = H.where(inv)              -- a store not opened yet, an unknown option
+      if bad.path then bad.path = bad.path .. "-not-opened" else bad.schema = H.schema_name() end
+      bad.pth = "x"
+      res, msg, code, class = thread.call(bad, "job", "list",
                                           thread.pack{ domain_id = F.A })
       assert.is_nil(res)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
       assert.truthy(msg:find("pth", 1, true), msg)
-      inv:close()
-      for _, sfx in ipairs{ "", "-wal", "-shm" } do os.remove(path .. sfx) end
+      H.drop(inv)
     end)
   end)
 

@@ -57,7 +57,8 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
   for (i = 0; i < sizeof aMethod / sizeof aMethod[0]; i++) {
     if (strcmp(aMethod[i].zName, zMethod) == 0) {
       rc = aMethod[i].x(s, r, pReq, pSink, bJson ? R_JSON : 0);
-      inv_rollback(s);        /* a no-op unless a method failed mid-transaction */
+      inv_rollback(s);        /* ends a read snapshot; else a no-op unless a method failed
+                                 mid-transaction */
       return rc;
     }
   }

@@ -115,7 +115,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 1 */
+  int iVersion;                             /* 3 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -155,6 +155,12 @@ struct inv_driver {
   /* A consistent copy into the file zPath while others write; an existing
   ** file only with bOverwrite. NULL: the engine's own tools do it (pg_dump). */
   int  (*xBackup)(inv_store *s, const char *zPath, int bOverwrite);
+  /* ---- iVersion 3 ---- */
+  /* 1: a statement stepped but not finished keeps its snapshot, which the
+  ** next statement of the connection shares (SQLite): a read of several
+  ** statements (a page, then its count) needs no transaction. 0: the core
+  ** takes a read transaction (INV_TX_READ) for them. */
+  int bStmtSnapshot;
 };
 
 /* ===================== the dialect ===================== */
@@ -185,7 +191,7 @@ struct inv_acc {
 #define INV_ACC_EXPR 4           /* zBase: an SQL expression of a plain value */
 
 struct inv_dialect {
-  int iVersion;                              /* 1 */
+  int iVersion;                              /* 2 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
   /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
   ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
@@ -226,8 +232,11 @@ struct inv_dialect {
   int (*xArrayEmpty)(inv_q *q, const inv_acc *a);
   /* a typed column IN a bound JSON array of its values (zJson) */
   int (*xColumnIn)(inv_q *q, const inv_field *f, const char *zJson, size_t n);
-  /* sort: the value of a path; of an array path, its minimum (ascending) or
-  ** maximum (descending) element value */
+  /* sort: the ORDER BY term(s) of a column or a path, direction included
+  ** (NULL first ascending, last descending; a JSON value in the order
+  ** SQLite gives json_extract's values: null, numbers and booleans, then
+  ** text and containers by their text); of an array path, its minimum
+  ** (ascending) or maximum (descending) element value */
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
   /* check a pattern the engine will run: 0, or the engine's reason in zErr
   ** ("missing closing parenthesis at offset 1"; the core names the pattern) */
@@ -293,6 +302,21 @@ struct inv_dialect {
   /* ORDER BY term of a value of kind eKind (JSON text sorts by its value,
   ** then its text) */
   int (*xOrderTerm)(inv_q *q, const char *zExpr, int eKind, int bDesc);
+  /* ---- iVersion 2 ---- */
+  /* the window order of a group stage's rows (inside "row_number() OVER
+  ** (...)"), given its key expressions and their kinds: the order of
+  ** SQLite's GROUP BY, which the stream after the group follows (NULL
+  ** first; plain values NULL, numbers, text; JSON text by its bytes).
+  ** SQLite writes nothing (its GROUP BY delivers the rows so). */
+  int (*xGroupOrder)(inv_q *q, const char *const *azExpr, const int *aeKind, int n);
+  /* arithmetic over n operands (xOperand's values or bound numbers), left
+  ** to right: cOp '+', '-' or '*'. Integers give integers, a real makes the
+  ** result real (a double), as in SQLite. */
+  int (*xArith)(inv_q *q, char cOp, const char *const *azOperand, int n);
+  /* a group's sum (0 over nothing) or average (NULL over nothing) of
+  ** zExpr: SQLite's sum (an integer of integers; a double as soon as a
+  ** real comes, added in stream order: zSeq) and avg (a double) */
+  int (*xAggSum)(inv_q *q, const char *zSeq, const char *zExpr, int bAvg);
 };
 
 /* Kinds of values the stat compiler tracks. */

@@ -488,14 +488,20 @@ static int emitPath(inv_q *q, const inv_key *pa, const Pred *p) {
   }
 }
 
-/* The SQL expression of a sort key (bound parameters into q). */
+/* The ORDER BY term(s) of a sort key, direction included (bound parameters
+** into q). */
 int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc) {
   inv_key pa;
   const inv_field *f;
   inv_acc a;
   if (inv_key_resolve(q->s, q->r, z, n, 0, &pa)) return INV_ERROR;
   f = pa.pField;
-  if (pa.nSeg == 1) { inv_buf_printf(q->b, "t.%s", f->zName); return INV_OK; }
+  if (pa.nSeg == 1) {
+    memset(&a, 0, sizeof a);
+    a.eKind = INV_ACC_COL;
+    a.pField = f;
+    return q->d->xSortPath(q, &a, bDesc, 0);
+  }
   if (pathAcc(q, &a, &pa)) return INV_ERROR;
   a.bIndex0 = f->eType == F_ERRS && inv_key_is_index(pa.azSeg[1], pa.anSeg[1]);
   /* an array path (errors.x) sorts by its minimum (ascending) or maximum

@@ -185,6 +185,9 @@ const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn);
 int64_t inv_changes(inv_store *s);
 int inv_begin_write(inv_store *s);
 int inv_begin_read(inv_store *s);
+/* One snapshot for a read of several statements (a page, then its count):
+** a read transaction where the engine needs one (ended by inv_call). */
+int inv_read_snapshot(inv_store *s);
 int inv_commit(inv_store *s);
 void inv_rollback(inv_store *s);
 

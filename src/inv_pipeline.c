@@ -84,6 +84,7 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   ** start is given (5.7) */
   inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
   if (c->b->bOom) return inv_err_nomem(s);
+  if (limit > 0 && !bMore && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
   p = inv_q_prepare(c->q);
   if (!p) return INV_ERROR;
   k->xBeginObj(k, 2);
@@ -156,8 +157,9 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
     } else {
       /* a NULL is a value only in a null=True column; elsewhere it is a
       ** missing field, which MongoDB's distinct skips */
-      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p%s)", fd->zName,
-                     (fd->flags & FF_NULLABLE) ? "" : " WHERE v IS NOT NULL");
+      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p", fd->zName);
+      if (!(fd->flags & FF_NULLABLE)) inv_buf_printf(c->b, " WHERE p.%s IS NOT NULL", fd->zName);
+      inv_buf_addc(c->b, ')');
       kind = fd->eType == F_TIME ? K_TIME : fd->eType == F_OBJ ? K_JSON : K_VAL;
     }
   } else {
@@ -194,7 +196,7 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
     inv_buf_adds(c->b, " WHERE ");
     a.zBase = "x.j";
     if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
-    inv_buf_adds(c->b, "))");
+    inv_buf_adds(c->b, ") AS dv)");
     kind = K_JSON;
   }
   /* ascending: null, numbers, strings (code points), then documents; JSON

@@ -54,7 +54,7 @@ static int orderBy(inv_q *q, const inv_val *pSort, int bUnwind) {
     if (!k || k->t == INV_NULL || (k->t == INV_STR && k->u.s.n == 0)) continue;  /* no sort */
     if (k->t != INV_STR) return inv_err_type_of(q->s, "query.sort.key", "string", k);
     if (inv_sort_expr(q, k->u.s.z, k->u.s.n, bDesc)) return INV_ERROR;
-    inv_buf_adds(q->b, bDesc ? " DESC, " : ", ");
+    inv_buf_adds(q->b, ", ");
     nKey++;
   }
   if (!nKey && !bUnwind) inv_buf_adds(q->b, "t.created_at DESC, ");
@@ -332,10 +332,11 @@ int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   k->xKey(k, "results", 7);
   k->xBeginArr(k, lp.bCountOnly ? 0 : (int)(lp.limit < 64 ? lp.limit : 64));
   if (!lp.bCountOnly) {
+    /* the count below reads the page's snapshot (SQLite: a full page stops
+    ** without stepping on, the statement stays active, no BEGIN needed) */
+    if (inv_read_snapshot(s)) return INV_ERROR;
     p = inv_q_prepare(&lp.q);
     if (!p) return INV_ERROR;
-    /* stop at a full page without stepping on: the statement stays active,
-    ** so the count below reads the same snapshot (no BEGIN needed) */
     while (nRow < lp.limit && (rc = inv_step(s, p)) == INV_ROW) {
       if (inv_render_row(s, r, p, 1, k, f | (lp.bMinimal ? R_MINIMAL : 0), lp.pOnly)) return INV_ERROR;
       nRow++;
@@ -429,12 +430,16 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     if (inv_run(s, p)) return INV_ERROR;
   }
   inv_buf_reset(&s->tmp);
+  /* by the row and its domain: the key of a store sharded by domain */
   inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ", r->zTable);
   s->pDia->xParam(&s->tmp, 1, INV_INT);
+  inv_buf_adds(&s->tmp, " AND domain_id = ");
+  s->pDia->xParam(&s->tmp, 2, INV_STR);
   if (s->tmp.bOom) return inv_err_nomem(s);
   p = inv_prepare(s, s->tmp.z);
   if (!p) return INV_ERROR;
   inv_bind_int(s, p, 1, rowid);
+  inv_bind_text(s, p, 2, rq.zDomain);
   if (inv_run(s, p)) return INV_ERROR;
   if (bUnfinished && zJob[0] && (taskLeavesJob(s, zJob, rq.zDomain)
                                  || inv_journal_job(s, zJob, rq.zDomain))) return INV_ERROR;

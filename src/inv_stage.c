@@ -580,7 +580,8 @@ static int groupConds(SC *c, const inv_val *conds) {
 
 /* The key expressions of a group as a select list "expr AS c0, ...", their
 ** kinds into aCol. */
-static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol) {
+static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol,
+                         const char **azExpr) {
   int i;
   for (i = 0; i < nKey; i++) {
     const inv_val *kv = apKey[i];
@@ -623,6 +624,8 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       aCol[i].eKind = e.eKind;
       aCol[i].bNullMissing = e.bNullMissing;   /* a missing key leaves the row */
     }
+    azExpr[i] = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
+    if (!azExpr[i]) return inv_err_nomem(c->s);
     inv_buf_printf(c->b, " AS c%d", i);
   }
   return INV_OK;
@@ -692,6 +695,8 @@ static int stageGroup(SC *c, const inv_val *o) {
   static const char *const az[] = { "keys", "fields", NULL };
   const inv_val *keys, *fields;
   const inv_val *apKey[MAX_COLS];
+  const char *azKeyExpr[MAX_COLS];
+  int aKeyKind[MAX_COLS];
   size_t nKey = 0, nField = 0, i;
   SCol aNew[MAX_COLS];
   int nNew = 0, j;
@@ -757,7 +762,7 @@ static int stageGroup(SC *c, const inv_val *o) {
 
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
   cteOpen(c);
-  if (groupKeyExprs(c, apKey, (int)nKey, aNew)) return INV_ERROR;
+  if (groupKeyExprs(c, apKey, (int)nKey, aNew, azKeyExpr)) return INV_ERROR;
   for (i = 0; i < nField; i++) {
     const inv_val *fv = &fields->u.arr.a[i];
     const char *zOp = inv_stat_get(fv, "operator", "o")->u.s.z;
@@ -781,7 +786,8 @@ static int stageGroup(SC *c, const inv_val *o) {
       const char *zV;
       /* non-numeric values are ignored; with conditions, failing docs give 0
       ** (and still count in an average: the reference's quirk) */
-      inv_buf_adds(c->b, bSum ? "coalesce(sum(" : "avg(");
+      size_t nAgg = c->b->n;
+      const char *zIn;
       if (bCond) {
         inv_buf_adds(c->b, "CASE WHEN ");
         if (groupConds(c, conds)) return INV_ERROR;
@@ -803,7 +809,10 @@ static int stageGroup(SC *c, const inv_val *o) {
         if (!zV || c->q->d->xNumber(c->q, zV, e.eKind)) return zV ? INV_ERROR : inv_err_nomem(c->s);
       }
       if (bCond) inv_buf_adds(c->b, " ELSE 0 END");
-      inv_buf_adds(c->b, bSum ? "), 0)" : ")");
+      /* the aggregate over that value: the dialect's sum or average */
+      zIn = inv_q_take(c->q, nAgg);
+      if (!zIn) return inv_err_nomem(c->s);
+      if (c->q->d->xAggSum(c->q, "p._seq", zIn, !bSum)) return INV_ERROR;
     } else {
       size_t n0 = c->b->n;
       const char *zV;
@@ -865,7 +874,13 @@ static int stageGroup(SC *c, const inv_val *o) {
     }
     inv_buf_printf(c->b, " AS c%d", iCol);
   }
-  inv_buf_printf(c->b, ", row_number() OVER () AS _seq FROM s%d AS p", c->iCte);
+  /* the groups' order (the stream order of what follows): the engine's
+  ** GROUP BY order, which the dialect spells where it is not SQLite's */
+  for (i = 0; i < nKey; i++) aKeyKind[i] = aNew[i].eKind;
+  inv_buf_adds(c->b, ", row_number() OVER (");
+  if (c->q->d->iVersion >= 2 && c->q->d->xGroupOrder
+      && c->q->d->xGroupOrder(c->q, azKeyExpr, aKeyKind, (int)nKey)) return INV_ERROR;
+  inv_buf_printf(c->b, ") AS _seq FROM s%d AS p", c->iCte);
   if (nKey) {
     inv_buf_adds(c->b, " GROUP BY ");
     for (i = 0; i < nKey; i++) inv_buf_printf(c->b, "%s%d", i ? ", " : "", (int)i + 1);
@@ -1043,13 +1058,17 @@ static int projArith(SC *c, const char *zOp, const inv_val *fields, const inv_va
     if (!zA) return inv_err_nomem(c->s);
     return c->q->d->xDivide(c->q, zA, zB);
   }
-  inv_buf_addc(c->b, '(');
-  for (i = 0; i < fields->u.arr.n; i++) {
-    if (i) inv_buf_adds(c->b, zOp[0] == 'a' ? " + " : zOp[0] == 's' ? " - " : " * ");
-    if (projOperand(c, zOp, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
+  {
+    /* the operands, then the dialect's arithmetic over them */
+    const char *az[100];
+    for (i = 0; i < fields->u.arr.n; i++) {
+      size_t n0 = c->b->n;
+      if (projOperand(c, zOp, &fields->u.arr.a[i], whole, depth)) return INV_ERROR;
+      az[i] = inv_q_take(c->q, n0);
+      if (!az[i]) return inv_err_nomem(c->s);
+    }
+    return c->q->d->xArith(c->q, zOp[0] == 'a' ? '+' : zOp[0] == 's' ? '-' : '*', az, (int)i);
   }
-  inv_buf_addc(c->b, ')');
-  return INV_OK;
 }
 
 /* size / sum / array_to_object / object_to_array of the key's value. */
@@ -1073,7 +1092,7 @@ static int projUnary(SC *c, const char *zOp, const inv_val *k, int *pKind) {
   inv_buf_adds(c->b, " FROM (SELECT ");
   if (e.eKind == K_JSON || !strcmp(zOp, "sum")) inv_buf_adds(c->b, zE);
   else if (c->q->d->xQuote(c->q, zE)) return INV_ERROR;
-  inv_buf_adds(c->b, " AS x))");
+  inv_buf_adds(c->b, " AS x) AS px)");
   return INV_OK;
 }
 

@@ -153,6 +153,10 @@ const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn) {
 int64_t inv_changes(inv_store *s) { return s->pDrv->xChanges(s); }
 int inv_begin_write(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_WRITE); }
 int inv_begin_read(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_READ); }
+int inv_read_snapshot(inv_store *s) {
+  if (s->pDrv->iVersion >= 3 && s->pDrv->bStmtSnapshot) return INV_OK;
+  return inv_begin_read(s);
+}
 int inv_commit(inv_store *s) { return s->pDrv->xCommit(s); }
 void inv_rollback(inv_store *s) { s->pDrv->xRollback(s); }
 

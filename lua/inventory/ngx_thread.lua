@@ -55,7 +55,7 @@ local stores = {}
 -- opts = { path =, busy_timeout =, page_limit =, ... }: inventory.open's options
 function _M.call(opts, resource, method, req)
   local inventory = require "inventory"
-  local key = opts.path or opts.url
+  local key = opts.path or (tostring(opts.url) .. "#" .. tostring(opts.schema))   -- a store: url and schema
   local inv = stores[key]
   if not inv then
     local err, code, class

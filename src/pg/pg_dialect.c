@@ -16,11 +16,14 @@
 #include <stdio.h>
 #include "pg_int.h"
 
+/* A real is stat's numeric of a real (pg_schema.c, inv_real): compared
+** with documents' numbers exactly, a real in arithmetic. */
 static void xParam(inv_buf *b, int i, int eType) {
+  if (eType == INV_REAL) inv_buf_adds(b, "inv_real(");
   inv_buf_addc(b, '$');
   inv_buf_addi(b, i);
   if (eType == INV_INT) inv_buf_adds(b, "::int8");
-  else if (eType == INV_REAL) inv_buf_adds(b, "::numeric");
+  else if (eType == INV_REAL) inv_buf_adds(b, "::float8)");
 }
 
 /* ===================== accessors ===================== */
@@ -54,9 +57,9 @@ static int bindPath(inv_q *q, const inv_acc *a) {
 
 /* The JSON document an accessor reads from, as json. */
 static void addDoc(inv_q *q, const inv_acc *a) {
-  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s::json", a->pField->zName);
+  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "inv_doc(t.%s)", a->pField->zName);
   else if (a->eKind == INV_ACC_ELEM) inv_buf_printf(q->b, "%s.value", a->zBase);
-  else inv_buf_printf(q->b, "(%s)::json", a->zBase);
+  else inv_buf_printf(q->b, "inv_doc(%s)", a->zBase);
 }
 
 /* The value as json (NULL when the path names nothing). */
@@ -70,18 +73,17 @@ static int addJ(inv_q *q, const inv_acc *a) {
   return INV_OK;
 }
 
-/* The text of a JSON string value (or of a typed text column). */
+/* The text of a JSON string value (or of a typed text column): inv_str,
+** which reads U+0000 (no text of PostgreSQL holds it) as U+FFFF, as the
+** driver binds it (pg_schema.c). */
 static int addText(inv_q *q, const inv_acc *a) {
   if (a->eKind == INV_ACC_COL) { inv_buf_printf(q->b, "t.%s", a->pField->zName); return INV_OK; }
   if (a->eKind == INV_ACC_EXPR && a->eValKind != INV_K_JSON) {
     inv_buf_printf(q->b, "(%s)::text", a->zBase);
     return INV_OK;
   }
-  inv_buf_adds(q->b, "(");
-  addDoc(q, a);
-  inv_buf_adds(q->b, " #>> ");
-  if (a->nSeg == 0) inv_buf_adds(q->b, "'{}'");
-  else if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, "inv_str(");
+  if (addJ(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ")");
   return INV_OK;
 }
@@ -140,9 +142,10 @@ static int xJsonEquals(inv_q *q, const inv_acc *a, const char *z, size_t n) {
     if (addJ(q, a)) return INV_ERROR;
     inv_buf_adds(q->b, ")::text");
   }
-  inv_buf_adds(q->b, " = ");
+  /* a path's value is read through inv_doc: the bound text is too */
+  inv_buf_adds(q->b, a->eKind == INV_ACC_COL ? " = " : " = inv_doc(");
   if (inv_q_bind_text(q, z, n)) return INV_ERROR;
-  inv_buf_addc(q->b, ')');
+  inv_buf_adds(q->b, a->eKind == INV_ACC_COL ? ")" : ")::text)");
   return INV_OK;
 }
 
@@ -164,20 +167,38 @@ static int xLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, 
   return INV_OK;
 }
 
+/* Unicode's titlecase letters (category Lt) and their lower case */
+#define TITLECASE "\u01c5\u01c8\u01cb\u01f2\u1f88\u1f89\u1f8a\u1f8b\u1f8c\u1f8d\u1f8e\u1f8f" \
+  "\u1f98\u1f99\u1f9a\u1f9b\u1f9c\u1f9d\u1f9e\u1f9f\u1fa8\u1fa9\u1faa\u1fab\u1fac\u1fad" \
+  "\u1fae\u1faf\u1fbc\u1fcc\u1ffc"
+#define TITLECASE_LOWER "\u01c6\u01c9\u01cc\u01f3\u1f80\u1f81\u1f82\u1f83\u1f84\u1f85\u1f86" \
+  "\u1f87\u1f90\u1f91\u1f92\u1f93\u1f94\u1f95\u1f96\u1f97\u1fa0\u1fa1\u1fa2\u1fa3\u1fa4" \
+  "\u1fa5\u1fa6\u1fa7\u1fb3\u1fc3\u1ff3"
+
 static int xRegex(inv_q *q, const inv_acc *a, const char *z, size_t n, int bCase) {
   inv_buf t;
   char zErr[256], *zPat;
   int rc;
   inv_buf_init(&t);
-  rc = inv_pg_regex(z, n, &t, zErr, sizeof zErr);
+  rc = inv_pg_regex(z, n, !bCase, &t, zErr, sizeof zErr);
   zPat = rc || t.bOom ? NULL : inv_arena_strdup(&q->s->arena, t.z ? t.z : "", t.n);
   inv_buf_free(&t);
   if (rc) return inv_err_db(q->s, "A regular expression cannot run: %s.", zErr);
   if (!zPat) return inv_err_nomem(q->s);
   inv_buf_addc(q->b, '(');
-  if (addText(q, a)) return INV_ERROR;
-  /* Unicode case folding, as PCRE2's caseless UTF mode */
-  inv_buf_adds(q->b, bCase ? " COLLATE \"C\" ~ " : " COLLATE \"und-x-icu\" ~* ");
+  if (bCase) {
+    if (addText(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, " COLLATE \"C\" ~ ");
+  } else {
+    /* Unicode case folding, as PCRE2's caseless UTF mode. PostgreSQL's
+    ** caseless match takes a character's lower and upper case, never a
+    ** titlecase letter (U+01C5 ...): the subject's become lower case (its
+    ** caseless set is the same in PCRE2); the pattern's sets pg_regex.c
+    ** writes out. */
+    inv_buf_adds(q->b, "translate(");
+    if (addText(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, ", '" TITLECASE "', '" TITLECASE_LOWER "') COLLATE \"und-x-icu\" ~* ");
+  }
   if (inv_q_bind_text(q, zPat, strlen(zPat))) return INV_ERROR;
   inv_buf_addc(q->b, ')');
   return INV_OK;
@@ -223,10 +244,10 @@ static int xArrayEmpty(inv_q *q, const inv_acc *a) {
 
 static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
   int bText = f->eType == F_STR;
-  inv_buf_printf(q->b, "t.%s IN (SELECT x%s FROM json_array_elements_text(", f->zName,
+  inv_buf_printf(q->b, "t.%s IN (SELECT inv_str(x)%s FROM json_array_elements(inv_doc(", f->zName,
                  bText ? "" : "::numeric");
   if (inv_q_bind_text(q, z, n)) return INV_ERROR;
-  inv_buf_adds(q->b, "::json) AS j(x))");
+  inv_buf_adds(q->b, ")) AS j(x))");
   return INV_OK;
 }
 
@@ -238,9 +259,28 @@ static void orderJson(inv_q *q, const char *zJ, int bDesc) {
                  zDir, zJ, zDir);
 }
 
+/* The column is NOT NULL in our tables (xCreateTable). */
+static int colNotNull(const inv_field *f) {
+  return (f->flags & FF_NOTNULL) || f->eType == F_INT || strcmp(f->zName, "domain_id") == 0;
+}
+
+/* ORDER BY of a plain value: NULL first ascending, last descending, as
+** SQLite (a NOT NULL column says nothing, so that its index serves). */
+static void orderPlain(inv_q *q, const char *z, int bDesc, int bNotNull) {
+  inv_buf_adds(q->b, z);
+  if (bNotNull) inv_buf_adds(q->b, bDesc ? " DESC" : "");
+  else inv_buf_adds(q->b, bDesc ? " DESC NULLS LAST" : " NULLS FIRST");
+}
+
 static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
   size_t n0 = q->b->n;
   const char *zJ;
+  if (a->eKind == INV_ACC_COL) {
+    char zCol[80];
+    snprintf(zCol, sizeof zCol, "t.%s", a->pField->zName);
+    orderPlain(q, zCol, bDesc, colNotNull(a->pField));
+    return INV_OK;
+  }
   if (!bArrayMinMax) {
     if (addJ(q, a)) return INV_ERROR;
   } else {
@@ -278,8 +318,8 @@ static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
 /* ===================== iteration ===================== */
 
 static int xEachFrom(inv_q *q, const char *zArr, const char *zAlias) {
-  inv_buf_printf(q->b, "json_array_elements(CASE WHEN json_typeof((%s)::json) = 'array' "
-                 "THEN (%s)::json END) WITH ORDINALITY AS %s(value, key)", zArr, zArr, zAlias);
+  inv_buf_printf(q->b, "json_array_elements(CASE WHEN json_typeof(inv_doc(%s)) = 'array' "
+                 "THEN inv_doc(%s) END) WITH ORDINALITY AS %s(value, key)", zArr, zArr, zAlias);
   return INV_OK;
 }
 static int xEachElem(inv_q *q, const char *zArr, const char *zAlias) {
@@ -298,9 +338,16 @@ static int xEachElemArray(inv_q *q, const char *zAlias) {
 
 /* ===================== stat ===================== */
 
+/* The core writes a missing value as the literal NULL: typed here, so that
+** PostgreSQL can resolve the function it is passed to. */
+static const char *typed(const char *z) {
+  return strcmp(z, "NULL") == 0 ? "NULL::text" : z;
+}
+
 /* A value of kind eKind as json. */
 static void asJson(inv_q *q, const char *z, int eKind) {
-  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "(%s)::json", z);
+  z = typed(z);
+  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "inv_doc(%s)", z);
   else inv_buf_printf(q->b, "to_json(%s)", z);
 }
 
@@ -311,17 +358,21 @@ static int xLimit(inv_q *q, int64_t n) {
 
 static int xJsonGet(inv_q *q, const inv_acc *a) {
   if (a->nSeg == 0) { inv_buf_adds(q->b, a->zBase); return INV_OK; }
-  inv_buf_printf(q->b, "((%s)::json #> ", a->zBase);
+  inv_buf_printf(q->b, "(inv_doc(%s) #> ", a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ")::text");
   return INV_OK;
 }
 
+/* Arrays this dialect builds are compact JSON text (as the core's writer and
+** SQLite's json functions make them; json_agg would put a space after each
+** comma): '[' || string_agg(element text, ',') || ']'. */
 static int xJsonPluck(inv_q *q, const inv_acc *a) {
-  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN coalesce(json_agg(ea.value #> ", a->zBase);
+  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN '[' || coalesce(string_agg((ea.value #> ",
+                 a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
-  inv_buf_printf(q->b, " ORDER BY ea.key), '[]')::text END FROM json_array_elements(CASE WHEN "
-                 "json_typeof((%s)::json) = 'array' THEN (%s)::json END) WITH ORDINALITY AS "
+  inv_buf_printf(q->b, ")::text, ',' ORDER BY ea.key), '') || ']' END FROM json_array_elements(CASE WHEN "
+                 "json_typeof(inv_doc(%s)) = 'array' THEN inv_doc(%s) END) WITH ORDINALITY AS "
                  "ea(value, key) WHERE (ea.value #> ", a->zBase, a->zBase);
   if (bindPath(q, a)) return INV_ERROR;
   inv_buf_adds(q->b, ") IS NOT NULL)");
@@ -338,7 +389,7 @@ static int xValueToJson(inv_q *q, const char *z, int eKind, int bNullMissing, co
   inv_buf_adds(q->b, "CASE WHEN ");
   inv_buf_printf(q->b, "(%s) IS NULL THEN %s ELSE ", z, bNullMissing ? "NULL" : "'null'");
   if (eKind == INV_K_TIME) inv_buf_printf(q->b, "to_json(inv_date_format(%s, '%s'))::text", z, zFmt);
-  else inv_buf_printf(q->b, "to_json(%s)::text", z);
+  else inv_buf_printf(q->b, "to_json(%s)::text", typed(z));
   inv_buf_adds(q->b, " END");
   return INV_OK;
 }
@@ -430,12 +481,12 @@ static int xDateFormat(inv_q *q, const char *z, const char *zFmt, size_t nFmt, i
 }
 
 static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
-  inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", z, zSeq, bLast ? " DESC" : "");
+  inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", typed(z), zSeq, bLast ? " DESC" : "");
   return INV_OK;
 }
 static int xAggPush(inv_q *q, const char *zSeq, const char *z) {
-  inv_buf_printf(q->b, "inv_cap(coalesce(json_agg((%s)::json ORDER BY %s) FILTER (WHERE (%s) IS NOT NULL), "
-                 "'[]')::text, 'push')", z, zSeq, z);
+  inv_buf_printf(q->b, "inv_cap('[' || coalesce(string_agg(%s, ',' ORDER BY %s), '') || ']', 'push')",
+                 z, zSeq);
   return INV_OK;
 }
 static int xAggAddToSet(inv_q *q, const char *z) {
@@ -450,19 +501,20 @@ static int xAggMergeObjects(inv_q *q, const char *zSeq, const char *z) {
 }
 static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
   if (eKind != INV_K_JSON) {
-    inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", z);
+    inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", typed(z));
     return INV_OK;
   }
-  /* the JSON value first in the order (null and missing left out) */
-  inv_buf_printf(q->b, "(array_agg(%s ORDER BY ", z);
+  /* the JSON value first in the order (null and missing left out), as the
+  ** plain value SQLite's json_extract gives (json: any type in a column) */
+  inv_buf_printf(q->b, "inv_value(inv_doc((array_agg(%s ORDER BY ", z);
   {
     size_t n = strlen(z) + 16;
     char *zE = inv_arena_alloc(&q->s->arena, n);
     if (!zE) return inv_err_nomem(q->s);
-    snprintf(zE, n, "(%s)::json", z);
+    snprintf(zE, n, "inv_doc(%s)", z);
     orderJson(q, zE, bMax);
   }
-  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank((%s)::json) > 0))[1]", z);
+  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank(inv_doc(%s)) > 0))[1]))", z);
   return INV_OK;
 }
 
@@ -486,30 +538,45 @@ static int xOperand(inv_q *q, const char *z, int eKind, const char *zOp) {
   return INV_OK;
 }
 static int xDivide(inv_q *q, const char *zA, const char *zB) {
-  inv_buf_printf(q->b, "inv_divide(%s, %s)", zA, zB);
+  inv_buf_printf(q->b, "inv_div(%s, %s)", zA, zB);
+  return INV_OK;
+}
+
+/* SQLite's arithmetic (pg_schema.c, inv_arith), left to right */
+static int xArith(inv_q *q, char cOp, const char *const *az, int n) {
+  int i;
+  for (i = 1; i < n; i++) inv_buf_adds(q->b, "inv_arith(");
+  inv_buf_adds(q->b, az[0]);
+  for (i = 1; i < n; i++) inv_buf_printf(q->b, ", '%c', %s)", cOp, az[i]);
+  return INV_OK;
+}
+
+static int xAggSum(inv_q *q, const char *zSeq, const char *z, int bAvg) {
+  (void)zSeq;                       /* inv_sum: the same in any order */
+  inv_buf_printf(q->b, bAvg ? "inv_avg(%s)" : "coalesce(inv_sum(%s), 0)", z);
   return INV_OK;
 }
 
 static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
   if (!strcmp(zOp, "size")) {
-    inv_buf_adds(q->b, "inv_array_size(x::json)");
+    inv_buf_adds(q->b, "inv_array_size(inv_doc(x))");
   } else if (!strcmp(zOp, "sum")) {
     inv_buf_adds(q->b, eKind == INV_K_JSON
-      ? "CASE WHEN json_typeof(x::json) = 'array' THEN (SELECT coalesce(sum(inv_num(e)), 0) "
-        "FROM json_array_elements(x::json) AS e) ELSE coalesce(inv_num(x::json), 0) END"
+      ? "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN (SELECT coalesce(inv_sum(inv_num(e)), 0) "
+        "FROM json_array_elements(inv_doc(x)) AS e) ELSE coalesce(inv_num(inv_doc(x)), 0) END"
       : eKind == INV_K_TIME ? "0" : "coalesce(inv_num(to_json(x)), 0)");
   } else if (!strcmp(zOp, "object_to_array")) {
-    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'object' THEN (SELECT "
-                       "coalesce(json_agg(json_build_object('k', key, 'v', value)), '[]')::text "
-                       "FROM json_each(x::json)) END");
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(inv_doc(x)) = 'object' THEN (SELECT '[' || "
+                       "coalesce(string_agg('{\"k\":' || to_json(key)::text || ',\"v\":' || value::text "
+                       "|| '}', ','), '') || ']' FROM json_each(inv_doc(x))) END");
   } else {
-    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'array' THEN inv_array_to_object(x::json) END");
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(inv_doc(x)) = 'array' THEN inv_array_to_object(inv_doc(x)) END");
   }
   return INV_OK;
 }
 
 static int xQuote(inv_q *q, const char *z) {
-  inv_buf_printf(q->b, "coalesce(to_json(%s)::text, 'null')", z);
+  inv_buf_printf(q->b, "coalesce(to_json(%s)::text, 'null')", typed(z));
   return INV_OK;
 }
 
@@ -518,12 +585,33 @@ static int xOrderTerm(inv_q *q, const char *z, int eKind, int bDesc) {
     size_t n = strlen(z) + 16;
     char *zJ = inv_arena_alloc(&q->s->arena, n);
     if (!zJ) return inv_err_nomem(q->s);
-    snprintf(zJ, n, "(%s)::json", z);
+    snprintf(zJ, n, "inv_doc(%s)", z);
     orderJson(q, zJ, bDesc);
     return INV_OK;
   }
-  /* SQLite puts NULL first when ascending, last when descending */
-  inv_buf_printf(q->b, "%s%s", z, bDesc ? " DESC NULLS LAST" : " NULLS FIRST");
+  orderPlain(q, z, bDesc, 0);
+  return INV_OK;
+}
+
+/* SQLite's GROUP BY order: NULL first; a plain value in SQLite's order of
+** values (null, numbers, text); JSON text by its bytes; datetimes by time. */
+static int xGroupOrder(inv_q *q, const char *const *azExpr, const int *aeKind, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) inv_buf_adds(q->b, ", ");
+    if (i == 0) inv_buf_adds(q->b, "ORDER BY ");
+    if (aeKind[i] == INV_K_JSON) {
+      inv_buf_printf(q->b, "(%s)::text COLLATE \"C\" NULLS FIRST", azExpr[i]);
+    } else if (aeKind[i] == INV_K_TIME) {
+      inv_buf_printf(q->b, "(%s) NULLS FIRST", azExpr[i]);
+    } else {
+      size_t n1 = strlen(azExpr[i]) + 32;
+      char *zJ = inv_arena_alloc(&q->s->arena, n1);
+      if (!zJ) return inv_err_nomem(q->s);
+      snprintf(zJ, n1, "to_json(%s)", typed(azExpr[i]));
+      orderJson(q, zJ, 0);
+    }
+  }
   return INV_OK;
 }
 
@@ -534,11 +622,11 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
   inv_buf_printf(b, "CREATE TABLE %s (id bigint GENERATED ALWAYS AS IDENTITY", r->zTable);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
-    int bNotNull = (f->flags & FF_NOTNULL) || strcmp(f->zName, "domain_id") == 0;
+    int bNotNull = colNotNull(f);
     inv_buf_printf(b, ", %s ", f->zName);
     switch (f->eType) {
       case F_STR:  inv_buf_adds(b, "text COLLATE \"C\""); break;
-      case F_INT:  inv_buf_adds(b, "bigint NOT NULL DEFAULT 0"); bNotNull = 0; break;
+      case F_INT:  inv_buf_adds(b, "bigint DEFAULT 0"); break;
       case F_TIME: inv_buf_adds(b, "bigint"); break;
       case F_OBJ:  inv_buf_adds(b, "text COLLATE \"C\""); break;
       case F_ERRS:
@@ -672,11 +760,11 @@ static const char *const azSql[INV_SQL_N] = {
   JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job "
   "WHERE status = 'IN_PROGRESS' AND created_at < $4::int8 AND ($3::text IS NULL OR domain_id = $3::text) "
   "ORDER BY id",
-  /* INV_SQL_JOURNAL_DUPLICATES */
-  JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job WHERE domain_id = $3 "
-  "AND collector_id = $4 AND status = 'IN_PROGRESS' "
-  "AND request_workspace_id IS NOT DISTINCT FROM $5::text "
-  "AND request_secret_id IS NOT DISTINCT FROM $6::text ORDER BY id",
+  /* INV_SQL_JOURNAL_DUPLICATES: the first statement of job.create (the
+  ** journal is always on here): a function that takes the collector's
+  ** lock before it reads, so that two creates of one collector run one
+  ** after the other and the second cancels the first (pg_schema.c) */
+  "SELECT inv_journal_duplicates($1::int8, $2, $3, $4, $5::text, $6::text)",
   /* INV_SQL_JOURNAL_RESET */
   "INSERT INTO change (at, op, resource, id) VALUES ($1::int8, $2, $3, '')",
   /* INV_SQL_JOURNAL_TRIM */
@@ -695,12 +783,12 @@ static const char *const azSql[INV_SQL_N] = {
 };
 
 const inv_dialect inv_pg_dialect = {
-  1, "true", "false", xParam, azSql, xCreateTable,
+  2, "true", "false", xParam, azSql, xCreateTable,
   xValueText, xValueNumber, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
   inv_pg_regex_check,
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum
 };

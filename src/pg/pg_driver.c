@@ -6,10 +6,11 @@
 ** session's statement_timeout; a lost connection re-established at the next
 ** call (the prepared statements with it).
 */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE             /* memmem */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <errno.h>
 #include "pg_int.h"
 
 /* type OIDs (pg_type.h is a server header) */
@@ -142,6 +143,7 @@ static unsigned int hashSql(const char *z) {
 static void stmtClearParams(PgStmt *p) {
   int i;
   for (i = 0; i < p->nParam; i++) { inv_free(p->azParam[i]); p->azParam[i] = NULL; }
+  p->bBindOom = 0;
 }
 
 static void stmtResetResult(PgStmt *p) {
@@ -239,6 +241,16 @@ static inv_stmt *xPrepare(inv_store *s, const char *zSql, int bStatic) {
   return (inv_stmt*)p;
 }
 
+/* A real as the shortest text that reads back as it (the JSON writer's
+** digits): the numeric it binds to equals a document's same number. */
+static void realText(char *z, size_t n, double r) {
+  int prec;
+  for (prec = 15; prec <= 17; prec++) {
+    snprintf(z, n, "%.*g", prec, r);
+    if (prec == 17 || strtod(z, NULL) == r) break;
+  }
+}
+
 static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   PgStmt *p = (PgStmt*)pStmt;
   char *z;
@@ -251,23 +263,31 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   }
   switch (b->t) {
     case INV_INT:  snprintf(zNum, sizeof zNum, "%lld", (long long)b->i); zVal = zNum; break;
-    case INV_REAL: snprintf(zNum, sizeof zNum, "%.17g", b->r); zVal = zNum; break;
-    case INV_STR:
-      zVal = b->z; n = b->n;
-      /* PostgreSQL's text holds no NUL: such a value names nothing stored */
-      if (memchr(b->z, 0, b->n)) {
-        return inv_err_invalid(s, "query", "A string with a NUL character cannot be "
-                               "compared on PostgreSQL.");
-      }
-      break;
+    case INV_REAL: realText(zNum, sizeof zNum, b->r); zVal = zNum; break;
+    case INV_STR: zVal = b->z; n = b->n; break;
     default: break;
   }
   inv_free(p->azParam[i - 1]);
   p->azParam[i - 1] = NULL;
   if (!zVal) return INV_OK;
   if (b->t != INV_STR) n = strlen(zVal);
+  if (b->t == INV_STR && memchr(zVal, 0, n)) {
+    /* PostgreSQL's text holds no U+0000: a request's reads as U+FFFF, as a
+    ** document's JSON escape of it does (inv_str). Only a comparison value
+    ** can hold one: every stored text field refuses it. */
+    size_t k, m = 0;
+    z = inv_malloc(n * 3 + 1);
+    if (!z) { p->bBindOom = 1; return inv_err_nomem(s); }
+    for (k = 0; k < n; k++) {
+      if (zVal[k]) z[m++] = zVal[k];
+      else { z[m++] = (char)0xEF; z[m++] = (char)0xBF; z[m++] = (char)0xBF; }
+    }
+    z[m] = 0;
+    p->azParam[i - 1] = z;
+    return INV_OK;
+  }
   z = inv_malloc(n + 1);
-  if (!z) return inv_err_nomem(s);
+  if (!z) { p->bBindOom = 1; return inv_err_nomem(s); }
   memcpy(z, zVal, n);
   z[n] = 0;
   p->azParam[i - 1] = z;
@@ -279,6 +299,7 @@ static int execute(inv_store *s, PgStmt *p) {
   PGresult *r;
   ExecStatusType st;
   if (inv_budget_exceeded(s)) return inv_err_budget(s);
+  if (p->bBindOom) return inv_err_nomem(s);
   r = PQexecPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0);
   st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -318,11 +339,14 @@ static int xColumnType(inv_stmt *pStmt, int i) {
     case OID_INT8: case OID_INT4: case OID_INT2: case OID_BOOL: return INV_T_INT;
     case OID_FLOAT4: case OID_FLOAT8: return INV_T_REAL;
     case OID_NUMERIC: {
-      /* an integral numeric (sum of integers) is an integer, as SQLite has it */
+      /* stat's numbers (pg_schema.c): a numeric without a fraction that
+      ** fits int64 is SQLite's integer; the rest its reals */
       const char *z = PQgetvalue(p->pRes, p->iRow, i);
-      size_t n = strlen(z);
-      if (n <= 18 && !strpbrk(z, ".eEnN")) return INV_T_INT;
-      return INV_T_REAL;
+      char *zEnd;
+      if (strpbrk(z, ".eEnNI")) return INV_T_REAL;
+      errno = 0;
+      (void)strtoll(z, &zEnd, 10);
+      return errno == 0 && *zEnd == 0 ? INV_T_INT : INV_T_REAL;
     }
     case OID_JSON: case OID_JSONB: return INV_T_JSON;
     default: return INV_T_TEXT;
@@ -341,11 +365,28 @@ static double xColumnReal(inv_stmt *pStmt, int i) {
   if (xColumnType(pStmt, i) == INV_T_NULL) return 0;
   return strtod(PQgetvalue(p->pRes, p->iRow, i), NULL);
 }
+/* JSON text read through inv_doc holds the escape \uffff where the document
+** had \u0000 (pg_schema.c): turned back, in place (the same length). The
+** writer of stored JSON never escapes U+FFFF, so no other such escape
+** exists (an escaped backslash before "uffff" is no escape: left alone). */
+static void unescapeNul(char *z, size_t n) {
+  char *zAt = z;
+  while ((zAt = memchr(zAt, '\\', n - (size_t)(zAt - z))) != NULL) {
+    size_t nBack = 0;
+    while (zAt + nBack < z + n && zAt[nBack] == '\\') nBack++;
+    zAt += nBack;
+    if ((nBack & 1) && z + n - zAt >= 5 && memcmp(zAt, "uffff", 5) == 0) memcpy(zAt, "u0000", 5);
+  }
+}
+
 static const char *xColumnText(inv_stmt *pStmt, int i, size_t *pn) {
   PgStmt *p = (PgStmt*)pStmt;
+  char *z;
   if (xColumnType(pStmt, i) == INV_T_NULL) { *pn = 0; return ""; }
   *pn = (size_t)PQgetlength(p->pRes, p->iRow, i);
-  return PQgetvalue(p->pRes, p->iRow, i);
+  z = PQgetvalue(p->pRes, p->iRow, i);
+  if (*pn >= 6 && memmem(z, *pn, "\\uffff", 6)) unescapeNul(z, *pn);
+  return z;
 }
 
 /* ===================== transactions ===================== */
@@ -365,6 +406,7 @@ static void xRollback(inv_store *s) {
 ** what must be serialised. A read of several statements takes one snapshot. */
 static int xBegin(inv_store *s, int eMode) {
   PgConn *c = PG_CONN(s);
+  if (c->bInTx && eMode == INV_TX_READ) return INV_OK;     /* a snapshot already */
   if (ensureConnected(s) || setTimeout(s)) return INV_ERROR;
   if (execSimple(s, eMode == INV_TX_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
                                         : "BEGIN")) return INV_ERROR;
@@ -434,7 +476,7 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
     char z[40];
     if (b->t == INV_STR) az[i] = b->z;
     else if (b->t == INV_INT) { snprintf(z, sizeof z, "%lld", (long long)b->i); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
-    else if (b->t == INV_REAL) { snprintf(z, sizeof z, "%.17g", b->r); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
+    else if (b->t == INV_REAL) { realText(z, sizeof z, b->r); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
     else az[i] = NULL;
   }
   r = PQexecParams(c->pg, s->tmp.z, q->nBind, NULL, az, NULL, NULL, 0);
@@ -451,6 +493,41 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
 }
 
 /* ===================== open / close ===================== */
+
+/* A connection string as it may be shown: without its password (a URI's
+** user:password@, a password= setting in either form). */
+static void redactUrl(inv_buf *b, const char *z) {
+  const char *zAt = strchr(z, '@'), *zColon = strstr(z, "://");
+  if (zAt && zColon && zColon < zAt && !memchr(zColon + 3, '/', (size_t)(zAt - zColon - 3))) {
+    const char *zPw = memchr(zColon + 3, ':', (size_t)(zAt - zColon - 3));
+    inv_buf_add(b, z, (size_t)((zPw ? zPw : zAt) - z));
+    if (zPw) inv_buf_adds(b, ":***");
+    z = zAt;
+  }
+  while (*z) {
+    if (strncmp(z, "password=", 9) == 0) {
+      inv_buf_adds(b, "password=***");
+      z += 9;
+      while (*z && *z != '&' && *z != ' ') z++;
+    } else {
+      inv_buf_addc(b, *z++);
+    }
+  }
+}
+
+/* zErr becomes "cannot open <url> (schema <s>): <zErr>", as SQLite's
+** "cannot open <path>: <reason>". */
+static void openError(inv_store *s, char *zErr, size_t nErr) {
+  PgConn *c = PG_CONN(s);
+  inv_buf *b = &s->tmp;
+  inv_buf_reset(b);
+  inv_buf_adds(b, "cannot open ");
+  redactUrl(b, c->zConnInfo);
+  inv_buf_printf(b, " (schema %s): %s", c->zSchema, zErr);
+  if (!b->bOom) snprintf(zErr, nErr, "%s", b->z);
+}
+
+static void noticeIgnore(void *pArg, const char *zMsg) { (void)pArg; (void)zMsg; }
 
 static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   PgConn *c = PG_CONN(s);
@@ -473,8 +550,14 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
     if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
     return INV_ERROR;
   }
+  /* the server's notices ("already exists, skipping") are not ours to print */
+  PQsetNoticeProcessor(c->pg, noticeIgnore, NULL);
   /* the schema (a validated identifier) is where every table lives */
-  snprintf(zSql, sizeof zSql, "SET search_path = \"%s\"", c->zSchema);
+  {
+    char zFn[40];
+    inv_pg_fn_schema(zFn, sizeof zFn);
+    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"", c->zSchema, zFn);
+  }
   {
     PGresult *r = PQexec(c->pg, zSql);
     int bOk = r && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -543,17 +626,22 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
   c->nConnectTimeout = pOpt->nBusyMs >= 1000 ? pOpt->nBusyMs / 1000 : 1;
   c->nTimeoutSet = -1;
   if (!c->zConnInfo || !c->zSchema) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
-  if (connectNow(s, zErr, nErr)) return INV_ERROR;
+  if (connectNow(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
   if (pOpt->bReadOnly) {
     if (xSchemaVersion(s) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "schema \"%s\" is not an inventory store of schema %d", zSchema,
-               INV_SCHEMA_VERSION);
+      snprintf(zErr, nErr, "not an inventory store of schema %d", INV_SCHEMA_VERSION);
+      openError(s, zErr, nErr);
       return INV_ERROR;
     }
-    return execSimple(s, "SET default_transaction_read_only = on") ? (snprintf(zErr, nErr, "%s",
-             inv_store_errmsg(s)), INV_ERROR) : INV_OK;
+    if (execSimple(s, "SET default_transaction_read_only = on")) {
+      snprintf(zErr, nErr, "%s", inv_store_errmsg(s));
+      openError(s, zErr, nErr);
+      return INV_ERROR;
+    }
+    return INV_OK;
   }
-  return inv_pg_migrate(s, zErr, nErr);
+  if (inv_pg_migrate(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
+  return INV_OK;
 }
 
 /* A call starts: a transaction the last one left is rolled back (a raised
@@ -581,30 +669,19 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
   if (rc < 0) return INV_ERROR;
   *pnBytes = xColumnInt(p, 0);
   xReset(s, p);
-  {
-    const char *z = c->zConnInfo, *zAt = strchr(z, '@'), *zColon = strstr(z, "://");
-    inv_buf *b = &s->tmp;
-    inv_buf_reset(b);
-    if (zAt && zColon && zColon < zAt) {
-      const char *zPw = memchr(zColon + 3, ':', (size_t)(zAt - zColon - 3));
-      inv_buf_add(b, z, (size_t)((zPw ? zPw : zAt) - z));
-      if (zPw) inv_buf_adds(b, ":***");
-      inv_buf_adds(b, zAt);
-    } else if (!strstr(z, "password")) {
-      inv_buf_adds(b, z);
-    } else {
-      inv_buf_adds(b, "(a connection string with a password)");
-    }
-    inv_buf_printf(b, " (schema %s)", c->zSchema);
-    *pzWhere = b->bOom ? "" : b->z;
-  }
+  inv_buf_reset(&s->tmp);
+  redactUrl(&s->tmp, c->zConnInfo);
+  inv_buf_printf(&s->tmp, " (schema %s)", c->zSchema);
+  *pzWhere = s->tmp.bOom ? "" : s->tmp.z;
   return INV_OK;
 }
 
 const inv_driver inv_pg_driver = {
-  2, "postgresql", &inv_pg_dialect,
+  3, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
-  xInfo, NULL, NULL                    /* integrity: the server's own; backup: pg_dump */
+  xInfo, NULL, NULL,                   /* integrity: the server's own; backup: pg_dump */
+  0                                    /* results are fetched whole: a page and its count
+                                          share a snapshot in a read transaction */
 };

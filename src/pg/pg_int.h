@@ -33,6 +33,9 @@ struct PgStmt {
   int iRow;                         /* the current row (after a step), -1 before */
   int nRow;
   int bDone;                        /* executed: stepping walks pRes */
+  int bBindOom;                     /* a value could not be bound (out of memory):
+                                       the statement does not run (callers may
+                                       not look at xBind's answer) */
 };
 
 typedef struct PgConn PgConn;
@@ -60,11 +63,15 @@ int inv_pg_err(inv_store *s, const PGresult *pRes);
 
 /* The schema: the SQL of each migration step (pg_schema.c). */
 int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr);
+/* The schema of the dialect's functions ("inventory_fn_<hash>"): last in
+** every store's search_path. */
+void inv_pg_fn_schema(char *zOut, size_t nOut);
 
-/* Regular expressions: PCRE syntax translated to PostgreSQL's (pg_regex.c):
-** 0 and the translation in pOut, or 1 and a message in zErr (a construct
-** the two engines read differently is refused, never silently changed). */
-int inv_pg_regex(const char *z, size_t n, inv_buf *pOut, char *zErr, size_t nErr);
+/* Regular expressions: PCRE syntax translated to PostgreSQL's (pg_regex.c),
+** for a caseless match or not: 0 and the translation in pOut, or 1 and a
+** message in zErr (a construct the two engines read differently is refused,
+** never silently changed). */
+int inv_pg_regex(const char *z, size_t n, int bCaseless, inv_buf *pOut, char *zErr, size_t nErr);
 int inv_pg_regex_check(const char *z, size_t n, char *zErr, size_t nErr);
 
 #endif /* INV_PG_INT_H */

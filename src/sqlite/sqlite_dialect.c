@@ -192,7 +192,11 @@ static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
 }
 
 static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
-  if (!bArrayMinMax) return addX(q, a);
+  if (!bArrayMinMax) {
+    if (addX(q, a)) return INV_ERROR;
+    if (bDesc) inv_buf_adds(q->b, " DESC");
+    return INV_OK;
+  }
   {
     const char *zAlias = inv_q_alias(q);
     inv_acc e = *a;
@@ -204,6 +208,7 @@ static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
     inv_buf_adds(q->b, ") FROM json_each(");
     addDoc(q, a);
     inv_buf_printf(q->b, ") AS %s)", zAlias);
+    if (bDesc) inv_buf_adds(q->b, " DESC");
     return INV_OK;
   }
 }
@@ -361,13 +366,15 @@ static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
     /* $sum: the numbers of an array or the value itself; non-numeric
     ** values (and dates) are ignored, nothing numeric gives 0 */
     inv_buf_adds(q->b, eKind == INV_K_JSON
-      ? "CASE WHEN json_type(x) = 'array' THEN (SELECT coalesce(sum(inv_number(value)), 0) "
+      ? "CASE WHEN json_type(x) = 'array' THEN (SELECT coalesce(inv_sum(inv_number(value)), 0) "
         "FROM json_each(x)) ELSE coalesce(inv_number(json_extract(x, '$')), 0) END"
       : eKind == INV_K_TIME ? "0" : "coalesce(inv_number(x), 0)");
   } else if (!strcmp(zOp, "object_to_array")) {
+    /* each member's value as its JSON text (x -> fullkey): a boolean stays a
+    ** boolean, a real keeps its digits (json_object would print 1 and 15
+    ** digits) */
     inv_buf_adds(q->b, "CASE WHEN json_type(x) = 'object' THEN (SELECT json_group_array("
-                       "json_object('k', key, 'v', CASE WHEN type IN ('object','array') "
-                       "THEN json(value) ELSE value END)) FROM json_each(x)) END");
+                       "json_object('k', key, 'v', json(x -> fullkey))) FROM json_each(x)) END");
   } else {
     inv_buf_adds(q->b, "CASE WHEN json_type(x) = 'array' THEN inv_array_to_object(x) END");
   }
@@ -550,13 +557,36 @@ static const char *const azSql[INV_SQL_N] = {
   "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
 };
 
+static int xArith(inv_q *q, char cOp, const char *const *az, int n) {
+  int i;
+  inv_buf_addc(q->b, '(');
+  for (i = 0; i < n; i++) {
+    if (i) inv_buf_printf(q->b, " %c ", cOp);
+    inv_buf_adds(q->b, az[i]);
+  }
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xAggSum(inv_q *q, const char *zSeq, const char *z, int bAvg) {
+  (void)zSeq;                      /* inv_sum: the same in any order */
+  inv_buf_printf(q->b, bAvg ? "inv_avg(%s)" : "coalesce(inv_sum(%s), 0)", z);
+  return INV_OK;
+}
+
+/* GROUP BY delivers the groups in its sorter's order: nothing to add. */
+static int xGroupOrder(inv_q *q, const char *const *azExpr, const int *aeKind, int n) {
+  (void)q; (void)azExpr; (void)aeKind; (void)n;
+  return INV_OK;
+}
+
 const inv_dialect inv_sqlite_dialect = {
-  1, "1", "0", xParam, azSql, xCreateTable,
+  2, "1", "0", xParam, azSql, xCreateTable,
   xValue, xValue, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
   inv_regex_check,
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum
 };

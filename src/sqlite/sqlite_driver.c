@@ -436,11 +436,12 @@ static void xBeginCall(inv_store *s) {
 }
 
 const inv_driver inv_sqlite_driver = {
-  2, "sqlite", &inv_sqlite_dialect,
+  3, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
-  inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup        /* sqlite_admin.c */
+  inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
+  1                                    /* a stepped statement holds its snapshot */
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }

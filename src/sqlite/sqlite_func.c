@@ -478,6 +478,99 @@ static void fnOperand(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_value(ctx, argv[0]);
 }
 
+/* inv_sum(x) / inv_avg(x): aggregates; a group's sum and average as the
+** stat stage defines them on every backend (NULLs skipped): integers add
+** exactly (beyond int64: "integer overflow", as SQLite's sum); once a real
+** comes, the sum is the correctly rounded sum of every value as a double
+** (Shewchuk's partials, as Python's math.fsum: the same whatever order the
+** rows come in, which SQLite's plan decides), as MongoDB's compensated
+** $sum nearly is; the average is that sum over the count. pg_schema.c has
+** the same algorithm in PL/pgSQL. */
+#define FSUM_MAX 64
+typedef struct SumCtx SumCtx;
+struct SumCtx {
+  int64_t iSum;
+  double aPart[FSUM_MAX];
+  int nPart;
+  int64_t cnt;
+  int bApprox, bOverflow, bInf;
+  double rInf;                   /* the sum of the infinite inputs */
+};
+
+/* x into the partials: they stay exact, non-overlapping, in increasing size */
+static void fsumAdd(SumCtx *m, double x) {
+  int i, j;
+  if (isinf(x) || isnan(x)) { m->rInf = m->bInf ? m->rInf + x : x; m->bInf = 1; return; }
+  for (i = j = 0; j < m->nPart; j++) {
+    double y = m->aPart[j], hi, lo;
+    if (fabs(x) < fabs(y)) { double t = x; x = y; y = t; }
+    hi = x + y;
+    lo = y - (hi - x);
+    if (lo != 0.0) m->aPart[i++] = lo;
+    x = hi;
+  }
+  if (isinf(x)) { m->rInf = m->bInf ? m->rInf + x : x; m->bInf = 1; m->nPart = 0; return; }
+  if (i < FSUM_MAX) m->aPart[i++] = x;
+  m->nPart = i;
+}
+
+/* The correctly rounded sum of the partials (math.fsum's last step). */
+static double fsumResult(const SumCtx *m) {
+  double hi = 0.0, lo = 0.0;
+  int n = m->nPart;
+  if (m->bInf) return m->rInf;
+  if (n > 0) {
+    hi = m->aPart[--n];
+    while (n > 0) {
+      double x = hi, y = m->aPart[--n], yr;
+      hi = x + y;
+      yr = hi - x;
+      lo = y - yr;
+      if (lo != 0.0) break;
+    }
+    if (n > 0 && ((lo < 0 && m->aPart[n - 1] < 0) || (lo > 0 && m->aPart[n - 1] > 0))) {
+      double y = lo * 2, x = hi + y, yr = x - hi;
+      if (y == yr) hi = x;
+    }
+  }
+  return hi;
+}
+
+static void fnSumStep(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  SumCtx *m = sqlite3_aggregate_context(ctx, sizeof *m);
+  int t = sqlite3_value_numeric_type(argv[0]);
+  (void)argc;
+  if (!m) { sqlite3_result_error_nomem(ctx); return; }
+  if (t == SQLITE_NULL) return;
+  m->cnt++;
+  if (t == SQLITE_INTEGER) {
+    int64_t v = sqlite3_value_int64(argv[0]);
+    fsumAdd(m, (double)v);
+    if (!m->bApprox && !m->bOverflow) {
+      if ((v > 0 && m->iSum > INT64_MAX - v) || (v < 0 && m->iSum < INT64_MIN - v)) {
+        m->bApprox = m->bOverflow = 1;
+      } else {
+        m->iSum += v;
+      }
+    }
+  } else {
+    fsumAdd(m, sqlite3_value_double(argv[0]));
+    m->bApprox = 1;
+  }
+}
+static void fnSumFinal(sqlite3_context *ctx) {
+  SumCtx *m = sqlite3_aggregate_context(ctx, 0);
+  if (!m || m->cnt == 0) { sqlite3_result_null(ctx); return; }
+  if (m->bOverflow) { sqlite3_result_error(ctx, "integer overflow", -1); return; }
+  if (m->bApprox) sqlite3_result_double(ctx, fsumResult(m));
+  else sqlite3_result_int64(ctx, m->iSum);
+}
+static void fnAvgFinal(sqlite3_context *ctx) {
+  SumCtx *m = sqlite3_aggregate_context(ctx, 0);
+  if (!m || m->cnt == 0) { sqlite3_result_null(ctx); return; }
+  sqlite3_result_double(ctx, fsumResult(m) / (double)m->cnt);
+}
+
 /* inv_add_to_set(json): aggregate; the distinct values as a JSON array,
 ** sorted by their JSON text (the reference leaves the order unspecified);
 ** idx finds a value seen before. */
@@ -571,5 +664,7 @@ int inv_sqlite_func_register(sqlite3 *db) {
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_json_value", 3, f, NULL, fnJsonValue, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_object", -1, f, NULL, fnObject, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_operand", 2, f, NULL, fnOperand, NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_sum", 1, f, NULL, NULL, fnSumStep, fnSumFinal, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_avg", 1, f, NULL, NULL, fnSumStep, fnAvgFinal, NULL);
   return rc;
 }

@@ -4,11 +4,15 @@
 ** injection (inv_mem_fail_after): every call returns INV_OK or INV_ERROR,
 ** never crashes or leaks, leaves no transaction open, and the store stays
 ** usable afterwards. SQLite's own allocations do not go through inv_malloc;
-** only the core's do.
+** only the core's do (PostgreSQL's driver's do too).
+**
+** On PostgreSQL (tbackend.h): the lifecycle and the failures injected into
+** one store's calls; files and fresh stores per failure are SQLite's.
 */
 #define _POSIX_C_SOURCE 200809L
 #include "tharness.h"
-#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
+#include "tbackend.h"
+#include "sqlite/sqlite_int.h"   /* the file checks look inside SQLite */
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +22,14 @@ void test_store(void);
 
 /* ------------------------------------------------------------- helpers */
 
+/* A store at zPath; ":memory:" is a fresh store of the backend under test. */
 static inv_store *openAt(const char *zPath, int bReadOnly, char *zErr, size_t nErr) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s = NULL;
   o.zPath = zPath;
   o.bReadOnly = bReadOnly;
   zErr[0] = 0;
-  if (inv_store_open(&o, &s, zErr, nErr) != INV_OK) return NULL;
+  if (th_open(&o, &s, zErr, nErr) != INV_OK) return NULL;
   return s;
 }
 
@@ -74,12 +79,13 @@ static int64_t intField(const inv_val *o, const char *zKey) {
 }
 
 static int countRows(inv_store *s, const char *zSql) {
-  sqlite3_stmt *p = NULL;
-  int n = -1;
-  if (sqlite3_prepare_v2(SQLITE_DB(s), zSql, -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW) {
-    n = sqlite3_column_int(p, 0);
-  }
-  sqlite3_finalize(p);
+  inv_buf b;
+  const char *z;
+  int n;
+  inv_buf_init(&b);
+  z = th_sql_one(s, zSql, &b);
+  n = z && z[0] >= '0' && z[0] <= '9' ? atoi(z) : -1;
+  inv_buf_free(&b);
   return n;
 }
 
@@ -300,7 +306,7 @@ static void lifecycle(void) {
            azTask[1]);
   CHECK_INT(callJ(s, "job_task", "finish", zReq, 0, NULL), INV_ERROR);
   CHECK_STR(inv_store_errcode(s), "ERROR_JOB_TASK_STATE_CHANGE");
-  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
+  CHECK(!th_in_tx(s));
   snprintf(zReq, sizeof zReq, "{\"job_id\":\"%s\",\"domain_id\":\"d1\"}", zJob);
   CHECK_INT(callJ(s, "job", "get", zReq, 0, &out), INV_OK);
   CHECK_STR(strField(&out, "status"), "SUCCESS");
@@ -376,7 +382,7 @@ static const char zCreate[] =
 /* A failed call names its error (OOM is ERROR_UNKNOWN "Out of memory."). */
 static int sane(inv_store *s, int rc) {
   if (rc == INV_OK || rc == CALL_NOMEM_REQ || rc == CALL_NOMEM_OUT) return 1;
-  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && sqlite3_get_autocommit(SQLITE_DB(s));
+  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && !th_in_tx(s);
 }
 
 /* One store, failures injected into list and create calls. */
@@ -551,8 +557,8 @@ static void messagePieces(void) {
 
 void test_store(void) {
   messagePieces();
-  openClose();
+  if (!TH_PG) openClose();             /* SQLite's files */
   lifecycle();
   oomSameStore();
-  oomFreshStore();
+  if (!TH_PG) oomFreshStore();         /* a store per failure: thousands of opens */
 }
