@@ -266,13 +266,21 @@ function H.twin(opts)
   local function unpin()
     if not fixed then a:set_now(nil); b:set_now(nil) end
   end
+  -- README "PostgreSQL: differences" 5: when several documents fail one stat
+  -- stage, the message quotes the one the engine's row order met first; the
+  -- code, class and words before the value agree
+  local function same_failure(ra, rb)
+    local function masked(m) return (m:gsub(", not .*%)$", ", not ...)")) end
+    return ra[1] == nil and rb[1] == nil and ra[3] == "ERROR_DB_QUERY" and ra[3] == rb[3] and ra[4] == rb[4]
+      and type(ra[2]) == "string" and type(rb[2]) == "string" and masked(ra[2]) == masked(rb[2])
+  end
   -- run f on both stores, assert equal answers, return PostgreSQL's
   local function both(label, f)
     pin()
     local ra, rb = pack(f(a)), pack(f(b))
     unpin()
     t.calls = t.calls + 1
-    if not same(ra, rb) then
+    if not same(ra, rb) and not same_failure(ra, rb) then
       if type(label) == "function" then label = label() end
       local where = ""
       if type(ra[1]) == "string" and type(rb[1]) == "string" then
@@ -322,7 +330,9 @@ function H.twin(opts)
   for resource, methods in pairs(RESOURCE_METHODS) do
     local api = {}
     for _, m in ipairs(methods) do
-      api[m] = function(req)
+      api[m] = function(req, ...)
+        -- the colon slip (inv.job:get{...}) raises as the store under test does
+        if req == api then return a[resource][m](a[resource], ...) end
         if m == "create" then return create(resource, req, false) end
         return both(function() return resource .. "." .. m .. " " .. show(req) end,
                     function(s) return s[resource][m](req) end)
