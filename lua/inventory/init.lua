@@ -16,6 +16,7 @@ local core = require "inventory.core"
 local type, error, setmetatable, pairs, ipairs, tostring =
   type, error, setmetatable, pairs, ipairs, tostring
 local getenv = os.getenv
+local find = string.find
 
 local _M = {
   _NAME = "inventory",
@@ -59,7 +60,7 @@ end
 
 -- The options of inventory.open, in the order the error message lists them.
 local OPTIONS = { "path", "url", "schema", "busy_timeout", "page_limit", "readonly",
-                  "statement_timeout", "stat_timeout", "journal_seconds" }
+                  "statement_timeout", "stat_timeout", "journal_seconds", "connect_timeout" }
 local KNOWN = {}
 for _, k in ipairs(OPTIONS) do KNOWN[k] = true end
 
@@ -84,7 +85,11 @@ local function redact(url)
 end
 
 --- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
---                  readonly =, statement_timeout =, stat_timeout =, journal_seconds = }
+--                  readonly =, statement_timeout =, stat_timeout =, journal_seconds =,
+--                  connect_timeout = }
+-- connect_timeout (ms, PostgreSQL only, default 5000): how long a connection
+-- attempt may take, and how long past a call's budget a server that does not
+-- answer is waited for before the connection is given up.
 -- syntax: inv, err, code, class = inventory.open(opts)
 -- An option it does not know (a misspelt "pth"), or url together with path,
 -- is refused (nil, message, "ERROR_INVALID_PARAMETER", "client"): never a
@@ -118,6 +123,10 @@ function _M.open(opts)
     return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
       .. "PostgreSQL url; a SQLite path has none)")
   end
+  if url == nil and opts.connect_timeout ~= nil then
+    return invalid("Parameter is invalid. (key = connect_timeout, reason = a connect timeout "
+      .. "applies to a PostgreSQL url; a SQLite path has none)")
+  end
   local o = {
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
@@ -132,13 +141,17 @@ function _M.open(opts)
     end
     local driver, err = pg_driver()
     if not driver then return invalid(err) end
-    o.url, o.schema, o.driver = url, opts.schema, driver
+    o.url, o.schema, o.driver, o.connect_timeout = url, opts.schema, driver, opts.connect_timeout
   else
     o.path = opts.path or getenv("INVENTORY_DB") or "inventory.db"
   end
   local ud, err, code, class = core.open(o)
   if not ud then
-    if url then err = redact(err) end
+    if url then
+      err = redact(err)
+      -- the server cannot be reached: transient, as when a call meets it (503)
+      if find(err, "PostgreSQL is unavailable: ", 1, true) then class = "unavailable" end
+    end
     return nil, err, code, class
   end
   local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),
