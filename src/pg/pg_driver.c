@@ -75,6 +75,12 @@ static int connectionLost(PgConn *c, const PGresult *pRes) {
   return lostState(PQresultErrorField(pRes, PG_DIAG_SQLSTATE));
 }
 
+/* What an unavailable error adds once this call's write has committed: the
+** caller must not take the failure for a write that did not happen. */
+static const char *afterCommit(PgConn *c) {
+  return c->bCommitted ? "; the write was committed, reading its result failed" : "";
+}
+
 /* An error of a statement (pRes) or of the connection (pRes NULL or a
 ** fatal result without SQLSTATE). Whose fault it is follows from SQLSTATE:
 ** serialization failures and deadlocks are retried (INV_UNAVAILABLE with
@@ -87,10 +93,12 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
   const char *zState = pRes ? PQresultErrorField(pRes, PG_DIAG_SQLSTATE) : NULL;
   const char *zMsg = pRes ? PQresultErrorField(pRes, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   char zBuf[600];
+  if (c->bCommitted) s->bRetry = 0;              /* never a second write */
   if (c->bTimedOut) {
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
                          "Database query failed. (reason = PostgreSQL is unavailable: no answer "
-                         "within %d ms; the connection was closed)", c->nConnectTimeoutMs);
+                         "within %d ms; the connection was closed%s)", c->nConnectTimeoutMs,
+                         afterCommit(c));
   }
   if (!zMsg || !zMsg[0]) {
     snprintf(zBuf, sizeof zBuf, "%s", c->pg ? PQerrorMessage(c->pg) : "no connection");
@@ -104,7 +112,8 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
     if (c->bInTx && c->bWriteTx) s->bRetry = 1;
     dropConnection(c);
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
-                         "Database query failed. (reason = PostgreSQL is unavailable: %.400s)", zMsg);
+                         "Database query failed. (reason = PostgreSQL is unavailable: %.400s%s)", zMsg,
+                         afterCommit(c));
   }
   if (!strcmp(zState, "40001") || !strcmp(zState, "40P01")) {
     s->bRetry = 1;
@@ -239,7 +248,8 @@ static int ensureConnected(inv_store *s) {
   dropConnection(c);
   if (connectNow(s, zErr, sizeof zErr)) {
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
-                         "Database query failed. (reason = PostgreSQL is unavailable: %s)", zErr);
+                         "Database query failed. (reason = PostgreSQL is unavailable: %s%s)", zErr,
+                         afterCommit(c));
   }
   return INV_OK;
 }
@@ -617,7 +627,12 @@ static int commitFate(inv_store *s, const char *zXid) {
       ? awaitResult(s) : NULL;
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
       const char *z = PQgetisnull(r, 0, 0) ? "aborted" : PQgetvalue(r, 0, 0);
-      if (!strcmp(z, "committed")) { PQclear(r); s->zErrCode = NULL; return INV_OK; }
+      if (!strcmp(z, "committed")) {
+        PQclear(r);
+        s->zErrCode = NULL;
+        c->bCommitted = 1;
+        return INV_OK;
+      }
       if (strcmp(z, "in progress") != 0) {
         PQclear(r);
         s->bRetry = 1;
@@ -647,6 +662,7 @@ static int xCommit(inv_store *s) {
   if (resultOk(r) && strcmp(PQcmdStatus(r), "COMMIT") == 0) {
     PQclear(r);
     c->bInTx = 0;
+    c->bCommitted = bWrite;
     c->bWriteTx = 0;
     return INV_OK;
   }
@@ -886,6 +902,7 @@ static void xBeginCall(inv_store *s) {
   for (i = 0; i < c->nStmt; i++) stmtResetResult(&c->aStmt[i]);
   s->bRetry = 0;
   c->bTimedOut = 0;
+  c->bCommitted = 0;
 }
 
 /* The store's size: its schema's tables with their indexes and TOAST; where
