@@ -1,7 +1,9 @@
 # inventory: a Cloudforet inventory Job/JobTask store in C on SQLite, with a Lua binding.
 #
 #   make run          install what is missing, build, seed a demo database if absent and
-#                     serve the REST API with nginx on 127.0.0.1:8089 (examples/nginx/run.sh)
+#                     serve the REST API and the console with nginx on 127.0.0.1:8089, with
+#                     the demo collector simulator (examples/nginx/run.sh; PORT, PREFIX, SIMULATOR=0)
+#   make console      the job console (console/) into build/console/ (npm ci, esbuild)
 #   make quickstart   install what is missing, build, run examples/quickstart.lua
 #   make test         install what is missing, build, run every suite
 #   make              build both Lua modules (5.4 and LuaJIT/5.1)
@@ -53,7 +55,7 @@ MOD51  = $(L)/lua/5.1/inventory/core.so
 PGMOD54 = $(L)/lua/5.4/inventory/pg.so
 PGMOD51 = $(L)/lua/5.1/inventory/pg.so
 
-.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean
+.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean console
 
 all: $(MOD54) $(MOD51) $(PGMOD54) $(PGMOD51) $(B)/test_c
 
@@ -105,14 +107,26 @@ $(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $
 deps:
 	@sh scripts/deps.sh
 
-run: deps all
+# the console: npm packages from package-lock.json (node_modules/, not committed),
+# then one bundle with esbuild (console/build.mjs)
+CONSOLE_SRC = $(wildcard console/src/*.js console/src/*.css) console/index.html console/favicon.svg console/build.mjs
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build/console/index.html: $(CONSOLE_SRC) node_modules/.package-lock.json
+	node console/build.mjs build/console
+
+console: build/console/index.html
+
+run: deps all console
 	sh examples/nginx/run.sh
 
 .PHONY: quickstart
 quickstart: deps all
 	lua5.4 examples/quickstart.lua $(or $(DB),quickstart.db)
 
-test: deps all
+test: deps all console
 	@sh scripts/test.sh
 
 test-c: $(B)/test_c
@@ -143,7 +157,7 @@ valgrind: $(B)/test_c $(MOD54)
 # also what an older rockspec's builtin build left in the checkout (src/*.o,
 # ./inventory/core.so: that one shadows the right module from ./?.so)
 clean:
-	rm -rf build lib
+	rm -rf build lib node_modules
 	rm -f src/*.o src/lua/*.o inventory/core.so
 	-rmdir inventory 2>/dev/null || true
 

@@ -5,11 +5,11 @@
 #   N skipped          (busted pending tests: neither passed nor failed)
 #   N passed, N failed
 #
-# TEST_SUITES="c busted nginx reliability install" (the default) picks suites;
+# TEST_SUITES="c busted nginx reliability install browser" (the default) picks suites;
 # SPEC=path runs busted on that file or directory instead of spec/ (the
 # runner's own spec uses both).
 cd "$(dirname "$0")/.." || exit 1
-SUITES=${TEST_SUITES:-c busted nginx reliability install}
+SUITES=${TEST_SUITES:-c busted nginx reliability install browser}
 SPEC=${SPEC:-spec}
 total_pass=0
 total_fail=0
@@ -80,6 +80,17 @@ if has install; then
   set -- $(counts install "$out")
   if [ $# -ne 2 ]; then set -- 0 1; echo "install test did not finish (rc=$rc)"; fi
   echo "install: $1 checks passed, $2 failed"
+  add "$1" "$2"
+fi
+
+# 6. the job console in Debian's Chromium (test/browser/run.sh starts and stops
+#    make run's server); each browser test is one
+if has browser; then
+  out=$(bash test/browser/run.sh 2>&1); rc=$?
+  echo "$out" | grep -v '^browser: [0-9]* passed, [0-9]* failed$' | tail -n 30
+  set -- $(counts browser "$out")
+  if [ $# -ne 2 ]; then set -- 0 1; echo "browser suite did not finish (rc=$rc)"; fi
+  echo "browser suite: $1 tests passed, $2 failed"
   add "$1" "$2"
 fi
 

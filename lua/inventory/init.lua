@@ -16,7 +16,6 @@ local core = require "inventory.core"
 local type, error, setmetatable, pairs, ipairs, tostring =
   type, error, setmetatable, pairs, ipairs, tostring
 local getenv = os.getenv
-local find = string.find
 
 local _M = {
   _NAME = "inventory",
@@ -139,19 +138,26 @@ function _M.open(opts)
     if type(url) ~= "string" then
       return invalid("Parameter is invalid. (key = url, reason = a connection string expected)")
     end
+    local schema = opts.schema
+    if schema ~= nil and (type(schema) ~= "string" or not schema:find("^[a-z_][a-z0-9_]*$")
+                          or #schema > 63) then
+      return invalid("Parameter is invalid. (key = schema, reason = a lowercase name of letters, "
+        .. "digits and _ (at most 63, not starting with a digit) is required)")
+    end
+    if opts.journal_seconds ~= nil and not (type(opts.journal_seconds) == "number"
+                                            and opts.journal_seconds > 0) then
+      return invalid("Parameter is invalid. (key = journal_seconds, reason = must be positive on "
+        .. "PostgreSQL: the change journal keeps readers on other machines exact)")
+    end
     local driver, err = pg_driver()
     if not driver then return invalid(err) end
-    o.url, o.schema, o.driver, o.connect_timeout = url, opts.schema, driver, opts.connect_timeout
+    o.url, o.schema, o.driver, o.connect_timeout = url, schema, driver, opts.connect_timeout
   else
     o.path = opts.path or getenv("INVENTORY_DB") or "inventory.db"
   end
   local ud, err, code, class = core.open(o)
   if not ud then
-    if url then
-      err = redact(err)
-      -- the server cannot be reached: transient, as when a call meets it (503)
-      if find(err, "PostgreSQL is unavailable: ", 1, true) then class = "unavailable" end
-    end
+    if url then err = "cannot open " .. redact(url) .. ": " .. redact(err) end
     return nil, err, code, class
   end
   local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),

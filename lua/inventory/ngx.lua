@@ -11,9 +11,14 @@
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
 --       metrics_allow = { "127.0.0.1" }, metrics_interval = 15,  -- /metrics (inventory.metrics)
+--       events = { max_streams = 1000, keep_seconds = 3600 }, -- inventory.events options
 --     }
 --   }
 --   location /inventory/ { content_by_lua_block { require("inventory.ngx").handle() } }
+--   location = /inventory/v1/events {            -- Server-Sent Events (inventory.events)
+--     lua_check_client_abort on;
+--     content_by_lua_block { require("inventory.ngx").events() }
+--   }
 --
 -- One store (one SQLite connection) per worker, opened in init_worker_by_lua*
 -- (never in init_by_lua*: a connection must not cross the fork). If the open
@@ -124,6 +129,11 @@ function _M.init_worker(opts)
   local ok, err = setup()
   if not ok then log(ngx.ERR, err, " (retried on the next request)") end
 
+  local ev = {}
+  for k, v in pairs(type(cfg.events) == "table" and cfg.events or {}) do ev[k] = v end
+  ev.store = function() return setup() and store or nil end
+  require("inventory.events").init_worker(ev)
+
   if ngx.worker.id() == 0 then
     every(cfg.sweep_interval, "sweep", function(s)
       return s:sweep{ timeout_hours = cfg.sweep_timeout_hours or 2 }
@@ -212,6 +222,15 @@ function _M.handle()
     return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))
   end
   return respond(status, text, headers)
+end
+
+--- events(): the content handler of GET /inventory/v1/events (inventory.events).
+function _M.events()
+  if not cfg or not resolver or not setup() then
+    if cfg then log(ngx.ERR, setup_err) end
+    return respond(503, rest.error_body("ERROR_UNKNOWN", "The inventory store is unavailable."))
+  end
+  return require("inventory.events").handle(store, resolver)
 end
 
 return _M

@@ -304,7 +304,9 @@ static int lOpen(lua_State *L) {
     lua_pushnil(L);
     lua_pushstring(L, zErr);
     lua_pushstring(L, "ERROR_DB_QUERY");
-    lua_pushstring(L, "server");
+    /* a server that cannot be reached is transient; a file that cannot be
+    ** opened is the store's (init.lua checks the options first) */
+    lua_pushstring(L, o.zUrl ? "unavailable" : "server");
     return 4;
   }
   u->p = s;
