@@ -808,13 +808,12 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
       const char *zMsg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
       snprintf(zErr, nErr, "%s", zMsg ? zMsg : c->bTimedOut ? "no answer (connect_timeout)"
                                  : c->pg ? PQerrorMessage(c->pg) : "the connection was lost");
-    }
-    if (!bOk) oneLine(zErr);
-    PQclear(r);
-    if (!bOk) {
+      oneLine(zErr);
+      PQclear(r);
       if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
       return INV_ERROR;
     }
+    PQclear(r);
   }
   c->nTimeoutSet = -1;
   return INV_OK;

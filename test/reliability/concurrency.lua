@@ -624,12 +624,12 @@ end
 
 local function phase_f()
   local db = C.target(TMP, "dup")
-  local ROUNDS = 10
+  local NCOLL = 10
   assert(C.open(db)):close()
   local go = TMP .. "/go-f"
   local ws = {}
   for k = 1, 8 do
-    local w = C.spawn(table.concat({ C.LUA, C.q(dir .. "/conc_dup.lua"), C.q(db), C.q(go), k, ROUNDS }, " "),
+    local w = C.spawn(table.concat({ C.LUA, C.q(dir .. "/conc_dup.lua"), C.q(db), C.q(go), k, NCOLL }, " "),
                       TMP .. "/dup" .. k .. ".err")
     children[#children + 1] = w
     ws[k] = w
@@ -645,7 +645,7 @@ local function phase_f()
     w.done = true
     if not (okw and code == 0) then bad[#bad + 1] = string.format("process %d: %s %s", k, tostring(how), tostring(code)) end
   end
-  T:ok(#bad == 0, "F: 8 processes created a job of each of " .. ROUNDS .. " collectors at once", C.head(bad))
+  T:ok(#bad == 0, "F: 8 processes created a job of each of " .. NCOLL .. " collectors at once", C.head(bad))
   local inv = assert(C.open(db))
   local jobs = C.all(inv, "job", "domain-dup")
   inv:close()
@@ -657,7 +657,7 @@ local function phase_f()
     e[j.status] = (e[j.status] or 0) + 1
   end
   local wrong = {}
-  for r = 1, ROUNDS do
+  for r = 1, NCOLL do
     local e = by["collector-dup-" .. r] or { IN_PROGRESS = 0, CANCELED = 0, n = 0 }
     if e.n ~= 8 or e.IN_PROGRESS ~= 1 or e.CANCELED ~= 7 then
       wrong[#wrong + 1] = string.format("collector-dup-%d: %d jobs, %d IN_PROGRESS, %d CANCELED", r, e.n,

@@ -31,7 +31,6 @@ local TMP = C.tmpdir("faults")
 -- it; a Unix socket path is short), removed by pg.sh stop
 local PGDIR = io.popen("mktemp -d /tmp/inv-faults-pg-XXXXXX"):read("l")
 assert(PGDIR and PGDIR ~= "", "mktemp failed")
-local PGBIN = os.getenv("PGBIN") or "/usr/lib/postgresql/15/bin"
 local CONNECT_MS = 1000
 local BUDGET_MS = 500               -- fault_writer's statement_timeout
 local D = "domain-fault"
@@ -40,29 +39,16 @@ local stopped = {}                  -- pids we SIGSTOPped (resumed on the way ou
 
 local function now() return socket.gettime() end
 
-local function as_postgres(cmd)
-  local me = io.popen("id -u"):read("l")
-  if me == "0" then return "runuser -u postgres -- " .. cmd end
-  return cmd
-end
-
-local function pg_ctl(args)
-  return os.execute(as_postgres(PGBIN .. "/pg_ctl -D " .. C.q(PGDIR .. "/data") .. " " .. args)
-                    .. " >/dev/null 2>&1")
-end
-
-local function pg_start()
-  return pg_ctl("-l " .. C.q(PGDIR .. "/log") .. " -w -t 60 -o "
-    .. C.q("-c listen_addresses='' -c unix_socket_directories='" .. PGDIR .. "' -c fsync=on "
-           .. "-c max_connections=200") .. " start")
-end
+local PGSH = "FSYNC=on sh " .. C.q(C.ROOT .. "/scripts/pg.sh")
+local function pg_down(mode) return os.execute(PGSH .. " down " .. C.q(PGDIR) .. " " .. mode .. " >/dev/null 2>&1") end
+local function pg_up() return os.execute(PGSH .. " up " .. C.q(PGDIR) .. " >/dev/null 2>&1") end
 
 local function cleanup()
   for _, pid in ipairs(stopped) do os.execute("kill -CONT " .. pid .. " 2>/dev/null") end
   for _, ch in ipairs(children) do
     if not ch.done then os.execute("kill -9 " .. ch.pid .. " 2>/dev/null"); pcall(C.wait, ch) end
   end
-  os.execute("FSYNC=on sh " .. C.q(C.ROOT .. "/scripts/pg.sh") .. " stop " .. C.q(PGDIR) .. " 2>/dev/null")
+  os.execute(PGSH .. " stop " .. C.q(PGDIR) .. " 2>/dev/null")
   C.rmtree(TMP)
 end
 
@@ -118,9 +104,9 @@ local function f1(mode)
   local ws = start_writers(target, 2, "f1" .. mode, stopfile)
   C.sleep(0.7)
   local tDown = now()
-  local okStop = pg_ctl("-m " .. mode .. " -w stop")
+  local okStop = pg_down(mode)
   C.sleep(1.0)
-  local okStart = pg_start()
+  local okStart = pg_up()
   local tUp = now()
   C.sleep(0.8)
   local lines, bad = stop_writers(ws, stopfile)
@@ -251,7 +237,7 @@ local function f3()
 end
 
 local ok, err = xpcall(function()
-  local out = io.popen("FSYNC=on sh " .. C.q(C.ROOT .. "/scripts/pg.sh") .. " start " .. C.q(PGDIR) .. " 2>&1")
+  local out = io.popen(PGSH .. " start " .. C.q(PGDIR) .. " 2>&1")
   local url = out:read("a"):gsub("%s+$", "")
   assert(out:close(), "the cluster did not start: " .. url)
   C.PG_URL = url
