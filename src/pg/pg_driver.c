@@ -144,13 +144,17 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
 
 /* ===================== the network: every wait bounded ===================== */
 
-/* When a wait for the server gives up (monotonic ns; 0: never): the call's
-** deadline plus the connect timeout (the server's statement_timeout fires
-** first when the server is alive: this is for one that does not answer). */
+/* When a wait for the server that starts now gives up (monotonic ns; 0:
+** never): after the call's budget (the session's statement_timeout, which
+** bounds each statement: the server cancels first when it is alive) plus
+** the connect timeout. This is for a server that does not answer. */
 static int64_t waitDeadline(inv_store *s) {
   PgConn *c = PG_CONN(s);
-  if (s->nsDeadline) return s->nsDeadline + (int64_t)c->nConnectTimeoutMs * 1000000;
-  return c->nsOpDeadline;
+  if (c->nsOpDeadline) return c->nsOpDeadline;
+  if (s->nsDeadline && s->nBudgetMs > 0) {
+    return inv_clock_ns() + ((int64_t)s->nBudgetMs + c->nConnectTimeoutMs) * 1000000;
+  }
+  return 0;
 }
 
 /* Wait until the socket is readable (bWrite: writable) or the deadline
@@ -223,8 +227,8 @@ static PGresult *exchangeSimple(inv_store *s, const char *zSql) {
   return awaitResult(s);
 }
 
-/* A wait limit for what runs outside a call's budget (version, info,
-** rollback): the statement budget and the connect timeout. */
+/* A wait limit for what runs outside a call (version, info, the schema
+** version): the statement budget and the connect timeout. */
 static void opDeadlineStart(inv_store *s) {
   PgConn *c = PG_CONN(s);
   int ms = (s->nTimeoutMs > 0 ? s->nTimeoutMs : 0) + c->nConnectTimeoutMs;
@@ -615,8 +619,8 @@ static void sleepMs(int ms) {
 ** cannot be reached the outcome is unknown, and the error says so. */
 static int commitFate(inv_store *s, const char *zXid) {
   PgConn *c = PG_CONN(s);
-  int64_t nsUntil = waitDeadline(s);
-  if (!nsUntil) nsUntil = inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000;
+  int64_t nsUntil = inv_clock_ns()
+                  + ((int64_t)(s->nBudgetMs > 0 ? s->nBudgetMs : 0) + c->nConnectTimeoutMs) * 1000000;
   while (zXid[0]) {
     PGresult *r;
     const char *azParam[1];
@@ -799,8 +803,10 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   ** to print: libpq would write them to stderr (nginx's error log) */
   PQsetNoticeProcessor(c->pg, ignoreNotice, NULL);
   /* the schema (a validated identifier) is where every table lives */
+  /* (lock_timeout once the store is open: the first open waits for another
+  ** process's migration as long as it takes) */
   snprintf(zSql, sizeof zSql, "SET search_path = \"%s\"; SET lock_timeout = %d%s", c->zSchema,
-           c->nLockTimeoutMs, c->bReadOnly ? "; SET default_transaction_read_only = on" : "");
+           c->bOpen ? c->nLockTimeoutMs : 0, c->bReadOnly ? "; SET default_transaction_read_only = on" : "");
   {
     PGresult *r = PQsendQuery(c->pg, zSql) ? awaitResultUntil(s, nsUntil) : NULL;
     int bOk = resultOk(r);
@@ -887,9 +893,16 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
                INV_SCHEMA_VERSION);
       return INV_ERROR;
     }
-    return INV_OK;
+  } else if (inv_pg_migrate(s, zErr, nErr)) {
+    return INV_ERROR;
   }
-  return inv_pg_migrate(s, zErr, nErr);
+  c->bOpen = 1;
+  if (c->nLockTimeoutMs) {
+    char zSql[64];
+    snprintf(zSql, sizeof zSql, "SET lock_timeout = %d", c->nLockTimeoutMs);
+    if (execOurs(s, zSql, 0)) { snprintf(zErr, nErr, "%s", inv_store_errmsg(s)); return INV_ERROR; }
+  }
+  return INV_OK;
 }
 
 /* A call starts: a transaction the last one left is rolled back (a raised

@@ -52,6 +52,7 @@ struct PgConn {
   int nConnectTimeoutMs;            /* a connection attempt's limit (inv_options) */
   int nLockTimeoutMs;               /* lock_timeout of the session (busy_timeout) */
   int bReadOnly;                    /* a readonly store: read-only sessions */
+  int bOpen;                        /* opened (migrated): the session gets lock_timeout */
   int bCommitted;                   /* this call's write has committed */
   int bTimedOut;                    /* the server did not answer in time: the
                                        connection was dropped */

@@ -7,7 +7,9 @@
 -- to OUT_FILE right after the preceding write committed (LuaSocket's clock).
 local socket = require "socket"
 local db, chunk_file, out_file = arg[1], arg[2], arg[3]
-local inv = assert(require("testdb").open(db, { busy_timeout = 5000 }))
+-- (beside this file: other suites run it too, with their own LUA_PATH)
+local testdb = dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/testdb.lua")
+local inv = assert(testdb.open(db, { busy_timeout = 5000 }))
 local out = assert(io.open(out_file, "a"))
 local function mark(name, value)
   out:write(name, "\t", tostring(value or ""), "\t", string.format("%.6f", socket.gettime()), "\n")

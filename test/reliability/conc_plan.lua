@@ -5,8 +5,7 @@ local P = {}
 
 P.DOMAIN = "domain-rel"
 P.JOBS = 100
--- tasks per job (RELIABILITY_TASKS: run.sh gives PostgreSQL fewer, whose
--- writes take several round trips each)
+-- tasks per job (RELIABILITY_TASKS: fewer for quick work)
 P.TASKS = tonumber(os.getenv("RELIABILITY_TASKS") or "") or 100
 P.WORKERS = 4
 -- phase E: 8 processes finish the tasks of the same 100 jobs

@@ -10,8 +10,7 @@
 #   RELIABILITY_KILLS=n   crash iterations (default 25, at least 20)
 #   RELIABILITY_SEED=n    seed of the crash timings (printed by each run)
 # On PostgreSQL, concurrency.lua and crash.lua run on a throwaway cluster
-# (fsync off: no test here kills the server) with 40 tasks per job in phase A
-# (its writes take several round trips each); faults.lua starts its own
+# (fsync off: no test here kills the server); faults.lua starts its own
 # (fsync on), since it stops, kills and freezes the server. Both are stopped
 # on exit, also when a test fails.
 cd "$(dirname "$0")/../.." || exit 1
@@ -55,9 +54,8 @@ for be in $BACKENDS; do
         fail=$((fail + 1))
         continue
       fi
-      export RELIABILITY_PG_URL="$url" RELIABILITY_TASKS=40
+      export RELIABILITY_PG_URL="$url"
       for t in concurrency crash; do run_one postgresql $t; done
-      unset RELIABILITY_TASKS
       run_one postgresql faults
       sh scripts/pg.sh stop "$PG_DIR"; PG_DIR=""
       ;;
