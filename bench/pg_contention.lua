@@ -52,12 +52,12 @@ if arg[1] == "writer" or arg[1] == "reader" then
     print(string.format("done %d %.6f", n, socket.gettime() - t0))
   else
     while socket.gettime() < t_end do
-      local t0 = socket.gettime()
+      local ta = socket.gettime()
       assert(inv:version())
-      local t1 = socket.gettime()
+      local tb = socket.gettime()
       assert(inv.job.get{ domain_id = D, job_id = job })
-      local t2 = socket.gettime()
-      lat[#lat + 1] = { (t1 - t0) * 1e6, (t2 - t1) * 1e6 }
+      local tc = socket.gettime()
+      lat[#lat + 1] = { (tb - ta) * 1e6, (tc - tb) * 1e6 }
       socket.sleep(0.002)
     end
     local v, g = {}, {}
