@@ -224,7 +224,7 @@ DESTDIR ?=
 LUA_MODS = $(sort $(wildcard lua/inventory/*.lua))
 SHARE    = $(DESTDIR)$(PREFIX)/share/inventory
 INSTALLED_LUA = $(foreach v,5.4 5.1,$(patsubst lua/inventory/%,$(DESTDIR)$(PREFIX)/share/lua/$(v)/inventory/%,$(LUA_MODS)) \
-                $(DESTDIR)$(PREFIX)/lib/lua/$(v)/inventory/core.so)
+                $(DESTDIR)$(PREFIX)/lib/lua/$(v)/inventory/core.so $(DESTDIR)$(PREFIX)/lib/lua/$(v)/inventory/pg.so)
 EXAMPLES = nginx/nginx.conf nginx/README.md nginx/tokens.json systemd/inventory-nginx.service \
            systemd/inventory-backup.service systemd/inventory-backup.timer \
            prometheus/inventory-alerts.yml prometheus/inventory-alerts.test.yml
@@ -234,6 +234,8 @@ install: $(MOD54) $(MOD51)
 	@for v in 5.4 5.1; do \
 	  install -d "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory" "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory"; \
 	  install -m 0755 "$(L)/lua/$$v/inventory/core.so" "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory/core.so"; \
+	  if [ -f "$(L)/lua/$$v/inventory/pg.so" ]; then \
+	    install -m 0755 "$(L)/lua/$$v/inventory/pg.so" "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory/pg.so"; fi; \
 	  install -m 0644 $(LUA_MODS) "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory/"; \
 	done
 	install -d "$(DESTDIR)$(PREFIX)/bin"

@@ -55,8 +55,11 @@ struct inv_options {
   const char *zSchema;     /* its schema; default "inventory" */
   const struct inv_driver *pDriver;   /* the backend for zUrl (inv_pg_driver,
                               from the inventory.pg module); NULL: SQLite */
+  int nConnectTimeoutMs;   /* PostgreSQL: a connection attempt's limit, also the
+                              grace after a call's budget before a server that
+                              does not answer is given up; default 5000 */
 };
-#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600, NULL, NULL, NULL }
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600, NULL, NULL, NULL, 5000 }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
                    char *zErr, size_t nErr);

@@ -7,6 +7,10 @@
 #                                       (no TCP), a database "inv"; prints its URL
 #   sh scripts/pg.sh stop DIR           stops it and removes DIR
 #   sh scripts/pg.sh url DIR            prints the URL of a running one
+#   sh scripts/pg.sh down DIR [MODE]    stops the server, keeping DIR (pg_ctl's
+#                                       shutdown mode: fast, the default, or
+#                                       immediate: a crash); tests of an outage
+#   sh scripts/pg.sh up DIR             starts it again (as start did)
 #
 # PostgreSQL refuses to run as root: as root the cluster runs as "postgres".
 # FSYNC=on keeps fsync (crash tests that kill the server need it); off by
@@ -14,10 +18,15 @@
 set -e
 cmd=$1
 dir=$2
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|stop|url DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|stop|url|down|up DIR" >&2; exit 2; }
 pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
 as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 url() { echo "postgresql:///inv?host=$dir&user=postgres"; }
+run_server() {
+  as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${FSYNC:-off} -c max_connections=200" \
+    start >/dev/null
+}
 
 case $cmd in
   start)
@@ -25,9 +34,7 @@ case $cmd in
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     as "$pgbin/initdb" -D "$dir/data" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-    as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${FSYNC:-off} -c max_connections=200" \
-      start >/dev/null
+    run_server
     as "$pgbin/createdb" -h "$dir" -U postgres inv
     url
     ;;
@@ -38,5 +45,9 @@ case $cmd in
     rm -rf "$dir"
     ;;
   url) url ;;
-  *) echo "usage: pg.sh start|stop|url DIR" >&2; exit 2 ;;
+  down)
+    as "$pgbin/pg_ctl" -D "$dir/data" -m "${3:-fast}" -w stop >/dev/null
+    ;;
+  up) run_server ;;
+  *) echo "usage: pg.sh start|stop|url|down|up DIR" >&2; exit 2 ;;
 esac

@@ -68,8 +68,9 @@ static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
 }
 
 /* A write that lost a conflict to another (a serialization failure, a
-** deadlock: s->bRetry) rolled back and wrote nothing: it runs again, at
-** most 4 times in all. */
+** deadlock), or whose transaction died with its connection before COMMIT
+** (s->bRetry), rolled back and wrote nothing: it runs again, at most 4
+** times in all. */
 #define INV_TRIES 4
 
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
@@ -79,8 +80,8 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   for (i = 0; i < INV_TRIES; i++) {
     s->bRetry = 0;
     rc = dispatch(s, zResource, zMethod, pReq, pSink, bJson);
-    if (rc == INV_OK || !s->bRetry || inv_budget_exceeded(s)) break;
-    s->zErrCode = NULL;
+    if (rc == INV_OK || !s->bRetry || inv_budget_exceeded(s) || i + 1 == INV_TRIES) break;
+    s->zErrCode = NULL;              /* (the last try's error is the call's) */
   }
   s->nsDeadline = 0;                 /* the budget is the call's only */
   return rc;

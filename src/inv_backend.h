@@ -107,6 +107,10 @@ enum {
   INV_SQL_JOURNAL_BOUNDS,      /* -> min(seq) or NULL, max(seq) or 0 */
   INV_SQL_JOURNAL_READ,        /* #1 after, #2 limit -> seq, at, resource, op, id, domain,
                                   workspace, project, job, collector (scope filled in) */
+  INV_SQL_JOB_LOCK_COLLECTOR,  /* #1 domain, #2 collector: held to the end of the write, so
+                                  that one create of a collector at a time sees the jobs
+                                  the others committed (an engine whose writers are
+                                  serialised already spells a statement that does nothing) */
   INV_SQL_N
 };
 

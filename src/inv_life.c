@@ -209,6 +209,12 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     }
   }
   if (inv_begin_write(s)) return INV_ERROR;
+  /* one create of a collector at a time (inv_backend.h) */
+  p = inv_sql(s, INV_SQL_JOB_LOCK_COLLECTOR);
+  if (!p) return INV_ERROR;
+  inv_bind_text(s, p, 1, zDomain);
+  inv_bind_text(s, p, 2, zCollector);
+  if (inv_run(s, p)) return INV_ERROR;
   /* cancel the duplicate IN_PROGRESS jobs of the same collector, domain,
   ** request workspace and request secret (journalled first: after the
   ** update they are not told apart from other canceled jobs) */

@@ -6,6 +6,10 @@
 # Creates PREFIX/{conf/extra.d,logs,temp,data,html}, renders
 # examples/nginx/nginx.conf into PREFIX/conf/nginx.conf, and, when run as
 # root, hands PREFIX/data (where the database lives) to the worker user.
+# DB is a SQLite file, or a PostgreSQL URL (postgresql://... or postgres://...):
+# then init_worker gets url = DB, schema = $SCHEMA (inventory) and
+# connect_timeout = $CONNECT_TIMEOUT (2000 ms), and the thread pool, which
+# runs every call, $THREADS threads (4).
 #
 # Why: nginx started as root runs its workers as "nobody", and SQLite needs to
 # write the database, its -wal/-shm files and the directory holding them. We
@@ -43,10 +47,18 @@ fi
 
 # sed replacement texts: escape '|', '&' and '\'
 esc() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
-sed -e "s|@ROOT@|$(esc "$LUAROOT")|g" \
+STORE_SED="s|@DB@|$(esc "$DB")|g"
+THREADS_SED="s|^thread_pool inventory threads=2 |thread_pool inventory threads=2 |"
+case $DB in
+  postgresql://*|postgres://*)
+    STORE_SED="s|^\( *\)db = \"@DB@\",|\1url = \"$(esc "$DB")\", schema = \"${SCHEMA:-inventory}\", connect_timeout = ${CONNECT_TIMEOUT:-2000},|"
+    THREADS_SED="s|^thread_pool inventory threads=2 |thread_pool inventory threads=${THREADS:-4} |"
+    ;;
+esac
+sed -e "$STORE_SED" -e "$THREADS_SED" \
+    -e "s|@ROOT@|$(esc "$LUAROOT")|g" \
     -e "s|@PORT@|$(esc "$PORT")|g" \
     -e "s|@WORKERS@|$(esc "$WORKERS")|g" \
-    -e "s|@DB@|$(esc "$DB")|g" \
     -e "s|@TOKENS@|$(esc "$TOKENS")|g" \
     -e "s|@SWEEP_INTERVAL@|$(esc "$SWEEP")|g" \
     -e "s|@PURGE_INTERVAL@|$(esc "$PURGE")|g" \
@@ -56,6 +68,9 @@ sed -e "s|@ROOT@|$(esc "$LUAROOT")|g" \
 if [ "$(id -u)" -eq 0 ]; then
   chmod 755 "$PREFIX"
   chown -R "$WUSER:$WGROUP" "$PREFIX/data"
-  dbdir=$(dirname "$DB")
-  [ "$dbdir" = "$PREFIX/data" ] || chown -R "$WUSER:$WGROUP" "$dbdir"
+  case $DB in
+    postgresql://*|postgres://*) ;;
+    *) dbdir=$(dirname "$DB")
+       [ "$dbdir" = "$PREFIX/data" ] || chown -R "$WUSER:$WGROUP" "$dbdir" ;;
+  esac
 fi

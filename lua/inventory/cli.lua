@@ -497,7 +497,7 @@ local FORMATS = { table = true, json = true, yaml = true, csv = true, ids = true
 
 -- option specs: name -> { key, kind = "flag" | "value" | "list", short }
 local GLOBAL = {
-  ["--db"] = { "db", "value" }, ["--url"] = { "url", "value" },
+  ["--db"] = { "db", "value" }, ["--url"] = { "url", "value" }, ["--schema"] = { "schema", "value" },
   ["--domain"] = { "domain", "value" }, ["--workspace"] = { "workspace", "value" },
   ["-h"] = { "help", "flag" }, ["--help"] = { "help", "flag" },
 }
@@ -728,9 +728,12 @@ end
 local function open_store(g, mode)
   if g.db and g.url then usage("--db and --url are exclusive") end
   local url = g.url or (not g.db and getenv("INVENTORY_URL")) or nil
+  local schema = g.schema or getenv("INVENTORY_SCHEMA")
+  if schema == "" then schema = nil end
   if url and url ~= "" then
-    return checked(inventory.open{ url = url })
+    return checked(inventory.open{ url = url, schema = schema })
   end
+  if g.schema then usage("--schema names a PostgreSQL schema: give --url too") end
   local path = g.db or getenv("INVENTORY_DB") or "inventory.db"
   if mode == "read" and path ~= ":memory:" and not path:find("^file:") then
     local f = io.open(path, "rb")
@@ -1116,6 +1119,7 @@ local GLOBAL_HELP = [[
 Global options (also accepted after the command):
   --db PATH         the SQLite store (default: $INVENTORY_DB, else ./inventory.db)
   --url URL         a PostgreSQL store (default: $INVENTORY_URL)
+  --schema NAME     its schema (default: $INVENTORY_SCHEMA, else inventory)
   --domain ID       the domain (default: $INVENTORY_DOMAIN)
   --workspace ID    narrow reads to a workspace (and its domain-level records)
   -h, --help        help (inventory COMMAND --help for a command)

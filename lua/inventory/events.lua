@@ -153,13 +153,34 @@ local function push(s, text)
   end
 end
 
--- the journal after `after`: result | nil, err
+-- the journal after `after`: result | nil, err, class
 local function read_journal(inv, after, limit)
   counters.reads = counters.reads + 1
-  local ok, r, err = pcall(inv.changes, inv, { after = after, limit = limit })
+  local ok, r, err, _, class = pcall(inv.changes, inv, { after = after, limit = limit })
   if not ok then return nil, r end
-  if type(r) ~= "table" then return nil, err end
+  if type(r) ~= "table" then return nil, err, class end
   return r
+end
+
+-- A journal that cannot be read: a fault of the store is logged as an error
+-- each time; a store that is unavailable (a PostgreSQL server down) once, at
+-- warn, until it answers again (then at notice), not four times a second.
+local unavailable = false
+local function journal_failed(err, class)
+  if class == "unavailable" then
+    if not unavailable then
+      unavailable = true
+      log(ngx.WARN, "cannot read the change journal (until the store answers again): ", tostring(err))
+    end
+    return
+  end
+  log(ngx.ERR, "cannot read the change journal: ", tostring(err))
+end
+local function journal_read()
+  if unavailable then
+    unavailable = false
+    log(ngx.NOTICE, "the change journal can be read again")
+  end
 end
 
 local function reset_all(seq, why)
@@ -193,8 +214,8 @@ end
 -- make sure this worker knows where the journal ends; true | nil, err
 local function ensure_cursor(inv)
   if cursor then return true end
-  local r, err = read_journal(inv, 0, 1)
-  if not r then return nil, err end
+  local r, err, class = read_journal(inv, 0, 1)
+  if not r then return nil, err, class end
   cursor = tonumber(r.last) or 0
   return true
 end
@@ -219,17 +240,19 @@ local function tick(premature)
     end
   end
   if not cursor then
-    local ok, err = ensure_cursor(inv)
-    if not ok then log(ngx.ERR, "cannot read the change journal: ", tostring(err)); return end
+    local ok, err, class = ensure_cursor(inv)
+    if not ok then journal_failed(err, class); return end
+    journal_read()
     last_dv, last_own = dv, own
     return
   end
   for _ = 1, opt.max_pages do
-    local r, err = read_journal(inv, cursor, opt.page)
+    local r, err, class = read_journal(inv, cursor, opt.page)
     if not r then
-      log(ngx.ERR, "cannot read the change journal: ", tostring(err))
+      journal_failed(err, class)
       return
     end
+    journal_read()
     local changes = r.changes or {}
     local last = tonumber(r.last)
     if #changes == 0 then

@@ -59,7 +59,7 @@ end
 
 -- The options of inventory.open, in the order the error message lists them.
 local OPTIONS = { "path", "url", "schema", "busy_timeout", "page_limit", "readonly",
-                  "statement_timeout", "stat_timeout", "journal_seconds" }
+                  "statement_timeout", "stat_timeout", "journal_seconds", "connect_timeout" }
 local KNOWN = {}
 for _, k in ipairs(OPTIONS) do KNOWN[k] = true end
 
@@ -84,7 +84,11 @@ local function redact(url)
 end
 
 --- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
---                  readonly =, statement_timeout =, stat_timeout =, journal_seconds = }
+--                  readonly =, statement_timeout =, stat_timeout =, journal_seconds =,
+--                  connect_timeout = }
+-- connect_timeout (ms, PostgreSQL only, default 5000): how long a connection
+-- attempt may take, and how long past a call's budget a server that does not
+-- answer is waited for before the connection is given up.
 -- syntax: inv, err, code, class = inventory.open(opts)
 -- An option it does not know (a misspelt "pth"), or url together with path,
 -- is refused (nil, message, "ERROR_INVALID_PARAMETER", "client"): never a
@@ -118,6 +122,10 @@ function _M.open(opts)
     return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
       .. "PostgreSQL url; a SQLite path has none)")
   end
+  if url == nil and opts.connect_timeout ~= nil then
+    return invalid("Parameter is invalid. (key = connect_timeout, reason = a connect timeout "
+      .. "applies to a PostgreSQL url; a SQLite path has none)")
+  end
   local o = {
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
@@ -143,7 +151,7 @@ function _M.open(opts)
     end
     local driver, err = pg_driver()
     if not driver then return invalid(err) end
-    o.url, o.schema, o.driver = url, schema, driver
+    o.url, o.schema, o.driver, o.connect_timeout = url, schema, driver, opts.connect_timeout
   else
     o.path = opts.path or getenv("INVENTORY_DB") or "inventory.db"
   end

@@ -161,6 +161,17 @@ function _M.instrument(store)
     if ngx.ctx.inventory_cache == "lookup" then ngx.ctx.inventory_cache = "miss" end
     return store:call(...)
   end
+  if store.cached_call then                 -- a thread-pool store: false is a hit
+    function proxy.cached_call(_, ...)
+      ngx.ctx.inventory_cache = "lookup"
+      local dv, own, res, msg, code, class = store:cached_call(...)
+      if res ~= false then ngx.ctx.inventory_cache = "miss" end
+      return dv, own, res, msg, code, class
+    end
+    for _, m in ipairs{ "info", "changes", "trim_changes", "sweep", "purge" } do
+      proxy[m] = function(_, ...) return store[m](store, ...) end
+    end
+  end
   return proxy
 end
 

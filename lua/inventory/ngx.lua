@@ -2,9 +2,11 @@
 --
 --   init_worker_by_lua_block {
 --     require("inventory.ngx").init_worker{
---       db = "/srv/inventory/inventory.db",      -- required
+--       db = "/srv/inventory/inventory.db",      -- SQLite; or, PostgreSQL:
+--       -- url = "postgresql://inv@db1/inv", schema = "inventory", connect_timeout = 2000,
 --       tokens = "/srv/inventory/tokens.json",   -- or resolver = function(headers) ... end
---       thread_pool = "inventory",               -- optional: stat/analyze in ngx.run_worker_thread
+--       thread_pool = "inventory",               -- stat/analyze in ngx.run_worker_thread;
+--                                                -- every call, with a url (required then)
 --       busy_timeout = 5000, page_limit = 1000,  -- optional, passed to inventory.open, as are
 --       statement_timeout =, stat_timeout =, journal_seconds =
 --       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
@@ -20,9 +22,18 @@
 --     content_by_lua_block { require("inventory.ngx").events() }
 --   }
 --
--- One store (one SQLite connection) per worker, opened in init_worker_by_lua*
--- (never in init_by_lua*: a connection must not cross the fork). If the open
--- fails there, it is retried on the next request (503 until it succeeds).
+-- SQLite: one store (one SQLite connection) per worker, opened in
+-- init_worker_by_lua* (never in init_by_lua*: a connection must not cross the
+-- fork). If the open fails there, it is retried on the next request (503
+-- until it succeeds).
+-- PostgreSQL (url): libpq blocks, and a blocked worker stops every connection
+-- it holds, so every call runs in the thread pool (inventory.ngx_thread: one
+-- store, one connection, per thread VM; the driver reconnects after a
+-- failure). The worker's store is a proxy that never opens a connection; a
+-- timer opens the thread's store (and migrates the schema) at start-up. When
+-- the server is down, calls answer 503 within connect_timeout (plus the
+-- call's budget for a server that hangs), and the next call after it is back
+-- succeeds: nothing to restart.
 -- The sweep and purge timers run on worker 0 only.
 local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
@@ -48,9 +59,22 @@ end
 -- the options of inventory.open that init_worker passes through
 local STORE_OPTIONS = { "busy_timeout", "page_limit", "statement_timeout", "stat_timeout", "journal_seconds" }
 local function store_options()
-  local o = { path = cfg.db }
+  local o = {}
+  if cfg.url then
+    o.url, o.schema, o.connect_timeout = cfg.url, cfg.schema, cfg.connect_timeout
+  else
+    o.path = cfg.db
+  end
   for _, k in ipairs(STORE_OPTIONS) do o[k] = cfg[k] end
   return o
+end
+
+-- where the store is, as a message may say it (a url without its password)
+local function where()
+  if cfg.url then
+    return (cfg.url:gsub("(://[^:/@]*):[^@]*@", "%1:***@"):gsub("(password=)%S+", "%1***"))
+  end
+  return tostring(cfg.db)
 end
 
 local function thread_offload(pool)
@@ -69,18 +93,25 @@ end
 local function setup()
   if handler then return true end
   if not store then
-    local inventory = require "inventory"
-    local inv, err = inventory.open(store_options())
-    if not inv then
-      setup_err = "cannot open " .. tostring(cfg.db) .. ": " .. tostring(err)
-      return nil, setup_err
+    if cfg.url then
+      -- PostgreSQL: no connection in the worker; the thread VMs open theirs
+      store = thread.remote(cfg.thread_pool, store_options())
+    else
+      local inventory = require "inventory"
+      local inv, err = inventory.open(store_options())
+      if not inv then
+        setup_err = "cannot open " .. where() .. ": " .. tostring(err)
+        return nil, setup_err
+      end
+      store = inv
     end
-    store = inv
   end
   handler = rest.new{
     store = metrics.instrument(store),       -- tells /metrics the cache's hits and misses
     resolver = resolver,
-    offload = metrics.instrument_offload(cfg.thread_pool and thread_offload(cfg.thread_pool) or nil),
+    -- (a remote store runs every call in the pool already)
+    offload = metrics.instrument_offload(cfg.thread_pool and not cfg.url and thread_offload(cfg.thread_pool)
+                                         or nil),
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
     -- server faults at error, transient ones (503) at warn, client faults at info
     log = function(msg, level) log(LEVELS[level] or ngx.ERR, msg) end,
@@ -107,8 +138,13 @@ end
 
 --- init_worker(opts): call from init_worker_by_lua*.
 function _M.init_worker(opts)
-  if type(opts) ~= "table" or type(opts.db) ~= "string" then
-    error("inventory.ngx.init_worker: opts.db (the database path) is required", 2)
+  if type(opts) ~= "table" or (type(opts.db) ~= "string") == (type(opts.url) ~= "string") then
+    error("inventory.ngx.init_worker: opts.db (a SQLite database path) or opts.url (a PostgreSQL "
+          .. "connection string) is required, not both", 2)
+  end
+  if opts.url and type(opts.thread_pool) ~= "string" then
+    error("inventory.ngx.init_worker: a PostgreSQL store (url) needs opts.thread_pool: libpq blocks, "
+          .. "so every call runs in nginx's thread pool", 2)
   end
   cfg = {}
   for k, v in pairs(opts) do cfg[k] = v end
@@ -128,6 +164,16 @@ function _M.init_worker(opts)
   end
   local ok, err = setup()
   if not ok then log(ngx.ERR, err, " (retried on the next request)") end
+  if ok and cfg.url then
+    -- open a thread's store now (the schema is created or migrated on open)
+    -- rather than on the first request; a server that is down is tried again
+    -- by every request
+    ngx.timer.at(0, function(premature)
+      if premature then return end
+      local info, msg = store:info()
+      if not info then log(ngx.WARN, "the store at ", where(), " does not answer yet: ", tostring(msg)) end
+    end)
+  end
 
   local ev = {}
   for k, v in pairs(type(cfg.events) == "table" and cfg.events or {}) do ev[k] = v end

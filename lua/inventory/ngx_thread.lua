@@ -1,10 +1,12 @@
 -- inventory.ngx_thread: the module nginx runs in its thread pool
--- (ngx.run_worker_thread) for stat and analyze, so a long aggregate does not
--- block the worker's event loop.
+-- (ngx.run_worker_thread): for stat and analyze on SQLite, so a long
+-- aggregate does not block the worker's event loop; for every call on
+-- PostgreSQL, whose client library (libpq) blocks on the network (remote()
+-- below is the worker's side of it).
 --
 -- Each pool thread has its own Lua VM; this module keeps one store per
--- database path in that VM, opened on first use (one SQLite connection per
--- thread VM, never shared). Only strings, numbers, booleans, nil and plain
+-- database path (or url and schema) in that VM, opened on first use (one
+-- SQLite or PostgreSQL connection per thread VM, never shared). Only strings, numbers, booleans, nil and plain
 -- tables cross into a thread VM, so the request is packed: a JSON null (a
 -- light userdata) travels as a marker table and is restored on the other
 -- side. The marker is a table whose only key is the boolean true: a request
@@ -19,6 +21,7 @@
 local _M = {}
 
 local type, pairs, next, rawget = type, pairs, next, rawget
+local ngx = ngx              -- (remote() is for an nginx worker)
 
 local NULL_TAG = "inventory.null"
 
@@ -51,11 +54,12 @@ end
 
 local stores = {}
 
---- call(opts, resource, method, packed_request) -> json | nil, message, code, class
--- opts = { path =, busy_timeout =, page_limit =, ... }: inventory.open's options
-function _M.call(opts, resource, method, req)
+-- this thread VM's store for opts (one per path, or per url and schema),
+-- opened on first use; a failed open is tried again by the next call, and
+-- the PostgreSQL driver reconnects a store whose connection was lost
+local function store_for(opts)
   local inventory = require "inventory"
-  local key = opts.path or (tostring(opts.url) .. "#" .. tostring(opts.schema))   -- a store: url and schema
+  local key = (opts.path or opts.url or "") .. "\0" .. (opts.schema or "")
   local inv = stores[key]
   if not inv then
     local err, code, class
@@ -63,7 +67,84 @@ function _M.call(opts, resource, method, req)
     if not inv then return nil, err, code or "ERROR_UNKNOWN", class or "server" end
     stores[key] = inv
   end
+  return inv, inventory
+end
+
+--- call(opts, resource, method, packed_request) -> json | nil, message, code, class
+-- opts = { path =, busy_timeout =, page_limit =, ... }: inventory.open's options
+function _M.call(opts, resource, method, req)
+  local inv, inventory, code, class = store_for(opts)
+  if not inv then return nil, inventory, code, class end
   return inv:call(resource, method, _M.unpack(req, inventory.null), true)
+end
+
+--- call_versioned(opts, seen_dv, seen_own, resource, method, packed_request)
+-- -> dv, own, json | dv, own, false (the store's version is (seen_dv,
+-- seen_own): the caller's cached answer still holds) | nil, nil, nil, message,
+-- code, class. One trip to the thread pool for a cached read: the version is
+-- taken before the call, so an answer is never older than its tag.
+function _M.call_versioned(opts, seen_dv, seen_own, resource, method, req)
+  local inv, inventory, code, class = store_for(opts)
+  if not inv then return nil, nil, nil, inventory, code, class end
+  local dv, own, c2, cl2 = inv:version()
+  if not dv then return nil, nil, nil, own, c2, cl2 end
+  if seen_dv and dv == seen_dv and own == seen_own then return dv, own, false end
+  return dv, own, inv:call(resource, method, _M.unpack(req, inventory.null), true)
+end
+
+-- the Store methods a remote store forwards (inventory.init's Store)
+local METHODS = { version = true, info = true, changes = true, trim_changes = true,
+                  sweep = true, purge = true }
+
+--- method(opts, name, packed_arg) -> the Store method's results, packed
+function _M.method(opts, name, arg)
+  if not METHODS[name] then return nil, "not a forwarded method: " .. tostring(name), "ERROR_UNKNOWN", "server" end
+  local inv, inventory, code, class = store_for(opts)
+  if not inv then return nil, inventory, code, class end
+  local a, b, c, d = inv[name](inv, _M.unpack(arg, inventory.null))
+  return _M.pack(a), b, c, d
+end
+
+---------------------------------------------------------------------------
+-- the worker's side: a store whose every call runs in the thread pool
+
+--- remote(pool, opts) -> a store for the nginx worker (inventory.ngx with a
+-- PostgreSQL url): call, cached_call, version, info, changes, trim_changes,
+-- sweep and purge run through ngx.run_worker_thread on `pool`, in a thread
+-- VM's own store, so the worker's event loop never waits on the network.
+-- A thread pool that cannot take the task (its queue is full) is
+-- "unavailable" (503); any other failure of the thread is the server's.
+function _M.remote(pool, opts)
+  local null = require("inventory").null
+  local function run(fn, ...)
+    local ok, a, b, c, d, e, f = ngx.run_worker_thread(pool, "inventory.ngx_thread", fn, opts, ...)
+    if not ok then
+      local why = tostring(a)
+      return false, "the worker thread failed: " .. why, "ERROR_UNKNOWN",
+        why:find("queue", 1, true) and "unavailable" or "server"
+    end
+    return true, a, b, c, d, e, f
+  end
+  local R = { remote = true }
+  function R.call(_, resource, method, req)
+    local ok, a, b, c, d = run("call", resource, method, _M.pack(req))
+    if not ok then return nil, a, b, c end
+    return a, b, c, d
+  end
+  function R.cached_call(_, seen_dv, seen_own, resource, method, req)
+    local ok, dv, own, res, msg, code, class = run("call_versioned", seen_dv or false, seen_own or false,
+                                                  resource, method, _M.pack(req))
+    if not ok then return nil, nil, nil, dv, own, res end
+    return dv, own, res, msg, code, class
+  end
+  for name in pairs(METHODS) do
+    R[name] = function(_, arg)
+      local ok, a, b, c, d = run("method", name, _M.pack(arg))
+      if not ok then return nil, a, b, c end
+      return _M.unpack(a, null), b, c, d
+    end
+  end
+  return R
 end
 
 return _M

@@ -405,7 +405,10 @@ end
 -- Read results are cached per handler, keyed by the caller's identity, the
 -- route and the request text, and tagged with the store's version taken
 -- before the call: a commit by any connection or a write by this one
--- invalidates them, so a hit returns exactly what the store would. Not kept:
+-- invalidates them, so a hit returns exactly what the store would. A store
+-- with cached_call(seen_dv, seen_own, resource, method, req) -> dv, own,
+-- json | false (a thread-pool store: inventory.ngx_thread.remote) compares
+-- the version itself, in the same trip as the call. Not kept:
 -- responses over 64 KiB, requests over 4 KiB, and requests whose answer
 -- moves with the clock (a timediff condition). A full cache starts over.
 local CACHED = { get = true, list = true, stat = true, analyze = true }
@@ -561,25 +564,28 @@ function Handler:handle(method, path, body, headers, qs)
     req.user_projects = nil
   end
 
-  local ckey, dv, own
-  if self.cache_max > 0 and CACHED[rt.method] and self.store.version
+  local ckey, dv, own, hit
+  local cached_call = self.store.cached_call
+  if self.cache_max > 0 and CACHED[rt.method] and (self.store.version or cached_call)
      and #(body or "") + #(qs or "") <= CACHE_MAX_REQUEST and not uses_clock(req, 0) then
-    dv, own = self.store:version()
-    if dv then
-      local up = req.user_projects
-      local parts = { id.role, id.domain_id, id.workspace_id or "", up and tostring(#up) or "-" }
-      for i = 1, up and #up or 0 do parts[#parts + 1] = up[i] end
-      for _, x in ipairs{ rt.resource, rt.method, idval or "", method, qs or "", body or "" } do
-        parts[#parts + 1] = x
-      end
-      ckey = cache_key(parts)
-      local hit = self.cache[ckey]
-      -- "Cache-Control: no-cache" (or max-age=0, or "Pragma: no-cache") asks
-      -- for the store itself, and refreshes the entry
-      local cc = lower(tostring(header(headers, "cache-control") or "")) ..
-                 " " .. lower(tostring(header(headers, "pragma") or ""))
-      if hit and hit[1] == dv and hit[2] == own and not find(cc, "no-cache", 1, true)
-         and not find(cc, "max-age=0", 1, true) then
+    local up = req.user_projects
+    local parts = { id.role, id.domain_id, id.workspace_id or "", up and tostring(#up) or "-" }
+    for i = 1, up and #up or 0 do parts[#parts + 1] = up[i] end
+    for _, x in ipairs{ rt.resource, rt.method, idval or "", method, qs or "", body or "" } do
+      parts[#parts + 1] = x
+    end
+    ckey = cache_key(parts)
+    hit = self.cache[ckey]
+    -- "Cache-Control: no-cache" (or max-age=0, or "Pragma: no-cache") asks
+    -- for the store itself, and refreshes the entry
+    local cc = lower(tostring(header(headers, "cache-control") or "")) ..
+               " " .. lower(tostring(header(headers, "pragma") or ""))
+    if find(cc, "no-cache", 1, true) or find(cc, "max-age=0", 1, true) then hit = nil end
+    if not cached_call then
+      dv, own = self.store:version()
+      if not dv then
+        ckey = nil
+      elseif hit and hit[1] == dv and hit[2] == own then
         return 200, hit[3], {}
       end
     end
@@ -587,7 +593,12 @@ function Handler:handle(method, path, body, headers, qs)
 
   local res, err, ecode, eclass
   local call_ok, e = pcall(function()
-    if self.offload and OFFLOADED[rt.method] then
+    if ckey and cached_call then
+      -- a store behind a thread pool (PostgreSQL in nginx): one trip takes
+      -- the version and, unless it is the cached entry's, runs the call
+      dv, own, res, err, ecode, eclass = cached_call(self.store, hit and hit[1], hit and hit[2],
+                                                     rt.resource, rt.method, req)
+    elseif self.offload and OFFLOADED[rt.method] then
       res, err, ecode, eclass = self.offload(rt.resource, rt.method, req)
     else
       res, err, ecode, eclass = self.store:call(rt.resource, rt.method, req, true)
@@ -597,8 +608,11 @@ function Handler:handle(method, path, body, headers, qs)
     self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(e), "error")
     return 500, error_body("ERROR_UNKNOWN", "Internal error."), {}
   end
-  if res == nil then return self:failed(rt, ecode or "ERROR_UNKNOWN", err or "unknown error", eclass) end
-  if ckey and #res <= CACHE_MAX_BYTES then
+  if res == false and hit and dv then return 200, hit[3], {} end      -- unchanged since cached
+  if res == nil or res == false then
+    return self:failed(rt, ecode or "ERROR_UNKNOWN", err or "unknown error", eclass)
+  end
+  if ckey and dv and #res <= CACHE_MAX_BYTES then
     if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
     if not self.cache[ckey] then self.cache_n = self.cache_n + 1 end
     self.cache[ckey] = { dv, own, res }

@@ -290,7 +290,8 @@ static int pushError(lua_State *L, inv_store *s, int base) {
 }
 
 /* core.open{path=, busy_timeout=, page_limit=, readonly=, statement_timeout=,
-** stat_timeout=, journal_seconds=} -> store | nil, msg, code, class */
+** stat_timeout=, journal_seconds=, url=, schema=, driver=, connect_timeout=}
+** -> store | nil, msg, code, class */
 static int lOpen(lua_State *L) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
@@ -321,7 +322,9 @@ static int lOpen(lua_State *L) {
       luaL_checktype(L, -1, LUA_TLIGHTUSERDATA);
       o.pDriver = (const struct inv_driver *)lua_touserdata(L, -1);
     }
-    lua_pop(L, 10);
+    lua_getfield(L, 1, "connect_timeout");
+    if (!lua_isnil(L, -1)) o.nConnectTimeoutMs = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 11);
   }
   u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
   u->p = NULL;

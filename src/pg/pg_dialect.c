@@ -780,6 +780,10 @@ static const char *const azSql[INV_SQL_N] = {
   "LEFT JOIN job AS j ON c.op = 'upsert' AND c.resource = 'job' "
   "AND j.job_id = c.id AND j.domain_id = c.domain_id "
   "WHERE c.seq > $1::int8 ORDER BY c.seq LIMIT $2::int8",
+  /* INV_SQL_JOB_LOCK_COLLECTOR: at READ COMMITTED a statement sees what was
+  ** committed when it started; without the lock two creates of one collector
+  ** each miss the other's new job and both stay IN_PROGRESS */
+  "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || $1::text), hashtext($2::text))",
 };
 
 const inv_dialect inv_pg_dialect = {

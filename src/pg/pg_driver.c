@@ -7,6 +7,9 @@
 ** call (the prepared statements with it).
 */
 #define _GNU_SOURCE             /* memmem */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -29,38 +32,89 @@
 
 static int startsWith(const char *z, const char *zPre) { return strncmp(z, zPre, strlen(zPre)) == 0; }
 
+/* libpq's message as one line: a run of line breaks and tabs becomes one
+** space, trailing ones go. */
+static void oneLine(char *z) {
+  char *w = z, *r;
+  for (r = z; *r; r++) {
+    if (*r == '\n' || *r == '\t' || *r == '\r') {
+      if (w > z && w[-1] != ' ') *w++ = ' ';
+    } else {
+      *w++ = *r;
+    }
+  }
+  while (w > z && w[-1] == ' ') w--;
+  *w = 0;
+}
+
 /* The connection is gone (or going): every prepared statement with it. */
 static void forgetStatements(PgConn *c) {
   int i;
   for (i = 0; i < c->nStmt; i++) c->aStmt[i].bPrepared = 0;
   c->nTimeoutSet = -1;
   c->bInTx = 0;
+  c->bWriteTx = 0;
+}
+
+/* Close the connection (the next exchange opens a new one). */
+static void dropConnection(PgConn *c) {
+  forgetStatements(c);
+  if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
+}
+
+/* SQLSTATEs after which the session is gone: connection exceptions, the
+** server shutting down or terminating it (pg_terminate_backend: 57P01). */
+static int lostState(const char *zState) {
+  return zState && (startsWith(zState, "08") || !strcmp(zState, "57P01")
+                    || !strcmp(zState, "57P02") || !strcmp(zState, "57P03"));
+}
+
+/* Did the exchange that gave pRes lose the connection? */
+static int connectionLost(PgConn *c, const PGresult *pRes) {
+  if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) return 1;
+  if (!pRes) return 1;
+  return lostState(PQresultErrorField(pRes, PG_DIAG_SQLSTATE));
+}
+
+/* What an unavailable error adds once this call's write has committed: the
+** caller must not take the failure for a write that did not happen. */
+static const char *afterCommit(PgConn *c) {
+  return c->bCommitted ? "; the write was committed, reading its result failed" : "";
 }
 
 /* An error of a statement (pRes) or of the connection (pRes NULL or a
 ** fatal result without SQLSTATE). Whose fault it is follows from SQLSTATE:
 ** serialization failures and deadlocks are retried (INV_UNAVAILABLE with
-** s->bRetry), a lost server is INV_UNAVAILABLE, a cancelled statement past
-** the call's deadline is the request's time budget, data exceptions and our
-** functions' RAISEs are the request's, the rest the store's. */
+** s->bRetry), a lost server is INV_UNAVAILABLE (and a write transaction it
+** took with it, which committed nothing, runs again), a cancelled statement
+** past the call's deadline is the request's time budget, data exceptions and
+** our functions' RAISEs are the request's, the rest the store's. */
 int inv_pg_err(inv_store *s, const PGresult *pRes) {
   PgConn *c = PG_CONN(s);
   const char *zState = pRes ? PQresultErrorField(pRes, PG_DIAG_SQLSTATE) : NULL;
   const char *zMsg = pRes ? PQresultErrorField(pRes, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   char zBuf[600];
-  if (!zMsg || !zMsg[0]) {
-    snprintf(zBuf, sizeof zBuf, "%s", PQerrorMessage(c->pg));
-    zMsg = zBuf;
-    {
-      size_t n = strlen(zBuf);
-      while (n && (zBuf[n - 1] == '\n' || zBuf[n - 1] == ' ')) zBuf[--n] = 0;
-    }
-  }
-  if (!zState || PQstatus(c->pg) != CONNECTION_OK || startsWith(zState, "08")
-      || !strcmp(zState, "57P01") || !strcmp(zState, "57P02") || !strcmp(zState, "57P03")) {
-    forgetStatements(c);
+  if (c->bCommitted) s->bRetry = 0;              /* never a second write */
+  if (c->bTimedOut) {
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
-                         "Database query failed. (reason = PostgreSQL is unavailable: %.400s)", zMsg);
+                         "Database query failed. (reason = PostgreSQL is unavailable: no answer "
+                         "within %d ms; the connection was closed%s)", c->nConnectTimeoutMs,
+                         afterCommit(c));
+  }
+  if (!zMsg || !zMsg[0]) {
+    snprintf(zBuf, sizeof zBuf, "%s", c->pg ? PQerrorMessage(c->pg) : "no connection");
+    zMsg = zBuf;
+    oneLine(zBuf);
+    if (!zBuf[0]) snprintf(zBuf, sizeof zBuf, "the connection was lost");
+  }
+  if (!zState || !c->pg || PQstatus(c->pg) != CONNECTION_OK || lostState(zState)) {
+    /* a write transaction died with the session: nothing of it was
+    ** committed, so the call may run again (on a new connection) */
+    if (c->bInTx && c->bWriteTx) s->bRetry = 1;
+    dropConnection(c);
+    return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
+                         "Database query failed. (reason = PostgreSQL is unavailable: %.400s%s)", zMsg,
+                         afterCommit(c));
   }
   if (!strcmp(zState, "40001") || !strcmp(zState, "40P01")) {
     s->bRetry = 1;
@@ -80,10 +134,12 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
     return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. (key = %.*s)",
                    zCol ? (int)(zEnd - zCol) : 2, zCol ? zCol : "id");
   }
-  if (startsWith(zState, "22") || !strcmp(zState, "P0001") || startsWith(zState, "2201B")) {
+  if (startsWith(zState, "22") || !strcmp(zState, "P0001")) {
     return inv_err_db(s, "%.600s", zMsg);
   }
-  if (startsWith(zState, "53")) {                /* insufficient resources */
+  /* transient: insufficient resources (too many connections), a lock not
+  ** granted within lock_timeout (busy_timeout), the server not accepting */
+  if (startsWith(zState, "53") || !strcmp(zState, "55P03") || !strcmp(zState, "57P04")) {
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
                          "Database query failed. (reason = %.400s)", zMsg);
   }
@@ -91,16 +147,102 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
                        "Database query failed. (reason = %.400s [%s])", zMsg, zState);
 }
 
-/* Run SQL of ours with no parameters and no rows to read. */
-static int execSimple(inv_store *s, const char *zSql) {
+/* ===================== the network: every wait bounded ===================== */
+
+/* When a wait for the server that starts now gives up (monotonic ns; 0:
+** never): after the call's budget (the session's statement_timeout, which
+** bounds each statement: the server cancels first when it is alive) plus
+** the connect timeout. This is for a server that does not answer. */
+static int64_t waitDeadline(inv_store *s) {
   PgConn *c = PG_CONN(s);
-  PGresult *r = PQexec(c->pg, zSql);
-  int rc = INV_OK;
-  if (!r || (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)) {
-    rc = inv_pg_err(s, r);
+  if (c->nsOpDeadline) return c->nsOpDeadline;
+  if (s->nsDeadline && s->nBudgetMs > 0) {
+    return inv_clock_ns() + ((int64_t)s->nBudgetMs + c->nConnectTimeoutMs) * 1000000;
   }
-  PQclear(r);
-  return rc;
+  return 0;
+}
+
+/* Wait until the socket is readable (bWrite: writable) or the deadline
+** passes: 1 ready, 0 timed out, -1 error. */
+static int waitSocket(PGconn *pg, int bWrite, int64_t nsUntil) {
+  struct pollfd fd;
+  int rc;
+  fd.fd = PQsocket(pg);
+  fd.events = (short)(bWrite ? POLLOUT : POLLIN);
+  fd.revents = 0;
+  if (fd.fd < 0) return -1;
+  do {
+    int ms = -1;
+    if (nsUntil) {
+      int64_t left = nsUntil - inv_clock_ns();
+      if (left <= 0) return 0;
+      ms = left / 1000000 > 60000 ? 60000 : (int)(left / 1000000) + 1;
+    }
+    rc = poll(&fd, 1, ms);
+    if (rc == 0 && nsUntil && inv_clock_ns() < nsUntil) rc = -2;   /* a 60 s slice: go on */
+  } while ((rc < 0 && errno == EINTR) || rc == -2);
+  return rc < 0 ? -1 : rc > 0;
+}
+
+/* The answer to what was just sent, as PQexec gives it (the first error,
+** else the last result): NULL when the connection failed, or when the server
+** did not answer before the deadline (then the connection is closed and
+** c->bTimedOut set: a server that hangs must not hold a caller, or an nginx
+** thread, for longer than its budget). */
+static PGresult *awaitResultUntil(inv_store *s, int64_t nsUntil) {
+  PgConn *c = PG_CONN(s);
+  PGresult *pKeep = NULL, *r;
+  for (;;) {
+    while (!PQisBusy(c->pg)) {
+      r = PQgetResult(c->pg);
+      if (!r) return pKeep;
+      if (pKeep && PQresultStatus(pKeep) == PGRES_FATAL_ERROR) { PQclear(r); continue; }
+      PQclear(pKeep);
+      pKeep = r;
+      if (PQresultStatus(r) == PGRES_COPY_IN || PQresultStatus(r) == PGRES_COPY_OUT) return pKeep;
+    }
+    {
+      int w = waitSocket(c->pg, 0, nsUntil);
+      if (w == 0) {
+        PQclear(pKeep);
+        dropConnection(c);
+        c->bTimedOut = 1;
+        return NULL;
+      }
+      if (w < 0 || !PQconsumeInput(c->pg)) {
+        /* the connection failed: what libpq has (a FATAL message) tells why */
+        while ((r = PQgetResult(c->pg)) != NULL) {
+          if (!pKeep || PQresultStatus(pKeep) != PGRES_FATAL_ERROR) { PQclear(pKeep); pKeep = r; }
+          else PQclear(r);
+          if (PQstatus(c->pg) == CONNECTION_BAD && PQisBusy(c->pg)) break;
+        }
+        return pKeep;
+      }
+    }
+  }
+}
+
+static PGresult *awaitResult(inv_store *s) { return awaitResultUntil(s, waitDeadline(s)); }
+
+/* Send SQL of ours without parameters and wait for its answer. */
+static PGresult *exchangeSimple(inv_store *s, const char *zSql) {
+  PgConn *c = PG_CONN(s);
+  if (!c->pg) return NULL;
+  if (!PQsendQuery(c->pg, zSql)) return NULL;
+  return awaitResult(s);
+}
+
+/* A wait limit for what runs outside a call (version, info, the schema
+** version): the statement budget and the connect timeout. */
+static void opDeadlineStart(inv_store *s) {
+  PgConn *c = PG_CONN(s);
+  int ms = (s->nTimeoutMs > 0 ? s->nTimeoutMs : 0) + c->nConnectTimeoutMs;
+  c->nsOpDeadline = inv_clock_ns() + (int64_t)ms * 1000000;
+}
+static void opDeadlineEnd(inv_store *s) { PG_CONN(s)->nsOpDeadline = 0; }
+
+static int resultOk(const PGresult *r) {
+  return r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
 }
 
 /* ===================== connection ===================== */
@@ -112,14 +254,31 @@ static int ensureConnected(inv_store *s) {
   PgConn *c = PG_CONN(s);
   char zErr[400];
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) return INV_OK;
-  forgetStatements(c);
-  if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
+  dropConnection(c);
   if (connectNow(s, zErr, sizeof zErr)) {
     return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
-                         "Database query failed. (reason = PostgreSQL is unavailable: %s)", zErr);
+                         "Database query failed. (reason = PostgreSQL is unavailable: %s%s)", zErr,
+                         afterCommit(c));
   }
   return INV_OK;
 }
+
+/* After a failed exchange outside a transaction: run it again on a new
+** connection? Once per exchange, when the connection was lost (a server
+** restarted since the last call, a session terminated) but not when the
+** server did not answer in time (it would not answer again). Outside a
+** transaction the exchange is one statement of ours that only reads (every
+** write runs in a transaction), so running it again loses nothing. */
+static int mayRunAgain(inv_store *s, const PGresult *r, int iTry, int bWasInTx) {
+  PgConn *c = PG_CONN(s);
+  if (iTry > 0 || bWasInTx || c->bTimedOut || !connectionLost(c, r)) return 0;
+  dropConnection(c);
+  return 1;
+}
+
+/* Run SQL of ours with no parameters and no rows to read (bTimeout: in the
+** session the call's statement_timeout holds). */
+static int execOurs(inv_store *s, const char *zSql, int bTimeout);
 
 /* The session's statement_timeout follows the call's budget. */
 static int setTimeout(inv_store *s) {
@@ -127,9 +286,30 @@ static int setTimeout(inv_store *s) {
   char zSql[64];
   if (c->nTimeoutSet == s->nBudgetMs) return INV_OK;
   snprintf(zSql, sizeof zSql, "SET statement_timeout = %d", s->nBudgetMs);
-  if (execSimple(s, zSql)) return INV_ERROR;
+  if (execOurs(s, zSql, 0)) return INV_ERROR;
   c->nTimeoutSet = s->nBudgetMs;
   return INV_OK;
+}
+
+/* A connection with the call's settings. */
+static int ready(inv_store *s) {
+  return ensureConnected(s) || setTimeout(s) ? INV_ERROR : INV_OK;
+}
+
+static int execOurs(inv_store *s, const char *zSql, int bTimeout) {
+  PgConn *c = PG_CONN(s);
+  int iTry, bWasInTx = c->bInTx, rc = INV_OK;
+  for (iTry = 0; ; iTry++) {
+    PGresult *r;
+    if (bTimeout ? ready(s) : ensureConnected(s)) return INV_ERROR;
+    r = exchangeSimple(s, zSql);
+    if (resultOk(r)) { PQclear(r); break; }
+    if (mayRunAgain(s, r, iTry, bWasInTx)) { PQclear(r); continue; }
+    rc = inv_pg_err(s, r);
+    PQclear(r);
+    break;
+  }
+  return rc;
 }
 
 /* ===================== statements ===================== */
@@ -153,54 +333,67 @@ static void stmtResetResult(PgStmt *p) {
   p->bDone = 0;
 }
 
-static void stmtFree(PgConn *c, PgStmt *p, int bDeallocate) {
+static void stmtFree(inv_store *s, PgConn *c, PgStmt *p, int bDeallocate) {
   stmtResetResult(p);
   stmtClearParams(p);
   if (bDeallocate && p->bPrepared && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
     char zSql[48];
     PGresult *r;
     snprintf(zSql, sizeof zSql, "DEALLOCATE %s", p->zName);
-    r = PQexec(c->pg, zSql);
-    PQclear(r);
+    if (PQsendQuery(c->pg, zSql)) {
+      r = awaitResultUntil(s, inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000);
+      PQclear(r);
+    }
   }
   inv_free(p->azParam);
   inv_free(p->zSql);
   memset(p, 0, sizeof *p);
 }
 
-/* Make p known to the server (after a reconnect too). */
+static int ready(inv_store *s);
+
+/* Make p known to the server (after a reconnect too). Outside a
+** transaction a lost connection is replaced once (mayRunAgain). */
 static int stmtPrepare(inv_store *s, PgStmt *p) {
   PgConn *c = PG_CONN(s);
   PGresult *r;
-  int n;
-  if (p->bPrepared) return INV_OK;
-  snprintf(p->zName, sizeof p->zName, "inv_s%u", ++c->nextName);
-  r = PQprepare(c->pg, p->zName, p->zSql, 0, NULL);
-  if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-    /* SQL of ours the server refuses: not the request's fault */
-    int rc = inv_pg_err(s, r);
-    if (s->eErrClass == INV_CLIENT) s->eErrClass = INV_SERVER;
-    PQclear(r);
-    return rc;
-  }
-  PQclear(r);
-  r = PQdescribePrepared(c->pg, p->zName);
-  if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) { int rc = inv_pg_err(s, r); PQclear(r); return rc; }
-  n = PQnparams(r);
-  PQclear(r);
-  if (n != p->nParam) {
-    stmtClearParams(p);
-    inv_free(p->azParam);
-    p->azParam = NULL;
-    p->nParam = 0;
-    if (n) {
-      p->azParam = inv_malloc(sizeof(char*) * (size_t)n);
-      if (!p->azParam) return inv_err_nomem(s);
-      memset(p->azParam, 0, sizeof(char*) * (size_t)n);
+  int n, iTry, bWasInTx = c->bInTx;
+  for (iTry = 0; !p->bPrepared; iTry++) {
+    if (ready(s)) return INV_ERROR;
+    if (p->bPrepared) break;                  /* (ready() may not reconnect) */
+    snprintf(p->zName, sizeof p->zName, "inv_s%u", ++c->nextName);
+    r = PQsendPrepare(c->pg, p->zName, p->zSql, 0, NULL) ? awaitResult(s) : NULL;
+    if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+      PQclear(r);
+      r = PQsendDescribePrepared(c->pg, p->zName) ? awaitResult(s) : NULL;
+      if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+        n = PQnparams(r);
+        PQclear(r);
+        if (n != p->nParam) {
+          stmtClearParams(p);
+          inv_free(p->azParam);
+          p->azParam = NULL;
+          p->nParam = 0;
+          if (n) {
+            p->azParam = inv_malloc(sizeof(char*) * (size_t)n);
+            if (!p->azParam) return inv_err_nomem(s);
+            memset(p->azParam, 0, sizeof(char*) * (size_t)n);
+          }
+          p->nParam = n;
+        }
+        p->bPrepared = 1;
+        break;
+      }
     }
-    p->nParam = n;
+    if (mayRunAgain(s, r, iTry, bWasInTx)) { PQclear(r); continue; }
+    {
+      /* SQL of ours the server refuses: not the request's fault */
+      int rc = inv_pg_err(s, r);
+      if (s->eErrClass == INV_CLIENT) s->eErrClass = INV_SERVER;
+      PQclear(r);
+      return rc;
+    }
   }
-  p->bPrepared = 1;
   return INV_OK;
 }
 
@@ -209,7 +402,7 @@ static inv_stmt *xPrepare(inv_store *s, const char *zSql, int bStatic) {
   unsigned int h;
   int i, iVictim = 0;
   PgStmt *p = NULL;
-  if (ensureConnected(s) || setTimeout(s)) return NULL;
+  if (ready(s)) return NULL;
   if (bStatic) {
     for (i = 0; i < c->nStmt; i++) if (c->aStmt[i].zStatic == zSql) { p = &c->aStmt[i]; break; }
   }
@@ -226,7 +419,7 @@ static inv_stmt *xPrepare(inv_store *s, const char *zSql, int bStatic) {
       if (!zCopy) { inv_err_nomem(s); return NULL; }
       memcpy(zCopy, zSql, n + 1);
       if (c->nStmt < INV_PG_STMT_CACHE) p = &c->aStmt[c->nStmt++];
-      else { p = &c->aStmt[iVictim]; stmtFree(c, p, 1); }
+      else { p = &c->aStmt[iVictim]; stmtFree(s, c, p, 1); }
       memset(p, 0, sizeof *p);
       p->zSql = zCopy;
       p->hash = h;
@@ -294,19 +487,36 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   return INV_OK;
 }
 
+/* Run p with its bound values. Outside a transaction a lost connection is
+** replaced and p runs again once (mayRunAgain); so is a prepared statement
+** the server forgot (a pooler's DISCARD ALL). */
 static int execute(inv_store *s, PgStmt *p) {
   PgConn *c = PG_CONN(s);
   PGresult *r;
   ExecStatusType st;
+  int iTry, bWasInTx = c->bInTx;
   if (inv_budget_exceeded(s)) return inv_err_budget(s);
   if (p->bBindOom) return inv_err_nomem(s);
-  r = PQexecPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0);
-  st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    int rc = inv_pg_err(s, r);
-    PQclear(r);
-    /* a prepared statement the server forgot (a pooler, DISCARD ALL) */
-    return rc;
+  for (iTry = 0; ; iTry++) {
+    if (iTry && stmtPrepare(s, p)) return INV_ERROR;
+    r = c->pg && PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam,
+                                     NULL, NULL, 0) ? awaitResult(s) : NULL;
+    st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) break;
+    if (!iTry && !bWasInTx && r && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+      const char *zState = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (zState && !strcmp(zState, "26000")) {         /* no such prepared statement */
+        PQclear(r);
+        p->bPrepared = 0;
+        continue;
+      }
+    }
+    if (mayRunAgain(s, r, iTry, bWasInTx)) { PQclear(r); p->bPrepared = 0; continue; }
+    {
+      int rc = inv_pg_err(s, r);
+      PQclear(r);
+      return rc;
+    }
   }
   p->pRes = r;
   p->nRow = st == PGRES_TUPLES_OK ? PQntuples(r) : 0;
@@ -395,31 +605,130 @@ static void xRollback(inv_store *s) {
   PgConn *c = PG_CONN(s);
   if (!c->bInTx) return;
   c->bInTx = 0;
+  c->bWriteTx = 0;
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
-    PGresult *r = PQexec(c->pg, "ROLLBACK");
+    PGresult *r = PQsendQuery(c->pg, "ROLLBACK")
+      ? awaitResultUntil(s, inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000) : NULL;
+    if (!resultOk(r)) dropConnection(c);       /* a session in an unknown state: a new one */
     PQclear(r);
   }
 }
 
 /* Writes run at READ COMMITTED: each statement of the write side is a
 ** conditional UPDATE or takes the rows it changes, so row locks serialise
-** what must be serialised. A read of several statements takes one snapshot. */
+** what must be serialised. A read of several statements takes one snapshot.
+** A write learns its transaction id at BEGIN (the same round trip), to ask
+** the server about its fate if the connection dies at COMMIT. A lost
+** connection at BEGIN is replaced once: nothing has happened yet. */
 static int xBegin(inv_store *s, int eMode) {
   PgConn *c = PG_CONN(s);
+  int iTry;
   if (c->bInTx && eMode == INV_TX_READ) return INV_OK;     /* a snapshot already */
-  if (ensureConnected(s) || setTimeout(s)) return INV_ERROR;
-  if (execSimple(s, eMode == INV_TX_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                                        : "BEGIN")) return INV_ERROR;
+  for (iTry = 0; ; iTry++) {
+    PGresult *r;
+    if (ready(s)) return INV_ERROR;
+    r = exchangeSimple(s, eMode == INV_TX_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                              : "BEGIN; SELECT pg_current_xact_id()::text");
+    if (resultOk(r)) {
+      c->zXid[0] = 0;
+      if (eMode != INV_TX_READ && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        snprintf(c->zXid, sizeof c->zXid, "%s", PQgetvalue(r, 0, 0));
+      }
+      PQclear(r);
+      break;
+    }
+    if (mayRunAgain(s, r, iTry, 0)) { PQclear(r); continue; }
+    {
+      int rc = inv_pg_err(s, r);
+      PQclear(r);
+      if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) { c->bInTx = 1; xRollback(s); }
+      return rc;
+    }
+  }
   c->bInTx = 1;
+  c->bWriteTx = eMode != INV_TX_READ;
   return INV_OK;
+}
+
+static void sleepMs(int ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
+/* The connection died while COMMIT was on its way: the transaction may or
+** may not have committed. A new connection asks the server (pg_xact_status
+** of the id BEGIN learnt): committed, the call succeeded; aborted, nothing
+** was written and the call runs again (s->bRetry); while the old session is
+** still ending it asks again, until the call's wait limit. When the server
+** cannot be reached the outcome is unknown, and the error says so. */
+static int commitFate(inv_store *s, const char *zXid) {
+  PgConn *c = PG_CONN(s);
+  int64_t nsUntil = inv_clock_ns()
+                  + ((int64_t)(s->nBudgetMs > 0 ? s->nBudgetMs : 0) + c->nConnectTimeoutMs) * 1000000;
+  while (zXid[0]) {
+    PGresult *r;
+    const char *azParam[1];
+    c->bTimedOut = 0;
+    if (ensureConnected(s)) break;
+    azParam[0] = zXid;
+    r = PQsendQueryParams(c->pg, "SELECT pg_xact_status($1::xid8)", 1, NULL, azParam, NULL, NULL, 0)
+      ? awaitResult(s) : NULL;
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+      const char *z = PQgetisnull(r, 0, 0) ? "aborted" : PQgetvalue(r, 0, 0);
+      if (!strcmp(z, "committed")) {
+        PQclear(r);
+        s->zErrCode = NULL;
+        c->bCommitted = 1;
+        return INV_OK;
+      }
+      if (strcmp(z, "in progress") != 0) {
+        PQclear(r);
+        s->bRetry = 1;
+        return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
+                             "Database query failed. (reason = PostgreSQL is unavailable: the "
+                             "connection was lost at COMMIT; the transaction was rolled back)");
+      }
+    }
+    PQclear(r);
+    if (inv_clock_ns() + 50 * 1000000 > nsUntil) break;
+    sleepMs(50);
+  }
+  s->bRetry = 0;
+  return inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
+                       "Database query failed. (reason = PostgreSQL is unavailable: the connection "
+                       "was lost at COMMIT; whether the write was committed is unknown)");
 }
 
 static int xCommit(inv_store *s) {
   PgConn *c = PG_CONN(s);
-  int rc = execSimple(s, "COMMIT");
-  c->bInTx = 0;
-  if (rc) xRollback(s);
-  return rc;
+  PGresult *r;
+  int bWrite = c->bWriteTx, rc;
+  char zXid[sizeof c->zXid];
+  if (!c->bInTx) return INV_OK;
+  memcpy(zXid, c->zXid, sizeof zXid);
+  r = exchangeSimple(s, "COMMIT");
+  if (resultOk(r) && strcmp(PQcmdStatus(r), "COMMIT") == 0) {
+    PQclear(r);
+    c->bInTx = 0;
+    c->bCommitted = bWrite;
+    c->bWriteTx = 0;
+    return INV_OK;
+  }
+  if (r && !connectionLost(c, r)) {
+    /* refused (a deferred check, a serialization failure) or rolled back */
+    rc = resultOk(r) ? inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY",
+                                     "Database query failed. (reason = COMMIT rolled back)")
+                     : inv_pg_err(s, r);
+    PQclear(r);
+    xRollback(s);
+    return rc;
+  }
+  PQclear(r);
+  dropConnection(c);
+  if (!bWrite) return INV_OK;          /* a read transaction: its reads are done */
+  return commitFate(s, zXid);
 }
 
 static int64_t xChanges(inv_store *s) { return PG_CONN(s)->nChanges; }
@@ -430,10 +739,12 @@ static int64_t xChanges(inv_store *s) { return PG_CONN(s)->nChanges; }
 ** commit stamp, pg_schema.c): equal values, equal reads. */
 static int xVersion(inv_store *s, int64_t *pData, int64_t *pOwn) {
   static const char zSql[] = "SELECT seq FROM change_seq";
-  inv_stmt *p = xPrepare(s, zSql, 1);
+  inv_stmt *p;
   int rc;
-  if (!p) return INV_ERROR;
-  rc = xStep(s, p);
+  opDeadlineStart(s);
+  p = xPrepare(s, zSql, 1);
+  rc = p ? xStep(s, p) : -1;
+  opDeadlineEnd(s);
   if (rc < 0) return INV_ERROR;
   *pData = rc == INV_ROW ? xColumnInt(p, 0) : 0;
   *pOwn = 0;
@@ -442,13 +753,15 @@ static int xVersion(inv_store *s, int64_t *pData, int64_t *pOwn) {
 }
 
 static int xSchemaVersion(inv_store *s) {
-  PgConn *c = PG_CONN(s);
   PGresult *r;
   int v = -1;
-  if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) return -1;
-  r = PQexec(c->pg, "SELECT version FROM schema_version");
-  if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) v = atoi(PQgetvalue(r, 0, 0));
-  PQclear(r);
+  opDeadlineStart(s);
+  if (ensureConnected(s) == INV_OK) {
+    r = exchangeSimple(s, "SELECT version FROM schema_version");
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+  }
+  opDeadlineEnd(s);
   return v;
 }
 
@@ -479,7 +792,7 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
     else if (b->t == INV_REAL) { realText(z, sizeof z, b->r); az[i] = inv_arena_strdup(&s->arena, z, strlen(z)); }
     else az[i] = NULL;
   }
-  r = PQexecParams(c->pg, s->tmp.z, q->nBind, NULL, az, NULL, NULL, 0);
+  r = PQsendQueryParams(c->pg, s->tmp.z, q->nBind, NULL, az, NULL, NULL, 0) ? awaitResult(s) : NULL;
   if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) rc = inv_pg_err(s, r);
   else {
     for (i = 0; i < PQntuples(r); i++) {
@@ -527,47 +840,69 @@ static void openError(inv_store *s, char *zErr, size_t nErr) {
   if (!b->bOom) snprintf(zErr, nErr, "%s", b->z);
 }
 
-static void noticeIgnore(void *pArg, const char *zMsg) { (void)pArg; (void)zMsg; }
+static void ignoreNotice(void *pArg, const char *zMsg) { (void)pArg; (void)zMsg; }
 
+/* Connect within the connect timeout (c->nConnectTimeoutMs: libpq's own
+** connect_timeout counts whole seconds, and not at all for a connection made
+** step by step), then set the session up: the schema, lock_timeout, and
+** read-only for a readonly store. Run again after every reconnect. */
 static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   PgConn *c = PG_CONN(s);
-  char zTimeout[16], zSql[160];
+  char zTimeout[16], zSql[256];
   const char *azKey[] = { "connect_timeout", "application_name", "client_encoding", "dbname", NULL };
   const char *azVal[5];
-  snprintf(zTimeout, sizeof zTimeout, "%d", c->nConnectTimeout);
+  int64_t nsUntil = inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000;
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  const char *zWhy = NULL;
+  snprintf(zTimeout, sizeof zTimeout, "%d", (c->nConnectTimeoutMs + 999) / 1000);
   azVal[0] = zTimeout;                 /* defaults first: the URL's own settings win */
   azVal[1] = "inventory";
   azVal[2] = "UTF8";
   azVal[3] = c->zConnInfo;
   azVal[4] = NULL;
-  c->pg = PQconnectdbParams(azKey, azVal, 1);
-  if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-    const char *zMsg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
-    size_t n;
-    snprintf(zErr, nErr, "%s", zMsg);
-    n = strlen(zErr);
-    while (n && (zErr[n - 1] == '\n' || zErr[n - 1] == ' ')) zErr[--n] = 0;
-    if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
+  c->bTimedOut = 0;
+  c->pg = PQconnectStartParams(azKey, azVal, 1);
+  if (!c->pg) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
+  if (PQstatus(c->pg) == CONNECTION_BAD) st = PGRES_POLLING_FAILED;
+  while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    int w = waitSocket(c->pg, st == PGRES_POLLING_WRITING, nsUntil);
+    if (w == 0) { zWhy = "timeout"; break; }
+    if (w < 0) { st = PGRES_POLLING_FAILED; break; }
+    st = PQconnectPoll(c->pg);
+  }
+  if (zWhy || st != PGRES_POLLING_OK) {
+    if (zWhy) snprintf(zErr, nErr, "no connection within %d ms (connect_timeout)", c->nConnectTimeoutMs);
+    else snprintf(zErr, nErr, "%s", PQerrorMessage(c->pg));
+    oneLine(zErr);
+    PQfinish(c->pg);
+    c->pg = NULL;
     return INV_ERROR;
   }
-  /* the server's notices ("already exists, skipping") are not ours to print */
-  PQsetNoticeProcessor(c->pg, noticeIgnore, NULL);
-  /* the schema (a validated identifier) is where every table lives */
+  /* the server's notices (CREATE ... IF NOT EXISTS, skipping) are not ours
+  ** to print: libpq would write them to stderr (nginx's error log) */
+  PQsetNoticeProcessor(c->pg, ignoreNotice, NULL);
+  /* the schema (a validated identifier) is where every table lives, the
+  ** function set's schema last; lock_timeout once the store is open (the
+  ** first open waits for another process's migration as long as it takes) */
   {
     char zFn[40];
     inv_pg_fn_schema(zFn, sizeof zFn);
-    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"", c->zSchema, zFn);
+    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"; SET lock_timeout = %d%s", c->zSchema, zFn,
+             c->bOpen ? c->nLockTimeoutMs : 0, c->bReadOnly ? "; SET default_transaction_read_only = on" : "");
   }
   {
-    PGresult *r = PQexec(c->pg, zSql);
-    int bOk = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
+    PGresult *r = PQsendQuery(c->pg, zSql) ? awaitResultUntil(s, nsUntil) : NULL;
+    int bOk = resultOk(r);
     if (!bOk) {
-      snprintf(zErr, nErr, "%s", PQerrorMessage(c->pg));
-      PQfinish(c->pg);
-      c->pg = NULL;
+      const char *zMsg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+      snprintf(zErr, nErr, "%s", zMsg ? zMsg : c->bTimedOut ? "no answer (connect_timeout)"
+                                 : c->pg ? PQerrorMessage(c->pg) : "the connection was lost");
+      oneLine(zErr);
+      PQclear(r);
+      if (c->pg) { PQfinish(c->pg); c->pg = NULL; }
       return INV_ERROR;
     }
+    PQclear(r);
   }
   c->nTimeoutSet = -1;
   return INV_OK;
@@ -578,7 +913,7 @@ static void xClose(inv_store *s) {
   int i;
   if (!c) return;
   xRollback(s);
-  for (i = 0; i < c->nStmt; i++) stmtFree(c, &c->aStmt[i], 0);
+  for (i = 0; i < c->nStmt; i++) stmtFree(s, c, &c->aStmt[i], 0);
   if (c->pg) PQfinish(c->pg);
   inv_free(c->zConnInfo);
   inv_free(c->zSchema);
@@ -623,24 +958,39 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
   s->pConn = c;
   c->zConnInfo = dupStr(pOpt->zUrl);
   c->zSchema = dupStr(zSchema);
-  c->nConnectTimeout = pOpt->nBusyMs >= 1000 ? pOpt->nBusyMs / 1000 : 1;
+  c->nConnectTimeoutMs = pOpt->nConnectTimeoutMs > 0 ? pOpt->nConnectTimeoutMs : 5000;
+  c->nLockTimeoutMs = pOpt->nBusyMs > 0 ? pOpt->nBusyMs : 0;
+  c->bReadOnly = pOpt->bReadOnly;
   c->nTimeoutSet = -1;
   if (!c->zConnInfo || !c->zSchema) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
-  if (connectNow(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
+  if (connectNow(s, zErr, nErr)) {
+    /* said as a call says it: inventory.open tells it apart (unavailable) */
+    char zWhy[400];
+    snprintf(zWhy, sizeof zWhy, "%s", zErr);
+    snprintf(zErr, nErr, "PostgreSQL is unavailable: %s", zWhy);
+    openError(s, zErr, nErr);
+    return INV_ERROR;
+  }
   if (pOpt->bReadOnly) {
     if (xSchemaVersion(s) != INV_SCHEMA_VERSION) {
       snprintf(zErr, nErr, "not an inventory store of schema %d", INV_SCHEMA_VERSION);
       openError(s, zErr, nErr);
       return INV_ERROR;
     }
-    if (execSimple(s, "SET default_transaction_read_only = on")) {
+  } else if (inv_pg_migrate(s, zErr, nErr)) {
+    openError(s, zErr, nErr);
+    return INV_ERROR;
+  }
+  c->bOpen = 1;
+  if (c->nLockTimeoutMs) {
+    char zSql[64];
+    snprintf(zSql, sizeof zSql, "SET lock_timeout = %d", c->nLockTimeoutMs);
+    if (execOurs(s, zSql, 0)) {
       snprintf(zErr, nErr, "%s", inv_store_errmsg(s));
       openError(s, zErr, nErr);
       return INV_ERROR;
     }
-    return INV_OK;
   }
-  if (inv_pg_migrate(s, zErr, nErr)) { openError(s, zErr, nErr); return INV_ERROR; }
   return INV_OK;
 }
 
@@ -652,6 +1002,8 @@ static void xBeginCall(inv_store *s) {
   xRollback(s);
   for (i = 0; i < c->nStmt; i++) stmtResetResult(&c->aStmt[i]);
   s->bRetry = 0;
+  c->bTimedOut = 0;
+  c->bCommitted = 0;
 }
 
 /* The store's size: its schema's tables with their indexes and TOAST; where
@@ -662,10 +1014,12 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
     "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
     "AND c.relkind = 'r'";
-  inv_stmt *p = xPrepare(s, zSql, 1);
+  inv_stmt *p;
   int rc;
-  if (!p) return INV_ERROR;
-  rc = xStep(s, p);
+  opDeadlineStart(s);
+  p = xPrepare(s, zSql, 1);
+  rc = p ? xStep(s, p) : -1;
+  opDeadlineEnd(s);
   if (rc < 0) return INV_ERROR;
   *pnBytes = xColumnInt(p, 0);
   xReset(s, p);

@@ -48,8 +48,19 @@ struct PgConn {
   unsigned long useClock;
   unsigned nextName;
   int bInTx;                        /* a transaction is open */
+  int bWriteTx;                     /* ... and it is a write (c->zXid is its id) */
+  char zXid[24];                    /* the write transaction's id, to learn its
+                                       fate when the connection dies at COMMIT */
   int nTimeoutSet;                  /* statement_timeout the session has (ms; -1 unknown) */
-  int nConnectTimeout;              /* seconds */
+  int nConnectTimeoutMs;            /* a connection attempt's limit (inv_options) */
+  int nLockTimeoutMs;               /* lock_timeout of the session (busy_timeout) */
+  int bReadOnly;                    /* a readonly store: read-only sessions */
+  int bOpen;                        /* opened (migrated): the session gets lock_timeout */
+  int bCommitted;                   /* this call's write has committed */
+  int bTimedOut;                    /* the server did not answer in time: the
+                                       connection was dropped */
+  int64_t nsOpDeadline;             /* a network wait's limit outside a call's
+                                       budget (version, info); 0 = none */
   int64_t nChanges;                 /* rows the last statement changed */
   char zVersion[32];
 };

@@ -324,14 +324,23 @@ static const char *const azV2[] = {
   "collector_id text COLLATE \"C\")",
   "CREATE UNIQUE INDEX change_seq_idx ON change (seq)",
   "CREATE INDEX change_pending_idx ON change (xid) WHERE seq IS NULL",
+  /* (the trigger fires once per journal row: the first stamps them all,
+  ** and says so for the rest of its transaction, which return at once; a
+  ** delete of a job with 5,000 tasks counted the pending rows 5,000 times) */
   "CREATE FUNCTION change_stamp() RETURNS trigger LANGUAGE plpgsql AS $$ "
-  "DECLARE n bigint; base bigint; "
+  "DECLARE n bigint; base bigint; x text := pg_current_xact_id()::text; "
   "BEGIN "
+  "  IF current_setting('inventory.stamped', true) = x THEN RETURN NULL; END IF; "
+  "  PERFORM set_config('inventory.stamped', x, true); "
   "  SELECT count(*) INTO n FROM change WHERE seq IS NULL AND xid = pg_current_xact_id(); "
   "  IF n = 0 THEN RETURN NULL; END IF; "
   "  UPDATE change_seq SET seq = seq + n RETURNING seq - n INTO base; "
-  "  UPDATE change c SET seq = base + r.rn FROM (SELECT pending, row_number() OVER (ORDER BY pending) AS rn "
-  "    FROM change WHERE seq IS NULL AND xid = pg_current_xact_id()) r WHERE c.pending = r.pending; "
+  /* (the rows found by their ctid: a join on pending scanned the whole
+  ** journal for every commit while it held change_seq, 8 writers made 10x
+  ** fewer commits a second; and, the planner expecting one pending row, a
+  ** commit of n rows took n^2 steps: 6 s for a job of 4,000 tasks) */
+  "  UPDATE change c SET seq = base + r.rn FROM (SELECT ctid AS t, row_number() OVER (ORDER BY pending) AS rn "
+  "    FROM change WHERE seq IS NULL AND xid = pg_current_xact_id()) r WHERE c.ctid = r.t; "
   "  RETURN NULL; "
   "END $$",
   "CREATE CONSTRAINT TRIGGER change_stamp AFTER INSERT ON change DEFERRABLE INITIALLY DEFERRED "

@@ -555,6 +555,8 @@ static const char *const azSql[INV_SQL_N] = {
   "LEFT JOIN job AS j ON c.op = 'upsert' AND c.resource = 'job' "
   "AND j.job_id = c.id AND j.domain_id = c.domain_id "
   "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
+  /* INV_SQL_JOB_LOCK_COLLECTOR: BEGIN IMMEDIATE serialises the writers already */
+  "SELECT ?1, ?2",
 };
 
 static int xArith(inv_q *q, char cOp, const char *const *az, int n) {

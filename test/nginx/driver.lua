@@ -226,8 +226,7 @@ test("/metrics passes promtool check metrics", function()
   end
 end)
 test("/metrics: the store's gauges are the store's numbers", function()
-  local inventory = require "inventory"
-  local inv = assert(inventory.open{ path = DB, readonly = true })
+  local inv = assert(require("testdb").open(DB, { readonly = true }))
   local m = assert(inv:call("store", "metrics", {}))
   local info = assert(inv:info())
   inv:close()

@@ -8,7 +8,6 @@
 -- older tasks so that its total_count of 4,839 holds); writes the tokens.
 -- phase2 (while nginx runs, after the suite deleted the v1 jobs through the
 -- API): the records of the SpaceONE 2.0 page's examples (002).
-local inventory = require "inventory"
 local cjson = require "cjson"
 local F = require "spec.rest_fixture"
 local seeds = require "seeds"
@@ -21,7 +20,7 @@ local SEED_TOKENS = {
   ["seed-domain-5801"] = { domain_id = "domain-58010aa2e451", role = "DOMAIN_ADMIN" },
 }
 
-local inv = assert(inventory.open{ path = db })
+local inv = assert(require("testdb").open(db))
 
 if mode == "init" then
   local tokens_path, dir = arg[3], arg[4]

@@ -5,12 +5,39 @@
 # request), then stops nginx (kill -QUIT on exit, whatever happens).
 # Closing line: "nginx: N passed, N failed".
 #
+# It runs once per backend (BACKENDS="sqlite postgresql", the default): on
+# PostgreSQL the store is the schema "inventory" of a throwaway cluster
+# (scripts/pg.sh, stopped on exit), every call runs in the thread pool, and
+# test/nginx/cluster.lua then adds a second nginx on the same database (no
+# stale answer after the other node's committed write) and an outage (the
+# server stopped and started under the running nginx).
+#
 #   bash test/nginx/run.sh          (after make all; scripts/test.sh runs it)
 #   KEEP=1 bash test/nginx/run.sh   keep the scratch prefix for a look
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 SEEDS_DIR=${SEEDS_DIR:-$ROOT/../shared/seeds}
+
+# the outer run: each backend in a run of its own, the counts summed
+if [ -z "${NGINX_BACKEND:-}" ]; then
+  tp=0; tf=0; trc=0
+  for be in ${BACKENDS:-sqlite postgresql}; do
+    echo "# nginx suite on $be"
+    out=$(NGINX_BACKEND=$be bash "$0" 2>&1); r=$?
+    echo "$out" | grep -v '^nginx: [0-9]* passed, [0-9]* failed$'
+    line=$(echo "$out" | grep '^nginx: [0-9]* passed, [0-9]* failed$' | tail -n 1)
+    p=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    [ -z "$p" ] && { p=0; f=1; }
+    [ $r -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    [ $r -ne 0 ] && trc=1
+    echo "# nginx ($be): $p passed, $f failed"
+    tp=$((tp + p)); tf=$((tf + f))
+  done
+  echo "nginx: $tp passed, $tf failed"
+  exit $trc
+fi
 
 fail_early() { echo "nginx suite: $*"; echo "nginx: 0 passed, 1 failed"; exit 1; }
 
@@ -27,23 +54,28 @@ PREFIX=$WORK/prefix
 DB=$PREFIX/data/inventory.db
 TOKENS=$PREFIX/data/tokens.json
 NPID=""
+NPID_B=""
+PG_DIR=""
 
 # running and not a zombie (kill -0 succeeds on a zombie until it is reaped)
 alive() { local a b st; { read -r a b st _ < "/proc/$1/stat"; } 2>/dev/null && [ "$st" != Z ]; }
 
-stop_nginx() {
-  [ -n "$NPID" ] || return 0
-  if alive "$NPID"; then
-    kill -QUIT "$NPID" 2>/dev/null
-    for _ in $(seq 1 50); do alive "$NPID" || break; sleep 0.1; done
-    alive "$NPID" && kill -TERM "$NPID" 2>/dev/null
+# stop_pid PID: a graceful stop of an nginx master, TERM after 5 s
+stop_pid() {
+  [ -n "$1" ] || return 0
+  if alive "$1"; then
+    kill -QUIT "$1" 2>/dev/null
+    for _ in $(seq 1 50); do alive "$1" || break; sleep 0.1; done
+    alive "$1" && kill -TERM "$1" 2>/dev/null
   fi
-  wait "$NPID" 2>/dev/null
-  NPID=""
+  wait "$1" 2>/dev/null
 }
+stop_nginx() { stop_pid "$NPID"; NPID=""; }
 
 cleanup() {
   stop_nginx
+  stop_pid "$NPID_B"; NPID_B=""
+  [ -n "$PG_DIR" ] && sh scripts/pg.sh stop "$PG_DIR"
   if [ "${KEEP:-0}" = 1 ]; then echo "nginx suite: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -53,6 +85,11 @@ export LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/?.lua;$ROOT/test/ngi
 export LUA_CPATH="$ROOT/lib/lua/5.4/?.so;;"
 
 mkdir -p "$PREFIX/data"
+if [ "$NGINX_BACKEND" = postgresql ]; then
+  PG_DIR=$(mktemp -d /tmp/inventory-nginx-pg.XXXXXX) || fail_early "mktemp"
+  DB=$(sh scripts/pg.sh start "$PG_DIR" 2>&1) || { PG_DIR=""; fail_early "PostgreSQL did not start: $DB"; }
+  chmod 755 "$PG_DIR"       # the workers (nobody, when started as root) reach its socket
+fi
 lua5.4 test/nginx/fixture.lua init "$DB" "$TOKENS" "$SEEDS_DIR" || fail_early "fixture failed"
 
 # a free port: try random ones until nginx binds (it exits at once when it cannot)
@@ -86,7 +123,7 @@ fi
 # the phase-2 import runs as root while nginx (workers: nobody) has the
 # database open: give the files back to the worker user afterwards
 OWNER=""
-[ "$(id -u)" -eq 0 ] && OWNER="nobody:$(id -gn nobody 2>/dev/null || echo nogroup)"
+[ "$(id -u)" -eq 0 ] && [ "$NGINX_BACKEND" = sqlite ] && OWNER="nobody:$(id -gn nobody 2>/dev/null || echo nogroup)"
 PHASE2="lua5.4 '$ROOT/test/nginx/fixture.lua' phase2 '$DB' '$SEEDS_DIR'"
 [ -n "$OWNER" ] && PHASE2="$PHASE2 && chown -R $OWNER '$PREFIX/data'"
 
@@ -115,5 +152,54 @@ f1=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p
 p2=$(echo "$eline" | sed -n 's/^events: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 f2=$(echo "$eline" | sed -n 's/^events: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 [ $erc -ne 0 ] && rc=1
-echo "nginx: $((p1 + p2)) passed, $((f1 + f2)) failed"
+
+# PostgreSQL: a second nginx on the same database, then an outage
+# (test/nginx/cluster.lua); its own prefix and port
+p3=0; f3=0
+if [ "$NGINX_BACKEND" = postgresql ]; then
+  PREFIX_B=$WORK/prefix-b
+  mkdir -p "$PREFIX_B/data"
+  cp "$TOKENS" "$PREFIX_B/data/tokens.json"
+  started=""
+  for attempt in 1 2 3 4 5 6 7 8; do
+    PORT_B=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    [ "$PORT_B" = "$PORT" ] && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT_B") 2>/dev/null && continue
+    sh examples/nginx/mkprefix.sh "$PREFIX_B" "$PORT_B" 2 "$DB" "$PREFIX_B/data/tokens.json" 0 0 \
+      || fail_early "mkprefix failed"
+    : > "$PREFIX_B/logs/error.log"
+    env -u LUA_PATH -u LUA_CPATH nginx -p "$PREFIX_B/" -c conf/nginx.conf >"$WORK/nginx-b.out" 2>&1 &
+    NPID_B=$!
+    for _ in $(seq 1 50); do
+      if curl -s -o /dev/null "http://127.0.0.1:$PORT_B/" 2>/dev/null; then started=1; break; fi
+      alive "$NPID_B" || break
+      sleep 0.1
+    done
+    [ -n "$started" ] && break
+    stop_pid "$NPID_B"; NPID_B=""
+    grep -q "Address already in use" "$PREFIX_B/logs/error.log" "$WORK/nginx-b.out" 2>/dev/null || break
+  done
+  if [ -z "$started" ]; then
+    echo "nginx suite: the second nginx did not start"; tail -n 20 "$PREFIX_B/logs/error.log"
+    f3=1
+  else
+    BASE="http://127.0.0.1:$PORT" BASE_B="http://127.0.0.1:$PORT_B" WORK="$WORK" DB="$DB" \
+      PG_DIR="$PG_DIR" ROOT="$ROOT" ERROR_LOG="$PREFIX/logs/error.log" \
+      ERROR_LOG_B="$PREFIX_B/logs/error.log" NGINX_PID="$NPID" NGINX_PID_B="$NPID_B" \
+      lua5.4 test/nginx/cluster.lua >"$WORK/cluster.out" 2>&1
+    crc=$?
+    grep -v '^cluster: ' "$WORK/cluster.out"
+    cline=$(grep '^cluster: [0-9]* passed, [0-9]* failed$' "$WORK/cluster.out" | tail -n 1)
+    if [ $crc -ne 0 ] || [ -z "$cline" ]; then
+      echo "--- error.log A (tail)"; tail -n 10 "$PREFIX/logs/error.log"
+      echo "--- error.log B (tail)"; tail -n 10 "$PREFIX_B/logs/error.log"
+    fi
+    p3=$(echo "$cline" | sed -n 's/^cluster: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f3=$(echo "$cline" | sed -n 's/^cluster: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    [ -z "$p3" ] && { p3=0; f3=1; }
+    [ $crc -ne 0 ] && rc=1
+  fi
+fi
+[ "$f3" -gt 0 ] && rc=1
+echo "nginx: $((p1 + p2 + p3)) passed, $((f1 + f2 + f3)) failed"
 exit $rc

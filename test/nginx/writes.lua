@@ -1,14 +1,15 @@
 -- test/nginx/writes.lua: another process writing to the store nginx serves.
 --
---   lua5.4 test/nginx/writes.lua DB CHUNK_FILE OUT_FILE
+--   lua5.4 test/nginx/writes.lua DB CHUNK_FILE OUT_FILE     (DB: a file or a PostgreSQL URL)
 --
 -- Runs the Lua chunk in CHUNK_FILE with `inv` (the store), `D` (a table of
 -- helpers) and `mark(name, value)`, which appends "name<TAB>value<TAB>time"
 -- to OUT_FILE right after the preceding write committed (LuaSocket's clock).
-local inventory = require "inventory"
 local socket = require "socket"
 local db, chunk_file, out_file = arg[1], arg[2], arg[3]
-local inv = assert(inventory.open{ path = db, busy_timeout = 5000 })
+-- (beside this file: other suites run it too, with their own LUA_PATH)
+local testdb = dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/testdb.lua")
+local inv = assert(testdb.open(db, { busy_timeout = 5000 }))
 local out = assert(io.open(out_file, "a"))
 local function mark(name, value)
   out:write(name, "\t", tostring(value or ""), "\t", string.format("%.6f", socket.gettime()), "\n")

@@ -1,19 +1,18 @@
 -- test/reliability/conc_open.lua: one of several processes that open a store
 -- file nobody has created yet, all at once (concurrency.lua phase D).
 --
---   lua5.4 conc_open.lua DB GOFILE N K
+--   lua5.4 conc_open.lua TARGET GOFILE N K
 --
--- Prints "ready", waits for GOFILE, opens DB (busy_timeout 5000), creates one
+-- Prints "ready", waits for GOFILE, opens TARGET (busy_timeout 5000), creates one
 -- job with N tasks, prints "ok <job_id>" or "err <code> <message>".
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local C = dofile(dir .. "/common.lua")
-local inventory = require "inventory"
 
 local db, go, n, k = arg[1], arg[2], tonumber(arg[3]), arg[4]
 io.stdout:write("ready\n")
 io.stdout:flush()
 while not C.exists(go) do C.sleep(0.002) end
-local inv, m, c = inventory.open{ path = db, busy_timeout = 5000 }
+local inv, m, c = C.open(db, { busy_timeout = 5000 })
 if not inv then
   print("err open " .. tostring(c) .. " " .. tostring(m))
   os.exit(0)

@@ -5,8 +5,12 @@ local P = {}
 
 P.DOMAIN = "domain-rel"
 P.JOBS = 100
-P.TASKS = 100
+-- tasks per job (RELIABILITY_TASKS: fewer for quick work)
+P.TASKS = tonumber(os.getenv("RELIABILITY_TASKS") or "") or 100
 P.WORKERS = 4
+-- phase E: 8 processes finish the tasks of the same 100 jobs
+P.E_WORKERS = 8
+P.E_TASKS = 20
 
 -- jobs canceled by worker 1 when it reaches them (before finishing any of its tasks there)
 P.CANCEL = { [30] = true, [70] = true }
@@ -16,7 +20,7 @@ P.OLD = { [5] = true, [48] = true, [49] = true, [50] = true, [51] = true, [52] =
 -- worker 2 sweeps when it reaches this job
 P.SWEEP_AT = 50
 -- tasks (by index in their job) to which every worker appends one error
-P.SHARED = { 1, 50 }
+P.SHARED = { 1, math.min(50, P.TASKS) }
 
 function P.fails(j, i)
   return (j % 3 == 0 and i == 7) or (j % 10 == 4 and i % 20 == 3) or (j % 17 == 0 and i > 90)

@@ -1,8 +1,8 @@
 -- test/reliability/conc_worker.lua: one worker process of concurrency.lua.
 --
---   lua5.4 conc_worker.lua DB PLAN LOG W NWORKERS BUSY_MS GOFILE MODE
+--   lua5.4 conc_worker.lua TARGET PLAN LOG W NWORKERS BUSY_MS GOFILE MODE
 --
--- Opens its own store on DB, prints "ready", waits for GOFILE, then walks
+-- Opens its own store on TARGET (a file, or pg:<schema>: common.lua), prints "ready", waits for GOFILE, then walks
 -- the plan (one line per task: "j i job_id task_id") and handles every task
 -- whose line number g (0-based) has g % NWORKERS == W: maybe start, maybe
 -- add_error, then finish. Every workers walks the jobs in the same order, so
@@ -18,13 +18,12 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local C = dofile(dir .. "/common.lua")
 local P = dofile(dir .. "/conc_plan.lua")
-local inventory = require "inventory"
 
 local db, plan, logf, W, N, busy, go, mode =
   arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5]), tonumber(arg[6]), arg[7], arg[8]
 local D = P.DOMAIN
 
-local inv, m, c = inventory.open{ path = db, busy_timeout = busy }
+local inv, m, c = C.open(db, { busy_timeout = busy })
 if not inv then
   io.stderr:write("open failed: ", tostring(c), " ", tostring(m), "\n")
   os.exit(3)

@@ -18,6 +18,17 @@
 -- Phase C: a writer (the sqlite3 CLI) holds the write lock; every write method
 --   with a 50 ms budget fails cleanly and in bounded time, reads still work, the
 --   store is unchanged, and the same call succeeds once the lock is gone.
+-- Phase E: 8 processes finish the tasks of the same 100 jobs (20 tasks each,
+--   interleaved so that all 8 hit every job's row), appending errors on the
+--   way: no call fails, each job finalises exactly once (the audit trigger),
+--   with the status its tasks call for, and no counter drifts.
+-- Phase F: 8 processes create a job of the same collector at the same time
+--   (10 collectors in turn): exactly one of the 8 stays IN_PROGRESS, the
+--   others are CANCELED (a create cancels the collector's running job, also
+--   one committed while it ran).
+-- On PostgreSQL (RELIABILITY_BACKEND=postgresql) the same phases run on one
+--   server, each store a schema: B's lock budget is lock_timeout, C's lock is
+--   psql's LOCK TABLE ... IN EXCLUSIVE MODE, D's the migration's advisory lock.
 -- Phase D: the first open of a store file: it must wait (busy_timeout) while
 --   another connection writes the new file; and 8 processes opening a file
 --   that does not exist yet, at once (the WAL switch and schema creation race,
@@ -25,7 +36,6 @@
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
 local C = dofile(dir .. "/common.lua")
 local P = dofile(dir .. "/conc_plan.lua")
-local inventory = require "inventory"
 
 local T = C.tap("concurrency")
 local TMP = C.tmpdir("conc")
@@ -44,7 +54,7 @@ end
 
 -- create njobs x ntasks; returns the plan lines and job ids (by index)
 local function populate(db, njobs, ntasks, old)
-  local inv = assert(inventory.open{ path = db, busy_timeout = 5000, statement_timeout = 0 })
+  local inv = assert(C.open(db, { busy_timeout = 5000, statement_timeout = 0 }))
   local plan, jobs = {}, {}
   local past = os.time() * 1000 - 3 * 3600 * 1000
   for j = 1, njobs do
@@ -74,14 +84,15 @@ end
 
 -- run N workers to completion; returns their logs (list of lines each), stderr texts,
 -- exit statuses and the wall time of the run
-local function run_workers(db, planfile, busy, mode, tag)
+local function run_workers(db, planfile, busy, mode, tag, nworkers)
   local go = TMP .. "/go-" .. tag
   local ws = {}
-  for w = 0, P.WORKERS - 1 do
+  nworkers = nworkers or P.WORKERS
+  for w = 0, nworkers - 1 do
     local logf = string.format("%s/%s-w%d.log", TMP, tag, w)
     local errf = string.format("%s/%s-w%d.err", TMP, tag, w)
     local cmd = table.concat({ C.LUA, C.q(dir .. "/conc_worker.lua"), C.q(db), C.q(planfile),
-      C.q(logf), w, P.WORKERS, busy, C.q(go), mode }, " ")
+      C.q(logf), w, nworkers, busy, C.q(go), mode }, " ")
     local ch = C.spawn(cmd, errf)
     ch.log, ch.err = logf, errf
     children[#children + 1] = ch
@@ -108,7 +119,7 @@ end
 -- ===================== reading back =====================
 
 local function load_store(db)
-  local inv = assert(inventory.open{ path = db, busy_timeout = 5000, statement_timeout = 0 })
+  local inv = assert(C.open(db, { busy_timeout = 5000, statement_timeout = 0 }))
   local jobs = C.all(inv, "job", D)
   local tasks = C.all(inv, "job_task", D)
   inv:close()
@@ -227,13 +238,12 @@ end
 -- ===================== phase A: 4 processes, busy_timeout 5000 =====================
 
 local function phase_a(round)
-  local db = TMP .. "/conc" .. round .. ".db"
+  local db = C.target(TMP, "conc" .. round)
   local t0 = C.now()
   local plan, jobs = populate(db, P.JOBS, P.TASKS, P.OLD)
   local planfile = TMP .. "/plan-a"
   write_plan(planfile, plan)
-  local out, ok = C.sqlite(db, C.AUDIT_SQL)
-  assert(ok, "audit trigger: " .. out)
+  C.audit(db)
   T:note(string.format("phase A: created %d jobs x %d tasks in %.2f s", P.JOBS, P.TASKS, C.now() - t0))
 
   local res, dt = run_workers(db, planfile, 5000, "full", "a" .. round)
@@ -322,7 +332,7 @@ local function phase_a(round)
   local audit = C.read_audit(db)
   local fin_ms = {}
   do
-    local o = C.sqlite(db, "SELECT job_id, finished_at FROM job")
+    local o = C.sql(db, "SELECT job_id, finished_at FROM job")
     for id, ms in o:gmatch("([^|\n]+)|([^\n]*)") do fin_ms[id] = ms end
   end
   local badJ = {}
@@ -370,15 +380,19 @@ local function phase_a(round)
   for _, t in ipairs(tasks) do if t.status ~= "SUCCESS" and t.status ~= "FAILURE" then open = open + 1 end end
   T:ok(open == 0, "A: every task ended SUCCESS or FAILURE", open .. " tasks still open")
 
-  local ic = C.sqlite(db, "PRAGMA integrity_check")
-  T:ok(ic == "ok", "A: PRAGMA integrity_check", ic)
+  local ic = C.integrity(db)
+  T:ok(ic == "ok", "A: " .. (C.PG and "inv:check()" or "PRAGMA integrity_check"), ic)
   return #L.F
 end
 
 -- ===================== phase B: busy budget of 1 ms =====================
 
+-- what a lock that was not granted in time says, by backend
+local LOCKED = C.PG and "lock_timeout" or "database_is_locked"
+local LOCKED_TEXT = C.PG and "lock timeout" or "database is locked"
+
 local function phase_b()
-  local db = TMP .. "/tiny.db"
+  local db = C.target(TMP, "tiny")
   local plan = populate(db, 10, 100)
   local planfile = TMP .. "/plan-b"
   write_plan(planfile, plan)
@@ -387,16 +401,16 @@ local function phase_b()
   local L = parse_logs(res)
   local unclear, nBusy = {}, 0
   for _, e in ipairs(L.errs) do
-    if e.code == "ERROR_DB_QUERY" and (e.msg or ""):find("database_is_locked", 1, true) then
+    if e.code == "ERROR_DB_QUERY" and (e.msg or ""):find(LOCKED, 1, true) then
       nBusy = nBusy + 1
     else
       unclear[#unclear + 1] = e.line
     end
   end
-  T:note(string.format("phase B: %d calls in %.2f s; %d refused with ERROR_DB_QUERY 'database is locked', "
+  T:note(string.format("phase B: %d calls in %.2f s; %d refused with ERROR_DB_QUERY '%s', "
     .. "as this phase expects (a 1 ms busy budget; the checks below prove they left nothing behind)",
-    #L.F + #L.E, dt, nBusy))
-  T:ok(#unclear == 0, "B: every failure under a 1 ms busy budget is ERROR_DB_QUERY 'database is locked'",
+    #L.F + #L.E, dt, nBusy, LOCKED_TEXT))
+  T:ok(#unclear == 0, "B: every failure under a 1 ms busy budget is ERROR_DB_QUERY '" .. LOCKED_TEXT .. "'",
        C.head(unclear, 20))
   if nBusy == 0 then T:note("phase B: no lock failure happened on this machine (phase C covers it)") end
   local jobsL, tasks, tasks_by_job, task_by_id = load_store(db)
@@ -416,18 +430,26 @@ end
 -- ===================== phase C: a writer holds the lock =====================
 
 local function phase_c()
-  local db = TMP .. "/locked.db"
+  local db = C.target(TMP, "locked")
   local plan, jobs = populate(db, 2, 3)
-  local inv = assert(inventory.open{ path = db, busy_timeout = 50 })
+  local inv = assert(C.open(db, { busy_timeout = 50 }))
   local function snap()
     return assert(inv:call("job", "list", { domain_id = D }, true)) .. "\n"
         .. assert(inv:call("job_task", "list", { domain_id = D }, true))
   end
   local before = snap()
   local errf = TMP .. "/cli.err"
-  local cli = io.popen("sqlite3 " .. C.q(db) .. " >/dev/null 2>" .. C.q(errf), "w")
-  -- (with a busy timeout: its BEGIN may meet one of the probing sweeps below)
-  cli:write(".timeout 10000\nBEGIN IMMEDIATE;\n")
+  local cli
+  if C.PG then
+    -- psql takes the tables in EXCLUSIVE mode: readers pass, writers wait
+    cli = io.popen("psql -X -q -v ON_ERROR_STOP=1 -d " .. C.q(C.PG_URL) .. " >/dev/null 2>" .. C.q(errf), "w")
+    cli:write("SET search_path TO " .. db:match("^pg:(.+)$") .. ";\nBEGIN;\n"
+              .. "LOCK TABLE job, job_task IN EXCLUSIVE MODE;\n")
+  else
+    cli = io.popen("sqlite3 " .. C.q(db) .. " >/dev/null 2>" .. C.q(errf), "w")
+    -- (with a busy timeout: its BEGIN may meet one of the probing sweeps below)
+    cli:write(".timeout 10000\nBEGIN IMMEDIATE;\n")
+  end
   cli:flush()
   -- wait until the CLI holds the lock: a write that changes nothing (sweep of
   -- jobs older than a million hours) starts failing
@@ -437,7 +459,7 @@ local function phase_c()
     if not r then locked = true break end
     C.sleep(0.02)
   end
-  T:ok(locked, "C: the sqlite3 CLI holds the write lock")
+  T:ok(locked, C.PG and "C: psql holds job and job_task in EXCLUSIVE mode" or "C: the sqlite3 CLI holds the write lock")
   local calls = {
     { "job_task.finish", function() return inv.job_task.finish{ job_task_id = plan[1].task, domain_id = D, status = "SUCCESS" } end },
     { "job_task.start", function() return inv.job_task.start{ job_task_id = plan[2].task, domain_id = D } end },
@@ -454,15 +476,15 @@ local function phase_c()
     local t0 = C.now()
     local ok, r, m, code = pcall(c[2])
     local dt = C.now() - t0
-    T:ok(ok and r == nil and code == "ERROR_DB_QUERY" and tostring(m):find("database is locked", 1, true)
-         and dt < 2, "C: " .. c[1] .. " under a held lock -> ERROR_DB_QUERY 'database is locked' in bounded time",
+    T:ok(ok and r == nil and code == "ERROR_DB_QUERY" and tostring(m):find(LOCKED_TEXT, 1, true)
+         and dt < 2, "C: " .. c[1] .. " under a held lock -> ERROR_DB_QUERY '" .. LOCKED_TEXT .. "' in bounded time",
          string.format("pcall %s, result %s, code %s, message %s, %.3f s", tostring(ok), tostring(r),
                        tostring(code), tostring(m), dt))
   end
   local ok, r = pcall(inv.job.get, { job_id = jobs[1], domain_id = D })
   T:ok(ok and r and r.job_id == jobs[1], "C: reads still work while a writer holds the lock", tostring(r))
   T:ok(snap() == before, "C: the store is unchanged by the failed writes")
-  cli:write("COMMIT;\n.quit\n")
+  cli:write(C.PG and "COMMIT;\n\\q\n" or "COMMIT;\n.quit\n")
   cli:close()
   local f = inv.job_task.finish{ job_task_id = plan[1].task, domain_id = D, status = "SUCCESS" }
   T:ok(f and f.status == "SUCCESS", "C: the same finish succeeds once the lock is released")
@@ -474,17 +496,27 @@ end
 local function phase_d()
   -- D1: another connection is writing to the new (not yet WAL) file for 300 ms:
   -- open must wait within its busy_timeout, as every other call does
-  local db = TMP .. "/fresh-locked.db"
+  local db = C.target(TMP, "fresh_locked")
   local held = TMP .. "/held"
-  local sh = string.format("(printf 'BEGIN IMMEDIATE;\\n.shell touch %s\\n'; sleep 0.3; printf 'COMMIT;\\n') | sqlite3 %s",
-                           held, C.q(db))
+  local sh
+  if C.PG then
+    -- the migration's advisory lock, held by psql for 300 ms
+    sh = string.format("(printf \"SELECT pg_advisory_lock(7140117, hashtext('%s'));\\n\\\\! touch %s\\n\"; "
+                       .. "sleep 0.3; printf 'SELECT pg_advisory_unlock_all();\\n') | psql -X -q -d %s",
+                       db:match("^pg:(.+)$"), held, C.q(C.PG_URL))
+  else
+    sh = string.format("(printf 'BEGIN IMMEDIATE;\\n.shell touch %s\\n'; sleep 0.3; printf 'COMMIT;\\n') | sqlite3 %s",
+                       held, C.q(db))
+  end
   local ch = C.spawn("sh -c " .. C.q(sh) .. " >/dev/null", TMP .. "/cli-d.err")
   children[#children + 1] = ch
   for _ = 1, 500 do if C.exists(held) then break end C.sleep(0.01) end
   local t0 = C.now()
-  local inv, m, c = inventory.open{ path = db, busy_timeout = 5000 }
+  local inv, m, c = C.open(db, { busy_timeout = 5000 })
   local dt = C.now() - t0
-  T:ok(inv ~= nil, "D: open of a new file waits (busy_timeout 5000) while another connection writes it",
+  T:ok(inv ~= nil and (not C.PG or dt > 0.15), C.PG
+       and "D: open of a new schema waits while another session holds the migration's advisory lock"
+       or "D: open of a new file waits (busy_timeout 5000) while another connection writes it",
        string.format("%s %s after %.3f s", tostring(c), tostring(m), dt))
   if inv then inv:close() end
   C.wait(ch)
@@ -494,7 +526,7 @@ local function phase_d()
   -- store), 5 times; each must open it and create a job
   local rounds_bad, detail = 0, {}
   for round = 1, 5 do
-    db = TMP .. "/fresh" .. round .. ".db"
+    db = C.target(TMP, "fresh" .. round)
     local go = TMP .. "/go-d" .. round
     local ws = {}
     for k = 1, 8 do
@@ -517,7 +549,7 @@ local function phase_d()
       end
     end
     if bad > 0 then rounds_bad = rounds_bad + 1 end
-    local s = assert(inventory.open{ path = db })
+    local s = assert(C.open(db))
     local r = assert(s.job.list{ domain_id = "domain-open" })
     if #r.results ~= 8 - bad or s:schema_version() ~= 2 then
       detail[#detail + 1] = string.format("round %d: %d jobs for %d successful processes, schema %s", round,
@@ -525,11 +557,115 @@ local function phase_d()
       rounds_bad = rounds_bad + 1
     end
     s:close()
-    local ic = C.sqlite(db, "PRAGMA integrity_check")
+    local ic = C.integrity(db)
     if ic ~= "ok" then detail[#detail + 1] = "round " .. round .. ": integrity_check " .. ic end
   end
-  T:ok(#detail == 0, "D: 8 processes opening a new store file at once all open it and write (5 rounds)",
+  T:ok(#detail == 0, "D: 8 processes opening a new store " .. (C.PG and "schema" or "file")
+       .. " at once all open it and write (5 rounds)",
        rounds_bad .. " of 5 rounds failed:\n" .. C.head(detail, 20))
+end
+
+-- ===================== phase E: 8 processes, the same 100 jobs =====================
+
+local function phase_e()
+  local db = C.target(TMP, "eight")
+  local t0 = C.now()
+  local plan, jobs = populate(db, P.JOBS, P.E_TASKS)
+  local planfile = TMP .. "/plan-e"
+  write_plan(planfile, plan)
+  C.audit(db)
+  T:note(string.format("phase E: created %d jobs x %d tasks in %.2f s", P.JOBS, P.E_TASKS, C.now() - t0))
+  local res, dt = run_workers(db, planfile, 5000, "plain", "e", P.E_WORKERS)
+  check_workers_exited(res, "E")
+  local L = parse_logs(res)
+  T:note(string.format("phase E: %d processes, %d finish + %d add_error calls in %.2f s (%.0f calls/s)",
+    P.E_WORKERS, #L.F, #L.E, dt, (#L.F + #L.E) / dt))
+  T:ok(#L.F == P.JOBS * P.E_TASKS, "E: " .. P.JOBS * P.E_TASKS .. " finish calls made", #L.F)
+  local lastStart, firstEnd = -math.huge, math.huge
+  for w = 1, P.E_WORKERS do
+    local sp = L.span[w] or {}
+    lastStart = math.max(lastStart, sp.start or math.huge)
+    firstEnd = math.min(firstEnd, sp["end"] or -math.huge)
+  end
+  T:ok(lastStart < firstEnd, "E: all " .. P.E_WORKERS .. " processes were writing at the same time",
+       string.format("last start %.3f, first end %.3f", lastStart, firstEnd))
+  local errs = {}
+  for _, e in ipairs(L.errs) do errs[#errs + 1] = e.line end
+  T:ok(#errs == 0, "E: no call failed", C.head(errs, 20))
+  local jobsL, tasks, tasks_by_job, task_by_id, job_by_id = load_store(db)
+  local bad = C.check_counters(jobsL, tasks_by_job)
+  T:ok(#bad == 0, "E: no counter drifts: success+failure+remained == total, each equal to the task statuses",
+       C.head(bad))
+  check_finishes(L, task_by_id, "E", function(f) return f.line end)
+  check_errors(L, tasks, "E")
+  local audit = C.read_audit(db)
+  local badJ = {}
+  for j, id in ipairs(jobs) do
+    local job, a = job_by_id[id], audit[id] or {}
+    local nFail = 0
+    for i = 1, P.E_TASKS do if P.fails(j, i) then nFail = nFail + 1 end end
+    local want = nFail == 0 and "SUCCESS" or "FAILURE"
+    if #a ~= 1 or a[1].old ~= "IN_PROGRESS" or a[1].new ~= want then
+      local sd = {}
+      for _, x in ipairs(a) do sd[#sd + 1] = x.old .. "->" .. x.new end
+      badJ[#badJ + 1] = string.format("job %d: %d finalisations (%s), want one to %s", j, #a,
+                                      table.concat(sd, ", "), want)
+    elseif job.status ~= want or job.failure_tasks ~= nFail or job.remained_tasks ~= 0 then
+      badJ[#badJ + 1] = string.format("job %d: %s failure %d remained %d", j, job.status,
+                                      job.failure_tasks, job.remained_tasks)
+    end
+  end
+  T:ok(#badJ == 0, "E: every job finalised exactly once, with the status its tasks call for", C.head(badJ, 20))
+  local ic = C.integrity(db)
+  T:ok(ic == "ok", "E: " .. (C.PG and "inv:check()" or "PRAGMA integrity_check"), ic)
+end
+
+-- ===================== phase F: 8 creates of one collector at once =====================
+
+local function phase_f()
+  local db = C.target(TMP, "dup")
+  local NCOLL = 10
+  assert(C.open(db)):close()
+  local go = TMP .. "/go-f"
+  local ws = {}
+  for k = 1, 8 do
+    local w = C.spawn(table.concat({ C.LUA, C.q(dir .. "/conc_dup.lua"), C.q(db), C.q(go), k, NCOLL }, " "),
+                      TMP .. "/dup" .. k .. ".err")
+    children[#children + 1] = w
+    ws[k] = w
+  end
+  for _, w in ipairs(ws) do assert(w.h:read("l") == "ready") end
+  assert(io.open(go, "w")):close()
+  local bad = {}
+  for k, w in ipairs(ws) do
+    for l in w.h:lines() do
+      if not l:match("^ok job%-") then bad[#bad + 1] = "process " .. k .. ": " .. l end
+    end
+    local okw, how, code = C.wait(w)
+    w.done = true
+    if not (okw and code == 0) then bad[#bad + 1] = string.format("process %d: %s %s", k, tostring(how), tostring(code)) end
+  end
+  T:ok(#bad == 0, "F: 8 processes created a job of each of " .. NCOLL .. " collectors at once", C.head(bad))
+  local inv = assert(C.open(db))
+  local jobs = C.all(inv, "job", "domain-dup")
+  inv:close()
+  local by = {}
+  for _, j in ipairs(jobs) do
+    local e = by[j.collector_id] or { IN_PROGRESS = 0, CANCELED = 0, n = 0 }
+    by[j.collector_id] = e
+    e.n = e.n + 1
+    e[j.status] = (e[j.status] or 0) + 1
+  end
+  local wrong = {}
+  for r = 1, NCOLL do
+    local e = by["collector-dup-" .. r] or { IN_PROGRESS = 0, CANCELED = 0, n = 0 }
+    if e.n ~= 8 or e.IN_PROGRESS ~= 1 or e.CANCELED ~= 7 then
+      wrong[#wrong + 1] = string.format("collector-dup-%d: %d jobs, %d IN_PROGRESS, %d CANCELED", r, e.n,
+                                        e.IN_PROGRESS, e.CANCELED)
+    end
+  end
+  T:ok(#wrong == 0, "F: duplicate cancellation is race-free: of 8 jobs created at once, one stays "
+       .. "IN_PROGRESS and 7 are CANCELED, for every collector", C.head(wrong))
 end
 
 local ok, err = xpcall(function()
@@ -542,6 +678,8 @@ local ok, err = xpcall(function()
   local n2 = phase_b()
   phase_c()
   phase_d()
+  phase_e()
+  phase_f()
   T:note(string.format("finishes: %d (phase A) + %d (phase B); total %.1f s", n, n2, C.now() - t0))
 end, debug.traceback)
 if not ok then T:ok(false, "concurrency suite ran to the end", err) end

@@ -1,6 +1,6 @@
 -- test/reliability/crash_writer.lua: the process crash.lua kills.
 --
---   lua5.4 crash_writer.lua DB LOG SEED
+--   lua5.4 crash_writer.lua TARGET LOG SEED      (TARGET: a file, or pg:<schema>)
 --
 -- Writes forever: creates jobs (1..6 tasks, sometimes 60; collectors drawn
 -- from a small set, so a create also cancels the collector's running job),
@@ -13,8 +13,7 @@
 --   E task message_id             job_task.add_error
 --   ERR what code message         anything unexpected (crash.lua fails on it)
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-dofile(dir .. "/common.lua")
-local inventory = require "inventory"
+local C = dofile(dir .. "/common.lua")
 
 local db, logf, seed = arg[1], arg[2], tonumber(arg[3])
 local D = "domain-crash"
@@ -27,7 +26,7 @@ local function fail(what, m, c)
   out("ERR", what, tostring(c), (tostring(m):gsub("%s+", "_")))
 end
 
-local inv, m, c = inventory.open{ path = db, busy_timeout = 5000 }
+local inv, m, c = C.open(db, { busy_timeout = 5000 })
 if not inv then fail("open", m, c); os.exit(3) end
 
 -- the open tasks, rebuilt from the store (a killed predecessor may have
