@@ -220,7 +220,9 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   local tasks, jobs = {}, {}
   if c.name == "inventory" then
     for j = 1, nJobs do
-      local job = assert(c.inv.job.create{ domain_id = domain_id, collector_id = "collector-finish-" .. tag,
+      -- a collector per job: a new job of the same collector cancels the running one
+      local job = assert(c.inv.job.create{ domain_id = domain_id,
+        collector_id = string.format("collector-finish-%s-%04d", tag, j),
         plugin_id = "plugin-bench", workspace_id = "workspace-bench", tasks = task_template() })
       jobs[j] = job.job_id
       local l = assert(c.inv.job_task.list{ domain_id = domain_id, job_id = job.job_id,
@@ -237,7 +239,7 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
     local jid = string.format("job-%s-%04d", tag, j)
     jobs[j] = jid
     limit.exec(hand, C.SQL.insert_job, jid, 100, 100, domain_id, "workspace-bench",
-               "collector-finish-" .. tag, "plugin-bench", t0, t0)
+               string.format("collector-finish-%s-%04d", tag, j), "plugin-bench", t0, t0)
     for i = 1, 100 do
       local tid = string.format("job-task-%s-%04d-%03d", tag, j, i)
       local tt = task_template()[i]
