@@ -107,6 +107,39 @@ local function new_id(prefix)
 end
 M.new_id = new_id
 
+-- import batches: N task records of one new job, as documented records
+-- (inventory's import) and as column values (the INSERTs); built before the
+-- batch that uses them, untimed
+local ERR_MSG = "The plugin did not answer within 600 seconds."
+local function iso(ms)
+  return os.date("!%Y-%m-%dT%H:%M:%S", ms // 1000) .. string.format(".%03dZ", ms % 1000)
+end
+function M.import_batch(tag, k, n, domain_id)
+  local docs, rows = {}, {}
+  local jid = string.format("job-imp%s%06d", tag, k)
+  local created = 1735689600000 - 86400000 + k * 1000
+  for i = 1, n do
+    local id = string.format("job-task-i%s%06d%04d", tag, k, i)
+    local fail = i % 7 == 0
+    local started, finished = created + 1000 + i, created + 60000 + i
+    local cnt = { i % 6, i % 401, fail and 1 or 0, i % 4, i % 3 }
+    local errs = fail and { { error_code = "ERROR_PLUGIN_TIMEOUT", message = ERR_MSG,
+                              additional = { resource_type = "inventory.CloudService" } } } or {}
+    local ws, proj = "workspace-bench", string.format("project-bench%03d", i % 20)
+    local secret, sa = string.format("secret-bench%05d", i), string.format("service-account-bench%05d", i)
+    docs[i] = { job_task_id = id, status = fail and "FAILURE" or "SUCCESS", provider = "aws",
+      created_count = cnt[1], updated_count = cnt[2], failure_count = cnt[3], deleted_count = cnt[4],
+      disconnected_count = cnt[5], errors = errs, job_id = jid, secret_id = secret,
+      service_account_id = sa, project_id = proj, workspace_id = ws, domain_id = domain_id,
+      created_at = iso(created), started_at = iso(started), finished_at = iso(finished) }
+    rows[i] = { id, docs[i].status, "aws", cnt[1], cnt[2], cnt[3], cnt[4], cnt[5],
+      fail and ('[{"error_code":"ERROR_PLUGIN_TIMEOUT","message":"' .. ERR_MSG
+                .. '","additional":{"resource_type":"inventory.CloudService"}}]') or "[]",
+      jid, secret, sa, proj, ws, domain_id, created, started, finished }
+  end
+  return { docs = docs, rows = rows }
+end
+
 -- ---------------------------------------------------------------- signatures
 local function sig_page(key, rows, total)
   local n = #rows

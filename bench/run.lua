@@ -252,39 +252,6 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   return tasks, jobs
 end
 
--- import batches: N task records of one new job, as documented records
--- (inventory's import) and as column values (the INSERTs); built before the
--- batch that uses them, untimed
-local ERR_MSG = "The plugin did not answer within 600 seconds."
-local function iso(ms)
-  return os.date("!%Y-%m-%dT%H:%M:%S", ms // 1000) .. string.format(".%03dZ", ms % 1000)
-end
-local function import_batch(tag, k, n, domain_id)
-  local docs, rows = {}, {}
-  local jid = string.format("job-imp%s%06d", tag, k)
-  local created = 1735689600000 - 86400000 + k * 1000
-  for i = 1, n do
-    local id = string.format("job-task-i%s%06d%04d", tag, k, i)
-    local fail = i % 7 == 0
-    local started, finished = created + 1000 + i, created + 60000 + i
-    local cnt = { i % 6, i % 401, fail and 1 or 0, i % 4, i % 3 }
-    local errs = fail and { { error_code = "ERROR_PLUGIN_TIMEOUT", message = ERR_MSG,
-                              additional = { resource_type = "inventory.CloudService" } } } or {}
-    local ws, proj = "workspace-bench", string.format("project-bench%03d", i % 20)
-    local secret, sa = string.format("secret-bench%05d", i), string.format("service-account-bench%05d", i)
-    docs[i] = { job_task_id = id, status = fail and "FAILURE" or "SUCCESS", provider = "aws",
-      created_count = cnt[1], updated_count = cnt[2], failure_count = cnt[3], deleted_count = cnt[4],
-      disconnected_count = cnt[5], errors = errs, job_id = jid, secret_id = secret,
-      service_account_id = sa, project_id = proj, workspace_id = ws, domain_id = domain_id,
-      created_at = iso(created), started_at = iso(started), finished_at = iso(finished) }
-    rows[i] = { id, docs[i].status, "aws", cnt[1], cnt[2], cnt[3], cnt[4], cnt[5],
-      fail and ('[{"error_code":"ERROR_PLUGIN_TIMEOUT","message":"' .. ERR_MSG
-                .. '","additional":{"resource_type":"inventory.CloudService"}}]') or "[]",
-      jid, secret, sa, proj, ws, domain_id, created, started, finished }
-  end
-  return { docs = docs, rows = rows }
-end
-
 -- "create", "import" and "finish" in this process: batches, interleaved.
 -- paramsFor[name] is a list, or a function(i) building the i-th parameter
 -- (called before the batch that uses it, outside the clock).
@@ -647,7 +614,7 @@ if any_write then
       elseif case.op == "import" then
         local pf = {}
         for ci, c in ipairs(cs) do
-          pf[c.name] = function(i) return import_batch(tostring(ci), i, IMPORT_N, dom) end
+          pf[c.name] = function(i) return C.import_batch(tostring(ci), i, IMPORT_N, dom) end
         end
         case.res = run_writes(case, cs, pf)
       elseif case.kind == "write" then
