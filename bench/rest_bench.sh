@@ -153,7 +153,10 @@ if [ "$PHASES" = rss ]; then
   sqlite3 "$HANDDB" "SELECT job_id FROM job WHERE domain_id = '$DOMAIN' ORDER BY id DESC LIMIT 400" > "$OUT/jobs.txt"
   cat > "$OUT/mixed.lua" <<LUA
 local reqs, i = {}, 0
-local h = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench" }
+-- built in init: wrk.host (the Host header) is known only then
+init = function()
+local h = { ["Host"] = wrk.host .. ":" .. wrk.port, ["Content-Type"] = "application/json",
+            ["Authorization"] = "Bearer bench" }
 for id in io.lines("$OUT/jobs.txt") do
   reqs[#reqs + 1] = wrk.format("POST", "/inventory/v1/job/get", h, '{"job_id":"' .. id .. '"}')
   reqs[#reqs + 1] = wrk.format("POST", "/inventory/v1/job-task/list", h,
@@ -162,6 +165,7 @@ for id in io.lines("$OUT/jobs.txt") do
     '{"query":{"filter":[{"k":"job_id","v":"' .. id .. '","o":"eq"}],"aggregate":[{"group":{"keys":[{"key":"status","name":"status"}],"fields":[{"operator":"count","name":"count"}]}}]}}')
   reqs[#reqs + 1] = wrk.format("POST", "/inventory/v1/job/analyze", h,
     '{"query":{"group_by":["collector_id"],"fields":{"jobs":{"operator":"count"},"success":{"operator":"sum","key":"success_tasks"}}}}')
+end
 end
 request = function()
   i = i % #reqs + 1
@@ -172,7 +176,9 @@ LUA
   R0=$(rss)
   wrk -t2 -c32 -d"${RSS_SECONDS}s" --latency -s "$OUT/mixed.lua" "$URL" > "$OUT/wrk-mixed.txt" 2>&1
   R1=$(rss)
-  grep -q 'Non-2xx' "$OUT/wrk-mixed.txt" && echo "rest_bench: WARNING: non-2xx answers in the mixed load"
+  if grep -q 'Non-2xx' "$OUT/wrk-mixed.txt"; then
+    echo "rest_bench: non-2xx answers in the mixed load:"; cat "$OUT/wrk-mixed.txt"; exit 1
+  fi
   cat "$OUT/wrk-mixed.txt"
   {
     echo "rss_seconds $RSS_SECONDS"
@@ -218,16 +224,35 @@ script nocache "Cache-Control: no-cache"
 # wrk's --latency percentiles, in microseconds
 us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
   if (u == "ms") n *= 1000; else if (u == "s") n *= 1000000; printf "%.0f", n }'; }
+# CPU time (clock ticks, user and system) of the workers, from /proc/PID/stat
+workers_cpu() {
+  local p u=0 s=0 a b
+  for p in $(ps -o pid= --ppid "$NPID"); do
+    read -r a b < <(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12, $13 }')
+    u=$((u + a)) s=$((s + b))
+  done
+  echo "$u $s"
+}
+TCK=$(getconf CLK_TCK)
 run_wrk() {   # name, wrk args...
   local name=$1; shift
+  local c0 c1 n t
   [ "$PHASES" = quick ] || wrk -t2 -c32 -d1s "$@" >/dev/null 2>&1          # warm-up
-  wrk -t2 -c32 -d"$DURATION" --latency "$@" > "$OUT/wrk-$name.txt" 2>&1
+  c0=$(workers_cpu)
+  t=$( { TIMEFORMAT='%3U %3S'; time wrk -t2 -c32 -d"$DURATION" --latency "$@" > "$OUT/wrk-$name.txt" 2>&1; } 2>&1 )
+  c1=$(workers_cpu)
   grep -q 'Non-2xx' "$OUT/wrk-$name.txt" && echo "rest_bench: WARNING: non-2xx answers on $name"
   grep -E 'Latency |Requests/sec| 50%| 99%|Non-2xx|Socket errors' "$OUT/wrk-$name.txt" | sed "s/^/  $name: /"
+  n=$(awk '/requests in/ { print $1 }' "$OUT/wrk-$name.txt")
   {
     echo "${name}_rps $(awk '/Requests\/sec/ { print $2 }' "$OUT/wrk-$name.txt")"
     echo "${name}_p50 $(us "$(awk '$1 == "50%" { print $2 }' "$OUT/wrk-$name.txt")") us"
     echo "${name}_p99 $(us "$(awk '$1 == "99%" { print $2 }' "$OUT/wrk-$name.txt")") us"
+    # CPU per request, in microseconds: the nginx workers (user, system), wrk (user + system)
+    echo "$c0 $c1 $t $n" | awk -v k="$TCK" -v name="$name" '{ n = $7; if (n <= 0) n = 1;
+      printf "%s_cpu workers %.1f us (user %.1f, sys %.1f), wrk %.1f us\n", name,
+        (($3 - $1) + ($4 - $2)) / k * 1e6 / n, ($3 - $1) / k * 1e6 / n, ($4 - $2) / k * 1e6 / n,
+        ($5 + $6) * 1e6 / n }'
   } >> "$SUMMARY"
 }
 

@@ -507,7 +507,19 @@ if opt["scale-report"] then
   local rows = {}
   for _, n in ipairs{ "10k", "100k", "1M", "10M" } do
     local s = read_file(dir .. "/scale-" .. n .. ".lua")
-    if s then rows[#rows + 1] = load("return " .. s)() end
+    if s then
+      local r = load("return " .. s)()
+      -- the RSS phase's summary (bench/rest_bench.sh rss)
+      for line in (read_file(dir .. "/rest-scale-" .. n .. ".txt") or ""):gmatch("[^\n]+") do
+        local k, v = line:match("^(%S+)%s+(.*)$")
+        if k then r[k] = v end
+      end
+      if r.rss_end_kb then
+        r.rss = string.format("%.0f MB (%.0f MB at the start; %s req/s)", tonumber(r.rss_end_kb) / 1024,
+          tonumber(r.rss_start_kb) / 1024, r.mixed_rps and string.format("%.0f", tonumber(r.mixed_rps)) or "?")
+      end
+      rows[#rows + 1] = r
+    end
   end
   if #rows == 0 then die("no scale summaries in %s", dir) end
   local M = machine()
@@ -518,24 +530,28 @@ if opt["scale-report"] then
   add("")
   add(string.format("`make bench-scale`, %s (commit %s, %s cores, %s; load average %s at the start, %s at "
     .. "the end). One data set per size (bench/gen.c: 100 tasks per job, 10 domains), both files loaded "
-    .. "from the same rows; medians of interleaved batches, as in the main table. Ratio = inventory / "
-    .. "limit (latency) or limit / inventory (finish throughput, so that above 1 is slower in both).",
+    .. "from the same rows; medians of interleaved batches, as in the main table.",
     rows[1].date, rows[1].commit, M.nproc, M.cpu, rows[1].load_start, rows[#rows].load_end))
   add("")
-  add("| tasks | inventory file | hand-written file | list_job (20 of a job) inv / limit | ratio "
-    .. "| stat_status (a domain) inv / limit | ratio | finish inv / limit | ratio | nginx worker RSS |")
-  add("|---|---|---|---|---|---|---|---|---|---|")
+  add("| tasks | inventory file | hand-written file | list_job: 20 of a job (us) | list_page: 1,000 of a "
+    .. "domain (us) | stat_status: a domain (us) | finish (per s) | nginx worker RSS |")
+  add("|---|---|---|---|---|---|---|---|")
+  local function lat(r, c)
+    if not r[c] then return "-" end
+    return string.format("%.1f / %.1f (%.2f)", r[c].inventory / 1e3, r[c].limit / 1e3, r[c].inventory / r[c].limit)
+  end
   for _, r in ipairs(rows) do
-    local function lat(c) return string.format("%.1f / %.1f us", r[c].inventory / 1e3, r[c].limit / 1e3) end
-    add(string.format("| %s | %s | %s | %s | %.2f | %s | %.2f | %.0f / %.0f per s | %.2f | %s |",
-      r.label, mb(r.inv_size), mb(r.hand_size), lat("list_job"), r.list_job.inventory / r.list_job.limit,
-      lat("stat_status"), r.stat_status.inventory / r.stat_status.limit, r.finish.inventory, r.finish.limit,
-      r.finish.limit / r.finish.inventory, r.rss or "not measured"))
+    add(string.format("| %s | %s | %s | %s | %s | %s | %s | %s |", r.label, mb(r.inv_size), mb(r.hand_size),
+      lat(r, "list_job"), lat(r, "list_page"), lat(r, "stat_status"),
+      r.finish and string.format("%.0f / %.0f (%.2f)", r.finish.inventory, r.finish.limit,
+                                 r.finish.inventory / r.finish.limit) or "-",
+      r.rss or "not measured"))
   end
   add("")
-  add("RSS: one nginx worker (of 2) after " .. (rows[1].rss_seconds or "?") .. " s of mixed uncached load "
-    .. "(wrk, bench/rest_bench.sh rss: get, list of a job, stat of a job, analyze, rotating over jobs), "
-    .. "read from /proc/PID/status (VmRSS) at the end, with its start value before the load.")
+  add("Cells: inventory / limit (ratio). RSS: the larger of the 2 nginx workers' VmRSS after "
+    .. (rows[1].rss_seconds or "?") .. " s of mixed load (bench/rest_bench.sh rss: wrk -t2 -c32 rotating over "
+    .. "job get, a job's task list, a job's task stat and analyze of the domain for 400 jobs, the result cache on "
+    .. "as shipped), with its value before the load and the rate of the mixed load.")
   for _, r in ipairs(rows) do
     if r.note then add(r.note) end
   end

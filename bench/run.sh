@@ -58,6 +58,7 @@ cleanup_copies() {
 if [ "$MODE" = scale ]; then
   SIZES="10k:100:10000 100k:1000:100000 1M:10000:1000000"
   [ "${BENCH_SCALE_10M:-0}" = 1 ] && SIZES="$SIZES 10M:100000:10000000"
+  SIZES=${BENCH_SCALE_SIZES:-$SIZES}       # label:jobs:tasks ... (development)
   rm -f bench/out/scale-*.lua bench/out/rest-scale-*.txt
   for s in $SIZES; do
     label=${s%%:*} rest=${s#*:}
@@ -76,7 +77,7 @@ if [ "$MODE" = scale ]; then
         || echo "bench: the RSS run failed (bench/out/rest-scale-$label.log)" >&2
     fi
   done
-  lua5.4 bench/run.lua --scale-report bench/out --out bench/RESULTS.md
+  lua5.4 bench/run.lua --scale-report bench/out --out "${BENCH_SCALE_OUT:-bench/RESULTS.md}"
   exit 0
 fi
 
