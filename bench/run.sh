@@ -66,6 +66,7 @@ if [ "$MODE" = scale ]; then
     echo "bench scale: $label tasks"
     gen "scale-$label" "$njobs" "$ntasks" 0
     copies "scale-$label"
+    trap 'cleanup_copies "scale-$label"' EXIT
     lua5.4 bench/run.lua --mode scale --label "$label" --summary "bench/out/scale-$label.lua" \
       --inv "$DATA/scale-$label-inv.db" --hand "$DATA/scale-$label-hand.db" \
       --winv "$DATA/scale-$label-inv-write.db" --whand "$DATA/scale-$label-hand-write.db" \
@@ -101,9 +102,9 @@ if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
 fi
 
 copies "$MODE"
+trap 'cleanup_copies "$MODE"' EXIT
 set -- --mode "$MODE" --inv "$DATA/$MODE-inv.db" --hand "$DATA/$MODE-hand.db" \
   --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" --out "$OUT"
 [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
 [ -n "$REST" ] && set -- "$@" --rest "$REST"
 lua5.4 bench/run.lua "$@"
-cleanup_copies "$MODE"
