@@ -789,14 +789,17 @@ add("")
 if rest and not rest.failed then
   local function row(name, label)
     local rps = tonumber(rest[name .. "_rps"])
-    return string.format("| %s | %.0f | %s | %s | %.2f |", label, rps, rest[name .. "_p50"] or "?",
-      rest[name .. "_p99"] or "?", rps / tonumber(rest.static_rps))
+    local cpu = rest[name .. "_cpu"] or ""
+    local w, wu, ws, wrk = cpu:match("workers ([%d.]+) us %(user ([%d.]+), sys ([%d.]+)%), wrk ([%d.]+) us")
+    return string.format("| %s | %.0f | %s | %s | %.2f | %s | %s |", label, rps, rest[name .. "_p50"] or "?",
+      rest[name .. "_p99"] or "?", rps / tonumber(rest.static_rps),
+      w and string.format("%s (%s + %s)", w, wu, ws) or "?", wrk or "?")
   end
   local ur, lr, sr = tonumber(rest.uncached_rps), tonumber(rest.limit_rps), tonumber(rest.static_rps)
   add(string.format("### REST through nginx (bench/rest_bench.sh, %s)", rest.setup or ""))
   add("")
-  add("| path | req/s | p50 | p99 | / static |")
-  add("|---|---|---|---|---|")
+  add("| path | req/s | p50 | p99 | / static | workers' CPU per request, us (user + sys) | wrk's CPU per request, us |")
+  add("|---|---|---|---|---|---|---|")
   add(row("static", "nginx serving the same bytes as a static file"))
   add(row("uncached", "inventory REST, uncached (`Cache-Control: no-cache`)"))
   add(row("limit", "hand-written OpenResty handler (bench/rest_limit.lua)"))
@@ -807,8 +810,11 @@ if rest and not rest.failed then
   if not ok1 then missed[#missed + 1] = { name = "rest_static" } end
   if not ok2 then missed[#missed + 1] = { name = "rest_limit" } end
   add(string.format("Targets (issue 10, item 4): uncached REST >= 0.5 x static: %.2f, %s; >= 1.2 x the "
-    .. "hand-written handler: %.2f, %s. %s", ur / sr, ok1 and "met" or "**not met**", ur / lr,
-    ok2 and "met" or "**not met**", rest.note or ""))
+    .. "hand-written handler: %.2f, %s. Answers: %s. CPU per request: the 2 workers' user and system time "
+    .. "(/proc/PID/stat) and wrk's, over the run, divided by the requests served; with wrk on the same 2 "
+    .. "cores, the rate is bounded by 2 cores / (workers + wrk). Where the uncached request's time goes: "
+    .. "bench/FINDINGS.md.", ur / sr, ok1 and "met" or "**not met**", ur / lr, ok2 and "met" or "**not met**",
+    rest.sizes or "?"))
 elseif rest and rest.failed then
   add("REST: not measured, bench/rest_bench.sh failed (its log is in bench/out/).")
   missed[#missed + 1] = { name = "rest" }
