@@ -6,6 +6,8 @@
 #   make test         install what is missing, build, run every suite
 #   make              build both Lua modules (5.4 and LuaJIT/5.1)
 #   make test-c       the C suite (core only, no Lua)
+#   make test-packaging  luarocks make (5.4 and LuaJIT) from a scratch copy (CI)
+#   make lint         luacheck (.luacheckrc) and cppcheck (.cppcheck), both clean
 #   make asan         C suite and busted (5.4) under AddressSanitizer + UBSan
 #   make valgrind     C suite under valgrind
 #   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
@@ -16,17 +18,22 @@
 
 CC       ?= cc
 OPT      ?= -O2
-WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+            -Wconversion
+# CI sets WERROR=-Werror (.ci/run): a warning fails its build
+WERROR   ?=
 CFLAGS   ?= $(OPT) -g
-ALLCFLAGS = -std=c99 -fPIC $(WARN) $(CFLAGS) -Iinclude -Isrc
+ALLCFLAGS = -std=c99 -fPIC $(WARN) $(WERROR) $(CFLAGS) -Iinclude -Isrc
 LIBS      = -lsqlite3 -lpcre2-8 -lm
 LUA54_INC ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
 
 CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
-           src/inv_store.c src/inv_req.c src/inv_api.c src/inv_query.c src/inv_read.c src/inv_render.c \
-           src/inv_life.c src/inv_regex.c src/inv_stat.c src/inv_func.c
-CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h
+           src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
+           src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stat.c \
+           src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
+           src/sqlite/sqlite_regex.c
+CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/sqlite/sqlite_int.h
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
@@ -40,7 +47,7 @@ MOD51  = $(L)/lua/5.1/inventory/core.so
 all: $(MOD54) $(MOD51) $(B)/test_c
 
 $(B)/core/%.o: src/%.c $(CORE_HDR)
-	@mkdir -p $(B)/core
+	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
 CORE_OBJ = $(patsubst src/%.c,$(B)/core/%.o,$(CORE_SRC))
@@ -79,6 +86,10 @@ test: deps all
 test-c: $(B)/test_c
 	./$(B)/test_c
 
+.PHONY: test-packaging
+test-packaging:
+	bash test/packaging/run.sh
+
 # AddressSanitizer + UBSan: the C suite (with leak checks) and the busted
 # specs under Lua 5.4, from a separate build tree.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -97,8 +108,12 @@ valgrind: $(B)/test_c $(MOD54)
 	INV_TEST_TIME_SCALE=30 INV_REGEX_NO_JIT=1 valgrind -q --error-exitcode=1 --leak-check=full \
 	  --errors-for-leak-kinds=definite lua5.4 /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' --cpath='./$(L)/lua/5.4/?.so' spec
 
+# also what an older rockspec's builtin build left in the checkout (src/*.o,
+# ./inventory/core.so: that one shadows the right module from ./?.so)
 clean:
 	rm -rf build lib
+	rm -f src/*.o src/lua/*.o inventory/core.so
+	-rmdir inventory 2>/dev/null || true
 
 # ---- fuzz: libFuzzer on the request compilers and the JSON writer ----
 # One target per fuzz/fuzz_<name>.c: query (list), stat (stat, analyze), json
@@ -113,7 +128,7 @@ clean:
 FUZZ_CC      ?= clang
 FUZZ_TARGETS ?= query stat json
 FUZZ_CFLAGS   = -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-                $(WARN) -Iinclude -Isrc
+                $(WARN) $(WERROR) -Iinclude -Isrc
 FUZZ_BIN      = $(patsubst %,build/fuzz_%,$(FUZZ_TARGETS))
 
 build/fuzz_%: fuzz/fuzz_%.c fuzz/fixture.h $(CORE_SRC) $(CORE_HDR)
@@ -155,3 +170,39 @@ bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
 # how cost grows: 10k, 100k, 1M (and, with BENCH_SCALE_10M=1, 10M) tasks
 bench-scale: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh scale
+
+# ---- LuaRocks: the rockspec's build.type = "make" ----
+# luarocks make runs "make rock" with the paths of the Lua it builds for
+# (LUA_INCDIR, CFLAGS, LIBFLAG, SQLITE_*DIR, PCRE2_*DIR), then "make
+# rock-install" (INST_LIBDIR, INST_LUADIR). Objects and the module go to
+# build/rock/<name of LUA_INCDIR>/ (lua5.4, luajit-2.1), one tree per Lua:
+# nothing is written next to the sources or to ./inventory/.
+LUA_INCDIR ?= $(LUA54_INC)
+LIBFLAG    ?= -shared
+ROCK_B      = build/rock/$(notdir $(LUA_INCDIR))
+ROCK_INC    = $(if $(SQLITE_INCDIR),-I$(SQLITE_INCDIR)) $(if $(PCRE2_INCDIR),-I$(PCRE2_INCDIR))
+ROCK_LIB    = $(if $(SQLITE_LIBDIR),-L$(SQLITE_LIBDIR)) $(if $(PCRE2_LIBDIR),-L$(PCRE2_LIBDIR))
+
+.PHONY: rock rock-install
+rock:
+	$(MAKE) B=$(ROCK_B) CFLAGS="$(CFLAGS) $(ROCK_INC)" LIBS="$(ROCK_LIB) $(LIBS)" $(ROCK_B)/inventory/core.so
+
+$(B)/inventory/core.so: src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA_INCDIR) $(LIBFLAG) src/lua/linventory.c \
+	  $(B)/libinvcore.a $(LIBS) -o $@
+
+rock-install:
+	install -d $(INST_LIBDIR)/inventory $(INST_LUADIR)/inventory
+	install -m 755 $(ROCK_B)/inventory/core.so $(INST_LIBDIR)/inventory/core.so
+	install -m 644 lua/inventory/*.lua $(INST_LUADIR)/inventory/
+
+# ---- lint: luacheck (.luacheckrc) and cppcheck (.cppcheck: the suppressions,
+# each with its reason); both must be clean (CI runs make lint) ----
+CPPCHECK_FLAGS = --std=c99 --enable=warning,style,performance,portability --max-configs=1 \
+                 --error-exitcode=1 --inline-suppr --suppressions-list=.cppcheck -q \
+                 -Iinclude -Isrc -I$(LUA54_INC) --template='{file}:{line}: {severity} {id}: {message}'
+.PHONY: lint
+lint:
+	luacheck -q --no-color --formatter plain .
+	cppcheck $(CPPCHECK_FLAGS) src test/c fuzz

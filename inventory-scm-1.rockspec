@@ -1,7 +1,9 @@
 rockspec_format = "3.0"
 package = "inventory"
 version = "scm-1"
-source = { url = "git+file:///work/main" }
+-- luarocks make builds the checkout it runs in (offline); this names that
+-- checkout as a git repository, with no machine path
+source = { url = "git+file://." }
 description = {
   summary = "Cloudforet inventory Job/JobTask store on SQLite, with its query, stat and analyze languages",
   detailed = [[
@@ -16,25 +18,18 @@ external_dependencies = {
   SQLITE = { header = "sqlite3.h", library = "sqlite3" },
   PCRE2 = { header = "pcre2.h", library = "pcre2-8" },
 }
+-- The Makefile builds (make rock) and installs (make rock-install): objects
+-- and the module go to build/rock/<lua>/, nothing next to the sources.
+-- For LuaJIT/OpenResty: luarocks --lua-version=5.1 make LUA_INCDIR=/usr/include/luajit-2.1
 build = {
-  type = "builtin",
-  modules = {
-    ["inventory"] = "lua/inventory/init.lua",
-    ["inventory.rest"] = "lua/inventory/rest.lua",
-    ["inventory.ngx"] = "lua/inventory/ngx.lua",
-    ["inventory.ngx_thread"] = "lua/inventory/ngx_thread.lua",
-    ["inventory.core"] = {
-      sources = {
-        "src/lua/linventory.c",
-        "src/inv_mem.c", "src/inv_buf.c", "src/inv_json.c", "src/inv_time.c",
-        "src/inv_schema.c", "src/inv_store.c", "src/inv_req.c", "src/inv_api.c",
-        "src/inv_query.c", "src/inv_read.c",
-        "src/inv_render.c", "src/inv_life.c", "src/inv_regex.c", "src/inv_stat.c", "src/inv_func.c",
-      },
-      incdirs = { "include", "src", "$(SQLITE_INCDIR)", "$(PCRE2_INCDIR)" },
-      libdirs = { "$(SQLITE_LIBDIR)", "$(PCRE2_LIBDIR)" },
-      libraries = { "sqlite3", "pcre2-8", "m" },
-    },
+  type = "make",
+  build_target = "rock",
+  build_variables = {
+    CFLAGS = "$(CFLAGS)", LIBFLAG = "$(LIBFLAG)", LUA_INCDIR = "$(LUA_INCDIR)",
+    SQLITE_INCDIR = "$(SQLITE_INCDIR)", SQLITE_LIBDIR = "$(SQLITE_LIBDIR)",
+    PCRE2_INCDIR = "$(PCRE2_INCDIR)", PCRE2_LIBDIR = "$(PCRE2_LIBDIR)",
   },
+  install_target = "rock-install",
+  install_variables = { INST_LIBDIR = "$(LIBDIR)", INST_LUADIR = "$(LUADIR)", LUA_INCDIR = "$(LUA_INCDIR)" },
 }
 test = { type = "command", command = "make test" }

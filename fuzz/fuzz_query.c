@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,7 +90,7 @@ static void runOne(const char *zRes, int nRecords, const uint8_t *data, size_t s
   inv_json_sink_init(&js, b);
   rc = inv_call(s, zRes, "list", &req, &js.base, 1);
 
-  if (!sqlite3_get_autocommit(s->db)) die("transaction left open", zRes);
+  if (!sqlite3_get_autocommit(SQLITE_DB(s))) die("transaction left open", zRes);
   if (rc == INV_ERROR) {
     if (!inv_store_errcode(s)[0]) die("error without a code", zRes);
     if (bStrict && strcmp(inv_store_errcode(s), "ERROR_DB_QUERY") == 0

@@ -43,7 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -204,7 +204,7 @@ static int runOne(const char *zRes, const char *zMethod, const uint8_t *data, si
   rc = inv_call(s, zRes, zMethod, &req, &js.base, bJson);
   snprintf(zWhat, sizeof zWhat, "%s.%s", zRes, zMethod);
 
-  if (!sqlite3_get_autocommit(s->db)) die("transaction left open", zWhat);
+  if (!sqlite3_get_autocommit(SQLITE_DB(s))) die("transaction left open", zWhat);
   if (rc == INV_ERROR) {
     if (!inv_store_errcode(s) || !inv_store_errcode(s)[0]) die("error without a code", zWhat);
     if (bVerbose) fprintf(stderr, "%s: %s %s\n", zWhat, inv_store_errcode(s), inv_store_errmsg(s));

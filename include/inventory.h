@@ -45,8 +45,13 @@ struct inv_options {
   int nBusyMs;             /* SQLite busy timeout; default 5000 */
   int nPageLimit;          /* default and cap of page.limit; default 1000 */
   int bReadOnly;           /* open read-only (no schema creation) */
+  int nTimeoutMs;          /* wall-clock budget of a get, list, delete or write
+                              call; default 500; 0 = none */
+  int nStatTimeoutMs;      /* the same for stat and analyze; default 10000 */
+  int nJournalSec;         /* how long the change journal keeps a change;
+                              default 3600; 0 = no journal */
 };
-#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0 }
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600 }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
                    char *zErr, size_t nErr);
@@ -66,7 +71,7 @@ void inv_store_set_now(inv_store *s, int64_t ms);
 
 /* Run one API method. zResource: "job", "job_task", "spot_job" or "store";
 ** zMethod: get list stat analyze delete create start add_error finish cancel
-** import (resources) or sweep purge (store). bJson selects the rendering of
+** import (resources) or sweep purge changes trim_changes (store). bJson selects the rendering of
 ** the REST gateway (defaults omitted) instead of complete records. A method
 ** that has no result (delete) writes nothing into the sink. */
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
@@ -77,7 +82,23 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
 const char *inv_store_errcode(inv_store *s);
 const char *inv_store_errmsg(inv_store *s);
 
-/* Set an error from outside the core (the binding's request conversion). */
+/* Whose fault the last error was:
+**   INV_CLIENT       the request (a bad value, an unknown field, a limit or
+**                    time budget it exceeded): answer 4xx, log at info
+**   INV_UNAVAILABLE  a transient condition (the database is busy or locked,
+**                    the server is down): retry later, 503
+**   INV_SERVER       a fault of the store itself (out of memory, I/O, a bug):
+**                    500 and the error log
+** inv_store_errclass() returns "client", "unavailable" or "server" ("" when
+** the last call succeeded). */
+#define INV_CLIENT      1
+#define INV_UNAVAILABLE 2
+#define INV_SERVER      3
+int inv_store_errclass_id(inv_store *s);
+const char *inv_store_errclass(inv_store *s);
+
+/* Set an error from outside the core (the binding's request conversion):
+** class INV_CLIENT, or INV_SERVER for ERROR_UNKNOWN (out of memory). */
 void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...);
 
 /* A version of what this store can see: *pData changes when another
@@ -85,8 +106,11 @@ void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...)
 ** Equal versions mean equal read results: callers may cache on them. */
 int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn);
 
-/* The SQLite version and the schema version of an open store. */
+/* The SQLite library's version; a store's backend ("sqlite",
+** "postgresql"), its engine's version and its schema version. */
 const char *inv_sqlite_version(void);
+const char *inv_store_backend(inv_store *s);
+const char *inv_store_engine_version(inv_store *s);
 int inv_store_schema_version(inv_store *s);
 
 /* Query plan of the SQL a read method would run (one line per plan row),

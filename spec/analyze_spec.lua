@@ -19,10 +19,7 @@ local SELECT_OPS = "['add', 'subtract', 'multiply', 'divide', 'size', 'sum']"
 
 local inv
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok, fails = H.ok, H.fails
 local function analyze(q, res, req)
   req = req or {}
   req.domain_id = req.domain_id or "domain-1"
@@ -36,12 +33,6 @@ local function col(r, name)
   local out = {}
   for i, row in ipairs(r.results) do out[i] = row[name] end
   return out
-end
-local function fails(code, r, msg, c)
-  assert.is_nil(r, "expected " .. code)
-  assert.are.equal(code, c, msg)
-  assert.is_string(msg)
-  return msg
 end
 local function required(key, ...)
   assert.are.equal("Required parameter. (key = " .. key .. ")", fails("ERROR_REQUIRED_PARAMETER", ...))
@@ -93,9 +84,11 @@ describe("analyze", function()
       local r = ok(small:call("job", "analyze", { domain_id = "domain-1", query = {
         group_by = { "status" }, fields = COUNT, sort = { { key = "status" } } } }))
       assert.are.same({ { "CANCELED", "FAILURE", "IN_PROGRESS" }, true }, { col(r, "status"), r.more })
-      r = ok(small:call("job", "analyze", { domain_id = "domain-1", query = {
-        group_by = { "status" }, fields = COUNT, sort = { { key = "status" } }, page = { limit = 50 } } }))
-      assert.are.same({ 3, true }, { #r.results, r.more })            -- capped
+      local res, msg, code, class = small:call("job", "analyze", { domain_id = "domain-1", query = {
+        group_by = { "status" }, fields = COUNT, sort = { { key = "status" } }, page = { limit = 50 } } })
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })   -- refused, not cut
+      assert.is_nil(res)
+      assert.truthy(msg:find("at most 3 rows per page", 1, true), msg)
       small:close()
     end)
 

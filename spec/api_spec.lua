@@ -25,11 +25,14 @@ describe("inventory API surface", function()
     inv:close()
   end)
 
-  it("has the same methods on the default store (inventory.job, ...)", function()
+  it("has every documented method on the default store (inventory.job, ...), and only those", function()
     for resource, methods in pairs(DOCUMENTED) do
-      assert.is_table(inventory[resource])
-      assert.is_not_nil(methods)
+      for _, m in ipairs(methods) do
+        assert.is_function(inventory[resource][m], resource .. "." .. m)
+      end
     end
+    assert.is_nil(inventory.spot_job.analyze)
+    assert.is_nil(inventory.job_task.cancel)
   end)
 
   it("answers stat and analyze through inv.job / inv.job_task", function()

@@ -3,9 +3,46 @@
 --   local inv = H.open()             -- a fresh :memory: store
 --   local inv = H.canonical()        -- :memory: store holding Appendix A of reference/query.md
 --   H.ids(result)                    -- { "job-aaa111", ... } of a list result
+--   H.ok(inv.job.list{...})          -- the result, or a failed assertion naming the error
+--   H.fails(code, inv.job.get{...})  -- asserts nil, message, code; returns the message
+--   H.raises(pattern, f, ...)        -- asserts that f(...) raises an error matching pattern
+--   H.tmpdb() / H.rmdb(path)         -- a fresh database path; remove it and its -wal/-shm
 local inventory = require "inventory"
+local assert = require "luassert"     -- busted's assert, also inside this module
 
 local H = {}
+
+-- ok(result, msg, code, class): the result of a call that must succeed
+function H.ok(r, msg, code, class)
+  assert(r, "unexpected error: " .. tostring(code) .. " (" .. tostring(class) .. "): " .. tostring(msg))
+  return r
+end
+
+-- fails(code, result, msg, got_code, class): a call that must fail with code;
+-- returns its message
+function H.fails(code, r, msg, got, class)
+  assert.is_nil(r, "expected " .. code)
+  assert.are.equal(code, got, msg)
+  assert.is_string(msg)
+  return msg, class
+end
+
+-- raises(pattern, f, ...): f(...) raises an error whose text matches pattern
+function H.raises(pattern, f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error matching " .. pattern)
+  assert.matches(pattern, tostring(err))
+  return err
+end
+
+function H.tmpdb()
+  local path = os.tmpname()
+  os.remove(path)                         -- SQLite creates it
+  return path
+end
+function H.rmdb(path)
+  for _, suffix in ipairs{ "", "-wal", "-shm", "-journal" } do os.remove(path .. suffix) end
+end
 
 function H.open(opts)
   opts = opts or {}

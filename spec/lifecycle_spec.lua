@@ -14,6 +14,7 @@
 --          (it re-enqueues the message); the store has no plugin metadata.
 local inventory = require "inventory"
 local cjson = require "cjson"
+local H = require "spec.helper"
 
 local D = "domain-1"
 local MIN, HOUR, DAY = 60000, 3600000, 86400000
@@ -24,14 +25,7 @@ local function iso(ms)
          .. string.format(".%03dZ", ms % 1000)
 end
 
-local function tmpdb()
-  local path = os.tmpname()
-  os.remove(path)                         -- SQLite creates it
-  return path
-end
-local function rmdb(path)
-  for _, suffix in ipairs{ "", "-wal", "-shm", "-journal" } do os.remove(path .. suffix) end
-end
+local tmpdb, rmdb = H.tmpdb, H.rmdb
 
 -- A job created at `at` with n tasks (secret-1 .. secret-n, project-1 ..),
 -- and its tasks in that order.
@@ -84,13 +78,7 @@ local function snapshot(inv, domains)
   return table.concat(out, "\n")
 end
 
--- assert a failure: nil, message, code
-local function fails(code, ok, msg, got)
-  assert.is_nil(ok)
-  assert.are.equal(code, got, msg)
-  assert.is_string(msg)
-  return msg
-end
+local fails = H.fails
 
 describe("lifecycle", function()
   local inv
@@ -1184,15 +1172,17 @@ io.write("done")
   end)
 
   describe("page limits (edge 34)", function()
-    it("caps at 1000, counts everything, treats start 0 as 1", function()
+    it("defaults to 1000, refuses more, counts everything, treats start 0 as 1", function()
       local recs = {}
       for i = 1, 1005 do
         recs[i] = { job_id = string.format("job-%012x", i), status = "SUCCESS", domain_id = D,
                     created_at = iso(T0 + i * 1000) }
       end
       assert(inv:import("job", recs))
-      local l = assert(inv.job.list{ domain_id = D, query = { page = { limit = 5000 } } })
-      assert.are.same({ 1000, 1005 }, { #l.results, l.total_count })
+      local l, msg, code, class = inv.job.list{ domain_id = D, query = { page = { limit = 5000 } } }
+      assert.is_nil(l)
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+      assert.truthy(msg:find("at most 1000 rows per page", 1, true), msg)
       l = assert(inv.job.list{ domain_id = D })
       assert.are.same({ 1000, 1005 }, { #l.results, l.total_count })
       l = assert(inv.job.list{ domain_id = D, query = { page = { start = 0, limit = 2 } } })

@@ -44,10 +44,7 @@ local inv
 
 local function F(k, v, o) return { k = k, v = v, o = o } end
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok = H.ok
 
 local function jobs(q) return ok(H.jobs(inv, q)) end
 local function tasks(q) return ok(H.tasks(inv, q)) end
@@ -290,10 +287,10 @@ describe("query", function()
       jf("created_at", "now-10m", "timediff_gte", {})      -- m is minutes
     end)
 
-    it("33: an unknown key is ERROR_DB_QUERY except under regex", function()
+    it("33: an unknown key is ERROR_DB_QUERY whatever the operator (QUIRK: FIX, regex matched nothing)", function()
       jf_dberr("foo", "x", "eq", 'Cannot resolve field "foo")')
-      jf("foo", "x", "regex", {})
-      jf("foo", { "x" }, "regex_in", {})
+      jf_dberr("foo", "x", "regex", 'Cannot resolve field "foo")')
+      jf_dberr("foo", { "x" }, "regex_in", 'Cannot resolve field "foo")')
     end)
 
     it("34: collector.* errors (FOLLOW); collector_info.* resolves (QUIRK: FIX, a stored field in our union model)", function()
@@ -363,7 +360,7 @@ describe("query", function()
       expect_jobs({ page = { start = 3 } }, { J2, J1 }, 4)   -- API: limit 0 means 1000
     end)
 
-    it("41: API page limit defaults to 1000 and is capped at 1000", function()
+    it("41: API page limit defaults to 1000; a larger limit is refused, not cut (FIX)", function()
       local big = H.open()
       local recs = {}
       for i = 1, 1005 do
@@ -374,10 +371,15 @@ describe("query", function()
       local r = ok(big.job.list{ domain_id = "domain-big" })
       assert.are.equal(1000, #r.results)
       assert.are.equal(1005, r.total_count)
-      r = ok(big.job.list{ domain_id = "domain-big", query = { page = { limit = 5000 } } })
+      local res, msg, code, class = big.job.list{ domain_id = "domain-big", query = { page = { limit = 5000 } } }
+      assert.is_nil(res)
+      assert.are.equal("ERROR_INVALID_PARAMETER", code)
+      assert.are.equal("client", class)
+      assert.are.equal("Parameter is invalid. (key = query.page.limit, reason = at most 1000 rows per page; "
+                       .. "ask for the next page with query.page.start.)", msg)
+      r = ok(big.job.list{ domain_id = "domain-big", query = { page = { limit = 1000 } } })
       assert.are.equal(1000, #r.results)
-      assert.are.equal(1005, r.total_count)
-      r = ok(big.job.list{ domain_id = "domain-big", query = { page = { start = 1001, limit = 5000 } } })
+      r = ok(big.job.list{ domain_id = "domain-big", query = { page = { start = 1001, limit = 1000 } } })
       assert.are.equal(5, #r.results)
       assert.are.equal(1005, r.total_count)
       big:close()
@@ -451,6 +453,7 @@ describe("query", function()
       assert.are.equal("Resource cannot be found or access is denied. "
                        .. "(('job_id', 'domain_id') = ('job-999', 'domain-1'))", msg)
       r, msg, code = inv.job.get{ job_id = "job-999", domain_id = "domain-1", workspace_id = "ws-1" }
+      assert.is_nil(r)
       assert.are.equal("ERROR_NOT_FOUND", code)
       assert.are.equal("Resource cannot be found or access is denied. "
                        .. "(('job_id', 'domain_id', 'workspace_id') = ('job-999', 'domain-1', ['ws-1', '*']))", msg)
@@ -1071,13 +1074,15 @@ describe("query", function()
                   { J1 }, 2)
     end)
 
-    it("a per-store page limit caps and defaults the page", function()
+    it("a per-store page limit defaults the page and refuses a larger one", function()
       local s = H.canonical{ page_limit = 2 }
       local r = ok(H.jobs(s, nil))
       assert.are.same({ J4, J3 }, H.ids(r))
       assert.are.equal(4, r.total_count)
-      r = ok(H.jobs(s, { page = { start = 2, limit = 100 } }))
+      r = ok(H.jobs(s, { page = { start = 2, limit = 2 } }))
       assert.are.same({ J3, J2 }, H.ids(r))
+      expect_err("ERROR_INVALID_PARAMETER", INVALID, "at most 2 rows per page",
+                 H.jobs(s, { page = { start = 2, limit = 100 } }))
       s:close()
     end)
 

@@ -1,11 +1,14 @@
 -- spec/rest_spec.lua: inventory.rest (router, identity, scoping, errors) over
 -- a :memory: store, under lua5.4 and luajit. The same records run behind a
--- real nginx in test/nginx/run.sh.
+-- real nginx in test/nginx/run.sh, and the cases of spec/rest_cases.lua
+-- (every path; client mistakes) run in both.
 local inventory = require "inventory"
 local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
 local cjson = require "cjson.safe"
 local F = require "spec.rest_fixture"
+local C = require "spec.rest_cases"
+local H = require "spec.helper"
 
 
 local function open()
@@ -42,28 +45,8 @@ local function sorted(list)
   return c
 end
 
--- does the core implement resource.method yet? (stat / analyze land separately)
-local function supports(resource, method)
-  local inv = assert(inventory.open{ path = ":memory:" })
-  local _, msg, code = inv:call(resource, method, { domain_id = "d", query = {} }, true)
-  inv:close()
-  return not (code == "ERROR_INVALID_PARAMETER" and tostring(msg):find("unknown method", 1, true))
-end
-
-local STAT = { query = { aggregate = { { group = {
-  keys = { { key = "domain_id", name = "d" } },
-  fields = { { operator = "count", name = "n" } } } } } } }
-local ANALYZE = { query = { group_by = { "domain_id" }, fields = { n = { operator = "count" } } } }
-
--- the rows of a count-by-domain answer: every row is of `domain`; returns the total
-local function counted(body, domain, key)
-  local n = 0
-  for _, row in ipairs(body.results) do
-    assert.are.equal(domain, row[key or "d"])
-    n = n + row.n
-  end
-  return n
-end
+local STAT, ANALYZE = C.STAT, C.ANALYZE
+local unpack = table.unpack or unpack     -- luacheck: compat
 
 local function expect_error(status, body, want_status, want_code)
   assert.are.equal(want_status, status)
@@ -73,16 +56,23 @@ local function expect_error(status, body, want_status, want_code)
   assert.is_string(body.error.message)
 end
 
--- a stat/analyze answer: either the core does not have the method yet (a 400
--- passed through) or the rows are the caller's only
-local function expect_counted(resource, method, status, body, domain, n, key)
-  if not supports(resource, method) then
-    expect_error(status, body, 400, "ERROR_INVALID_PARAMETER")
-    assert.truthy(body.error.message:find("unknown method", 1, true))
-    return
-  end
+-- a stat/analyze answer: 200, and the rows are the caller's only
+local function expect_counted(status, body, domain, n, key)
   assert.are.equal(200, status)
-  assert.are.equal(n, counted(body, domain, key))
+  C.counted(body, domain, n, key)
+end
+
+-- a handler whose stat and analyze go through the thread-pool transport
+-- (inventory.ngx_thread: pack, then call in "the thread" on its own
+-- connection to the same file), as behind nginx
+local function threaded(log)
+  local path = H.tmpdb()
+  local inv = F.load(assert(inventory.open{ path = path }))
+  local h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), log = log,
+    offload = function(resource, method, req)
+      return thread.call({ path = path }, resource, method, thread.pack(req))
+    end }
+  return h, inv, path
 end
 
 describe("inventory.rest", function()
@@ -117,40 +107,14 @@ describe("inventory.rest", function()
     local h
     before_each(function() h = handler() end)
 
-    local A1, A3 = "job-a00000000001", "job-a00000000003"
-    local T1, T4 = "job-task-a00000000001", "job-task-a00000000004"
+    local A3, T4 = "job-a00000000003", "job-task-a00000000004"
 
-    it("POST /inventory/v1/job/get", function()
-      local s, b, hd, text = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = A1 })
-      assert.are.equal(200, s)
-      assert.are.same({}, hd)
-      assert.are.equal(A1, b.job_id)
-      assert.are.equal(F.A, b.domain_id)
-      assert.is_nil(b.remained_tasks)                    -- defaults are omitted
-      assert.is_nil(text:find("\\/", 1, true))
-    end)
-    it("POST /inventory/v1/job/list", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", { query = {} })
-      assert.are.equal(200, s)
-      assert.are.equal(3, b.total_count)
-      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
-    end)
-    it("POST /inventory/v1/job/list with an empty body", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", "")
-      assert.are.equal(200, s)
-      assert.are.equal(3, b.total_count)
-      s, b = call(h, "a-admin", "POST", "/inventory/v1/job/list", nil)
-      assert.are.equal(200, s)
-      assert.are.equal(3, b.total_count)
-    end)
-    it("POST /inventory/v1/job/stat", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
-      expect_counted("job", "stat", s, b, F.A, 3)
-    end)
-    it("POST /inventory/v1/job/analyze", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/analyze", ANALYZE)
-      expect_counted("job", "analyze", s, b, F.A, 3, "domain_id")
-    end)
+    for _, c in ipairs(C.ROUTES) do
+      it(c.name, function()
+        local status, b, _, text = call(h, c.token or "a-admin", c.method, c.path, c.body)
+        C.check(c, status, b, text)
+      end)
+    end
     it("POST /inventory/v1/job/delete", function()
       local s, b, _, text = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = A3 })
       assert.are.equal(200, s)
@@ -158,20 +122,6 @@ describe("inventory.rest", function()
       assert.are.same({}, b)
       s, b = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = A3 })
       expect_error(s, b, 404, "ERROR_NOT_FOUND")
-    end)
-    it("POST /inventory/v1/job-task/get", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/get", { job_task_id = T1 })
-      assert.are.equal(200, s)
-      assert.are.equal(T1, b.job_task_id)
-    end)
-    it("POST /inventory/v1/job-task/list", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/list", { job_id = A1 })
-      assert.are.equal(200, s)
-      assert.are.same({ T1, "job-task-a00000000002" }, ids(b, "job_task_id"))
-    end)
-    it("POST /inventory/v1/job-task/stat", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/stat", STAT)
-      expect_counted("job_task", "stat", s, b, F.A, 4)
     end)
     it("POST /inventory/v1/job-task/delete", function()
       local s, _, _, text = call(h, "a-admin", "POST", "/inventory/v1/job-task/delete", { job_task_id = T4 })
@@ -181,41 +131,6 @@ describe("inventory.rest", function()
       s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/get", { job_task_id = T4 })
       expect_error(s, b, 404, "ERROR_NOT_FOUND")
     end)
-    it("GET /inventory/v1/jobs", function()
-      local s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs")
-      assert.are.equal(200, s)
-      assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
-    end)
-    it("GET /inventory/v1/jobs with query-string parameters", function()
-      local s, b = call(h, "a-admin", "GET",
-        "/inventory/v1/jobs?status=FAILURE&query.only=job_id&query.only=status&query.page.limit=5")
-      assert.are.equal(200, s)
-      assert.are.same({ results = { { job_id = "job-a00000000002", status = "FAILURE" } }, total_count = 1 }, b)
-      s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?query.page.limit=1&query.page.start=2")
-      assert.are.equal(200, s)
-      assert.are.equal(1, #b.results)
-      assert.are.equal(3, b.total_count)
-      s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?nope=1")
-      expect_error(s, b, 400, "ERROR_INVALID_PARAMETER")
-    end)
-    it("POST /inventory/v1/jobs/search", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/jobs/search",
-        { query = { filter = { { k = "status", v = "SUCCESS", o = "eq" } } } })
-      assert.are.equal(200, s)
-      assert.are.same({ A1 }, ids(b, "job_id"))
-    end)
-    it("POST /inventory/v1/jobs/stat", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/jobs/stat", STAT)
-      expect_counted("job", "stat", s, b, F.A, 3)
-    end)
-    it("GET /inventory/v1/job/{job_id}", function()
-      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A1)
-      assert.are.equal(200, s)
-      assert.are.equal(A1, b.job_id)
-      s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A1 .. "?only=job_id&only=status")
-      assert.are.equal(200, s)
-      assert.are.equal(A1, b.job_id)
-    end)
     it("DELETE /inventory/v1/job/{job_id}", function()
       local s, _, _, text = call(h, "a-admin", "DELETE", "/inventory/v1/job/" .. A3)
       assert.are.equal(200, s)
@@ -224,45 +139,10 @@ describe("inventory.rest", function()
       s, b = call(h, "a-admin", "GET", "/inventory/v1/job/" .. A3)
       expect_error(s, b, 404, "ERROR_NOT_FOUND")
     end)
-    it("GET /inventory/v1/job-tasks", function()
-      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job-tasks?job_id=" .. A1)
-      assert.are.equal(200, s)
-      assert.are.same({ T1, "job-task-a00000000002" }, ids(b, "job_task_id"))
-    end)
-    it("POST /inventory/v1/job-tasks/search", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-tasks/search", { status = "FAILURE" })
-      assert.are.equal(200, s)
-      assert.are.same({ "job-task-a00000000003" }, ids(b, "job_task_id"))
-      assert.are.equal("denied/forbidden", b.results[1].errors[1].message)
-    end)
-    it("POST /inventory/v1/job-tasks/stat", function()
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job-tasks/stat", STAT)
-      expect_counted("job_task", "stat", s, b, F.A, 4)
-    end)
-    it("GET /inventory/v1/job-task/{job_task_id}", function()
-      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job-task/" .. T1)
-      assert.are.equal(200, s)
-      assert.are.equal(T1, b.job_task_id)
-    end)
     it("DELETE /inventory/v1/job-task/{job_task_id}", function()
       local s, _, _, text = call(h, "a-admin", "DELETE", "/inventory/v1/job-task/" .. T4)
       assert.are.equal(200, s)
       assert.are.equal("{}", text)
-    end)
-    it("GET /spot-automation/v1/jobs", function()
-      local s, b, _, text = call(h, "a-admin", "GET", "/spot-automation/v1/jobs")
-      assert.are.equal(200, s)
-      assert.are.same(F.SEES["a-admin"].spot_job, ids(b, "job_id"))
-      assert.truthy(text:find('"filter":{}', 1, true))
-    end)
-    it("POST /spot-automation/v1/jobs/search", function()
-      local s, b = call(h, "a-admin", "POST", "/spot-automation/v1/jobs/search", { status = "ERROR" })
-      assert.are.equal(200, s)
-      assert.are.same({ "job-sa0000000002" }, ids(b, "job_id"))
-    end)
-    it("POST /spot-automation/v1/jobs/stat", function()
-      local s, b = call(h, "a-admin", "POST", "/spot-automation/v1/jobs/stat", STAT)
-      expect_counted("spot_job", "stat", s, b, F.A, 2)
     end)
   end)
 
@@ -271,9 +151,7 @@ describe("inventory.rest", function()
     before_each(function() h = handler() end)
 
     it("404 for an unknown path, as JSON", function()
-      for _, p in ipairs{ "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/", "/inventory/v1/job-task/",
-                          "/inventory/v1/job/a/b", "/inventory/v2/job/list", "/inventory/v1/job-tasks/x",
-                          "/spot-automation/v1/job/list" } do
+      for _, p in ipairs(C.UNKNOWN_PATHS) do
         local s, b, hd = call(h, "a-admin", "POST", p, {})
         expect_error(s, b, 404, "ERROR_NOT_FOUND")
         assert.are.same({}, hd)
@@ -315,17 +193,9 @@ describe("inventory.rest", function()
     end)
 
     it("405 with Allow for a known path and another method", function()
-      local cases = {
-        { "GET", "/inventory/v1/job/list", "POST" }, { "DELETE", "/inventory/v1/job/delete", "POST" },
-        { "GET", "/inventory/v1/job-task/stat", "POST" }, { "PUT", "/inventory/v1/job/analyze", "POST" },
-        { "POST", "/inventory/v1/jobs", "GET" }, { "GET", "/inventory/v1/jobs/search", "POST" },
-        { "GET", "/inventory/v1/jobs/stat", "POST" }, { "POST", "/inventory/v1/job-tasks", "GET" },
-        { "GET", "/inventory/v1/job-tasks/search", "POST" }, { "GET", "/inventory/v1/job-tasks/stat", "POST" },
-        { "POST", "/inventory/v1/job/job-a00000000001", "DELETE, GET" },
-        { "PUT", "/inventory/v1/job-task/job-task-a00000000001", "DELETE, GET" },
-        { "DELETE", "/spot-automation/v1/jobs", "GET" }, { "GET", "/spot-automation/v1/jobs/search", "POST" },
-        { "HEAD", "/spot-automation/v1/jobs/stat", "POST" },
-      }
+      -- the shared cases, and HEAD (nginx answers a HEAD without its body)
+      local cases = { { "HEAD", "/spot-automation/v1/jobs/stat", "POST" } }
+      for _, c in ipairs(C.NOT_ALLOWED) do cases[#cases + 1] = c end
       for _, c in ipairs(cases) do
         local s, b, hd = call(h, "a-admin", c[1], c[2], {})
         expect_error(s, b, 405, "ERROR_METHOD_NOT_ALLOWED")
@@ -363,10 +233,7 @@ describe("inventory.rest", function()
     end)
 
     it("403 for a workspace member on every delete path", function()
-      for _, c in ipairs{ { "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000002" } },
-                          { "DELETE", "/inventory/v1/job/job-a00000000002" },
-                          { "POST", "/inventory/v1/job-task/delete", { job_task_id = "job-task-a00000000001" } },
-                          { "DELETE", "/inventory/v1/job-task/job-task-a00000000001" } } do
+      for _, c in ipairs(C.MEMBER_DELETES) do
         local s, b = call(h, "a-member", c[1], c[2], c[3])
         expect_error(s, b, 403, "ERROR_PERMISSION_DENIED")
       end
@@ -417,23 +284,6 @@ describe("inventory.rest", function()
       end
     end)
 
-    it("400 for requests the core rejects", function()
-      local cases = {
-        { "/inventory/v1/job/get", {}, "ERROR_REQUIRED_PARAMETER" },
-        { "/inventory/v1/job/list", { query = 5 }, "ERROR_INVALID_PARAMETER_TYPE" },
-        { "/inventory/v1/job/list", { nope = 1 }, "ERROR_INVALID_PARAMETER" },
-        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x", o = "in" } } } },
-          "ERROR_OPERATOR_LIST_VALUE_TYPE" },
-        { "/inventory/v1/job/list", { query = { filter = { { k = "nope", v = "x", o = "eq" } } } }, "ERROR_DB_QUERY" },
-        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x", o = "zz" } } } }, "ERROR_DB_QUERY" },
-        { "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x" } } } }, "ERROR_DB_QUERY" },
-      }
-      for _, c in ipairs(cases) do
-        local s, b = call(h, "a-admin", "POST", c[1], c[2])
-        expect_error(s, b, 400, c[3])
-      end
-    end)
-
     it("404 for a record that does not exist", function()
       for _, c in ipairs{ { "POST", "/inventory/v1/job/get", { job_id = "job-000000000000" } },
                           { "POST", "/inventory/v1/job/delete", { job_id = "job-000000000000" } },
@@ -443,44 +293,82 @@ describe("inventory.rest", function()
         expect_error(s, b, 404, "ERROR_NOT_FOUND")
       end
     end)
+  end)
 
-    it("the path id wins over the body and the query string", function()
-      local s, b = call(h, "a-admin", "GET", "/inventory/v1/job/job-a00000000001?job_id=job-a00000000002")
-      assert.are.equal(200, s)
-      assert.are.equal("job-a00000000001", b.job_id)
-    end)
+  describe("client mistakes (issue 15): 4xx with their reason, logged at info, never at error", function()
+    for _, mode in ipairs{ "inline", "through the thread-pool transport" } do
+      for _, c in ipairs(C.CLIENT_FAULTS) do
+        it(c.name .. " (" .. mode .. ")", function()
+          local logged = {}
+          local function log(msg, level) logged[#logged + 1] = { level, msg } end
+          local h, inv, path
+          if mode == "inline" then
+            inv = open()
+            h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), log = log }
+          else
+            h, inv, path = threaded(log)
+          end
+          local status, b, _, text = call(h, c.token or "a-admin", c.method, c.path, c.body)
+          C.check(c, status, b, text)
+          for _, l in ipairs(logged) do
+            assert.are_not.equal("error", l[1], l[2])
+            assert.are_not.equal("warn", l[1], l[2])
+          end
+          inv:close()
+          if path then H.rmdb(path) end
+        end)
+      end
+    end
   end)
 
   describe("status mapping", function()
-    it("maps the core's codes", function()
+    it("maps a failure's class and code, never its message", function()
       local S = rest.status_of
-      assert.are.equal(400, S("ERROR_REQUIRED_PARAMETER", "x"))
-      assert.are.equal(400, S("ERROR_INVALID_PARAMETER", "x"))
-      assert.are.equal(400, S("ERROR_INVALID_PARAMETER_TYPE", "x"))
-      assert.are.equal(400, S("ERROR_OPERATOR_LIST_VALUE_TYPE", "x"))
-      assert.are.equal(400, S("ERROR_OPERATOR_VALUE_TYPE", "x"))
-      assert.are.equal(400, S("ERROR_OPERATOR_BOOLEAN_TYPE", "x"))
-      assert.are.equal(400, S("ERROR_OPERATOR_DICT_VALUE_TYPE", "x"))
-      assert.are.equal(401, S("ERROR_AUTHENTICATE_FAILURE", "x"))
-      assert.are.equal(403, S("ERROR_PERMISSION_DENIED", "x"))
-      assert.are.equal(404, S("ERROR_NOT_FOUND", "x"))
-      assert.are.equal(409, S("ERROR_JOB_STATE_CHANGE", "x"))
-      assert.are.equal(409, S("ERROR_JOB_TASK_STATE_CHANGE", "x"))
-      assert.are.equal(409, S("ERROR_SAVE_UNIQUE_VALUES", "x"))
-      assert.are.equal(500, S("ERROR_UNKNOWN", "x"))
-      assert.are.equal(500, S("ERROR_SOMETHING_NEW", "x"))
-      assert.are.equal(500, S(nil, nil))
+      for code, status in pairs{ ERROR_REQUIRED_PARAMETER = 400, ERROR_INVALID_PARAMETER = 400,
+          ERROR_INVALID_PARAMETER_TYPE = 400, ERROR_OPERATOR_LIST_VALUE_TYPE = 400, ERROR_DB_QUERY = 400,
+          ERROR_AUTHENTICATE_FAILURE = 401, ERROR_PERMISSION_DENIED = 403, ERROR_NOT_FOUND = 404,
+          ERROR_JOB_STATE_CHANGE = 409, ERROR_JOB_TASK_STATE_CHANGE = 409, ERROR_SAVE_UNIQUE_VALUES = 409,
+          ERROR_SOMETHING_NEW = 400 } do
+        assert.are.equal(status, S(code, "client"), code)
+        assert.are.equal(503, S(code, "unavailable"), code)
+        assert.are.equal(500, S(code, "server"), code)
+      end
     end)
-    it("ERROR_DB_QUERY is 400 only for filter and field-resolution problems", function()
+    it("without a class, judges by the code: request codes are the client's, others the server's", function()
       local S = rest.status_of
-      assert.are.equal(400, S("ERROR_DB_QUERY", "Database query failed. (reason = Filter operator is not supported. (operator = x))"))
-      assert.are.equal(400, S("ERROR_DB_QUERY", "Database query failed. (reason = Filter condition should have key, value and operator.)"))
-      assert.are.equal(400, S("ERROR_DB_QUERY", 'Database query failed. (reason = Cannot resolve field "x")'))
-      assert.are.equal(400, S("ERROR_DB_QUERY", 'Cannot resolve field "x"'))
-      assert.are.equal(500, S("ERROR_DB_QUERY", "Database query failed. (reason = database is locked)"))
-      assert.are.equal(500, S("ERROR_DB_QUERY", "Database query failed. (reason = Database query failed. (reason = Filter x))"))
-      assert.are.equal(500, S("ERROR_DB_QUERY", "disk I/O error"))
-      assert.are.equal(500, S("ERROR_DB_QUERY", nil))
+      assert.are.equal(400, S("ERROR_REQUIRED_PARAMETER"))
+      assert.are.equal(400, S("ERROR_INVALID_PARAMETER"))
+      assert.are.equal(400, S("ERROR_INVALID_PARAMETER_TYPE"))
+      assert.are.equal(400, S("ERROR_OPERATOR_LIST_VALUE_TYPE"))
+      assert.are.equal(400, S("ERROR_OPERATOR_VALUE_TYPE"))
+      assert.are.equal(400, S("ERROR_OPERATOR_BOOLEAN_TYPE"))
+      assert.are.equal(400, S("ERROR_OPERATOR_DICT_VALUE_TYPE"))
+      assert.are.equal(401, S("ERROR_AUTHENTICATE_FAILURE"))
+      assert.are.equal(403, S("ERROR_PERMISSION_DENIED"))
+      assert.are.equal(404, S("ERROR_NOT_FOUND"))
+      assert.are.equal(409, S("ERROR_JOB_STATE_CHANGE"))
+      assert.are.equal(409, S("ERROR_JOB_TASK_STATE_CHANGE"))
+      assert.are.equal(409, S("ERROR_SAVE_UNIQUE_VALUES"))
+      assert.are.equal(500, S("ERROR_DB_QUERY"))
+      assert.are.equal(500, S("ERROR_UNKNOWN"))
+      assert.are.equal(500, S("ERROR_SOMETHING_NEW"))
+      assert.are.equal(500, S(nil, nil))
+      assert.are.equal(500, S("ERROR_DB_QUERY", "bogus"))
+    end)
+    it("a message never decides the status (the old prefixes are not read)", function()
+      local inv = open()
+      local function with(msg, code, class)
+        local h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS),
+                            offload = function() return nil, msg, code, class end }
+        return call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+      end
+      local s = with("Database query failed. (reason = Filter operator is not supported.)", "ERROR_DB_QUERY", "server")
+      assert.are.equal(500, s)
+      s = with('Cannot resolve field "x"', "ERROR_DB_QUERY")
+      assert.are.equal(500, s)
+      s = with("Database query failed. (reason = database is locked)", "ERROR_DB_QUERY", "client")
+      assert.are.equal(400, s)
+      inv:close()
     end)
     it("writes error bodies as JSON without escaped slashes", function()
       local text = rest.error_body("ERROR_X", 'a/b "q" \\ \n\t' .. string.char(1))
@@ -501,6 +389,7 @@ describe("inventory.rest", function()
       s, b = call(h, "a-admin", "POST", "/inventory/v1/job/get", { job_id = "job-b00000000001", domain_id = F.B })
       expect_error(s, b, 404, "ERROR_NOT_FOUND")
       s, b = call(h, "a-admin", "GET", "/inventory/v1/jobs?domain_id=" .. F.B)
+      assert.are.equal(200, s)
       assert.are.same(F.SEES["a-admin"].job, ids(b, "job_id"))
     end)
 
@@ -528,6 +417,7 @@ describe("inventory.rest", function()
       assert.are.same({}, b.results)
       assert.are.equal(0, b.total_count)
       s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/list", { user_projects = { "project-3" } })
+      assert.are.equal(200, s)
       assert.are.same(F.SEES["a-admin"].job_task, ids(b, "job_task_id"))
     end)
 
@@ -544,31 +434,7 @@ describe("inventory.rest", function()
     local h, inv
     before_each(function() h, inv = handler() end)
 
-    local LISTS = {
-      job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" },
-              { "POST", "/inventory/v1/jobs/search" } },
-      job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
-                   { "POST", "/inventory/v1/job-tasks/search" } },
-      spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
-    }
-    local KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
-    local GETS = {
-      job = { function(id) return "POST", "/inventory/v1/job/get", { job_id = id } end,
-              function(id) return "GET", "/inventory/v1/job/" .. id end },
-      job_task = { function(id) return "POST", "/inventory/v1/job-task/get", { job_task_id = id } end,
-                   function(id) return "GET", "/inventory/v1/job-task/" .. id end },
-    }
-    local DELETES = {
-      job = { function(id) return "POST", "/inventory/v1/job/delete", { job_id = id } end,
-              function(id) return "DELETE", "/inventory/v1/job/" .. id end },
-      job_task = { function(id) return "POST", "/inventory/v1/job-task/delete", { job_task_id = id } end,
-                   function(id) return "DELETE", "/inventory/v1/job-task/" .. id end },
-    }
-    local STATS = {
-      job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
-      job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
-      spot_job = { "/spot-automation/v1/jobs/stat" },
-    }
+    local LISTS, STATS, KEY = C.LIST_PATHS, C.STAT_PATHS, C.KEY
     local ALL = { job = {}, job_task = {}, spot_job = {} }
     for _, r in ipairs(F.JOBS) do ALL.job[#ALL.job + 1] = r.job_id end
     for _, r in ipairs(F.TASKS) do ALL.job_task[#ALL.job_task + 1] = r.job_task_id end
@@ -598,16 +464,15 @@ describe("inventory.rest", function()
         it(tok .. " counts only its " .. resource .. " records on every stat path", function()
           for _, p in ipairs(STATS[resource]) do
             local s, b = call(h, tok, "POST", p, STAT)
-            expect_counted(resource, "stat", s, b, domain, #sees)
+            expect_counted(s, b, domain, #sees)
           end
         end)
 
-        if GETS[resource] then
+        if C.GET_PATHS[resource] then
           it(tok .. " gets a " .. resource .. " record only when it is in scope", function()
             for _, id in ipairs(ALL[resource]) do
-              for _, mk in ipairs(GETS[resource]) do
-                local m, p, body = mk(id)
-                local s, b = call(h, tok, m, p, body)
+              for _, c in ipairs(C.GET_PATHS[resource](id)) do
+                local s, b = call(h, tok, c[1], c[2], c[3])
                 if visible[id] then
                   assert.are.equal(200, s, id)
                   assert.are.equal(id, b[KEY[resource]])
@@ -622,13 +487,12 @@ describe("inventory.rest", function()
 
       if F.TOKENS[tok].role ~= "WORKSPACE_MEMBER" then
         it(tok .. " never deletes a record of the other domain", function()
-          for resource, mks in pairs(DELETES) do
+          for resource, paths in pairs(C.DELETE_PATHS) do
             for _, id in ipairs(ALL[resource]) do
               local rec_domain = id:find("%-b") and F.B or F.A
               if rec_domain ~= domain then
-                for _, mk in ipairs(mks) do
-                  local m, p, body = mk(id)
-                  local s, b = call(h, tok, m, p, body)
+                for _, c in ipairs(paths(id)) do
+                  local s, b = call(h, tok, c[1], c[2], c[3])
                   expect_error(s, b, 404, "ERROR_NOT_FOUND")
                   assert.is_true(exists(resource, id), id)
                 end
@@ -657,7 +521,7 @@ describe("inventory.rest", function()
     it("analyze sees only the caller's jobs", function()
       for _, tok in ipairs{ "a-admin", "a-owner", "b-admin" } do
         local s, b = call(h, tok, "POST", "/inventory/v1/job/analyze", ANALYZE)
-        expect_counted("job", "analyze", s, b, F.TOKENS[tok].domain_id, #F.SEES[tok].job, "domain_id")
+        expect_counted(s, b, F.TOKENS[tok].domain_id, #F.SEES[tok].job, "domain_id")
       end
     end)
   end)
@@ -686,11 +550,60 @@ describe("inventory.rest", function()
       assert.are.same({ "spot_job", "stat" }, { seen[3][1], seen[3][2] })
     end)
 
-    it("maps offload errors like store errors", function()
-      local h = handler{ offload = function() return nil, "Database query failed. (reason = locked)", "ERROR_DB_QUERY" end }
-      local s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+    it("a database locked past the busy timeout is 503 with Retry-After, logged at warn (a real lock)", function()
+      local path = H.tmpdb()
+      local inv = F.load(assert(inventory.open{ path = path, busy_timeout = 20 }))
+      local logged = {}
+      local h = rest.new{ store = inv, resolver = rest.static_resolver(F.TOKENS), cache_entries = 0,
+                          log = function(msg, level) logged[#logged + 1] = { level = level, msg = msg } end }
+      local env = require("luasql.sqlite3").sqlite3()     -- another connection holds the write lock
+      local con = assert(env:connect(path))
+      assert(con:execute("BEGIN EXCLUSIVE"))
+      local s, b, hd = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000001" })
+      expect_error(s, b, 503, "ERROR_DB_QUERY")
+      assert.are.equal("1", hd["Retry-After"])
+      assert.truthy(b.error.message:find("locked", 1, true), b.error.message)
+      assert.are.same({ "warn" }, { logged[#logged].level })
+      s = call(h, "a-admin", "POST", "/inventory/v1/job/list", {})     -- reads go on (WAL)
+      assert.are.equal(200, s)
+      con:execute("ROLLBACK")
+      con:close(); env:close()
+      s = call(h, "a-admin", "POST", "/inventory/v1/job/delete", { job_id = "job-a00000000001" })
+      assert.are.equal(200, s)
+      inv:close()
+      H.rmdb(path)
+    end)
+
+    it("maps offload errors like store errors: by class, the detail of a server fault to the log", function()
+      local logged = {}
+      local function log(msg, level) logged[#logged + 1] = { level = level, msg = msg } end
+      local function with(...)
+        local ret = { ... }
+        local h = rest.new{ store = open(), resolver = rest.static_resolver(F.TOKENS), log = log,
+                            offload = function() return unpack(ret, 1, 4) end }
+        return call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
+      end
+      -- transient: 503 with Retry-After and the reason, logged at warn
+      local s, b, hd = with(nil, "Database query failed. (reason = database is locked)", "ERROR_DB_QUERY",
+                            "unavailable")
+      expect_error(s, b, 503, "ERROR_DB_QUERY")
+      assert.are.equal("1", hd["Retry-After"])
+      assert.truthy(b.error.message:find("locked", 1, true))
+      assert.are.equal("warn", logged[#logged].level)
+      -- a server fault: 500 "Internal error.", the detail in the log at error
+      s, b, hd = with(nil, "disk I/O error at page 42", "ERROR_DB_QUERY", "server")
       expect_error(s, b, 500, "ERROR_DB_QUERY")
-      h = handler{ offload = function() error("thread pool gone") end }
+      assert.are.equal("Internal error.", b.error.message)
+      assert.are.same({}, hd)
+      assert.are.equal("error", logged[#logged].level)
+      assert.truthy(logged[#logged].msg:find("disk I/O error at page 42", 1, true))
+      -- the caller's fault: 400 with the reason, logged at info
+      s, b = with(nil, "the skip value must be a non-negative integer", "ERROR_DB_QUERY", "client")
+      expect_error(s, b, 400, "ERROR_DB_QUERY")
+      assert.truthy(b.error.message:find("non-negative", 1, true))
+      assert.are.equal("info", logged[#logged].level)
+      -- a raising offload: 500, logged
+      local h = handler{ offload = function() error("thread pool gone") end }
       s, b = call(h, "a-admin", "POST", "/inventory/v1/job/stat", STAT)
       expect_error(s, b, 500, "ERROR_UNKNOWN")
     end)
@@ -700,15 +613,26 @@ describe("inventory.rest", function()
     it("packs JSON nulls for the trip into a thread VM and back", function()
       local req = { a = cjson.null, b = { 1, cjson.null, { c = cjson.null } }, s = "x", n = 2.5, t = true }
       local packed = thread.pack(req)
-      assert.are.equal(thread.NULL_MARK, packed.a)
-      assert.are.equal(thread.NULL_MARK, packed.b[2])
-      assert.are.equal(thread.NULL_MARK, packed.b[3].c)
+      for _, v in ipairs{ packed.a, packed.b[2], packed.b[3].c } do
+        assert.is_table(v)                                  -- only tables, strings... cross
+        assert.is_true(thread.is_null_mark(v))
+      end
       assert.are.equal(cjson.null, req.a)                   -- the original is untouched
       local back = thread.unpack(packed, inventory.null)
       assert.are.equal(inventory.null, back.a)
       assert.are.equal(inventory.null, back.b[2])
       assert.are.same({ 1, inventory.null, { c = inventory.null } }, back.b)
       assert.are.same({ "x", 2.5, true }, { back.s, back.n, back.t })
+    end)
+
+    it("cannot be forged: no value decoded from JSON turns into null", function()
+      for _, text in ipairs{ '{"v":"\\u0000\255inventory.null\255\\u0000"}', '{"v":{"true":"inventory.null"}}',
+                             '{"v":["inventory.null"]}', '{"v":"inventory.null"}', '{"v":{"1":"inventory.null"}}' } do
+        local req = assert(cjson.decode(text))
+        local back = thread.unpack(thread.pack(req), inventory.null)
+        assert.are_not.equal(inventory.null, back.v, text)
+        assert.are.same(req, back)
+      end
     end)
 
     it("answers like the store, with its own connection", function()
@@ -721,10 +645,17 @@ describe("inventory.rest", function()
       assert.are.equal(direct, via)
       local again = thread.call({ path = path }, "job", "list", thread.pack(req))  -- the cached store
       assert.are.equal(direct, again)
-      local res, msg, code = thread.call({ path = path }, "job", "get", thread.pack{ domain_id = F.A, job_id = "x" })
+      local res, msg, code, class = thread.call({ path = path }, "job", "get",
+                                                thread.pack{ domain_id = F.A, job_id = "x" })
       assert.is_nil(res)
-      assert.are.equal("ERROR_NOT_FOUND", code)
+      assert.are.same({ "ERROR_NOT_FOUND", "client" }, { code, class })
       assert.is_string(msg)
+      -- the 4 values of a failed open, too
+      res, msg, code, class = thread.call({ path = path .. "-not-opened", pth = "x" }, "job", "list",
+                                          thread.pack{ domain_id = F.A })
+      assert.is_nil(res)
+      assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+      assert.truthy(msg:find("pth", 1, true), msg)
       inv:close()
       for _, sfx in ipairs{ "", "-wal", "-shm" } do os.remove(path .. sfx) end
     end)

@@ -9,6 +9,7 @@
 -- below so that the spec runs without shared/.
 local inventory = require "inventory"
 local cjson = require "cjson"
+local H = require "spec.helper"
 
 -- The REST rendering of a call, decoded.
 local function rest(inv, resource, method, req)
@@ -31,11 +32,7 @@ local function same_fields(want, got, path)
   end
 end
 
-local function fails(code, ok, msg, got)
-  assert.is_nil(ok)
-  assert.are.equal(code, got, msg)
-  return msg
-end
+local fails = H.fails
 
 -- --------------------------------------------------------------- seed 000
 -- 000_bbf0656e50dc0615.txt: inventory v1 Job, POST /inventory/v1/job/{verb}

@@ -31,10 +31,7 @@ local STAGES = "aggregate.unwind or aggregate.group or aggregate.count or aggreg
 
 local inv
 
-local function ok(r, msg, code)
-  assert(r, "unexpected error: " .. tostring(code) .. ": " .. tostring(msg))
-  return r
-end
+local ok, fails = H.ok, H.fails
 -- stat on the canonical domain; res defaults to "job"
 local function stat(q, res, extra)
   local req = { domain_id = "domain-1", query = q }
@@ -80,12 +77,6 @@ local function stage_err(inner, nested, r, msg, code)
 end
 local function nested(inner, ...) stage_err(inner, true, ...) end
 local function wrapped(inner, ...) stage_err(inner, false, ...) end
-local function fails(code, r, msg, c)
-  assert.is_nil(r, "expected " .. code)
-  assert.are.equal(code, c, msg)
-  assert.is_string(msg)
-  return msg
-end
 
 local function is_int(v)
   if IS54 then assert.are.equal("integer", math.type(v)) else assert.are.equal("number", type(v)) end
@@ -1287,7 +1278,7 @@ end)
 
 -- ============================================================ page limits
 describe("stat: page limits", function()
-  it("Job.stat: default and cap 1000, total_count always; JobTask.stat: no cap", function()
+  it("Job.stat: default 1000, a larger limit refused, total_count always; JobTask.stat: no cap", function()
     local inv2 = H.open()
     local jobs, tasks = {}, {}
     for i = 1, 1005 do
@@ -1301,8 +1292,11 @@ describe("stat: page limits", function()
     local function st(res, q) return ok(inv2:call(res, "stat", { domain_id = "d", query = q })) end
     local r = st("job", { distinct = "job_id" })
     assert.are.same({ 1000, 1005 }, { #r.results, r.total_count })
-    r = st("job", { aggregate = { G({ K("job_id") }) }, page = { limit = 5000 } })
-    assert.are.same({ 1000, 1005 }, { #r.results, r.total_count })
+    local res, msg, code, class = inv2:call("job", "stat", { domain_id = "d", query =
+      { aggregate = { G({ K("job_id") }) }, page = { limit = 5000 } } })
+    assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+    assert.is_nil(res)
+    assert.truthy(msg:find("at most 1000 rows per page", 1, true), msg)
     r = st("job", { aggregate = { G({ K("job_id") }) }, page = { start = 1001, limit = 10 } })
     assert.are.same({ 5, 1005 }, { #r.results, r.total_count })
     r = st("job_task", { distinct = "job_task_id" })

@@ -17,11 +17,23 @@ static const struct { const char *zName; inv_method x; } aMethod[] = {
   { "cancel", inv_m_cancel }, { "import", inv_m_import },
 };
 
+/* The call's wall-clock budget: stat and analyze have their own (they run
+** on nginx's thread pool); bulk operations (import, sweep, purge) have none. */
+static void startBudget(inv_store *s, const char *zMethod) {
+  int ms = s->nTimeoutMs;
+  if (strcmp(zMethod, "stat") == 0 || strcmp(zMethod, "analyze") == 0) ms = s->nStatTimeoutMs;
+  else if (strcmp(zMethod, "import") == 0 || strcmp(zMethod, "sweep") == 0
+           || strcmp(zMethod, "purge") == 0) ms = 0;
+  s->nBudgetMs = ms;
+  s->nsDeadline = ms > 0 ? inv_clock_ns() + (int64_t)ms * 1000000 : 0;
+}
+
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
              const inv_val *pReq, inv_sink *pSink, int bJson) {
   const inv_resource *r;
   size_t i;
   int rc;
+  startBudget(s, zMethod);
   if (!pReq || !inv_val_is_obj(pReq)) {
     return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
                    "Parameter type is invalid. (key = request, type = object)");
@@ -29,6 +41,8 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   if (strcmp(zResource, "store") == 0) {
     if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
     else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else if (strcmp(zMethod, "changes") == 0) rc = inv_m_changes(s, pReq, pSink);
+    else if (strcmp(zMethod, "trim_changes") == 0) rc = inv_m_trim_changes(s, pReq, pSink);
     else return inv_err(s, "ERROR_INVALID_PARAMETER",
                         "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
     inv_rollback(s);

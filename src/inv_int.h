@@ -1,5 +1,5 @@
 /*
-** inv_int.h: private header of the inventory core (cf. sqliteInt.h).
+** inv_int.h: private header of the inventory core.
 **
 ** Resources are data: a resource is an inv_resource holding a table of
 ** inv_field. The filter compiler, sort, projection, rendering, the schema DDL
@@ -8,13 +8,10 @@
 #ifndef INV_INT_H
 #define INV_INT_H
 
-#include <sqlite3.h>
 #include <stdarg.h>
 #include "inventory.h"
+#include "inv_backend.h"
 
-#if !defined(INV_STMT_CACHE)
-# define INV_STMT_CACHE 64          /* prepared statements kept per store */
-#endif
 #if !defined(INV_MAX_LIST)
 # define INV_MAX_LIST 1000          /* elements of a list expanded into SQL */
 #endif
@@ -33,9 +30,6 @@
 #if !defined(INV_MAX_DYN)
 # define INV_MAX_DYN 2000           /* predicates on JSON values in one query */
 #endif
-#if !defined(INV_STMT_KEEP)
-# define INV_STMT_KEEP (64 << 10)   /* SQL text a cached statement may have (a long in list) */
-#endif
 #if !defined(INV_BUF_KEEP)
 # define INV_BUF_KEEP (1 << 20)     /* a store's buffers keep at most this between calls */
 #endif
@@ -44,7 +38,7 @@
                                        16 MB document limit): push, add_to_set, objects */
 #endif
 
-#define INV_SCHEMA_VERSION 1
+#define INV_SCHEMA_VERSION 2
 
 /* ===================== resources as data ===================== */
 
@@ -65,7 +59,6 @@ typedef enum inv_ftype {
 #define FF_SHORT     0x20   /* string limited to INV_MAX_ID bytes */
 #define FF_WRITABLE  0x40   /* accepted by create (jobs) / tasks[] (tasks) */
 
-typedef struct inv_field inv_field;
 struct inv_field {
   const char *zName;              /* API name, also the column name */
   unsigned char nName;            /* strlen(zName) */
@@ -74,9 +67,9 @@ struct inv_field {
   const char *const *azEnum;      /* allowed values (NULL-terminated) or NULL */
 };
 
-typedef struct inv_resource inv_resource;
 struct inv_resource {
   const char *zName;              /* "job", "job_task", "spot_job" */
+  int iRes;                       /* its index in inv_resources[] */
   const char *zTable;             /* SQL table */
   const char *zIdPrefix;          /* "job-", "job-task-" */
   const inv_field *aField;        /* render order */
@@ -89,16 +82,19 @@ struct inv_resource {
   int bTasks;                     /* JobTask semantics (user_projects) */
   int bAnalyze;                   /* analyze is served */
   int bStatCap;                   /* stat gets the page default/cap */
+  int bOwnsTasks;                 /* a Job: its tasks go with it when it is deleted */
+  int bJournal;                   /* its changes go to the change journal */
 };
 
 extern const inv_resource inv_res_job;
 extern const inv_resource inv_res_task;
 extern const inv_resource inv_res_spot;
+#define INV_N_RES 3
+extern const inv_resource *const inv_resources[INV_N_RES + 1];   /* NULL-terminated */
 const inv_resource *inv_resource_find(const char *zName);
 int inv_field_index(const inv_resource *r, const char *zName, size_t n);
-/* CREATE TABLE statement into b: column 0 is the rowid "id", then the
-** fields in order, so "SELECT t.*" reads field i at column i+1. */
-void inv_resource_ddl(const inv_resource *r, inv_buf *b);
+/* "SELECT t.*" reads column 0, "id" (the insertion order), then field i at
+** column i + 1 (the dialect's xCreateTable keeps that order). */
 
 /* Job/task statuses */
 extern const char *const inv_job_status[];
@@ -107,19 +103,17 @@ int inv_enum_has(const char *const *az, const char *z);
 
 /* ===================== the store ===================== */
 
-typedef struct inv_cached inv_cached;
-struct inv_cached {
-  char *zSql;                     /* owned copy of the text (the key) */
-  const char *zStatic;            /* the caller's constant text, when looked up by address */
-  sqlite3_stmt *pStmt;
-  unsigned int hash;
-  unsigned long lastUse;
-  int bOnce;                      /* text over INV_STMT_KEEP: dropped at the next call */
-};
-
 struct inv_store {
-  sqlite3 *db;
+  const inv_driver *pDrv;         /* the backend */
+  const inv_dialect *pDia;        /* pDrv->pDialect */
+  void *pConn;                    /* the driver's connection state */
   int nPageLimit;
+  int nTimeoutMs;                 /* call budgets (inv_options) */
+  int nStatTimeoutMs;
+  int nJournalSec;                /* change journal retention; 0 = off */
+  unsigned nJournalWrites;        /* journal statements run: trim every 1,024 */
+  int64_t nsDeadline;             /* monotonic ns when this call runs out; 0 = none */
+  int nBudgetMs;                  /* the budget that set it, for the message */
   int64_t nowFixed;               /* 0: wall clock */
   inv_arena arena;                /* everything a call allocates */
   inv_buf sql;                    /* SQL under construction */
@@ -128,42 +122,55 @@ struct inv_store {
   inv_buf jscratch;               /* inv_sink_json_ex scratch */
   inv_buf out;                    /* the caller's output (inv_store_buffer) */
   const char *zErrCode;           /* NULL when the last call succeeded */
-  inv_cached aCache[INV_STMT_CACHE];
-  int nCache;
-  unsigned long useClock;
-  int64_t nsRegex;                /* regex matching time of this call */
-  sqlite3_stmt *apActive[8];      /* statements stepped during this call */
-  int nActive;
+  int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
+  char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE id = ?1 [AND domain_id = ?2]" */
+  char *azByIdDomain[INV_N_RES];
 };
 
 int64_t inv_now(inv_store *s);
 
-/* Errors: set code and message; always returns INV_ERROR. */
+/* Errors: set code and message; always returns INV_ERROR. inv_err's class
+** is INV_CLIENT (validation is what raises most errors); inv_err_class
+** names another. */
 int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...);
+int inv_err_class(inv_store *s, int eClass, const char *zCode, const char *zFmt, ...);
 int inv_err_required(inv_store *s, const char *zKey);
 int inv_err_invalid(inv_store *s, const char *zKey, const char *zReason);
 int inv_err_type(inv_store *s, const char *zKey, const char *zType);
 int inv_err_db(inv_store *s, const char *zFmt, ...);     /* ERROR_DB_QUERY */
-int inv_err_sqlite(inv_store *s);                         /* from db's errmsg */
-int inv_err_nomem(inv_store *s);
+int inv_err_nomem(inv_store *s);                          /* INV_SERVER */
+int inv_err_budget(inv_store *s);        /* the call ran out of its time budget */
+/* Monotonic clock (ns) and the call's deadline (inv_call sets it). */
+int64_t inv_clock_ns(void);
+int inv_budget_exceeded(inv_store *s);
 
-/* Prepared statements, cached by text. The returned statement is reset and
-** has no bindings; it is tracked so inv_store_begin() can reset it. */
-sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql);
-/* The same for SQL text with static storage (a literal, a constant array):
-** found again by its address, without hashing the text. */
-sqlite3_stmt *inv_stmt_static(inv_store *s, const char *zSql);
-/* Step, mapping BUSY/LOCKED/errors to ERROR_DB_QUERY. Returns SQLITE_ROW,
-** SQLITE_DONE, or -1 with the error set. */
-int inv_step(inv_store *s, sqlite3_stmt *p);
-int inv_exec(inv_store *s, const char *zSql);            /* static text; no rows, no binds */
-int inv_begin_write(inv_store *s);                       /* BEGIN IMMEDIATE */
+/* The driver, as the core calls it (thin wrappers over s->pDrv). Prepared
+** statements come from the driver's cache, reset and without bindings:
+** inv_prepare for built text, inv_prepare_static for text with static
+** storage (a literal, a dialect's statement; found by address), inv_sql for
+** one of the dialect's fixed statements. inv_step returns INV_ROW, INV_DONE,
+** or -1 with the error set. */
+inv_stmt *inv_prepare(inv_store *s, const char *zSql);
+inv_stmt *inv_prepare_static(inv_store *s, const char *zSql);
+inv_stmt *inv_sql(inv_store *s, int iSql);
+int inv_bind_int(inv_store *s, inv_stmt *p, int i, int64_t v);
+int inv_bind_text(inv_store *s, inv_stmt *p, int i, const char *z);   /* NULL: null */
+int inv_bind_null(inv_store *s, inv_stmt *p, int i);
+int inv_step(inv_store *s, inv_stmt *p);
+void inv_reset(inv_store *s, inv_stmt *p);
+int inv_run(inv_store *s, inv_stmt *p);                  /* step to the end, reset */
+int inv_col_type(inv_store *s, inv_stmt *p, int i);      /* INV_T_* */
+int64_t inv_col_int(inv_store *s, inv_stmt *p, int i);
+double inv_col_real(inv_store *s, inv_stmt *p, int i);
+const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn);
+int64_t inv_changes(inv_store *s);
+int inv_begin_write(inv_store *s);
+int inv_begin_read(inv_store *s);
 int inv_commit(inv_store *s);
 void inv_rollback(inv_store *s);
 
 /* ===================== SQL building ===================== */
 
-typedef struct inv_bind inv_bind;
 struct inv_bind {
   unsigned char t;                /* INV_NULL, INV_INT, INV_REAL, INV_STR */
   int64_t i;
@@ -172,17 +179,35 @@ struct inv_bind {
   size_t n;
 };
 
-typedef struct inv_q inv_q;
 struct inv_q {
   inv_store *s;
+  const inv_dialect *d;
   const inv_resource *r;
   inv_buf *b;                     /* SQL text */
   inv_bind *aBind;                /* arena */
   int nBind, nBindAlloc;
   int nAlias;                     /* json_each aliases used */
   int nDyn;                       /* predicates on JSON values emitted */
+  int nRegex;                     /* regular expressions emitted */
+  int nListVal;                   /* values of in / not_in lists compiled */
+  int nPatternVal;                /* values of contain_in, not_contain_in, regex_in */
   int64_t now;
 };
+
+/* What one request may ask for in total (besides each list's own cap). */
+#if !defined(INV_MAX_REGEX)
+# define INV_MAX_REGEX 1000         /* regular expressions (regex, regex_in, ...) */
+#endif
+#if !defined(INV_MAX_LIST_TOTAL)
+# define INV_MAX_LIST_TOTAL 100000  /* values of in / not_in lists together */
+#endif
+#if !defined(INV_MAX_PATTERN_TOTAL)
+# define INV_MAX_PATTERN_TOTAL 10000 /* values of contain_in, not_contain_in, regex_in */
+#endif
+/* Count one regular expression / n list values (bPattern: a list of
+** patterns, tested on every row) against the request's caps. */
+int inv_q_count_regex(inv_q *q);
+int inv_q_count_list(inv_q *q, size_t n, int bPattern);
 
 void inv_q_init(inv_q *q, inv_store *s, const inv_resource *r);
 int inv_q_bind_int(inv_q *q, int64_t i);
@@ -191,8 +216,13 @@ int inv_q_bind_text(inv_q *q, const char *z, size_t n);
 int inv_q_bind_null(inv_q *q);
 int inv_q_bind_val(inv_q *q, const inv_val *v);     /* scalar values */
 /* Prepare q's SQL and apply its bindings. NULL on error (set). */
-sqlite3_stmt *inv_q_prepare(inv_q *q);
-int inv_q_apply(inv_q *q, sqlite3_stmt *p);
+inv_stmt *inv_q_prepare(inv_q *q);
+int inv_q_apply(inv_q *q, inv_stmt *p);
+/* Cut the SQL q->b holds from n0 on: returned as an arena copy, q->b back
+** at n0 (its bound parameters stay bound). NULL when out of memory. */
+char *inv_q_take(inv_q *q, size_t n0);
+/* A new alias ("e1", "e2", ...) for an iteration. */
+const char *inv_q_alias(inv_q *q);
 
 /* The where clause of a filter/filter_or/keyword request.
 ** Appends "(...)" to q->b. pQuery may be NULL. pExtra: the request-level
@@ -200,13 +230,38 @@ int inv_q_apply(inv_q *q, sqlite3_stmt *p);
 int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
               const inv_val *pKeyword, const inv_val *pExtra);
 
-/* Validate a key (as filters do; unknown keys are ERROR_DB_QUERY). */
+/* ===================== keys (inv_keys.c) ===================== */
+
+/* A key resolved against a resource: its field, and every dotted segment
+** (segment 0 names the field). */
+typedef struct inv_key inv_key;
+struct inv_key {
+  int iField;                     /* -1: unknown (lenient resolution only) */
+  const inv_field *pField;
+  const char **azSeg;
+  size_t *anSeg;
+  int nSeg;
+};
+/* Resolve a key: unknown fields, paths below a scalar field and unknown
+** members of an error are ERROR_DB_QUERY "Cannot resolve field", or, when
+** bLenient, iField = -1. */
+int inv_key_resolve(inv_store *s, const inv_resource *r, const char *z, size_t n,
+                    int bLenient, inv_key *k);
+/* Validate a key (as filters do); *piField is its field. */
 int inv_key_check(inv_store *s, const inv_resource *r, const char *z, size_t n, int *piField);
+int inv_err_resolve(inv_store *s, const char *z, size_t n);
+/* A segment that is an array position ("errors.0"). */
+int inv_key_is_index(const char *z, size_t n);
+/* An ErrorInfo member (additional, or error_code / message when no segment
+** follows: bMore). */
+int inv_key_error_member(const char *z, size_t n, int bMore);
 /* Append the SQL expression a sort key orders by. */
 int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc);
 
-/* Render a JSON condition as compact JSON for messages. */
+/* Render a JSON condition as compact JSON for messages (cut at 300 bytes). */
 const char *inv_cond_repr(inv_store *s, const inv_val *cond);
+/* A value as compact JSON text in the arena (NULL when out of memory). */
+const char *inv_json_text(inv_store *s, const inv_val *v);
 
 /* ===================== requests ===================== */
 
@@ -232,7 +287,7 @@ typedef struct inv_only inv_only;  /* projection from `only` */
 
 /* Render the current row of p (columns in field order starting at iCol0)
 ** as an object into sink. */
-int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
+int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
                    int iCol0, inv_sink *sink, int flags, const inv_only *pOnly);
 int inv_only_compile(inv_store *s, const inv_resource *r, const inv_val *pOnly,
                      inv_only **ppOut);
@@ -259,6 +314,21 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
+
+/* The change journal (inv_journal.c): rows for the records a write changes,
+** inside the write's transaction: upserts after the change, deletes before. */
+int inv_journal_task(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_job(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
+int inv_journal_job_tasks(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_task_deleted(inv_store *s, const char *zTask, const char *zDomain);
+int inv_journal_job_deleted(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_sweep(inv_store *s, int64_t cutoff, const char *zDomain);
+int inv_journal_duplicates(inv_store *s, const char *zDomain, const char *zCollector,
+                           const char *zReqWs, const char *zReqSecret);
+int inv_journal_reset(inv_store *s, const char *zResource);
 
 /* Finalise a finished job exactly once (inv_life.c; in a transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now);
@@ -284,15 +354,9 @@ int inv_req_param(inv_req *q, const char *zKey, const char *const *azEnum);
 int inv_req_scope(inv_req *q, int bStar);
 int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
+int inv_page_cap(inv_store *s, const char *zWhere, int64_t *pLimit);
 
-/* stat/analyze SQL functions (inv_func.c) */
-int inv_stat_register(sqlite3 *db);
-
-/* regex SQL function (inv_regex.c) */
-/* pnsBudget: the call's matching time (ns), shared by every pattern and
-** statement of a call; reset by inv_store_begin(). */
-int inv_regex_register(sqlite3 *db, int64_t *pnsSpent);
-/* Validate a pattern; 0 ok, else message in zErr. */
-int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr);
+/* The store's backends (src/sqlite/, src/pg/). */
+extern const inv_driver inv_sqlite_driver;
 
 #endif /* INV_INT_H */

@@ -43,17 +43,16 @@ static int newId(inv_store *s, const char *zPrefix, char *zOut, size_t nOut) {
 
 /* Insert with a fresh id; a collision draws again (never returned). The
 ** statement's parameter iParam is the id. */
-static int insertWithId(inv_store *s, sqlite3_stmt *p, int iParam, const char *zPrefix,
+static int insertWithId(inv_store *s, inv_stmt *p, int iParam, const char *zPrefix,
                         char *zId, size_t nId) {
   int tries;
   for (tries = 0; tries < 8; tries++) {
     int rc;
     if (newId(s, zPrefix, zId, nId)) return INV_ERROR;
-    sqlite3_bind_text(p, iParam, zId, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(p);
-    sqlite3_reset(p);
-    if (rc == SQLITE_DONE) return INV_OK;
-    if (sqlite3_extended_errcode(s->db) != SQLITE_CONSTRAINT_UNIQUE) return inv_err_sqlite(s);
+    inv_bind_text(s, p, iParam, zId);
+    rc = inv_run(s, p);
+    if (rc == INV_OK) return INV_OK;
+    if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") != 0) return INV_ERROR;
   }
   return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
                  "Tried to save duplicate unique values. (keys = ['%s'])", zPrefix);
@@ -77,50 +76,27 @@ static int optString(inv_store *s, const inv_val *req, const char *zKey, const c
   return INV_OK;
 }
 
-static void bindOpt(sqlite3_stmt *p, int i, const char *z) {
-  if (z) sqlite3_bind_text(p, i, z, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(p, i);
-}
-
-static int runStmt(inv_store *s, sqlite3_stmt *p) {
-  int rc = inv_step(s, p);
-  sqlite3_reset(p);
-  return rc < 0 ? INV_ERROR : INV_OK;
-}
-
 /* Finalise a job exactly once: when its last task is done and it is still
 ** IN_PROGRESS (a conditional UPDATE, inside the caller's transaction). */
 int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_t now) {
-  static const char zFin[] =
-    "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
-    "finished_at = ?1, updated_at = ?1 "
-    "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0";
-  sqlite3_stmt *p = inv_stmt_static(s, zFin);
+  inv_stmt *p = inv_sql(s, INV_SQL_JOB_FINALIZE);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
-  return runStmt(s, p);
+  inv_bind_int(s, p, 1, now);
+  inv_bind_text(s, p, 2, zJob);
+  inv_bind_text(s, p, 3, zDomain);
+  return inv_run(s, p);
 }
 
 /* A task's counters moved to its job: +1 success or failure, -1 remained,
 ** then finalise exactly once. */
 static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
                        int64_t now) {
-  static const char zOk[] =
-    "UPDATE job SET success_tasks = success_tasks + 1, "
-    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
-    "WHERE job_id = ?2 AND domain_id = ?3";
-  static const char zFail[] =
-    "UPDATE job SET failure_tasks = failure_tasks + 1, "
-    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
-    "WHERE job_id = ?2 AND domain_id = ?3";
-  sqlite3_stmt *p = inv_stmt_static(s, bFailure ? zFail : zOk);
+  inv_stmt *p = inv_sql(s, bFailure ? INV_SQL_JOB_TASK_FAIL : INV_SQL_JOB_TASK_OK);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-  if (runStmt(s, p)) return INV_ERROR;
+  inv_bind_int(s, p, 1, now);
+  inv_bind_text(s, p, 2, zJob);
+  inv_bind_text(s, p, 3, zDomain);
+  if (inv_run(s, p)) return INV_ERROR;
   return inv_job_finalize(s, zJob, zDomain, now);
 }
 
@@ -137,45 +113,42 @@ struct Task {
 
 static int loadTask(inv_store *s, const inv_val *req, Task *t) {
   const char *zId, *zDomain;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
   if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
-  p = inv_stmt_static(s, "SELECT status, remained_sub_tasks, job_id, started_at IS NOT NULL "
-                  "FROM job_task WHERE job_task_id = ? AND domain_id = ?");
+  p = inv_sql(s, INV_SQL_TASK_LOAD);
   if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+  inv_bind_text(s, p, 1, zId);
+  inv_bind_text(s, p, 2, zDomain);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(p);
+  if (rc != INV_ROW) {
+    inv_reset(s, p);
     return inv_err(s, "ERROR_NOT_FOUND",
                    "Resource cannot be found or access is denied. "
                    "(('job_task_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
   }
   snprintf(t->zId, sizeof t->zId, "%s", zId);
   snprintf(t->zDomain, sizeof t->zDomain, "%s", zDomain);
-  snprintf(t->zStatus, sizeof t->zStatus, "%s", (const char*)sqlite3_column_text(p, 0));
-  t->nRemainedSub = sqlite3_column_int64(p, 1);
   {
-    const unsigned char *z = sqlite3_column_text(p, 2);
-    snprintf(t->zJob, sizeof t->zJob, "%s", z ? (const char*)z : "");
+    size_t n;
+    snprintf(t->zStatus, sizeof t->zStatus, "%s", inv_col_text(s, p, 0, &n));
+    snprintf(t->zJob, sizeof t->zJob, "%s", inv_col_text(s, p, 2, &n));
   }
-  t->bStarted = sqlite3_column_int(p, 3);
-  sqlite3_reset(p);
+  t->nRemainedSub = inv_col_int(s, p, 1);
+  t->bStarted = inv_col_int(s, p, 3) != 0;
+  inv_reset(s, p);
   return INV_OK;
 }
 
 static int appendError(inv_store *s, const Task *t, const char *zJson) {
-  sqlite3_stmt *p = inv_stmt_static(s,
-    "UPDATE job_task SET errors = json_insert(errors, '$[#]', json(?)) "
-    "WHERE job_task_id = ? AND domain_id = ?");
+  inv_stmt *p = inv_sql(s, INV_SQL_TASK_APPEND_ERROR);
   if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 1, zJson, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 2, t->zId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 3, t->zDomain, -1, SQLITE_STATIC);
-  return runStmt(s, p);
+  inv_bind_text(s, p, 1, zJson);
+  inv_bind_text(s, p, 2, t->zId);
+  inv_bind_text(s, p, 3, t->zDomain);
+  return inv_run(s, p);
 }
 
 /* ===================== job.create ===================== */
@@ -194,7 +167,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   size_t nTask = 0, i;
   int64_t now = inv_now(s);
   char zJob[64];
-  sqlite3_stmt *p;
+  inv_stmt *p;
   if (r != &inv_res_job) {
     return inv_err_invalid(s, "method", "create is a method of job (tasks are created with their job).");
   }
@@ -232,33 +205,30 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   }
   if (inv_begin_write(s)) return INV_ERROR;
   /* cancel the duplicate IN_PROGRESS jobs of the same collector, domain,
-  ** request workspace and request secret */
-  p = inv_stmt_static(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
-                  "WHERE domain_id = ?2 AND collector_id = ?3 AND status = 'IN_PROGRESS' "
-                  "AND request_workspace_id IS ?4 AND request_secret_id IS ?5");
+  ** request workspace and request secret (journalled first: after the
+  ** update they are not told apart from other canceled jobs) */
+  if (inv_journal_duplicates(s, zDomain, zCollector, zRw, zRs)) return INV_ERROR;
+  p = inv_sql(s, INV_SQL_JOB_CANCEL_DUPLICATES);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 3, zCollector, -1, SQLITE_STATIC);
-  bindOpt(p, 4, zRw);
-  bindOpt(p, 5, zRs);
-  if (runStmt(s, p)) return INV_ERROR;
-  p = inv_stmt_static(s, "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
-                  "request_secret_id, request_workspace_id, resource_group, domain_id, "
-                  "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
-                  "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)");
+  inv_bind_int(s, p, 1, now);
+  inv_bind_text(s, p, 2, zDomain);
+  inv_bind_text(s, p, 3, zCollector);
+  inv_bind_text(s, p, 4, zRw);
+  inv_bind_text(s, p, 5, zRs);
+  if (inv_run(s, p)) return INV_ERROR;
+  p = inv_sql(s, INV_SQL_JOB_INSERT);
   if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 2, nTask ? "IN_PROGRESS" : "SUCCESS", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(p, 3, (sqlite3_int64)nTask);
-  bindOpt(p, 4, zRs);
-  bindOpt(p, 5, zRw);
-  sqlite3_bind_text(p, 6, zRg, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 7, zDomain, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 8, zWs, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 9, zCollector, -1, SQLITE_STATIC);
-  bindOpt(p, 10, zPlugin);
-  sqlite3_bind_int64(p, 11, now);
-  if (nTask) sqlite3_bind_null(p, 12); else sqlite3_bind_int64(p, 12, now);
+  inv_bind_text(s, p, 2, nTask ? "IN_PROGRESS" : "SUCCESS");
+  inv_bind_int(s, p, 3, (int64_t)nTask);
+  inv_bind_text(s, p, 4, zRs);
+  inv_bind_text(s, p, 5, zRw);
+  inv_bind_text(s, p, 6, zRg);
+  inv_bind_text(s, p, 7, zDomain);
+  inv_bind_text(s, p, 8, zWs);
+  inv_bind_text(s, p, 9, zCollector);
+  inv_bind_text(s, p, 10, zPlugin);
+  inv_bind_int(s, p, 11, now);
+  if (nTask) inv_bind_null(s, p, 12); else inv_bind_int(s, p, 12, now);
   if (insertWithId(s, p, 1, "job-", zJob, sizeof zJob)) return INV_ERROR;
   for (i = 0; i < nTask; i++) {
     const inv_val *t = &pTasks->u.arr.a[i], *v;
@@ -272,23 +242,22 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     optString(s, t, "provider", &zProvider);
     v = inv_val_get(t, "sub_tasks");
     if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
-    p = inv_stmt_static(s, "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
-                    "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
-                    "project_id, workspace_id, domain_id, created_at) "
-                    "VALUES (?1, 'PENDING', ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    p = inv_sql(s, INV_SQL_TASK_INSERT);
     if (!p) return INV_ERROR;
-    bindOpt(p, 2, zProvider);
-    sqlite3_bind_int64(p, 3, nSub);
-    sqlite3_bind_text(p, 4, zJob, -1, SQLITE_STATIC);
-    bindOpt(p, 5, zSecret);
-    sqlite3_bind_text(p, 6, zCollector, -1, SQLITE_STATIC);
-    bindOpt(p, 7, zSa);
-    bindOpt(p, 8, zProject);
-    sqlite3_bind_text(p, 9, zTWs ? zTWs : zWs, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 10, zDomain, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(p, 11, now);
+    inv_bind_text(s, p, 2, zProvider);
+    inv_bind_int(s, p, 3, nSub);
+    inv_bind_text(s, p, 4, zJob);
+    inv_bind_text(s, p, 5, zSecret);
+    inv_bind_text(s, p, 6, zCollector);
+    inv_bind_text(s, p, 7, zSa);
+    inv_bind_text(s, p, 8, zProject);
+    inv_bind_text(s, p, 9, zTWs ? zTWs : zWs);
+    inv_bind_text(s, p, 10, zDomain);
+    inv_bind_int(s, p, 11, now);
     if (insertWithId(s, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
   }
+  if (inv_journal_job(s, zJob, zDomain)
+      || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, &inv_res_job, zJob, k, f);
 }
@@ -299,40 +268,42 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
   static const char *const azKeys[] = { "job_task_id", "domain_id", NULL };
   Task t;
   int64_t now = inv_now(s);
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc, bCanceled = 0;
   if (r != &inv_res_task) return inv_err_invalid(s, "method", "start is a method of job_task.");
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_begin_write(s) || loadTask(s, req, &t)) return INV_ERROR;
   if (t.nRemainedSub > 0 && (strcmp(t.zStatus, "PENDING") == 0 || strcmp(t.zStatus, "IN_PROGRESS") == 0)) {
-    p = inv_stmt_static(s, "SELECT status = 'CANCELED' FROM job WHERE job_id = ? AND domain_id = ?");
+    p = inv_sql(s, INV_SQL_JOB_IS_CANCELED);
     if (!p) return INV_ERROR;
-    sqlite3_bind_text(p, 1, t.zJob, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 2, t.zDomain, -1, SQLITE_STATIC);
+    inv_bind_text(s, p, 1, t.zJob);
+    inv_bind_text(s, p, 2, t.zDomain);
     rc = inv_step(s, p);
     if (rc < 0) return INV_ERROR;
-    bCanceled = rc == SQLITE_ROW && sqlite3_column_int(p, 0);
-    sqlite3_reset(p);
+    bCanceled = rc == INV_ROW && inv_col_int(s, p, 0);
+    inv_reset(s, p);
   }
   if (bCanceled) {
     /* the job was canceled: the task fails with ERROR_COLLECT_CANCELED */
     if (appendError(s, &t, "{\"error_code\":\"ERROR_COLLECT_CANCELED\","
                            "\"message\":\"The job has been canceled.\"}")) return INV_ERROR;
-    p = inv_stmt_static(s, "UPDATE job_task SET status = 'FAILURE', finished_at = ?, "
-                    "remained_sub_tasks = 0 WHERE job_task_id = ? AND domain_id = ?");
+    p = inv_sql(s, INV_SQL_TASK_FAIL_CANCELED);
     if (!p) return INV_ERROR;
-    sqlite3_bind_int64(p, 1, now);
-    sqlite3_bind_text(p, 2, t.zId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
-    if (runStmt(s, p) || jobTaskDone(s, t.zJob, t.zDomain, 1, now)) return INV_ERROR;
+    inv_bind_int(s, p, 1, now);
+    inv_bind_text(s, p, 2, t.zId);
+    inv_bind_text(s, p, 3, t.zDomain);
+    if (inv_run(s, p) || jobTaskDone(s, t.zJob, t.zDomain, 1, now)) return INV_ERROR;
   } else if (strcmp(t.zStatus, "PENDING") == 0) {
-    p = inv_stmt_static(s, "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ? "
-                    "WHERE job_task_id = ? AND domain_id = ?");
+    p = inv_sql(s, INV_SQL_TASK_START);
     if (!p) return INV_ERROR;
-    sqlite3_bind_int64(p, 1, now);
-    sqlite3_bind_text(p, 2, t.zId, -1, SQLITE_STATIC);
-    sqlite3_bind_text(p, 3, t.zDomain, -1, SQLITE_STATIC);
-    if (runStmt(s, p)) return INV_ERROR;
+    inv_bind_int(s, p, 1, now);
+    inv_bind_text(s, p, 2, t.zId);
+    inv_bind_text(s, p, 3, t.zDomain);
+    if (inv_run(s, p)) return INV_ERROR;
+  }
+  if (bCanceled ? inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)
+      : strcmp(t.zStatus, "PENDING") == 0 && inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
+    return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
@@ -378,7 +349,8 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
   {
     char *zJson = inv_arena_strdup(&s->arena, b->z, b->n);
     if (!zJson) return inv_err_nomem(s);
-    if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)) return INV_ERROR;
+    if (inv_begin_write(s) || loadTask(s, req, &t) || appendError(s, &t, zJson)
+        || inv_journal_task(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, t.zId, k, f);
@@ -399,7 +371,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const char *zStatus;
   int64_t aCount[6], now = inv_now(s);
   int i, bFail;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   if (r != &inv_res_task) return inv_err_invalid(s, "method", "finish is a method of job_task.");
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   if (inv_req_string(s, req, "status", 1, &zStatus)) return INV_ERROR;
@@ -420,35 +392,34 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
                    "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
   }
-  p = inv_stmt_static(s,
-    "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, "
-    "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, "
-    "failure_count = failure_count + ?5, total_count = total_count + ?6, "
-    "remained_sub_tasks = remained_sub_tasks - 1, "
-    "started_at = coalesce(started_at, ?7), "
-    "status = CASE WHEN ?8 THEN 'FAILURE' "
-    "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
-    "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
-    "  THEN ?7 ELSE finished_at END "
-    "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
-    "RETURNING remained_sub_tasks, status");
+  p = inv_sql(s, INV_SQL_TASK_FINISH);
   if (!p) return INV_ERROR;
-  for (i = 0; i < 6; i++) sqlite3_bind_int64(p, i + 1, aCount[i]);
-  sqlite3_bind_int64(p, 7, now);
-  sqlite3_bind_int(p, 8, bFail);
-  sqlite3_bind_text(p, 9, t.zId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 10, t.zDomain, -1, SQLITE_STATIC);
+  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
+  inv_bind_int(s, p, 7, now);
+  inv_bind_int(s, p, 8, bFail);
+  inv_bind_text(s, p, 9, t.zId);
+  inv_bind_text(s, p, 10, t.zDomain);
   {
     int rc = inv_step(s, p);
     int64_t nLeft;
     int bTaskFailed;
     if (rc < 0) return INV_ERROR;
-    if (rc != SQLITE_ROW) { sqlite3_reset(p); return inv_err_sqlite(s); }
-    nLeft = sqlite3_column_int64(p, 0);
-    bTaskFailed = strcmp((const char*)sqlite3_column_text(p, 1), "FAILURE") == 0;
-    while (rc == SQLITE_ROW) rc = sqlite3_step(p);
-    sqlite3_reset(p);
-    if (nLeft == 0 && t.zJob[0] && jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)) {
+    if (rc != INV_ROW) {
+      inv_reset(s, p);
+      return inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY", "Database query failed. "
+                           "(reason = the task's update returned no row)");
+    }
+    nLeft = inv_col_int(s, p, 0);
+    {
+      size_t n;
+      bTaskFailed = strcmp(inv_col_text(s, p, 1, &n), "FAILURE") == 0;
+    }
+    while (rc == INV_ROW) rc = inv_step(s, p);
+    inv_reset(s, p);
+    if (nLeft == 0 && t.zJob[0]) {
+      if (jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)
+          || inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
+    } else if (inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
       return INV_ERROR;
     }
   }
@@ -462,7 +433,8 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   static const char *const azKeys[] = { "job_id", "domain_id", NULL };
   const char *zId, *zDomain;
   int64_t now = inv_now(s);
-  sqlite3_stmt *p;
+  inv_stmt *p;
+  size_t nSt;
   int rc;
   if (r != &inv_res_job) return inv_err_invalid(s, "method", "cancel is a method of job.");
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
@@ -470,31 +442,30 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     return INV_ERROR;
   }
   if (inv_begin_write(s)) return INV_ERROR;
-  p = inv_stmt_static(s, "SELECT status FROM job WHERE job_id = ? AND domain_id = ?");
+  p = inv_sql(s, INV_SQL_JOB_STATUS);
   if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+  inv_bind_text(s, p, 1, zId);
+  inv_bind_text(s, p, 2, zDomain);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(p);
+  if (rc != INV_ROW) {
+    inv_reset(s, p);
     return inv_err(s, "ERROR_NOT_FOUND", "Resource cannot be found or access is denied. "
                    "(('job_id', 'domain_id') = ('%.100s', '%.100s'))", zId, zDomain);
   }
-  if (strcmp((const char*)sqlite3_column_text(p, 0), "IN_PROGRESS") != 0) {
+  if (strcmp(inv_col_text(s, p, 0, &nSt), "IN_PROGRESS") != 0) {
     char zSt[32];
-    snprintf(zSt, sizeof zSt, "%s", (const char*)sqlite3_column_text(p, 0));
-    sqlite3_reset(p);
+    snprintf(zSt, sizeof zSt, "%s", inv_col_text(s, p, 0, &nSt));
+    inv_reset(s, p);
     return inv_err(s, "ERROR_JOB_STATE_CHANGE", "Job %s state change: %s -> CANCELED", zId, zSt);
   }
-  sqlite3_reset(p);
-  p = inv_stmt_static(s, "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
-                  "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS'");
+  inv_reset(s, p);
+  p = inv_sql(s, INV_SQL_JOB_CANCEL);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zId, -1, SQLITE_STATIC);
-  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_STATIC);
-  if (runStmt(s, p) || inv_commit(s)) return INV_ERROR;
+  inv_bind_int(s, p, 1, now);
+  inv_bind_text(s, p, 2, zId);
+  inv_bind_text(s, p, 3, zDomain);
+  if (inv_run(s, p) || inv_journal_job(s, zId, zDomain) || inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, r, zId, k, f);
 }
 
@@ -522,39 +493,32 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
   double h;
   const char *zDomain;
   int64_t now = inv_now(s), nJobs = 0, nTasks = 0;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   if (inv_check_keys(s, req, azKeys, "")
       || numberArg(s, req, "timeout_hours", 2, &h)
       || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
+  if (inv_journal_sweep(s, now - (int64_t)(h * 3600000.0), zDomain)) return INV_ERROR;
   /* the unfinished tasks of timed-out jobs fail with an error */
-  p = inv_stmt_static(s,
-    "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
-    "errors = json_insert(errors, '$[#]', json(?4)) "
-    "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
-    "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)) "
-    "AND domain_id = (SELECT domain_id FROM job j WHERE j.job_id = job_task.job_id)");
+  p = inv_sql(s, INV_SQL_SWEEP_TASKS);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_int64(p, 2, now - (int64_t)(h * 3600000.0));
-  bindOpt(p, 3, zDomain);
-  sqlite3_bind_text(p, 4, "{\"error_code\":\"ERROR_JOB_TIMEOUT\","
-                          "\"message\":\"The job has timed out.\"}", -1, SQLITE_STATIC);
-  if (runStmt(s, p)) return INV_ERROR;
-  nTasks = sqlite3_changes(s->db);
+  inv_bind_int(s, p, 1, now);
+  inv_bind_int(s, p, 2, now - (int64_t)(h * 3600000.0));
+  inv_bind_text(s, p, 3, zDomain);
+  inv_bind_text(s, p, 4, "{\"error_code\":\"ERROR_JOB_TIMEOUT\","
+                         "\"message\":\"The job has timed out.\"}");
+  if (inv_run(s, p)) return INV_ERROR;
+  nTasks = inv_changes(s);
   /* each job: its failed tasks move into failure_tasks; status FAILURE */
-  p = inv_stmt_static(s,
-    "UPDATE job SET status = 'FAILURE', finished_at = ?1, updated_at = ?1, "
-    "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
-    "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)");
+  p = inv_sql(s, INV_SQL_SWEEP_JOBS);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_int64(p, 2, now - (int64_t)(h * 3600000.0));
-  bindOpt(p, 3, zDomain);
-  rc = runStmt(s, p);
+  inv_bind_int(s, p, 1, now);
+  inv_bind_int(s, p, 2, now - (int64_t)(h * 3600000.0));
+  inv_bind_text(s, p, 3, zDomain);
+  rc = inv_run(s, p);
   if (rc) return INV_ERROR;
-  nJobs = sqlite3_changes(s->db);
+  nJobs = inv_changes(s);
   if (inv_commit(s)) return INV_ERROR;
   emitCounts(k, nJobs, nTasks);
   return INV_OK;
@@ -562,13 +526,9 @@ int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k) {
 
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
   static const char *const azKeys[] = { "older_than_days", "domain_id", NULL };
-  static const char *const azSql[] = {
-    /* tasks of purged jobs (cascade by job), then old tasks, then the jobs */
-    ("DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
-     "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)"),
-    "DELETE FROM job_task WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
-    "DELETE FROM job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
-    "DELETE FROM spot_job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+  /* tasks of purged jobs (cascade by job), then old tasks, then the jobs */
+  static const int aiSql[] = {
+    INV_SQL_PURGE_JOB_TASKS, INV_SQL_PURGE_TASKS, INV_SQL_PURGE_JOBS, INV_SQL_PURGE_SPOT_JOBS
   };
   double d;
   const char *zDomain;
@@ -579,13 +539,15 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
       || inv_req_string(s, req, "domain_id", 0, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
   for (i = 0; i < 4; i++) {
-    sqlite3_stmt *p = inv_stmt_static(s, azSql[i]);
+    inv_stmt *p = inv_sql(s, aiSql[i]);
     if (!p) return INV_ERROR;
-    sqlite3_bind_int64(p, 1, now - (int64_t)(d * 86400000.0));
-    bindOpt(p, 2, zDomain);
-    if (runStmt(s, p)) return INV_ERROR;
-    n[i] = sqlite3_changes(s->db);
+    inv_bind_int(s, p, 1, now - (int64_t)(d * 86400000.0));
+    inv_bind_text(s, p, 2, zDomain);
+    if (inv_run(s, p)) return INV_ERROR;
+    n[i] = inv_changes(s);
   }
+  if ((n[2] + n[3] && inv_journal_reset(s, "job"))
+      || (n[0] + n[1] && inv_journal_reset(s, "job_task"))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   emitCounts(k, n[2] + n[3], n[0] + n[1]);
   return INV_OK;
@@ -595,12 +557,12 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
 
 /* Validate one field value of a record and bind it at parameter i. */
 static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
-                       const inv_val *v, sqlite3_stmt *p, int i, int64_t *pTime) {
+                       const inv_val *v, inv_stmt *p, int i, int64_t *pTime) {
   char zK[96];
   snprintf(zK, sizeof zK, "records.%s", f->zName);
   if (!v || v->t == INV_NULL) {
     if (f->flags & FF_NOTNULL) return INV_OK;          /* caller binds the default */
-    sqlite3_bind_null(p, i);
+    inv_bind_null(s, p, i);
     return INV_OK;
   }
   switch (f->eType) {
@@ -615,12 +577,12 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
       if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) {
         return inv_err_invalid(s, zK, "Invalid enum value.");
       }
-      sqlite3_bind_text(p, i, v->u.s.z, (int)v->u.s.n, SQLITE_STATIC);
+      inv_bind_text(s, p, i, v->u.s.z);
       return INV_OK;
     case F_INT: {
       int64_t n;
       if (v->t == INV_BOOL || !inv_val_integer(v, &n)) return inv_err_type(s, zK, "int");
-      sqlite3_bind_int64(p, i, n);
+      inv_bind_int(s, p, i, n);
       return INV_OK;
     }
     case F_TIME: {
@@ -628,7 +590,7 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
       if (v->t != INV_STR || inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
         return inv_err_invalid(s, zK, "not an ISO 8601 datetime.");
       }
-      sqlite3_bind_int64(p, i, ms);
+      inv_bind_int(s, p, i, ms);
       if (pTime) *pTime = ms;
       return INV_OK;
     }
@@ -665,7 +627,7 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
     if (b->bOom) return inv_err_nomem(s);
     z = inv_arena_strdup(&s->arena, b->z, b->n);
     if (!z) return inv_err_nomem(s);
-    sqlite3_bind_text(p, i, z, (int)b->n, SQLITE_STATIC);
+    inv_bind_text(s, p, i, z);
   }
   (void)r;
   return INV_OK;
@@ -676,7 +638,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const inv_val *pRecs;
   const char *azField[32];
   inv_buf *b = &s->sql;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   size_t i;
   int j;
   (void)f;
@@ -689,11 +651,14 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   inv_buf_printf(b, "INSERT INTO %s (", r->zTable);
   for (j = 0; j < r->nField; j++) inv_buf_printf(b, "%s%s", j ? ", " : "", r->aField[j].zName);
   inv_buf_adds(b, ") VALUES (");
-  for (j = 0; j < r->nField; j++) inv_buf_adds(b, j ? ", ?" : "?");
+  for (j = 0; j < r->nField; j++) {
+    if (j) inv_buf_adds(b, ", ");
+    s->pDia->xParam(b, j + 1);
+  }
   inv_buf_addc(b, ')');
   if (b->bOom) return inv_err_nomem(s);
   if (inv_begin_write(s)) return INV_ERROR;
-  p = inv_stmt(s, b->z);
+  p = inv_prepare(s, b->z);
   if (!p) return INV_ERROR;
   for (i = 0; i < pRecs->u.arr.n; i++) {
     const inv_val *rec = &pRecs->u.arr.a[i];
@@ -717,7 +682,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
         return inv_err_required(s, "records.domain_id");
       }
     }
-    sqlite3_clear_bindings(p);
+    /* every parameter is bound below: a field, or its default */
     for (j = 0; j < r->nField; j++) {
       const inv_field *fd = &r->aField[j];
       const inv_val *v = inv_val_get(rec, fd->zName);
@@ -729,7 +694,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     /* defaults of NOT NULL fields that were not given */
     pStatus = inv_val_get(rec, "status");
     if (!pStatus || pStatus->t == INV_NULL) {
-      sqlite3_bind_text(p, iStatus + 1, r->zDefaultStatus, -1, SQLITE_STATIC);
+      inv_bind_text(s, p, iStatus + 1, r->zDefaultStatus);
     }
     bFinished = pStatus && pStatus->t == INV_STR
              && strcmp(pStatus->u.s.z, "PENDING") != 0 && strcmp(pStatus->u.s.z, "IN_PROGRESS") != 0
@@ -742,26 +707,26 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
         int64_t n = 0;
         if (r->bTasks && strcmp(fd->zName, "total_sub_tasks") == 0) n = 1;
         if (r->bTasks && strcmp(fd->zName, "remained_sub_tasks") == 0) n = bFinished ? 0 : 1;
-        sqlite3_bind_int64(p, j + 1, n);
+        inv_bind_int(s, p, j + 1, n);
       } else if (fd->eType == F_TIME && (fd->flags & FF_NOTNULL)) {
-        sqlite3_bind_int64(p, j + 1, created);
+        inv_bind_int(s, p, j + 1, created);
       } else if (fd->eType == F_TIME && strcmp(fd->zName, "updated_at") == 0) {
-        sqlite3_bind_int64(p, j + 1, created);
+        inv_bind_int(s, p, j + 1, created);
       } else if (fd->eType == F_ERRS && (fd->flags & FF_NOTNULL)) {
-        sqlite3_bind_text(p, j + 1, "[]", 2, SQLITE_STATIC);
+        inv_bind_text(s, p, j + 1, "[]");
       }
     }
     if (inv_step(s, p) < 0) {
-      /* an id already stored (or twice in this batch): ask SQLite, not the
-      ** mapped code, since extended result codes are on */
-      if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+      /* an id already stored (or twice in this batch) */
+      if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") == 0) {
         inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
                 "Tried to save duplicate unique values. (keys = ['%s'])", r->aField[r->iId].zName);
       }
       return INV_ERROR;
     }
-    sqlite3_reset(p);
+    inv_reset(s, p);
   }
+  if (pRecs->u.arr.n && inv_journal_reset(s, r->zName)) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
   k->xInt(k, (int64_t)pRecs->u.arr.n);
   return INV_OK;

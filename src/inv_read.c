@@ -96,11 +96,11 @@ static int notFound(inv_req *q) {
 /* Find one record by id within the scope: fills the id condition list and
 ** runs "SELECT t.* ... LIMIT 1". Returns the statement on a row, NULL with
 ** the error set otherwise. */
-static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
+static inv_stmt *findOne(inv_req *rq, int bStar) {
   inv_q q;
   const char *zIdName = rq->r->aField[rq->r->iId].zName;
   const char *zId;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   if (inv_req_string(rq->s, rq->pReq, zIdName, 1, &zId)) return NULL;
   {
@@ -110,21 +110,15 @@ static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
     const char *zDomain;
     if ((!pWs || pWs->t == INV_NULL) && (!pUp || pUp->t == INV_NULL)
         && inv_req_string(rq->s, rq->pReq, "domain_id", 0, &zDomain) == INV_OK && zDomain) {
-      static const char *const azSql[] = {
-        "SELECT t.* FROM job AS t WHERE t.job_id = ?1 AND t.domain_id = ?2 LIMIT 1",
-        "SELECT t.* FROM job_task AS t WHERE t.job_task_id = ?1 AND t.domain_id = ?2 LIMIT 1",
-        "SELECT t.* FROM spot_job AS t WHERE t.job_id = ?1 AND t.domain_id = ?2 LIMIT 1",
-      };
-      int iRes = rq->r == &inv_res_job ? 0 : rq->r == &inv_res_task ? 1 : 2;
-      p = inv_stmt_static(rq->s, azSql[iRes]);
+      p = inv_prepare_static(rq->s, rq->s->azByIdDomain[rq->r->iRes]);
       if (!p) return NULL;
-      sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
-      sqlite3_bind_text(p, 2, zDomain, -1, SQLITE_STATIC);
+      inv_bind_text(rq->s, p, 1, zId);
+      inv_bind_text(rq->s, p, 2, zDomain);
       rq->zDomain = zDomain;
       rc = inv_step(rq->s, p);
       if (rc < 0) return NULL;
-      if (rc == SQLITE_ROW) return p;
-      sqlite3_reset(p);
+      if (rc == INV_ROW) return p;
+      inv_reset(rq->s, p);
       /* not found: fall through to build the reference's message */
     }
   }
@@ -139,7 +133,7 @@ static sqlite3_stmt *findOne(inv_req *rq, int bStar) {
   if (!p) return NULL;
   rc = inv_step(rq->s, p);
   if (rc < 0) return NULL;
-  if (rc != SQLITE_ROW) { sqlite3_reset(p); notFound(rq); return NULL; }
+  if (rc != INV_ROW) { inv_reset(rq->s, p); notFound(rq); return NULL; }
   return p;
 }
 
@@ -150,7 +144,7 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
                            "user_projects", "only", NULL };
   inv_req rq;
   inv_only *pOnly = NULL;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int rc;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   inv_req_init(&rq, s, r, req, "get");
@@ -158,7 +152,7 @@ int inv_m_get(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink 
   p = findOne(&rq, 1);
   if (!p) return INV_ERROR;
   rc = inv_render_row(s, r, p, 1, k, f, pOnly);
-  sqlite3_reset(p);
+  inv_reset(s, p);
   return rc;
 }
 
@@ -246,7 +240,7 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
   }
   lp->start = 1;
   if (pQ && inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", &lp->start, &lp->limit)) return INV_ERROR;
-  if (lp->limit == 0 || lp->limit > s->nPageLimit) lp->limit = s->nPageLimit;
+  if (inv_page_cap(s, "query.page", &lp->limit)) return INV_ERROR;
   if (pQ && (v = inv_val_get(pQ, "count_only")) && v->t != INV_NULL) {
     if (v->t != INV_BOOL) return inv_err_type(s, "query.count_only", "bool");
     lp->bCountOnly = v->u.b;
@@ -315,8 +309,8 @@ static const char *countSql(inv_store *s, ListPlan *lp) {
 int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   ListPlan lp;
   int64_t total = -1, nRow = 0;
-  sqlite3_stmt *p = NULL, *pc;
-  int rc = SQLITE_DONE;
+  inv_stmt *p = NULL, *pc;
+  int rc = INV_DONE;
   if (listPlan(s, r, req, &lp)) return INV_ERROR;
   k->xBeginObj(k, 2);
   k->xKey(k, "results", 7);
@@ -326,7 +320,7 @@ int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
     if (!p) return INV_ERROR;
     /* stop at a full page without stepping on: the statement stays active,
     ** so the count below reads the same snapshot (no BEGIN needed) */
-    while (nRow < lp.limit && (rc = inv_step(s, p)) == SQLITE_ROW) {
+    while (nRow < lp.limit && (rc = inv_step(s, p)) == INV_ROW) {
       if (inv_render_row(s, r, p, 1, k, f | (lp.bMinimal ? R_MINIMAL : 0), lp.pOnly)) return INV_ERROR;
       nRow++;
     }
@@ -339,65 +333,49 @@ int inv_m_list(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   if (total < 0) {
     const char *zSql = countSql(s, &lp);
     if (!zSql) return inv_err_nomem(s);
-    pc = inv_stmt(s, zSql);
+    pc = inv_prepare(s, zSql);
     lp.q.nBind = lp.nBindWhere;
     if (!pc || inv_q_apply(&lp.q, pc)) return INV_ERROR;
     rc = inv_step(s, pc);
     if (rc < 0) return INV_ERROR;
-    total = rc == SQLITE_ROW ? sqlite3_column_int64(pc, 0) : 0;
-    sqlite3_reset(pc);
+    total = rc == INV_ROW ? inv_col_int(s, pc, 0) : 0;
+    inv_reset(s, pc);
   }
-  if (p) sqlite3_reset(p);
+  if (p) inv_reset(s, p);
   k->xKey(k, "total_count", 11);
   k->xInt(k, total);
   k->xEndObj(k);
   return INV_OK;
 }
 
-/* EXPLAIN QUERY PLAN of the rows query of a list (or get) request. */
+/* The engine's plan of the rows query of a list request. */
 int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
                 const inv_val *pReq, inv_buf *pOut) {
   const inv_resource *r = inv_resource_find(zResource);
   ListPlan lp;
-  sqlite3_stmt *p = NULL;
-  int rc;
   if (!r) return inv_err_invalid(s, "resource", "unknown resource.");
   if (strcmp(zMethod, "list") != 0) return inv_err_invalid(s, "method", "explain supports list.");
   if (listPlan(s, r, pReq, &lp)) return INV_ERROR;
-  inv_buf_reset(&s->tmp);
-  inv_buf_adds(&s->tmp, "EXPLAIN QUERY PLAN ");
-  inv_buf_add(&s->tmp, lp.q.b->z, lp.q.b->n);
-  if (s->tmp.bOom) return inv_err_nomem(s);
-  if (sqlite3_prepare_v2(s->db, s->tmp.z, -1, &p, NULL) != SQLITE_OK) {
-    sqlite3_finalize(p);
-    return inv_err_sqlite(s);
-  }
-  if (inv_q_apply(&lp.q, p)) { sqlite3_finalize(p); return INV_ERROR; }
-  while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-    inv_buf_adds(pOut, (const char*)sqlite3_column_text(p, 3));
-    inv_buf_addc(pOut, '\n');
-  }
-  sqlite3_finalize(p);
-  if (rc != SQLITE_DONE) return inv_err_sqlite(s);
-  return pOut->bOom ? inv_err_nomem(s) : INV_OK;
+  if (lp.q.b->bOom) return inv_err_nomem(s);
+  return s->pDrv->xExplain(s, &lp.q, pOut);
 }
 
 /* ===================== delete ===================== */
 
+/* The id a delete request names (checked by findOne). */
+static const char *zIdOf(inv_req *rq) {
+  return inv_val_get(rq->pReq, rq->r->aField[rq->r->iId].zName)->u.s.z;
+}
+
 /* Take an unfinished task out of its job's counters (the job may finish). */
 static int taskLeavesJob(inv_store *s, const char *zJob, const char *zDomain) {
-  static const char zUpd[] =
-    "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
-    "remained_tasks = max(remained_tasks - 1, 0), updated_at = ? "
-    "WHERE job_id = ? AND domain_id = ?";
   int64_t now = inv_now(s);
-  sqlite3_stmt *p = inv_stmt_static(s, zUpd);
+  inv_stmt *p = inv_sql(s, INV_SQL_JOB_TASK_LEFT);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, now);
-  sqlite3_bind_text(p, 2, zJob, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(p, 3, zDomain, -1, SQLITE_TRANSIENT);
-  if (inv_step(s, p) < 0) return INV_ERROR;
-  sqlite3_reset(p);
+  inv_bind_int(s, p, 1, now);
+  inv_bind_text(s, p, 2, zJob);
+  inv_bind_text(s, p, 3, zDomain);
+  if (inv_run(s, p)) return INV_ERROR;
   return inv_job_finalize(s, zJob, zDomain, now);
 }
 
@@ -405,7 +383,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const char *azKeys[] = { r->aField[r->iId].zName, "domain_id", "workspace_id",
                            "user_projects", NULL };
   inv_req rq;
-  sqlite3_stmt *p;
+  inv_stmt *p;
   int64_t rowid;
   char zJob[INV_MAX_ID * 4 + 1] = "";
   int bUnfinished = 0;
@@ -415,30 +393,34 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_begin_write(s)) return INV_ERROR;
   p = findOne(&rq, 0);                      /* delete: workspace equality */
   if (!p) return INV_ERROR;
-  rowid = sqlite3_column_int64(p, 0);
-  if (r == &inv_res_task) {
-    const unsigned char *z = sqlite3_column_text(p, 1 + inv_field_index(r, "job_id", 6));
-    if (z) snprintf(zJob, sizeof zJob, "%s", (const char*)z);
-    bUnfinished = sqlite3_column_int64(p, 1 + inv_field_index(r, "remained_sub_tasks", 18)) > 0;
+  rowid = inv_col_int(s, p, 0);
+  if (r->bTasks) {
+    size_t n;
+    snprintf(zJob, sizeof zJob, "%s", inv_col_text(s, p, 1 + inv_field_index(r, "job_id", 6), &n));
+    bUnfinished = inv_col_int(s, p, 1 + inv_field_index(r, "remained_sub_tasks", 18)) > 0;
   }
-  sqlite3_reset(p);
-  if (r == &inv_res_job) {
-    /* a job takes its tasks with it */
-    p = inv_stmt_static(s, "DELETE FROM job_task WHERE job_id = (SELECT job_id FROM job WHERE id = ?) "
-                    "AND domain_id = ?");
+  inv_reset(s, p);
+  /* the journal learns of the deletes before they happen */
+  if (r->bJournal && (r->bOwnsTasks ? inv_journal_job_deleted(s, zIdOf(&rq), rq.zDomain)
+                                    : inv_journal_task_deleted(s, zIdOf(&rq), rq.zDomain))) {
+    return INV_ERROR;
+  }
+  if (r->bOwnsTasks) {                        /* a job takes its tasks with it */
+    p = inv_sql(s, INV_SQL_JOB_DELETE_TASKS);
     if (!p) return INV_ERROR;
-    sqlite3_bind_int64(p, 1, rowid);
-    sqlite3_bind_text(p, 2, rq.zDomain, -1, SQLITE_STATIC);
-    if (inv_step(s, p) < 0) return INV_ERROR;
-    sqlite3_reset(p);
+    inv_bind_text(s, p, 1, zIdOf(&rq));
+    inv_bind_text(s, p, 2, rq.zDomain);
+    if (inv_run(s, p)) return INV_ERROR;
   }
   inv_buf_reset(&s->tmp);
-  inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ?", r->zTable);
-  p = inv_stmt(s, s->tmp.z);
+  inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ", r->zTable);
+  s->pDia->xParam(&s->tmp, 1);
+  if (s->tmp.bOom) return inv_err_nomem(s);
+  p = inv_prepare(s, s->tmp.z);
   if (!p) return INV_ERROR;
-  sqlite3_bind_int64(p, 1, rowid);
-  if (inv_step(s, p) < 0) return INV_ERROR;
-  sqlite3_reset(p);
-  if (bUnfinished && zJob[0] && taskLeavesJob(s, zJob, rq.zDomain)) return INV_ERROR;
+  inv_bind_int(s, p, 1, rowid);
+  if (inv_run(s, p)) return INV_ERROR;
+  if (bUnfinished && zJob[0] && (taskLeavesJob(s, zJob, rq.zDomain)
+                                 || inv_journal_job(s, zJob, rq.zDomain))) return INV_ERROR;
   return inv_commit(s);
 }

@@ -123,17 +123,14 @@ void inv_emit_json(inv_store *s, inv_sink *k, const char *z, size_t n) {
 
 /* ---- a row ---- */
 
-int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
+int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
                    int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
   int i, j, bJson = flags & R_JSON;
-  int idBase = r == &inv_res_job ? 1 : r == &inv_res_task ? 65 : 129;   /* key ids 1..192 */
+  int idBase = 1 + r->iRes * 64;                /* key ids 1..192 */
   k->xBeginObj(k, r->nField);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
-    /* one sqlite3_value per column: the value API needs no mutex or
-    ** error bookkeeping, unlike sqlite3_column_*() */
-    sqlite3_value *pv = sqlite3_column_value(p, iCol0 + i);
-    int eType = sqlite3_value_type(pv);
+    int iCol = iCol0 + i;
     SubPath aSub[ONLY_MAX_SUB];
     int nSub = 0, bWhole = 0;
     /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
@@ -149,18 +146,18 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
     } else if (flags & R_MINIMAL) {
       if (!(f->flags & FF_MINIMAL)) continue;
     }
-    if (eType == SQLITE_NULL) continue;
+    if (inv_col_type(s, p, iCol) == INV_T_NULL) continue;
     switch (f->eType) {
       case F_STR: {
-        const char *z = (const char*)sqlite3_value_text(pv);
-        int n = sqlite3_value_bytes(pv);
+        size_t n;
+        const char *z = inv_col_text(s, p, iCol, &n);
         if (bJson && n == 0) break;
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
-        k->xStr(k, z ? z : "", (size_t)n);
+        k->xStr(k, z, n);
         break;
       }
       case F_INT: {
-        int64_t v = sqlite3_value_int64(pv);
+        int64_t v = inv_col_int(s, p, iCol);
         if (bJson && v == 0) break;
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xInt(k, v);
@@ -168,15 +165,14 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
       }
       case F_TIME: {
         char zT[32];
-        inv_time_format(sqlite3_value_int64(pv), zT);
+        inv_time_format(inv_col_int(s, p, iCol), zT);
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xStr(k, zT, 24);
         break;
       }
       default: {                            /* F_OBJ, F_ERRS: JSON text */
-        const char *z = (const char*)sqlite3_value_text(pv);
-        size_t n = (size_t)sqlite3_value_bytes(pv);
-        if (!z) break;
+        size_t n;
+        const char *z = inv_col_text(s, p, iCol, &n);
         if (bJson && f->eType == F_ERRS && n == 2) break;   /* "[]" */
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         if (bWhole || !nSub) {
@@ -201,25 +197,19 @@ int inv_render_row(inv_store *s, const inv_resource *r, sqlite3_stmt *p,
 /* Render one record by id (the result of a write). */
 int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
                      inv_sink *k, int flags) {
-  sqlite3_stmt *p;
+  inv_stmt *p = inv_prepare_static(s, s->azById[r->iRes]);
   int rc;
-  static const char *const azSql[] = {
-    "SELECT t.* FROM job AS t WHERE t.job_id = ?",
-    "SELECT t.* FROM job_task AS t WHERE t.job_task_id = ?",
-    "SELECT t.* FROM spot_job AS t WHERE t.job_id = ?",
-  };
-  p = inv_stmt_static(s, azSql[r == &inv_res_job ? 0 : r == &inv_res_task ? 1 : 2]);
   if (!p) return INV_ERROR;
-  sqlite3_bind_text(p, 1, zId, -1, SQLITE_STATIC);
+  inv_bind_text(s, p, 1, zId);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(p);
+  if (rc != INV_ROW) {
+    inv_reset(s, p);
     return inv_err(s, "ERROR_NOT_FOUND",
                    "Resource cannot be found or access is denied. (%s = %s)",
                    r->aField[r->iId].zName, zId);
   }
   rc = inv_render_row(s, r, p, 1, k, flags, NULL);
-  sqlite3_reset(p);
+  inv_reset(s, p);
   return rc;
 }

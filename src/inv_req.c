@@ -151,3 +151,18 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
   }
   return INV_OK;
 }
+
+/* The page default and cap of list, Job stat and analyze: no limit means
+** the store's page_limit; a larger limit is refused (it was cut silently,
+** so a client asking for 5,000 rows got 1,000 and no sign of it). */
+int inv_page_cap(inv_store *s, const char *zWhere, int64_t *pLimit) {
+  if (*pLimit == 0) { *pLimit = s->nPageLimit; return INV_OK; }
+  if (*pLimit > s->nPageLimit) {
+    char zK[64], zR[160];
+    snprintf(zK, sizeof zK, "%s.limit", zWhere);
+    snprintf(zR, sizeof zR, "at most %d rows per page; ask for the next page with %s.start.",
+             s->nPageLimit, zWhere);
+    return inv_err_invalid(s, zK, zR);
+  }
+  return INV_OK;
+}

@@ -61,8 +61,8 @@ static const char *const azJobIndex[] = {
   NULL
 };
 const inv_resource inv_res_job = {
-  "job", "job", "job-", aJobField, (int)(sizeof aJobField / sizeof aJobField[0]), 0,
-  "job_id", "IN_PROGRESS", azJobListParam, azJobIndex, 0, 1, 1
+  "job", 0, "job", "job-", aJobField, (int)(sizeof aJobField / sizeof aJobField[0]), 0,
+  "job_id", "IN_PROGRESS", azJobListParam, azJobIndex, 0, 1, 1, 1, 1
 };
 
 /* ------------------------------------------------------------ JobTask */
@@ -104,9 +104,9 @@ static const char *const azTaskIndex[] = {
   NULL
 };
 const inv_resource inv_res_task = {
-  "job_task", "job_task", "job-task-", aTaskField,
+  "job_task", 1, "job_task", "job-task-", aTaskField,
   (int)(sizeof aTaskField / sizeof aTaskField[0]), 0,
-  "job_task_id", "PENDING", azTaskListParam, azTaskIndex, 1, 0, 0
+  "job_task_id", "PENDING", azTaskListParam, azTaskIndex, 1, 0, 0, 0, 1
 };
 
 /* ------------------------------------------- spot-automation Job (v1) */
@@ -132,9 +132,9 @@ static const char *const azSpotIndex[] = {
   NULL
 };
 const inv_resource inv_res_spot = {
-  "spot_job", "spot_job", "job-", aSpotField,
+  "spot_job", 2, "spot_job", "job-", aSpotField,
   (int)(sizeof aSpotField / sizeof aSpotField[0]), 0,
-  "job_id", "CREATED", azSpotListParam, azSpotIndex, 0, 0, 1
+  "job_id", "CREATED", azSpotListParam, azSpotIndex, 0, 0, 1, 0, 0
 };
 
 #undef N
@@ -144,10 +144,15 @@ const inv_resource inv_res_spot = {
 #undef O
 #undef E
 
+const inv_resource *const inv_resources[INV_N_RES + 1] = {
+  &inv_res_job, &inv_res_task, &inv_res_spot, NULL
+};
+
 const inv_resource *inv_resource_find(const char *zName) {
-  if (strcmp(zName, "job") == 0) return &inv_res_job;
-  if (strcmp(zName, "job_task") == 0) return &inv_res_task;
-  if (strcmp(zName, "spot_job") == 0) return &inv_res_spot;
+  int i;
+  for (i = 0; i < INV_N_RES; i++) {
+    if (strcmp(zName, inv_resources[i]->zName) == 0) return inv_resources[i];
+  }
   return NULL;
 }
 
@@ -163,28 +168,4 @@ int inv_field_index(const inv_resource *r, const char *zName, size_t n) {
 int inv_enum_has(const char *const *az, const char *z) {
   for (; *az; az++) if (strcmp(*az, z) == 0) return 1;
   return 0;
-}
-
-void inv_resource_ddl(const inv_resource *r, inv_buf *b) {
-  int i;
-  inv_buf_printf(b, "CREATE TABLE %s (id INTEGER PRIMARY KEY", r->zTable);
-  for (i = 0; i < r->nField; i++) {
-    const inv_field *f = &r->aField[i];
-    inv_buf_printf(b, ", %s ", f->zName);
-    switch (f->eType) {
-      case F_STR:
-        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL" : "TEXT");
-        break;
-      case F_INT:  inv_buf_adds(b, "INTEGER NOT NULL DEFAULT 0"); break;
-      case F_TIME:
-        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "INTEGER NOT NULL" : "INTEGER");
-        break;
-      case F_OBJ:  inv_buf_adds(b, "TEXT"); break;
-      case F_ERRS:
-        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL DEFAULT '[]'" : "TEXT");
-        break;
-    }
-    if (f->flags & FF_ID) inv_buf_adds(b, " UNIQUE");
-  }
-  inv_buf_adds(b, ")");
 }

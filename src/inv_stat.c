@@ -369,7 +369,8 @@ static int unwindFilter(SC *c, const inv_val *pFilter) {
         if (bLike) {
           char zErr[200];
           if (x->t != INV_STR) return stageErr(c, 0, "Unsupported value for %s: a string is required", zOp);
-          if (inv_regex_check(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) return stageErr(c, 1, "%s", zErr);
+          if (c->q->d->xRegexCheck(x->u.s.z, x->u.s.n, zErr, sizeof zErr)) return stageErr(c, 1, "%s", zErr);
+          if (inv_q_count_regex(c->q)) return INV_ERROR;
           inv_buf_adds(c->b, "inv_regexp(");
           bindStr(c, x->u.s.z, x->u.s.n);
           inv_buf_adds(c->b, ", ");
@@ -839,14 +840,31 @@ static int stageCount(SC *c, const inv_val *o) {
 
 /* ---- sort ---- */
 
+/* v2: [{key, desc}, ...]. v1 (reference/query.md 2.2): one object {key,
+** desc, keys: [{key, desc}]}, where key wins over keys and neither is
+** ERROR_REQUIRED_PARAMETER (aggregate.sort.key). */
 static int stageSort(SC *c, const inv_val *o) {
-  size_t i;
-  if (!inv_val_is_arr(o)) return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list)");
+  const inv_val *aItem;
+  size_t nItem, i;
+  if (o->t == INV_OBJ) {
+    static const char *const az[] = { "key", "desc", "keys", NULL };
+    const inv_val *k = getAlias(o, "key", NULL), *ks = getAlias(o, "keys", NULL);
+    if (checkKeys(c, o, az, "aggregate.sort")) return INV_ERROR;
+    if (isStr(k)) { aItem = o; nItem = 1; }
+    else if (ks && inv_val_is_arr(ks) && ks->u.arr.n) { aItem = ks->u.arr.a; nItem = ks->u.arr.n; }
+    else if (ks && !inv_val_is_arr(ks)) {
+      return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort.keys, type = list)");
+    } else return stageRequired(c, "aggregate.sort.key");
+  } else if (inv_val_is_arr(o)) {
+    aItem = o->u.arr.a; nItem = o->u.arr.n;
+  } else {
+    return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list)");
+  }
   cteOpen(c);
   addCols(c, "p");
   inv_buf_adds(c->b, ", row_number() OVER (ORDER BY ");
-  for (i = 0; i < o->u.arr.n; i++) {
-    const inv_val *it = &o->u.arr.a[i], *k, *d;
+  for (i = 0; i < nItem; i++) {
+    const inv_val *it = &aItem[i], *k, *d;
     SExpr e;
     int bDesc = 0;
     if (!inv_val_is_obj(it)) return stageErr(c, 1, "Parameter type is invalid. (key = aggregate.sort, type = list of dict)");
@@ -1098,30 +1116,34 @@ static int inv_stat_stages(SC *c, const inv_val *agg) {
 
 /* Render the current row of the final SELECT. */
 /* Column i of the final SELECT as a value (NULL: null). */
-static void renderValue(SC *c, sqlite3_stmt *p, int i, inv_sink *k) {
-  int t = sqlite3_column_type(p, i);
+static void renderValue(SC *c, inv_stmt *p, int i, inv_sink *k) {
+  inv_store *s = c->s;
+  int t = inv_col_type(s, p, i);
   int eKind = c->aCol[i].eKind;
-  if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) t = SQLITE_NULL;
-  if (t == SQLITE_NULL) {
+  size_t n;
+  if (t == INV_T_REAL && !isfinite(inv_col_real(s, p, i))) t = INV_T_NULL;
+  if (t == INV_T_NULL) {
     k->xNull(k);
-  } else if (eKind == K_TIME && t == SQLITE_INTEGER) {
+  } else if (eKind == K_TIME && t == INV_T_INT) {
     char zT[32];
-    inv_time_format(sqlite3_column_int64(p, i), zT);
+    inv_time_format(inv_col_int(s, p, i), zT);
     k->xStr(k, zT, strlen(zT));
-  } else if (eKind == K_JSON && t == SQLITE_TEXT) {
-    inv_emit_json(c->s, k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
-  } else if (t == SQLITE_INTEGER) {
-    k->xInt(k, sqlite3_column_int64(p, i));
-  } else if (t == SQLITE_FLOAT) {
-    k->xReal(k, sqlite3_column_double(p, i));
+  } else if ((eKind == K_JSON && t == INV_T_TEXT) || t == INV_T_JSON) {
+    const char *z = inv_col_text(s, p, i, &n);
+    inv_emit_json(s, k, z, n);
+  } else if (t == INV_T_INT) {
+    k->xInt(k, inv_col_int(s, p, i));
+  } else if (t == INV_T_REAL) {
+    k->xReal(k, inv_col_real(s, p, i));
   } else {
-    k->xStr(k, (const char*)sqlite3_column_text(p, i), (size_t)sqlite3_column_bytes(p, i));
+    const char *z = inv_col_text(s, p, i, &n);
+    k->xStr(k, z, n);
   }
 }
 
 /* Render the current row of the final SELECT: a document, a scalar
 ** (distinct), or an object of the named columns. */
-static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
+static void renderRow(SC *c, inv_stmt *p, inv_sink *k, int f) {
   int i, j;
   if (c->bRaw) {
     inv_render_row(c->s, c->r, p, 1, k, f, NULL);
@@ -1133,7 +1155,7 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
   }
   k->xBeginObj(k, c->nCol);
   for (i = 0; i < c->nCol; i++) {
-    int t = sqlite3_column_type(p, i);
+    int t = inv_col_type(c->s, p, i);
     /* a later column of the same name wins */
     for (j = i + 1; j < c->nCol; j++) {
       if (c->aCol[j].nName == c->aCol[i].nName
@@ -1141,9 +1163,9 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
     }
     if (j < c->nCol) continue;
     /* no NaN or infinity reaches a result (1e308 * 10): null instead */
-    if (t == SQLITE_FLOAT && !isfinite(sqlite3_column_double(p, i))) t = SQLITE_NULL;
+    if (t == INV_T_REAL && !isfinite(inv_col_real(c->s, p, i))) t = INV_T_NULL;
     /* a missing value leaves the row; a null one is null (Lua: nil) */
-    if (t == SQLITE_NULL && (c->aCol[i].bNullMissing || !(f & R_JSON))) continue;
+    if (t == INV_T_NULL && (c->aCol[i].bNullMissing || !(f & R_JSON))) continue;
     k->xKey(k, c->aCol[i].zName, c->aCol[i].nName);
     renderValue(c, p, i, k);
   }
@@ -1155,9 +1177,9 @@ static void renderRow(SC *c, sqlite3_stmt *p, inv_sink *k, int f) {
 static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
   inv_store *s = c->s;
   size_t nWith = c->b->n;
-  int nBindWith = c->q->nBind, rc = SQLITE_DONE;
+  int nBindWith = c->q->nBind, rc = INV_DONE;
   int64_t nRow = 0, total = -1, nWant;
-  sqlite3_stmt *p, *pc;
+  inv_stmt *p, *pc;
   inv_buf_adds(c->b, " SELECT ");
   addCols(c, "p");
   inv_buf_printf(c->b, " FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
@@ -1176,7 +1198,7 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
   ** without stepping on, so the statement stays active and the count below
   ** reads the same snapshot (no BEGIN needed) */
   nWant = limit > 0 ? limit + (bMore ? 1 : 0) : INT64_MAX;
-  while (nRow < nWant && (rc = inv_step(s, p)) == SQLITE_ROW) {
+  while (nRow < nWant && (rc = inv_step(s, p)) == INV_ROW) {
     if (!(bMore && nRow == limit)) renderRow(c, p, k, f);
     nRow++;
   }
@@ -1194,17 +1216,17 @@ static int runPipeline(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, 
       inv_buf_printf(c->b, " SELECT count(*) FROM s%d", c->iCte);
       c->q->nBind = nBindWith;
       if (c->b->bOom) return inv_err_nomem(s);
-      pc = inv_stmt(s, c->b->z);
+      pc = inv_prepare(s, c->b->z);
       if (!pc || inv_q_apply(c->q, pc)) return INV_ERROR;
       rc = inv_step(s, pc);
       if (rc < 0) return INV_ERROR;
-      total = rc == SQLITE_ROW ? sqlite3_column_int64(pc, 0) : 0;
-      sqlite3_reset(pc);
+      total = rc == INV_ROW ? inv_col_int(s, pc, 0) : 0;
+      inv_reset(s, pc);
     }
     k->xKey(k, "total_count", 11);
     k->xInt(k, total);
   }
-  sqlite3_reset(p);
+  inv_reset(s, p);
   k->xEndObj(k);
   return INV_OK;
 }
@@ -1296,7 +1318,7 @@ static int statBegin(inv_store *s, const inv_resource *r, const inv_val *req, co
   inv_req_init(&rq, s, r, req, zMethod);
   if (inv_req_scope(&rq, 1)) return INV_ERROR;
   if (inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", pStart, pLimit)) return INV_ERROR;
-  if (bCap && (*pLimit == 0 || *pLimit > s->nPageLimit)) *pLimit = s->nPageLimit;
+  if (bCap && inv_page_cap(s, "query.page", pLimit)) return INV_ERROR;
   memset(c, 0, sizeof *c);
   inv_q_init(q, s, r);
   inv_buf_reset(q->b);

@@ -1,14 +1,17 @@
 /*
-** inv_store.c: opening a store, the schema and its migrations, the
-** prepared-statement cache, transactions, errors, and method dispatch.
+** inv_store.c: a store: opening it on its backend, the start of a call,
+** errors and their classes, the call's time budget, and the thin wrappers
+** through which the core calls the driver.
 */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "inv_int.h"
 
 /* ===================== errors ===================== */
 
-static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
+static int errv(inv_store *s, int eClass, const char *zCode, const char *zFmt, va_list ap) {
   char zMsg[1024];                     /* messages are cut at 1 KiB */
   int n = vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
   size_t nMsg = n <= 0 ? 0 : n < (int)sizeof zMsg ? (size_t)n : sizeof zMsg - 1;
@@ -16,6 +19,7 @@ static int errv(inv_store *s, const char *zCode, const char *zFmt, va_list ap) {
   inv_buf_reset(&s->err);
   if (nMsg) inv_buf_add(&s->err, zMsg, nMsg);
   s->zErrCode = zCode;
+  s->eErrClass = eClass;
   return INV_ERROR;
 }
 
@@ -23,7 +27,16 @@ int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...) {
   va_list ap;
   int rc;
   va_start(ap, zFmt);
-  rc = errv(s, zCode, zFmt, ap);
+  rc = errv(s, INV_CLIENT, zCode, zFmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int inv_err_class(inv_store *s, int eClass, const char *zCode, const char *zFmt, ...) {
+  va_list ap;
+  int rc;
+  va_start(ap, zFmt);
+  rc = errv(s, eClass, zCode, zFmt, ap);
   va_end(ap);
   return rc;
 }
@@ -31,7 +44,7 @@ int inv_err(inv_store *s, const char *zCode, const char *zFmt, ...) {
 void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...) {
   va_list ap;
   va_start(ap, zFmt);
-  errv(s, zCode, zFmt, ap);
+  errv(s, strcmp(zCode, "ERROR_UNKNOWN") == 0 ? INV_SERVER : INV_CLIENT, zCode, zFmt, ap);
   va_end(ap);
 }
 
@@ -54,11 +67,37 @@ int inv_err_db(inv_store *s, const char *zFmt, ...) {
   va_end(ap);
   return inv_err(s, "ERROR_DB_QUERY", "Database query failed. (reason = %s)", zReason);
 }
-int inv_err_sqlite(inv_store *s) {
-  return inv_err_db(s, "%s", sqlite3_errmsg(s->db));
+
+/* The call ran past its budget (the driver noticed the deadline). */
+int inv_err_budget(inv_store *s) {
+  return inv_err_db(s, "The request ran longer than its time budget of %d ms; narrow "
+                    "its filter, or raise the store's %s.", s->nBudgetMs,
+                    s->nBudgetMs == s->nStatTimeoutMs ? "stat_timeout" : "statement_timeout");
 }
 int inv_err_nomem(inv_store *s) {
-  return inv_err(s, "ERROR_UNKNOWN", "Out of memory.");
+  return inv_err_class(s, INV_SERVER, "ERROR_UNKNOWN", "Out of memory.");
+}
+
+int inv_store_errclass_id(inv_store *s) { return s->zErrCode ? s->eErrClass : 0; }
+const char *inv_store_errclass(inv_store *s) {
+  switch (inv_store_errclass_id(s)) {
+    case INV_CLIENT: return "client";
+    case INV_UNAVAILABLE: return "unavailable";
+    case INV_SERVER: return "server";
+    default: return "";
+  }
+}
+
+/* ===================== the call's time budget ===================== */
+
+int64_t inv_clock_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int inv_budget_exceeded(inv_store *s) {
+  return s->nsDeadline && inv_clock_ns() > s->nsDeadline;
 }
 
 const char *inv_store_errcode(inv_store *s) { return s->zErrCode ? s->zErrCode : ""; }
@@ -66,233 +105,105 @@ const char *inv_store_errmsg(inv_store *s) {
   return s->zErrCode && s->err.z ? s->err.z : "";
 }
 
-/* ===================== statements ===================== */
+/* ===================== values as text ===================== */
 
-static unsigned int hashSql(const char *z) {
-  unsigned int h = 2166136261u;
-  for (; *z; z++) h = (h ^ (unsigned char)*z) * 16777619u;
-  return h;
+const char *inv_json_text(inv_store *s, const inv_val *v) {
+  inv_buf tmp;
+  char *z;
+  inv_buf_init(&tmp);
+  inv_json_write(&tmp, v);                 /* an empty Lua table: {} */
+  z = tmp.bOom ? NULL : inv_arena_strdup(&s->arena, tmp.z ? tmp.z : "", tmp.n);
+  inv_buf_free(&tmp);
+  return z;
 }
 
-static int isActive(inv_store *s, sqlite3_stmt *p) {
-  int i;
-  for (i = 0; i < s->nActive; i++) if (s->apActive[i] == p) return 1;
-  return 0;
+const char *inv_cond_repr(inv_store *s, const inv_val *cond) {
+  inv_buf tmp;
+  char *z;
+  inv_buf_init(&tmp);
+  inv_json_write(&tmp, cond);
+  if (tmp.bOom) { inv_buf_free(&tmp); return "{...}"; }
+  if (tmp.n > 300) { memcpy(tmp.z + 290, "...", 4); tmp.n = 293; }
+  z = inv_arena_strdup(&s->arena, tmp.z, tmp.n);
+  inv_buf_free(&tmp);
+  return z ? z : "{...}";
 }
 
-static void trackActive(inv_store *s, sqlite3_stmt *p) {
-  if (isActive(s, p)) return;
-  if (s->nActive < (int)(sizeof s->apActive / sizeof s->apActive[0])) {
-    s->apActive[s->nActive++] = p;
-  }
-}
+/* ===================== the driver, as the core calls it ===================== */
 
-sqlite3_stmt *inv_stmt(inv_store *s, const char *zSql) {
-  unsigned int h = hashSql(zSql);
-  int i, iVictim = 0;
-  sqlite3_stmt *p = NULL;
-  size_t n;
-  char *zCopy;
-  for (i = 0; i < s->nCache; i++) {
-    inv_cached *c = &s->aCache[i];
-    if (c->hash == h && strcmp(c->zSql, zSql) == 0) {
-      c->lastUse = ++s->useClock;
-      sqlite3_reset(c->pStmt);
-      sqlite3_clear_bindings(c->pStmt);
-      trackActive(s, c->pStmt);
-      return c->pStmt;
-    }
-    /* the victim: the least recently used statement this call is not using */
-    if (!isActive(s, c->pStmt)
-        && (isActive(s, s->aCache[iVictim].pStmt) || c->lastUse < s->aCache[iVictim].lastUse)) {
-      iVictim = i;
-    }
-  }
-  if (sqlite3_prepare_v3(s->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &p, NULL) != SQLITE_OK) {
-    inv_err_sqlite(s);
-    sqlite3_finalize(p);
-    return NULL;
-  }
-  n = strlen(zSql);
-  zCopy = inv_malloc(n + 1);
-  if (!zCopy) { sqlite3_finalize(p); inv_err_nomem(s); return NULL; }
-  memcpy(zCopy, zSql, n + 1);
-  if (s->nCache < INV_STMT_CACHE) {
-    iVictim = s->nCache++;
-  } else {
-    inv_cached *c = &s->aCache[iVictim];     /* not in use (at most 8 of 64 are) */
-    sqlite3_finalize(c->pStmt);
-    inv_free(c->zSql);
-  }
-  s->aCache[iVictim].zSql = zCopy;
-  s->aCache[iVictim].zStatic = NULL;
-  s->aCache[iVictim].pStmt = p;
-  s->aCache[iVictim].hash = h;
-  s->aCache[iVictim].lastUse = ++s->useClock;
-  s->aCache[iVictim].bOnce = n > INV_STMT_KEEP;
-  trackActive(s, p);
-  return p;
-}
+inv_stmt *inv_prepare(inv_store *s, const char *zSql) { return s->pDrv->xPrepare(s, zSql, 0); }
+inv_stmt *inv_prepare_static(inv_store *s, const char *zSql) { return s->pDrv->xPrepare(s, zSql, 1); }
+inv_stmt *inv_sql(inv_store *s, int iSql) { return s->pDrv->xPrepare(s, s->pDia->azSql[iSql], 1); }
 
-sqlite3_stmt *inv_stmt_static(inv_store *s, const char *zSql) {
-  int i;
-  sqlite3_stmt *p;
-  for (i = 0; i < s->nCache; i++) {
-    inv_cached *c = &s->aCache[i];
-    if (c->zStatic == zSql) {
-      c->lastUse = ++s->useClock;
-      sqlite3_reset(c->pStmt);
-      sqlite3_clear_bindings(c->pStmt);
-      trackActive(s, c->pStmt);
-      return c->pStmt;
-    }
-  }
-  p = inv_stmt(s, zSql);
-  for (i = 0; p && i < s->nCache; i++) {
-    if (s->aCache[i].pStmt == p) s->aCache[i].zStatic = zSql;
-  }
-  return p;
+int inv_bind_int(inv_store *s, inv_stmt *p, int i, int64_t v) {
+  inv_bind b;
+  memset(&b, 0, sizeof b);
+  b.t = INV_INT; b.i = v;
+  return s->pDrv->xBind(s, p, i, &b);
 }
-
-int inv_step(inv_store *s, sqlite3_stmt *p) {
-  int rc = sqlite3_step(p);
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {   /* extended result codes are on */
-    int ext = sqlite3_extended_errcode(s->db);
-    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
-      inv_err(s, "ERROR_SAVE_UNIQUE_VALUES",
-              "Tried to save duplicate unique values. (keys = %s)", sqlite3_errmsg(s->db));
-      sqlite3_reset(p);
-      return -1;
-    }
-  }
-  if ((rc & 0xff) == SQLITE_NOMEM) inv_err_nomem(s);
-  else inv_err_sqlite(s);
-  sqlite3_reset(p);
-  return -1;
+int inv_bind_text(inv_store *s, inv_stmt *p, int i, const char *z) {
+  inv_bind b;
+  memset(&b, 0, sizeof b);
+  if (z) { b.t = INV_STR; b.z = z; b.n = strlen(z); }
+  return s->pDrv->xBind(s, p, i, &b);
 }
-
-int inv_exec(inv_store *s, const char *zSql) {
-  sqlite3_stmt *p = inv_stmt_static(s, zSql);
+int inv_bind_null(inv_store *s, inv_stmt *p, int i) { return inv_bind_text(s, p, i, NULL); }
+int inv_step(inv_store *s, inv_stmt *p) { return s->pDrv->xStep(s, p); }
+void inv_reset(inv_store *s, inv_stmt *p) { s->pDrv->xReset(s, p); }
+int inv_run(inv_store *s, inv_stmt *p) {
   int rc;
-  if (!p) return INV_ERROR;
-  rc = inv_step(s, p);
-  sqlite3_reset(p);
+  while ((rc = s->pDrv->xStep(s, p)) == INV_ROW) {}
+  s->pDrv->xReset(s, p);
   return rc < 0 ? INV_ERROR : INV_OK;
 }
-
-int inv_begin_write(inv_store *s) { return inv_exec(s, "BEGIN IMMEDIATE"); }
-int inv_commit(inv_store *s) {
-  if (inv_exec(s, "COMMIT")) { inv_rollback(s); return INV_ERROR; }
-  return INV_OK;
+int inv_col_type(inv_store *s, inv_stmt *p, int i) { return s->pDrv->xColumnType(p, i); }
+int64_t inv_col_int(inv_store *s, inv_stmt *p, int i) { return s->pDrv->xColumnInt(p, i); }
+double inv_col_real(inv_store *s, inv_stmt *p, int i) { return s->pDrv->xColumnReal(p, i); }
+const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn) {
+  return s->pDrv->xColumnText(p, i, pn);
 }
-void inv_rollback(inv_store *s) {
-  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-}
+int64_t inv_changes(inv_store *s) { return s->pDrv->xChanges(s); }
+int inv_begin_write(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_WRITE); }
+int inv_begin_read(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_READ); }
+int inv_commit(inv_store *s) { return s->pDrv->xCommit(s); }
+void inv_rollback(inv_store *s) { s->pDrv->xRollback(s); }
 
 /* ===================== open / close ===================== */
 
 int64_t inv_now(inv_store *s) { return s->nowFixed ? s->nowFixed : inv_time_now(); }
 void inv_store_set_now(inv_store *s, int64_t ms) { s->nowFixed = ms; }
-const char *inv_sqlite_version(void) { return sqlite3_libversion(); }
 inv_arena *inv_store_arena(inv_store *s) { return &s->arena; }
 inv_buf *inv_store_buffer(inv_store *s) { return &s->out; }
+const char *inv_store_backend(inv_store *s) { return s->pDrv->zName; }
+const char *inv_store_engine_version(inv_store *s) { return s->pDrv->xEngineVersion(s); }
 
 int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn) {
-  sqlite3_stmt *p = inv_stmt_static(s, "PRAGMA data_version");
-  int rc;
-  if (!p) return INV_ERROR;
-  rc = inv_step(s, p);
-  if (rc < 0) return INV_ERROR;
-  *pData = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-  sqlite3_reset(p);
-  *pOwn = sqlite3_total_changes64(s->db);
-  return INV_OK;
+  return s->pDrv->xVersion(s, pData, pOwn);
 }
+int inv_store_schema_version(inv_store *s) { return s->pDrv->xSchemaVersion(s); }
 
-int inv_store_schema_version(inv_store *s) {
-  sqlite3_stmt *p;
-  int v = -1;
-  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &p, NULL) == SQLITE_OK) {
-    if (sqlite3_step(p) == SQLITE_ROW) v = sqlite3_column_int(p, 0);
-  }
-  sqlite3_finalize(p);
-  return v;
-}
-
-/* Migrations by PRAGMA user_version. Version 1 is the first schema. */
-static int migrate(inv_store *s, char *zErr, size_t nErr) {
-  int v = inv_store_schema_version(s);
-  char *zMsg = NULL;
-  if (v < 0) { snprintf(zErr, nErr, "%s", sqlite3_errmsg(s->db)); return INV_ERROR; }
-  if (v > INV_SCHEMA_VERSION) {
-    snprintf(zErr, nErr, "database schema version %d is newer than this library (%d)",
-             v, INV_SCHEMA_VERSION);
-    return INV_ERROR;
-  }
-  if (v == INV_SCHEMA_VERSION) return INV_OK;
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", 0, 0, &zMsg) != SQLITE_OK) goto fail;
-  v = inv_store_schema_version(s);     /* another process may have migrated */
-  if (v == 0) {
-    const inv_resource *ar[3];
-    int i;
-    ar[0] = &inv_res_job; ar[1] = &inv_res_task; ar[2] = &inv_res_spot;
-    for (i = 0; i < 3; i++) {
-      const char *const *pz;
-      inv_buf_reset(&s->tmp);
-      inv_resource_ddl(ar[i], &s->tmp);
-      if (s->tmp.bOom) { snprintf(zErr, nErr, "out of memory"); goto rollback; }
-      if (sqlite3_exec(s->db, s->tmp.z, 0, 0, &zMsg) != SQLITE_OK) goto fail;
-      for (pz = ar[i]->azIndex; *pz; pz++) {
-        if (sqlite3_exec(s->db, *pz, 0, 0, &zMsg) != SQLITE_OK) goto fail;
-      }
-    }
-    v = 1;
-  }
-  /* future: if (v == 1) { ...ALTER...; v = 2; } */
-  {
-    char zSql[64];
-    snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
-    if (sqlite3_exec(s->db, zSql, 0, 0, &zMsg) != SQLITE_OK) goto fail;
-  }
-  if (sqlite3_exec(s->db, "COMMIT", 0, 0, &zMsg) != SQLITE_OK) goto fail;
-  return INV_OK;
-fail:
-  snprintf(zErr, nErr, "%s", zMsg ? zMsg : sqlite3_errmsg(s->db));
-  sqlite3_free(zMsg);
-rollback:
-  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-  return INV_ERROR;
-}
-
-/* Switch a new file to WAL. SQLite does not apply the busy handler to this
-** pragma, so while another connection writes to a fresh (not yet WAL) file
-** it answers BUSY at once: retry within the busy budget. */
-static int setWal(sqlite3 *db, int nBusyMs) {
-  int waited = 0;
-  for (;;) {
-    sqlite3_stmt *p;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &p, NULL);
-    if (rc == SQLITE_OK) {
-      rc = sqlite3_step(p);
-      rc = sqlite3_finalize(p);
-    }
-    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) return rc;
-    if (waited >= nBusyMs) return rc;
-    sqlite3_sleep(5);
-    waited += 5;
-  }
+/* The by-id reads of each resource, from its field table and the dialect's
+** placeholders: "SELECT t.* FROM <table> AS t WHERE t.<id> = ?1 [AND
+** t.domain_id = ?2] LIMIT 1". */
+static char *byIdSql(inv_store *s, const inv_resource *r, int bDomain) {
+  inv_buf b;
+  char *z;
+  inv_buf_init(&b);
+  inv_buf_printf(&b, "SELECT t.* FROM %s AS t WHERE t.%s = ", r->zTable, r->aField[r->iId].zName);
+  s->pDia->xParam(&b, 1);
+  if (bDomain) { inv_buf_adds(&b, " AND t.domain_id = "); s->pDia->xParam(&b, 2); }
+  inv_buf_adds(&b, " LIMIT 1");
+  z = b.bOom ? NULL : b.z;
+  if (!z) inv_buf_free(&b);
+  return z;
 }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_t nErr) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
-  int flags, rc;
-  char zSql[96];
+  int i;
   *ppOut = NULL;
   if (pOpt) o = *pOpt;
-  if (!o.zPath || !o.zPath[0]) o.zPath = "inventory.db";
-  if (o.nBusyMs < 0) o.nBusyMs = 0;
   if (o.nPageLimit <= 0) o.nPageLimit = 1000;
   s = inv_malloc(sizeof *s);
   if (!s) { snprintf(zErr, nErr, "out of memory"); return INV_ERROR; }
@@ -304,55 +215,33 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   inv_buf_init(&s->jscratch);
   inv_buf_init(&s->out);
   s->nPageLimit = o.nPageLimit;
-  flags = (o.bReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
-  rc = sqlite3_open_v2(o.zPath, &s->db, flags, NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath,
-             s->db ? sqlite3_errmsg(s->db) : "out of memory");
-    goto fail;
-  }
-  sqlite3_extended_result_codes(s->db, 1);
-  sqlite3_busy_timeout(s->db, o.nBusyMs);
-  if (!o.bReadOnly && setWal(s->db, o.nBusyMs) != SQLITE_OK) {
-    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
-    goto fail;
-  }
-  snprintf(zSql, sizeof zSql,
-           "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
-  if (sqlite3_exec(s->db, zSql, 0, 0, 0) != SQLITE_OK
-      || inv_regex_register(s->db, &s->nsRegex) != SQLITE_OK
-      || inv_stat_register(s->db) != SQLITE_OK) {
-    snprintf(zErr, nErr, "cannot open %s: %s", o.zPath, sqlite3_errmsg(s->db));
-    goto fail;
-  }
-  if (o.bReadOnly) {
-    if (inv_store_schema_version(s) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "cannot open %s: not an inventory database of schema %d",
-               o.zPath, INV_SCHEMA_VERSION);
-      goto fail;
+  s->nTimeoutMs = o.nTimeoutMs > 0 ? o.nTimeoutMs : 0;
+  s->nStatTimeoutMs = o.nStatTimeoutMs > 0 ? o.nStatTimeoutMs : 0;
+  s->nJournalSec = o.nJournalSec > 0 ? o.nJournalSec : 0;
+  s->pDrv = &inv_sqlite_driver;
+  s->pDia = s->pDrv->pDialect;
+  for (i = 0; i < INV_N_RES; i++) {
+    s->azById[i] = byIdSql(s, inv_resources[i], 0);
+    s->azByIdDomain[i] = byIdSql(s, inv_resources[i], 1);
+    if (!s->azById[i] || !s->azByIdDomain[i]) {
+      snprintf(zErr, nErr, "out of memory");
+      inv_store_close(s);
+      return INV_ERROR;
     }
-  } else if (migrate(s, zErr, nErr)) {
-    goto fail;
+  }
+  if (s->pDrv->xOpen(s, &o, zErr, nErr)) {
+    inv_store_close(s);
+    return INV_ERROR;
   }
   *ppOut = s;
   return INV_OK;
-fail:
-  inv_store_close(s);
-  return INV_ERROR;
 }
 
 void inv_store_close(inv_store *s) {
   int i;
   if (!s) return;
-  for (i = 0; i < s->nCache; i++) {
-    sqlite3_finalize(s->aCache[i].pStmt);
-    inv_free(s->aCache[i].zSql);
-  }
-  if (s->db) {
-    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-    sqlite3_close_v2(s->db);
-  }
+  if (s->pConn) s->pDrv->xClose(s);
+  for (i = 0; i < INV_N_RES; i++) { inv_free(s->azById[i]); inv_free(s->azByIdDomain[i]); }
   inv_arena_free(&s->arena);
   inv_buf_free(&s->sql);
   inv_buf_free(&s->tmp);
@@ -370,21 +259,12 @@ static void bufNext(inv_buf *b) {
 }
 
 void inv_store_begin(inv_store *s) {
-  int i;
-  for (i = 0; i < s->nActive; i++) sqlite3_reset(s->apActive[i]);
-  s->nActive = 0;
-  if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-  for (i = 0; i < s->nCache; i++) {     /* a huge statement serves one call only */
-    if (!s->aCache[i].bOnce) continue;
-    sqlite3_finalize(s->aCache[i].pStmt);
-    inv_free(s->aCache[i].zSql);
-    s->aCache[i--] = s->aCache[--s->nCache];
-  }
+  s->pDrv->xBeginCall(s);
   inv_arena_reset(&s->arena);
   bufNext(&s->sql);
   bufNext(&s->tmp);
   bufNext(&s->jscratch);
   bufNext(&s->out);
   s->zErrCode = NULL;
-  s->nsRegex = 0;
+  s->nsDeadline = 0;
 }

@@ -6,12 +6,15 @@
 --
 -- inventory.job / inventory.job_task work on a default store opened lazily
 -- at $INVENTORY_DB, else ./inventory.db. Every method returns its result, or
--- nil, message, code (the reference's error names). Misuse (a closed store,
--- a request that is not a table) raises.
+-- nil, message, code, class: code is the reference's error name, class says
+-- whose fault it was ("client", "unavailable": transient, "server"). Misuse
+-- (a closed store, a request that is not a table, inv.job:get{} with a colon)
+-- raises.
 
 local core = require "inventory.core"
 
-local type, error, setmetatable, rawget = type, error, setmetatable, rawget
+local type, error, setmetatable, pairs, ipairs, tostring =
+  type, error, setmetatable, pairs, ipairs, tostring
 local getenv = os.getenv
 
 local _M = {
@@ -30,10 +33,19 @@ local RESOURCES = {
 local Store = {}
 Store.__index = Store
 
+-- The method tables (inv.job, inventory.job, ...): a request that is one of
+-- them is the slip inv.job:get{...} (a colon), told apart from a bad request.
+local API_TABLES = setmetatable({}, { __mode = "k" })
+
 local function api(ud, resource)
   local t = { _resource = resource }
+  API_TABLES[t] = true
   for _, m in ipairs(RESOURCES[resource]) do
     t[m] = function(req)
+      if API_TABLES[req] then
+        error("call inv." .. resource .. "." .. m .. "{...} with a dot, not inv."
+              .. resource .. ":" .. m .. "{...}", 2)
+      end
       if type(req) ~= "table" then
         error("bad argument #1 to '" .. resource .. "." .. m .. "' (table expected, got "
               .. type(req) .. ")", 2)
@@ -44,21 +56,65 @@ local function api(ud, resource)
   return t
 end
 
---- inventory.open{ path =, busy_timeout =, page_limit =, readonly = }
--- syntax: inv, err, code = inventory.open(opts)
+-- The options of inventory.open, in the order the error message lists them.
+local OPTIONS = { "path", "url", "schema", "busy_timeout", "page_limit", "readonly",
+                  "statement_timeout", "stat_timeout", "journal_seconds" }
+local KNOWN = {}
+for _, k in ipairs(OPTIONS) do KNOWN[k] = true end
+
+local function invalid(msg)
+  return nil, msg, "ERROR_INVALID_PARAMETER", "client"
+end
+
+-- The PostgreSQL backend: open{ url = "postgresql://..." } lands here.
+-- (The one place where the PostgreSQL driver plugs in; until it is built
+-- into the core, a url is refused with this message.)
+local function open_postgres(opts)   -- luacheck: no unused args
+  return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL backend is not "
+    .. "available in this build; open{ path = ... } opens SQLite)", "ERROR_INVALID_PARAMETER", "client"
+end
+
+--- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
+--                  readonly =, statement_timeout =, stat_timeout =, journal_seconds = }
+-- syntax: inv, err, code, class = inventory.open(opts)
+-- An option it does not know (a misspelt "pth"), or url together with path,
+-- is refused (nil, message, "ERROR_INVALID_PARAMETER", "client"): never a
+-- silent fallback to the default path.
 function _M.open(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #1 to 'open' (table expected, got " .. type(opts) .. ")", 2)
   end
   opts = opts or {}
+  local unknown = {}
+  for k in pairs(opts) do
+    if not KNOWN[k] then unknown[#unknown + 1] = tostring(k) end
+  end
+  if #unknown > 0 then
+    table.sort(unknown)
+    return invalid("Parameter is invalid. (key = " .. table.concat(unknown, ", ")
+      .. ", reason = not an option of inventory.open; the options are "
+      .. table.concat(OPTIONS, ", ") .. ")")
+  end
+  if opts.url ~= nil and opts.path ~= nil then
+    return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
+      .. "path (SQLite), not both)")
+  end
+  if opts.url ~= nil then return open_postgres(opts) end
+  if opts.schema ~= nil then
+    return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
+      .. "PostgreSQL url; a SQLite path has none)")
+  end
   local o = {
     path = opts.path or getenv("INVENTORY_DB") or "inventory.db",
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
+    statement_timeout = opts.statement_timeout,
+    stat_timeout = opts.stat_timeout,
+    journal_seconds = opts.journal_seconds,
   }
-  local ud, err, code = core.open(o)
-  if not ud then return nil, err, code end
+  local ud, err, code, class = core.open(o)
+  if not ud then return nil, err, code, class end
   local self = setmetatable({ _ud = ud, path = o.path }, Store)
   for name in pairs(RESOURCES) do self[name] = api(ud, name) end
   return self
@@ -83,6 +139,20 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,
+-- id, domain_id, workspace_id, project_id, job_id, collector_id}, ... }, first, last }:
+-- the change journal, in commit order (op "upsert", "delete", or "reset" for a
+-- bulk change). first is the oldest seq still kept: a reader that last saw a
+-- seq below first - 1 missed trimmed changes and reloads.
+function Store:changes(opts)
+  return self._ud:call("store", "changes", opts or {})
+end
+
+--- inv:trim_changes{ keep_seconds = journal_seconds } -> number of changes removed
+function Store:trim_changes(opts)
+  return self._ud:call("store", "trim_changes", opts or {})
 end
 
 --- inv:call(resource, method, request [, json]): the generic entry point;
@@ -132,13 +202,21 @@ local function default_store()
   return default
 end
 
-for name in pairs(RESOURCES) do
-  _M[name] = setmetatable({}, {
-    __index = function(_, m)
-      local f = rawget(default_store()[name], m)
-      return f
-    end,
-  })
+-- inventory.job.list{...} opens the default store on first use; a slip
+-- (inventory.job:list{...}) raises before opening anything.
+for name, methods in pairs(RESOURCES) do
+  local proxy, wrappers = {}, {}
+  for _, m in ipairs(methods) do
+    wrappers[m] = function(req)
+      if API_TABLES[req] then
+        error("call inventory." .. name .. "." .. m .. "{...} with a dot, not inventory."
+              .. name .. ":" .. m .. "{...}", 2)
+      end
+      return default_store()[name][m](req)
+    end
+  end
+  API_TABLES[proxy] = true
+  _M[name] = setmetatable(proxy, { __index = wrappers })
 end
 
 return _M

@@ -5,7 +5,8 @@
 --       db = "/srv/inventory/inventory.db",      -- required
 --       tokens = "/srv/inventory/tokens.json",   -- or resolver = function(headers) ... end
 --       thread_pool = "inventory",               -- optional: stat/analyze in ngx.run_worker_thread
---       busy_timeout = 5000, page_limit = 1000,  -- optional, passed to inventory.open
+--       busy_timeout = 5000, page_limit = 1000,  -- optional, passed to inventory.open, as are
+--       statement_timeout =, stat_timeout =, journal_seconds =
 --       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
@@ -21,7 +22,7 @@ local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
 
 local ngx = ngx
-local type, pairs, pcall, tostring, tonumber = type, pairs, pcall, tostring, tonumber
+local type, pairs, ipairs, pcall, tostring, tonumber = type, pairs, ipairs, pcall, tostring, tonumber
 
 local _M = { _VERSION = rest._VERSION }
 
@@ -31,20 +32,29 @@ local handler        -- this worker's rest handler
 local resolver       -- built once per worker
 local setup_err      -- why there is no handler (logged, sent as 503)
 
+local LEVELS = { error = ngx.ERR, warn = ngx.WARN, info = ngx.INFO }
+
 local function log(level, ...)
   ngx.log(level, "inventory: ", ...)
 end
 
+-- the options of inventory.open that init_worker passes through
+local STORE_OPTIONS = { "busy_timeout", "page_limit", "statement_timeout", "stat_timeout", "journal_seconds" }
+local function store_options()
+  local o = { path = cfg.db }
+  for _, k in ipairs(STORE_OPTIONS) do o[k] = cfg[k] end
+  return o
+end
+
 local function thread_offload(pool)
-  local opts = { path = cfg.db, busy_timeout = cfg.busy_timeout, page_limit = cfg.page_limit }
+  local opts = store_options()
   return function(resource, method, req)
-    local ok, res, msg, code = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
-                                                     opts, resource, method, thread.pack(req))
+    local ok, res, msg, code, class = ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
+                                                            opts, resource, method, thread.pack(req))
     if not ok then
-      log(ngx.ERR, "the worker thread failed: ", tostring(res))
-      return nil, "Internal error.", "ERROR_UNKNOWN"
+      return nil, "the worker thread failed: " .. tostring(res), "ERROR_UNKNOWN", "server"
     end
-    return res, msg, code
+    return res, msg, code, class
   end
 end
 
@@ -53,8 +63,7 @@ local function setup()
   if handler then return true end
   if not store then
     local inventory = require "inventory"
-    local inv, err = inventory.open{ path = cfg.db, busy_timeout = cfg.busy_timeout,
-                                     page_limit = cfg.page_limit }
+    local inv, err = inventory.open(store_options())
     if not inv then
       setup_err = "cannot open " .. tostring(cfg.db) .. ": " .. tostring(err)
       return nil, setup_err
@@ -66,7 +75,8 @@ local function setup()
     resolver = resolver,
     offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
-    log = function(msg) log(ngx.ERR, msg) end,
+    -- server faults at error, transient ones (503) at warn, client faults at info
+    log = function(msg, level) log(LEVELS[level] or ngx.ERR, msg) end,
   }
   setup_err = nil
   return true
@@ -176,7 +186,6 @@ function _M.handle()
     log(ngx.ERR, "handler error: ", tostring(status))
     return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))
   end
-  if status >= 500 then log(ngx.ERR, method, " ", path, " -> ", status, " ", text) end
   return respond(status, text, headers)
 end
 

@@ -5,20 +5,27 @@
 -- Each pool thread has its own Lua VM; this module keeps one store per
 -- database path in that VM, opened on first use (one SQLite connection per
 -- thread VM, never shared). Only strings, numbers, booleans, nil and plain
--- tables cross into a thread VM, so the request is packed: JSON nulls (a
--- light userdata) travel as a marker and are restored on the other side.
+-- tables cross into a thread VM, so the request is packed: a JSON null (a
+-- light userdata) travels as a marker table and is restored on the other
+-- side. The marker is a table whose only key is the boolean true: a request
+-- decoded from JSON or from a query string has string and integer keys only,
+-- so no value a client sends can turn into null on the way (a string, say
+-- an old marker spelling, stays that string and the binding judges it as
+-- the inline path does).
 --
 --   worker:  ngx.run_worker_thread(pool, "inventory.ngx_thread", "call",
 --                                  opts, resource, method, thread.pack(request))
---   thread:  call(...) -> json | nil, message, code
+--   thread:  call(...) -> json | nil, message, code, class
 local _M = {}
 
-local type, pairs = type, pairs
+local type, pairs, next, rawget = type, pairs, next, rawget
 
--- a string the binding would reject anyway (invalid UTF-8), so it cannot
--- stand for a real value
-local NULL_MARK = "\0\255inventory.null\255\0"
-_M.NULL_MARK = NULL_MARK
+local NULL_TAG = "inventory.null"
+
+local function is_null_mark(t)
+  return rawget(t, true) == NULL_TAG and next(t, next(t)) == nil
+end
+_M.is_null_mark = is_null_mark
 
 --- pack(v): a deep copy with JSON nulls (light userdata NULL) replaced by a marker
 function _M.pack(v)
@@ -28,36 +35,32 @@ function _M.pack(v)
     for k, x in pairs(v) do out[k] = _M.pack(x) end
     return out
   elseif t == "userdata" then
-    return NULL_MARK
+    return { [true] = NULL_TAG }
   end
   return v
 end
 
 --- unpack(v, null): the inverse of pack; null is the JSON null of this VM
 function _M.unpack(v, null)
-  local t = type(v)
-  if t == "table" then
+  if type(v) == "table" then
+    if is_null_mark(v) then return null end
     for k, x in pairs(v) do v[k] = _M.unpack(x, null) end
-    return v
-  elseif v == NULL_MARK then
-    return null
   end
   return v
 end
 
 local stores = {}
 
---- call(opts, resource, method, packed_request) -> json | nil, message, code
--- opts = { path =, busy_timeout =, page_limit = }
+--- call(opts, resource, method, packed_request) -> json | nil, message, code, class
+-- opts = { path =, busy_timeout =, page_limit =, ... }: inventory.open's options
 function _M.call(opts, resource, method, req)
   local inventory = require "inventory"
-  local key = opts.path
+  local key = opts.path or opts.url
   local inv = stores[key]
   if not inv then
-    local err, code
-    inv, err, code = inventory.open{ path = opts.path, busy_timeout = opts.busy_timeout,
-                                     page_limit = opts.page_limit }
-    if not inv then return nil, err, code or "ERROR_UNKNOWN" end
+    local err, code, class
+    inv, err, code, class = inventory.open(opts)
+    if not inv then return nil, err, code or "ERROR_UNKNOWN", class or "server" end
     stores[key] = inv
   end
   return inv:call(resource, method, _M.unpack(req, inventory.null), true)

@@ -33,12 +33,18 @@
 -- (403); spot-automation (a v1 service whose records have no workspace) is for
 -- DOMAIN_ADMIN only (403 for workspace roles).
 --
--- Statuses (rest.status_of): REQUIRED_PARAMETER, INVALID_PARAMETER(_TYPE),
--- OPERATOR_*_TYPE 400; AUTHENTICATE_FAILURE 401; PERMISSION_DENIED 403;
--- NOT_FOUND 404; JOB_STATE_CHANGE, JOB_TASK_STATE_CHANGE, SAVE_UNIQUE_VALUES
--- 409; ERROR_DB_QUERY 500 (the reference's INTERNAL) except when the reason
--- starts with "Filter" or "Cannot resolve" (a bad filter, an unknown field:
--- the client's fault), which is 400; ERROR_UNKNOWN and any other code 500.
+-- Statuses (rest.status_of) come from the failure's class and code, never
+-- from its message. The store says whose fault a failure is: "client" (the
+-- request: 400, or by code NOT_FOUND 404, JOB_STATE_CHANGE,
+-- JOB_TASK_STATE_CHANGE, SAVE_UNIQUE_VALUES 409, PERMISSION_DENIED 403,
+-- AUTHENTICATE_FAILURE 401), "unavailable" (transient: the database is busy
+-- or locked, the backend is down: 503 with Retry-After) or "server" (a fault
+-- of the store: 500 "Internal error.", the detail goes to the log only). A
+-- failure without a class (another store) is a client fault when its code is
+-- one of the request codes above (REQUIRED_PARAMETER, INVALID_PARAMETER(_TYPE),
+-- OPERATOR_*_TYPE, ...), else a server fault. Every failure is logged through
+-- opts.log(message, level): "error" for server faults, "warn" for
+-- unavailable, "info" for client faults.
 
 -- a private cjson instance: strict numbers, bounded nesting (the core takes 64
 -- levels), without touching the settings other code in the VM relies on
@@ -161,11 +167,8 @@ _M.error_body = error_body
 ---------------------------------------------------------------------------
 -- status mapping
 
+-- the status of a client fault, by code (any other code: 400)
 local STATUS = {
-  ERROR_REQUIRED_PARAMETER = 400,
-  ERROR_INVALID_PARAMETER = 400,
-  ERROR_INVALID_PARAMETER_TYPE = 400,
-  ERROR_INVALID_ARGUMENT = 400,
   ERROR_AUTHENTICATE_FAILURE = 401,
   ERROR_PERMISSION_DENIED = 403,
   ERROR_NOT_FOUND = 404,
@@ -173,32 +176,44 @@ local STATUS = {
   ERROR_JOB_STATE_CHANGE = 409,
   ERROR_JOB_TASK_STATE_CHANGE = 409,
   ERROR_SAVE_UNIQUE_VALUES = 409,
-  ERROR_DB_QUERY = 500,
-  ERROR_UNKNOWN = 500,
 }
+-- codes that are the request's fault whoever reports them (a failure without
+-- a class is judged by these)
+local CLIENT_CODES = {
+  ERROR_REQUIRED_PARAMETER = true,
+  ERROR_INVALID_PARAMETER = true,
+  ERROR_INVALID_PARAMETER_TYPE = true,
+  ERROR_INVALID_ARGUMENT = true,
+}
+for code in pairs(STATUS) do CLIENT_CODES[code] = true end
 
---- rest.status_of(code, message) -> HTTP status
--- ERROR_OPERATOR_*_TYPE -> 400. ERROR_DB_QUERY is 500 (the reference maps it
--- to INTERNAL) except when the request itself is at fault: a reason that
--- starts with "Filter" (missing or unknown operator, incomplete condition) or
--- "Cannot resolve" (unknown field), with or without the "Database query
--- failed. (reason = " wrapper, is 400. Unknown codes are 500.
-function _M.status_of(code, message)
-  local s = STATUS[code]
-  if code == "ERROR_DB_QUERY" then
-    local m = type(message) == "string" and message or ""
-    local reason = m:match("^Database query failed%. %(reason = (.*)$") or m
-    if find(reason, "^Filter") or find(reason, "^Cannot resolve") then return 400 end
-    return 500
+local CLASSES = { client = true, unavailable = true, server = true }
+
+--- rest.class_of(code, class) -> "client" | "unavailable" | "server"
+-- The class given by the store, else the one its code implies.
+function _M.class_of(code, class)
+  if CLASSES[class] then return class end
+  if type(code) == "string" and (CLIENT_CODES[code] or find(code, "^ERROR_OPERATOR_[%u_]*_TYPE$")) then
+    return "client"
   end
-  if s then return s end
-  if type(code) == "string" and find(code, "^ERROR_OPERATOR_[%u_]*_TYPE$") then return 400 end
-  return 500
+  return "server"
 end
 
-local function fail(code, message, headers)
-  return _M.status_of(code, message), error_body(code, message), headers or {}
+--- rest.status_of(code, class) -> HTTP status
+function _M.status_of(code, class)
+  class = _M.class_of(code, class)
+  if class == "server" then return 500 end
+  if class == "unavailable" then return 503 end
+  return STATUS[code] or 400
 end
+
+-- a failure of the gateway itself (path, method, identity, body): client faults
+local function fail(code, message, headers)
+  return _M.status_of(code, "client"), error_body(code, message), headers or {}
+end
+
+-- seconds a client is asked to wait after a 503
+_M.RETRY_AFTER = "1"
 
 ---------------------------------------------------------------------------
 -- query strings of the GET routes (grpc-gateway style):
@@ -367,10 +382,11 @@ local Handler = {}
 Handler.__index = Handler
 
 --- rest.new{ store = inv, resolver = fn, offload = fn?, log = fn? } -> handler
--- offload(resource, method, request) -> json | nil, msg, code: when given,
--- stat and analyze go through it (nginx: ngx.run_worker_thread) instead of
--- the store. log(message): where internal failures are told (a client gets
--- "Internal error." only); by default they are dropped.
+-- offload(resource, method, request) -> json | nil, msg, code, class: when
+-- given, stat and analyze go through it (nginx: ngx.run_worker_thread)
+-- instead of the store. log(message, level): where failures are told, level
+-- "error" (server faults: a client gets "Internal error." only), "warn"
+-- (unavailable) or "info" (client faults); by default they are dropped.
 function _M.new(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'new' (table expected)", 2) end
   if opts.store == nil then error("inventory.rest.new: store is required", 2) end
@@ -441,10 +457,34 @@ local function decode_body(body)
     return nil, "ERROR_INVALID_PARAMETER",
       "Parameter is invalid. (key = body, reason = not valid JSON: " .. tostring(err) .. ")"
   end
+  -- cjson stops at a NUL byte; JSON text has none outside strings (and a
+  -- string spells it \u0000), so whatever follows one is refused like "{} x"
+  local nul = find(body, "\0", 1, true)
+  if nul then
+    return nil, "ERROR_INVALID_PARAMETER",
+      "Parameter is invalid. (key = body, reason = not valid JSON: a NUL byte at character " .. nul .. ")"
+  end
   if type(v) ~= "table" or first ~= "{" then
     return nil, "ERROR_INVALID_PARAMETER_TYPE", "Parameter type is invalid. (key = body, type = dict)"
   end
   return v
+end
+
+-- A failed store call: the status from its class and code; a server fault
+-- tells the client "Internal error." and the log the detail.
+function Handler:failed(rt, code, message, class)
+  class = _M.class_of(code, class)
+  local status = _M.status_of(code, class)
+  local what = rt.resource .. "." .. rt.method .. ": " .. tostring(code) .. " " .. tostring(message)
+  if class == "server" then
+    self.log(what, "error")
+    return status, error_body(code, "Internal error."), {}
+  elseif class == "unavailable" then
+    self.log(what, "warn")
+    return status, error_body(code, message), { ["Retry-After"] = _M.RETRY_AFTER }
+  end
+  self.log(what, "info")
+  return status, error_body(code, message), {}
 end
 
 --- h:handle(method, path, body_text, headers, query_string?) -> status, json_text, extra_headers
@@ -471,8 +511,8 @@ function Handler:handle(method, path, body, headers, qs)
   -- who is calling
   local ok, ident = pcall(self.resolver, headers or {})
   if not ok then
-    self.log("the identity resolver failed: " .. tostring(ident))
-    return fail("ERROR_UNKNOWN", "Internal error.")
+    self.log("the identity resolver failed: " .. tostring(ident), "error")
+    return 500, error_body("ERROR_UNKNOWN", "Internal error."), {}
   end
   if ident == nil or ident == false then
     return 401, error_body("ERROR_AUTHENTICATE_FAILURE",
@@ -541,19 +581,19 @@ function Handler:handle(method, path, body, headers, qs)
     end
   end
 
-  local res, err, ecode
+  local res, err, ecode, eclass
   local call_ok, e = pcall(function()
     if self.offload and OFFLOADED[rt.method] then
-      res, err, ecode = self.offload(rt.resource, rt.method, req)
+      res, err, ecode, eclass = self.offload(rt.resource, rt.method, req)
     else
-      res, err, ecode = self.store:call(rt.resource, rt.method, req, true)
+      res, err, ecode, eclass = self.store:call(rt.resource, rt.method, req, true)
     end
   end)
   if not call_ok then
-    self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(e))
-    return fail("ERROR_UNKNOWN", "Internal error.")
+    self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(e), "error")
+    return 500, error_body("ERROR_UNKNOWN", "Internal error."), {}
   end
-  if res == nil then return fail(ecode or "ERROR_UNKNOWN", err or "unknown error") end
+  if res == nil then return self:failed(rt, ecode or "ERROR_UNKNOWN", err or "unknown error", eclass) end
   if ckey and #res <= CACHE_MAX_BYTES then
     if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
     if not self.cache[ckey] then self.cache_n = self.cache_n + 1 end

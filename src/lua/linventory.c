@@ -255,10 +255,12 @@ static int pushError(lua_State *L, inv_store *s, int base) {
   lua_pushnil(L);
   lua_pushstring(L, inv_store_errmsg(s));
   lua_pushstring(L, inv_store_errcode(s));
-  return 3;
+  lua_pushstring(L, inv_store_errclass(s));
+  return 4;
 }
 
-/* core.open{path=, busy_timeout=, page_limit=, readonly=} -> store | nil, msg, code */
+/* core.open{path=, busy_timeout=, page_limit=, readonly=, statement_timeout=,
+** stat_timeout=, journal_seconds=} -> store | nil, msg, code, class */
 static int l_open(lua_State *L) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
@@ -274,7 +276,13 @@ static int l_open(lua_State *L) {
     if (!lua_isnil(L, -1)) o.nPageLimit = (int)luaL_checkinteger(L, -1);
     lua_getfield(L, 1, "readonly");
     o.bReadOnly = lua_toboolean(L, -1);
-    lua_pop(L, 4);
+    lua_getfield(L, 1, "statement_timeout");
+    if (!lua_isnil(L, -1)) o.nTimeoutMs = (int)luaL_checkinteger(L, -1);
+    lua_getfield(L, 1, "stat_timeout");
+    if (!lua_isnil(L, -1)) o.nStatTimeoutMs = (int)luaL_checkinteger(L, -1);
+    lua_getfield(L, 1, "journal_seconds");
+    if (!lua_isnil(L, -1)) o.nJournalSec = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 7);
   }
   u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
   u->p = NULL;
@@ -284,7 +292,8 @@ static int l_open(lua_State *L) {
     lua_pushnil(L);
     lua_pushstring(L, zErr);
     lua_pushstring(L, "ERROR_DB_QUERY");
-    return 3;
+    lua_pushstring(L, "server");
+    return 4;
   }
   u->p = s;
   return 1;

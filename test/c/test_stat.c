@@ -20,7 +20,7 @@
 ** The dataset is reference/query.md Appendix A (jobs J1-J4, tasks T1-T3).
 */
 #include "tharness.h"
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +174,7 @@ static inv_store *openStore(void) {
   CHECK_STR(out(s), "4");
   CHECK_INT(call(s, "job_task", "import", zStatTasks), INV_OK);
   CHECK_STR(out(s), "3");
-  sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, traceCb, NULL);
+  sqlite3_trace_v2(SQLITE_DB(s), SQLITE_TRACE_STMT, traceCb, NULL);
   return s;
 }
 
@@ -468,13 +468,13 @@ static void testRendering(inv_store *s) {
 static const char *sqlOne(inv_store *s, const char *zSql, inv_buf *b) {
   sqlite3_stmt *p = NULL;
   inv_buf_reset(b);
-  if (sqlite3_prepare_v2(s->db, zSql, -1, &p, NULL) != SQLITE_OK) {
-    inv_buf_printf(b, "prepare: %s", sqlite3_errmsg(s->db));
+  if (sqlite3_prepare_v2(SQLITE_DB(s), zSql, -1, &p, NULL) != SQLITE_OK) {
+    inv_buf_printf(b, "prepare: %s", sqlite3_errmsg(SQLITE_DB(s)));
   } else if (sqlite3_step(p) == SQLITE_ROW) {
     const char *z = (const char *)sqlite3_column_text(p, 0);
     inv_buf_adds(b, z ? z : "NULL");
   } else {
-    inv_buf_printf(b, "error: %s", sqlite3_errmsg(s->db));
+    inv_buf_printf(b, "error: %s", sqlite3_errmsg(SQLITE_DB(s)));
   }
   sqlite3_finalize(p);
   inv_buf_addc(b, 0);
@@ -593,7 +593,7 @@ void test_stat(void) {
   testSqlFunctions(s);
   testProjectChain(s);
   testBufferTrim(s);
-  sqlite3_trace_v2(s->db, 0, NULL, NULL);
+  sqlite3_trace_v2(SQLITE_DB(s), 0, NULL, NULL);
   inv_store_close(s);
   inv_buf_free(&trace.sql);
   inv_buf_free(&trace.expanded);

@@ -8,7 +8,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include "tharness.h"
-#include "inv_int.h"
+#include "sqlite/sqlite_int.h"   /* these checks look inside SQLite */
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,7 @@ static int64_t intField(const inv_val *o, const char *zKey) {
 static int countRows(inv_store *s, const char *zSql) {
   sqlite3_stmt *p = NULL;
   int n = -1;
-  if (sqlite3_prepare_v2(s->db, zSql, -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(SQLITE_DB(s), zSql, -1, &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW) {
     n = sqlite3_column_int(p, 0);
   }
   sqlite3_finalize(p);
@@ -106,10 +106,10 @@ static void openClose(void) {
   s = openAt(":memory:", 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 1);
-    CHECK_INT(INV_SCHEMA_VERSION, 1);
+    CHECK_INT(inv_store_schema_version(s), 2);
+    CHECK_INT(INV_SCHEMA_VERSION, 2);
     CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                           "AND name IN ('job','job_task')"), 2);
+                           "AND name IN ('job','job_task','change')"), 3);
     CHECK_STR(inv_store_errcode(s), "");
     CHECK_STR(inv_store_errmsg(s), "");
     inv_store_close(s);
@@ -135,7 +135,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
-  CHECK_INT(inv_store_schema_version(s), 1);
+  CHECK_INT(inv_store_schema_version(s), 2);
   CHECK_INT(callJ(s, "job", "import", "{\"records\":[{\"job_id\":\"job-f1\",\"domain_id\":\"d1\","
                   "\"status\":\"SUCCESS\",\"created_at\":\"2024-01-01T00:00:00Z\"}]}", 1, NULL), INV_OK);
   inv_store_close(s);
@@ -143,7 +143,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);       /* reopen: no second migration */
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 1);
+    CHECK_INT(inv_store_schema_version(s), 2);
     CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
     CHECK_STR(strField(&out, "status"), "SUCCESS");
     CHECK_STR(strField(&out, "created_at"), "2024-01-01T00:00:00.000Z");
@@ -158,18 +158,39 @@ static void openClose(void) {
         CHECK_INT(callJ(s2, "job", "create", "{\"domain_id\":\"d1\",\"collector_id\":\"c\"}", 1, NULL),
                   INV_ERROR);
         CHECK_STR(inv_store_errcode(s2), "ERROR_DB_QUERY");
-        CHECK(sqlite3_get_autocommit(s2->db));
+        CHECK(sqlite3_get_autocommit(SQLITE_DB(s2)));
         inv_store_close(s2);
       }
     }
     inv_store_close(s);
   }
 
+  /* a version 1 file (before the change journal) migrates to 2, data kept */
+  {
+    sqlite3 *db = NULL;
+    if (sqlite3_open(zPath, &db) == SQLITE_OK) {
+      sqlite3_exec(db, "DROP TABLE change; "
+                       "PRAGMA user_version = 1", 0, 0, 0);
+    }
+    sqlite3_close(db);
+    s = openAt(zPath, 0, zErr, sizeof zErr);
+    CHECK(s != NULL);
+    if (s) {
+      CHECK_INT(inv_store_schema_version(s), 2);
+      CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'change'"), 1);
+      CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
+      CHECK_INT(callJ(s, "job", "cancel", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, NULL),
+                INV_ERROR);                        /* SUCCESS: no state change, and no journal row */
+      CHECK_INT(countRows(s, "SELECT count(*) FROM change"), 0);
+      inv_store_close(s);
+    }
+  }
+
   /* a schema newer than the library is refused */
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
-      sqlite3_exec(db, "PRAGMA user_version = 2", 0, 0, 0);
+      sqlite3_exec(db, "PRAGMA user_version = 3", 0, 0, 0);
     }
     sqlite3_close(db);
     s = openAt(zPath, 0, zErr, sizeof zErr);
@@ -279,7 +300,7 @@ static void lifecycle(void) {
            azTask[1]);
   CHECK_INT(callJ(s, "job_task", "finish", zReq, 0, NULL), INV_ERROR);
   CHECK_STR(inv_store_errcode(s), "ERROR_JOB_TASK_STATE_CHANGE");
-  CHECK(sqlite3_get_autocommit(s->db));
+  CHECK(sqlite3_get_autocommit(SQLITE_DB(s)));
   snprintf(zReq, sizeof zReq, "{\"job_id\":\"%s\",\"domain_id\":\"d1\"}", zJob);
   CHECK_INT(callJ(s, "job", "get", zReq, 0, &out), INV_OK);
   CHECK_STR(strField(&out, "status"), "SUCCESS");
@@ -355,7 +376,7 @@ static const char zCreate[] =
 /* A failed call names its error (OOM is ERROR_UNKNOWN "Out of memory."). */
 static int sane(inv_store *s, int rc) {
   if (rc == INV_OK || rc == CALL_NOMEM_REQ || rc == CALL_NOMEM_OUT) return 1;
-  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && sqlite3_get_autocommit(s->db);
+  return rc == INV_ERROR && inv_store_errcode(s)[0] != 0 && sqlite3_get_autocommit(SQLITE_DB(s));
 }
 
 /* One store, failures injected into list and create calls. */

@@ -5,9 +5,11 @@
 -- PHASE2 (shell command importing the 2.0 seed page's records), ERROR_LOG.
 local cjson = require "cjson.safe"
 local F = require "spec.rest_fixture"
+local C = require "spec.rest_cases"
 local seeds = require "seeds"
 
 local BASE = assert(os.getenv("BASE"), "BASE")
+local PORT = assert(BASE:match(":(%d+)$"), "BASE has a port")
 local WORK = assert(os.getenv("WORK"), "WORK")
 local SEEDS_DIR = assert(os.getenv("SEEDS_DIR"), "SEEDS_DIR")
 local PHASE2 = assert(os.getenv("PHASE2"), "PHASE2")
@@ -132,26 +134,44 @@ local function ids(b, key)
   return out
 end
 
--- stat/analyze may not be in the core yet: then a 400 "unknown method" passes through
-local function not_yet(r)
-  return r.status == 400 and r.json and r.json.error
-    and tostring(r.json.error.message):find("unknown method", 1, true) ~= nil
-end
-
-local STAT = { query = { aggregate = { { group = {
-  keys = { { key = "domain_id", name = "d" } },
-  fields = { { operator = "count", name = "n" } } } } } } }
-local ANALYZE = { query = { group_by = { "domain_id" }, fields = { n = { operator = "count" } } } }
+local STAT, ANALYZE = C.STAT, C.ANALYZE
 
 local function counted(r, domain, n, key)
-  if not_yet(r) then return end
-  local b = json_ok(r, 200)
-  local total = 0
-  for _, row in ipairs(b.results) do
-    eq(row[key or "d"], domain, "domain of a stat row")
-    total = total + row.n
+  C.counted(json_ok(r, 200), domain, n, key)
+end
+
+-- the lines nginx appended to its error log since `from` (a byte offset)
+local function log_since(from)
+  return (read(ERROR_LOG) or ""):sub(from + 1)
+end
+local function log_size() return #(read(ERROR_LOG) or "") end
+
+local function no_error_lines(text, what)
+  for line in text:gmatch("[^\n]+") do
+    if line:find("%[error%]") or line:find("%[crit%]") or line:find("%[alert%]") then
+      fail((what or "error.log") .. ": " .. line)
+    end
   end
-  eq(total, n, "count")
+end
+
+-- raw(bytes) -> { status, headers, text, json }: one request written as is
+-- on a fresh connection (bash's /dev/tcp), for what curl will not send
+local function raw(bytes)
+  local req, out = WORK .. "/raw.req", WORK .. "/raw.out"
+  write(req, bytes)
+  os.remove(out)
+  os.execute("bash -c " .. q("exec 3<>/dev/tcp/127.0.0.1/" .. PORT .. " && cat " .. q(req)
+    .. " >&3 && timeout 10 cat <&3") .. " > " .. q(out) .. " 2>/dev/null")
+  local resp = read(out) or ""
+  local head, body = resp:match("^(.-)\r\n\r\n(.*)$")
+  if not head then fail("no HTTP answer: " .. resp:sub(1, 200)) end
+  local r = { status = tonumber(head:match("^HTTP/1%.%d (%d%d%d)")) or 0, headers = {}, text = body }
+  for line in head:gmatch("[^\r\n]+") do
+    local k, v = line:match("^([^:]+):%s*(.*)$")
+    if k then r.headers[k:lower()] = v end
+  end
+  r.json = cjson.decode(body)
+  return r
 end
 
 local A1, A2, A3 = "job-a00000000001", "job-a00000000002", "job-a00000000003"
@@ -160,93 +180,65 @@ local T1, T2, T4 = "job-task-a00000000001", "job-task-a00000000002", "job-task-a
 ---------------------------------------------------------------------------
 -- every path answers, for a domain admin
 
-test("POST /inventory/v1/job/get", function()
-  local b = json_ok(http("POST", "/inventory/v1/job/get", { job_id = A1 }, "a-admin"), 200)
-  eq(b.job_id, A1); eq(b.domain_id, F.A); eq(b.workspace_id, "*"); eq(b.remained_tasks, nil)
-end)
-test("POST /inventory/v1/job/list", function()
-  local b = json_ok(http("POST", "/inventory/v1/job/list", { query = {} }, "a-admin"), 200)
-  same(ids(b, "job_id"), F.SEES["a-admin"].job); eq(b.total_count, 3)
-end)
-test("POST /inventory/v1/job/list with an empty body", function()
-  local b = json_ok(http("POST", "/inventory/v1/job/list", nil, "a-admin"), 200)
-  eq(b.total_count, 3)
-end)
-test("POST /inventory/v1/job/stat", function()
-  counted(http("POST", "/inventory/v1/job/stat", STAT, "a-admin"), F.A, 3)
-end)
-test("POST /inventory/v1/job/analyze", function()
-  counted(http("POST", "/inventory/v1/job/analyze", ANALYZE, "a-admin"), F.A, 3, "domain_id")
-end)
-test("POST /inventory/v1/job-task/get", function()
-  local b = json_ok(http("POST", "/inventory/v1/job-task/get", { job_task_id = T1 }, "a-admin"), 200)
-  eq(b.job_task_id, T1); eq(b.project_id, "project-1")
-end)
-test("POST /inventory/v1/job-task/list", function()
-  local b = json_ok(http("POST", "/inventory/v1/job-task/list", { job_id = A1 }, "a-admin"), 200)
-  same(ids(b, "job_task_id"), { T1, T2 })
-end)
-test("POST /inventory/v1/job-task/stat", function()
-  counted(http("POST", "/inventory/v1/job-task/stat", STAT, "a-admin"), F.A, 4)
-end)
-test("GET /inventory/v1/jobs", function()
-  local b = json_ok(http("GET", "/inventory/v1/jobs", nil, "a-admin"), 200)
-  same(ids(b, "job_id"), F.SEES["a-admin"].job)
-end)
-test("GET /inventory/v1/jobs with query-string parameters", function()
-  local b = json_ok(http("GET", "/inventory/v1/jobs?status=FAILURE&query.only=job_id&query.only=status",
-                         nil, "a-admin"), 200)
-  same(b, { results = { { job_id = A2, status = "FAILURE" } }, total_count = 1 })
-  b = json_ok(http("GET", "/inventory/v1/jobs?query.page.limit=1&query.page.start=3", nil, "a-admin"), 200)
-  eq(#b.results, 1); eq(b.results[1].job_id, A1); eq(b.total_count, 3)
-end)
-test("POST /inventory/v1/jobs/search", function()
-  local b = json_ok(http("POST", "/inventory/v1/jobs/search",
-    { query = { filter = { { k = "status", v = "SUCCESS", o = "eq" } } } }, "a-admin"), 200)
-  same(ids(b, "job_id"), { A1 })
-end)
-test("POST /inventory/v1/jobs/stat", function()
-  counted(http("POST", "/inventory/v1/jobs/stat", STAT, "a-admin"), F.A, 3)
-end)
-test("GET /inventory/v1/job/{job_id}", function()
-  local b = json_ok(http("GET", "/inventory/v1/job/" .. A1, nil, "a-admin"), 200)
-  eq(b.job_id, A1)
-end)
-test("GET /inventory/v1/job-tasks", function()
-  local b = json_ok(http("GET", "/inventory/v1/job-tasks?job_id=" .. A1, nil, "a-admin"), 200)
-  same(ids(b, "job_task_id"), { T1, T2 })
-end)
-test("POST /inventory/v1/job-tasks/search", function()
-  local b = json_ok(http("POST", "/inventory/v1/job-tasks/search", { status = "FAILURE" }, "a-admin"), 200)
-  same(ids(b, "job_task_id"), { "job-task-a00000000003" })
-  eq(b.results[1].errors[1].message, "denied/forbidden")
-end)
-test("POST /inventory/v1/job-tasks/stat", function()
-  counted(http("POST", "/inventory/v1/job-tasks/stat", STAT, "a-admin"), F.A, 4)
-end)
-test("GET /inventory/v1/job-task/{job_task_id}", function()
-  local b = json_ok(http("GET", "/inventory/v1/job-task/" .. T1, nil, "a-admin"), 200)
-  eq(b.job_task_id, T1)
-end)
-test("GET /spot-automation/v1/jobs", function()
-  local r = http("GET", "/spot-automation/v1/jobs", nil, "a-admin")
-  local b = json_ok(r, 200)
-  same(ids(b, "job_id"), F.SEES["a-admin"].spot_job)
-  truthy(r.text:find('"filter":{}', 1, true), "filter rendered as {}")
-end)
-test("POST /spot-automation/v1/jobs/search", function()
-  local b = json_ok(http("POST", "/spot-automation/v1/jobs/search", { status = "ERROR" }, "a-admin"), 200)
-  same(ids(b, "job_id"), { "job-sa0000000002" })
-end)
-test("POST /spot-automation/v1/jobs/stat", function()
-  counted(http("POST", "/spot-automation/v1/jobs/stat", STAT, "a-admin"), F.A, 2)
-end)
+for _, c in ipairs(C.ROUTES) do
+  test(c.name, function()
+    local r = http(c.method, c.path, c.body, c.token or "a-admin")
+    json_ok(r, c.status)
+    C.check(c, r.status, r.json, r.text)
+  end)
+end
+
+---------------------------------------------------------------------------
+-- client mistakes (spec/rest_cases.lua, issue 15): 4xx, and not one [error]
+-- line in nginx's error log (stat and analyze run in the thread pool here)
+
+for _, c in ipairs(C.CLIENT_FAULTS) do
+  test("client mistake: " .. c.name, function()
+    local from = log_size()
+    local r = http(c.method, c.path, c.body, c.token or "a-admin")
+    json_ok(r, c.status)
+    C.check(c, r.status, r.json, r.text)
+    no_error_lines(log_since(from), "error.log after " .. c.name)
+  end)
+end
+
+---------------------------------------------------------------------------
+-- nginx's own answers are JSON too (examples/nginx/nginx.conf error_page)
+
+local NGINX_ERRORS = {
+  { "414 for a URI over 8k", "GET /inventory/v1/jobs?" .. string.rep("a", 9000) .. " HTTP/1.1\r\nHost: x\r\n"
+      .. "Connection: close\r\n\r\n", 414, "ERROR_INVALID_PARAMETER" },
+  { "400 (494) for a header over 8k", "GET /inventory/v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: "
+      .. string.rep("a", 9000) .. "\r\nConnection: close\r\n\r\n", 400, "ERROR_INVALID_PARAMETER", "header" },
+  { "501 for Transfer-Encoding: gzip", "POST /inventory/v1/job/list HTTP/1.1\r\nHost: x\r\n"
+      .. "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n", 501, "ERROR_INVALID_PARAMETER" },
+  { "505 for HTTP/2.0 on an HTTP/1 listener", "GET /inventory/v1/jobs HTTP/2.0\r\nHost: x\r\n\r\n", 505,
+    "ERROR_INVALID_PARAMETER" },
+  { "405 for TRACE", "TRACE /inventory/v1/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405,
+    "ERROR_METHOD_NOT_ALLOWED" },
+  { "400 for a malformed request line", "GARBAGE\r\n\r\n", 400, "ERROR_INVALID_PARAMETER" },
+  { "400 for HTTP/1.1 without Host", "GET /inventory/v1/jobs HTTP/1.1\r\nConnection: close\r\n\r\n", 400,
+    "ERROR_INVALID_PARAMETER" },
+  { "400 for a NUL in the path", "GET /inventory/v1/job/a%00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    400, "ERROR_INVALID_PARAMETER" },
+  { "413 for a declared body over 8m", "POST /inventory/v1/job/list HTTP/1.1\r\nHost: x\r\n"
+      .. "Content-Length: 99999999\r\nConnection: close\r\n\r\n", 413, "ERROR_INVALID_PARAMETER" },
+  { "404 outside the API (an internal location asked for directly)", "GET /.inventory/error HTTP/1.1\r\n"
+      .. "Host: x\r\nConnection: close\r\n\r\n", 404, "ERROR_NOT_FOUND" },
+}
+for _, c in ipairs(NGINX_ERRORS) do
+  test("nginx's own " .. c[1] .. " is JSON", function()
+    local r = raw(c[2])
+    err_ok(r, c[3], c[4])
+    if c[5] then truthy(r.json.error.message:find(c[5], 1, true), "message: " .. r.text) end
+  end)
+end
 
 ---------------------------------------------------------------------------
 -- statuses and headers
 
 test("404 for unknown paths, as JSON", function()
-  for _, p in ipairs{ "/", "/nope", "/inventory/v1/jobs/", "/inventory/v1/job/a/b", "/inventory/v2/job/list" } do
+  for _, p in ipairs(C.UNKNOWN_PATHS) do
     err_ok(http("POST", p, {}, "a-admin"), 404, "ERROR_NOT_FOUND")
   end
 end)
@@ -255,17 +247,13 @@ test("a %3F in the path is part of the id, not a query string; echoed bytes stay
   json_ok(http("GET", "/inventory/v1/job/" .. A1, nil, "a-admin"), 200)
   err_ok(http("GET", "/inventory/v1/job%FF/x", nil, "a-admin"), 404, "ERROR_NOT_FOUND")
 end)
-test("nginx's own refusals are JSON too: 413 for a body over 8m, 400 for a NUL in the path", function()
+test("nginx's own refusals through curl: 413 for a body over 8m, 400 for a NUL in the path", function()
   local big = string.rep(" ", 9 * 1024 * 1024)
   err_ok(http("POST", "/inventory/v1/job/list", "{}" .. big, "a-admin"), 413, "ERROR_INVALID_PARAMETER")
   err_ok(http("GET", "/inventory/v1/job/a%00b", nil, "a-admin"), 400, "ERROR_INVALID_PARAMETER")
 end)
 test("405 with Allow", function()
-  for _, c in ipairs{ { "GET", "/inventory/v1/job/list", "POST" }, { "POST", "/inventory/v1/jobs", "GET" },
-                      { "PUT", "/inventory/v1/job/" .. A1, "DELETE, GET" },
-                      { "POST", "/inventory/v1/job-task/" .. T1, "DELETE, GET" },
-                      { "DELETE", "/spot-automation/v1/jobs/stat", "POST" },
-                      { "GET", "/inventory/v1/job-tasks/search", "POST" } } do
+  for _, c in ipairs(C.NOT_ALLOWED) do
     local r = http(c[1], c[2], nil, "a-admin")
     err_ok(r, 405, "ERROR_METHOD_NOT_ALLOWED")
     eq(r.headers["allow"], c[3], "Allow of " .. c[1] .. " " .. c[2])
@@ -281,10 +269,7 @@ test("401 with WWW-Authenticate", function()
   json_ok(r, 200)
 end)
 test("403 for a workspace member deleting, on every delete path", function()
-  for _, c in ipairs{ { "POST", "/inventory/v1/job/delete", { job_id = A2 } },
-                      { "DELETE", "/inventory/v1/job/" .. A2 },
-                      { "POST", "/inventory/v1/job-task/delete", { job_task_id = T1 } },
-                      { "DELETE", "/inventory/v1/job-task/" .. T1 } } do
+  for _, c in ipairs(C.MEMBER_DELETES) do
     err_ok(http(c[1], c[2], c[3], "a-member"), 403, "ERROR_PERMISSION_DENIED")
   end
   json_ok(http("GET", "/inventory/v1/job-task/" .. T1, nil, "a-admin"), 200)
@@ -300,15 +285,6 @@ test("400 for a body that is not a JSON object", function()
     truthy(b.error.code == "ERROR_INVALID_PARAMETER" or b.error.code == "ERROR_INVALID_PARAMETER_TYPE",
            "code " .. tostring(b.error.code))
   end
-end)
-test("400 for requests the core rejects (including filter problems)", function()
-  err_ok(http("POST", "/inventory/v1/job/get", {}, "a-admin"), 400, "ERROR_REQUIRED_PARAMETER")
-  err_ok(http("POST", "/inventory/v1/job/list", { query = { filter = { { k = "nope", v = 1, o = "eq" } } } },
-              "a-admin"), 400, "ERROR_DB_QUERY")
-  err_ok(http("POST", "/inventory/v1/job/list", { query = { filter = { { k = "status", v = 1, o = "zz" } } } },
-              "a-admin"), 400, "ERROR_DB_QUERY")
-  err_ok(http("POST", "/inventory/v1/job/list", { query = { filter = { { k = "status", v = "x", o = "in" } } } },
-              "a-admin"), 400, "ERROR_OPERATOR_LIST_VALUE_TYPE")
 end)
 test("a body larger than client_body_buffer_size (read back from the temp file)", function()
   local list = { A1 }
@@ -357,30 +333,7 @@ end)
 ---------------------------------------------------------------------------
 -- scoping: a token sees, counts and deletes only its own records
 
-local LISTS = {
-  job = { { "POST", "/inventory/v1/job/list" }, { "GET", "/inventory/v1/jobs" }, { "POST", "/inventory/v1/jobs/search" } },
-  job_task = { { "POST", "/inventory/v1/job-task/list" }, { "GET", "/inventory/v1/job-tasks" },
-               { "POST", "/inventory/v1/job-tasks/search" } },
-  spot_job = { { "GET", "/spot-automation/v1/jobs" }, { "POST", "/spot-automation/v1/jobs/search" } },
-}
-local STATS = {
-  job = { "/inventory/v1/job/stat", "/inventory/v1/jobs/stat" },
-  job_task = { "/inventory/v1/job-task/stat", "/inventory/v1/job-tasks/stat" },
-  spot_job = { "/spot-automation/v1/jobs/stat" },
-}
-local KEY = { job = "job_id", job_task = "job_task_id", spot_job = "job_id" }
-local GETS = {
-  job = function(id) return { { "POST", "/inventory/v1/job/get", { job_id = id } },
-                              { "GET", "/inventory/v1/job/" .. id } } end,
-  job_task = function(id) return { { "POST", "/inventory/v1/job-task/get", { job_task_id = id } },
-                                   { "GET", "/inventory/v1/job-task/" .. id } } end,
-}
-local DELETES = {
-  job = function(id) return { { "POST", "/inventory/v1/job/delete", { job_id = id } },
-                              { "DELETE", "/inventory/v1/job/" .. id } } end,
-  job_task = function(id) return { { "POST", "/inventory/v1/job-task/delete", { job_task_id = id } },
-                                   { "DELETE", "/inventory/v1/job-task/" .. id } } end,
-}
+local LISTS, STATS, KEY, GETS, DELETES = C.LIST_PATHS, C.STAT_PATHS, C.KEY, C.GET_PATHS, C.DELETE_PATHS
 local RECORDS = { job = {}, job_task = {} }
 for _, r in ipairs(F.JOBS) do RECORDS.job[#RECORDS.job + 1] = r end
 for _, r in ipairs(F.TASKS) do RECORDS.job_task[#RECORDS.job_task + 1] = r end

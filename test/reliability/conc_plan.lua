@@ -21,7 +21,7 @@ P.SHARED = { 1, 50 }
 function P.fails(j, i)
   return (j % 3 == 0 and i == 7) or (j % 10 == 4 and i % 20 == 3) or (j % 17 == 0 and i > 90)
 end
-function P.starts(j, i) return i % 5 == 0 end   -- spread over all workers
-function P.own_error(j, i) return i % 10 == 1 end
+function P.starts(_, i) return i % 5 == 0 end   -- spread over all workers
+function P.own_error(_, i) return i % 10 == 1 end
 
 return P

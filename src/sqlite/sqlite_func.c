@@ -1,5 +1,5 @@
 /*
-** inv_func.c: the SQL functions the stat and analyze pipelines call
+** sqlite_func.c: the SQL functions the stat and analyze pipelines call
 ** (registered on every connection by inv_store_open): date formatting,
 ** arithmetic and numeric guards, and the aggregates SQLite lacks (ordered
 ** push, first/last, add_to_set, merge_objects). They depend on values,
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <math.h>
-#include "inv_int.h"
+#include "sqlite_int.h"
 
 /* inv_date_format(ms, format): MongoDB $dateToString specifiers, UTC. */
 static void fnDateFormat(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -532,7 +532,7 @@ static void fnSetFinal(sqlite3_context *ctx) {
   inv_buf_free(&b);
 }
 
-int inv_stat_register(sqlite3 *db) {
+int inv_sqlite_func_register(sqlite3 *db) {
   int f = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, rc;
   rc = sqlite3_create_function_v2(db, "inv_date_format", 2, f, NULL, fnDateFormat, NULL, NULL, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "inv_divide", 2, f, NULL, fnDivide, NULL, NULL, NULL);

@@ -1,11 +1,12 @@
 /*
-** inv_query.c: the filter compiler.
+** inv_filter.c: the filter compiler.
 **
 ** A Query's filter / filter_or / keyword become one parameterised SQL
 ** expression over "t", the resource's table. Keys are resolved against the
-** resource's field table and never pasted: only our own column names and
-** generated aliases appear in the SQL text; every user value (and every JSON
-** path built from a user key) is a bound parameter.
+** resource's field table (inv_keys.c) and never pasted: only our own column
+** names and generated aliases appear in the SQL text; every user value (and
+** every path built from a user key) is bound. How each test is spelt is the
+** dialect's (inv_backend.h); what is tested is decided here.
 **
 ** Semantics follow the reference's MongoDB behaviour (reference/query.md
 ** section 3) with the fixes listed in DESIGN.md:
@@ -20,100 +21,6 @@
 #include <stdio.h>
 #include <ctype.h>
 #include "inv_int.h"
-
-/* ===================== bindings ===================== */
-
-void inv_q_init(inv_q *q, inv_store *s, const inv_resource *r) {
-  memset(q, 0, sizeof *q);
-  q->s = s;
-  q->r = r;
-  q->b = &s->sql;
-  q->now = inv_now(s);
-}
-
-static inv_bind *newBind(inv_q *q) {
-  if (q->nBind >= q->nBindAlloc) {
-    int nNew = q->nBindAlloc ? q->nBindAlloc * 2 : 16;
-    inv_bind *a = inv_arena_alloc(&q->s->arena, sizeof(inv_bind) * (size_t)nNew);
-    if (!a) return NULL;
-    if (q->nBind) memcpy(a, q->aBind, sizeof(inv_bind) * (size_t)q->nBind);
-    q->aBind = a;
-    q->nBindAlloc = nNew;
-  }
-  memset(&q->aBind[q->nBind], 0, sizeof(inv_bind));
-  return &q->aBind[q->nBind++];
-}
-
-int inv_q_bind_int(inv_q *q, int64_t i) {
-  inv_bind *p = newBind(q);
-  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
-  p->t = INV_INT; p->i = i;
-  inv_buf_addc(q->b, '?');
-  return INV_OK;
-}
-int inv_q_bind_real(inv_q *q, double r) {
-  inv_bind *p = newBind(q);
-  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
-  p->t = INV_REAL; p->r = r;
-  inv_buf_addc(q->b, '?');
-  return INV_OK;
-}
-int inv_q_bind_text(inv_q *q, const char *z, size_t n) {
-  inv_bind *p = newBind(q);
-  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
-  p->t = INV_STR; p->z = z; p->n = n;
-  inv_buf_addc(q->b, '?');
-  return INV_OK;
-}
-int inv_q_bind_null(inv_q *q) {
-  inv_bind *p = newBind(q);
-  if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
-  p->t = INV_NULL;
-  inv_buf_addc(q->b, '?');
-  return INV_OK;
-}
-int inv_q_bind_val(inv_q *q, const inv_val *v) {
-  switch (v->t) {
-    case INV_INT:  return inv_q_bind_int(q, v->u.i);
-    case INV_REAL: return inv_q_bind_real(q, v->u.r);
-    case INV_BOOL: return inv_q_bind_int(q, v->u.b);
-    case INV_STR:  return inv_q_bind_text(q, v->u.s.z, v->u.s.n);
-    case INV_NULL: return inv_q_bind_null(q);
-    default: {
-      inv_buf tmp;
-      char *z;
-      inv_buf_init(&tmp);
-      inv_json_write(&tmp, v);
-      z = tmp.bOom ? NULL : inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
-      inv_buf_free(&tmp);
-      if (!z) { q->b->bOom = 1; return inv_err_nomem(q->s); }
-      return inv_q_bind_text(q, z, strlen(z));
-    }
-  }
-}
-
-int inv_q_apply(inv_q *q, sqlite3_stmt *p) {
-  int i, rc = SQLITE_OK;
-  for (i = 0; i < q->nBind && rc == SQLITE_OK; i++) {
-    const inv_bind *b = &q->aBind[i];
-    switch (b->t) {
-      case INV_INT:  rc = sqlite3_bind_int64(p, i + 1, b->i); break;
-      case INV_REAL: rc = sqlite3_bind_double(p, i + 1, b->r); break;
-      case INV_STR:  rc = sqlite3_bind_text(p, i + 1, b->z, (int)b->n, SQLITE_STATIC); break;
-      default:       rc = sqlite3_bind_null(p, i + 1); break;
-    }
-  }
-  if (rc != SQLITE_OK) return inv_err_sqlite(q->s);
-  return INV_OK;
-}
-
-sqlite3_stmt *inv_q_prepare(inv_q *q) {
-  sqlite3_stmt *p;
-  if (q->b->bOom) { inv_err_nomem(q->s); return NULL; }
-  p = inv_stmt(q->s, q->b->z);
-  if (p && inv_q_apply(q, p)) return NULL;
-  return p;
-}
 
 /* ===================== operators ===================== */
 
@@ -157,92 +64,26 @@ struct Pred {
 
 static const inv_val nullVal = { INV_NULL, 0, { 0 } };
 
-/* ===================== accessors ===================== */
+/* ===================== emitting a predicate ===================== */
 
-/* Where the value being tested lives. */
-typedef struct Acc Acc;
-struct Acc {
-  int eKind;                 /* ACC_COL, ACC_DYN */
-  const inv_field *pField;   /* ACC_COL: the typed column */
-  const char *zBase;         /* ACC_DYN: SQL expression yielding JSON text */
-  const char *zPath;         /* ACC_DYN: JSON path (bound), or NULL for the base itself */
-  const char *zType;         /* ACC_DYN, zPath==NULL: SQL expression of the JSON type */
-  int bStr;                  /* ACC_DYN: declared string (no type guard needed) */
-  int bFree;                 /* ACC_DYN: free-form, a leaf array matches by element */
-};
-enum { ACC_COL = 1, ACC_DYN };
-
-static void addX(inv_q *q, const Acc *a) {
-  inv_buf *b = q->b;
-  if (a->eKind == ACC_COL) { inv_buf_printf(b, "t.%s", a->pField->zName); return; }
-  if (!a->zPath) { inv_buf_adds(b, a->zBase); return; }
-  inv_buf_printf(b, "json_extract(%s, ", a->zBase);
-  inv_q_bind_text(q, a->zPath, strlen(a->zPath));
-  inv_buf_addc(b, ')');
-}
-static void addTX(inv_q *q, const Acc *a) {
-  inv_buf *b = q->b;
-  if (!a->zPath) { inv_buf_adds(b, a->zType); return; }
-  inv_buf_printf(b, "json_type(%s, ", a->zBase);
-  inv_q_bind_text(q, a->zPath, strlen(a->zPath));
-  inv_buf_addc(b, ')');
+/* "NOT coalesce(x, false)": a negation that also holds where x is null */
+static void notClose(inv_q *q) {
+  inv_buf_adds(q->b, ", ");
+  inv_buf_adds(q->b, q->d->zFalse);
+  inv_buf_addc(q->b, ')');
 }
 
-/* Append a JSON path segment "."key"" or "[i]" to an arena path. */
-static const char *pathJoin(inv_q *q, const char *zPath, const char *zSeg, size_t n, int bIndex) {
-  /* a label is written as the stored JSON writes the key (escaped), since
-  ** SQLite compares path labels with the raw key text */
-  inv_buf b;
-  char *z;
-  inv_buf_init(&b);
-  inv_buf_adds(&b, zPath ? zPath : "$");
-  if (bIndex) { inv_buf_addc(&b, '['); inv_buf_add(&b, zSeg, n); inv_buf_addc(&b, ']'); }
-  else { inv_buf_addc(&b, '.'); inv_json_write_str(&b, zSeg, n); }
-  z = b.bOom ? NULL : inv_arena_strdup(&q->s->arena, b.z, b.n);
-  inv_buf_free(&b);
-  return z;
-}
+static int emitPred(inv_q *q, const inv_acc *a, const Pred *p);
+static int compileMatch(inv_q *q, const char *zAlias, int bErrs, const inv_val *pSub);
 
-static const char *newAlias(inv_q *q) {
-  char z[16];
-  snprintf(z, sizeof z, "e%d", ++q->nAlias);
-  return inv_arena_strdup(&q->s->arena, z, strlen(z));
-}
-
-static void addLikeEscaped(inv_q *q, const char *z, size_t n, int bPre, int bPost) {
-  char *p = inv_arena_alloc(&q->s->arena, n * 2 + 3);
-  size_t i, k = 0;
-  if (!p) { q->b->bOom = 1; return; }
-  if (bPre) p[k++] = '%';
-  for (i = 0; i < n; i++) {
-    if (z[i] == '%' || z[i] == '_' || z[i] == '\\') p[k++] = '\\';
-    p[k++] = z[i];
-  }
-  if (bPost) p[k++] = '%';
-  p[k] = 0;
-  inv_q_bind_text(q, p, k);
-  inv_buf_adds(q->b, " ESCAPE '\\'");
-}
-
-static size_t utf8Chars(const char *z, size_t n) {
-  size_t i, c = 0;
-  for (i = 0; i < n; i++) if (((unsigned char)z[i] & 0xC0) != 0x80) c++;
-  return c;
-}
-
-static int emitPred(inv_q *q, const Acc *a, const Pred *p);
-static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *pSub,
-                        const inv_val *cond);
-
-/* A value of the JSON type class of v ('text', numeric, 'true'...) guard. */
-static void addTypeGuard(inv_q *q, const Acc *a, const inv_val *v) {
-  addTX(q, a);
+/* The JSON class of a filter value (the type guard of a comparison). */
+static int jsonClass(const inv_val *v) {
   switch (v->t) {
-    case INV_STR:  inv_buf_adds(q->b, " = 'text'"); break;
-    case INV_INT: case INV_REAL: inv_buf_adds(q->b, " IN ('integer','real')"); break;
-    case INV_BOOL: inv_buf_adds(q->b, v->u.b ? " = 'true'" : " = 'false'"); break;
-    case INV_ARR:  inv_buf_adds(q->b, " = 'array'"); break;
-    default:       inv_buf_adds(q->b, " = 'object'"); break;
+    case INV_STR: return INV_JT_STRING;
+    case INV_INT: case INV_REAL: return INV_JT_NUMBER;
+    case INV_BOOL: return v->u.b ? INV_JT_TRUE : INV_JT_FALSE;
+    case INV_ARR: return INV_JT_ARRAY;
+    default: return INV_JT_OBJECT;
   }
 }
 
@@ -254,11 +95,47 @@ static const char *cmpOp(int atom) {
   }
 }
 
-/* Predicate on a dynamic (JSON) value, without the leaf-array expansion.
-** Each one is a subexpression SQLite compares with the others when it
-** compiles the statement (quadratic): a query may hold INV_MAX_DYN. */
-static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
+/* The LIKE pattern of z: '%', '_' and '\' escaped with '\'. */
+static const char *likePattern(inv_q *q, const char *z, size_t n, int bPre, int bPost,
+                               size_t *pn) {
+  char *p = inv_arena_alloc(&q->s->arena, n * 2 + 3);
+  size_t i, k = 0;
+  if (!p) return NULL;
+  if (bPre) p[k++] = '%';
+  for (i = 0; i < n; i++) {
+    if (z[i] == '%' || z[i] == '_' || z[i] == '\\') p[k++] = '\\';
+    p[k++] = z[i];
+  }
+  if (bPost) p[k++] = '%';
+  p[k] = 0;
+  *pn = k;
+  return p;
+}
+
+static int emitLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, int bPost) {
+  size_t nPat;
+  const char *zPat = likePattern(q, z, n, bPre, bPost, &nPat);
+  if (!zPat) return inv_err_nomem(q->s);
+  return q->d->xLike(q, a, zPat, nPat, bPre, bPost);
+}
+
+/* (the value is a string AND it is LIKE z): $elemMatch's iexact, ... */
+static int emitTextLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, int bPost) {
+  inv_buf_addc(q->b, '(');
+  if (q->d->xJsonTypeIs(q, a, INV_JT_STRING)) return INV_ERROR;
+  inv_buf_adds(q->b, " AND ");
+  if (emitLike(q, a, z, n, bPre, bPost)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+/* Predicate on a value inside a document (a path or an array element),
+** without the leaf-array expansion. Each one is a subexpression the engine
+** compares with the others when it compiles the statement: a query may hold
+** INV_MAX_DYN. */
+static int emitDynOne(inv_q *q, const inv_acc *a, const Pred *p) {
   inv_buf *b = q->b;
+  const inv_dialect *d = q->d;
   if (++q->nDyn > INV_MAX_DYN) {
     return inv_err_invalid(q->s, "query", "A query may test values inside objects and arrays at most "
                            "2000 times (each element of an in/not_in list counts).");
@@ -267,111 +144,84 @@ static int emitDynOne(inv_q *q, const Acc *a, const Pred *p) {
     case A_EQ: case A_LT: case A_LTE: case A_GT: case A_GTE: {
       const inv_val *v = p->v ? p->v : &nullVal;
       if (v->t == INV_NULL) {
-        if (p->atom == A_LT || p->atom == A_GT) { inv_buf_addc(b, '0'); return INV_OK; }
-        addX(q, a); inv_buf_adds(b, " IS NULL");
-        return INV_OK;
+        if (p->atom == A_LT || p->atom == A_GT) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+        return d->xIsNull(q, a);
       }
       if (v->t == INV_BOOL) {
-        if (p->atom != A_EQ) { inv_buf_addc(b, '0'); return INV_OK; }
-        addTypeGuard(q, a, v);
-        return INV_OK;
+        if (p->atom != A_EQ) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+        return d->xJsonTypeIs(q, a, jsonClass(v));
       }
       if (v->t == INV_ARR || v->t == INV_OBJ) {
-        if (p->atom != A_EQ) { inv_buf_addc(b, '0'); return INV_OK; }
-        if (v->bEmpty) {               /* {} from Lua: an empty object or array */
-          inv_buf_addc(b, '(');
-          addTX(q, a);
-          inv_buf_adds(b, " IN ('object','array') AND ");
-          addX(q, a);
-          inv_buf_adds(b, " IN ('{}','[]'))");
-          return INV_OK;
-        }
+        const char *z;
+        if (p->atom != A_EQ) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+        if (v->bEmpty) return d->xJsonEmpty(q, a);   /* {} from Lua: an empty object or array */
+        z = inv_json_text(q->s, v);
+        if (!z) return inv_err_nomem(q->s);
         inv_buf_addc(b, '(');
-        addTypeGuard(q, a, v);
+        if (d->xJsonTypeIs(q, a, jsonClass(v))) return INV_ERROR;
         inv_buf_adds(b, " AND ");
-        addX(q, a);
-        inv_buf_adds(b, " = json(");
-        inv_q_bind_val(q, v);
-        inv_buf_adds(b, "))");
+        if (d->xJsonEquals(q, a, z, strlen(z))) return INV_ERROR;
+        inv_buf_addc(b, ')');
         return INV_OK;
       }
       inv_buf_addc(b, '(');
       if (!(a->bStr && v->t == INV_STR)) {
-        if (a->bStr) { inv_buf_adds(b, "0)"); return INV_OK; }
-        addTypeGuard(q, a, v);
+        if (a->bStr) { inv_buf_adds(b, d->zFalse); inv_buf_addc(b, ')'); return INV_OK; }
+        if (d->xJsonTypeIs(q, a, jsonClass(v))) return INV_ERROR;
         inv_buf_adds(b, " AND ");
       }
-      addX(q, a);
+      if ((v->t == INV_STR ? d->xValueText : d->xValueNumber)(q, a)) return INV_ERROR;
       inv_buf_adds(b, cmpOp(p->atom));
       inv_q_bind_val(q, v);
       inv_buf_addc(b, ')');
       return INV_OK;
     }
-    case A_LIKE: case A_REGEX: case A_INSTR: case A_PREFIX: case A_SUFFIX:
+    case A_LIKE: case A_REGEX: case A_INSTR: case A_PREFIX: case A_SUFFIX: {
+      int rc;
       inv_buf_addc(b, '(');
-      if (!a->bStr) { addTX(q, a); inv_buf_adds(b, " = 'text' AND "); }
-      if (p->atom == A_LIKE) {
-        addX(q, a);
-        inv_buf_adds(b, " LIKE ");
-        addLikeEscaped(q, p->zPat, p->nPat, 1, 1);
-      } else if (p->atom == A_REGEX) {
-        inv_buf_adds(b, "inv_regexp(");
-        inv_q_bind_text(q, p->zPat, p->nPat);
-        inv_buf_adds(b, ", ");
-        addX(q, a);
-        inv_buf_adds(b, p->bCase ? ", 1)" : ")");
-      } else if (p->atom == A_INSTR) {
-        inv_buf_adds(b, "instr(");
-        addX(q, a);
-        inv_buf_adds(b, ", ");
-        inv_q_bind_text(q, p->zPat, p->nPat);
-        inv_buf_adds(b, ") > 0");
-      } else if (p->nPat == 0) {
-        inv_buf_addc(b, '1');             /* "" starts and ends every string (substr(x, -0) would not) */
-      } else {
-        inv_buf_adds(b, "substr(");
-        addX(q, a);
-        inv_buf_adds(b, p->atom == A_PREFIX ? ", 1, " : ", -");
-        inv_q_bind_int(q, (int64_t)utf8Chars(p->zPat, p->nPat));
-        inv_buf_adds(b, ") = ");
-        inv_q_bind_text(q, p->zPat, p->nPat);
+      if (!a->bStr) {
+        if (d->xJsonTypeIs(q, a, INV_JT_STRING)) return INV_ERROR;
+        inv_buf_adds(b, " AND ");
       }
+      if (p->atom == A_LIKE) rc = emitLike(q, a, p->zPat, p->nPat, 1, 1);
+      else if (p->atom == A_REGEX) {
+        rc = inv_q_count_regex(q);
+        if (!rc) rc = d->xRegex(q, a, p->zPat, p->nPat, p->bCase);
+      } else if (p->atom == A_INSTR) rc = d->xContains(q, a, p->zPat, p->nPat);
+      else if (p->nPat == 0) { inv_buf_adds(b, d->zTrue); rc = INV_OK; }   /* "" starts and ends every string */
+      else rc = d->xStartsWith(q, a, p->zPat, p->nPat, p->atom == A_SUFFIX);
+      if (rc) return INV_ERROR;
       inv_buf_addc(b, ')');
       return INV_OK;
+    }
     case A_EXISTS:
-      if (!a->zPath) { inv_buf_addc(b, '1'); return INV_OK; }
-      addTX(q, a);
-      inv_buf_adds(b, " IS NOT NULL");
-      return INV_OK;
+      if (a->eKind == INV_ACC_ELEM && a->nSeg == 0) { inv_buf_adds(b, d->zTrue); return INV_OK; }
+      return d->xExists(q, a);
     case A_MATCH: {
       /* $elemMatch: the value must be an array of objects */
-      const char *zAlias = newAlias(q);
-      char zB[24];
+      const char *zAlias = inv_q_alias(q);
+      inv_acc e;
       if (!zAlias) return inv_err_nomem(q->s);
-      inv_buf_adds(b, "(");
-      addTX(q, a);
-      inv_buf_printf(b, " = 'array' AND EXISTS (SELECT 1 FROM json_each(%s", a->zBase);
-      if (a->zPath) { inv_buf_adds(b, ", "); inv_q_bind_text(q, a->zPath, strlen(a->zPath)); }
-      inv_buf_printf(b, ") AS %s WHERE %s.type = 'object' AND ", zAlias, zAlias);
-      snprintf(zB, sizeof zB, "%s.value", zAlias);
-      {
-        const char *zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
-        if (!zBase) return inv_err_nomem(q->s);
-        if (compileMatch(q, zBase, 0, p->pMatch, NULL)) return INV_ERROR;
-      }
+      memset(&e, 0, sizeof e);
+      e.eKind = INV_ACC_ELEM;
+      e.zBase = zAlias;
+      inv_buf_addc(b, '(');
+      if (d->xJsonTypeIs(q, a, INV_JT_ARRAY)) return INV_ERROR;
+      inv_buf_adds(b, " AND ");
+      if (d->xEachOpen(q, a, zAlias) || d->xJsonTypeIs(q, &e, INV_JT_OBJECT)) return INV_ERROR;
+      inv_buf_adds(b, " AND ");
+      if (compileMatch(q, zAlias, 0, p->pMatch)) return INV_ERROR;
       inv_buf_adds(b, "))");
       return INV_OK;
     }
-    case A_FALSE: inv_buf_addc(b, '0'); return INV_OK;
-    case A_TRUE:  inv_buf_addc(b, '1'); return INV_OK;
+    case A_TRUE: inv_buf_adds(b, d->zTrue); return INV_OK;
+    default: inv_buf_adds(b, d->zFalse); return INV_OK;
   }
-  inv_buf_addc(b, '0');
-  return INV_OK;
 }
 
 /* Balanced OR of one predicate per list element (depth log n). */
-static int emitOrList(inv_q *q, const Acc *a, const Pred *p, size_t i0, size_t n) {
-  if (n == 0) { inv_buf_addc(q->b, '0'); return INV_OK; }
+static int emitOrList(inv_q *q, const inv_acc *a, const Pred *p, size_t i0, size_t n) {
+  if (n == 0) { inv_buf_adds(q->b, q->d->zFalse); return INV_OK; }
   if (n == 1) {
     Pred e = *p;
     const inv_val *v = &p->pList->u.arr.a[i0];
@@ -388,30 +238,23 @@ static int emitOrList(inv_q *q, const Acc *a, const Pred *p, size_t i0, size_t n
   return INV_OK;
 }
 
-static int emitDyn(inv_q *q, const Acc *a, const Pred *p) {
+static int emitDyn(inv_q *q, const inv_acc *a, const Pred *p) {
   /* a free-form leaf that is an array matches when the value itself or any
   ** element matches (MongoDB) */
   if (a->bFree && p->atom != A_EXISTS && p->atom != A_MATCH && p->atom != A_FALSE
       && p->atom != A_TRUE && !(p->v && (p->v->t == INV_NULL || p->v->t == INV_ARR))) {
-    const char *zAlias = newAlias(q);
-    char zV[24], zT[24];
-    Acc e;
+    const char *zAlias = inv_q_alias(q);
+    inv_acc e;
     if (!zAlias) return inv_err_nomem(q->s);
+    memset(&e, 0, sizeof e);
+    e.eKind = INV_ACC_ELEM;
+    e.zBase = zAlias;
     inv_buf_addc(q->b, '(');
     if (emitDynOne(q, a, p)) return INV_ERROR;
     inv_buf_adds(q->b, " OR (");
-    addTX(q, a);
-    inv_buf_printf(q->b, " = 'array' AND EXISTS (SELECT 1 FROM json_each(%s", a->zBase);
-    if (a->zPath) { inv_buf_adds(q->b, ", "); inv_q_bind_text(q, a->zPath, strlen(a->zPath)); }
-    inv_buf_printf(q->b, ") AS %s WHERE ", zAlias);
-    snprintf(zV, sizeof zV, "%s.value", zAlias);
-    snprintf(zT, sizeof zT, "%s.type", zAlias);
-    memset(&e, 0, sizeof e);
-    e.eKind = ACC_DYN;
-    e.zBase = inv_arena_strdup(&q->s->arena, zV, strlen(zV));
-    e.zType = inv_arena_strdup(&q->s->arena, zT, strlen(zT));
-    if (!e.zBase || !e.zType) return inv_err_nomem(q->s);
-    if (emitDynOne(q, &e, p)) return INV_ERROR;
+    if (q->d->xJsonTypeIs(q, a, INV_JT_ARRAY)) return INV_ERROR;
+    inv_buf_adds(q->b, " AND ");
+    if (q->d->xEachOpen(q, a, zAlias) || emitDynOne(q, &e, p)) return INV_ERROR;
     inv_buf_adds(q->b, ")))");
     return INV_OK;
   }
@@ -419,59 +262,56 @@ static int emitDyn(inv_q *q, const Acc *a, const Pred *p) {
 }
 
 /* Predicate on a typed column. Values were coerced to the column's type. */
-static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
+static int emitCol(inv_q *q, const inv_acc *a, const Pred *p) {
   inv_buf *b = q->b;
+  const inv_dialect *d = q->d;
   const inv_field *f = a->pField;
   const char *zCol = f->zName;
   switch (p->atom) {
     case A_EQ: case A_LT: case A_LTE: case A_GT: case A_GTE: {
       const inv_val *v = p->v ? p->v : &nullVal;
       if (v->t == INV_NULL) {
-        if (p->atom == A_LT || p->atom == A_GT || (f->flags & FF_NOTNULL)) inv_buf_addc(b, '0');
+        if (p->atom == A_LT || p->atom == A_GT || (f->flags & FF_NOTNULL)) inv_buf_adds(b, d->zFalse);
         else inv_buf_printf(b, "t.%s IS NULL", zCol);
         return INV_OK;
       }
       if (f->eType == F_OBJ || f->eType == F_ERRS) {
-        if (p->atom != A_EQ || (v->t != INV_OBJ && v->t != INV_ARR)) { inv_buf_addc(b, '0'); return INV_OK; }
-        if (v->bEmpty) {               /* {} from Lua: the field's empty value */
-          inv_buf_printf(b, "t.%s = ", zCol);
-          return inv_q_bind_text(q, f->eType == F_ERRS ? "[]" : "{}", 2);
-        }
+        const char *z;
+        if (p->atom != A_EQ || (v->t != INV_OBJ && v->t != INV_ARR)) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+        if (v->bEmpty) return d->xJsonEquals(q, a, f->eType == F_ERRS ? "[]" : "{}", 2);
+        z = inv_json_text(q->s, v);
+        if (!z) return inv_err_nomem(q->s);
         if (f->eType == F_ERRS && v->t == INV_OBJ) {
-          const char *zAlias = newAlias(q);
+          /* an object equals an array when an element equals it */
+          const char *zAlias = inv_q_alias(q);
+          inv_acc e;
           if (!zAlias) return inv_err_nomem(q->s);
-          inv_buf_printf(b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE %s.value = json(",
-                         zCol, zAlias, zAlias);
-          inv_q_bind_val(q, v);
-          inv_buf_adds(b, "))");
+          memset(&e, 0, sizeof e);
+          e.eKind = INV_ACC_ELEM;
+          e.zBase = zAlias;
+          if (d->xEachOpen(q, a, zAlias) || d->xJsonEquals(q, &e, z, strlen(z))) return INV_ERROR;
+          inv_buf_addc(b, ')');
           return INV_OK;
         }
-        if ((f->eType == F_OBJ) != (v->t == INV_OBJ)) { inv_buf_addc(b, '0'); return INV_OK; }
-        inv_buf_printf(b, "t.%s = json(", zCol);
-        inv_q_bind_val(q, v);
-        inv_buf_addc(b, ')');
-        return INV_OK;
+        if ((f->eType == F_OBJ) != (v->t == INV_OBJ)) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+        return d->xJsonEquals(q, a, z, strlen(z));
       }
       if (f->eType == F_STR ? v->t != INV_STR : (v->t != INV_INT && v->t != INV_REAL)) {
-        inv_buf_addc(b, '0');          /* type-bracketed: never equal */
+        inv_buf_adds(b, d->zFalse);    /* type-bracketed: never equal */
         return INV_OK;
       }
       inv_buf_printf(b, "t.%s%s", zCol, cmpOp(p->atom));
       return inv_q_bind_val(q, v);
     }
     case A_LIKE:
-      if (f->eType != F_STR) { inv_buf_addc(b, '0'); return INV_OK; }
-      inv_buf_printf(b, "t.%s LIKE ", zCol);
-      addLikeEscaped(q, p->zPat, p->nPat, 1, 1);
-      return INV_OK;
+      if (f->eType != F_STR) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+      return emitLike(q, a, p->zPat, p->nPat, 1, 1);
     case A_REGEX:
-      if (f->eType != F_STR) { inv_buf_addc(b, '0'); return INV_OK; }
-      inv_buf_adds(b, "inv_regexp(");
-      inv_q_bind_text(q, p->zPat, p->nPat);
-      inv_buf_printf(b, ", t.%s)", zCol);
-      return INV_OK;
+      if (f->eType != F_STR) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+      if (inv_q_count_regex(q)) return INV_ERROR;
+      return d->xRegex(q, a, p->zPat, p->nPat, 0);
     case A_EXISTS:
-      if (f->flags & (FF_NULLABLE | FF_NOTNULL)) inv_buf_addc(b, '1');
+      if (f->flags & (FF_NULLABLE | FF_NOTNULL)) inv_buf_adds(b, d->zTrue);
       else inv_buf_printf(b, "t.%s IS NOT NULL", zCol);
       return INV_OK;
     case A_IN: {
@@ -479,7 +319,7 @@ static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
       ** null in the list also matches null/missing */
       const inv_val *l = p->pList;
       size_t i, nOk = 0;
-      int bNull = 0;
+      int bNull = 0, rc = INV_OK;
       inv_buf tmp;
       char *z;
       inv_buf_init(&tmp);
@@ -495,42 +335,31 @@ static int emitCol(inv_q *q, const Acc *a, const Pred *p) {
       z = tmp.bOom ? NULL : inv_arena_strdup(&q->s->arena, tmp.z, tmp.n);
       inv_buf_free(&tmp);
       if (!z) return inv_err_nomem(q->s);
-      if (bNull && !(f->flags & FF_NOTNULL)) inv_buf_printf(b, "(t.%s IS NULL OR ", zCol);
-      else if (nOk == 0) { inv_buf_addc(b, '0'); return INV_OK; }
-      if (nOk) {
-        inv_buf_printf(b, "t.%s IN (SELECT value FROM json_each(", zCol);
-        inv_q_bind_text(q, z, strlen(z));
-        inv_buf_adds(b, "))");
-      } else {
-        inv_buf_addc(b, '0');
-      }
-      if (bNull && !(f->flags & FF_NOTNULL)) inv_buf_addc(b, ')');
-      return INV_OK;
+      bNull = bNull && !(f->flags & FF_NOTNULL);
+      if (!bNull && nOk == 0) { inv_buf_adds(b, d->zFalse); return INV_OK; }
+      if (bNull) inv_buf_printf(b, "(t.%s IS NULL OR ", zCol);
+      if (nOk) rc = d->xColumnIn(q, f, z, strlen(z));
+      else inv_buf_adds(b, d->zFalse);
+      if (bNull) inv_buf_addc(b, ')');
+      return rc;
     }
     case A_MATCH:
-      if (f->eType != F_ERRS) { inv_buf_addc(b, '0'); return INV_OK; }
+      if (f->eType != F_ERRS) { inv_buf_adds(b, d->zFalse); return INV_OK; }
       {
-        const char *zAlias = newAlias(q);
-        char zB[24];
-        const char *zBase;
+        const char *zAlias = inv_q_alias(q);
         if (!zAlias) return inv_err_nomem(q->s);
-        snprintf(zB, sizeof zB, "%s.value", zAlias);
-        zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
-        if (!zBase) return inv_err_nomem(q->s);
-        inv_buf_printf(b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE ", zCol, zAlias);
-        if (compileMatch(q, zBase, 1, p->pMatch, NULL)) return INV_ERROR;
+        if (d->xEachOpen(q, a, zAlias) || compileMatch(q, zAlias, 1, p->pMatch)) return INV_ERROR;
         inv_buf_addc(b, ')');
       }
       return INV_OK;
-    case A_FALSE: inv_buf_addc(b, '0'); return INV_OK;
-    case A_TRUE:  inv_buf_addc(b, '1'); return INV_OK;
-    default: inv_buf_addc(b, '0'); return INV_OK;
+    case A_TRUE: inv_buf_adds(b, d->zTrue); return INV_OK;
+    default: inv_buf_adds(b, d->zFalse); return INV_OK;
   }
 }
 
 /* contain ignores case. LIKE folds ASCII letters only, so a needle with
 ** other characters becomes a caseless UTF-8 regex of the escaped literal
-** (PCRE2 folds Unicode, as the reference's MongoDB regex does). */
+** (the regex engine folds Unicode, as the reference's MongoDB regex does). */
 static int likeNeedsRegex(const Pred *p) {
   size_t i;
   if (p->atom != A_LIKE || p->pList) return 0;
@@ -538,7 +367,7 @@ static int likeNeedsRegex(const Pred *p) {
   return 0;
 }
 
-static int emitLikeAsRegex(inv_q *q, const Acc *a, const Pred *p) {
+static int emitLikeAsRegex(inv_q *q, const inv_acc *a, const Pred *p) {
   Pred r = *p;
   char *z = inv_arena_alloc(&q->s->arena, p->nPat * 2 + 1);
   size_t i, k = 0;
@@ -559,110 +388,19 @@ static int emitLikeAsRegex(inv_q *q, const Acc *a, const Pred *p) {
   return emitPred(q, a, &r);
 }
 
-static int emitPred(inv_q *q, const Acc *a, const Pred *p) {
+static int emitPred(inv_q *q, const inv_acc *a, const Pred *p) {
   if (likeNeedsRegex(p)) return emitLikeAsRegex(q, a, p);
-  if (p->atom == A_IN && !(a->eKind == ACC_COL && a->pField->eType != F_OBJ
+  if (p->atom == A_IN && !(a->eKind == INV_ACC_COL && a->pField->eType != F_OBJ
                            && a->pField->eType != F_ERRS)) {
     return emitOrList(q, a, p, 0, p->pList->u.arr.n);
   }
   if ((p->atom == A_LIKE || p->atom == A_REGEX) && p->pList) {
     return emitOrList(q, a, p, 0, p->pList->u.arr.n);
   }
-  return a->eKind == ACC_COL ? emitCol(q, a, p) : emitDyn(q, a, p);
+  return a->eKind == INV_ACC_COL ? emitCol(q, a, p) : emitDyn(q, a, p);
 }
 
-/* ===================== keys and paths ===================== */
-
-typedef struct Path Path;
-struct Path {
-  int iField;                    /* -1: unknown top-level field */
-  const inv_field *pField;
-  const char **azSeg;            /* the segments after the field */
-  size_t *anSeg;
-  int nSeg;
-};
-
-/* Split "a.b.c" into segments. Returns -1 if a segment is empty or holds
-** a double quote (which no JSON path here can address). */
-static int splitPath(inv_q *q, const char *z, size_t n, Path *pOut) {
-  size_t i, i0 = 0;
-  int nSeg = 1, k = 0;
-  for (i = 0; i < n; i++) if (z[i] == '.') nSeg++;
-  if (n > INV_MAX_KEY || nSeg > INV_MAX_KEY_SEGS) return -1;    /* no field is that deep */
-  pOut->azSeg = inv_arena_alloc(&q->s->arena, sizeof(char*) * (size_t)nSeg);
-  pOut->anSeg = inv_arena_alloc(&q->s->arena, sizeof(size_t) * (size_t)nSeg);
-  if (!pOut->azSeg || !pOut->anSeg) return -2;
-  for (i = 0; i <= n; i++) {
-    if (i == n || z[i] == '.') {
-      size_t j;
-      if (i == i0) return -1;
-      for (j = i0; j < i; j++) if (z[j] == '"' || z[j] == 0) return -1;
-      pOut->azSeg[k] = z + i0;
-      pOut->anSeg[k] = i - i0;
-      k++;
-      i0 = i + 1;
-    }
-  }
-  pOut->nSeg = nSeg;
-  return 0;
-}
-
-static int isIndex(const char *z, size_t n) {
-  size_t i;
-  if (n == 0 || n > 9) return 0;
-  for (i = 0; i < n; i++) if (z[i] < '0' || z[i] > '9') return 0;
-  return 1;
-}
-
-static int errResolve(inv_q *q, const char *z, size_t n) {
-  return inv_err_db(q->s, "Cannot resolve field \"%.*s\"", (int)(n > 200 ? 200 : n), z);
-}
-
-/* Resolve a key; rename user_projects for tasks. On success *pPath is set.
-** bLenient: unknown keys give iField = -1 instead of an error (regex). */
-static int resolveKey(inv_q *q, const char *zKey, size_t nKey, int bLenient, Path *pPath) {
-  int rc;
-  memset(pPath, 0, sizeof *pPath);
-  if (q->r->bTasks && nKey == 13 && memcmp(zKey, "user_projects", 13) == 0) {
-    zKey = "project_id"; nKey = 10;
-  }
-  rc = splitPath(q, zKey, nKey, pPath);
-  if (rc == -2) return inv_err_nomem(q->s);
-  if (rc == -1) {
-    if (bLenient) { pPath->iField = -1; return INV_OK; }
-    return errResolve(q, zKey, nKey);
-  }
-  pPath->iField = inv_field_index(q->r, pPath->azSeg[0], pPath->anSeg[0]);
-  if (pPath->iField < 0) {
-    if (bLenient) return INV_OK;
-    return errResolve(q, pPath->azSeg[0], pPath->anSeg[0]);
-  }
-  pPath->pField = &q->r->aField[pPath->iField];
-  if (pPath->nSeg > 1) {
-    int e = pPath->pField->eType;
-    if (e != F_OBJ && e != F_ERRS) {
-      if (bLenient) { pPath->iField = -1; return INV_OK; }
-      return errResolve(q, zKey, nKey);
-    }
-    if (e == F_ERRS) {
-      /* elements are {error_code, message, additional{...}} */
-      int i = isIndex(pPath->azSeg[1], pPath->anSeg[1]) ? 2 : 1;
-      if (i < pPath->nSeg) {
-        const char *z = pPath->azSeg[i];
-        size_t n = pPath->anSeg[i];
-        int bOk = (n == 10 && memcmp(z, "error_code", 10) == 0)
-               || (n == 7 && memcmp(z, "message", 7) == 0)
-               || (n == 10 && memcmp(z, "additional", 10) == 0);
-        if (bOk && i + 1 < pPath->nSeg && memcmp(z, "additional", 10) != 0) bOk = 0;
-        if (!bOk) {
-          if (bLenient) { pPath->iField = -1; return INV_OK; }
-          return errResolve(q, z, n);
-        }
-      }
-    }
-  }
-  return INV_OK;
-}
+/* ===================== paths ===================== */
 
 /* Does p match a null or missing value? (MongoDB: {k: null}, $lte/$gte null,
 ** $in holding null.) */
@@ -681,147 +419,91 @@ static int predMatchesNull(const Pred *p) {
   }
 }
 
-/* Build the accessor(s) for a resolved path and emit the predicate,
-** wrapping array levels in EXISTS. */
-static int emitPath(inv_q *q, const Path *pa, const Pred *p) {
+/* The accessor of a resolved key's field column. */
+static void colAcc(inv_acc *a, const inv_key *k) {
+  memset(a, 0, sizeof *a);
+  a->eKind = INV_ACC_COL;
+  a->pField = k->pField;
+}
+
+/* The accessor of a key's path below its field's column "t.<field>". */
+static int pathAcc(inv_q *q, inv_acc *a, const inv_key *k) {
+  char z[64];
+  colAcc(a, k);
+  snprintf(z, sizeof z, "t.%s", k->pField->zName);
+  a->eKind = INV_ACC_PATH;
+  a->zBase = inv_arena_strdup(&q->s->arena, z, strlen(z));
+  a->azSeg = k->azSeg + 1;
+  a->anSeg = k->anSeg + 1;
+  a->nSeg = k->nSeg - 1;
+  return a->zBase ? INV_OK : inv_err_nomem(q->s);
+}
+
+/* Build the accessor(s) for a resolved key and emit the predicate,
+** wrapping array levels in an iteration. */
+static int emitPath(inv_q *q, const inv_key *pa, const Pred *p) {
   const inv_field *f = pa->pField;
-  Acc a;
-  memset(&a, 0, sizeof a);
-  if (pa->nSeg == 1) {
-    a.eKind = ACC_COL;
-    a.pField = f;
-    return emitPred(q, &a, p);
-  }
-  a.eKind = ACC_DYN;
+  inv_acc a;
+  colAcc(&a, pa);
+  if (pa->nSeg == 1) return emitPred(q, &a, p);
   if (f->eType == F_OBJ) {
-    const char *zPath = NULL;
-    int i;
-    char zB[64];
-    for (i = 1; i < pa->nSeg; i++) {
-      zPath = pathJoin(q, zPath, pa->azSeg[i], pa->anSeg[i], 0);
-      if (!zPath) return inv_err_nomem(q->s);
-    }
-    snprintf(zB, sizeof zB, "t.%s", f->zName);
-    a.zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
-    if (!a.zBase) return inv_err_nomem(q->s);
-    a.zPath = zPath;
+    if (pathAcc(q, &a, pa)) return INV_ERROR;
     a.bFree = 1;
     return emitPred(q, &a, p);
   }
-  /* F_ERRS */
+  /* F_ERRS: errors.N.x is one element; errors.x any element */
   {
-    int i = 1;
-    const char *zPath = NULL;
-    char zB[64];
-    int bIdx = isIndex(pa->azSeg[1], pa->anSeg[1]);
-    const char *zAlias = NULL;
-    if (bIdx) {
-      zPath = pathJoin(q, NULL, pa->azSeg[1], pa->anSeg[1], 1);
-      if (!zPath) return inv_err_nomem(q->s);
-      i = 2;
-      snprintf(zB, sizeof zB, "t.%s", f->zName);
-    } else {
-      zAlias = newAlias(q);
-      if (!zAlias) return inv_err_nomem(q->s);
-      snprintf(zB, sizeof zB, "%s.value", zAlias);
-    }
-    for (; i < pa->nSeg; i++) {
-      zPath = pathJoin(q, zPath, pa->azSeg[i], pa->anSeg[i], 0);
-      if (!zPath) return inv_err_nomem(q->s);
-    }
-    a.zBase = inv_arena_strdup(&q->s->arena, zB, strlen(zB));
-    if (!a.zBase) return inv_err_nomem(q->s);
-    if (!zPath) {                      /* the element itself: errors.0 */
-      a.zPath = bIdx ? "$" : NULL;
-      if (!bIdx) {
-        char zT[24];
-        snprintf(zT, sizeof zT, "%s.type", zAlias);
-        a.zType = inv_arena_strdup(&q->s->arena, zT, strlen(zT));
-        if (!a.zType) return inv_err_nomem(q->s);
-      }
-    } else {
-      a.zPath = zPath;
-    }
+    int bIdx = inv_key_is_index(pa->azSeg[1], pa->anSeg[1]);
+    int iLast = bIdx ? 2 : 1;
+    const char *zAlias;
+    inv_acc col = a;
     /* error_code / message are strings; additional.* is free-form */
-    {
-      int iLast = bIdx ? 2 : 1;
-      a.bStr = pa->nSeg == iLast + 1 && pa->azSeg[iLast][0] != 'a';
-      a.bFree = !a.bStr && pa->nSeg > iLast + 1;
+    a.bStr = pa->nSeg == iLast + 1 && pa->azSeg[iLast][0] != 'a';
+    a.bFree = !a.bStr && pa->nSeg > iLast + 1;
+    if (bIdx) {
+      int bStr = a.bStr, bFree = a.bFree;
+      if (pathAcc(q, &a, pa)) return INV_ERROR;
+      a.bIndex0 = 1;
+      a.bStr = bStr; a.bFree = bFree;
+      return emitPred(q, &a, p);
     }
-    if (bIdx) return emitPred(q, &a, p);
+    zAlias = inv_q_alias(q);
+    if (!zAlias) return inv_err_nomem(q->s);
+    a.eKind = INV_ACC_ELEM;
+    a.zBase = zAlias;
+    a.azSeg = pa->azSeg + 1;
+    a.anSeg = pa->anSeg + 1;
+    a.nSeg = pa->nSeg - 1;
     /* A predicate that matches null (eq/lte/gte null, in [.., null]) also
     ** matches when the path is missing: an empty or absent array. */
     if (predMatchesNull(p)) {
-      inv_buf_printf(q->b, "(NOT EXISTS (SELECT 1 FROM json_each(t.%s)) OR ", f->zName);
+      inv_buf_addc(q->b, '(');
+      if (q->d->xArrayEmpty(q, &col)) return INV_ERROR;
+      inv_buf_adds(q->b, " OR ");
     }
-    inv_buf_printf(q->b, "EXISTS (SELECT 1 FROM json_each(t.%s) AS %s WHERE ", f->zName, zAlias);
-    if (emitPred(q, &a, p)) return INV_ERROR;
+    if (q->d->xEachOpen(q, &col, zAlias) || emitPred(q, &a, p)) return INV_ERROR;
     inv_buf_addc(q->b, ')');
     if (predMatchesNull(p)) inv_buf_addc(q->b, ')');
     return INV_OK;
   }
 }
 
-/* Validate a key as `only`/`sort` use it; *piField is the field. */
-int inv_key_check(inv_store *s, const inv_resource *r, const char *z, size_t n, int *piField) {
-  inv_q q;
-  Path pa;
-  inv_buf *b = &s->tmp;
-  inv_q_init(&q, s, r);
-  q.b = b;
-  if (resolveKey(&q, z, n, 0, &pa)) return INV_ERROR;
-  *piField = pa.iField;
-  return INV_OK;
-}
-
 /* The SQL expression of a sort key (bound parameters into q). */
 int inv_sort_expr(inv_q *q, const char *z, size_t n, int bDesc) {
-  Path pa;
+  inv_key pa;
   const inv_field *f;
-  if (resolveKey(q, z, n, 0, &pa)) return INV_ERROR;
+  inv_acc a;
+  if (inv_key_resolve(q->s, q->r, z, n, 0, &pa)) return INV_ERROR;
   f = pa.pField;
   if (pa.nSeg == 1) { inv_buf_printf(q->b, "t.%s", f->zName); return INV_OK; }
-  if (f->eType == F_OBJ || isIndex(pa.azSeg[1], pa.anSeg[1])) {
-    const char *zPath = NULL;
-    int i;
-    for (i = 1; i < pa.nSeg; i++) {
-      zPath = pathJoin(q, zPath, pa.azSeg[i], pa.anSeg[i], f->eType == F_ERRS && i == 1);
-      if (!zPath) return inv_err_nomem(q->s);
-    }
-    inv_buf_printf(q->b, "json_extract(t.%s, ", f->zName);
-    inv_q_bind_text(q, zPath, strlen(zPath));
-    inv_buf_addc(q->b, ')');
-    return INV_OK;
-  }
-  {
-    /* an array path sorts by its minimum (ascending) or maximum (descending) */
-    const char *zPath = NULL, *zAlias = newAlias(q);
-    int i;
-    if (!zAlias) return inv_err_nomem(q->s);
-    for (i = 1; i < pa.nSeg; i++) {
-      zPath = pathJoin(q, zPath, pa.azSeg[i], pa.anSeg[i], 0);
-      if (!zPath) return inv_err_nomem(q->s);
-    }
-    inv_buf_printf(q->b, "(SELECT %s(json_extract(%s.value, ", bDesc ? "max" : "min", zAlias);
-    inv_q_bind_text(q, zPath, strlen(zPath));
-    inv_buf_printf(q->b, ")) FROM json_each(t.%s) AS %s)", f->zName, zAlias);
-    return INV_OK;
-  }
+  if (pathAcc(q, &a, &pa)) return INV_ERROR;
+  a.bIndex0 = f->eType == F_ERRS && inv_key_is_index(pa.azSeg[1], pa.anSeg[1]);
+  /* an array path (errors.x) sorts by its minimum (ascending) or maximum
+  ** (descending) element; errors.N.x and free-form paths by the value */
+  return q->d->xSortPath(q, &a, bDesc, f->eType == F_ERRS && !a.bIndex0);
 }
 
 /* ===================== values ===================== */
-
-const char *inv_cond_repr(inv_store *s, const inv_val *cond) {
-  inv_buf tmp;
-  char *z;
-  inv_buf_init(&tmp);
-  inv_json_write(&tmp, cond);
-  if (tmp.bOom) { inv_buf_free(&tmp); return "{...}"; }
-  if (tmp.n > 300) { memcpy(tmp.z + 290, "...", 4); tmp.n = 293; }
-  z = inv_arena_strdup(&s->arena, tmp.z, tmp.n);
-  inv_buf_free(&tmp);
-  return z ? z : "{...}";
-}
 
 /* Python int() of a string: optional whitespace, sign, digits (single '_'
 ** between digits allowed). */
@@ -944,7 +626,7 @@ static const char *keyedRepr(inv_q *q, const char *zKey, size_t nKey, const inv_
 static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   const inv_val *pOp, *pKey, *pV;
   int op, bNeg = 0, rc;
-  Path pa;
+  inv_key pa;
   Pred p;
   inv_val cv;
   const char *zKey;
@@ -982,6 +664,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     if (pV->u.arr.n > INV_MAX_LIST && op != OP_IN && op != OP_NOT_IN) {
       return inv_err_invalid(q->s, zWhere, "A list value may hold at most 1000 elements.");
     }
+    if (inv_q_count_list(q, pV->u.arr.n, op != OP_IN && op != OP_NOT_IN)) return INV_ERROR;
   } else if (pV->t == INV_ARR && !pV->bEmpty) {
     /* an empty table from Lua ({}, bEmpty) is usable as [] or {}: only the
     ** list operators take it as a list */
@@ -996,8 +679,9 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
   }
   zKey = pKey->u.s.z;
   nKey = pKey->u.s.n;
-  /* 4./5. resolve the key (regex ops: unknown keys match nothing) */
-  rc = resolveKey(q, zKey, nKey, op == OP_REGEX || op == OP_REGEX_IN, &pa);
+  /* 4./5. resolve the key: an unknown key is an error whatever the operator
+  ** (the reference's regex matched nothing on one: DESIGN fixes it) */
+  rc = inv_key_resolve(q->s, q->r, zKey, nKey, 0, &pa);
   if (rc) return rc;
   /* 6. per-operator checks and the reduction to a positive predicate */
   memset(&p, 0, sizeof p);
@@ -1028,7 +712,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
         if (e->t != INV_STR) {
           return inv_err_db(q->s, "$regex has to be a string");
         }
-        if (inv_regex_check(e->u.s.z, e->u.s.n, zErr, sizeof zErr)) {
+        if (q->d->xRegexCheck(e->u.s.z, e->u.s.n, zErr, sizeof zErr)) {
           return inv_err_db(q->s, "%s", zErr);
         }
       }
@@ -1117,9 +801,9 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
     }
   }
   if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
-  if (pa.iField < 0) { inv_buf_addc(q->b, '0'); rc = INV_OK; }
+  if (pa.iField < 0 || p.atom == A_FALSE) { inv_buf_adds(q->b, q->d->zFalse); rc = INV_OK; }
   else rc = emitPath(q, &pa, &p);
-  if (bNeg) inv_buf_adds(q->b, ", 0)");
+  if (bNeg) notClose(q);
   return rc;
 }
 
@@ -1136,23 +820,23 @@ static const struct { const char *z; int atom; int bNeg; int bCase; } aSuffix[] 
   { "regex", A_REGEX, 0, 1 }, { "iregex", A_REGEX, 0, 0 },
 };
 
-/* zBase: SQL expression of one element (JSON text). bErrs: the element is an
-** ErrorInfo (keys validated). */
-static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *pSub,
-                        const inv_val *cond) {
+/* The sub-conditions over the current element of iteration zAlias. bErrs:
+** the element is an ErrorInfo (keys validated). */
+static int compileMatch(inv_q *q, const char *zAlias, int bErrs, const inv_val *pSub) {
   size_t i;
-  (void)cond;
-  if (pSub->u.obj.n == 0) { inv_buf_addc(q->b, '1'); return INV_OK; }
+  if (pSub->u.obj.n == 0) { inv_buf_adds(q->b, q->d->zTrue); return INV_OK; }
   inv_buf_addc(q->b, '(');
   for (i = 0; i < pSub->u.obj.n; i++) {
     const inv_kv *kv = &pSub->u.obj.a[i];
     const char *zK = kv->zKey;
     size_t nK = kv->nKey, j, k;
-    const char *zPath = NULL;
     Pred p;
-    Acc a;
+    inv_acc a;
     int bNeg = 0, iSuf = -1;
-    if (nK > INV_MAX_KEY) return errResolve(q, zK, nK);
+    const char **azSeg;
+    size_t *anSeg;
+    int nSeg = 0;
+    if (nK > INV_MAX_KEY) return inv_err_resolve(q->s, zK, nK);
     /* a trailing "__op" suffix */
     for (j = nK; j >= 2; j--) {
       if (zK[j - 1] == '_' && zK[j - 2] == '_') {
@@ -1167,26 +851,25 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
       }
     }
     if (i) inv_buf_adds(q->b, " AND ");
-    /* path: "a.b" or "a__b" */
+    /* path: "a.b" or "a__b" (at most nK / 2 + 1 segments) */
+    azSeg = inv_arena_alloc(&q->s->arena, sizeof(char*) * (nK / 2 + 1));
+    anSeg = inv_arena_alloc(&q->s->arena, sizeof(size_t) * (nK / 2 + 1));
+    if (!azSeg || !anSeg) return inv_err_nomem(q->s);
     {
       size_t s0 = 0;
-      int nSeg = 0;
       for (j = 0; j <= nK; j++) {
         int bEnd = j == nK;
         int bSep = !bEnd && (zK[j] == '.' || (zK[j] == '_' && j + 1 < nK && zK[j + 1] == '_'));
         if (bEnd || bSep) {
           size_t n = j - s0;
           if (n == 0 || memchr(zK + s0, '"', n) || memchr(zK + s0, 0, n)) {
-            return errResolve(q, zK, kv->nKey);
+            return inv_err_resolve(q->s, zK, kv->nKey);
           }
-          if (bErrs && nSeg == 0) {
-            int bOk = (n == 10 && memcmp(zK + s0, "error_code", 10) == 0)
-                   || (n == 7 && memcmp(zK + s0, "message", 7) == 0)
-                   || (n == 10 && memcmp(zK + s0, "additional", 10) == 0);
-            if (!bOk || (!bEnd && zK[s0] != 'a')) return errResolve(q, zK + s0, n);
+          if (bErrs && nSeg == 0 && !inv_key_error_member(zK + s0, n, !bEnd)) {
+            return inv_err_resolve(q->s, zK + s0, n);
           }
-          zPath = pathJoin(q, zPath, zK + s0, n, 0);
-          if (!zPath) return inv_err_nomem(q->s);
+          azSeg[nSeg] = zK + s0;
+          anSeg[nSeg] = n;
           nSeg++;
           if (bSep && zK[j] == '_') j++;
           s0 = j + 1;
@@ -1194,9 +877,11 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
       }
     }
     memset(&a, 0, sizeof a);
-    a.eKind = ACC_DYN;
-    a.zBase = zBase;
-    a.zPath = zPath;
+    a.eKind = INV_ACC_ELEM;
+    a.zBase = zAlias;
+    a.azSeg = azSeg;
+    a.anSeg = anSeg;
+    a.nSeg = nSeg;
     a.bFree = 1;
     memset(&p, 0, sizeof p);
     if (iSuf < 0) { p.atom = A_EQ; }
@@ -1210,6 +895,7 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
         }
         p.pList = &kv->v;
         if (kv->v.u.arr.n > INV_MAX_LIST) return inv_err_invalid(q->s, "match", "A list value may hold at most 1000 elements.");
+        if (inv_q_count_list(q, kv->v.u.arr.n, 0)) return INV_ERROR;
         break;
       case A_EXISTS:
         if (kv->v.t != INV_BOOL) {
@@ -1224,19 +910,13 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
         p.zPat = kv->v.u.s.z; p.nPat = kv->v.u.s.n;
         if (p.atom == A_REGEX) {
           char zErr[256];
-          if (inv_regex_check(p.zPat, p.nPat, zErr, sizeof zErr)) return inv_err_db(q->s, "%s", zErr);
+          if (q->d->xRegexCheck(p.zPat, p.nPat, zErr, sizeof zErr)) return inv_err_db(q->s, "%s", zErr);
         }
         if (iSuf >= 0 && strcmp(aSuffix[iSuf].z, "iexact") == 0) {
           /* case-insensitive equality: LIKE without wildcards */
           if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
-          inv_buf_adds(q->b, "(");
-          addTX(q, &a);
-          inv_buf_adds(q->b, " = 'text' AND ");
-          addX(q, &a);
-          inv_buf_adds(q->b, " LIKE ");
-          addLikeEscaped(q, p.zPat, p.nPat, 0, 0);
-          inv_buf_adds(q->b, ")");
-          if (bNeg) inv_buf_adds(q->b, ", 0)");
+          if (emitTextLike(q, &a, p.zPat, p.nPat, 0, 0)) return INV_ERROR;
+          if (bNeg) notClose(q);
           continue;
         }
         if (p.atom == A_PREFIX && !p.bCase) { p.atom = A_LIKE; }
@@ -1244,13 +924,7 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
         if (p.atom == A_LIKE && iSuf >= 0 && aSuffix[iSuf].atom != A_LIKE) {
           /* istartswith / iendswith */
           int bPre = aSuffix[iSuf].atom == A_SUFFIX, bPost = aSuffix[iSuf].atom == A_PREFIX;
-          inv_buf_adds(q->b, "(");
-          addTX(q, &a);
-          inv_buf_adds(q->b, " = 'text' AND ");
-          addX(q, &a);
-          inv_buf_adds(q->b, " LIKE ");
-          addLikeEscaped(q, p.zPat, p.nPat, bPre, bPost);
-          inv_buf_adds(q->b, ")");
+          if (emitTextLike(q, &a, p.zPat, p.nPat, bPre, bPost)) return INV_ERROR;
           continue;
         }
         break;
@@ -1265,7 +939,7 @@ static int compileMatch(inv_q *q, const char *zBase, int bErrs, const inv_val *p
     }
     if (bNeg) inv_buf_adds(q->b, "NOT coalesce(");
     if (emitPred(q, &a, &p)) return INV_ERROR;
-    if (bNeg) inv_buf_adds(q->b, ", 0)");
+    if (bNeg) notClose(q);
   }
   inv_buf_addc(q->b, ')');
   return INV_OK;
@@ -1339,15 +1013,15 @@ int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
   inv_buf_addc(q->b, '(');
   if (condList(q, pExtra, "query.filter", " AND ", &nAnd)) return INV_ERROR;
   if (condList(q, pFilter, "query.filter", " AND ", &nAnd)) return INV_ERROR;
-  if (!nAnd) inv_buf_addc(q->b, '1');
+  if (!nAnd) inv_buf_adds(q->b, q->d->zTrue);
   inv_buf_adds(q->b, ") AND (");
   if (condList(q, pFilterOr, "query.filter_or", " OR ", &nOr)) return INV_ERROR;
   if (kwList.u.arr.n) {
     /* keyword: {"k": keyword field, "v": tokens, "o": "contain_in"} in filter_or */
-    Path pa;
+    inv_key pa;
     Pred p;
     if (nOr++) inv_buf_adds(q->b, " OR ");
-    if (resolveKey(q, q->r->zKeyword, strlen(q->r->zKeyword), 0, &pa)) return INV_ERROR;
+    if (inv_key_resolve(q->s, q->r, q->r->zKeyword, strlen(q->r->zKeyword), 0, &pa)) return INV_ERROR;
     memset(&p, 0, sizeof p);
     p.atom = A_LIKE;
     p.pList = &kwList;
@@ -1360,7 +1034,7 @@ int inv_where(inv_q *q, const inv_val *pFilter, const inv_val *pFilterOr,
     }
     if (emitPath(q, &pa, &p)) return INV_ERROR;
   }
-  if (!nOr) inv_buf_addc(q->b, '1');
+  if (!nOr) inv_buf_adds(q->b, q->d->zTrue);
   inv_buf_addc(q->b, ')');
   return q->b->bOom ? inv_err_nomem(q->s) : INV_OK;
 }

@@ -1,0 +1,225 @@
+/*
+** inv_backend.h: the backend seam. The core (semantics: field tables,
+** request validation, the filter/stat/analyze compilers, lifecycle rules,
+** rendering, errors) speaks to a database engine only through the two
+** interfaces below, each with one owner:
+**
+**   inv_driver   how SQL runs: open and close, prepared statements (cached),
+**                binding, stepping, reading a column as one of the core's
+**                values, errors and their class, transactions, the change
+**                counter, the schema and its migrations.
+**   inv_dialect  how SQL is spelt: placeholders, reading a field or a path
+**                of a stored JSON document, iterating a JSON array, JSON type
+**                tests, case-insensitive LIKE, regular expressions, the stat
+**                aggregates and value conversions, date formatting, limits,
+**                materialised CTEs, and the fixed statements of the write
+**                side (upsert, RETURNING, conditional updates).
+**
+** A backend is a folder (src/sqlite/, src/pg/) defining one inv_driver whose
+** pDialect points at its inv_dialect. Nothing outside the folder includes the
+** engine's headers or spells its SQL; a difference between engines is one
+** function of the dialect, never an "if (engine == ...)" in a compiler.
+**
+** Contract, for a backend author:
+**   - Every user value reaches the engine as a bound parameter (inv_q_bind_*
+**     appends the dialect's placeholder). Paths built from user keys are bound
+**     too (xJsonPath binds the engine's path form). Only our column names,
+**     aliases and the dialect's constants are spelt in SQL text.
+**   - Errors are reported with inv_err_class(): INV_CLIENT for what the request
+**     caused (a function error on its data, its time budget), INV_UNAVAILABLE
+**     for transient conditions (busy, locked, connection lost), INV_SERVER for
+**     the rest. The driver honours s->nsDeadline (inv_budget_exceeded()).
+**   - Both backends answer every request the same; tests run on both.
+** The structs carry a version (iVersion): later members are appended, so an
+** older backend keeps compiling with zeroes there.
+*/
+#ifndef INV_BACKEND_H
+#define INV_BACKEND_H
+
+#include "inv_val.h"
+
+typedef struct inv_store inv_store;
+typedef struct inv_options inv_options;
+typedef struct inv_resource inv_resource;
+typedef struct inv_field inv_field;
+typedef struct inv_q inv_q;
+typedef struct inv_bind inv_bind;
+
+/* A prepared statement of a backend (the driver's own type behind it). */
+typedef struct inv_stmt inv_stmt;
+
+/* What xStep returns besides -1 (error set on the store). */
+#define INV_ROW   100
+#define INV_DONE  101
+
+/* Column types a driver reports. INV_T_JSON: text holding a JSON document
+** (a backend whose engine types JSON columns says so; SQLite says TEXT and
+** the compilers know from the column's kind). */
+#define INV_T_NULL 0
+#define INV_T_INT  1
+#define INV_T_REAL 2
+#define INV_T_TEXT 3
+#define INV_T_JSON 4
+
+/* Transactions */
+#define INV_TX_WRITE 1          /* a write: serialised with other writers */
+#define INV_TX_READ  2          /* one snapshot for several reads */
+
+/* ===================== statements the write side runs ===================== */
+/* The dialect spells each (placeholders ?1.. / $1..; parameters as noted). */
+enum {
+  INV_SQL_JOB_FINALIZE,        /* ?1 now, ?2 job_id, ?3 domain_id */
+  INV_SQL_JOB_TASK_OK,         /* ?1 now, ?2 job_id, ?3 domain_id: success +1, remained -1 */
+  INV_SQL_JOB_TASK_FAIL,       /* the same with failure +1 */
+  INV_SQL_JOB_TASK_LEFT,       /* ?1 now, ?2 job_id, ?3 domain_id: total -1, remained -1 */
+  INV_SQL_TASK_LOAD,           /* ?1 job_task_id, ?2 domain_id -> status, remained_sub_tasks,
+                                  job_id, started (0/1) */
+  INV_SQL_TASK_APPEND_ERROR,   /* ?1 error JSON, ?2 job_task_id, ?3 domain_id */
+  INV_SQL_JOB_CANCEL_DUPLICATES, /* ?1 now, ?2 domain, ?3 collector, ?4 request ws, ?5 secret */
+  INV_SQL_JOB_INSERT,          /* ?1 id ?2 status ?3 total ?4 req secret ?5 req ws ?6 rg
+                                  ?7 domain ?8 ws ?9 collector ?10 plugin ?11 now ?12 finished */
+  INV_SQL_TASK_INSERT,         /* ?1 id ?2 provider ?3 sub_tasks ?4 job ?5 secret ?6 collector
+                                  ?7 service account ?8 project ?9 ws ?10 domain ?11 now */
+  INV_SQL_JOB_IS_CANCELED,     /* ?1 job_id, ?2 domain_id -> 0/1 */
+  INV_SQL_TASK_FAIL_CANCELED,  /* ?1 now, ?2 job_task_id, ?3 domain_id */
+  INV_SQL_TASK_START,          /* ?1 now, ?2 job_task_id, ?3 domain_id */
+  INV_SQL_TASK_FINISH,         /* ?1..?6 counts, ?7 now, ?8 failed (0/1), ?9 id, ?10 domain
+                                  -> remained_sub_tasks, status */
+  INV_SQL_JOB_STATUS,          /* ?1 job_id, ?2 domain_id -> status */
+  INV_SQL_JOB_CANCEL,          /* ?1 now, ?2 job_id, ?3 domain_id */
+  INV_SQL_SWEEP_TASKS,         /* ?1 now, ?2 cut-off, ?3 domain or NULL, ?4 error JSON */
+  INV_SQL_SWEEP_JOBS,          /* ?1 now, ?2 cut-off, ?3 domain or NULL */
+  INV_SQL_PURGE_JOB_TASKS,     /* ?1 cut-off, ?2 domain or NULL (tasks of purged jobs) */
+  INV_SQL_PURGE_TASKS,
+  INV_SQL_PURGE_JOBS,
+  INV_SQL_PURGE_SPOT_JOBS,
+  INV_SQL_JOB_DELETE_TASKS,    /* ?1 job_id, ?2 domain_id */
+  INV_SQL_JOURNAL_TASK,        /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
+  INV_SQL_JOURNAL_JOB,         /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
+  INV_SQL_JOURNAL_TASK_JOB,    /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
+  INV_SQL_JOURNAL_JOB_TASKS,   /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
+  INV_SQL_JOURNAL_TASK_DELETED, /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED_TASKS, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
+  INV_SQL_JOURNAL_SWEEP_TASKS, /* ?1 now, ?2 op, ?3 domain or NULL, ?4 cut-off */
+  INV_SQL_JOURNAL_SWEEP_JOBS,
+  INV_SQL_JOURNAL_DUPLICATES,  /* ?1 now, ?2 op, ?3 domain, ?4 collector, ?5 req ws, ?6 secret */
+  INV_SQL_JOURNAL_RESET,       /* ?1 now, ?2 op, ?3 resource */
+  INV_SQL_JOURNAL_TRIM,        /* ?1 cut-off time (never the newest row) */
+  INV_SQL_JOURNAL_BOUNDS,      /* -> min(seq) or NULL, max(seq) or 0 */
+  INV_SQL_JOURNAL_READ,        /* ?1 after, ?2 limit -> seq, at, resource, op, id, domain,
+                                  workspace, project, job, collector (scope filled in) */
+  INV_SQL_N
+};
+
+/* ===================== the driver ===================== */
+
+typedef struct inv_dialect inv_dialect;
+typedef struct inv_driver inv_driver;
+struct inv_driver {
+  int iVersion;                             /* 1 */
+  const char *zName;                        /* "sqlite", "postgresql" */
+  const inv_dialect *pDialect;
+  /* Open the connection of s (s->pConn) per the options, create or migrate
+  ** the schema; close it. An open failure writes a message into zErr. */
+  int  (*xOpen)(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr);
+  void (*xClose)(inv_store *s);
+  /* A call starts: reset what the last one left (statements, a transaction). */
+  void (*xBeginCall)(inv_store *s);
+  /* A prepared statement for zSql, reset and without bindings, from the
+  ** cache (bStatic: zSql has static storage and is found by address). */
+  inv_stmt *(*xPrepare)(inv_store *s, const char *zSql, int bStatic);
+  /* Bind parameter i (1-based). Text stays valid until the statement is
+  ** stepped to its end or reset. */
+  int  (*xBind)(inv_store *s, inv_stmt *p, int i, const inv_bind *v);
+  int  (*xStep)(inv_store *s, inv_stmt *p);          /* INV_ROW, INV_DONE, -1 */
+  void (*xReset)(inv_store *s, inv_stmt *p);
+  int  (*xColumnType)(inv_stmt *p, int i);           /* INV_T_* */
+  int64_t (*xColumnInt)(inv_stmt *p, int i);
+  double (*xColumnReal)(inv_stmt *p, int i);
+  const char *(*xColumnText)(inv_stmt *p, int i, size_t *pn);   /* "" for NULL */
+  int  (*xBegin)(inv_store *s, int eMode);           /* INV_TX_* */
+  int  (*xCommit)(inv_store *s);                     /* rolls back when it fails */
+  void (*xRollback)(inv_store *s);                   /* a no-op outside a transaction */
+  int64_t (*xChanges)(inv_store *s);                 /* rows the last statement changed */
+  /* Equal versions mean equal read results (callers cache on them). */
+  int  (*xVersion)(inv_store *s, int64_t *pData, int64_t *pOwn);
+  int  (*xSchemaVersion)(inv_store *s);
+  const char *(*xEngineVersion)(inv_store *s);
+  /* The engine's plan of q's statement, one line per step. */
+  int  (*xExplain)(inv_store *s, inv_q *q, inv_buf *pOut);
+};
+
+/* ===================== the dialect ===================== */
+
+/* JSON value classes a filter tests for (xJsonTypeIs). */
+enum { INV_JT_STRING = 1, INV_JT_NUMBER, INV_JT_TRUE, INV_JT_FALSE, INV_JT_ARRAY,
+       INV_JT_OBJECT, INV_JT_NULL, INV_JT_CONTAINER /* object or array */ };
+
+/* Where a filter reads a value: a typed column, a path of a JSON document,
+** or the current element of an iteration (inv_filter.c builds them). */
+typedef struct inv_acc inv_acc;
+struct inv_acc {
+  int eKind;                     /* INV_ACC_COL, INV_ACC_PATH, INV_ACC_ELEM */
+  const inv_field *pField;       /* COL: the column */
+  const char *zBase;             /* PATH: SQL of the JSON document ("t.filter");
+                                    ELEM: the iteration's alias */
+  const char *const *azSeg;      /* PATH: segments below zBase (keys; bIndex: a position) */
+  const size_t *anSeg;
+  int nSeg;                      /* 0: zBase itself */
+  int bIndex0;                   /* segment 0 is an array position (errors.N) */
+  int bStr;                      /* declared a string (no type guard needed) */
+  int bFree;                     /* free-form: a leaf array matches by element */
+};
+#define INV_ACC_COL  1
+#define INV_ACC_PATH 2
+#define INV_ACC_ELEM 3
+
+struct inv_dialect {
+  int iVersion;                              /* 1 */
+  const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
+  /* Placeholder of parameter i (1-based): "?" or "$i". */
+  void (*xParam)(inv_buf *b, int i);
+  /* The fixed statements (INV_SQL_*). */
+  const char *const *azSql;
+  /* Schema: CREATE TABLE of a resource (column "id" first, the insertion
+  ** order, then the fields in order), its indexes. */
+  void (*xCreateTable)(inv_buf *b, const inv_resource *r);
+
+  /* ---- filters (inv_filter.c), over an accessor ---- */
+  /* the value as the engine compares it with a bound string / number */
+  int (*xValueText)(inv_q *q, const inv_acc *a);
+  int (*xValueNumber)(inv_q *q, const inv_acc *a);
+  /* "the value is null or missing" */
+  int (*xIsNull)(inv_q *q, const inv_acc *a);
+  /* "the path exists" (a null counts) */
+  int (*xExists)(inv_q *q, const inv_acc *a);
+  /* the value's JSON class */
+  int (*xJsonTypeIs)(inv_q *q, const inv_acc *a, int eJt);
+  /* the value (an object or array) equals the bound compact JSON zJson */
+  int (*xJsonEquals)(inv_q *q, const inv_acc *a, const char *zJson, size_t n);
+  /* an empty object or array */
+  int (*xJsonEmpty)(inv_q *q, const inv_acc *a);
+  /* ASCII-caseless LIKE of a text value with a bound, escaped ('\')
+  ** pattern; bPre/bPost: '%' around it */
+  int (*xLike)(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, int bPost);
+  /* regular expression (PCRE syntax), caseless unless bCase */
+  int (*xRegex)(inv_q *q, const inv_acc *a, const char *z, size_t n, int bCase);
+  /* case-sensitive: contains / starts with / ends with */
+  int (*xContains)(inv_q *q, const inv_acc *a, const char *z, size_t n);
+  int (*xStartsWith)(inv_q *q, const inv_acc *a, const char *z, size_t n, int bEnd);
+  /* "EXISTS (SELECT 1 FROM <elements of a's array> AS zAlias WHERE " ...
+  ** closed by the caller with "))"; the elements are INV_ACC_ELEM zAlias */
+  int (*xEachOpen)(inv_q *q, const inv_acc *a, const char *zAlias);
+  /* "the array has no element" */
+  int (*xArrayEmpty)(inv_q *q, const inv_acc *a);
+  /* a typed column IN a bound JSON array of its values (zJson) */
+  int (*xColumnIn)(inv_q *q, const inv_field *f, const char *zJson, size_t n);
+  /* sort: the value of a path; of an array path, its minimum (ascending) or
+  ** maximum (descending) element value */
+  int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
+  /* check a pattern the engine will run (0, or a message in zErr) */
+  int (*xRegexCheck)(const char *z, size_t n, char *zErr, size_t nErr);
+};
+
+#endif /* INV_BACKEND_H */

@@ -1,0 +1,373 @@
+/*
+** sqlite_dialect.c: how the core's SQL is spelt for SQLite. Documents are
+** JSON text in TEXT columns, read with json_extract / json_type and iterated
+** with json_each; paths are bound as '$."key"[N]' strings (labels written as
+** the stored JSON writes keys, escaped, since SQLite compares labels with the
+** raw key text); regular expressions run in inv_regexp (sqlite_regex.c,
+** PCRE2); the stat aggregates SQLite lacks are C functions (sqlite_func.c).
+*/
+#include <string.h>
+#include <stdio.h>
+#include "sqlite_int.h"
+
+static void xParam(inv_buf *b, int i) { (void)i; inv_buf_addc(b, '?'); }
+
+/* ===================== accessors ===================== */
+
+/* Bind the '$...' path of a's segments. */
+static int bindPath(inv_q *q, const inv_acc *a) {
+  inv_buf t;
+  char *z;
+  int i;
+  inv_buf_init(&t);
+  inv_buf_addc(&t, '$');
+  for (i = 0; i < a->nSeg; i++) {
+    if (i == 0 && a->bIndex0) {
+      inv_buf_addc(&t, '[');
+      inv_buf_add(&t, a->azSeg[i], a->anSeg[i]);
+      inv_buf_addc(&t, ']');
+    } else {
+      inv_buf_addc(&t, '.');
+      inv_json_write_str(&t, a->azSeg[i], a->anSeg[i]);
+    }
+  }
+  z = t.bOom ? NULL : inv_arena_strdup(&q->s->arena, t.z, t.n);
+  inv_buf_free(&t);
+  if (!z) { q->b->bOom = 1; return inv_err_nomem(q->s); }
+  return inv_q_bind_text(q, z, strlen(z));
+}
+
+/* The JSON document an accessor reads from. */
+static void addDoc(inv_q *q, const inv_acc *a) {
+  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s", a->pField->zName);
+  else if (a->eKind == INV_ACC_ELEM) inv_buf_printf(q->b, "%s.value", a->zBase);
+  else inv_buf_adds(q->b, a->zBase);
+}
+
+/* The value: an SQL value for scalars, JSON text for containers. */
+static int addX(inv_q *q, const inv_acc *a) {
+  if (a->eKind == INV_ACC_COL || a->nSeg == 0) { addDoc(q, a); return INV_OK; }
+  inv_buf_adds(q->b, "json_extract(");
+  addDoc(q, a);
+  inv_buf_adds(q->b, ", ");
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+/* Its JSON type ('text', 'integer', 'real', 'true', 'false', 'null',
+** 'object', 'array'; NULL when missing). */
+static int addTX(inv_q *q, const inv_acc *a) {
+  if (a->eKind == INV_ACC_ELEM && a->nSeg == 0) {
+    inv_buf_printf(q->b, "%s.type", a->zBase);
+    return INV_OK;
+  }
+  inv_buf_adds(q->b, "json_type(");
+  addDoc(q, a);
+  if (a->nSeg) {
+    inv_buf_adds(q->b, ", ");
+    if (bindPath(q, a)) return INV_ERROR;
+  }
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xValue(inv_q *q, const inv_acc *a) { return addX(q, a); }
+
+static int xIsNull(inv_q *q, const inv_acc *a) {
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " IS NULL");
+  return INV_OK;
+}
+
+static int xExists(inv_q *q, const inv_acc *a) {
+  if (addTX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " IS NOT NULL");
+  return INV_OK;
+}
+
+static int xJsonTypeIs(inv_q *q, const inv_acc *a, int eJt) {
+  static const char *const az[] = {
+    "", " = 'text'", " IN ('integer','real')", " = 'true'", " = 'false'", " = 'array'",
+    " = 'object'", " = 'null'", " IN ('object','array')"
+  };
+  if (addTX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, az[eJt]);
+  return INV_OK;
+}
+
+static int xJsonEquals(inv_q *q, const inv_acc *a, const char *z, size_t n) {
+  if (addX(q, a)) return INV_ERROR;
+  if (a->eKind == INV_ACC_COL && n == 2) {        /* the field's empty value, as stored */
+    inv_buf_adds(q->b, " = ");
+    return inv_q_bind_text(q, z, n);
+  }
+  inv_buf_adds(q->b, " = json(");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xJsonEmpty(inv_q *q, const inv_acc *a) {
+  inv_buf_addc(q->b, '(');
+  if (xJsonTypeIs(q, a, INV_JT_CONTAINER)) return INV_ERROR;
+  inv_buf_adds(q->b, " AND ");
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " IN ('{}','[]'))");
+  return INV_OK;
+}
+
+static int xLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, int bPost) {
+  (void)bPre; (void)bPost;
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " LIKE ");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, " ESCAPE '\\'");
+  return INV_OK;
+}
+
+static int xRegex(inv_q *q, const inv_acc *a, const char *z, size_t n, int bCase) {
+  inv_buf_adds(q->b, "inv_regexp(");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, ", ");
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, bCase ? ", 1)" : ")");
+  return INV_OK;
+}
+
+static int xContains(inv_q *q, const inv_acc *a, const char *z, size_t n) {
+  inv_buf_adds(q->b, "instr(");
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ", ");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, ") > 0");
+  return INV_OK;
+}
+
+static size_t utf8Chars(const char *z, size_t n) {
+  size_t i, c = 0;
+  for (i = 0; i < n; i++) if (((unsigned char)z[i] & 0xC0) != 0x80) c++;
+  return c;
+}
+
+static int xStartsWith(inv_q *q, const inv_acc *a, const char *z, size_t n, int bEnd) {
+  inv_buf_adds(q->b, "substr(");
+  if (addX(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, bEnd ? ", -" : ", 1, ");
+  if (inv_q_bind_int(q, (int64_t)utf8Chars(z, n))) return INV_ERROR;
+  inv_buf_adds(q->b, ") = ");
+  return inv_q_bind_text(q, z, n);
+}
+
+static int xEachOpen(inv_q *q, const inv_acc *a, const char *zAlias) {
+  inv_buf_adds(q->b, "EXISTS (SELECT 1 FROM json_each(");
+  addDoc(q, a);
+  if (a->eKind != INV_ACC_COL && a->nSeg) {
+    inv_buf_adds(q->b, ", ");
+    if (bindPath(q, a)) return INV_ERROR;
+  }
+  inv_buf_printf(q->b, ") AS %s WHERE ", zAlias);
+  return INV_OK;
+}
+
+static int xArrayEmpty(inv_q *q, const inv_acc *a) {
+  inv_buf_adds(q->b, "NOT EXISTS (SELECT 1 FROM json_each(");
+  addDoc(q, a);
+  inv_buf_adds(q->b, "))");
+  return INV_OK;
+}
+
+static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
+  inv_buf_printf(q->b, "t.%s IN (SELECT value FROM json_each(", f->zName);
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, "))");
+  return INV_OK;
+}
+
+static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
+  if (!bArrayMinMax) return addX(q, a);
+  {
+    const char *zAlias = inv_q_alias(q);
+    inv_acc e = *a;
+    if (!zAlias) return inv_err_nomem(q->s);
+    e.eKind = INV_ACC_ELEM;
+    e.zBase = zAlias;
+    inv_buf_printf(q->b, "(SELECT %s(", bDesc ? "max" : "min");
+    if (addX(q, &e)) return INV_ERROR;
+    inv_buf_adds(q->b, ") FROM json_each(");
+    addDoc(q, a);
+    inv_buf_printf(q->b, ") AS %s)", zAlias);
+    return INV_OK;
+  }
+}
+
+/* ===================== schema ===================== */
+
+static void xCreateTable(inv_buf *b, const inv_resource *r) {
+  int i;
+  inv_buf_printf(b, "CREATE TABLE %s (id INTEGER PRIMARY KEY", r->zTable);
+  for (i = 0; i < r->nField; i++) {
+    const inv_field *f = &r->aField[i];
+    inv_buf_printf(b, ", %s ", f->zName);
+    switch (f->eType) {
+      case F_STR:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL" : "TEXT");
+        break;
+      case F_INT:  inv_buf_adds(b, "INTEGER NOT NULL DEFAULT 0"); break;
+      case F_TIME:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "INTEGER NOT NULL" : "INTEGER");
+        break;
+      case F_OBJ:  inv_buf_adds(b, "TEXT"); break;
+      case F_ERRS:
+        inv_buf_adds(b, (f->flags & FF_NOTNULL) ? "TEXT NOT NULL DEFAULT '[]'" : "TEXT");
+        break;
+    }
+    if (f->flags & FF_ID) inv_buf_adds(b, " UNIQUE");
+  }
+  inv_buf_adds(b, ")");
+}
+
+/* ===================== the write side's statements ===================== */
+
+#define JOURNAL_COLS "INSERT INTO change (at, op, resource, id, domain_id, job_id) "
+#define JOURNAL_SCOPE_COLS \
+  "INSERT INTO change (at, op, resource, id, domain_id, workspace_id, project_id, job_id, " \
+  "collector_id) "
+
+static const char *const azSql[INV_SQL_N] = {
+  /* INV_SQL_JOB_FINALIZE */
+  "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
+  "finished_at = ?1, updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
+  /* INV_SQL_JOB_TASK_OK */
+  "UPDATE job SET success_tasks = success_tasks + 1, "
+  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_JOB_TASK_FAIL */
+  "UPDATE job SET failure_tasks = failure_tasks + 1, "
+  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_JOB_TASK_LEFT */
+  "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
+  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_TASK_LOAD */
+  "SELECT status, remained_sub_tasks, job_id, started_at IS NOT NULL "
+  "FROM job_task WHERE job_task_id = ?1 AND domain_id = ?2",
+  /* INV_SQL_TASK_APPEND_ERROR */
+  "UPDATE job_task SET errors = json_insert(errors, '$[#]', json(?1)) "
+  "WHERE job_task_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_JOB_CANCEL_DUPLICATES */
+  "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+  "WHERE domain_id = ?2 AND collector_id = ?3 AND status = 'IN_PROGRESS' "
+  "AND request_workspace_id IS ?4 AND request_secret_id IS ?5",
+  /* INV_SQL_JOB_INSERT */
+  "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
+  "request_secret_id, request_workspace_id, resource_group, domain_id, "
+  "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
+  "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+  /* INV_SQL_TASK_INSERT */
+  "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+  "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
+  "project_id, workspace_id, domain_id, created_at) "
+  "VALUES (?1, 'PENDING', ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+  /* INV_SQL_JOB_IS_CANCELED */
+  "SELECT status = 'CANCELED' FROM job WHERE job_id = ?1 AND domain_id = ?2",
+  /* INV_SQL_TASK_FAIL_CANCELED */
+  "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, "
+  "remained_sub_tasks = 0 WHERE job_task_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_TASK_START */
+  "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ?1 "
+  "WHERE job_task_id = ?2 AND domain_id = ?3",
+  /* INV_SQL_TASK_FINISH */
+  "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, "
+  "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, "
+  "failure_count = failure_count + ?5, total_count = total_count + ?6, "
+  "remained_sub_tasks = remained_sub_tasks - 1, "
+  "started_at = coalesce(started_at, ?7), "
+  "status = CASE WHEN ?8 THEN 'FAILURE' "
+  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
+  "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
+  "  THEN ?7 ELSE finished_at END "
+  "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
+  "RETURNING remained_sub_tasks, status",
+  /* INV_SQL_JOB_STATUS */
+  "SELECT status FROM job WHERE job_id = ?1 AND domain_id = ?2",
+  /* INV_SQL_JOB_CANCEL */
+  "UPDATE job SET status = 'CANCELED', finished_at = ?1, updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS'",
+  /* INV_SQL_SWEEP_TASKS */
+  "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
+  "errors = json_insert(errors, '$[#]', json(?4)) "
+  "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
+  "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)) "
+  "AND domain_id = (SELECT domain_id FROM job j WHERE j.job_id = job_task.job_id)",
+  /* INV_SQL_SWEEP_JOBS */
+  "UPDATE job SET status = 'FAILURE', finished_at = ?1, updated_at = ?1, "
+  "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
+  "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)",
+  /* INV_SQL_PURGE_JOB_TASKS: tasks of purged jobs (cascade by job) */
+  "DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
+  "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)",
+  /* INV_SQL_PURGE_TASKS */
+  "DELETE FROM job_task WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+  /* INV_SQL_PURGE_JOBS */
+  "DELETE FROM job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+  /* INV_SQL_PURGE_SPOT_JOBS */
+  "DELETE FROM spot_job WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
+  /* INV_SQL_JOB_DELETE_TASKS */
+  "DELETE FROM job_task WHERE job_id = ?1 AND domain_id = ?2",
+  /* INV_SQL_JOURNAL_TASK */
+  JOURNAL_COLS "VALUES (?1, ?2, 'job_task', ?3, ?4, ?5)",
+  /* INV_SQL_JOURNAL_JOB */
+  JOURNAL_COLS "VALUES (?1, ?2, 'job', ?3, ?4, ?3)",
+  /* INV_SQL_JOURNAL_TASK_JOB */
+  JOURNAL_COLS "VALUES (?1, ?2, 'job_task', ?3, ?4, ?5), (?1, ?2, 'job', ?5, ?4, ?5)",
+  /* INV_SQL_JOURNAL_JOB_TASKS */
+  JOURNAL_COLS "SELECT ?1, ?2, 'job_task', job_task_id, domain_id, job_id FROM job_task "
+  "WHERE job_id = ?3 AND domain_id = ?4 ORDER BY id",
+  /* INV_SQL_JOURNAL_TASK_DELETED */
+  JOURNAL_SCOPE_COLS "SELECT ?1, ?2, 'job_task', job_task_id, domain_id, workspace_id, "
+  "project_id, job_id, collector_id FROM job_task WHERE job_task_id = ?3 AND domain_id = ?4",
+  /* INV_SQL_JOURNAL_JOB_DELETED_TASKS */
+  JOURNAL_SCOPE_COLS "SELECT ?1, ?2, 'job_task', job_task_id, domain_id, workspace_id, "
+  "project_id, job_id, collector_id FROM job_task WHERE job_id = ?3 AND domain_id = ?4 ORDER BY id",
+  /* INV_SQL_JOURNAL_JOB_DELETED */
+  JOURNAL_SCOPE_COLS "SELECT ?1, ?2, 'job', job_id, domain_id, workspace_id, NULL, job_id, "
+  "collector_id FROM job WHERE job_id = ?3 AND domain_id = ?4",
+  /* INV_SQL_JOURNAL_SWEEP_TASKS */
+  JOURNAL_COLS "SELECT ?1, ?2, 'job_task', t.job_task_id, t.domain_id, t.job_id FROM job AS j "
+  "JOIN job_task AS t ON t.job_id = j.job_id AND t.domain_id = j.domain_id "
+  "WHERE j.status = 'IN_PROGRESS' AND j.created_at < ?4 "
+  "AND (?3 IS NULL OR j.domain_id = ?3) AND t.remained_sub_tasks > 0 ORDER BY t.id",
+  /* INV_SQL_JOURNAL_SWEEP_JOBS */
+  JOURNAL_COLS "SELECT ?1, ?2, 'job', job_id, domain_id, job_id FROM job "
+  "WHERE status = 'IN_PROGRESS' AND created_at < ?4 AND (?3 IS NULL OR domain_id = ?3) ORDER BY id",
+  /* INV_SQL_JOURNAL_DUPLICATES */
+  JOURNAL_COLS "SELECT ?1, ?2, 'job', job_id, domain_id, job_id FROM job WHERE domain_id = ?3 "
+  "AND collector_id = ?4 AND status = 'IN_PROGRESS' "
+  "AND request_workspace_id IS ?5 AND request_secret_id IS ?6 ORDER BY id",
+  /* INV_SQL_JOURNAL_RESET */
+  "INSERT INTO change (at, op, resource, id) VALUES (?1, ?2, ?3, '')",
+  /* INV_SQL_JOURNAL_TRIM */
+  "DELETE FROM change WHERE at <= ?1 AND seq < (SELECT max(seq) FROM change)",
+  /* INV_SQL_JOURNAL_BOUNDS */
+  "SELECT min(seq), coalesce(max(seq), 0) FROM change",
+  /* INV_SQL_JOURNAL_READ: an upsert's scope comes from its record (NULL when
+  ** it is gone since) */
+  "SELECT c.seq, c.at, c.resource, c.op, c.id, c.domain_id, "
+  "coalesce(c.workspace_id, t.workspace_id, j.workspace_id), coalesce(c.project_id, t.project_id), "
+  "c.job_id, coalesce(c.collector_id, t.collector_id, j.collector_id) FROM change AS c "
+  "LEFT JOIN job_task AS t ON c.op = 'upsert' AND c.resource = 'job_task' "
+  "AND t.job_task_id = c.id AND t.domain_id = c.domain_id "
+  "LEFT JOIN job AS j ON c.op = 'upsert' AND c.resource = 'job' "
+  "AND j.job_id = c.id AND j.domain_id = c.domain_id "
+  "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
+};
+
+const inv_dialect inv_sqlite_dialect = {
+  1, "1", "0", xParam, azSql, xCreateTable,
+  xValue, xValue, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
+  xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
+  inv_regex_check
+};
