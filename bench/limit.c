@@ -36,8 +36,10 @@
 # define newudata(L, n) lua_newuserdata((L), (n))
 #endif
 #if LUA_VERSION_NUM >= 503
+typedef lua_Integer RowN;           /* the index type of lua_rawseti */
 # define isinteger(L, i) lua_isinteger((L), (i))
 #else
+typedef int RowN;
 static int isinteger(lua_State *L, int i) {
   lua_Number x = lua_tonumber(L, i);
   return x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (lua_Number)(long long)x;
@@ -191,7 +193,7 @@ static int fail(lua_State *L, Db *d, sqlite3_stmt *p) {
 static int l_query(lua_State *L) {
   Db *d = checkDb(L);
   int top = lua_gettop(L), names, nCol, rc, i;
-  lua_Integer nRow = 0;
+  RowN nRow = 0;
   sqlite3_stmt *p = stmt(L, d);
   names = lua_gettop(L);
   bindAll(L, d, p, top);

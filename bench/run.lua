@@ -495,7 +495,7 @@ end
 
 local function with_scale_section(report)
   local old = read_file(opt.out) or ""
-  local a, b = old:find(SCALE_BEGIN, 1, true)
+  local a = old:find(SCALE_BEGIN, 1, true)
   local c, d = old:find(SCALE_END, 1, true)
   local section = (a and c) and old:sub(a, d) or (SCALE_BEGIN .. "\n## Scale\n\nNot measured yet: run "
     .. "`make bench-scale`.\n" .. SCALE_END)
