@@ -447,6 +447,7 @@ int main(int argc, char **argv) {
 
   /* inventory: its own schema, its own connection settings */
   o.zPath = zInv;
+  o.nTimeoutMs = 0;             /* a loader: no per-call budget (5,000 records into 10M rows) */
   if (inv_store_open(&o, &g.inv.s, zErr, sizeof zErr) != INV_OK) die("inv_store_open", zErr);
   inv_buf_init(&g.inv.jobs);
   inv_buf_init(&g.inv.tasks);
