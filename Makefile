@@ -167,7 +167,7 @@ bench: $(MOD54) $(MOD51) $(BENCH_BIN)
 bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh quick
 
-# how cost grows: 10k, 100k, 1M (and, with BENCH_SCALE_10M=1, 10M) tasks
+# how cost grows: 10k, 100k, 1M and 10M tasks (BENCH_SCALE_10M=0: without 10M)
 bench-scale: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh scale
 

@@ -7,10 +7,12 @@
 #   mid:   1,000 jobs / 100,000 tasks (the same cases), bench/out/RESULTS-mid.md
 #   quick: 200 jobs / 20,000 tasks, a few repetitions (seconds; CI keeps the
 #          harness working with it, no time assertions); bench/out/RESULTS-quick.md
-#   scale: list, stat and finish at 10k, 100k and 1M tasks (and 10M with
-#          BENCH_SCALE_10M=1), an nginx worker's RSS after BENCH_RSS_SECONDS
-#          (default 60) of mixed load at each size; the "Scale" section of
-#          bench/RESULTS.md
+#   scale: list, stat and finish at 10k, 100k, 1M and 10M tasks (BENCH_SCALE_10M=0:
+#          without 10M), an nginx worker's RSS after BENCH_RSS_SECONDS (default
+#          60) of mixed load at each size; the "Scale" section of bench/RESULTS.md.
+#          The first run generates the 10M files (about 13 minutes, 10 GB kept
+#          in bench/out/data, 10 GB more for the write copies while it runs):
+#          about 19 minutes in all; later runs about 7
 #
 # The data (bench/gen.c): bench/out/data/NAME-inv.db (inventory's file, loaded
 # through its import) and NAME-hand.db (bench/schema.sql, plain INSERTs), the
@@ -41,12 +43,15 @@ gen() {
   fi
 }
 
-# fresh copies for the write cases
+# fresh copies for the write cases, written to disk before any case runs:
+# else the first checkpoint's fsync of a copy would flush the whole copy (GBs
+# at 10M tasks) inside whichever contender's timed batch triggers it
 copies() {
   for f in inv hand; do
     rm -f "$DATA/$1-$f-write.db" "$DATA/$1-$f-write.db-wal" "$DATA/$1-$f-write.db-shm"
     cp "$DATA/$1-$f.db" "$DATA/$1-$f-write.db"
   done
+  sync "$DATA/$1-inv-write.db" "$DATA/$1-hand-write.db"
 }
 cleanup_copies() {
   for f in inv hand; do
@@ -57,7 +62,7 @@ cleanup_copies() {
 
 if [ "$MODE" = scale ]; then
   SIZES="10k:100:10000 100k:1000:100000 1M:10000:1000000"
-  [ "${BENCH_SCALE_10M:-0}" = 1 ] && SIZES="$SIZES 10M:100000:10000000"
+  [ "${BENCH_SCALE_10M:-1}" = 1 ] && SIZES="$SIZES 10M:100000:10000000"
   SIZES=${BENCH_SCALE_SIZES:-$SIZES}       # label:jobs:tasks ... (development)
   rm -f bench/out/scale-*.lua bench/out/rest-scale-*.txt
   for s in $SIZES; do
