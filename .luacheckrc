@@ -4,7 +4,8 @@
 std = "max"
 self = false                         -- an unused implicit self (t:note(s)) is fine
 max_line_length = 120
-exclude_files = { "build/**", "lib/**", "fuzz/corpus*/**", "examples/nginx/run/**", "bench/out/**" }
+exclude_files = { "build/**", "lib/**", "node_modules/**", "fuzz/corpus*/**", "examples/nginx/run/**",
+                  "bench/out/**" }
 
 -- the modules: ngx_lua's ngx global (inventory.ngx, inventory.ngx_thread)
 files["lua/"] = { std = "max+ngx_lua" }

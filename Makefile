@@ -1,7 +1,9 @@
 # inventory: a Cloudforet inventory Job/JobTask store in C on SQLite, with a Lua binding.
 #
 #   make run          install what is missing, build, seed a demo database if absent and
-#                     serve the REST API with nginx on 127.0.0.1:8089 (examples/nginx/run.sh)
+#                     serve the REST API and the console with nginx on 127.0.0.1:8089, with
+#                     the demo collector simulator (examples/nginx/run.sh; PORT, PREFIX, SIMULATOR=0)
+#   make console      the job console (console/) into build/console/ (npm ci, esbuild)
 #   make quickstart   install what is missing, build, run examples/quickstart.lua
 #   make test         install what is missing, build, run every suite
 #   make              build both Lua modules (5.4 and LuaJIT/5.1)
@@ -12,6 +14,9 @@
 #   make valgrind     C suite under valgrind
 #   make fuzz-replay  the libFuzzer targets on every committed input (deterministic; CI)
 #   make fuzz         libFuzzer exploring, FUZZ_SECONDS=60 per target
+#   make install      PREFIX=/usr/local DESTDIR=: both Lua modules, the Lua files, the
+#                     inventory command, the nginx, systemd and Prometheus examples
+#   make uninstall    the same PREFIX and DESTDIR: removes what install put there
 #
 # Tunables (-D): INV_STMT_CACHE, INV_MAX_LIST, INV_MAX_CONDS, INV_MAX_ID, INV_BUF_KEEP, INV_MAX_VALUE,
 # INV_REGEX_MATCH_LIMIT, INV_REGEX_DEPTH_LIMIT, INV_REGEX_TIME_BUDGET_MS.
@@ -28,12 +33,18 @@ LIBS      = -lsqlite3 -lpcre2-8 -lm
 LUA54_INC ?= /usr/include/lua5.4
 LUAJIT_INC ?= /usr/include/luajit-2.1
 
-CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_json.c src/inv_time.c src/inv_schema.c \
+CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_value.c src/inv_json.c src/inv_time.c src/inv_schema.c \
            src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
-           src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stat.c \
+           src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stage.c \
+           src/inv_pipeline.c src/inv_analyze.c src/inv_regex.c \
            src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
-           src/sqlite/sqlite_regex.c
-CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/sqlite/sqlite_int.h
+           src/sqlite/sqlite_regex.c src/sqlite/sqlite_admin.c src/inv_admin.c
+CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/inv_stat.h src/inv_regex.h \
+           src/sqlite/sqlite_int.h
+# the PostgreSQL backend: its own library (libpq), and Lua module inventory.pg
+PG_SRC = src/pg/pg_driver.c src/pg/pg_dialect.c src/pg/pg_schema.c src/pg/pg_regex.c
+PG_INC ?= /usr/include/postgresql
+PG_LIBS = -lpq
 TEST_SRC = $(filter-out test/c/test_main.c,$(wildcard test/c/test_*.c))
 
 # B: object/test directory, L: module tree (sanitizer builds use their own)
@@ -41,10 +52,12 @@ B ?= build
 L ?= lib
 MOD54  = $(L)/lua/5.4/inventory/core.so
 MOD51  = $(L)/lua/5.1/inventory/core.so
+PGMOD54 = $(L)/lua/5.4/inventory/pg.so
+PGMOD51 = $(L)/lua/5.1/inventory/pg.so
 
-.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean
+.PHONY: all deps run test test-c test-lua asan valgrind fuzz fuzz-replay fuzz-merge clean console
 
-all: $(MOD54) $(MOD51) $(B)/test_c
+all: $(MOD54) $(MOD51) $(PGMOD54) $(PGMOD51) $(B)/test_c
 
 $(B)/core/%.o: src/%.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -55,7 +68,26 @@ CORE_OBJ = $(patsubst src/%.c,$(B)/core/%.o,$(CORE_SRC))
 # the core as a static library: built without any Lua include path, so an
 # accidental #include "lua.h" in the core fails here
 $(B)/libinvcore.a: $(CORE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
+
+PG_OBJ = $(patsubst src/pg/%.c,$(B)/pg/%.o,$(PG_SRC))
+$(B)/pg/%.o: src/pg/%.c src/pg/pg_int.h $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -I$(PG_INC) -c $< -o $@
+$(B)/libinvpg.a: $(PG_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PGMOD54): src/lua/lpg.c src/lua/lcompat.h $(B)/libinvpg.a $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA54_INC) -I$(PG_INC) -shared src/lua/lpg.c \
+	  $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
+
+$(PGMOD51): src/lua/lpg.c src/lua/lcompat.h $(B)/libinvpg.a $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -I$(PG_INC) -shared src/lua/lpg.c \
+	  $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
 
 $(MOD54): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	@mkdir -p $(dir $@)
@@ -67,20 +99,34 @@ $(MOD51): src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUAJIT_INC) -shared src/lua/linventory.c \
 	  $(B)/libinvcore.a $(LIBS) -o $@
 
-$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a
-	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvcore.a $(LIBS) -o $@
+$(B)/test_c: $(TEST_SRC) test/c/test_main.c test/c/tharness.h test/c/tests.def $(B)/libinvcore.a \
+             $(B)/libinvpg.a
+	$(CC) $(ALLCFLAGS) -Itest/c test/c/test_main.c $(TEST_SRC) $(B)/libinvpg.a $(B)/libinvcore.a \
+	  $(PG_LIBS) $(LIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
 
-run: deps all
+# the console: npm packages from package-lock.json (node_modules/, not committed),
+# then one bundle with esbuild (console/build.mjs)
+CONSOLE_SRC = $(wildcard console/src/*.js console/src/*.css) console/index.html console/favicon.svg console/build.mjs
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build/console/index.html: $(CONSOLE_SRC) node_modules/.package-lock.json
+	node console/build.mjs build/console
+
+console: build/console/index.html
+
+run: deps all console
 	sh examples/nginx/run.sh
 
 .PHONY: quickstart
 quickstart: deps all
 	lua5.4 examples/quickstart.lua $(or $(DB),quickstart.db)
 
-test: deps all
+test: deps all console
 	@sh scripts/test.sh
 
 test-c: $(B)/test_c
@@ -111,7 +157,7 @@ valgrind: $(B)/test_c $(MOD54)
 # also what an older rockspec's builtin build left in the checkout (src/*.o,
 # ./inventory/core.so: that one shadows the right module from ./?.so)
 clean:
-	rm -rf build lib
+	rm -rf build lib node_modules
 	rm -f src/*.o src/lua/*.o inventory/core.so
 	-rmdir inventory 2>/dev/null || true
 
@@ -170,6 +216,44 @@ bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
 # how cost grows: 10k, 100k, 1M and 10M tasks (BENCH_SCALE_10M=0: without 10M)
 bench-scale: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh scale
+
+# ---- install: PREFIX/lib/lua/{5.4,5.1}/inventory/core.so (lua5.4, LuaJIT/nginx),
+# PREFIX/share/lua/{5.4,5.1}/inventory/*.lua, PREFIX/bin/inventory (its module
+# paths written in), PREFIX/share/inventory/{nginx,systemd,prometheus}/.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LUA_MODS = $(sort $(wildcard lua/inventory/*.lua))
+SHARE    = $(DESTDIR)$(PREFIX)/share/inventory
+INSTALLED_LUA = $(foreach v,5.4 5.1,$(patsubst lua/inventory/%,$(DESTDIR)$(PREFIX)/share/lua/$(v)/inventory/%,$(LUA_MODS)) \
+                $(DESTDIR)$(PREFIX)/lib/lua/$(v)/inventory/core.so)
+EXAMPLES = nginx/nginx.conf nginx/README.md nginx/tokens.json systemd/inventory-nginx.service \
+           systemd/inventory-backup.service systemd/inventory-backup.timer \
+           prometheus/inventory-alerts.yml prometheus/inventory-alerts.test.yml
+
+.PHONY: install uninstall
+install: $(MOD54) $(MOD51)
+	@for v in 5.4 5.1; do \
+	  install -d "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory" "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory"; \
+	  install -m 0755 "$(L)/lua/$$v/inventory/core.so" "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory/core.so"; \
+	  install -m 0644 $(LUA_MODS) "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory/"; \
+	done
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	sed -e 's|^local INSTALL_LUA, INSTALL_LIB = nil, nil.*|local INSTALL_LUA, INSTALL_LIB = "$(PREFIX)/share/lua", "$(PREFIX)/lib/lua"|' \
+	  bin/inventory > "$(DESTDIR)$(PREFIX)/bin/inventory.tmp"
+	chmod 0755 "$(DESTDIR)$(PREFIX)/bin/inventory.tmp"
+	mv "$(DESTDIR)$(PREFIX)/bin/inventory.tmp" "$(DESTDIR)$(PREFIX)/bin/inventory"
+	@for f in $(EXAMPLES); do install -d "$(SHARE)/$$(dirname $$f)"; \
+	  install -m 0644 "examples/$$f" "$(SHARE)/$$f"; done
+	# the nginx example, pointed at the installed LuaJIT modules
+	sed -e 's|@ROOT@/lua/?.lua;@ROOT@/lua/?/init.lua|$(PREFIX)/share/lua/5.1/?.lua;$(PREFIX)/share/lua/5.1/?/init.lua|' \
+	    -e 's|@ROOT@/lib/lua/5.1/|$(PREFIX)/lib/lua/5.1/|' examples/nginx/nginx.conf > "$(SHARE)/nginx/nginx.conf"
+	@echo "installed under $(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f $(INSTALLED_LUA) "$(DESTDIR)$(PREFIX)/bin/inventory" $(addprefix $(SHARE)/,$(EXAMPLES))
+	-rmdir "$(SHARE)/nginx" "$(SHARE)/systemd" "$(SHARE)/prometheus" "$(SHARE)" 2>/dev/null
+	-for v in 5.4 5.1; do rmdir "$(DESTDIR)$(PREFIX)/share/lua/$$v/inventory" \
+	  "$(DESTDIR)$(PREFIX)/lib/lua/$$v/inventory" 2>/dev/null; done; true
 
 # ---- LuaRocks: the rockspec's build.type = "make" ----
 # luarocks make runs "make rock" with the paths of the Lua it builds for

@@ -31,5 +31,8 @@ build = {
   },
   install_target = "rock-install",
   install_variables = { INST_LIBDIR = "$(LIBDIR)", INST_LUADIR = "$(LUADIR)", LUA_INCDIR = "$(LUA_INCDIR)" },
+  -- the command line; luarocks wraps it with the tree's module paths
+  install = { bin = { inventory = "bin/inventory" } },
 }
+
 test = { type = "command", command = "make test" }

@@ -49,9 +49,14 @@ struct inv_options {
                               call; default 500; 0 = none */
   int nStatTimeoutMs;      /* the same for stat and analyze; default 10000 */
   int nJournalSec;         /* how long the change journal keeps a change;
-                              default 3600; 0 = no journal */
+                              default 3600; 0 = no journal (SQLite only) */
+  const char *zUrl;        /* a PostgreSQL connection string (URI or key=value):
+                              the store is on that server, with pDriver */
+  const char *zSchema;     /* its schema; default "inventory" */
+  const struct inv_driver *pDriver;   /* the backend for zUrl (inv_pg_driver,
+                              from the inventory.pg module); NULL: SQLite */
 };
-#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600 }
+#define INV_OPTIONS_INIT { "inventory.db", 5000, 1000, 0, 500, 10000, 3600, NULL, NULL, NULL }
 
 int inv_store_open(const inv_options *pOpt, inv_store **ppOut,
                    char *zErr, size_t nErr);
@@ -71,7 +76,8 @@ void inv_store_set_now(inv_store *s, int64_t ms);
 
 /* Run one API method. zResource: "job", "job_task", "spot_job" or "store";
 ** zMethod: get list stat analyze delete create start add_error finish cancel
-** import (resources) or sweep purge changes trim_changes (store). bJson selects the rendering of
+** import (resources) or sweep purge changes trim_changes metrics (store; metrics
+** is inv_admin.c's cross-domain summary for exporters). bJson selects the rendering of
 ** the REST gateway (defaults omitted) instead of complete records. A method
 ** that has no result (delete) writes nothing into the sink. */
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
@@ -117,5 +123,48 @@ int inv_store_schema_version(inv_store *s);
 ** for tests and the curious. Same request as inv_call. */
 int inv_explain(inv_store *s, const char *zResource, const char *zMethod,
                 const inv_val *pReq, inv_buf *pOut);
+
+/* ===================== operating a store (inv_admin.c) ===================== */
+
+/* The schema version this library reads and writes (PRAGMA user_version). */
+int inv_schema_version(void);
+
+/* Facts about the store into pSink: {backend, engine_version,
+** schema_version, size_bytes, path}. */
+int inv_store_info(inv_store *s, inv_sink *pSink);
+
+/* Integrity check and counter audit into pSink: {problems: [text...], ok}.
+** The audit: for every job that has tasks, remained_tasks equals the number
+** of its tasks with remained_sub_tasks > 0; success_tasks (failure_tasks) is
+** at least the number of its finished SUCCESS (FAILURE) tasks (deleting a
+** finished task leaves the job's counters); and success_tasks +
+** failure_tasks + remained_tasks equals total_tasks. */
+int inv_store_check(inv_store *s, inv_sink *pSink);
+
+/* A consistent copy of the store into the file zPath, taken with SQLite's
+** online backup API in steps, while other connections go on writing. An
+** existing file is refused unless bOverwrite; the store's own file always. */
+int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite);
+
+/* Records of zResource in insertion order, every stored field (the hidden
+** ones too), so that importing them reproduces each record. pReq: {domain_id?,
+** after? (a cursor from *pNext), limit? (default 1000, at most 10000),
+** query? {filter, filter_or, keyword}}. With pLines NULL, pSink gets
+** {records: [...], next?}; otherwise the records are appended to pLines as
+** JSON lines and pSink is not used. *pNext: the cursor of the next page, 0
+** when there is none. */
+int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sink *pSink,
+               inv_buf *pLines, int64_t *pNext);
+
+/* Import records given as JSON text (one array, or JSON lines): parsed by
+** the core's parser, then inv_call(s, zResource, "import", ...). */
+int inv_import_text(inv_store *s, const char *zResource, const char *z, size_t n,
+                    inv_sink *pSink);
+
+/* Wait until another connection has committed since the data version
+** `since` (inv_store_version's *pData), at most nTimeoutMs, looking every
+** nPollMs. *pbChanged: 1 when it has. */
+int inv_store_wait_change(inv_store *s, int64_t since, int nTimeoutMs, int nPollMs,
+                          int *pbChanged);
 
 #endif /* INVENTORY_H */

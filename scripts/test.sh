@@ -5,11 +5,11 @@
 #   N skipped          (busted pending tests: neither passed nor failed)
 #   N passed, N failed
 #
-# TEST_SUITES="c busted nginx reliability" (the default) picks suites;
+# TEST_SUITES="c busted nginx reliability install browser" (the default) picks suites;
 # SPEC=path runs busted on that file or directory instead of spec/ (the
 # runner's own spec uses both).
 cd "$(dirname "$0")/.." || exit 1
-SUITES=${TEST_SUITES:-c busted nginx reliability}
+SUITES=${TEST_SUITES:-c busted nginx reliability install browser}
 SPEC=${SPEC:-spec}
 total_pass=0
 total_fail=0
@@ -39,6 +39,7 @@ if has busted; then
     tap=$($lua /usr/bin/busted -o TAP --lpath='./lua/?.lua;./lua/?/init.lua;./?.lua' \
           --cpath="./lib/lua/$ver/?.so" "$SPEC" 2>&1)
     echo "$tap" | grep -E '^not ok|^#' | head -n 60
+    echo "$tap" | grep '^ok [0-9]* - # SKIP' | sed 's/^ok [0-9]* - # SKIP */  skipped: /' | head -n 10
     s=$(echo "$tap" | grep -c '^ok [0-9]* - # SKIP')
     p=$(( $(echo "$tap" | grep -c '^ok ') - s ))
     f=$(echo "$tap" | grep -c '^not ok ')
@@ -68,6 +69,28 @@ if has reliability; then
   set -- $(counts reliability "$out")
   if [ $# -ne 2 ]; then set -- 0 1; echo "reliability suite did not finish (rc=$rc)"; fi
   echo "reliability: $1 checks passed, $2 failed"
+  add "$1" "$2"
+fi
+
+# 5. make install into a DESTDIR from a fresh copy, then the installed command,
+#    modules and nginx example (test/install/run.sh); each check is one
+if has install; then
+  out=$(sh test/install/run.sh 2>&1); rc=$?
+  echo "$out" | grep -v '^install: [0-9]* passed, [0-9]* failed$' | tail -n 30
+  set -- $(counts install "$out")
+  if [ $# -ne 2 ]; then set -- 0 1; echo "install test did not finish (rc=$rc)"; fi
+  echo "install: $1 checks passed, $2 failed"
+  add "$1" "$2"
+fi
+
+# 6. the job console in Debian's Chromium (test/browser/run.sh starts and stops
+#    make run's server); each browser test is one
+if has browser; then
+  out=$(bash test/browser/run.sh 2>&1); rc=$?
+  echo "$out" | grep -v '^browser: [0-9]* passed, [0-9]* failed$' | tail -n 30
+  set -- $(counts browser "$out")
+  if [ $# -ne 2 ]; then set -- 0 1; echo "browser suite did not finish (rc=$rc)"; fi
+  echo "browser suite: $1 tests passed, $2 failed"
   add "$1" "$2"
 fi
 

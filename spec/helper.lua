@@ -44,9 +44,15 @@ function H.rmdb(path)
   for _, suffix in ipairs{ "", "-wal", "-shm", "-journal" } do os.remove(path .. suffix) end
 end
 
+-- The call budgets scale with INV_TEST_TIME_SCALE (ASan, valgrind run the
+-- specs 10 to 30 times slower than a plain build).
+H.TIME_SCALE = tonumber(os.getenv("INV_TEST_TIME_SCALE")) or 1
+
 function H.open(opts)
   opts = opts or {}
   opts.path = opts.path or ":memory:"
+  if opts.statement_timeout == nil then opts.statement_timeout = math.floor(500 * H.TIME_SCALE) end
+  if opts.stat_timeout == nil then opts.stat_timeout = math.floor(10000 * H.TIME_SCALE) end
   return assert(inventory.open(opts))
 end
 

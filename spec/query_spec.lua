@@ -1331,12 +1331,12 @@ describe("query", function()
 
     it("a bad unwind filter is the stat stage's error", function()
       local function UF(f) return { unwind = { path = "errors", filter = f }, only = { "job_task_id" } } end
-      db_err(DBQ .. "(reason = Parameter type is invalid. (key = aggregate.unwind.filter, type = list)",
+      db_err("Parameter type is invalid. (key = aggregate.unwind.filter, type = list)",
              H.tasks(inv, UF("errors")))
       db_err("Required parameter. (key = aggregate.match.filter))",
              H.tasks(inv, UF({ F("errors.error_code", "", "eq") })))
       db_err("Unsupported operator: gt)", H.tasks(inv, UF({ F("errors.error_code", "E", "gt") })))
-      db_err(DBQ .. "(reason = Regular expression is invalid",
+      db_err("Regular expression is invalid",
              H.tasks(inv, UF({ F("errors.message", "(", "contain") })))
     end)
 

@@ -59,15 +59,20 @@ describe("store", function()
       os.remove(dir)
     end)
 
-    it("refuses url together with path; url alone says the backend is not available", function()
+    it("refuses url together with path; a url that cannot be reached is unavailable", function()
       local inv, msg, code, class = inventory.open{ url = "postgresql://u@localhost/db", path = ":memory:" }
       assert.is_nil(inv)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
       assert.truthy(msg:find("key = url", 1, true) and msg:find("not both", 1, true), msg)
-      inv, msg, code, class = inventory.open{ url = "postgresql://u@localhost/db" }
+      inv, msg, code, class = inventory.open{ url = "postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2" }
+      assert.is_nil(inv)
+      assert.are.same({ "ERROR_DB_QUERY", "unavailable" }, { code, class })
+      assert.truthy(msg:find("cannot open postgresql://u:***@127.0.0.1:1/db", 1, true), msg)
+      assert.falsy(msg:find("secret", 1, true), msg)             -- no password in a message
+      inv, msg, code, class = inventory.open{ url = "postgresql://u@127.0.0.1:1/db", schema = "Bad-Name" }
       assert.is_nil(inv)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
-      assert.truthy(msg:find("PostgreSQL backend is not available", 1, true), msg)
+      assert.truthy(msg:find("key = schema", 1, true), msg)
       inv, msg, code, class = inventory.open{ path = ":memory:", schema = "inventory" }
       assert.is_nil(inv)
       assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
@@ -116,7 +121,12 @@ describe("store", function()
       raises("table expected, got nil", inv.job_task.list)
       raises("table expected, got number", inv.job.create, 5)
       raises("table expected, got string", inv.call, inv, "job", "list", "x")
-      raises("table expected, got string", inv.import, inv, "job", "x")
+      raises("table or JSON text expected, got number", inv.import, inv, "job", 5)
+      -- a string is JSON text (an array or JSON lines): not JSON is the API's error
+      local ok, msg, code = inv:import("job", "x")
+      assert.is_nil(ok)
+      assert.are.equal("ERROR_INVALID_PARAMETER", code)
+      assert.matches("line 1", msg)
       raises("job, job_task or spot_job expected", inv.import, inv, "collector", {})
       raises("table expected, got string", inventory.open, "inventory.db")
       inv:close()

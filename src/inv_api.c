@@ -21,19 +21,19 @@ static const struct { const char *zName; inv_method x; } aMethod[] = {
 ** on nginx's thread pool); bulk operations (import, sweep, purge) have none. */
 static void startBudget(inv_store *s, const char *zMethod) {
   int ms = s->nTimeoutMs;
-  if (strcmp(zMethod, "stat") == 0 || strcmp(zMethod, "analyze") == 0) ms = s->nStatTimeoutMs;
+  if (strcmp(zMethod, "stat") == 0 || strcmp(zMethod, "analyze") == 0
+      || strcmp(zMethod, "metrics") == 0) ms = s->nStatTimeoutMs;      /* metrics: aggregates too */
   else if (strcmp(zMethod, "import") == 0 || strcmp(zMethod, "sweep") == 0
            || strcmp(zMethod, "purge") == 0) ms = 0;
   s->nBudgetMs = ms;
   s->nsDeadline = ms > 0 ? inv_clock_ns() + (int64_t)ms * 1000000 : 0;
 }
 
-int inv_call(inv_store *s, const char *zResource, const char *zMethod,
-             const inv_val *pReq, inv_sink *pSink, int bJson) {
+static int dispatch(inv_store *s, const char *zResource, const char *zMethod,
+                    const inv_val *pReq, inv_sink *pSink, int bJson) {
   const inv_resource *r;
   size_t i;
   int rc;
-  startBudget(s, zMethod);
   if (!pReq || !inv_val_is_obj(pReq)) {
     return inv_err(s, "ERROR_INVALID_PARAMETER_TYPE",
                    "Parameter type is invalid. (key = request, type = object)");
@@ -41,6 +41,7 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   if (strcmp(zResource, "store") == 0) {
     if (strcmp(zMethod, "sweep") == 0) rc = inv_m_sweep(s, pReq, pSink);
     else if (strcmp(zMethod, "purge") == 0) rc = inv_m_purge(s, pReq, pSink);
+    else if (strcmp(zMethod, "metrics") == 0) rc = inv_m_metrics(s, pReq, pSink);
     else if (strcmp(zMethod, "changes") == 0) rc = inv_m_changes(s, pReq, pSink);
     else if (strcmp(zMethod, "trim_changes") == 0) rc = inv_m_trim_changes(s, pReq, pSink);
     else return inv_err(s, "ERROR_INVALID_PARAMETER",
@@ -63,4 +64,23 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   }
   return inv_err(s, "ERROR_INVALID_PARAMETER",
                  "Parameter is invalid. (key = method, reason = unknown method %s)", zMethod);
+}
+
+/* A write that lost a conflict to another (a serialization failure, a
+** deadlock: s->bRetry) rolled back and wrote nothing: it runs again, at
+** most 4 times in all. */
+#define INV_TRIES 4
+
+int inv_call(inv_store *s, const char *zResource, const char *zMethod,
+             const inv_val *pReq, inv_sink *pSink, int bJson) {
+  int rc, i;
+  startBudget(s, zMethod);
+  for (i = 0; i < INV_TRIES; i++) {
+    s->bRetry = 0;
+    rc = dispatch(s, zResource, zMethod, pReq, pSink, bJson);
+    if (rc == INV_OK || !s->bRetry || inv_budget_exceeded(s)) break;
+    s->zErrCode = NULL;
+  }
+  s->nsDeadline = 0;                 /* the budget is the call's only */
+  return rc;
 }

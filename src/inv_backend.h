@@ -36,10 +36,8 @@
 #ifndef INV_BACKEND_H
 #define INV_BACKEND_H
 
-#include "inv_val.h"
+#include "inventory.h"
 
-typedef struct inv_store inv_store;
-typedef struct inv_options inv_options;
 typedef struct inv_resource inv_resource;
 typedef struct inv_field inv_field;
 typedef struct inv_q inv_q;
@@ -66,48 +64,48 @@ typedef struct inv_stmt inv_stmt;
 #define INV_TX_READ  2          /* one snapshot for several reads */
 
 /* ===================== statements the write side runs ===================== */
-/* The dialect spells each (placeholders ?1.. / $1..; parameters as noted). */
+/* The dialect spells each; #N is its parameter N (spelt as its placeholders are). */
 enum {
-  INV_SQL_JOB_FINALIZE,        /* ?1 now, ?2 job_id, ?3 domain_id */
-  INV_SQL_JOB_TASK_OK,         /* ?1 now, ?2 job_id, ?3 domain_id: success +1, remained -1 */
+  INV_SQL_JOB_FINALIZE,        /* #1 now, #2 job_id, #3 domain_id */
+  INV_SQL_JOB_TASK_OK,         /* #1 now, #2 job_id, #3 domain_id: success +1, remained -1 */
   INV_SQL_JOB_TASK_FAIL,       /* the same with failure +1 */
-  INV_SQL_JOB_TASK_LEFT,       /* ?1 now, ?2 job_id, ?3 domain_id: total -1, remained -1 */
-  INV_SQL_TASK_LOAD,           /* ?1 job_task_id, ?2 domain_id -> status, remained_sub_tasks,
+  INV_SQL_JOB_TASK_LEFT,       /* #1 now, #2 job_id, #3 domain_id: total -1, remained -1 */
+  INV_SQL_TASK_LOAD,           /* #1 job_task_id, #2 domain_id -> status, remained_sub_tasks,
                                   job_id, started (0/1) */
-  INV_SQL_TASK_APPEND_ERROR,   /* ?1 error JSON, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_JOB_CANCEL_DUPLICATES, /* ?1 now, ?2 domain, ?3 collector, ?4 request ws, ?5 secret */
-  INV_SQL_JOB_INSERT,          /* ?1 id ?2 status ?3 total ?4 req secret ?5 req ws ?6 rg
-                                  ?7 domain ?8 ws ?9 collector ?10 plugin ?11 now ?12 finished */
-  INV_SQL_TASK_INSERT,         /* ?1 id ?2 provider ?3 sub_tasks ?4 job ?5 secret ?6 collector
-                                  ?7 service account ?8 project ?9 ws ?10 domain ?11 now */
-  INV_SQL_JOB_IS_CANCELED,     /* ?1 job_id, ?2 domain_id -> 0/1 */
-  INV_SQL_TASK_FAIL_CANCELED,  /* ?1 now, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_TASK_START,          /* ?1 now, ?2 job_task_id, ?3 domain_id */
-  INV_SQL_TASK_FINISH,         /* ?1..?6 counts, ?7 now, ?8 failed (0/1), ?9 id, ?10 domain
+  INV_SQL_TASK_APPEND_ERROR,   /* #1 error JSON, #2 job_task_id, #3 domain_id */
+  INV_SQL_JOB_CANCEL_DUPLICATES, /* #1 now, #2 domain, #3 collector, #4 request ws, #5 secret */
+  INV_SQL_JOB_INSERT,          /* #1 id #2 status #3 total #4 req secret #5 req ws #6 rg
+                                  #7 domain #8 ws #9 collector #10 plugin #11 now #12 finished */
+  INV_SQL_TASK_INSERT,         /* #1 id #2 provider #3 sub_tasks #4 job #5 secret #6 collector
+                                  #7 service account #8 project #9 ws #10 domain #11 now */
+  INV_SQL_JOB_IS_CANCELED,     /* #1 job_id, #2 domain_id -> 0/1 */
+  INV_SQL_TASK_FAIL_CANCELED,  /* #1 now, #2 job_task_id, #3 domain_id */
+  INV_SQL_TASK_START,          /* #1 now, #2 job_task_id, #3 domain_id */
+  INV_SQL_TASK_FINISH,         /* #1..#6 counts, #7 now, #8 failed (0/1), #9 id, #10 domain
                                   -> remained_sub_tasks, status */
-  INV_SQL_JOB_STATUS,          /* ?1 job_id, ?2 domain_id -> status */
-  INV_SQL_JOB_CANCEL,          /* ?1 now, ?2 job_id, ?3 domain_id */
-  INV_SQL_SWEEP_TASKS,         /* ?1 now, ?2 cut-off, ?3 domain or NULL, ?4 error JSON */
-  INV_SQL_SWEEP_JOBS,          /* ?1 now, ?2 cut-off, ?3 domain or NULL */
-  INV_SQL_PURGE_JOB_TASKS,     /* ?1 cut-off, ?2 domain or NULL (tasks of purged jobs) */
+  INV_SQL_JOB_STATUS,          /* #1 job_id, #2 domain_id -> status */
+  INV_SQL_JOB_CANCEL,          /* #1 now, #2 job_id, #3 domain_id */
+  INV_SQL_SWEEP_TASKS,         /* #1 now, #2 cut-off, #3 domain or NULL, #4 error JSON */
+  INV_SQL_SWEEP_JOBS,          /* #1 now, #2 cut-off, #3 domain or NULL */
+  INV_SQL_PURGE_JOB_TASKS,     /* #1 cut-off, #2 domain or NULL (tasks of purged jobs) */
   INV_SQL_PURGE_TASKS,
   INV_SQL_PURGE_JOBS,
   INV_SQL_PURGE_SPOT_JOBS,
-  INV_SQL_JOB_DELETE_TASKS,    /* ?1 job_id, ?2 domain_id */
-  INV_SQL_JOURNAL_TASK,        /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
-  INV_SQL_JOURNAL_JOB,         /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_TASK_JOB,    /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain, ?5 job_id */
-  INV_SQL_JOURNAL_JOB_TASKS,   /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_TASK_DELETED, /* ?1 now, ?2 op, ?3 job_task_id, ?4 domain */
-  INV_SQL_JOURNAL_JOB_DELETED_TASKS, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_JOB_DELETED, /* ?1 now, ?2 op, ?3 job_id, ?4 domain */
-  INV_SQL_JOURNAL_SWEEP_TASKS, /* ?1 now, ?2 op, ?3 domain or NULL, ?4 cut-off */
+  INV_SQL_JOB_DELETE_TASKS,    /* #1 job_id, #2 domain_id */
+  INV_SQL_JOURNAL_TASK,        /* #1 now, #2 op, #3 job_task_id, #4 domain, #5 job_id */
+  INV_SQL_JOURNAL_JOB,         /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_TASK_JOB,    /* #1 now, #2 op, #3 job_task_id, #4 domain, #5 job_id */
+  INV_SQL_JOURNAL_JOB_TASKS,   /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_TASK_DELETED, /* #1 now, #2 op, #3 job_task_id, #4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED_TASKS, /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_JOB_DELETED, /* #1 now, #2 op, #3 job_id, #4 domain */
+  INV_SQL_JOURNAL_SWEEP_TASKS, /* #1 now, #2 op, #3 domain or NULL, #4 cut-off */
   INV_SQL_JOURNAL_SWEEP_JOBS,
-  INV_SQL_JOURNAL_DUPLICATES,  /* ?1 now, ?2 op, ?3 domain, ?4 collector, ?5 req ws, ?6 secret */
-  INV_SQL_JOURNAL_RESET,       /* ?1 now, ?2 op, ?3 resource */
-  INV_SQL_JOURNAL_TRIM,        /* ?1 cut-off time (never the newest row) */
+  INV_SQL_JOURNAL_DUPLICATES,  /* #1 now, #2 op, #3 domain, #4 collector, #5 req ws, #6 secret */
+  INV_SQL_JOURNAL_RESET,       /* #1 now, #2 op, #3 resource */
+  INV_SQL_JOURNAL_TRIM,        /* #1 cut-off time (never the newest row) */
   INV_SQL_JOURNAL_BOUNDS,      /* -> min(seq) or NULL, max(seq) or 0 */
-  INV_SQL_JOURNAL_READ,        /* ?1 after, ?2 limit -> seq, at, resource, op, id, domain,
+  INV_SQL_JOURNAL_READ,        /* #1 after, #2 limit -> seq, at, resource, op, id, domain,
                                   workspace, project, job, collector (scope filled in) */
   INV_SQL_N
 };
@@ -115,7 +113,7 @@ enum {
 /* ===================== the driver ===================== */
 
 typedef struct inv_dialect inv_dialect;
-typedef struct inv_driver inv_driver;
+typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
   int iVersion;                             /* 1 */
   const char *zName;                        /* "sqlite", "postgresql" */
@@ -148,6 +146,15 @@ struct inv_driver {
   const char *(*xEngineVersion)(inv_store *s);
   /* The engine's plan of q's statement, one line per step. */
   int  (*xExplain)(inv_store *s, inv_q *q, inv_buf *pOut);
+  /* ---- iVersion 2: operating a store (inv_admin.c) ---- */
+  /* The store's size in bytes and where it is (a file; a server's URL
+  ** without its password). */
+  int  (*xInfo)(inv_store *s, int64_t *pnBytes, const char **pzWhere);
+  /* The engine's own consistency check: each problem to xProblem(pCtx, text). */
+  int  (*xIntegrity)(inv_store *s, void *pCtx, void (*xProblem)(void*, const char*));
+  /* A consistent copy into the file zPath while others write; an existing
+  ** file only with bOverwrite. NULL: the engine's own tools do it (pg_dump). */
+  int  (*xBackup)(inv_store *s, const char *zPath, int bOverwrite);
 };
 
 /* ===================== the dialect ===================== */
@@ -168,18 +175,22 @@ struct inv_acc {
   const size_t *anSeg;
   int nSeg;                      /* 0: zBase itself */
   int bIndex0;                   /* segment 0 is an array position (errors.N) */
+  int eValKind;                  /* EXPR: the value's kind (INV_K_*: JSON text or not) */
   int bStr;                      /* declared a string (no type guard needed) */
   int bFree;                     /* free-form: a leaf array matches by element */
 };
 #define INV_ACC_COL  1
 #define INV_ACC_PATH 2
 #define INV_ACC_ELEM 3
+#define INV_ACC_EXPR 4           /* zBase: an SQL expression of a plain value */
 
 struct inv_dialect {
   int iVersion;                              /* 1 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
-  /* Placeholder of parameter i (1-based): "?" or "$i". */
-  void (*xParam)(inv_buf *b, int i);
+  /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
+  ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
+  ** with static types needs to compare a number. */
+  void (*xParam)(inv_buf *b, int i, int eType);
   /* The fixed statements (INV_SQL_*). */
   const char *const *azSql;
   /* Schema: CREATE TABLE of a resource (column "id" first, the insertion
@@ -220,6 +231,72 @@ struct inv_dialect {
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);
   /* check a pattern the engine will run (0, or a message in zErr) */
   int (*xRegexCheck)(const char *z, size_t n, char *zErr, size_t nErr);
+
+  /* ---- iterating a JSON array expression (list unwind, stat) ---- */
+  /* the FROM item "<elements of zArr> AS zAlias" (none when zArr is not an
+  ** array: callers test xJsonTypeIs first where it may not be one) */
+  int (*xEachFrom)(inv_q *q, const char *zArr, const char *zAlias);
+  /* the current element as JSON text; its position (orders the elements) */
+  int (*xEachElem)(inv_q *q, const char *zArr, const char *zAlias);
+  int (*xEachKey)(inv_q *q, const char *zAlias);
+  /* a one-element JSON array of the current element (list unwind) */
+  int (*xEachElemArray)(inv_q *q, const char *zAlias);
+
+  /* ---- stat (inv_stat*.c): values are plain SQL values, datetimes (ms),
+  ** or JSON text ("kinds" INV_K_*); a JSON value that is missing is NULL, a
+  ** JSON null is the text "null" ---- */
+  const char *zCteMaterialized;              /* keyword(s) that keep a CTE from being inlined */
+  /* LIMIT/OFFSET values: n < 0 means no limit */
+  int (*xLimit)(inv_q *q, int64_t n);
+  /* the JSON text at a's path (a->zBase is JSON text), NULL when missing */
+  int (*xJsonGet)(inv_q *q, const inv_acc *a);
+  /* errors.x not unwound: a JSON array of the elements' values at a's path
+  ** (a->zBase is the JSON array), NULL when the array is */
+  int (*xJsonPluck)(inv_q *q, const inv_acc *a);
+  /* JSON text as a plain value (numbers, text, booleans as 1/0, NULL for a
+  ** null; containers stay JSON text) */
+  int (*xJsonToValue)(inv_q *q, const char *zExpr);
+  /* a value as JSON text: SQL NULL stays NULL when bNullMissing, else
+  ** "null"; datetimes formatted with zTimeFmt (strftime) */
+  int (*xValueToJson)(inv_q *q, const char *zExpr, int eKind, int bNullMissing,
+                      const char *zTimeFmt);
+  /* the value x (of kind eKind) when it is a number, else NULL */
+  int (*xNumber)(inv_q *q, const char *zExpr, int eKind);
+  /* MongoDB aggregation comparison of a value with a bound one, in BSON
+  ** order, no coercion; op: "eq" (null-safe), "not", "gt", "gte", "lt",
+  ** "lte"; a NULL value is below every other. v is the bound value (for a
+  ** datetime key, an INV_INT of ms). */
+  int (*xCompare)(inv_q *q, const char *zExpr, int eKind, const char *zOp, const inv_val *v);
+  /* the unwind filter's raw equality: (x = v) without coercion, NULL-safe */
+  int (*xRawEquals)(inv_q *q, const char *zExpr, int eKind, const inv_val *v);
+  /* date_format: MongoDB $dateToString of a datetime; bPart: one of
+  ** "year", "month", "day" as an integer */
+  int (*xDateFormat)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, int bPart);
+  /* accumulators over the rows of a group (zSeq orders them) */
+  int (*xAggFirstLast)(inv_q *q, int bLast, const char *zSeq, const char *zExpr);
+  int (*xAggPush)(inv_q *q, const char *zSeq, const char *zJson);
+  int (*xAggAddToSet)(inv_q *q, const char *zJson);
+  int (*xAggMergeObjects)(inv_q *q, const char *zSeq, const char *zJson);
+  int (*xAggMinMax)(inv_q *q, int bMax, const char *zExpr, int eKind);
+  /* a JSON object of names (bound) and JSON values; a NULL value leaves its
+  ** name out */
+  int (*xObject)(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n);
+  /* arithmetic: an operand (a non-number is an error naming zOp), a / b */
+  int (*xOperand)(inv_q *q, const char *zExpr, int eKind, const char *zOp);
+  int (*xDivide)(inv_q *q, const char *zA, const char *zB);
+  /* project's size, sum, array_to_object, object_to_array of "x", a column
+  ** of the subquery the compiler wraps around the key (eKind: its kind) */
+  int (*xProjectUnary)(inv_q *q, const char *zOp, int eKind);
+  /* a plain value as JSON text (project's unary ops take JSON) */
+  int (*xQuote)(inv_q *q, const char *zExpr);
+  /* ORDER BY term of a value of kind eKind (JSON text sorts by its value,
+  ** then its text) */
+  int (*xOrderTerm)(inv_q *q, const char *zExpr, int eKind, int bDesc);
 };
+
+/* Kinds of values the stat compiler tracks. */
+#define INV_K_VAL  0          /* a plain SQL value: integer, real, text, null */
+#define INV_K_TIME 1          /* integer ms since epoch: rendered as ISO 8601 */
+#define INV_K_JSON 2          /* JSON text: rendered as the value it encodes */
 
 #endif /* INV_BACKEND_H */

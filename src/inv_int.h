@@ -123,8 +123,8 @@ struct inv_store {
   inv_buf out;                    /* the caller's output (inv_store_buffer) */
   const char *zErrCode;           /* NULL when the last call succeeded */
   int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
-  char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE id = ?1 [AND domain_id = ?2]" */
-  char *azByIdDomain[INV_N_RES];
+  int bRetry;                     /* the error is a conflict: the call may run again */
+  char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE <id> = #1 AND domain_id = #2" */
 };
 
 int64_t inv_now(inv_store *s);
@@ -186,7 +186,7 @@ struct inv_q {
   inv_buf *b;                     /* SQL text */
   inv_bind *aBind;                /* arena */
   int nBind, nBindAlloc;
-  int nAlias;                     /* json_each aliases used */
+  int nAlias;                     /* iteration aliases used */
   int nDyn;                       /* predicates on JSON values emitted */
   int nRegex;                     /* regular expressions emitted */
   int nListVal;                   /* values of in / not_in lists compiled */
@@ -283,6 +283,7 @@ struct inv_req {
 
 #define R_JSON     0x01   /* omit defaults (REST) */
 #define R_MINIMAL  0x02
+#define R_ALL      0x04   /* every stored field, the hidden ones too (export) */
 typedef struct inv_only inv_only;  /* projection from `only` */
 
 /* Render the current row of p (columns in field order starting at iCol0)
@@ -314,6 +315,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f);
 int inv_m_sweep(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k);
+int inv_m_metrics(inv_store *s, const inv_val *req, inv_sink *k);   /* inv_admin.c */
 int inv_m_changes(inv_store *s, const inv_val *req, inv_sink *k);
 int inv_m_trim_changes(inv_store *s, const inv_val *req, inv_sink *k);
 
@@ -341,7 +343,7 @@ int inv_check_keys(inv_store *s, const inv_val *obj, const char *const *azAllowe
 int inv_req_string(inv_store *s, const inv_val *req, const char *zKey,
                    int bRequired, const char **pz);
 /* Render one record by id, after a write (inv_render.c). */
-int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId, const char *zDomain,
                      inv_sink *k, int flags);
 
 /* Read requests (inv_req.c): conditions collected into q->conds (the
@@ -356,7 +358,9 @@ int inv_page_parse(inv_store *s, const inv_val *pPage, const char *zWhere,
                    int64_t *pStart, int64_t *pLimit);
 int inv_page_cap(inv_store *s, const char *zWhere, int64_t *pLimit);
 
-/* The store's backends (src/sqlite/, src/pg/). */
+/* The store's backends: src/sqlite/ (in the core), src/pg/ (libinvpg.a,
+** the inventory.pg module: see inv_options.pDriver). */
 extern const inv_driver inv_sqlite_driver;
+extern const inv_driver inv_pg_driver;
 
 #endif /* INV_INT_H */

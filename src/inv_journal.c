@@ -20,8 +20,9 @@
 #define TRIM_EVERY 1024
 
 /* Every TRIM_EVERY journal writes of this connection, the rows older than
-** journal_seconds go (never the newest: seq is max + 1 on SQLite, so keeping
-** the last row keeps sequence numbers from being reused). */
+** journal_seconds go (never the newest: where the engine numbers a row
+** max(seq) + 1, keeping the last row keeps sequence numbers from being
+** reused). */
 static int maybeTrim(inv_store *s) {
   inv_stmt *p;
   if (++s->nJournalWrites % TRIM_EVERY) return INV_OK;
@@ -31,8 +32,8 @@ static int maybeTrim(inv_store *s) {
   return inv_run(s, p);
 }
 
-/* Run journal statement iSql: ?1 the time, ?2 the op, then azArg (text;
-** NULL binds null) from ?3, then iArg after them (if bInt); trim. */
+/* Run journal statement iSql: #1 the time, #2 the op, then azArg (text;
+** NULL binds null) from #3, then iArg after them (if bInt); trim. */
 static int journalEx(inv_store *s, int iSql, const char *zOp, int nArg,
                      const char *const *azArg, int bInt, int64_t iArg) {
   inv_stmt *p;

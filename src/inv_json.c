@@ -1,7 +1,7 @@
 /*
-** inv_json.c: inv_val helpers, UTF-8 validation, the strict JSON parser
-** (text -> arena inv_val), the streaming JSON replayer (text -> sink
-** events), and the JSON writers (inv_val / sink events -> compact text).
+** inv_json.c: JSON: the strict parser (text -> arena inv_val), the
+** streaming replayer (text -> sink events), and the writers (inv_val / sink
+** events -> compact text). The two parsers share one lexer.
 **
 ** Numbers are converted with strtod()/snprintf(), which follow the C
 ** locale's decimal point: the host program must keep LC_NUMERIC at "C"
@@ -16,124 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ===================== values ===================== */
-
-const inv_val *inv_val_get(const inv_val *obj, const char *zKey) {
-  size_t i, n;
-  if (obj == NULL || zKey == NULL || obj->t != INV_OBJ) return NULL;
-  n = strlen(zKey);
-  for (i = 0; i < obj->u.obj.n; i++) {
-    const inv_kv *kv = &obj->u.obj.a[i];
-    if (kv->nKey == n && memcmp(kv->zKey, zKey, n) == 0) return &kv->v;
-  }
-  return NULL;
-}
-
-int inv_val_is_arr(const inv_val *v) {
-  return v != NULL && (v->t == INV_ARR || v->bEmpty);
-}
-
-int inv_val_is_obj(const inv_val *v) {
-  return v != NULL && (v->t == INV_OBJ || v->bEmpty);
-}
-
-/* 1 and *pOut when v is a number (INT or REAL); 0 otherwise. */
-int inv_val_number(const inv_val *v, double *pOut) {
-  if (v == NULL) return 0;
-  if (v->t == INV_INT) { *pOut = (double)v->u.i; return 1; }
-  if (v->t == INV_REAL) { *pOut = v->u.r; return 1; }
-  return 0;
-}
-
-/* 1 and *pOut when v is an INT, or a REAL that is integral and within the
-** int64 range; 0 otherwise. */
-int inv_val_integer(const inv_val *v, int64_t *pOut) {
-  if (v == NULL) return 0;
-  if (v->t == INV_INT) { *pOut = v->u.i; return 1; }
-  if (v->t == INV_REAL) {
-    double r = v->u.r;
-    int64_t i;
-    /* [-2^63, 2^63): both bounds are exact doubles. NaN fails both. */
-    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) return 0;
-    i = (int64_t)r;
-    if ((double)i != r) return 0;
-    *pOut = i;
-    return 1;
-  }
-  return 0;
-}
-
-const char *inv_val_pytype(const inv_val *v) {
-  if (v == NULL) return "NoneType";
-  if (v->bEmpty) return "dict";      /* written as {} */
-  switch (v->t) {
-    case INV_NULL: return "NoneType";
-    case INV_BOOL: return "bool";
-    case INV_INT:  return "int";
-    case INV_REAL: return "float";
-    case INV_STR:  return "str";
-    case INV_ARR:  return "list";
-    case INV_OBJ:  return "dict";
-    default:       return "NoneType";
-  }
-}
-
 /* ===================== UTF-8 ===================== */
-
-/* Length of the valid multi-byte sequence at s (s[0] >= 0x80, n >= 1
-** bytes available), or 0 if it is invalid (stray continuation, overlong,
-** surrogate, > U+10FFFF, truncated). */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c < 0xC2) return 0;                       /* continuation, C0/C1 */
-  if (c < 0xE0) {
-    return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-  }
-  if (c < 0xF0) {
-    if (c == 0xE0) lo = 0xA0;                   /* overlong */
-    if (c == 0xED) hi = 0x9F;                   /* surrogates */
-    if (n < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80) return 0;
-    return 3;
-  }
-  if (c < 0xF5) {
-    if (c == 0xF0) lo = 0x90;                   /* overlong */
-    if (c == 0xF4) hi = 0x8F;                   /* > U+10FFFF */
-    if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80
-        || (s[3] & 0xC0) != 0x80) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-int inv_utf8_valid(const char *z, size_t n) {
-  const unsigned char *s = (const unsigned char *)z;
-  size_t i = 0;
-  while (i < n) {
-    size_t k;
-    if (s[i] < 0x80) { i++; continue; }
-    k = utf8_seq(s + i, n - i);
-    if (k == 0) return 0;
-    i += k;
-  }
-  return 1;
-}
-
-void inv_utf8_clean(char *z, size_t n) {
-  unsigned char *s = (unsigned char *)z;
-  size_t i = 0;
-  while (i < n) {
-    size_t k;
-    if (s[i] < 0x80) { i++; continue; }
-    k = utf8_seq(s + i, n - i);
-    if (k == 0) s[i++] = '?';
-    else i += k;
-  }
-}
 
 /* Encode code point cp (<= 0x10FFFF, not a surrogate) at z; returns the
 ** number of bytes written (1..4). */
-static size_t utf8_put(char *z, unsigned long cp) {
+static size_t utf8Put(char *z, unsigned long cp) {
   unsigned char *s = (unsigned char *)z;
   if (cp < 0x80) { s[0] = (unsigned char)cp; return 1; }
   if (cp < 0x800) {
@@ -156,21 +43,21 @@ static size_t utf8_put(char *z, unsigned long cp) {
 
 /* ===================== lexical pieces shared by both parsers ===================== */
 
-static int is_ws(unsigned char c) {
+static int isWs(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int is_digit(unsigned char c) {
+static int isDigit(unsigned char c) {
   return c >= '0' && c <= '9';
 }
 
-static size_t skip_ws(const unsigned char *z, size_t n, size_t i) {
-  while (i < n && is_ws(z[i])) i++;
+static size_t skipWs(const unsigned char *z, size_t n, size_t i) {
+  while (i < n && isWs(z[i])) i++;
   return i;
 }
 
 /* Does z[i..n) start with the literal zLit? */
-static int match_lit(const unsigned char *z, size_t n, size_t i,
+static int matchLit(const unsigned char *z, size_t n, size_t i,
                      const char *zLit, size_t nLit) {
   return n - i >= nLit && memcmp(z + i, zLit, nLit) == 0;
 }
@@ -180,9 +67,9 @@ static int match_lit(const unsigned char *z, size_t n, size_t i,
 ** 0, *pEnd = index of the closing quote, *pEsc = 1 if a backslash occurs.
 ** On failure (unescaped control character, unterminated string) returns -1
 ** and *pEnd = offset of the offending byte. Escapes and UTF-8 are checked
-** by str_decode()/inv_utf8_valid().
+** by strDecode()/inv_utf8_valid().
 */
-static int str_scan(const unsigned char *z, size_t n, size_t i,
+static int strScan(const unsigned char *z, size_t n, size_t i,
                     size_t *pEnd, int *pEsc) {
   int bEsc = 0;
   while (i < n) {
@@ -192,7 +79,7 @@ static int str_scan(const unsigned char *z, size_t n, size_t i,
     if (c == '\\') {
       bEsc = 1;
       if (++i >= n) break;
-      /* The escaped byte is checked by str_decode(); a control character
+      /* The escaped byte is checked by strDecode(); a control character
       ** there would be an invalid escape anyway. */
     }
     i++;
@@ -223,19 +110,19 @@ static int hex4(const unsigned char *z, size_t i, size_t b, unsigned long *pCp) 
 #define DEC_UTF8  2    /* invalid raw UTF-8 */
 
 /*
-** Decode the string body z[a..b) (as delimited by str_scan) into dst,
+** Decode the string body z[a..b) (as delimited by strScan) into dst,
 ** which has room for b-a+1 bytes (decoding never grows the text). Checks
 ** escapes, surrogate pairing and raw UTF-8. NUL-terminates dst and sets
 ** *pLen. Returns DEC_OK, DEC_SYNTAX (with *pOff) or DEC_UTF8.
 */
-static int str_decode(const unsigned char *z, size_t a, size_t b, char *dst,
+static int strDecode(const unsigned char *z, size_t a, size_t b, char *dst,
                       size_t *pLen, size_t *pOff) {
   size_t i = a, o = 0;
   while (i < b) {
     unsigned char c = z[i];
     if (c == '\\') {
       unsigned long cp, lo;
-      /* str_scan guarantees a byte after the backslash before b. */
+      /* strScan guarantees a byte after the backslash before b. */
       switch (z[i + 1]) {
         case '"':  dst[o++] = '"';  i += 2; break;
         case '\\': dst[o++] = '\\'; i += 2; break;
@@ -263,7 +150,7 @@ static int str_decode(const unsigned char *z, size_t a, size_t b, char *dst,
           } else {
             i += 6;
           }
-          o += utf8_put(dst + o, cp);
+          o += utf8Put(dst + o, cp);
           break;
         default:
           *pOff = i;
@@ -273,7 +160,7 @@ static int str_decode(const unsigned char *z, size_t a, size_t b, char *dst,
       dst[o++] = (char)c;
       i++;
     } else {
-      size_t k = utf8_seq(z + i, b - i);
+      size_t k = inv_utf8_seq(z + i, b - i);
       if (k == 0) return DEC_UTF8;
       memcpy(dst + o, z + i, k);
       o += k;
@@ -290,29 +177,29 @@ static int str_decode(const unsigned char *z, size_t a, size_t b, char *dst,
 ** *pEnd = end of the number, *pInt = 1 when there is no fraction or
 ** exponent. On failure -1 and *pEnd = offset of the offending byte.
 */
-static int num_scan(const unsigned char *z, size_t n, size_t i,
+static int numScan(const unsigned char *z, size_t n, size_t i,
                     size_t *pEnd, int *pInt) {
   int bInt = 1;
   if (i < n && z[i] == '-') i++;
-  if (i >= n || !is_digit(z[i])) { *pEnd = i; return -1; }
+  if (i >= n || !isDigit(z[i])) { *pEnd = i; return -1; }
   if (z[i] == '0') {
     i++;
-    if (i < n && is_digit(z[i])) { *pEnd = i; return -1; }   /* leading 0 */
+    if (i < n && isDigit(z[i])) { *pEnd = i; return -1; }   /* leading 0 */
   } else {
-    while (i < n && is_digit(z[i])) i++;
+    while (i < n && isDigit(z[i])) i++;
   }
   if (i < n && z[i] == '.') {
     bInt = 0;
     i++;
-    if (i >= n || !is_digit(z[i])) { *pEnd = i; return -1; }
-    while (i < n && is_digit(z[i])) i++;
+    if (i >= n || !isDigit(z[i])) { *pEnd = i; return -1; }
+    while (i < n && isDigit(z[i])) i++;
   }
   if (i < n && (z[i] == 'e' || z[i] == 'E')) {
     bInt = 0;
     i++;
     if (i < n && (z[i] == '+' || z[i] == '-')) i++;
-    if (i >= n || !is_digit(z[i])) { *pEnd = i; return -1; }
-    while (i < n && is_digit(z[i])) i++;
+    if (i >= n || !isDigit(z[i])) { *pEnd = i; return -1; }
+    while (i < n && isDigit(z[i])) i++;
   }
   *pEnd = i;
   *pInt = bInt;
@@ -320,7 +207,7 @@ static int num_scan(const unsigned char *z, size_t n, size_t i,
 }
 
 /* Digits z[a..b) (optional '-') as int64: 1 if it fits, else 0. */
-static int num_int(const unsigned char *z, size_t a, size_t b, int64_t *pOut) {
+static int numInt(const unsigned char *z, size_t a, size_t b, int64_t *pOut) {
   int bNeg = 0;
   uint64_t u = 0, lim;
   if (z[a] == '-') { bNeg = 1; a++; }
@@ -347,14 +234,14 @@ static int num_int(const unsigned char *z, size_t a, size_t b, int64_t *pOut) {
 ** NUL-terminated copy strtod() needs; otherwise a small stack buffer or a
 ** temporary heap block is used.
 */
-static int num_convert(const unsigned char *z, size_t a, size_t b, int bInt,
+static int numConvert(const unsigned char *z, size_t a, size_t b, int bInt,
                        char *zTmp, inv_val *v) {
   char aBuf[64];
   char *zNum = zTmp, *zEnd;
   size_t len = b - a;
   double r;
   int ok;
-  if (bInt && num_int(z, a, b, &v->u.i)) {
+  if (bInt && numInt(z, a, b, &v->u.i)) {
     v->t = INV_INT;
     return NUM_OK;
   }
@@ -378,16 +265,6 @@ static int num_convert(const unsigned char *z, size_t a, size_t b, int bInt,
   return NUM_OK;
 }
 
-size_t inv_hash(const char *z, size_t n) {
-  size_t h = (size_t)2166136261u;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char)z[i];
-    h *= (size_t)16777619u;
-  }
-  return h;
-}
-
 /* ===================== tree parser ===================== */
 
 typedef struct JParse JParse;
@@ -408,22 +285,22 @@ struct JParse {
 };
 
 /* Cut a possibly truncated message at a UTF-8 character boundary. */
-static void err_fix_utf8(char *z) {
+static void errFixUtf8(char *z) {
   size_t n = strlen(z), k = n;
   while (k > 0 && ((unsigned char)z[k - 1] & 0xC0) == 0x80) k--;
   if (k > 0 && (unsigned char)z[k - 1] >= 0x80) {
     size_t lead = k - 1;
-    if (utf8_seq((const unsigned char *)z + lead, n - lead) != n - lead) {
+    if (inv_utf8_seq((const unsigned char *)z + lead, n - lead) != n - lead) {
       z[lead] = 0;
     }
   }
 }
 
 #if defined(__GNUC__)
-static int jp_errf(JParse *p, const char *zFmt, ...)
+static int jpErrf(JParse *p, const char *zFmt, ...)
   __attribute__((format(printf, 2, 3)));
 #endif
-static int jp_errf(JParse *p, const char *zFmt, ...) {
+static int jpErrf(JParse *p, const char *zFmt, ...) {
   if (!p->bErr) {
     p->bErr = 1;
     if (p->zErr && p->nErr) {
@@ -431,27 +308,27 @@ static int jp_errf(JParse *p, const char *zFmt, ...) {
       va_start(ap, zFmt);
       vsnprintf(p->zErr, p->nErr, zFmt, ap);
       va_end(ap);
-      err_fix_utf8(p->zErr);
+      errFixUtf8(p->zErr);
     }
   }
   return -1;
 }
 
-static int jp_syntax(JParse *p, size_t off) {
-  return jp_errf(p, "invalid JSON at offset %llu", (unsigned long long)off);
+static int jpSyntax(JParse *p, size_t off) {
+  return jpErrf(p, "invalid JSON at offset %llu", (unsigned long long)off);
 }
 
-static int jp_oom(JParse *p) {
-  return jp_errf(p, "out of memory");
+static int jpOom(JParse *p) {
+  return jpErrf(p, "out of memory");
 }
 
-static int jp_push_val(JParse *p, const inv_val *v) {
+static int jpPushVal(JParse *p, const inv_val *v) {
   if (p->nVal == p->nValAlloc) {
     size_t nNew = p->nValAlloc ? p->nValAlloc * 2 : 16;
     inv_val *aNew;
-    if (nNew > (size_t)-1 / sizeof(inv_val)) return jp_oom(p);
+    if (nNew > (size_t)-1 / sizeof(inv_val)) return jpOom(p);
     aNew = (inv_val *)inv_realloc(p->aVal, nNew * sizeof(inv_val));
-    if (aNew == NULL) return jp_oom(p);
+    if (aNew == NULL) return jpOom(p);
     p->aVal = aNew;
     p->nValAlloc = nNew;
   }
@@ -459,13 +336,13 @@ static int jp_push_val(JParse *p, const inv_val *v) {
   return 0;
 }
 
-static int jp_push_kv(JParse *p, const inv_kv *kv) {
+static int jpPushKv(JParse *p, const inv_kv *kv) {
   if (p->nKv == p->nKvAlloc) {
     size_t nNew = p->nKvAlloc ? p->nKvAlloc * 2 : 16;
     inv_kv *aNew;
-    if (nNew > (size_t)-1 / sizeof(inv_kv)) return jp_oom(p);
+    if (nNew > (size_t)-1 / sizeof(inv_kv)) return jpOom(p);
     aNew = (inv_kv *)inv_realloc(p->aKv, nNew * sizeof(inv_kv));
-    if (aNew == NULL) return jp_oom(p);
+    if (aNew == NULL) return jpOom(p);
     p->aKv = aNew;
     p->nKvAlloc = nNew;
   }
@@ -475,7 +352,7 @@ static int jp_push_kv(JParse *p, const inv_kv *kv) {
 
 /* Reject duplicate keys among a[0..n): small objects pairwise, larger ones
 ** with a temporary open-addressing hash table. */
-static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
+static int jpCheckDups(JParse *p, const inv_kv *a, size_t n) {
   size_t j, k;
   if (n < 2) return 0;
   if (n <= 16) {
@@ -483,7 +360,7 @@ static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
       for (k = 0; k < j; k++) {
         if (a[j].nKey == a[k].nKey
             && memcmp(a[j].zKey, a[k].zKey, a[j].nKey) == 0) {
-          return jp_errf(p, "duplicate key \"%s\"", a[j].zKey);
+          return jpErrf(p, "duplicate key \"%s\"", a[j].zKey);
         }
       }
     }
@@ -491,9 +368,9 @@ static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
   } else {
     size_t nSlot = 32, mask, *aSlot;
     while (nSlot < 2 * n) nSlot *= 2;
-    if (nSlot > (size_t)-1 / sizeof(size_t)) return jp_oom(p);
+    if (nSlot > (size_t)-1 / sizeof(size_t)) return jpOom(p);
     aSlot = (size_t *)inv_malloc(nSlot * sizeof(size_t));
-    if (aSlot == NULL) return jp_oom(p);
+    if (aSlot == NULL) return jpOom(p);
     memset(aSlot, 0, nSlot * sizeof(size_t));   /* 0 = empty, else index+1 */
     mask = nSlot - 1;
     for (j = 0; j < n; j++) {
@@ -502,7 +379,7 @@ static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
         const inv_kv *o = &a[aSlot[h] - 1];
         if (o->nKey == a[j].nKey && memcmp(o->zKey, a[j].zKey, o->nKey) == 0) {
           inv_free(aSlot);
-          return jp_errf(p, "duplicate key \"%s\"", a[j].zKey);
+          return jpErrf(p, "duplicate key \"%s\"", a[j].zKey);
         }
         h = (h + 1) & mask;
       }
@@ -513,27 +390,27 @@ static int jp_check_dups(JParse *p, const inv_kv *a, size_t n) {
   }
 }
 
-static int jp_value(JParse *p, inv_val *v);
+static int jpValue(JParse *p, inv_val *v);
 
 /* p->i is at the opening quote. */
-static int jp_string(JParse *p, const char **pz, size_t *pn) {
+static int jpString(JParse *p, const char **pz, size_t *pn) {
   size_t a = p->i + 1, end, len, off = 0;
   int bEsc = 0, rc;
   char *dst;
-  if (str_scan(p->z, p->n, a, &end, &bEsc)) return jp_syntax(p, end);
+  if (strScan(p->z, p->n, a, &end, &bEsc)) return jpSyntax(p, end);
   dst = (char *)inv_arena_alloc(p->pArena, end - a + 1);
-  if (dst == NULL) return jp_oom(p);
+  if (dst == NULL) return jpOom(p);
   if (!bEsc) {
     if (!inv_utf8_valid((const char *)p->z + a, end - a)) {
-      return jp_errf(p, "invalid UTF-8 in string");
+      return jpErrf(p, "invalid UTF-8 in string");
     }
     len = end - a;
     memcpy(dst, p->z + a, len);
     dst[len] = 0;
   } else {
-    rc = str_decode(p->z, a, end, dst, &len, &off);
-    if (rc == DEC_SYNTAX) return jp_syntax(p, off);
-    if (rc == DEC_UTF8) return jp_errf(p, "invalid UTF-8 in string");
+    rc = strDecode(p->z, a, end, dst, &len, &off);
+    if (rc == DEC_SYNTAX) return jpSyntax(p, off);
+    if (rc == DEC_UTF8) return jpErrf(p, "invalid UTF-8 in string");
   }
   *pz = dst;
   *pn = len;
@@ -541,29 +418,29 @@ static int jp_string(JParse *p, const char **pz, size_t *pn) {
   return 0;
 }
 
-static int jp_open(JParse *p) {
+static int jpOpen(JParse *p) {
   if (++p->nDepth > p->nMaxDepth) {
-    return jp_errf(p, "nesting deeper than %d levels", p->nMaxDepth);
+    return jpErrf(p, "nesting deeper than %d levels", p->nMaxDepth);
   }
   p->i++;
   return 0;
 }
 
 /* p->i is at '['. */
-static int jp_array(JParse *p, inv_val *v) {
+static int jpArray(JParse *p, inv_val *v) {
   size_t mark = p->nVal, cnt;
-  if (jp_open(p)) return -1;
-  p->i = skip_ws(p->z, p->n, p->i);
+  if (jpOpen(p)) return -1;
+  p->i = skipWs(p->z, p->n, p->i);
   if (p->i < p->n && p->z[p->i] == ']') {
     p->i++;
   } else {
     for (;;) {
       inv_val el;
-      if (jp_value(p, &el) || jp_push_val(p, &el)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
+      if (jpValue(p, &el) || jpPushVal(p, &el)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') { p->i++; continue; }
       if (p->i < p->n && p->z[p->i] == ']') { p->i++; break; }
-      return jp_syntax(p, p->i);
+      return jpSyntax(p, p->i);
     }
   }
   cnt = p->nVal - mark;
@@ -572,7 +449,7 @@ static int jp_array(JParse *p, inv_val *v) {
   v->u.arr.n = cnt;
   if (cnt) {
     v->u.arr.a = (inv_val *)inv_arena_alloc(p->pArena, cnt * sizeof(inv_val));
-    if (v->u.arr.a == NULL) return jp_oom(p);
+    if (v->u.arr.a == NULL) return jpOom(p);
     memcpy(v->u.arr.a, p->aVal + mark, cnt * sizeof(inv_val));
   }
   p->nVal = mark;
@@ -581,38 +458,38 @@ static int jp_array(JParse *p, inv_val *v) {
 }
 
 /* p->i is at '{'. */
-static int jp_object(JParse *p, inv_val *v) {
+static int jpObject(JParse *p, inv_val *v) {
   size_t mark = p->nKv, cnt;
-  if (jp_open(p)) return -1;
-  p->i = skip_ws(p->z, p->n, p->i);
+  if (jpOpen(p)) return -1;
+  p->i = skipWs(p->z, p->n, p->i);
   if (p->i < p->n && p->z[p->i] == '}') {
     p->i++;
   } else {
     for (;;) {
       inv_kv kv;
-      if (p->i >= p->n || p->z[p->i] != '"') return jp_syntax(p, p->i);
-      if (jp_string(p, &kv.zKey, &kv.nKey)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
-      if (p->i >= p->n || p->z[p->i] != ':') return jp_syntax(p, p->i);
+      if (p->i >= p->n || p->z[p->i] != '"') return jpSyntax(p, p->i);
+      if (jpString(p, &kv.zKey, &kv.nKey)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
+      if (p->i >= p->n || p->z[p->i] != ':') return jpSyntax(p, p->i);
       p->i++;
-      if (jp_value(p, &kv.v) || jp_push_kv(p, &kv)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
+      if (jpValue(p, &kv.v) || jpPushKv(p, &kv)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') {
-        p->i = skip_ws(p->z, p->n, p->i + 1);
+        p->i = skipWs(p->z, p->n, p->i + 1);
         continue;
       }
       if (p->i < p->n && p->z[p->i] == '}') { p->i++; break; }
-      return jp_syntax(p, p->i);
+      return jpSyntax(p, p->i);
     }
   }
   cnt = p->nKv - mark;
-  if (cnt > 1 && jp_check_dups(p, p->aKv + mark, cnt)) return -1;
+  if (cnt > 1 && jpCheckDups(p, p->aKv + mark, cnt)) return -1;
   v->t = INV_OBJ;
   v->u.obj.a = NULL;
   v->u.obj.n = cnt;
   if (cnt) {
     v->u.obj.a = (inv_kv *)inv_arena_alloc(p->pArena, cnt * sizeof(inv_kv));
-    if (v->u.obj.a == NULL) return jp_oom(p);
+    if (v->u.obj.a == NULL) return jpOom(p);
     memcpy(v->u.obj.a, p->aKv + mark, cnt * sizeof(inv_kv));
   }
   p->nKv = mark;
@@ -620,47 +497,47 @@ static int jp_object(JParse *p, inv_val *v) {
   return 0;
 }
 
-static int jp_number(JParse *p, inv_val *v) {
+static int jpNumber(JParse *p, inv_val *v) {
   size_t end;
   int bInt = 0;
-  if (num_scan(p->z, p->n, p->i, &end, &bInt)) return jp_syntax(p, end);
-  switch (num_convert(p->z, p->i, end, bInt, NULL, v)) {
+  if (numScan(p->z, p->n, p->i, &end, &bInt)) return jpSyntax(p, end);
+  switch (numConvert(p->z, p->i, end, bInt, NULL, v)) {
     case NUM_OK: break;
-    case NUM_RANGE: return jp_errf(p, "number out of range");
-    case NUM_OOM: return jp_oom(p);
-    default: return jp_syntax(p, p->i);
+    case NUM_RANGE: return jpErrf(p, "number out of range");
+    case NUM_OOM: return jpOom(p);
+    default: return jpSyntax(p, p->i);
   }
   p->i = end;
   return 0;
 }
 
 /* Parse one value at p->i (leading whitespace allowed) into *v. */
-static int jp_value(JParse *p, inv_val *v) {
+static int jpValue(JParse *p, inv_val *v) {
   size_t i;
   memset(v, 0, sizeof(*v));
-  i = p->i = skip_ws(p->z, p->n, p->i);
-  if (i >= p->n) return jp_syntax(p, i);
+  i = p->i = skipWs(p->z, p->n, p->i);
+  if (i >= p->n) return jpSyntax(p, i);
   switch (p->z[i]) {
-    case '[': return jp_array(p, v);
-    case '{': return jp_object(p, v);
+    case '[': return jpArray(p, v);
+    case '{': return jpObject(p, v);
     case '"':
       v->t = INV_STR;
-      return jp_string(p, &v->u.s.z, &v->u.s.n);
+      return jpString(p, &v->u.s.z, &v->u.s.n);
     case 't':
-      if (!match_lit(p->z, p->n, i, "true", 4)) return jp_syntax(p, i);
+      if (!matchLit(p->z, p->n, i, "true", 4)) return jpSyntax(p, i);
       v->t = INV_BOOL; v->u.b = 1; p->i += 4;
       return 0;
     case 'f':
-      if (!match_lit(p->z, p->n, i, "false", 5)) return jp_syntax(p, i);
+      if (!matchLit(p->z, p->n, i, "false", 5)) return jpSyntax(p, i);
       v->t = INV_BOOL; v->u.b = 0; p->i += 5;
       return 0;
     case 'n':
-      if (!match_lit(p->z, p->n, i, "null", 4)) return jp_syntax(p, i);
+      if (!matchLit(p->z, p->n, i, "null", 4)) return jpSyntax(p, i);
       v->t = INV_NULL; p->i += 4;
       return 0;
     default:
-      if (p->z[i] == '-' || is_digit(p->z[i])) return jp_number(p, v);
-      return jp_syntax(p, i);
+      if (p->z[i] == '-' || isDigit(p->z[i])) return jpNumber(p, v);
+      return jpSyntax(p, i);
   }
 }
 
@@ -677,10 +554,10 @@ static int jsonParse(inv_arena *a, const char *z, size_t n, int nMaxDepth, inv_v
   p.zErr = zErr;
   p.nErr = nErr;
   if (zErr && nErr) zErr[0] = 0;
-  rc = jp_value(&p, &v);
+  rc = jpValue(&p, &v);
   if (rc == 0) {
-    p.i = skip_ws(p.z, p.n, p.i);
-    if (p.i < p.n) rc = jp_syntax(&p, p.i);          /* trailing garbage */
+    p.i = skipWs(p.z, p.n, p.i);
+    if (p.i < p.n) rc = jpSyntax(&p, p.i);          /* trailing garbage */
   }
   inv_free(p.aVal);
   inv_free(p.aKv);
@@ -802,114 +679,114 @@ static inv_json_sink *jsk(inv_sink *s) {
   return (inv_json_sink *)s;
 }
 
-static void jsk_comma(inv_json_sink *p) {
+static void jskComma(inv_json_sink *p) {
   if (p->bComma) inv_buf_addc(p->pBuf, ',');
 }
 
-static void jsk_begin_obj(inv_sink *s, int nHint) {
+static void jskBeginObj(inv_sink *s, int nHint) {
   inv_json_sink *p = jsk(s);
   (void)nHint;
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_addc(p->pBuf, '{');
   p->bComma = 0;
 }
 
-static void jsk_end_obj(inv_sink *s) {
+static void jskEndObj(inv_sink *s) {
   inv_json_sink *p = jsk(s);
   inv_buf_addc(p->pBuf, '}');
   p->bComma = 1;
 }
 
-static void jsk_begin_arr(inv_sink *s, int nHint) {
+static void jskBeginArr(inv_sink *s, int nHint) {
   inv_json_sink *p = jsk(s);
   (void)nHint;
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_addc(p->pBuf, '[');
   p->bComma = 0;
 }
 
-static void jsk_end_arr(inv_sink *s) {
+static void jskEndArr(inv_sink *s) {
   inv_json_sink *p = jsk(s);
   inv_buf_addc(p->pBuf, ']');
   p->bComma = 1;
 }
 
-static void jsk_key(inv_sink *s, const char *z, size_t n) {
+static void jskKey(inv_sink *s, const char *z, size_t n) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_json_write_str(p->pBuf, z, n);
   inv_buf_addc(p->pBuf, ':');
   p->bComma = 0;
 }
 
 /* A schema field name: plain ASCII, written without escaping. */
-static void jsk_key_id(inv_sink *s, int id, const char *z, size_t n) {
+static void jskKeyId(inv_sink *s, int id, const char *z, size_t n) {
   inv_json_sink *p = jsk(s);
   (void)id;
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_addc(p->pBuf, '"');
   inv_buf_add(p->pBuf, z, n);
   inv_buf_add(p->pBuf, "\":", 2);
   p->bComma = 0;
 }
 
-static void jsk_null(inv_sink *s) {
+static void jskNull(inv_sink *s) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_add(p->pBuf, "null", 4);
   p->bComma = 1;
 }
 
-static void jsk_bool(inv_sink *s, int bVal) {
+static void jskBool(inv_sink *s, int bVal) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   if (bVal) inv_buf_add(p->pBuf, "true", 4);
   else inv_buf_add(p->pBuf, "false", 5);
   p->bComma = 1;
 }
 
-static void jsk_int(inv_sink *s, int64_t i) {
+static void jskInt(inv_sink *s, int64_t i) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_addi(p->pBuf, i);
   p->bComma = 1;
 }
 
-static void jsk_real(inv_sink *s, double r) {
+static void jskReal(inv_sink *s, double r) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_json_write_real(p->pBuf, r);
   p->bComma = 1;
 }
 
-static void jsk_str(inv_sink *s, const char *z, size_t n) {
+static void jskStr(inv_sink *s, const char *z, size_t n) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_json_write_str(p->pBuf, z, n);
   p->bComma = 1;
 }
 
-static void jsk_json(inv_sink *s, const char *z, size_t n) {
+static void jskJson(inv_sink *s, const char *z, size_t n) {
   inv_json_sink *p = jsk(s);
-  jsk_comma(p);
+  jskComma(p);
   inv_buf_add(p->pBuf, z, n);
   p->bComma = 1;
 }
 
 void inv_json_sink_init(inv_json_sink *s, inv_buf *pBuf) {
   memset(s, 0, sizeof(*s));
-  s->base.xBeginObj = jsk_begin_obj;
-  s->base.xEndObj = jsk_end_obj;
-  s->base.xBeginArr = jsk_begin_arr;
-  s->base.xEndArr = jsk_end_arr;
-  s->base.xKey = jsk_key;
-  s->base.xNull = jsk_null;
-  s->base.xBool = jsk_bool;
-  s->base.xInt = jsk_int;
-  s->base.xReal = jsk_real;
-  s->base.xStr = jsk_str;
-  s->base.xJson = jsk_json;
-  s->base.xKeyId = jsk_key_id;
+  s->base.xBeginObj = jskBeginObj;
+  s->base.xEndObj = jskEndObj;
+  s->base.xBeginArr = jskBeginArr;
+  s->base.xEndArr = jskEndArr;
+  s->base.xKey = jskKey;
+  s->base.xNull = jskNull;
+  s->base.xBool = jskBool;
+  s->base.xInt = jskInt;
+  s->base.xReal = jskReal;
+  s->base.xStr = jskStr;
+  s->base.xJson = jskJson;
+  s->base.xKeyId = jskKeyId;
   s->pBuf = pBuf;
   s->bComma = 0;
 }
@@ -973,20 +850,20 @@ struct JStream {
   inv_buf scratch;         /* decoded strings, number copies */
 };
 
-static char *js_scratch(JStream *p, size_t n) {
+static char *jsScratch(JStream *p, size_t n) {
   inv_buf_reset(&p->scratch);
   if (inv_buf_reserve(&p->scratch, n)) return NULL;
   return p->scratch.z;
 }
 
-static int js_value(JStream *p);
+static int jsValue(JStream *p);
 
 /* p->i at the opening quote; bKey selects xKey or xStr. */
-static int js_string(JStream *p, int bKey) {
+static int jsString(JStream *p, int bKey) {
   size_t a = p->i + 1, end, len = 0, off;
   const char *zOut;
   int bEsc = 0;
-  if (str_scan(p->z, p->n, a, &end, &bEsc)) return -1;
+  if (strScan(p->z, p->n, a, &end, &bEsc)) return -1;
   if (!bEsc) {
     if (p->pSink == NULL && !inv_utf8_valid((const char *)p->z + a, end - a)) {
       return -1;
@@ -994,9 +871,9 @@ static int js_string(JStream *p, int bKey) {
     zOut = (const char *)p->z + a;
     len = end - a;
   } else {
-    char *dst = js_scratch(p, end - a + 1);
+    char *dst = jsScratch(p, end - a + 1);
     if (dst == NULL) return -1;
-    if (str_decode(p->z, a, end, dst, &len, &off) != DEC_OK) return -1;
+    if (strDecode(p->z, a, end, dst, &len, &off) != DEC_OK) return -1;
     zOut = dst;
   }
   if (p->pSink) {
@@ -1007,21 +884,21 @@ static int js_string(JStream *p, int bKey) {
   return 0;
 }
 
-static int js_number(JStream *p) {
+static int jsNumber(JStream *p) {
   size_t end;
   int bInt = 0;
   char *zTmp;
   inv_val v;
-  if (num_scan(p->z, p->n, p->i, &end, &bInt)) return -1;
+  if (numScan(p->z, p->n, p->i, &end, &bInt)) return -1;
   if (end - p->i >= 63) {
     /* Long numbers need a heap copy for strtod: use the scratch buffer
-    ** (short ones use a stack buffer inside num_convert). */
-    zTmp = js_scratch(p, end - p->i + 1);
+    ** (short ones use a stack buffer inside numConvert). */
+    zTmp = jsScratch(p, end - p->i + 1);
     if (zTmp == NULL) return -1;
   } else {
     zTmp = NULL;
   }
-  if (num_convert(p->z, p->i, end, bInt, zTmp, &v) != NUM_OK) return -1;
+  if (numConvert(p->z, p->i, end, bInt, zTmp, &v) != NUM_OK) return -1;
   if (p->pSink) {
     if (v.t == INV_INT) p->pSink->xInt(p->pSink, v.u.i);
     else p->pSink->xReal(p->pSink, v.u.r);
@@ -1030,17 +907,17 @@ static int js_number(JStream *p) {
   return 0;
 }
 
-static int js_array(JStream *p) {
+static int jsArray(JStream *p) {
   if (++p->nDepth > INV_JSON_BUILT_DEPTH) return -1;
   p->i++;
   if (p->pSink) p->pSink->xBeginArr(p->pSink, -1);
-  p->i = skip_ws(p->z, p->n, p->i);
+  p->i = skipWs(p->z, p->n, p->i);
   if (p->i < p->n && p->z[p->i] == ']') {
     p->i++;
   } else {
     for (;;) {
-      if (js_value(p)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
+      if (jsValue(p)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') { p->i++; continue; }
       if (p->i < p->n && p->z[p->i] == ']') { p->i++; break; }
       return -1;
@@ -1051,24 +928,24 @@ static int js_array(JStream *p) {
   return 0;
 }
 
-static int js_object(JStream *p) {
+static int jsObject(JStream *p) {
   if (++p->nDepth > INV_JSON_BUILT_DEPTH) return -1;
   p->i++;
   if (p->pSink) p->pSink->xBeginObj(p->pSink, -1);
-  p->i = skip_ws(p->z, p->n, p->i);
+  p->i = skipWs(p->z, p->n, p->i);
   if (p->i < p->n && p->z[p->i] == '}') {
     p->i++;
   } else {
     for (;;) {
       if (p->i >= p->n || p->z[p->i] != '"') return -1;
-      if (js_string(p, 1)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
+      if (jsString(p, 1)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
       if (p->i >= p->n || p->z[p->i] != ':') return -1;
       p->i++;
-      if (js_value(p)) return -1;
-      p->i = skip_ws(p->z, p->n, p->i);
+      if (jsValue(p)) return -1;
+      p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') {
-        p->i = skip_ws(p->z, p->n, p->i + 1);
+        p->i = skipWs(p->z, p->n, p->i + 1);
         continue;
       }
       if (p->i < p->n && p->z[p->i] == '}') { p->i++; break; }
@@ -1080,41 +957,41 @@ static int js_object(JStream *p) {
   return 0;
 }
 
-static int js_value(JStream *p) {
-  size_t i = p->i = skip_ws(p->z, p->n, p->i);
+static int jsValue(JStream *p) {
+  size_t i = p->i = skipWs(p->z, p->n, p->i);
   if (i >= p->n) return -1;
   switch (p->z[i]) {
-    case '[': return js_array(p);
-    case '{': return js_object(p);
-    case '"': return js_string(p, 0);
+    case '[': return jsArray(p);
+    case '{': return jsObject(p);
+    case '"': return jsString(p, 0);
     case 't':
-      if (!match_lit(p->z, p->n, i, "true", 4)) return -1;
+      if (!matchLit(p->z, p->n, i, "true", 4)) return -1;
       if (p->pSink) p->pSink->xBool(p->pSink, 1);
       p->i += 4;
       return 0;
     case 'f':
-      if (!match_lit(p->z, p->n, i, "false", 5)) return -1;
+      if (!matchLit(p->z, p->n, i, "false", 5)) return -1;
       if (p->pSink) p->pSink->xBool(p->pSink, 0);
       p->i += 5;
       return 0;
     case 'n':
-      if (!match_lit(p->z, p->n, i, "null", 4)) return -1;
+      if (!matchLit(p->z, p->n, i, "null", 4)) return -1;
       if (p->pSink) p->pSink->xNull(p->pSink);
       p->i += 4;
       return 0;
     default:
-      if (p->z[i] == '-' || is_digit(p->z[i])) return js_number(p);
+      if (p->z[i] == '-' || isDigit(p->z[i])) return jsNumber(p);
       return -1;
   }
 }
 
 /* Run one pass over the whole text: a value and nothing but whitespace. */
-static int js_run(JStream *p, inv_sink *pSink) {
+static int jsRun(JStream *p, inv_sink *pSink) {
   p->i = 0;
   p->nDepth = 0;
   p->pSink = pSink;
-  if (js_value(p)) return -1;
-  if (skip_ws(p->z, p->n, p->i) != p->n) return -1;
+  if (jsValue(p)) return -1;
+  if (skipWs(p->z, p->n, p->i) != p->n) return -1;
   return 0;
 }
 
@@ -1134,16 +1011,16 @@ int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch) {
   p.z = (const unsigned char *)(z ? z : "");
   p.n = z ? n : 0;
   p.scratch = *pScratch;      /* borrowed: handed back below */
-  rc = js_run(&p, NULL);
+  rc = jsRun(&p, NULL);
   if (rc == 0) {
     if (s->xJson) {
       /* Splice the text itself, without surrounding whitespace. */
-      size_t a = skip_ws(p.z, p.n, 0), b = p.n;
-      while (b > a && is_ws(p.z[b - 1])) b--;
+      size_t a = skipWs(p.z, p.n, 0), b = p.n;
+      while (b > a && isWs(p.z[b - 1])) b--;
       s->xJson(s, (const char *)p.z + a, b - a);
     } else {
       *pScratch = p.scratch;   /* a sink that longjmps leaves it owned by the caller */
-      rc = js_run(&p, s);      /* validated: cannot fail */
+      rc = jsRun(&p, s);      /* validated: cannot fail */
     }
   }
   *pScratch = p.scratch;

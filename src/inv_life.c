@@ -1,7 +1,7 @@
 /*
 ** inv_life.c: the write side. What the reference does inside
 ** Collector.collect and its workers, with DESIGN.md's fixes: every
-** transition runs in one BEGIN IMMEDIATE transaction, a job finalises
+** transition runs in one write transaction (taken before the first read), a job finalises
 ** exactly once (a conditional UPDATE), remained_tasks never goes below 0,
 ** updated_at moves on every write, and the timeout sweep also fails the
 ** job's unfinished tasks.
@@ -259,7 +259,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_journal_job(s, zJob, zDomain)
       || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
   if (inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, &inv_res_job, zJob, k, f);
+  return inv_render_by_id(s, &inv_res_job, zJob, zDomain, k, f);
 }
 
 /* ===================== job_task.start ===================== */
@@ -306,7 +306,7 @@ int inv_m_start(inv_store *s, const inv_resource *r, const inv_val *req, inv_sin
     return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, r, t.zId, k, f);
+  return inv_render_by_id(s, r, t.zId, t.zDomain, k, f);
 }
 
 /* ===================== job_task.add_error ===================== */
@@ -353,7 +353,7 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
         || inv_journal_task(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
   }
   if (inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, r, t.zId, k, f);
+  return inv_render_by_id(s, r, t.zId, t.zDomain, k, f);
 }
 
 /* ===================== job_task.finish ===================== */
@@ -424,7 +424,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     }
   }
   if (inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, r, t.zId, k, f);
+  return inv_render_by_id(s, r, t.zId, t.zDomain, k, f);
 }
 
 /* ===================== job.cancel ===================== */
@@ -466,7 +466,7 @@ int inv_m_cancel(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   inv_bind_text(s, p, 2, zId);
   inv_bind_text(s, p, 3, zDomain);
   if (inv_run(s, p) || inv_journal_job(s, zId, zDomain) || inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, r, zId, k, f);
+  return inv_render_by_id(s, r, zId, zDomain, k, f);
 }
 
 /* ===================== sweep / purge ===================== */
@@ -653,7 +653,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   inv_buf_adds(b, ") VALUES (");
   for (j = 0; j < r->nField; j++) {
     if (j) inv_buf_adds(b, ", ");
-    s->pDia->xParam(b, j + 1);
+    s->pDia->xParam(b, j + 1, r->aField[j].eType == F_INT || r->aField[j].eType == F_TIME ? INV_INT : INV_STR);
   }
   inv_buf_addc(b, ')');
   if (b->bOom) return inv_err_nomem(s);

@@ -24,7 +24,7 @@ void inv_mem_fail_after(long n) {
 }
 
 /* 1 if the current allocation call must fail (injected failure). */
-static int mem_inject_fail(void) {
+static int memInjectFail(void) {
   if (nMemFailCountdown > 0) {
     nMemFailCountdown--;
     if (nMemFailCountdown == 0) return 1;
@@ -33,14 +33,14 @@ static int mem_inject_fail(void) {
 }
 
 void *inv_malloc(size_t n) {
-  if (mem_inject_fail()) return NULL;
+  if (memInjectFail()) return NULL;
   return malloc(n ? n : 1);
 }
 
 /* Like realloc(); on failure returns NULL and leaves p untouched. A size of
 ** 0 is treated as 1 so that NULL always means failure. */
 void *inv_realloc(void *p, size_t n) {
-  if (mem_inject_fail()) return NULL;
+  if (memInjectFail()) return NULL;
   return realloc(p, n ? n : 1);
 }
 
@@ -61,7 +61,7 @@ struct inv_chunk {
 #define ARENA_FIRST ((size_t)4096)      /* first chunk */
 #define ARENA_MAX   ((size_t)65536)     /* chunks double up to this size */
 
-static char *chunk_data(inv_chunk *c) {
+static char *chunkData(inv_chunk *c) {
   return (char *)c + ARENA_HDR;
 }
 
@@ -85,7 +85,7 @@ void *inv_arena_alloc(inv_arena *a, size_t n) {
   if (n > (size_t)-1 - 8 - ARENA_HDR) return NULL;
   n8 = (n + 7) & ~(size_t)7;
   if (a->pHead && a->pHead->nSize - a->nUsed >= n8) {
-    char *p = chunk_data(a->pHead) + a->nUsed;
+    char *p = chunkData(a->pHead) + a->nUsed;
     a->nUsed += n8;
     a->nTotal += n8;
     return p;
@@ -110,7 +110,7 @@ void *inv_arena_alloc(inv_arena *a, size_t n) {
       a->nUsed = n8;
     }
     a->nTotal += n8;
-    return chunk_data(c);
+    return chunkData(c);
   }
   c = (inv_chunk *)inv_malloc(ARENA_HDR + sz);
   if (c == NULL) return NULL;
@@ -119,7 +119,7 @@ void *inv_arena_alloc(inv_arena *a, size_t n) {
   a->pHead = c;
   a->nUsed = n8;
   a->nTotal += n8;
-  return chunk_data(c);
+  return chunkData(c);
 }
 
 /* Copy n bytes of z and add a NUL terminator. z may be NULL when n == 0. */

@@ -110,7 +110,7 @@ static inv_stmt *findOne(inv_req *rq, int bStar) {
     const char *zDomain;
     if ((!pWs || pWs->t == INV_NULL) && (!pUp || pUp->t == INV_NULL)
         && inv_req_string(rq->s, rq->pReq, "domain_id", 0, &zDomain) == INV_OK && zDomain) {
-      p = inv_prepare_static(rq->s, rq->s->azByIdDomain[rq->r->iRes]);
+      p = inv_prepare_static(rq->s, rq->s->azById[rq->r->iRes]);
       if (!p) return NULL;
       inv_bind_text(rq->s, p, 1, zId);
       inv_bind_text(rq->s, p, 2, zDomain);
@@ -269,21 +269,33 @@ static int listPlan(inv_store *s, const inv_resource *r, const inv_val *req, Lis
       for (i = 0; i < r->nField; i++) inv_buf_printf(q->b, ", p.%s", r->aField[i].zName);
       inv_buf_adds(q->b, ", p.unwind_idx FROM (SELECT ");
     }
-    inv_buf_adds(q->b, "t.id");
-    for (i = 0; i < r->nField; i++) {
-      const char *zName = r->aField[i].zName;
-      if (i == iUnwind) inv_buf_printf(q->b, ", json_array(json(u.value)) AS %s", zName);
-      else inv_buf_printf(q->b, ", t.%s", zName);
+    {
+      char zArr[64];
+      snprintf(zArr, sizeof zArr, "t.%s", r->aField[iUnwind].zName);
+      inv_buf_adds(q->b, "t.id");
+      for (i = 0; i < r->nField; i++) {
+        inv_buf_adds(q->b, ", ");
+        if (i != iUnwind) { inv_buf_printf(q->b, "t.%s", r->aField[i].zName); continue; }
+        if (q->d->xEachElemArray(q, "u")) return INV_ERROR;
+        inv_buf_printf(q->b, " AS %s", r->aField[i].zName);
+      }
+      if (pUnwindFilter) {
+        inv_buf_adds(q->b, ", ");
+        if (q->d->xEachElem(q, zArr, "u")) return INV_ERROR;
+        inv_buf_adds(q->b, " AS _u");
+      }
+      inv_buf_adds(q->b, ", ");
+      if (q->d->xEachKey(q, "u")) return INV_ERROR;
+      inv_buf_printf(q->b, " AS unwind_idx FROM %s AS t, ", r->zTable);
+      if (q->d->xEachFrom(q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(q->b, " WHERE ");
     }
-    if (pUnwindFilter) inv_buf_printf(q->b, ", t.%s -> u.fullkey AS _u", r->aField[iUnwind].zName);
-    inv_buf_printf(q->b, ", u.key AS unwind_idx FROM %s AS t, json_each(t.%s) AS u WHERE ",
-                   r->zTable, r->aField[iUnwind].zName);
   }
   if (inv_where(q, pQ ? inv_val_get(pQ, "filter") : NULL,
                 pQ ? inv_val_get(pQ, "filter_or") : NULL,
                 pQ ? inv_val_get(pQ, "keyword") : NULL, &lp->rq.conds)) return INV_ERROR;
   if (pUnwindFilter) {
-    inv_buf_adds(q->b, ") AS p WHERE 1");
+    inv_buf_printf(q->b, ") AS p WHERE %s", q->d->zTrue);
     if (inv_unwind_filter(q, iUnwind, pUnwindFilter)) return INV_ERROR;
   }
   if (iUnwind >= 0) inv_buf_adds(q->b, ") AS t");
@@ -414,7 +426,7 @@ int inv_m_delete(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   }
   inv_buf_reset(&s->tmp);
   inv_buf_printf(&s->tmp, "DELETE FROM %s WHERE id = ", r->zTable);
-  s->pDia->xParam(&s->tmp, 1);
+  s->pDia->xParam(&s->tmp, 1, INV_INT);
   if (s->tmp.bOom) return inv_err_nomem(s);
   p = inv_prepare(s, s->tmp.z);
   if (!p) return INV_ERROR;

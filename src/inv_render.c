@@ -4,7 +4,8 @@
 ** The same code renders for the Lua API (complete records: counters as 0,
 ** errors as an empty array) and for the REST gateway (R_JSON: fields holding
 ** a default, i.e. 0, "", null or an empty list, are omitted; an object field
-** that is set is rendered even when empty). Datetimes render as
+** that is set is rendered even when empty). R_ALL (export) adds the hidden
+** fields. Datetimes render as
 ** "YYYY-MM-DDTHH:MM:SS.mmmZ".
 */
 #include <string.h>
@@ -134,8 +135,9 @@ int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
     SubPath aSub[ONLY_MAX_SUB];
     int nSub = 0, bWhole = 0;
     /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
-    ** records: never rendered, not even when `only` names them */
-    if (f->flags & FF_HIDDEN) continue;
+    ** records: never rendered, not even when `only` names them; an export
+    ** (R_ALL) has them, so that an import reproduces the record */
+    if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;
     if (pOnly) {
       for (j = 0; j < pOnly->n; j++) {
         if (pOnly->a[j].iField != i) continue;
@@ -195,12 +197,13 @@ int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
 }
 
 /* Render one record by id (the result of a write). */
-int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId,
+int inv_render_by_id(inv_store *s, const inv_resource *r, const char *zId, const char *zDomain,
                      inv_sink *k, int flags) {
   inv_stmt *p = inv_prepare_static(s, s->azById[r->iRes]);
   int rc;
   if (!p) return INV_ERROR;
   inv_bind_text(s, p, 1, zId);
+  inv_bind_text(s, p, 2, zDomain);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
   if (rc != INV_ROW) {

@@ -34,7 +34,7 @@ static int bindOne(inv_q *q, const inv_bind *v) {
   inv_bind *p = newBind(q);
   if (!p) { q->b->bOom = 1; return inv_err_nomem(q->s); }
   *p = *v;
-  q->d->xParam(q->b, q->nBind);
+  q->d->xParam(q->b, q->nBind, v->t);
   return INV_OK;
 }
 

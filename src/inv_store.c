@@ -182,16 +182,18 @@ int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn) {
 }
 int inv_store_schema_version(inv_store *s) { return s->pDrv->xSchemaVersion(s); }
 
-/* The by-id reads of each resource, from its field table and the dialect's
-** placeholders: "SELECT t.* FROM <table> AS t WHERE t.<id> = ?1 [AND
-** t.domain_id = ?2] LIMIT 1". */
-static char *byIdSql(inv_store *s, const inv_resource *r, int bDomain) {
+/* The by-id read of each resource, from its field table and the dialect's
+** placeholders: "SELECT t.* FROM <table> AS t WHERE t.<id> = #1 AND
+** t.domain_id = #2 LIMIT 1" (every lookup names the domain: a store may be
+** sharded by it). */
+static char *byIdSql(inv_store *s, const inv_resource *r) {
   inv_buf b;
   char *z;
   inv_buf_init(&b);
   inv_buf_printf(&b, "SELECT t.* FROM %s AS t WHERE t.%s = ", r->zTable, r->aField[r->iId].zName);
-  s->pDia->xParam(&b, 1);
-  if (bDomain) { inv_buf_adds(&b, " AND t.domain_id = "); s->pDia->xParam(&b, 2); }
+  s->pDia->xParam(&b, 1, INV_STR);
+  inv_buf_adds(&b, " AND t.domain_id = ");
+  s->pDia->xParam(&b, 2, INV_STR);
   inv_buf_adds(&b, " LIMIT 1");
   z = b.bOom ? NULL : b.z;
   if (!z) inv_buf_free(&b);
@@ -218,12 +220,21 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
   s->nTimeoutMs = o.nTimeoutMs > 0 ? o.nTimeoutMs : 0;
   s->nStatTimeoutMs = o.nStatTimeoutMs > 0 ? o.nStatTimeoutMs : 0;
   s->nJournalSec = o.nJournalSec > 0 ? o.nJournalSec : 0;
-  s->pDrv = &inv_sqlite_driver;
+  if (o.zUrl && o.zUrl[0]) {
+    if (!o.pDriver) {
+      snprintf(zErr, nErr, "cannot open %s: no PostgreSQL driver (load the inventory.pg module)",
+               "the PostgreSQL store");
+      inv_store_close(s);
+      return INV_ERROR;
+    }
+    s->pDrv = o.pDriver;
+  } else {
+    s->pDrv = &inv_sqlite_driver;
+  }
   s->pDia = s->pDrv->pDialect;
   for (i = 0; i < INV_N_RES; i++) {
-    s->azById[i] = byIdSql(s, inv_resources[i], 0);
-    s->azByIdDomain[i] = byIdSql(s, inv_resources[i], 1);
-    if (!s->azById[i] || !s->azByIdDomain[i]) {
+    s->azById[i] = byIdSql(s, inv_resources[i]);
+    if (!s->azById[i]) {
       snprintf(zErr, nErr, "out of memory");
       inv_store_close(s);
       return INV_ERROR;
@@ -240,8 +251,8 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
 void inv_store_close(inv_store *s) {
   int i;
   if (!s) return;
-  if (s->pConn) s->pDrv->xClose(s);
-  for (i = 0; i < INV_N_RES; i++) { inv_free(s->azById[i]); inv_free(s->azByIdDomain[i]); }
+  if (s->pConn && s->pDrv) s->pDrv->xClose(s);
+  for (i = 0; i < INV_N_RES; i++) inv_free(s->azById[i]);
   inv_arena_free(&s->arena);
   inv_buf_free(&s->sql);
   inv_buf_free(&s->tmp);

@@ -40,14 +40,14 @@ static int64_t floor_mod(int64_t a, int64_t b) {
   return r;
 }
 
-static int is_leap(int64_t y) {
+static int isLeap(int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int days_in_month(int64_t y, int m) {
+static int daysInMonth(int64_t y, int m) {
   static const unsigned char aDays[12] =
       {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && is_leap(y)) return 29;
+  if (m == 2 && isLeap(y)) return 29;
   return aDays[m - 1];
 }
 
@@ -63,7 +63,7 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
 }
 
 /* Inverse of days_from_civil. */
-static void civil_from_days(int64_t z, int64_t *pY, int *pM, int *pD) {
+static void civilFromDays(int64_t z, int64_t *pY, int *pM, int *pD) {
   int64_t era, doe, yoe, y, doy, mp;
   z += 719468;
   era = floor_div(z, 146097);
@@ -78,7 +78,7 @@ static void civil_from_days(int64_t z, int64_t *pY, int *pM, int *pD) {
 }
 
 /* ISO day of week of a day number: 1 = Monday .. 7 = Sunday. */
-static int iso_dow(int64_t days) {
+static int isoDow(int64_t days) {
   return (int)floor_mod(days + 3, 7) + 1;     /* 1970-01-01 was a Thursday */
 }
 
@@ -91,10 +91,10 @@ struct inv_tm {
   int hour, min, sec, ms;
 };
 
-static void split_ms(int64_t ms, inv_tm *t) {
+static void splitMs(int64_t ms, inv_tm *t) {
   int64_t r = floor_mod(ms, MS_PER_DAY);
   t->days = floor_div(ms, MS_PER_DAY);
-  civil_from_days(t->days, &t->year, &t->mon, &t->mday);
+  civilFromDays(t->days, &t->year, &t->mon, &t->mday);
   t->hour = (int)(r / MS_PER_HOUR);
   t->min = (int)(r / MS_PER_MIN % 60);
   t->sec = (int)(r / MS_PER_SEC % 60);
@@ -103,20 +103,20 @@ static void split_ms(int64_t ms, inv_tm *t) {
 
 /* ===================== small text helpers ===================== */
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int isDigit(char c) { return c >= '0' && c <= '9'; }
 
-static int is_space(char c) {
+static int isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
       || c == '\v';
 }
 
 /* Exactly nDigit decimal digits at z[i..]; -1 if not all digits/too short. */
-static int read_digits(const char *z, size_t n, size_t i, int nDigit) {
+static int readDigits(const char *z, size_t n, size_t i, int nDigit) {
   int v = 0;
   size_t k;
   if (i > n || n - i < (size_t)nDigit) return -1;
   for (k = 0; k < (size_t)nDigit; k++) {
-    if (!is_digit(z[i + k])) return -1;
+    if (!isDigit(z[i + k])) return -1;
     v = v * 10 + (z[i + k] - '0');
   }
   return v;
@@ -124,7 +124,7 @@ static int read_digits(const char *z, size_t n, size_t i, int nDigit) {
 
 /* Write v zero-padded to at least nWidth digits (with '-' if negative) at p;
 ** returns the number of chars written (at most 21). */
-static int put_num(char *p, int64_t v, int nWidth) {
+static int putNum(char *p, int64_t v, int nWidth) {
   char aTmp[24];
   int nTmp = 0, nOut = 0;
   uint64_t u;
@@ -146,9 +146,9 @@ static int put_num(char *p, int64_t v, int nWidth) {
 /* ===================== parsing ===================== */
 
 /* Range checks shared by the parsers. */
-static int valid_ymd(int64_t y, int m, int d) {
+static int validYmd(int64_t y, int m, int d) {
   return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1
-      && d <= days_in_month(y, m);
+      && d <= daysInMonth(y, m);
 }
 
 /*
@@ -158,18 +158,18 @@ static int valid_ymd(int64_t y, int m, int d) {
 ** The colon style must be consistent. On success *pTod is the local time
 ** of day (24:00 gives 86400000) and *pOff the UTC offset, both in ms.
 */
-static int parse_time(const char *z, size_t n, int64_t *pTod, int64_t *pOff) {
+static int parseTime(const char *z, size_t n, int64_t *pTod, int64_t *pOff) {
   size_t i = 0;
   int h, mi = 0, s = 0, us = 0, bColon = 0;
   int64_t off = 0;
 
   if (n < 2) return -1;
-  h = read_digits(z, n, 0, 2);
+  h = readDigits(z, n, 0, 2);
   if (h < 0) return -1;
   i = 2;
   if (i < n && z[i] != 'Z' && z[i] != 'z' && z[i] != '+' && z[i] != '-') {
     if (z[i] == ':') { bColon = 1; i++; }
-    mi = read_digits(z, n, i, 2);
+    mi = readDigits(z, n, i, 2);
     if (mi < 0) return -1;
     i += 2;
     if (i < n && z[i] != 'Z' && z[i] != 'z' && z[i] != '+' && z[i] != '-') {
@@ -177,13 +177,13 @@ static int parse_time(const char *z, size_t n, int64_t *pTod, int64_t *pOff) {
         if (z[i] != ':') return -1;
         i++;
       }
-      s = read_digits(z, n, i, 2);
+      s = readDigits(z, n, i, 2);
       if (s < 0) return -1;
       i += 2;
-      if (i + 1 < n && (z[i] == '.' || z[i] == ',') && is_digit(z[i + 1])) {
+      if (i + 1 < n && (z[i] == '.' || z[i] == ',') && isDigit(z[i + 1])) {
         int nFrac = 0;
         i++;
-        while (i < n && is_digit(z[i])) {
+        while (i < n && isDigit(z[i])) {
           if (nFrac < 6) { us = us * 10 + (z[i] - '0'); nFrac++; }
           i++;
         }
@@ -201,13 +201,13 @@ static int parse_time(const char *z, size_t n, int64_t *pTod, int64_t *pOff) {
     } else {
       if (zTz[0] != '+' && zTz[0] != '-') return -1;
       if (nTz != 3 && nTz != 5 && nTz != 6) return -1;
-      oh = read_digits(zTz, nTz, 1, 2);
+      oh = readDigits(zTz, nTz, 1, 2);
       if (oh < 0) return -1;
       if (nTz == 5) {
-        om = read_digits(zTz, nTz, 3, 2);
+        om = readDigits(zTz, nTz, 3, 2);
       } else if (nTz == 6) {
         if (zTz[3] != ':') return -1;
-        om = read_digits(zTz, nTz, 4, 2);
+        om = readDigits(zTz, nTz, 4, 2);
       }
       if (om < 0 || oh > 23 || om > 59) return -1;
       off = oh * MS_PER_HOUR + om * MS_PER_MIN;
@@ -245,7 +245,7 @@ static int finish(const char *z, size_t n, size_t i, int64_t days,
   int64_t tod = 0, off = 0;
   if (i < n) {
     /* one separator character of any kind, then the time */
-    if (parse_time(z + i + 1, n - i - 1, &tod, &off)) return -1;
+    if (parseTime(z + i + 1, n - i - 1, &tod, &off)) return -1;
   }
   return combine(days, tod, off, pMs);
 }
@@ -254,7 +254,7 @@ static int finish(const char *z, size_t n, size_t i, int64_t days,
 ** holding January 4th. Like dateutil, weeks 1..53 are accepted in any year. */
 static int64_t week_date_days(int64_t y, int w, int d) {
   int64_t jan4 = days_from_civil(y, 1, 4);
-  int64_t week1 = jan4 - (iso_dow(jan4) - 1);
+  int64_t week1 = jan4 - (isoDow(jan4) - 1);
   return week1 + (int64_t)(w - 1) * 7 + (d - 1);
 }
 
@@ -265,7 +265,7 @@ int inv_time_parse_strict(const char *z, size_t n, int64_t *pMs) {
   for (i = 0; i < n; i++) {
     if ((unsigned char)z[i] >= 0x80) return -1;   /* ASCII only */
   }
-  y = read_digits(z, n, 0, 4);
+  y = readDigits(z, n, 0, 4);
   if (y < 1) return -1;                            /* also rejects year 0 */
   i = 4;
   if (i == n) return finish(z, n, i, days_from_civil(y, 1, 1), pMs);
@@ -275,13 +275,13 @@ int inv_time_parse_strict(const char *z, size_t n, int64_t *pMs) {
 
   if (i < n && z[i] == 'W') {                      /* week date */
     int w, wd = 1;
-    w = read_digits(z, n, i + 1, 2);
+    w = readDigits(z, n, i + 1, 2);
     if (w < 0) return -1;
     i += 3;
     if (i < n) {
       if ((z[i] == '-') != bSep) return -1;      /* inconsistent dashes */
       if (bSep) i++;
-      wd = read_digits(z, n, i, 1);
+      wd = readDigits(z, n, i, 1);
       if (wd < 0) return -1;
       i++;
     }
@@ -290,21 +290,21 @@ int inv_time_parse_strict(const char *z, size_t n, int64_t *pMs) {
   }
 
   /* calendar date: YYYY-MM, YYYY-MM-DD, YYYYMMDD */
-  m = read_digits(z, n, i, 2);
+  m = readDigits(z, n, i, 2);
   if (m >= 0) {
     size_t j = i + 2;
     if (j == n) {
       if (bSep) {
-        if (!valid_ymd(y, m, 1)) return -1;
+        if (!validYmd(y, m, 1)) return -1;
         return finish(z, n, j, days_from_civil(y, m, 1), pMs);
       }
       return -1;                                   /* YYYYMM */
     }
     if (!bSep || z[j] == '-') {
       if (bSep) j++;
-      d = read_digits(z, n, j, 2);
+      d = readDigits(z, n, j, 2);
       if (d >= 0) {
-        if (!valid_ymd(y, m, d)) return -1;
+        if (!validYmd(y, m, d)) return -1;
         return finish(z, n, j + 2, days_from_civil(y, m, d), pMs);
       }
       if (bSep) return -1;                         /* YYYY-MM-x */
@@ -312,18 +312,18 @@ int inv_time_parse_strict(const char *z, size_t n, int64_t *pMs) {
   }
 
   /* ordinal date: YYYY-DDD, YYYYDDD */
-  d = read_digits(z, n, i, 3);
-  if (d < 1 || d > 365 + is_leap(y)) return -1;
+  d = readDigits(z, n, i, 3);
+  if (d < 1 || d > 365 + isLeap(y)) return -1;
   return finish(z, n, i + 3, days_from_civil(y, 1, 1) + (d - 1), pMs);
 }
 
 /* 1 or 2 digits at z[*pi]; -1 if none. */
-static int read_1or2(const char *z, size_t n, size_t *pi) {
+static int read1or2(const char *z, size_t n, size_t *pi) {
   size_t i = *pi;
   int v;
-  if (i >= n || !is_digit(z[i])) return -1;
+  if (i >= n || !isDigit(z[i])) return -1;
   v = z[i++] - '0';
-  if (i < n && is_digit(z[i])) v = v * 10 + (z[i++] - '0');
+  if (i < n && isDigit(z[i])) v = v * 10 + (z[i++] - '0');
   *pi = i;
   return v;
 }
@@ -334,24 +334,24 @@ int inv_time_parse_lenient(const char *z, size_t n, int64_t *pMs) {
   char cSep;
   int64_t tod = 0, off = 0;
 
-  while (n > 0 && is_space(z[0])) { z++; n--; }
-  while (n > 0 && is_space(z[n - 1])) n--;
+  while (n > 0 && isSpace(z[0])) { z++; n--; }
+  while (n > 0 && isSpace(z[n - 1])) n--;
   if (inv_time_parse_strict(z, n, pMs) == 0) return 0;
 
   /* YYYY/M/D, YYYY.M.D, YYYY-M-D (1 or 2 digits), then [ T]time */
-  y = read_digits(z, n, 0, 4);
+  y = readDigits(z, n, 0, 4);
   if (y < 1 || n < 5) return -1;
   cSep = z[4];
   if (cSep != '-' && cSep != '/' && cSep != '.') return -1;
   i = 5;
-  m = read_1or2(z, n, &i);
+  m = read1or2(z, n, &i);
   if (m < 0 || i >= n || z[i] != cSep) return -1;
   i++;
-  d = read_1or2(z, n, &i);
-  if (d < 0 || !valid_ymd(y, m, d)) return -1;
+  d = read1or2(z, n, &i);
+  if (d < 0 || !validYmd(y, m, d)) return -1;
   if (i < n) {
     if (z[i] != ' ' && z[i] != 'T') return -1;
-    if (parse_time(z + i + 1, n - i - 1, &tod, &off)) return -1;
+    if (parseTime(z + i + 1, n - i - 1, &tod, &off)) return -1;
   }
   return combine(days_from_civil(y, m, d), tod, off, pMs);
 }
@@ -360,18 +360,18 @@ int inv_time_parse_lenient(const char *z, size_t n, int64_t *pMs) {
 
 /* "YYYY-MM-DDTHH:MM:SS" into p; returns its length. Years outside
 ** 0..9999 get more digits / a sign (at most 30 chars with ".mmmZ"). */
-static int put_datetime(char *p, const inv_tm *t) {
-  int k = put_num(p, t->year, 4);
+static int putDatetime(char *p, const inv_tm *t) {
+  int k = putNum(p, t->year, 4);
   p[k++] = '-';
-  k += put_num(p + k, t->mon, 2);
+  k += putNum(p + k, t->mon, 2);
   p[k++] = '-';
-  k += put_num(p + k, t->mday, 2);
+  k += putNum(p + k, t->mday, 2);
   p[k++] = 'T';
-  k += put_num(p + k, t->hour, 2);
+  k += putNum(p + k, t->hour, 2);
   p[k++] = ':';
-  k += put_num(p + k, t->min, 2);
+  k += putNum(p + k, t->min, 2);
   p[k++] = ':';
-  k += put_num(p + k, t->sec, 2);
+  k += putNum(p + k, t->sec, 2);
   return k;
 }
 
@@ -380,7 +380,7 @@ static void put2(char *p, int v) { p[0] = (char)('0' + v / 10); p[1] = (char)('0
 void inv_time_format(int64_t ms, char zOut[32]) {
   inv_tm t;
   int k;
-  split_ms(ms, &t);
+  splitMs(ms, &t);
   if (t.year >= 0 && t.year <= 9999) {      /* the hot path of every rendered row */
     int y = (int)t.year;
     put2(zOut, y / 100); put2(zOut + 2, y % 100);
@@ -393,9 +393,9 @@ void inv_time_format(int64_t ms, char zOut[32]) {
     zOut[23] = 'Z'; zOut[24] = 0;
     return;
   }
-  k = put_datetime(zOut, &t);
+  k = putDatetime(zOut, &t);
   zOut[k++] = '.';
-  k += put_num(zOut + k, t.ms, 3);
+  k += putNum(zOut + k, t.ms, 3);
   zOut[k++] = 'Z';
   zOut[k] = 0;
 }
@@ -403,23 +403,23 @@ void inv_time_format(int64_t ms, char zOut[32]) {
 void inv_time_format_sec(int64_t ms, char zOut[32]) {
   inv_tm t;
   int k;
-  split_ms(ms, &t);
-  k = put_datetime(zOut, &t);
+  splitMs(ms, &t);
+  k = putDatetime(zOut, &t);
   zOut[k++] = 'Z';
   zOut[k] = 0;
 }
 
 void inv_time_parts(int64_t ms, int *pYear, int *pMonth, int *pDay) {
   inv_tm t;
-  split_ms(ms, &t);
+  splitMs(ms, &t);
   if (pYear) *pYear = (int)t.year;    /* |year| < 3e8 for any int64 ms */
   if (pMonth) *pMonth = t.mon;
   if (pDay) *pDay = t.mday;
 }
 
-static void buf_num(inv_buf *b, int64_t v, int nWidth) {
+static void bufNum(inv_buf *b, int64_t v, int nWidth) {
   char a[24];
-  int k = put_num(a, v, nWidth);
+  int k = putNum(a, v, nWidth);
   inv_buf_add(b, a, (size_t)k);
 }
 
@@ -452,7 +452,7 @@ void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms) {
   int64_t jan1;
   int yday;                    /* 0-based day of year */
 
-  split_ms(ms, &t);
+  splitMs(ms, &t);
   jan1 = days_from_civil(t.year, 1, 1);
   yday = (int)(t.days - jan1);
 
@@ -463,31 +463,31 @@ void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms) {
     if (p > zRun) inv_buf_add(b, zRun, (size_t)(p - zRun));
     c = p[1];
     switch (c) {
-      case 'Y': buf_num(b, t.year, 4); break;
-      case 'm': buf_num(b, t.mon, 2); break;
-      case 'd': buf_num(b, t.mday, 2); break;
-      case 'H': buf_num(b, t.hour, 2); break;
-      case 'M': buf_num(b, t.min, 2); break;
-      case 'S': buf_num(b, t.sec, 2); break;
-      case 'L': buf_num(b, t.ms, 3); break;
-      case 'j': buf_num(b, yday + 1, 3); break;
-      case 'w': buf_num(b, iso_dow(t.days) % 7 + 1, 1); break;
-      case 'u': buf_num(b, iso_dow(t.days), 1); break;
+      case 'Y': bufNum(b, t.year, 4); break;
+      case 'm': bufNum(b, t.mon, 2); break;
+      case 'd': bufNum(b, t.mday, 2); break;
+      case 'H': bufNum(b, t.hour, 2); break;
+      case 'M': bufNum(b, t.min, 2); break;
+      case 'S': bufNum(b, t.sec, 2); break;
+      case 'L': bufNum(b, t.ms, 3); break;
+      case 'j': bufNum(b, yday + 1, 3); break;
+      case 'w': bufNum(b, isoDow(t.days) % 7 + 1, 1); break;
+      case 'u': bufNum(b, isoDow(t.days), 1); break;
       case 'U': {
-        int wday = iso_dow(t.days) % 7;          /* 0 = Sunday */
-        buf_num(b, (yday + 7 - wday) / 7, 2);
+        int wday = isoDow(t.days) % 7;          /* 0 = Sunday */
+        bufNum(b, (yday + 7 - wday) / 7, 2);
         break;
       }
       case 'V':
       case 'G': {
         /* the ISO week belongs to the year holding its Thursday */
-        int64_t thu = t.days - iso_dow(t.days) + 4, gy;
+        int64_t thu = t.days - isoDow(t.days) + 4, gy;
         int gm, gd;
-        civil_from_days(thu, &gy, &gm, &gd);
+        civilFromDays(thu, &gy, &gm, &gd);
         if (c == 'G') {
-          buf_num(b, gy, 4);
+          bufNum(b, gy, 4);
         } else {
-          buf_num(b, (thu - days_from_civil(gy, 1, 1)) / 7 + 1, 2);
+          bufNum(b, (thu - days_from_civil(gy, 1, 1)) / 7 + 1, 2);
         }
         break;
       }
@@ -506,7 +506,7 @@ void inv_time_strftime(inv_buf *b, const char *zFmt, int64_t ms) {
 /* ===================== timediff ===================== */
 
 /* Base instant for "now", "now/d", "now/w", "now/m" at z[*pi]; -1 if none. */
-static int timediff_base(const char *z, size_t n, size_t *pi, int64_t nowMs,
+static int timediffBase(const char *z, size_t n, size_t *pi, int64_t nowMs,
                          int64_t *pBase) {
   size_t i = *pi;
   int64_t days = floor_div(nowMs, MS_PER_DAY);
@@ -520,9 +520,9 @@ static int timediff_base(const char *z, size_t n, size_t *pi, int64_t nowMs,
     if (i + 1 >= n) return -1;
     switch (z[i + 1]) {
       case 'd': *pBase = days * MS_PER_DAY; break;
-      case 'w': *pBase = (days - (iso_dow(days) - 1)) * MS_PER_DAY; break;
+      case 'w': *pBase = (days - (isoDow(days) - 1)) * MS_PER_DAY; break;
       case 'm':
-        civil_from_days(days, &y, &m, &d);
+        civilFromDays(days, &y, &m, &d);
         *pBase = days_from_civil(y, m, 1) * MS_PER_DAY;
         break;
       default: return -1;
@@ -545,10 +545,10 @@ int inv_timediff_eval(const char *z, size_t n, int64_t nowMs, int64_t *pMs) {
   /* base only, surrounding whitespace of any length */
   {
     size_t a = 0, e = n;
-    while (a < e && is_space(z[a])) a++;
-    while (e > a && is_space(z[e - 1])) e--;
+    while (a < e && isSpace(z[a])) a++;
+    while (e > a && isSpace(z[e - 1])) e--;
     j = a;
-    if (timediff_base(z, e, &j, nowMs, &base) == 0 && j == e) {
+    if (timediffBase(z, e, &j, nowMs, &base) == 0 && j == e) {
       if (base < MIN_MS || base > MAX_MS) return -1;
       *pMs = base;
       return 0;
@@ -556,17 +556,17 @@ int inv_timediff_eval(const char *z, size_t n, int64_t nowMs, int64_t *pMs) {
   }
 
   /* base, sign, digits, unit: at most one whitespace char in each gap */
-  if (i < n && is_space(z[i])) i++;
-  if (timediff_base(z, n, &i, nowMs, &base)) return -1;
-  if (i < n && is_space(z[i])) i++;
+  if (i < n && isSpace(z[i])) i++;
+  if (timediffBase(z, n, &i, nowMs, &base)) return -1;
+  if (i < n && isSpace(z[i])) i++;
   if (i >= n) return -1;
   if (z[i] == '+') bNeg = 0;
   else if (z[i] == '-' || z[i] == '|') bNeg = 1;  /* '|' is '-' (quirk) */
   else return -1;
   i++;
-  if (i < n && is_space(z[i])) i++;
-  if (i >= n || !is_digit(z[i])) return -1;
-  while (i < n && is_digit(z[i])) {
+  if (i < n && isSpace(z[i])) i++;
+  if (i >= n || !isDigit(z[i])) return -1;
+  while (i < n && isDigit(z[i])) {
     int dig = z[i] - '0';
     if (amount > (INT64_MAX - dig) / 10) return -1;
     amount = amount * 10 + dig;
@@ -582,7 +582,7 @@ int inv_timediff_eval(const char *z, size_t n, int64_t nowMs, int64_t *pMs) {
     default: return -1;
   }
   i++;
-  if (i < n && is_space(z[i])) i++;
+  if (i < n && isSpace(z[i])) i++;
   if (i != n) return -1;
 
   if (amount > INT64_MAX / unit) return -1;

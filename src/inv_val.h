@@ -117,6 +117,9 @@ const char *inv_val_pytype(const inv_val *v);
 
 /* 1 if z[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int inv_utf8_valid(const char *z, size_t n);
+/* Length of the valid multi-byte sequence at s (s[0] >= 0x80, n >= 1 bytes
+** available), or 0 if it is invalid. */
+size_t inv_utf8_seq(const unsigned char *s, size_t n);
 /* FNV-1a of z[0..n): keys of a JSON object, of a stat set or object. */
 size_t inv_hash(const char *z, size_t n);
 /* Replace each byte that starts no valid UTF-8 sequence with '?' (messages

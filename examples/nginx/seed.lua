@@ -2,12 +2,13 @@
 -- would, through the write API (job.create, job_task.start / add_error /
 -- finish, job.cancel), plus a few legacy spot-automation jobs (import).
 --
---   lua5.4 examples/nginx/seed.lua run/data/inventory.db     (LUA_CPATH: lib/lua/5.4)
---   luajit examples/nginx/seed.lua run/data/inventory.db     (LUA_CPATH: lib/lua/5.1)
+--   lua5.4 examples/nginx/seed.lua run/data/inventory.db [START_MS]  (LUA_CPATH: lib/lua/5.4)
+--   luajit examples/nginx/seed.lua run/data/inventory.db [START_MS]  (LUA_CPATH: lib/lua/5.1)
 --
 -- Two domains (the ones of examples/nginx/tokens.json), two workspaces each,
 -- four collectors per domain running every 12 hours for 20 days from
--- 2024-06-01: 320 jobs and 960 tasks. Everything is deterministic (a
+-- START_MS (Unix ms; default 2024-06-01; run.sh passes 20 days ago, so that
+-- the console's last-30-days overview has history): 320 jobs and 960 tasks. Everything is deterministic (a
 -- fixed clock and a fixed pseudo-random sequence) except the job and task ids,
 -- which the core draws from the OS random source.
 local inventory = require "inventory"
@@ -23,7 +24,7 @@ local function rnd(n)               -- 1..n
 end
 local function pick(t) return t[rnd(#t)] end
 
-local BASE = 1717200000000          -- 2024-06-01T00:00:00.000Z in ms
+local BASE = tonumber(arg[2]) or 1717200000000   -- default 2024-06-01T00:00:00.000Z in ms
 local HOUR = 3600 * 1000
 
 local DOMAINS = {

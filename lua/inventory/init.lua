@@ -21,6 +21,7 @@ local _M = {
   _NAME = "inventory",
   _VERSION = core._VERSION,
   sqlite_version = core.sqlite_version,
+  schema_version = core.schema_version,   -- the schema this library reads and writes
   null = core.null,          -- the JSON null (the same value as cjson.null)
 }
 
@@ -66,12 +67,20 @@ local function invalid(msg)
   return nil, msg, "ERROR_INVALID_PARAMETER", "client"
 end
 
--- The PostgreSQL backend: open{ url = "postgresql://..." } lands here.
--- (The one place where the PostgreSQL driver plugs in; until it is built
--- into the core, a url is refused with this message.)
-local function open_postgres(opts)   -- luacheck: no unused args
-  return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL backend is not "
-    .. "available in this build; open{ path = ... } opens SQLite)", "ERROR_INVALID_PARAMETER", "client"
+-- The PostgreSQL backend is the module inventory.pg (libpq), loaded when a
+-- url is given: a user of SQLite alone never needs libpq.
+local function pg_driver()
+  local ok, pg = pcall(require, "inventory.pg")
+  if not ok then
+    return nil, "Parameter is invalid. (key = url, reason = the PostgreSQL module inventory.pg "
+      .. "cannot be loaded: " .. tostring(pg):gsub("\n.*", "") .. ")"
+  end
+  return pg.driver
+end
+
+-- a URL as it may be shown: without its password
+local function redact(url)
+  return (url:gsub("(://[^:/@]*):[^@]*@", "%1:***@"):gsub("(password=)%S+", "%1***"))
 end
 
 --- inventory.open{ path =, url =, schema =, busy_timeout =, page_limit =,
@@ -99,13 +108,17 @@ function _M.open(opts)
     return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
       .. "path (SQLite), not both)")
   end
-  if opts.url ~= nil then return open_postgres(opts) end
-  if opts.schema ~= nil then
+  -- neither path nor url: $INVENTORY_URL when it is set, else $INVENTORY_DB
+  local url = opts.url
+  if url == nil and opts.path == nil then
+    url = getenv("INVENTORY_URL")
+    if url == "" then url = nil end
+  end
+  if url == nil and opts.schema ~= nil then
     return invalid("Parameter is invalid. (key = schema, reason = a schema applies to a "
       .. "PostgreSQL url; a SQLite path has none)")
   end
   local o = {
-    path = opts.path or getenv("INVENTORY_DB") or "inventory.db",
     busy_timeout = opts.busy_timeout,
     page_limit = opts.page_limit,
     readonly = opts.readonly,
@@ -113,20 +126,48 @@ function _M.open(opts)
     stat_timeout = opts.stat_timeout,
     journal_seconds = opts.journal_seconds,
   }
+  if url then
+    if type(url) ~= "string" then
+      return invalid("Parameter is invalid. (key = url, reason = a connection string expected)")
+    end
+    local schema = opts.schema
+    if schema ~= nil and (type(schema) ~= "string" or not schema:find("^[a-z_][a-z0-9_]*$")
+                          or #schema > 63) then
+      return invalid("Parameter is invalid. (key = schema, reason = a lowercase name of letters, "
+        .. "digits and _ (at most 63, not starting with a digit) is required)")
+    end
+    if opts.journal_seconds ~= nil and not (type(opts.journal_seconds) == "number"
+                                            and opts.journal_seconds > 0) then
+      return invalid("Parameter is invalid. (key = journal_seconds, reason = must be positive on "
+        .. "PostgreSQL: the change journal keeps readers on other machines exact)")
+    end
+    local driver, err = pg_driver()
+    if not driver then return invalid(err) end
+    o.url, o.schema, o.driver = url, schema, driver
+  else
+    o.path = opts.path or getenv("INVENTORY_DB") or "inventory.db"
+  end
   local ud, err, code, class = core.open(o)
-  if not ud then return nil, err, code, class end
-  local self = setmetatable({ _ud = ud, path = o.path }, Store)
+  if not ud then
+    if url then err = "cannot open " .. redact(url) .. ": " .. redact(err) end
+    return nil, err, code, class
+  end
+  local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),
+                              schema = url and (opts.schema or "inventory") }, Store)
   for name in pairs(RESOURCES) do self[name] = api(ud, name) end
   return self
 end
 
 --- inv:import(resource, records) -> number imported | nil, msg, code
+-- records: a list of documented records, or JSON text (one array, or JSON
+-- lines as inv:export writes them), parsed by the core.
 function Store:import(resource, records)
   if type(resource) ~= "string" or not RESOURCES[resource] then
     error("bad argument #1 to 'import' (job, job_task or spot_job expected)", 2)
   end
+  if type(records) == "string" then return self._ud:import_text(resource, records) end
   if type(records) ~= "table" then
-    error("bad argument #2 to 'import' (table expected, got " .. type(records) .. ")", 2)
+    error("bad argument #2 to 'import' (table or JSON text expected, got " .. type(records) .. ")", 2)
   end
   return self._ud:call(resource, "import", { records = records })
 end
@@ -139,6 +180,44 @@ end
 --- inv:purge{ older_than_days = 60, domain_id = nil } -> { jobs = n, tasks = n }
 function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
+end
+
+--- inv:info() -> { backend, engine_version, schema_version, size_bytes, path }
+function Store:info()
+  return self._ud:info()
+end
+
+--- inv:check() -> { ok = bool, problems = { text, ... } }: the engine's
+-- integrity check and an audit of every job's counters against its tasks.
+function Store:check()
+  return self._ud:check()
+end
+
+--- inv:backup(path [, { overwrite = bool }]) -> true | nil, msg, code
+-- A consistent copy (SQLite's online backup API) while the store is in use.
+function Store:backup(path, opts)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'backup' (string expected, got " .. type(path) .. ")", 2)
+  end
+  return self._ud:backup(path, type(opts) == "table" and opts.overwrite or false)
+end
+
+--- inv:export(resource, { domain_id?, after?, limit?, query? } [, lines])
+-- -> { records = {...}, next = cursor|nil }, or with lines = true the
+-- records as JSON lines (text) and the next cursor. Records come in
+-- insertion order with every stored field, so inv:import reproduces them.
+function Store:export(resource, opts, lines)
+  if type(resource) ~= "string" or not RESOURCES[resource] then
+    error("bad argument #1 to 'export' (job, job_task or spot_job expected)", 2)
+  end
+  return self._ud:export(resource, opts or {}, lines and true or false)
+end
+
+--- inv:wait_change(since, seconds [, poll]) -> true when another connection
+-- has committed since data version `since` (from inv:version()), false after
+-- `seconds` without one. Looks every `poll` seconds (default 0.1).
+function Store:wait_change(since, seconds, poll)
+  return self._ud:wait_change(since, seconds, poll)
 end
 
 --- inv:changes{ after = seq, limit = 1000 } -> { changes = { {seq, at, resource, op,

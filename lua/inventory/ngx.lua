@@ -10,9 +10,15 @@
 --       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
+--       metrics_allow = { "127.0.0.1" }, metrics_interval = 15,  -- /metrics (inventory.metrics)
+--       events = { max_streams = 1000, keep_seconds = 3600 }, -- inventory.events options
 --     }
 --   }
 --   location /inventory/ { content_by_lua_block { require("inventory.ngx").handle() } }
+--   location = /inventory/v1/events {            -- Server-Sent Events (inventory.events)
+--     lua_check_client_abort on;
+--     content_by_lua_block { require("inventory.ngx").events() }
+--   }
 --
 -- One store (one SQLite connection) per worker, opened in init_worker_by_lua*
 -- (never in init_by_lua*: a connection must not cross the fork). If the open
@@ -20,6 +26,7 @@
 -- The sweep and purge timers run on worker 0 only.
 local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
+local metrics = require "inventory.metrics"
 
 local ngx = ngx
 local type, pairs, ipairs, pcall, tostring, tonumber = type, pairs, ipairs, pcall, tostring, tonumber
@@ -71,9 +78,9 @@ local function setup()
     store = inv
   end
   handler = rest.new{
-    store = store,
+    store = metrics.instrument(store),       -- tells /metrics the cache's hits and misses
     resolver = resolver,
-    offload = cfg.thread_pool and thread_offload(cfg.thread_pool) or nil,
+    offload = metrics.instrument_offload(cfg.thread_pool and thread_offload(cfg.thread_pool) or nil),
     cache_entries = cfg.cache_entries,       -- read-result cache; 0 = off (default 256)
     -- server faults at error, transient ones (503) at warn, client faults at info
     log = function(msg, level) log(LEVELS[level] or ngx.ERR, msg) end,
@@ -105,6 +112,7 @@ function _M.init_worker(opts)
   end
   cfg = {}
   for k, v in pairs(opts) do cfg[k] = v end
+  metrics.init_worker(cfg)             -- metrics_allow, metrics_interval, metrics_dict
   if type(cfg.resolver) == "function" then
     resolver = cfg.resolver
   elseif type(cfg.tokens) == "string" then
@@ -121,6 +129,11 @@ function _M.init_worker(opts)
   local ok, err = setup()
   if not ok then log(ngx.ERR, err, " (retried on the next request)") end
 
+  local ev = {}
+  for k, v in pairs(type(cfg.events) == "table" and cfg.events or {}) do ev[k] = v end
+  ev.store = function() return setup() and store or nil end
+  require("inventory.events").init_worker(ev)
+
   if ngx.worker.id() == 0 then
     every(cfg.sweep_interval, "sweep", function(s)
       return s:sweep{ timeout_hours = cfg.sweep_timeout_hours or 2 }
@@ -129,6 +142,28 @@ function _M.init_worker(opts)
       return s:purge{ older_than_days = cfg.purge_older_than_days or 60 }
     end)
   end
+end
+
+-- this worker's store, opened if it is not yet: store | nil, why
+local function current_store()
+  if not cfg then return nil, "init_worker was not called" end
+  if not store then setup() end
+  return store, setup_err
+end
+
+--- healthz(): GET /healthz, 200 {"status":"ok"} or 503 (inventory.metrics)
+function _M.healthz()
+  return metrics.healthz(current_store)
+end
+
+--- metrics(): GET /metrics, Prometheus text for the allowed addresses
+function _M.metrics()
+  return metrics.metrics(current_store, cfg and cfg.thread_pool and thread_offload(cfg.thread_pool) or nil)
+end
+
+--- log(): log_by_lua*, counts every request for /metrics
+function _M.log()
+  return metrics.log()
 end
 
 --- store(): this worker's store (nil before init_worker or if the open failed)
@@ -187,6 +222,15 @@ function _M.handle()
     return respond(500, rest.error_body("ERROR_UNKNOWN", "Internal error."))
   end
   return respond(status, text, headers)
+end
+
+--- events(): the content handler of GET /inventory/v1/events (inventory.events).
+function _M.events()
+  if not cfg or not resolver or not setup() then
+    if cfg then log(ngx.ERR, setup_err) end
+    return respond(503, rest.error_body("ERROR_UNKNOWN", "The inventory store is unavailable."))
+  end
+  return require("inventory.events").handle(store, resolver)
 end
 
 return _M

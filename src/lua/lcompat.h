@@ -29,7 +29,7 @@
 
 /* Is the number at i an integer? On 5.3+ the subtype; on 5.1/LuaJIT an
 ** integral double. */
-static int inv_lua_isinteger(lua_State *L, int i) {
+static inline int inv_lua_isinteger(lua_State *L, int i) {
 #if LUA_VERSION_NUM >= 503
   return lua_isinteger(L, i);
 #else
@@ -39,7 +39,7 @@ static int inv_lua_isinteger(lua_State *L, int i) {
 }
 
 /* int64 results: exact on 5.3+; on LuaJIT doubles are exact up to 2^53. */
-static void inv_lua_pushint64(lua_State *L, long long v) {
+static inline void inv_lua_pushint64(lua_State *L, long long v) {
 #if LUA_VERSION_NUM >= 503
   lua_pushinteger(L, (lua_Integer)v);
 #else

@@ -261,7 +261,7 @@ static int pushError(lua_State *L, inv_store *s, int base) {
 
 /* core.open{path=, busy_timeout=, page_limit=, readonly=, statement_timeout=,
 ** stat_timeout=, journal_seconds=} -> store | nil, msg, code, class */
-static int l_open(lua_State *L) {
+static int lOpen(lua_State *L) {
   inv_options o = INV_OPTIONS_INIT;
   inv_store *s;
   LStore *u;
@@ -282,7 +282,16 @@ static int l_open(lua_State *L) {
     if (!lua_isnil(L, -1)) o.nStatTimeoutMs = (int)luaL_checkinteger(L, -1);
     lua_getfield(L, 1, "journal_seconds");
     if (!lua_isnil(L, -1)) o.nJournalSec = (int)luaL_checkinteger(L, -1);
-    lua_pop(L, 7);
+    lua_getfield(L, 1, "url");
+    if (!lua_isnil(L, -1)) o.zUrl = luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "schema");
+    if (!lua_isnil(L, -1)) o.zSchema = luaL_checkstring(L, -1);
+    lua_getfield(L, 1, "driver");          /* inventory.pg's driver */
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TLIGHTUSERDATA);
+      o.pDriver = (const struct inv_driver *)lua_touserdata(L, -1);
+    }
+    lua_pop(L, 10);
   }
   u = inv_lua_newudata(L, sizeof *u);          /* anchor before opening */
   u->p = NULL;
@@ -292,7 +301,9 @@ static int l_open(lua_State *L) {
     lua_pushnil(L);
     lua_pushstring(L, zErr);
     lua_pushstring(L, "ERROR_DB_QUERY");
-    lua_pushstring(L, "server");
+    /* a server that cannot be reached is transient; a file that cannot be
+    ** opened is the store's (init.lua checks the options first) */
+    lua_pushstring(L, o.zUrl ? "unavailable" : "server");
     return 4;
   }
   u->p = s;
@@ -314,7 +325,7 @@ static int beginCall(lua_State *L, inv_store *s, inv_val *pReq) {
 
 /* store:call(resource, method, request [, json]) -> result | nil, msg, code
 ** json = true renders for REST and returns the JSON text. */
-static int l_call(lua_State *L) {
+static int lCall(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   const char *zRes = luaL_checkstring(L, 2);
   const char *zMethod = luaL_checkstring(L, 3);
@@ -356,7 +367,7 @@ static int l_call(lua_State *L) {
   }
 }
 
-static int l_close(lua_State *L) {
+static int lClose(lua_State *L) {
   LStore *u = luaL_checkudata(L, 1, STORE_MT);
   if (u->p) { inv_store_close(u->p); u->p = NULL; }
   lua_pushboolean(L, 1);
@@ -364,7 +375,7 @@ static int l_close(lua_State *L) {
 }
 
 /* store:set_now(iso | ms | nil): freeze the clock (tests). */
-static int l_set_now(lua_State *L) {
+static int lSetNow(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   int64_t ms = 0;
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -384,7 +395,7 @@ static int l_set_now(lua_State *L) {
 }
 
 /* store:version() -> data_version, own_changes (see inv_store_version) */
-static int l_version(lua_State *L) {
+static int lVersion(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   int64_t d, o;
   inv_store_begin(s);
@@ -394,13 +405,13 @@ static int l_version(lua_State *L) {
   return 2;
 }
 
-static int l_schema_version(lua_State *L) {
+static int lSchemaVersion(lua_State *L) {
   lua_pushinteger(L, inv_store_schema_version(checkStore(L, 1)));
   return 1;
 }
 
 /* store:explain(resource, method, request) -> plan text | nil, msg, code */
-static int l_explain(lua_State *L) {
+static int lExplain(lua_State *L) {
   inv_store *s = checkStore(L, 1);
   const char *zRes = luaL_checkstring(L, 2);
   const char *zMethod = luaL_checkstring(L, 3);
@@ -417,7 +428,115 @@ static int l_explain(lua_State *L) {
   return 1;
 }
 
-static int l_tostring(lua_State *L) {
+/* ===================== operating a store (inv_admin.c) ===================== */
+
+/* A Lua sink that interns field names (records), its key cache on the stack. */
+static void lsInitCached(LSink *k, lua_State *L) {
+  lsInit(k, L);
+  lua_pushlightuserdata(L, &keyCacheKey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, 192, 0);
+    lua_pushlightuserdata(L, &keyCacheKey);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  }
+  k->iKeyCache = lua_gettop(L);
+  k->base.xKeyId = lsKeyId;
+}
+
+/* store:info() -> { backend, engine_version, schema_version, size_bytes, path } */
+static int lInfo(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int base = lua_gettop(L);
+  LSink k;
+  inv_store_begin(s);
+  lsInit(&k, L);
+  if (inv_store_info(s, &k.base) != INV_OK) return pushError(L, s, base);
+  return 1;
+}
+
+/* store:check() -> { ok = bool, problems = { text, ... } } */
+static int lCheck(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int base = lua_gettop(L);
+  LSink k;
+  inv_store_begin(s);
+  lsInit(&k, L);
+  if (inv_store_check(s, &k.base) != INV_OK) return pushError(L, s, base);
+  return 1;
+}
+
+/* store:backup(path [, overwrite]) -> true | nil, msg, code */
+static int lBackup(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  const char *zPath = luaL_checkstring(L, 2);
+  int bOverwrite = lua_toboolean(L, 3);
+  inv_store_begin(s);
+  if (inv_store_backup(s, zPath, bOverwrite) != INV_OK) return pushError(L, s, lua_gettop(L));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* store:export(resource, request [, lines]) -> { records, next? }
+** | text (JSON lines), next | nil, msg, code */
+static int lExport(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  const char *zRes = luaL_checkstring(L, 2);
+  int bLines = lua_toboolean(L, 4);
+  int base;
+  int64_t next = 0;
+  inv_val req;
+  lua_settop(L, 3);
+  lua_pushvalue(L, 3);                    /* beginCall reads the request at index 4 */
+  base = lua_gettop(L);
+  if (beginCall(L, s, &req)) return pushError(L, s, base);
+  if (bLines) {
+    inv_buf *b = inv_store_buffer(s);
+    if (inv_export(s, zRes, &req, NULL, b, &next) != INV_OK) return pushError(L, s, base);
+    lua_pushlstring(L, b->z ? b->z : "", b->n);
+    if (next) inv_lua_pushint64(L, (long long)next); else lua_pushnil(L);
+    return 2;
+  } else {
+    LSink k;
+    lsInitCached(&k, L);
+    if (inv_export(s, zRes, &req, &k.base, NULL, &next) != INV_OK) return pushError(L, s, base);
+    return 1;
+  }
+}
+
+/* store:import_text(resource, text) -> number imported | nil, msg, code */
+static int lImportText(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  const char *zRes = luaL_checkstring(L, 2);
+  size_t n;
+  const char *z = luaL_checklstring(L, 3, &n);
+  int base = lua_gettop(L);
+  LSink k;
+  inv_store_begin(s);
+  lsInit(&k, L);
+  if (inv_import_text(s, zRes, z, n, &k.base) != INV_OK) return pushError(L, s, base);
+  return 1;
+}
+
+/* store:wait_change(since, timeout_seconds [, poll_seconds = 0.1]) -> changed | nil, msg, code */
+static int lWaitChange(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int64_t since = (int64_t)luaL_checknumber(L, 2);
+  lua_Number t = luaL_optnumber(L, 3, 1), poll = luaL_optnumber(L, 4, 0.1);
+  int bChanged = 0;
+  if (!(t >= 0 && t <= 86400)) return luaL_argerror(L, 3, "seconds from 0 to 86400 expected");
+  if (!(poll >= 0.001 && poll <= 86400)) return luaL_argerror(L, 4, "seconds from 0.001 to 86400 expected");
+  inv_store_begin(s);
+  if (inv_store_wait_change(s, since, (int)(t * 1000), (int)(poll * 1000), &bChanged) != INV_OK) {
+    return pushError(L, s, lua_gettop(L));
+  }
+  lua_pushboolean(L, bChanged);
+  return 1;
+}
+
+static int lTostring(lua_State *L) {
   LStore *u = luaL_checkudata(L, 1, STORE_MT);
   if (u->p) lua_pushfstring(L, "inventory.store (%p)", (void*)u);
   else lua_pushliteral(L, "inventory.store (closed)");
@@ -425,9 +544,11 @@ static int l_tostring(lua_State *L) {
 }
 
 static const luaL_Reg aStoreMethod[] = {
-  { "call", l_call }, { "close", l_close }, { "set_now", l_set_now },
-  { "schema_version", l_schema_version }, { "explain", l_explain },
-  { "version", l_version },
+  { "call", lCall }, { "close", lClose }, { "set_now", lSetNow },
+  { "schema_version", lSchemaVersion }, { "explain", lExplain },
+  { "version", lVersion },
+  { "info", lInfo }, { "check", lCheck }, { "backup", lBackup },
+  { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
   { NULL, NULL }
 };
 
@@ -441,13 +562,13 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
       lua_setfield(L, -2, r->name);
     }
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
+    lua_pushcfunction(L, lClose);
     lua_setfield(L, -2, "__gc");
 #if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, l_close);
+    lua_pushcfunction(L, lClose);
     lua_setfield(L, -2, "__close");
 #endif
-    lua_pushcfunction(L, l_tostring);
+    lua_pushcfunction(L, lTostring);
     lua_setfield(L, -2, "__tostring");
     lua_pushliteral(L, STORE_MT);
     lua_setfield(L, -2, "__name");
@@ -455,8 +576,8 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 6);
-  lua_pushcfunction(L, l_open);
+  lua_createtable(L, 0, 7);
+  lua_pushcfunction(L, lOpen);
   lua_setfield(L, -2, "open");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
@@ -464,5 +585,7 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
   lua_setfield(L, -2, "_VERSION");
   lua_pushstring(L, inv_sqlite_version());
   lua_setfield(L, -2, "sqlite_version");
+  lua_pushinteger(L, inv_schema_version());
+  lua_setfield(L, -2, "schema_version");
   return 1;
 }

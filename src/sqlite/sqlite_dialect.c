@@ -9,8 +9,15 @@
 #include <string.h>
 #include <stdio.h>
 #include "sqlite_int.h"
+#include "inv_regex.h"
 
-static void xParam(inv_buf *b, int i) { (void)i; inv_buf_addc(b, '?'); }
+/* Numbered, so that a compiler may move an expression (with its
+** parameters) inside another one it emits later. */
+static void xParam(inv_buf *b, int i, int eType) {
+  (void)eType;
+  inv_buf_addc(b, '?');
+  inv_buf_addi(b, i);
+}
 
 /* ===================== accessors ===================== */
 
@@ -41,7 +48,7 @@ static int bindPath(inv_q *q, const inv_acc *a) {
 static void addDoc(inv_q *q, const inv_acc *a) {
   if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s", a->pField->zName);
   else if (a->eKind == INV_ACC_ELEM) inv_buf_printf(q->b, "%s.value", a->zBase);
-  else inv_buf_adds(q->b, a->zBase);
+  else inv_buf_adds(q->b, a->zBase);          /* PATH, EXPR */
 }
 
 /* The value: an SQL value for scalars, JSON text for containers. */
@@ -199,6 +206,184 @@ static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
     inv_buf_printf(q->b, ") AS %s)", zAlias);
     return INV_OK;
   }
+}
+
+/* ===================== iteration ===================== */
+
+static int xEachFrom(inv_q *q, const char *zArr, const char *zAlias) {
+  inv_buf_printf(q->b, "json_each(%s) AS %s", zArr, zAlias);
+  return INV_OK;
+}
+static int xEachElem(inv_q *q, const char *zArr, const char *zAlias) {
+  inv_buf_printf(q->b, "%s -> %s.fullkey", zArr, zAlias);
+  return INV_OK;
+}
+static int xEachKey(inv_q *q, const char *zAlias) {
+  inv_buf_printf(q->b, "%s.key", zAlias);
+  return INV_OK;
+}
+static int xEachElemArray(inv_q *q, const char *zAlias) {
+  inv_buf_printf(q->b, "json_array(json(%s.value))", zAlias);
+  return INV_OK;
+}
+
+/* ===================== stat ===================== */
+
+static int xLimit(inv_q *q, int64_t n) { return inv_q_bind_int(q, n < 0 ? -1 : n); }
+
+static int xJsonGet(inv_q *q, const inv_acc *a) {
+  if (a->nSeg == 0) { inv_buf_adds(q->b, a->zBase); return INV_OK; }
+  inv_buf_printf(q->b, "(%s -> ", a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xJsonPluck(inv_q *q, const inv_acc *a) {
+  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN json_group_array(json(ea.value -> ",
+                 a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_printf(q->b, ")) END FROM json_each(%s) AS ea WHERE json_type(ea.value, ", a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ") IS NOT NULL)");
+  return INV_OK;
+}
+
+static int xJsonToValue(inv_q *q, const char *z) {
+  inv_buf_printf(q->b, "json_extract(%s, '$')", z);
+  return INV_OK;
+}
+
+static int xValueToJson(inv_q *q, const char *z, int eKind, int bNullMissing, const char *zFmt) {
+  inv_buf_printf(q->b, "inv_json_value(%s, %d", z, bNullMissing);
+  if (eKind == INV_K_TIME) inv_buf_printf(q->b, ", '%s'", zFmt);    /* ours: no quote in it */
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xNumber(inv_q *q, const char *z, int eKind) {
+  (void)eKind;
+  inv_buf_printf(q->b, "inv_number(%s)", z);
+  return INV_OK;
+}
+
+/* "+x" has no affinity: "5" is not turned into 5 for an INTEGER column;
+** SQLite's order (NULL, numbers, text) is BSON's for these values. */
+static int xCompare(inv_q *q, const char *z, int eKind, const char *zOp, const inv_val *v) {
+  int bEq = !strcmp(zOp, "eq"), bNot = !strcmp(zOp, "not"), bLt = zOp[0] == 'l';
+  (void)eKind;
+  inv_buf_printf(q->b, "%s+%s", bEq || bNot ? "(" : "coalesce(", z);
+  inv_buf_adds(q->b, bEq ? " IS " : bNot ? " IS NOT " : !strcmp(zOp, "gt") ? " > " :
+                     !strcmp(zOp, "gte") ? " >= " : bLt && zOp[2] == 0 ? " < " : " <= ");
+  if (v->t == INV_ARR || v->t == INV_OBJ) {
+    const char *zJson = inv_json_text(q->s, v);
+    if (!zJson) return inv_err_nomem(q->s);
+    inv_buf_adds(q->b, "json(");
+    if (inv_q_bind_text(q, zJson, strlen(zJson))) return INV_ERROR;
+    inv_buf_addc(q->b, ')');
+  } else if (inv_q_bind_val(q, v)) {
+    return INV_ERROR;
+  }
+  /* NULL only comes from the key: below any value */
+  inv_buf_adds(q->b, bEq || bNot ? ")" : bLt ? ", 1)" : ", 0)");
+  return INV_OK;
+}
+
+static int xRawEquals(inv_q *q, const char *z, int eKind, const inv_val *v) {
+  (void)eKind;
+  inv_buf_printf(q->b, "(+%s", z);
+  if (v->t == INV_NULL) { inv_buf_adds(q->b, " IS NULL)"); return INV_OK; }
+  inv_buf_adds(q->b, " = ");
+  if (inv_q_bind_val(q, v)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xDateFormat(inv_q *q, const char *z, const char *zFmt, size_t nFmt, int bPart) {
+  if (bPart) {
+    inv_buf_printf(q->b, "CAST(inv_date_format(%s, '%s') AS INTEGER)", z, zFmt);   /* ours */
+    return INV_OK;
+  }
+  inv_buf_printf(q->b, "inv_date_format(%s, ", z);
+  if (inv_q_bind_text(q, zFmt, nFmt)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "inv_%s(%s, %s)", bLast ? "last" : "first", zSeq, z);
+  return INV_OK;
+}
+static int xAggPush(inv_q *q, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "inv_push(%s, %s)", zSeq, z);
+  return INV_OK;
+}
+static int xAggAddToSet(inv_q *q, const char *z) {
+  inv_buf_printf(q->b, "inv_add_to_set(%s)", z);
+  return INV_OK;
+}
+static int xAggMergeObjects(inv_q *q, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "inv_merge_objects(%s, %s)", zSeq, z);
+  return INV_OK;
+}
+static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
+  (void)eKind;
+  inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", z);
+  return INV_OK;
+}
+
+static int xObject(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n) {
+  int i;
+  inv_buf_adds(q->b, "inv_object(");
+  for (i = 0; i < n; i++) {
+    if (i) inv_buf_adds(q->b, ", ");
+    if (inv_q_bind_text(q, apName[i]->u.s.z, apName[i]->u.s.n)) return INV_ERROR;
+    inv_buf_printf(q->b, ", %s", azJson[i]);
+  }
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xOperand(inv_q *q, const char *z, int eKind, const char *zOp) {
+  (void)eKind;
+  inv_buf_printf(q->b, "inv_operand(%s, '%s')", z, zOp);      /* zOp: one of ours */
+  return INV_OK;
+}
+static int xDivide(inv_q *q, const char *zA, const char *zB) {
+  inv_buf_printf(q->b, "inv_divide(%s, %s)", zA, zB);
+  return INV_OK;
+}
+
+static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
+  if (!strcmp(zOp, "size")) {
+    inv_buf_adds(q->b, "inv_array_size(x)");
+  } else if (!strcmp(zOp, "sum")) {
+    /* $sum: the numbers of an array or the value itself; non-numeric
+    ** values (and dates) are ignored, nothing numeric gives 0 */
+    inv_buf_adds(q->b, eKind == INV_K_JSON
+      ? "CASE WHEN json_type(x) = 'array' THEN (SELECT coalesce(sum(inv_number(value)), 0) "
+        "FROM json_each(x)) ELSE coalesce(inv_number(json_extract(x, '$')), 0) END"
+      : eKind == INV_K_TIME ? "0" : "coalesce(inv_number(x), 0)");
+  } else if (!strcmp(zOp, "object_to_array")) {
+    inv_buf_adds(q->b, "CASE WHEN json_type(x) = 'object' THEN (SELECT json_group_array("
+                       "json_object('k', key, 'v', CASE WHEN type IN ('object','array') "
+                       "THEN json(value) ELSE value END)) FROM json_each(x)) END");
+  } else {
+    inv_buf_adds(q->b, "CASE WHEN json_type(x) = 'array' THEN inv_array_to_object(x) END");
+  }
+  return INV_OK;
+}
+
+static int xQuote(inv_q *q, const char *z) {
+  inv_buf_printf(q->b, "json_quote(%s)", z);
+  return INV_OK;
+}
+
+static int xOrderTerm(inv_q *q, const char *z, int eKind, int bDesc) {
+  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "json_extract(%s, '$')", z);
+  else inv_buf_adds(q->b, z);
+  if (bDesc) inv_buf_adds(q->b, " DESC");
+  return INV_OK;
 }
 
 /* ===================== schema ===================== */
@@ -369,5 +554,9 @@ const inv_dialect inv_sqlite_dialect = {
   1, "1", "0", xParam, azSql, xCreateTable,
   xValue, xValue, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
-  inv_regex_check
+  inv_regex_check,
+  xEachFrom, xEachElem, xEachKey, xEachElemArray,
+  "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
+  xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
 };

@@ -434,10 +434,11 @@ static void xBeginCall(inv_store *s) {
 }
 
 const inv_driver inv_sqlite_driver = {
-  1, "sqlite", &inv_sqlite_dialect,
+  2, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
-  xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain
+  xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
+  inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup        /* sqlite_admin.c */
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }

@@ -58,7 +58,10 @@ inv_regex_ctx *inv_regex_new(void);
 void inv_regex_free(inv_regex_ctx *x);
 void inv_regex_begin(inv_regex_ctx *x);                  /* a new call */
 int inv_regex_register(sqlite3 *db, inv_regex_ctx *x);
-/* Validate a pattern; 0 ok, else message in zErr. */
-int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr);
+
+/* operating a store (sqlite_admin.c): the driver's xInfo, xIntegrity, xBackup */
+int inv_sqlite_info(inv_store *s, int64_t *pnBytes, const char **pzWhere);
+int inv_sqlite_integrity(inv_store *s, void *pCtx, void (*xProblem)(void*, const char*));
+int inv_sqlite_backup(inv_store *s, const char *zPath, int bOverwrite);
 
 #endif /* INV_SQLITE_INT_H */

@@ -10,14 +10,13 @@
 ** list, so a statement naming N patterns cost N^2 per row).
 */
 #define _POSIX_C_SOURCE 200809L
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <time.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include "sqlite_int.h"
+#include "inv_regex.h"
 
 #define INV_STR_(x) #x
 #define INV_STR(x) INV_STR_(x)
@@ -77,20 +76,6 @@ static void rxFree(Rx *x) {
   inv_free(x);
 }
 
-static pcre2_code *rxCompile(const char *z, size_t n, int bCase, char *zErr, size_t nErr) {
-  int err;
-  PCRE2_SIZE off;
-  uint32_t opt = PCRE2_UTF | PCRE2_NO_UTF_CHECK | (bCase ? 0 : PCRE2_CASELESS);
-  pcre2_code *p = pcre2_compile((PCRE2_SPTR)z, n, opt, &err, &off, NULL);
-  if (!p && zErr) {
-    PCRE2_UCHAR zMsg[200];
-    pcre2_get_error_message(err, zMsg, sizeof zMsg);
-    snprintf(zErr, nErr, "Regular expression is invalid: %s at offset %d.",
-             (const char*)zMsg, (int)off);
-  }
-  return p;
-}
-
 inv_regex_ctx *inv_regex_new(void) {
   inv_regex_ctx *x = inv_malloc(sizeof *x);
   if (x) memset(x, 0, sizeof *x);
@@ -142,7 +127,7 @@ static Rx *rxFind(inv_regex_ctx *x, const char *z, size_t n, int bCase, char *zE
     memcpy(rx->zPat, z, n);
     rx->zPat[n] = 0;
     rx->nPat = n; rx->bCase = bCase; rx->h = h;
-    rx->pCode = rxCompile(z, n, bCase, zErr, nErr);
+    rx->pCode = inv_regex_compile(z, n, bCase, zErr, nErr);
     if (!rx->pCode) { rxFree(rx); return NULL; }
     rx->pData = pcre2_match_data_create_from_pattern(rx->pCode, NULL);
     rx->pMctx = pcre2_match_context_create(NULL);
@@ -158,18 +143,6 @@ static Rx *rxFind(inv_regex_ctx *x, const char *z, size_t n, int bCase, char *zE
   }
   ps->p = z; ps->n = n; ps->bCase = bCase; ps->gen = x->gen; ps->rx = rx;
   return rx;
-}
-
-int inv_regex_check(const char *zPat, size_t n, char *zErr, size_t nErr) {
-  pcre2_code *p;
-  if (!inv_utf8_valid(zPat, n)) {
-    snprintf(zErr, nErr, "Regular expression is invalid: not UTF-8.");
-    return 1;
-  }
-  p = rxCompile(zPat, n, 0, zErr, nErr);
-  if (!p) return 1;
-  pcre2_code_free(p);
-  return 0;
 }
 
 static void regexpFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

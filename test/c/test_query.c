@@ -182,6 +182,9 @@ static int sqlForeign(const inv_resource *r, const char *zSql, char *zWhy, size_
         snprintf(zWhy, nWhy, "number literal \"%.*s\"", (int)(z - z0), z0);
         return 1;
       }
+    } else if (*z == '?') {                  /* a parameter: ?NNN */
+      z++;
+      while (*z >= '0' && *z <= '9') z++;
     } else if (strchr("()?,.=<>!- *", *z)) {
       z++;
     } else {
@@ -738,17 +741,17 @@ static void shapes(inv_store *s) {
 ** of plan that deserves a look). */
 static void exactSql(inv_store *s) {
   static const struct { const char *zRes, *zFilter, *zSql; int nBind; } a[] = {
-    { "job", "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"eq\"}]", "(t.status = ?) AND (1)", 1 },
+    { "job", "[{\"k\":\"status\",\"v\":\"SUCCESS\",\"o\":\"eq\"}]", "(t.status = ?1) AND (1)", 1 },
     { "job", "[{\"k\":\"status\",\"v\":5,\"o\":\"eq\"}]", "(0) AND (1)", 0 },
-    { "job", "[{\"k\":\"job_id\",\"v\":\"x\",\"o\":\"not\"}]", "(NOT coalesce(t.job_id = ?, 0)) AND (1)", 1 },
-    { "job", "[{\"k\":\"job_id\",\"v\":\"a_%\",\"o\":\"contain\"}]", "(t.job_id LIKE ? ESCAPE '\\') AND (1)", 1 },
-    { "job", "[{\"k\":\"job_id\",\"v\":\"x\",\"o\":\"regex\"}]", "(inv_regexp(?, t.job_id)) AND (1)", 1 },
+    { "job", "[{\"k\":\"job_id\",\"v\":\"x\",\"o\":\"not\"}]", "(NOT coalesce(t.job_id = ?1, 0)) AND (1)", 1 },
+    { "job", "[{\"k\":\"job_id\",\"v\":\"a_%\",\"o\":\"contain\"}]", "(t.job_id LIKE ?1 ESCAPE '\\') AND (1)", 1 },
+    { "job", "[{\"k\":\"job_id\",\"v\":\"x\",\"o\":\"regex\"}]", "(inv_regexp(?1, t.job_id)) AND (1)", 1 },
     { "job", "[{\"k\":\"finished_at\",\"v\":null,\"o\":\"eq\"}]", "(t.finished_at IS NULL) AND (1)", 0 },
     { "job", "[{\"k\":\"finished_at\",\"v\":true,\"o\":\"exists\"}]", "(1) AND (1)", 0 },
     { "job", "[{\"k\":\"total_tasks\",\"v\":[],\"o\":\"in\"}]", "(0) AND (1)", 0 },
     { "job", "[{\"k\":\"status\",\"v\":[],\"o\":\"contain_in\"}]", "(0) AND (1)", 0 },
     { "job", "[{\"k\":\"status\",\"v\":[],\"o\":\"not_in\"}]", "(NOT coalesce(0, 0)) AND (1)", 0 },
-    { "job", "[{\"k\":\"created_at\",\"v\":\"2024-01-01\",\"o\":\"datetime_gte\"}]", "(t.created_at >= ?) AND (1)", 1 },
+    { "job", "[{\"k\":\"created_at\",\"v\":\"2024-01-01\",\"o\":\"datetime_gte\"}]", "(t.created_at >= ?1) AND (1)", 1 },
   };
   size_t i;
   for (i = 0; i < sizeof a / sizeof a[0]; i++) {

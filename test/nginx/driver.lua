@@ -175,6 +175,123 @@ local function raw(bytes)
 end
 
 local A1, A2, A3 = "job-a00000000001", "job-a00000000002", "job-a00000000003"
+
+---------------------------------------------------------------------------
+-- /healthz and /metrics (first: the store is as the fixture wrote it)
+
+local DB = os.getenv("DB")
+
+-- Prometheus text -> { "name{labels}" = value }, and the sample list
+local function parse_metrics(text)
+  local samples, list = {}, {}
+  for line in text:gmatch("[^\n]+") do
+    if line:sub(1, 1) ~= "#" then
+      local series, value = line:match("^(%S+)%s+(%S+)$")
+      if not series then fail("bad exposition line: " .. line) end
+      local v = tonumber(value) or (value == "+Inf" and math.huge) or nil
+      if v == nil then fail("bad value: " .. line) end
+      samples[series] = v
+      list[#list + 1] = series
+    end
+  end
+  return samples, list
+end
+
+local function scrape()
+  local r = http("GET", "/metrics")
+  eq(r.status, 200, "status of /metrics (" .. r.text:sub(1, 200) .. ")")
+  eq(r.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8", "Content-Type")
+  return r.text, parse_metrics(r.text)
+end
+
+test("GET /healthz answers 200 {\"status\":\"ok\"} without a token", function()
+  local b = json_ok(http("GET", "/healthz"), 200)
+  same(b, { status = "ok" })
+end)
+test("/metrics passes promtool check metrics", function()
+  local text = scrape()
+  local file = WORK .. "/metrics.txt"
+  write(file, text)
+  local p = io.popen("promtool check metrics < " .. q(file) .. " 2>&1; echo rc=$?")
+  local out = p:read("*a")
+  p:close()
+  truthy(out:find("rc=0", 1, true), "promtool: " .. out)
+  truthy(not out:find("[^%s]", 1) or out:match("^%s*rc=0%s*$"), "promtool complained: " .. out)
+  for _, name in ipairs{ "inventory_http_requests_total", "inventory_http_request_duration_seconds",
+                         "inventory_read_cache_hits_total", "inventory_read_cache_misses_total",
+                         "inventory_jobs", "inventory_job_tasks", "inventory_job_duration_seconds",
+                         "inventory_oldest_in_progress_job_age_seconds", "inventory_store_size_bytes" } do
+    truthy(text:find("# TYPE " .. name .. " ", 1, true), "TYPE of " .. name)
+    truthy(text:find("# HELP " .. name .. " ", 1, true), "HELP of " .. name)
+  end
+end)
+test("/metrics: the store's gauges are the store's numbers", function()
+  local inventory = require "inventory"
+  local inv = assert(inventory.open{ path = DB, readonly = true })
+  local m = assert(inv:call("store", "metrics", {}))
+  local info = assert(inv:info())
+  inv:close()
+  local _, s = scrape()
+  local n = 0
+  for _, r in ipairs(m.jobs) do
+    eq(s['inventory_jobs{domain_id="' .. r.domain_id .. '",status="' .. r.status .. '"}'], r.count,
+       "jobs of " .. r.domain_id .. " " .. r.status)
+    n = n + 1
+  end
+  for _, r in ipairs(m.job_tasks) do
+    eq(s['inventory_job_tasks{domain_id="' .. r.domain_id .. '",status="' .. r.status .. '"}'], r.count,
+       "tasks of " .. r.domain_id .. " " .. r.status)
+    n = n + 1
+  end
+  truthy(n >= 4, "series of several domains and statuses")
+  -- no series for a domain/status the store does not have
+  local count = 0
+  for k in pairs(s) do if k:find("^inventory_jobs{") or k:find("^inventory_job_tasks{") then count = count + 1 end end
+  eq(count, n, "gauge series")
+  eq(s.inventory_store_size_bytes, info.size_bytes, "size_bytes")
+  local per = {}
+  for _, f in ipairs(m.finished) do per[f.domain_id] = (per[f.domain_id] or 0) + 1 end
+  for dom, c in pairs(per) do
+    eq(s['inventory_job_duration_seconds_count{domain_id="' .. dom .. '"}'], c, "finished jobs of " .. dom)
+    eq(s['inventory_job_duration_seconds_bucket{domain_id="' .. dom .. '",le="+Inf"}'], c, "+Inf bucket")
+  end
+  for _, o in ipairs(m.oldest_in_progress) do
+    local v = s['inventory_oldest_in_progress_job_age_seconds{domain_id="' .. o.domain_id .. '"}']
+    truthy(v and math.abs(v - o.age_seconds) < 60, "oldest IN_PROGRESS of " .. o.domain_id .. ": " .. tostring(v))
+  end
+end)
+test("/metrics counts requests by route and code over both workers, and the read cache", function()
+  local _, before = scrape()
+  local key200 = 'inventory_http_requests_total{route="/inventory/v1/job-task/list",code="200"}'
+  local key404 = 'inventory_http_requests_total{route="/inventory/v1/job/{job_id}",code="404"}'
+  local hits = "inventory_read_cache_hits_total"
+  for _ = 1, 12 do json_ok(http("POST", "/inventory/v1/job-task/list", { job_id = A1 }, "a-admin"), 200) end
+  for _ = 1, 3 do err_ok(http("GET", "/inventory/v1/job/job-nope-metrics", nil, "a-admin"), 404) end
+  local _, after = scrape()
+  eq((after[key200] or 0) - (before[key200] or 0), 12, "job-task/list 200s")
+  eq((after[key404] or 0) - (before[key404] or 0), 3, "job/{job_id} 404s")
+  -- 12 identical reads on 2 workers: at most 2 misses, the rest hits
+  truthy((after[hits] or 0) - (before[hits] or 0) >= 10, "cache hits " .. tostring(after[hits]))
+  local hb = 'inventory_http_request_duration_seconds_count{route="/inventory/v1/job-task/list"}'
+  eq((after[hb] or 0) - (before[hb] or 0), 12, "histogram count")
+  local inf = 'inventory_http_request_duration_seconds_bucket{route="/inventory/v1/job-task/list",le="+Inf"}'
+  eq(after[inf], after[hb], "+Inf bucket = count")
+end)
+test("examples/prometheus: the alert rules pass promtool check rules and their unit tests", function()
+  for _, c in ipairs{ "promtool check rules examples/prometheus/inventory-alerts.yml",
+                      "promtool test rules examples/prometheus/inventory-alerts.test.yml" } do
+    local p = io.popen(c .. " 2>&1; echo rc=$?")
+    local out = p:read("*a")
+    p:close()
+    truthy(out:find("SUCCESS", 1, true) and out:find("rc=0", 1, true), c .. ": " .. out)
+  end
+end)
+test("/metrics is refused to an address outside metrics_allow (127.0.0.2)", function()
+  local p = io.popen("curl -sS --interface 127.0.0.2 -o /dev/null -w '%{http_code}' " .. q(BASE .. "/metrics") .. " 2>&1")
+  local code = p:read("*a")
+  p:close()
+  eq(code, "403", "status from 127.0.0.2")
+end)
 local T1, T2, T4 = "job-task-a00000000001", "job-task-a00000000002", "job-task-a00000000004"
 
 ---------------------------------------------------------------------------

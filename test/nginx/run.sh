@@ -61,6 +61,9 @@ for attempt in 1 2 3 4 5 6 7 8; do
   PORT=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && continue    # something listens there
   sh examples/nginx/mkprefix.sh "$PREFIX" "$PORT" 2 "$DB" "$TOKENS" 0 0 || fail_early "mkprefix failed"
+  # the event stream tests: a small per-worker cap, a quick keepalive
+  sed -i 's/events = { max_streams = [0-9]*,/events = { max_streams = 10, keepalive = 2,/' "$PREFIX/conf/nginx.conf"
+  grep -q 'max_streams = 10, keepalive = 2' "$PREFIX/conf/nginx.conf" || fail_early "cannot set the events options"
   : > "$PREFIX/logs/error.log"
   # env execs nginx, so $! is the master's pid; nginx must not inherit the
   # 5.4 paths (LUA_PATH would become its default path)
@@ -87,7 +90,7 @@ OWNER=""
 PHASE2="lua5.4 '$ROOT/test/nginx/fixture.lua' phase2 '$DB' '$SEEDS_DIR'"
 [ -n "$OWNER" ] && PHASE2="$PHASE2 && chown -R $OWNER '$PREFIX/data'"
 
-BASE="http://127.0.0.1:$PORT" WORK="$WORK" SEEDS_DIR="$SEEDS_DIR" PHASE2="$PHASE2" \
+BASE="http://127.0.0.1:$PORT" WORK="$WORK" SEEDS_DIR="$SEEDS_DIR" PHASE2="$PHASE2" DB="$DB" \
   ERROR_LOG="$PREFIX/logs/error.log" lua5.4 test/nginx/driver.lua >"$WORK/driver.out" 2>&1
 rc=$?
 grep -v '^nginx: ' "$WORK/driver.out"
@@ -96,5 +99,21 @@ if [ $rc -ne 0 ] || [ -z "$line" ]; then
   echo "--- error.log (tail)"; tail -n 20 "$PREFIX/logs/error.log"
 fi
 [ -n "$line" ] || { line="nginx: 0 passed, 1 failed"; rc=1; }
-echo "$line"
+
+# the event stream (test/nginx/events_driver.lua): writes by another process
+ERROR_LOG="$PREFIX/logs/error.log" BASE="http://127.0.0.1:$PORT" WORK="$WORK" DB="$DB" OWNER="$OWNER" \
+  NGINX_PID="$NPID" ROOT="$ROOT" lua5.4 test/nginx/events_driver.lua >"$WORK/events.out" 2>&1
+erc=$?
+grep -v '^events: ' "$WORK/events.out"
+eline=$(grep '^events: [0-9]* passed, [0-9]* failed$' "$WORK/events.out" | tail -n 1)
+if [ $erc -ne 0 ] || [ -z "$eline" ]; then
+  echo "--- error.log (tail)"; tail -n 20 "$PREFIX/logs/error.log"
+fi
+[ -n "$eline" ] || { eline="events: 0 passed, 1 failed"; erc=1; }
+p1=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f1=$(echo "$line" | sed -n 's/^nginx: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+p2=$(echo "$eline" | sed -n 's/^events: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f2=$(echo "$eline" | sed -n 's/^events: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+[ $erc -ne 0 ] && rc=1
+echo "nginx: $((p1 + p2)) passed, $((f1 + f2)) failed"
 exit $rc

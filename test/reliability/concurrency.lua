@@ -44,7 +44,7 @@ end
 
 -- create njobs x ntasks; returns the plan lines and job ids (by index)
 local function populate(db, njobs, ntasks, old)
-  local inv = assert(inventory.open{ path = db, busy_timeout = 5000 })
+  local inv = assert(inventory.open{ path = db, busy_timeout = 5000, statement_timeout = 0 })
   local plan, jobs = {}, {}
   local past = os.time() * 1000 - 3 * 3600 * 1000
   for j = 1, njobs do
@@ -108,7 +108,7 @@ end
 -- ===================== reading back =====================
 
 local function load_store(db)
-  local inv = assert(inventory.open{ path = db, busy_timeout = 5000 })
+  local inv = assert(inventory.open{ path = db, busy_timeout = 5000, statement_timeout = 0 })
   local jobs = C.all(inv, "job", D)
   local tasks = C.all(inv, "job_task", D)
   inv:close()

@@ -1,0 +1,42 @@
+#!/bin/sh
+# scripts/pg.sh: a throwaway PostgreSQL 15 cluster for the tests, never the
+# system one (reference/postgres.md).
+#
+#   url=$(sh scripts/pg.sh start DIR)   initdb into DIR/data (UTF-8, C.UTF-8),
+#                                       listening on a Unix socket in DIR only
+#                                       (no TCP), a database "inv"; prints its URL
+#   sh scripts/pg.sh stop DIR           stops it and removes DIR
+#   sh scripts/pg.sh url DIR            prints the URL of a running one
+#
+# PostgreSQL refuses to run as root: as root the cluster runs as "postgres".
+# FSYNC=on keeps fsync (crash tests that kill the server need it); off by
+# default, for speed.
+set -e
+cmd=$1
+dir=$2
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|stop|url DIR" >&2; exit 2; }
+pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
+as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+url() { echo "postgresql:///inv?host=$dir&user=postgres"; }
+
+case $cmd in
+  start)
+    [ -x "$pgbin/initdb" ] || { echo "pg.sh: $pgbin/initdb not found (apt-get install postgresql-15)" >&2; exit 1; }
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    as "$pgbin/initdb" -D "$dir/data" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+      -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${FSYNC:-off} -c max_connections=200" \
+      start >/dev/null
+    as "$pgbin/createdb" -h "$dir" -U postgres inv
+    url
+    ;;
+  stop)
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      as "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    ;;
+  url) url ;;
+  *) echo "usage: pg.sh start|stop|url DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,277 @@
+/*
+** inv_pipeline.c: running a stat pipeline (the page of rows and the count),
+** rendering its rows, distinct, and the stat method itself: scope, page and
+** filter make the first CTE (s0), inv_stage.c the rest.
+*/
+#include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <math.h>
+#include "inv_stat.h"
+
+/* Render the current row of the final SELECT. */
+/* Column i of the final SELECT as a value (NULL: null). */
+static void renderValue(SC *c, inv_stmt *p, int i, inv_sink *k) {
+  inv_store *s = c->s;
+  int t = inv_col_type(s, p, i);
+  int eKind = c->aCol[i].eKind;
+  size_t n;
+  if (t == INV_T_REAL && !isfinite(inv_col_real(s, p, i))) t = INV_T_NULL;
+  if (t == INV_T_NULL) {
+    k->xNull(k);
+  } else if (eKind == K_TIME && t == INV_T_INT) {
+    char zT[32];
+    inv_time_format(inv_col_int(s, p, i), zT);
+    k->xStr(k, zT, strlen(zT));
+  } else if ((eKind == K_JSON && t == INV_T_TEXT) || t == INV_T_JSON) {
+    const char *z = inv_col_text(s, p, i, &n);
+    inv_emit_json(s, k, z, n);
+  } else if (t == INV_T_INT) {
+    k->xInt(k, inv_col_int(s, p, i));
+  } else if (t == INV_T_REAL) {
+    k->xReal(k, inv_col_real(s, p, i));
+  } else {
+    const char *z = inv_col_text(s, p, i, &n);
+    k->xStr(k, z, n);
+  }
+}
+
+/* Render the current row of the final SELECT: a document, a scalar
+** (distinct), or an object of the named columns. */
+static void renderRow(SC *c, inv_stmt *p, inv_sink *k, int f) {
+  int i, j;
+  if (c->bRaw) {
+    inv_render_row(c->s, c->r, p, 1, k, f, NULL);
+    return;
+  }
+  if (c->bScalar) {
+    renderValue(c, p, 0, k);
+    return;
+  }
+  k->xBeginObj(k, c->nCol);
+  for (i = 0; i < c->nCol; i++) {
+    int t = inv_col_type(c->s, p, i);
+    /* a later column of the same name wins */
+    for (j = i + 1; j < c->nCol; j++) {
+      if (c->aCol[j].nName == c->aCol[i].nName
+          && !memcmp(c->aCol[j].zName, c->aCol[i].zName, c->aCol[i].nName)) break;
+    }
+    if (j < c->nCol) continue;
+    /* no NaN or infinity reaches a result (1e308 * 10): null instead */
+    if (t == INV_T_REAL && !isfinite(inv_col_real(c->s, p, i))) t = INV_T_NULL;
+    /* a missing value leaves the row; a null one is null (Lua: nil) */
+    if (t == INV_T_NULL && (c->aCol[i].bNullMissing || !(f & R_JSON))) continue;
+    k->xKey(k, c->aCol[i].zName, c->aCol[i].nName);
+    renderValue(c, p, i, k);
+  }
+  k->xEndObj(k);
+}
+
+/* Run "WITH ... SELECT <cols> FROM sN ORDER BY _seq LIMIT ? OFFSET ?" and,
+** when paged, the count. nWith: length of the WITH part in c->b. */
+int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
+  inv_store *s = c->s;
+  size_t nWith = c->b->n;
+  int nBindWith = c->q->nBind, rc = INV_DONE;
+  int64_t nRow = 0, total, nWant;
+  inv_stmt *p, *pc;
+  inv_buf_adds(c->b, " SELECT ");
+  inv_stat_add_cols(c, "p");
+  inv_buf_printf(c->b, " FROM s%d AS p ORDER BY p._seq LIMIT ", c->iCte);
+  c->q->d->xLimit(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
+  inv_buf_adds(c->b, " OFFSET ");
+  /* stat pages only with a limit (reference 4.4); analyze skips whenever
+  ** start is given (5.7) */
+  inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
+  if (c->b->bOom) return inv_err_nomem(s);
+  p = inv_q_prepare(c->q);
+  if (!p) return INV_ERROR;
+  k->xBeginObj(k, 2);
+  k->xKey(k, "results", 7);
+  k->xBeginArr(k, -1);
+  /* rows to read: analyze reads one more for "more"; a full stat page stops
+  ** without stepping on, so the statement stays active and the count below
+  ** reads the same snapshot (no BEGIN needed) */
+  nWant = limit > 0 ? limit + (bMore ? 1 : 0) : INT64_MAX;
+  while (nRow < nWant && (rc = inv_step(s, p)) == INV_ROW) {
+    if (!(bMore && nRow == limit)) renderRow(c, p, k, f);
+    nRow++;
+  }
+  if (rc < 0) return INV_ERROR;
+  k->xEndArr(k);
+  if (bMore) {
+    k->xKey(k, "more", 4);
+    k->xBool(k, nRow > limit);
+  } else if (limit > 0) {
+    if (nRow < limit && (nRow > 0 || start <= 1)) {
+      total = (start > 1 ? start - 1 : 0) + nRow;     /* the page ran out */
+    } else {
+      c->b->n = nWith;
+      c->b->z[nWith] = 0;
+      inv_buf_printf(c->b, " SELECT count(*) FROM s%d", c->iCte);
+      c->q->nBind = nBindWith;
+      if (c->b->bOom) return inv_err_nomem(s);
+      pc = inv_prepare(s, c->b->z);
+      if (!pc || inv_q_apply(c->q, pc)) return INV_ERROR;
+      rc = inv_step(s, pc);
+      if (rc < 0) return INV_ERROR;
+      total = rc == INV_ROW ? inv_col_int(s, pc, 0) : 0;
+      inv_reset(s, pc);
+    }
+    k->xKey(k, "total_count", 11);
+    k->xInt(k, total);
+  }
+  inv_reset(s, p);
+  k->xEndObj(k);
+  return INV_OK;
+}
+
+/* ===================== distinct ===================== */
+
+static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit, inv_sink *k, int f) {
+  const inv_dialect *d = c->q->d;
+  inv_key key;
+  const inv_field *fd;
+  int kind = K_VAL;
+  inv_acc a;
+  memset(&a, 0, sizeof a);
+  a.eKind = INV_ACC_EXPR;
+  if (inv_key_resolve(c->s, c->r, pKey->u.s.z, pKey->u.s.n, 1, &key)) return INV_ERROR;
+  fd = key.pField;
+  if (key.iField < 0) {
+    inv_buf_printf(c->b, ", d AS (SELECT NULL AS v FROM s0 WHERE %s)", d->zFalse);  /* unknown path: [] */
+  } else if (key.nSeg == 1) {
+    if (fd->eType == F_ERRS) {                                 /* flattened */
+      const char *zArr = inv_stat_row_expr(c, "p.%s", fd->zName, 0);
+      if (!zArr) return inv_err_nomem(c->s);
+      a.zBase = zArr;
+      inv_buf_adds(c->b, ", d AS (SELECT DISTINCT ");
+      if (d->xEachElem(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " AS v FROM s0 AS p, ");
+      if (d->xEachFrom(c->q, zArr, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " WHERE ");
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+      inv_buf_addc(c->b, ')');
+      kind = K_JSON;
+    } else {
+      /* a NULL is a value only in a null=True column; elsewhere it is a
+      ** missing field, which MongoDB's distinct skips */
+      inv_buf_printf(c->b, ", d AS (SELECT DISTINCT p.%s AS v FROM s0 AS p%s)", fd->zName,
+                     (fd->flags & FF_NULLABLE) ? "" : " WHERE v IS NOT NULL");
+      kind = fd->eType == F_TIME ? K_TIME : fd->eType == F_OBJ ? K_JSON : K_VAL;
+    }
+  } else {
+    /* a path below a JSON column: x holds its JSON text per document (per
+    ** element of errors), NULL when missing; embedded documents are values,
+    ** arrays give their elements (MongoDB's distinct flattens them) */
+    const char *zCol = inv_stat_row_expr(c, "p.%s", fd->zName, 0), *zDoc = zCol;
+    const char *zRest = key.azSeg[1];
+    size_t nRest = pKey->u.s.n - (size_t)(zRest - pKey->u.s.z), n0;
+    if (!zCol) return inv_err_nomem(c->s);
+    inv_buf_adds(c->b, ", x AS (SELECT ");
+    if (fd->eType == F_ERRS) {
+      n0 = c->b->n;
+      if (d->xEachElem(c->q, zCol, "u")) return INV_ERROR;
+      zDoc = inv_q_take(c->q, n0);
+      if (!zDoc) return inv_err_nomem(c->s);
+    }
+    if (inv_stat_json_at(c, zDoc, zRest, nRest, 0)) return INV_ERROR;
+    inv_buf_adds(c->b, " AS j FROM s0 AS p");
+    if (fd->eType == F_ERRS) {
+      inv_buf_adds(c->b, ", ");
+      if (d->xEachFrom(c->q, zCol, "u")) return INV_ERROR;
+      inv_buf_adds(c->b, " WHERE ");
+      a.zBase = zCol;
+      if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    }
+    inv_buf_adds(c->b, "), d AS (SELECT DISTINCT v FROM (SELECT j AS v FROM x WHERE NOT (");
+    a.zBase = "j";
+    if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    inv_buf_adds(c->b, ") UNION ALL SELECT ");
+    if (d->xEachElem(c->q, "x.j", "e")) return INV_ERROR;
+    inv_buf_adds(c->b, " FROM x, ");
+    if (d->xEachFrom(c->q, "x.j", "e")) return INV_ERROR;
+    inv_buf_adds(c->b, " WHERE ");
+    a.zBase = "x.j";
+    if (d->xJsonTypeIs(c->q, &a, INV_JT_ARRAY)) return INV_ERROR;
+    inv_buf_adds(c->b, "))");
+    kind = K_JSON;
+  }
+  /* ascending: null, numbers, strings (code points), then documents; JSON
+  ** values of equal value by their text */
+  inv_buf_adds(c->b, ", s1 AS (SELECT v AS c0, row_number() OVER (ORDER BY ");
+  if (d->xOrderTerm(c->q, "v", kind, 0)) return INV_ERROR;
+  inv_buf_adds(c->b, kind == K_JSON ? ", v) AS _seq FROM d)" : ") AS _seq FROM d)");
+  c->iCte = 1;
+  c->bRaw = 0;
+  c->bScalar = 1;                    /* the results are the values themselves */
+  c->nCol = 1;
+  c->aCol[0].zName = "v"; c->aCol[0].nName = 1; c->aCol[0].eKind = kind;
+  return inv_stat_run(c, start, limit, k, f, 0);
+}
+
+/* ===================== stat ===================== */
+
+/* Scope, filter, keyword: s0 = the matching documents in insertion order. */
+static int baseCte(SC *c, inv_req *rq, const inv_val *pQ) {
+  int i;
+  inv_buf_adds(c->b, "WITH s0 AS (SELECT t.id");
+  for (i = 0; i < c->r->nField; i++) inv_buf_printf(c->b, ", t.%s", c->r->aField[i].zName);
+  inv_buf_printf(c->b, ", NULL AS _u, t.id AS _seq FROM %s AS t WHERE ", c->r->zTable);
+  return inv_where(c->q, inv_val_get(pQ, "filter"), inv_val_get(pQ, "filter_or"),
+                   inv_val_get(pQ, "keyword"), &rq->conds);
+}
+
+/* Shared by stat and analyze: scope, filter and the s0 CTE. */
+int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, const char *zMethod,
+                   SC *c, inv_q *q, const inv_val **ppQuery, int64_t *pStart, int64_t *pLimit,
+                   int bCap) {
+  static const char *const azKeys[] = { "query", "domain_id", "workspace_id", "user_projects", NULL };
+  inv_req rq;
+  const inv_val *pQ;
+  if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
+  pQ = inv_val_get(req, "query");
+  if (!pQ || pQ->t == INV_NULL) return inv_err_required(s, "query");
+  if (!inv_val_is_obj(pQ)) return inv_err_type(s, "query", "dict");
+  inv_req_init(&rq, s, r, req, zMethod);
+  if (inv_req_scope(&rq, 1)) return INV_ERROR;
+  if (inv_page_parse(s, inv_val_get(pQ, "page"), "query.page", pStart, pLimit)) return INV_ERROR;
+  if (bCap && inv_page_cap(s, "query.page", pLimit)) return INV_ERROR;
+  memset(c, 0, sizeof *c);
+  inv_q_init(q, s, r);
+  inv_buf_reset(q->b);
+  c->s = s; c->r = r; c->q = q; c->b = q->b;
+  c->bRaw = 1; c->iUnwound = -1;
+  *ppQuery = pQ;
+  if (baseCte(c, &rq, pQ)) return INV_ERROR;
+  inv_buf_addc(c->b, ')');
+  return INV_OK;
+}
+
+int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
+  static const char *const azQuery[] = {
+    "filter", "filter_or", "keyword", "aggregate", "distinct", "page", NULL
+  };
+  SC c;
+  inv_q q;
+  const inv_val *pQ = NULL, *agg, *dist;
+  int64_t start, limit;
+  if (inv_stat_begin(s, r, req, "stat", &c, &q, &pQ, &start, &limit, r->bStatCap)) return INV_ERROR;
+  if (inv_check_keys(s, pQ, azQuery, "query")) return INV_ERROR;
+  agg = inv_val_get(pQ, "aggregate");
+  dist = inv_val_get(pQ, "distinct");
+  if (agg && agg->t != INV_NULL) {
+    if (!inv_val_is_arr(agg)) {
+      return inv_err_db(s, "Parameter type is invalid. (key = aggregate, type = list)");
+    }
+    if (agg->u.arr.n == 0) agg = NULL;
+  } else agg = NULL;
+  if (dist && (dist->t == INV_NULL || (dist->t == INV_STR && dist->u.s.n == 0))) dist = NULL;
+  if (!agg && !dist) return inv_err_required(s, "aggregate");
+  if (!agg) {
+    if (dist->t != INV_STR) return inv_err_type(s, "query.distinct", "str");
+    return runDistinct(&c, dist, start, limit, k, f);
+  }
+  if (inv_stat_stages(&c, agg)) return INV_ERROR;
+  return inv_stat_run(&c, start, limit, k, f, 0);
+}

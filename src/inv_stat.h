@@ -1,0 +1,91 @@
+/*
+** inv_stat.h: private header of stat and analyze (inv_stage.c compiles the
+** stages, inv_pipeline.c runs a pipeline and serves stat, inv_analyze.c
+** turns an AnalyzeQuery into a pipeline).
+**
+** A StatisticsQuery (distinct, or an aggregate pipeline of unwind, group,
+** count, sort, project, limit, skip) is compiled to one SQL statement: a
+** chain of CTEs s0, s1, ... that the engine runs in one pass.
+**
+** Every CTE carries its columns and a "_seq" column holding the stream order
+** (insertion order at first, then what sort stages say). Order-sensitive
+** accumulators (first, last, push) are aggregates that take _seq with the
+** value and order by it themselves, so they do not depend on how the engine
+** feeds GROUP BY.
+**
+** Missing and null: a value SQL has as NULL is either "missing" (a path that
+** names nothing, a column not stored) or a JSON null (a nullable column, a
+** JSON null in a document). The reference keeps them apart: a missing group
+** key or projected key is left out of the row, push skips missing values.
+** SExpr/SCol.bNullMissing says which one a NULL is; JSON paths are kept as
+** JSON text ("null" for a null) so that SQL NULL is always "missing".
+**
+** Output names never reach SQL: a stage's columns are c0, c1, ... and the
+** names live in C (SCol). Group keys, field names, paths and values are all
+** bound or mapped. An error raised while building a stage is ERROR_DB_QUERY
+** "Database query failed. (reason = <inner message>)".
+*/
+#ifndef INV_STAT_H
+#define INV_STAT_H
+
+#include "inv_int.h"
+
+/* kinds of values a column holds (inv_backend.h) */
+#define K_VAL  INV_K_VAL
+#define K_TIME INV_K_TIME
+#define K_JSON INV_K_JSON
+
+typedef struct SCol SCol;
+struct SCol {
+  const char *zName;       /* output name */
+  size_t nName;
+  int eKind;
+  int bKey;                /* a group key (kept by project unless exclude_keys) */
+  int bNullMissing;        /* SQL NULL here means "missing": the key is left out */
+};
+
+#define MAX_COLS 64
+
+typedef struct SC SC;
+struct SC {
+  inv_store *s;
+  const inv_resource *r;
+  inv_q *q;
+  inv_buf *b;
+  int iCte;                /* current CTE is s<iCte> */
+  int bRaw;                /* rows are documents (id, fields..., _u) */
+  int bScalar;             /* rows are single values (distinct) */
+  int iUnwound;            /* raw: field index unwound into _u, or -1 */
+  SCol aCol[MAX_COLS];     /* named stage columns */
+  int nCol;
+};
+
+/* An expression over the current CTE row ("p"). */
+typedef struct SExpr SExpr;
+struct SExpr {
+  int eKind;
+  int bMissing;            /* the key names nothing: always null */
+  int bNullMissing;        /* SQL NULL means a missing value (not a null one) */
+};
+
+/* inv_stage.c */
+int inv_stat_err(SC *c, const char *zFmt, ...);
+const inv_val *inv_stat_get(const inv_val *o, const char *zLong, const char *zShort);
+int inv_stat_is_str(const inv_val *v);
+void inv_stat_add_cols(SC *c, const char *zAlias);
+/* The SQL expression "p.<column>" (zFmt with %s or %d) as arena text. */
+const char *inv_stat_row_expr(SC *c, const char *zFmt, const char *z, int i);
+/* The JSON text at dotted path z[0..n) of the JSON text zBase. */
+int inv_stat_json_at(SC *c, const char *zBase, const char *z, size_t n, int bIndex0);
+/* Compile the stages of an aggregate pipeline after s0. */
+int inv_stat_stages(SC *c, const inv_val *agg);
+
+/* inv_pipeline.c */
+/* Scope, page and filter of a stat/analyze request: SC ready after s0. */
+int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, const char *zMethod,
+                   SC *c, inv_q *q, const inv_val **ppQuery, int64_t *pStart, int64_t *pLimit,
+                   int bCap);
+/* Run the compiled pipeline: the page (bMore: analyze's "more") and count. */
+int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore);
+
+#endif /* INV_STAT_H */

@@ -1,0 +1,706 @@
+/*
+** pg_dialect.c: how the core's SQL is spelt for PostgreSQL. Documents are
+** JSON text in text columns, read as json with #> / #>> / json_typeof and
+** iterated with json_array_elements (guarded: it refuses a non-array, and
+** PostgreSQL does not promise the order in which AND evaluates its sides);
+** paths are bound as text[] literals; text compares as bytes (COLLATE "C");
+** regular expressions are PCRE translated to PostgreSQL's (pg_regex.c), run
+** caselessly with Unicode case folding (COLLATE "und-x-icu"); the stat
+** functions SQLite has in C are pg_schema.c's SQL and PL/pgSQL.
+**
+** Stat values: plain values keep their SQL type; JSON is text; comparisons
+** and orders of values of mixed kinds go through inv_rank / inv_num /
+** inv_txt, SQLite's order of json_extract's values.
+*/
+#include <string.h>
+#include <stdio.h>
+#include "pg_int.h"
+
+static void xParam(inv_buf *b, int i, int eType) {
+  inv_buf_addc(b, '$');
+  inv_buf_addi(b, i);
+  if (eType == INV_INT) inv_buf_adds(b, "::int8");
+  else if (eType == INV_REAL) inv_buf_adds(b, "::numeric");
+}
+
+/* ===================== accessors ===================== */
+
+/* Bind the text[] literal of a's path: {"a","0","b"}. */
+static int bindPath(inv_q *q, const inv_acc *a) {
+  inv_buf t;
+  char *z;
+  int i;
+  size_t k;
+  inv_buf_init(&t);
+  inv_buf_addc(&t, '{');
+  for (i = 0; i < a->nSeg; i++) {
+    if (i) inv_buf_addc(&t, ',');
+    inv_buf_addc(&t, '"');
+    for (k = 0; k < a->anSeg[i]; k++) {
+      char ch = a->azSeg[i][k];
+      if (ch == '"' || ch == '\\') inv_buf_addc(&t, '\\');
+      inv_buf_addc(&t, ch);
+    }
+    inv_buf_addc(&t, '"');
+  }
+  inv_buf_addc(&t, '}');
+  z = t.bOom ? NULL : inv_arena_strdup(&q->s->arena, t.z, t.n);
+  inv_buf_free(&t);
+  if (!z) { q->b->bOom = 1; return inv_err_nomem(q->s); }
+  if (inv_q_bind_text(q, z, strlen(z))) return INV_ERROR;
+  inv_buf_adds(q->b, "::text[]");
+  return INV_OK;
+}
+
+/* The JSON document an accessor reads from, as json. */
+static void addDoc(inv_q *q, const inv_acc *a) {
+  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s::json", a->pField->zName);
+  else if (a->eKind == INV_ACC_ELEM) inv_buf_printf(q->b, "%s.value", a->zBase);
+  else inv_buf_printf(q->b, "(%s)::json", a->zBase);
+}
+
+/* The value as json (NULL when the path names nothing). */
+static int addJ(inv_q *q, const inv_acc *a) {
+  if (a->nSeg == 0) { addDoc(q, a); return INV_OK; }
+  inv_buf_addc(q->b, '(');
+  addDoc(q, a);
+  inv_buf_adds(q->b, " #> ");
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+/* The text of a JSON string value (or of a typed text column). */
+static int addText(inv_q *q, const inv_acc *a) {
+  if (a->eKind == INV_ACC_COL) { inv_buf_printf(q->b, "t.%s", a->pField->zName); return INV_OK; }
+  if (a->eKind == INV_ACC_EXPR && a->eValKind != INV_K_JSON) {
+    inv_buf_printf(q->b, "(%s)::text", a->zBase);
+    return INV_OK;
+  }
+  inv_buf_adds(q->b, "(");
+  addDoc(q, a);
+  inv_buf_adds(q->b, " #>> ");
+  if (a->nSeg == 0) inv_buf_adds(q->b, "'{}'");
+  else if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ")");
+  return INV_OK;
+}
+
+static int xValueText(inv_q *q, const inv_acc *a) {
+  inv_buf_addc(q->b, '(');
+  if (addText(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " COLLATE \"C\")");
+  return INV_OK;
+}
+
+static int xValueNumber(inv_q *q, const inv_acc *a) {
+  inv_buf_adds(q->b, "inv_num(");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xIsNull(inv_q *q, const inv_acc *a) {
+  inv_buf_adds(q->b, "coalesce(json_typeof(");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, "), 'null') = 'null'");
+  return INV_OK;
+}
+
+static int xExists(inv_q *q, const inv_acc *a) {
+  inv_buf_addc(q->b, '(');
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " IS NOT NULL)");
+  return INV_OK;
+}
+
+static int xJsonTypeIs(inv_q *q, const inv_acc *a, int eJt) {
+  static const char *const az[] = {
+    "", " = 'string'", " = 'number'", " = 'boolean'", " = 'boolean'", " = 'array'",
+    " = 'object'", " = 'null'", " IN ('object','array')"
+  };
+  if (eJt == INV_JT_TRUE || eJt == INV_JT_FALSE) {
+    inv_buf_adds(q->b, "(");
+    if (addJ(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, eJt == INV_JT_TRUE ? ")::text = 'true'" : ")::text = 'false'");
+    return INV_OK;
+  }
+  inv_buf_adds(q->b, "json_typeof(");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  inv_buf_adds(q->b, az[eJt]);
+  return INV_OK;
+}
+
+static int xJsonEquals(inv_q *q, const inv_acc *a, const char *z, size_t n) {
+  inv_buf_addc(q->b, '(');
+  if (a->eKind == INV_ACC_COL) inv_buf_printf(q->b, "t.%s", a->pField->zName);
+  else {
+    inv_buf_addc(q->b, '(');
+    if (addJ(q, a)) return INV_ERROR;
+    inv_buf_adds(q->b, ")::text");
+  }
+  inv_buf_adds(q->b, " = ");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xJsonEmpty(inv_q *q, const inv_acc *a) {
+  inv_buf_adds(q->b, "((");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ")::text IN ('{}','[]'))");
+  return INV_OK;
+}
+
+/* LIKE folds ASCII letters only in SQLite: ILIKE under the C collation */
+static int xLike(inv_q *q, const inv_acc *a, const char *z, size_t n, int bPre, int bPost) {
+  (void)bPre; (void)bPost;
+  inv_buf_addc(q->b, '(');
+  if (addText(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, " COLLATE \"C\" ILIKE ");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, " ESCAPE '\\')");
+  return INV_OK;
+}
+
+static int xRegex(inv_q *q, const inv_acc *a, const char *z, size_t n, int bCase) {
+  inv_buf t;
+  char zErr[256], *zPat;
+  int rc;
+  inv_buf_init(&t);
+  rc = inv_pg_regex(z, n, &t, zErr, sizeof zErr);
+  zPat = rc || t.bOom ? NULL : inv_arena_strdup(&q->s->arena, t.z ? t.z : "", t.n);
+  inv_buf_free(&t);
+  if (rc) return inv_err_db(q->s, "%s", zErr);
+  if (!zPat) return inv_err_nomem(q->s);
+  inv_buf_addc(q->b, '(');
+  if (addText(q, a)) return INV_ERROR;
+  /* Unicode case folding, as PCRE2's caseless UTF mode */
+  inv_buf_adds(q->b, bCase ? " COLLATE \"C\" ~ " : " COLLATE \"und-x-icu\" ~* ");
+  if (inv_q_bind_text(q, zPat, strlen(zPat))) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xContains(inv_q *q, const inv_acc *a, const char *z, size_t n) {
+  inv_buf_adds(q->b, "(strpos(");
+  if (addText(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ", ");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, ") > 0)");
+  return INV_OK;
+}
+
+static int xStartsWith(inv_q *q, const inv_acc *a, const char *z, size_t n, int bEnd) {
+  size_t i, c = 0;
+  for (i = 0; i < n; i++) if (((unsigned char)z[i] & 0xC0) != 0x80) c++;
+  inv_buf_adds(q->b, bEnd ? "(right(" : "(left(");
+  if (addText(q, a)) return INV_ERROR;
+  inv_buf_printf(q->b, ", %d) = ", (int)c);          /* a count of ours */
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xEachOpen(inv_q *q, const inv_acc *a, const char *zAlias) {
+  inv_buf_adds(q->b, "EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN json_typeof(");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ") = 'array' THEN ");
+  if (addJ(q, a)) return INV_ERROR;
+  inv_buf_printf(q->b, " END) AS %s(value) WHERE ", zAlias);
+  return INV_OK;
+}
+
+static int xArrayEmpty(inv_q *q, const inv_acc *a) {
+  inv_buf_adds(q->b, "coalesce(json_array_length(CASE WHEN json_typeof(");
+  addDoc(q, a);
+  inv_buf_adds(q->b, ") = 'array' THEN ");
+  addDoc(q, a);
+  inv_buf_adds(q->b, " END), 0) = 0");
+  return INV_OK;
+}
+
+static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
+  int bText = f->eType == F_STR;
+  inv_buf_printf(q->b, "t.%s IN (SELECT x%s FROM json_array_elements_text(", f->zName,
+                 bText ? "" : "::numeric");
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, "::json) AS j(x))");
+  return INV_OK;
+}
+
+/* ORDER BY of a JSON value in SQLite's order of json_extract's values:
+** null first (ascending), numbers, then text. */
+static void orderJson(inv_q *q, const char *zJ, int bDesc) {
+  const char *zDir = bDesc ? " DESC" : "";
+  inv_buf_printf(q->b, "inv_rank(%s)%s, inv_num(%s)%s, inv_txt(%s) COLLATE \"C\"%s", zJ, zDir, zJ,
+                 zDir, zJ, zDir);
+}
+
+static int xSortPath(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax) {
+  size_t n0 = q->b->n;
+  const char *zJ;
+  if (!bArrayMinMax) {
+    if (addJ(q, a)) return INV_ERROR;
+  } else {
+    /* the minimum (ascending) or maximum (descending) element value */
+    const char *zAlias = inv_q_alias(q);
+    inv_acc e = *a;
+    if (!zAlias) return inv_err_nomem(q->s);
+    e.eKind = INV_ACC_ELEM;
+    e.zBase = zAlias;
+    inv_buf_adds(q->b, "(SELECT ");
+    if (addJ(q, &e)) return INV_ERROR;
+    inv_buf_adds(q->b, " FROM json_array_elements(CASE WHEN json_typeof(");
+    addDoc(q, a);
+    inv_buf_adds(q->b, ") = 'array' THEN ");
+    addDoc(q, a);
+    inv_buf_printf(q->b, " END) AS %s(value) WHERE ", zAlias);
+    if (addJ(q, &e)) return INV_ERROR;
+    inv_buf_adds(q->b, " IS NOT NULL ORDER BY ");
+    {
+      size_t n1 = q->b->n;
+      const char *zE;
+      if (addJ(q, &e)) return INV_ERROR;
+      zE = inv_q_take(q, n1);
+      if (!zE) return inv_err_nomem(q->s);
+      orderJson(q, zE, bDesc);
+    }
+    inv_buf_adds(q->b, " LIMIT 1)");
+  }
+  zJ = inv_q_take(q, n0);
+  if (!zJ) return inv_err_nomem(q->s);
+  orderJson(q, zJ, bDesc);
+  return INV_OK;
+}
+
+/* ===================== iteration ===================== */
+
+static int xEachFrom(inv_q *q, const char *zArr, const char *zAlias) {
+  inv_buf_printf(q->b, "json_array_elements(CASE WHEN json_typeof((%s)::json) = 'array' "
+                 "THEN (%s)::json END) WITH ORDINALITY AS %s(value, key)", zArr, zArr, zAlias);
+  return INV_OK;
+}
+static int xEachElem(inv_q *q, const char *zArr, const char *zAlias) {
+  (void)zArr;
+  inv_buf_printf(q->b, "%s.value::text", zAlias);
+  return INV_OK;
+}
+static int xEachKey(inv_q *q, const char *zAlias) {
+  inv_buf_printf(q->b, "%s.key", zAlias);
+  return INV_OK;
+}
+static int xEachElemArray(inv_q *q, const char *zAlias) {
+  inv_buf_printf(q->b, "('[' || %s.value::text || ']')", zAlias);
+  return INV_OK;
+}
+
+/* ===================== stat ===================== */
+
+/* A value of kind eKind as json. */
+static void asJson(inv_q *q, const char *z, int eKind) {
+  if (eKind == INV_K_JSON) inv_buf_printf(q->b, "(%s)::json", z);
+  else inv_buf_printf(q->b, "to_json(%s)", z);
+}
+
+static int xLimit(inv_q *q, int64_t n) {
+  if (n < 0) { inv_buf_adds(q->b, "ALL"); return INV_OK; }
+  return inv_q_bind_int(q, n);
+}
+
+static int xJsonGet(inv_q *q, const inv_acc *a) {
+  if (a->nSeg == 0) { inv_buf_adds(q->b, a->zBase); return INV_OK; }
+  inv_buf_printf(q->b, "((%s)::json #> ", a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ")::text");
+  return INV_OK;
+}
+
+static int xJsonPluck(inv_q *q, const inv_acc *a) {
+  inv_buf_printf(q->b, "(SELECT CASE WHEN %s IS NOT NULL THEN coalesce(json_agg(ea.value #> ", a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_printf(q->b, " ORDER BY ea.key), '[]')::text END FROM json_array_elements(CASE WHEN "
+                 "json_typeof((%s)::json) = 'array' THEN (%s)::json END) WITH ORDINALITY AS "
+                 "ea(value, key) WHERE (ea.value #> ", a->zBase, a->zBase);
+  if (bindPath(q, a)) return INV_ERROR;
+  inv_buf_adds(q->b, ") IS NOT NULL)");
+  return INV_OK;
+}
+
+/* JSON text stays JSON text: its consumers know its kind */
+static int xJsonToValue(inv_q *q, const char *z) {
+  inv_buf_adds(q->b, z);
+  return INV_OK;
+}
+
+static int xValueToJson(inv_q *q, const char *z, int eKind, int bNullMissing, const char *zFmt) {
+  inv_buf_adds(q->b, "CASE WHEN ");
+  inv_buf_printf(q->b, "(%s) IS NULL THEN %s ELSE ", z, bNullMissing ? "NULL" : "'null'");
+  if (eKind == INV_K_TIME) inv_buf_printf(q->b, "to_json(inv_date_format(%s, '%s'))::text", z, zFmt);
+  else inv_buf_printf(q->b, "to_json(%s)::text", z);
+  inv_buf_adds(q->b, " END");
+  return INV_OK;
+}
+
+static int xNumber(inv_q *q, const char *z, int eKind) {
+  inv_buf_adds(q->b, "inv_num(");
+  asJson(q, z, eKind);
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+/* rank, number and text of a bound value, as inv_rank/inv_num/inv_txt
+** would give for it */
+static int bindRanked(inv_q *q, const inv_val *v, int *pRank) {
+  switch (v->t) {
+    case INV_INT: case INV_REAL: *pRank = 1; return inv_q_bind_val(q, v);
+    case INV_BOOL: *pRank = 1; return inv_q_bind_int(q, v->u.b);
+    case INV_STR: *pRank = 2; return inv_q_bind_text(q, v->u.s.z, v->u.s.n);
+    default: {
+      const char *z = inv_json_text(q->s, v);
+      if (!z) return inv_err_nomem(q->s);
+      *pRank = 2;
+      return inv_q_bind_text(q, z, strlen(z));
+    }
+  }
+}
+
+/* The comparison of a value as json (zJ) with a bound value of rank rank
+** (zV: its number or text): eq is null-safe; gt/gte/lt/lte order a
+** different rank by rank (NULL below everything), the same rank by number
+** or text. */
+static void compareRanked(inv_q *q, const char *zJ, int rank, const char *zV, const char *zOp) {
+  const char *zF = rank == 1 ? "inv_num" : "inv_txt";
+  const char *zColl = rank == 1 ? "" : " COLLATE \"C\"";
+  if (!strcmp(zOp, "eq") || !strcmp(zOp, "not")) {
+    inv_buf_printf(q->b, "%scoalesce(inv_rank(%s) = %d AND %s(%s)%s = %s, false)",
+                   zOp[0] == 'n' ? "NOT " : "", zJ, rank, zF, zJ, zColl, zV);
+  } else {
+    const char *zCmp = !strcmp(zOp, "gt") ? ">" : !strcmp(zOp, "gte") ? ">=" : !strcmp(zOp, "lt") ? "<" : "<=";
+    inv_buf_printf(q->b, "(CASE WHEN inv_rank(%s) <> %d THEN inv_rank(%s) %s %d ELSE %s(%s)%s %s %s END)",
+                   zJ, rank, zJ, zCmp, rank, zF, zJ, zColl, zCmp, zV);
+  }
+}
+
+/* zExpr (kind eKind) as json, and v bound: both as arena text */
+static int ranked(inv_q *q, const char *z, int eKind, const inv_val *v, const char **pzJ,
+                  const char **pzV, int *pRank) {
+  size_t n0 = q->b->n;
+  asJson(q, z, eKind);
+  *pzJ = inv_q_take(q, n0);
+  if (!*pzJ) return inv_err_nomem(q->s);
+  n0 = q->b->n;
+  if (bindRanked(q, v, pRank)) return INV_ERROR;
+  *pzV = inv_q_take(q, n0);
+  return *pzV ? INV_OK : inv_err_nomem(q->s);
+}
+
+static int xCompare(inv_q *q, const char *z, int eKind, const char *zOp, const inv_val *v) {
+  const char *zJ, *zV;
+  int rank;
+  if (ranked(q, z, eKind, v, &zJ, &zV, &rank)) return INV_ERROR;
+  compareRanked(q, zJ, rank, zV, zOp);
+  return INV_OK;
+}
+
+static int xRawEquals(inv_q *q, const char *z, int eKind, const inv_val *v) {
+  const char *zJ, *zV;
+  int rank;
+  if (v->t == INV_NULL) {
+    inv_buf_adds(q->b, "(inv_rank(");
+    asJson(q, z, eKind);
+    inv_buf_adds(q->b, ") = 0)");
+    return INV_OK;
+  }
+  if (ranked(q, z, eKind, v, &zJ, &zV, &rank)) return INV_ERROR;
+  compareRanked(q, zJ, rank, zV, "eq");
+  return INV_OK;
+}
+
+static int xDateFormat(inv_q *q, const char *z, const char *zFmt, size_t nFmt, int bPart) {
+  if (bPart) {
+    inv_buf_printf(q->b, "inv_date_format(%s, '%s')::int8", z, zFmt);     /* ours */
+    return INV_OK;
+  }
+  inv_buf_printf(q->b, "inv_date_format(%s, ", z);
+  if (inv_q_bind_text(q, zFmt, nFmt)) return INV_ERROR;
+  inv_buf_addc(q->b, ')');
+  return INV_OK;
+}
+
+static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", z, zSeq, bLast ? " DESC" : "");
+  return INV_OK;
+}
+static int xAggPush(inv_q *q, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "inv_cap(coalesce(json_agg((%s)::json ORDER BY %s) FILTER (WHERE (%s) IS NOT NULL), "
+                 "'[]')::text, 'push')", z, zSeq, z);
+  return INV_OK;
+}
+static int xAggAddToSet(inv_q *q, const char *z) {
+  inv_buf_printf(q->b, "inv_cap('[' || coalesce(array_to_string(array_agg(DISTINCT (%s) COLLATE \"C\" "
+                 "ORDER BY (%s) COLLATE \"C\") FILTER (WHERE (%s) IS NOT NULL), ','), '') || ']', "
+                 "'add_to_set')", z, z, z);
+  return INV_OK;
+}
+static int xAggMergeObjects(inv_q *q, const char *zSeq, const char *z) {
+  inv_buf_printf(q->b, "inv_merge_objects(%s ORDER BY %s)", z, zSeq);
+  return INV_OK;
+}
+static int xAggMinMax(inv_q *q, int bMax, const char *z, int eKind) {
+  if (eKind != INV_K_JSON) {
+    inv_buf_printf(q->b, "%s(%s)", bMax ? "max" : "min", z);
+    return INV_OK;
+  }
+  /* the JSON value first in the order (null and missing left out) */
+  inv_buf_printf(q->b, "(array_agg(%s ORDER BY ", z);
+  {
+    size_t n = strlen(z) + 16;
+    char *zE = inv_arena_alloc(&q->s->arena, n);
+    if (!zE) return inv_err_nomem(q->s);
+    snprintf(zE, n, "(%s)::json", z);
+    orderJson(q, zE, bMax);
+  }
+  inv_buf_printf(q->b, ") FILTER (WHERE inv_rank((%s)::json) > 0))[1]", z);
+  return INV_OK;
+}
+
+static int xObject(inv_q *q, const inv_val *const *apName, const char *const *azJson, int n) {
+  int i;
+  inv_buf_adds(q->b, "inv_cap('{' || concat_ws(','");
+  for (i = 0; i < n; i++) {
+    inv_buf_adds(q->b, ", CASE WHEN ");
+    inv_buf_printf(q->b, "(%s) IS NOT NULL THEN to_json(", azJson[i]);
+    if (inv_q_bind_text(q, apName[i]->u.s.z, apName[i]->u.s.n)) return INV_ERROR;
+    inv_buf_printf(q->b, "::text)::text || ':' || (%s) END", azJson[i]);
+  }
+  inv_buf_adds(q->b, ") || '}', 'push')");
+  return INV_OK;
+}
+
+static int xOperand(inv_q *q, const char *z, int eKind, const char *zOp) {
+  inv_buf_adds(q->b, "inv_operand(");
+  asJson(q, z, eKind);
+  inv_buf_printf(q->b, ", '%s')", zOp);          /* zOp: one of ours */
+  return INV_OK;
+}
+static int xDivide(inv_q *q, const char *zA, const char *zB) {
+  inv_buf_printf(q->b, "inv_divide(%s, %s)", zA, zB);
+  return INV_OK;
+}
+
+static int xProjectUnary(inv_q *q, const char *zOp, int eKind) {
+  if (!strcmp(zOp, "size")) {
+    inv_buf_adds(q->b, "inv_array_size(x::json)");
+  } else if (!strcmp(zOp, "sum")) {
+    inv_buf_adds(q->b, eKind == INV_K_JSON
+      ? "CASE WHEN json_typeof(x::json) = 'array' THEN (SELECT coalesce(sum(inv_num(e)), 0) "
+        "FROM json_array_elements(x::json) AS e) ELSE coalesce(inv_num(x::json), 0) END"
+      : eKind == INV_K_TIME ? "0" : "coalesce(inv_num(to_json(x)), 0)");
+  } else if (!strcmp(zOp, "object_to_array")) {
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'object' THEN (SELECT "
+                       "coalesce(json_agg(json_build_object('k', key, 'v', value)), '[]')::text "
+                       "FROM json_each(x::json)) END");
+  } else {
+    inv_buf_adds(q->b, "CASE WHEN json_typeof(x::json) = 'array' THEN inv_array_to_object(x::json) END");
+  }
+  return INV_OK;
+}
+
+static int xQuote(inv_q *q, const char *z) {
+  inv_buf_printf(q->b, "coalesce(to_json(%s)::text, 'null')", z);
+  return INV_OK;
+}
+
+static int xOrderTerm(inv_q *q, const char *z, int eKind, int bDesc) {
+  if (eKind == INV_K_JSON) {
+    size_t n = strlen(z) + 16;
+    char *zJ = inv_arena_alloc(&q->s->arena, n);
+    if (!zJ) return inv_err_nomem(q->s);
+    snprintf(zJ, n, "(%s)::json", z);
+    orderJson(q, zJ, bDesc);
+    return INV_OK;
+  }
+  /* SQLite puts NULL first when ascending, last when descending */
+  inv_buf_printf(q->b, "%s%s", z, bDesc ? " DESC NULLS LAST" : " NULLS FIRST");
+  return INV_OK;
+}
+
+/* ===================== schema ===================== */
+
+static void xCreateTable(inv_buf *b, const inv_resource *r) {
+  int i;
+  inv_buf_printf(b, "CREATE TABLE %s (id bigint GENERATED ALWAYS AS IDENTITY", r->zTable);
+  for (i = 0; i < r->nField; i++) {
+    const inv_field *f = &r->aField[i];
+    int bNotNull = (f->flags & FF_NOTNULL) || strcmp(f->zName, "domain_id") == 0;
+    inv_buf_printf(b, ", %s ", f->zName);
+    switch (f->eType) {
+      case F_STR:  inv_buf_adds(b, "text COLLATE \"C\""); break;
+      case F_INT:  inv_buf_adds(b, "bigint NOT NULL DEFAULT 0"); bNotNull = 0; break;
+      case F_TIME: inv_buf_adds(b, "bigint"); break;
+      case F_OBJ:  inv_buf_adds(b, "text COLLATE \"C\""); break;
+      case F_ERRS:
+        inv_buf_adds(b, "text COLLATE \"C\"");
+        if (f->flags & FF_NOTNULL) inv_buf_adds(b, " DEFAULT '[]'");
+        break;
+    }
+    if (bNotNull) inv_buf_adds(b, " NOT NULL");
+  }
+  /* keyed by domain first: the table can be distributed by domain */
+  inv_buf_printf(b, ", PRIMARY KEY (domain_id, id), UNIQUE (domain_id, %s))",
+                 r->aField[r->iId].zName);
+}
+
+/* ===================== the write side's statements ===================== */
+
+#define JOURNAL_COLS "INSERT INTO change (at, op, resource, id, domain_id, job_id) "
+#define JOURNAL_SCOPE_COLS \
+  "INSERT INTO change (at, op, resource, id, domain_id, workspace_id, project_id, job_id, " \
+  "collector_id) "
+
+static const char *const azSql[INV_SQL_N] = {
+  /* INV_SQL_JOB_FINALIZE */
+  "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
+  "finished_at = $1::int8, updated_at = $1::int8 "
+  "WHERE job_id = $2 AND domain_id = $3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
+  /* INV_SQL_JOB_TASK_OK */
+  "UPDATE job SET success_tasks = success_tasks + 1, "
+  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
+  "WHERE job_id = $2 AND domain_id = $3",
+  /* INV_SQL_JOB_TASK_FAIL */
+  "UPDATE job SET failure_tasks = failure_tasks + 1, "
+  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
+  "WHERE job_id = $2 AND domain_id = $3",
+  /* INV_SQL_JOB_TASK_LEFT */
+  "UPDATE job SET total_tasks = greatest(total_tasks - 1, 0), "
+  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
+  "WHERE job_id = $2 AND domain_id = $3",
+  /* INV_SQL_TASK_LOAD: the row is locked for the write that follows */
+  "SELECT status, remained_sub_tasks, job_id, (started_at IS NOT NULL)::int "
+  "FROM job_task WHERE job_task_id = $1 AND domain_id = $2 FOR UPDATE",
+  /* INV_SQL_TASK_APPEND_ERROR: the array text gains one element */
+  "UPDATE job_task SET errors = CASE WHEN errors = '[]' THEN '[' || $1 || ']' "
+  "ELSE left(errors, -1) || ',' || $1 || ']' END "
+  "WHERE job_task_id = $2 AND domain_id = $3",
+  /* INV_SQL_JOB_CANCEL_DUPLICATES */
+  "UPDATE job SET status = 'CANCELED', finished_at = $1::int8, updated_at = $1::int8 "
+  "WHERE domain_id = $2 AND collector_id = $3 AND status = 'IN_PROGRESS' "
+  "AND request_workspace_id IS NOT DISTINCT FROM $4::text "
+  "AND request_secret_id IS NOT DISTINCT FROM $5::text",
+  /* INV_SQL_JOB_INSERT */
+  "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
+  "request_secret_id, request_workspace_id, resource_group, domain_id, "
+  "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
+  "VALUES ($1, $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8, $11::int8, $12::int8)",
+  /* INV_SQL_TASK_INSERT */
+  "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+  "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
+  "project_id, workspace_id, domain_id, created_at) "
+  "VALUES ($1, 'PENDING', $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8)",
+  /* INV_SQL_JOB_IS_CANCELED */
+  "SELECT (status = 'CANCELED')::int FROM job WHERE job_id = $1 AND domain_id = $2",
+  /* INV_SQL_TASK_FAIL_CANCELED */
+  "UPDATE job_task SET status = 'FAILURE', finished_at = $1::int8, "
+  "remained_sub_tasks = 0 WHERE job_task_id = $2 AND domain_id = $3",
+  /* INV_SQL_TASK_START */
+  "UPDATE job_task SET status = 'IN_PROGRESS', started_at = $1::int8 "
+  "WHERE job_task_id = $2 AND domain_id = $3",
+  /* INV_SQL_TASK_FINISH */
+  "UPDATE job_task SET created_count = created_count + $1::int8, updated_count = updated_count + $2::int8, "
+  "deleted_count = deleted_count + $3::int8, disconnected_count = disconnected_count + $4::int8, "
+  "failure_count = failure_count + $5::int8, total_count = total_count + $6::int8, "
+  "remained_sub_tasks = remained_sub_tasks - 1, "
+  "started_at = coalesce(started_at, $7::int8), "
+  "status = CASE WHEN $8::int8 <> 0 THEN 'FAILURE' "
+  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
+  "finished_at = CASE WHEN $8::int8 <> 0 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
+  "  THEN $7::int8 ELSE finished_at END "
+  "WHERE job_task_id = $9 AND domain_id = $10 AND remained_sub_tasks > 0 "
+  "RETURNING remained_sub_tasks, status",
+  /* INV_SQL_JOB_STATUS: the row is locked for the write that follows */
+  "SELECT status FROM job WHERE job_id = $1 AND domain_id = $2 FOR UPDATE",
+  /* INV_SQL_JOB_CANCEL */
+  "UPDATE job SET status = 'CANCELED', finished_at = $1::int8, updated_at = $1::int8 "
+  "WHERE job_id = $2 AND domain_id = $3 AND status = 'IN_PROGRESS'",
+  /* INV_SQL_SWEEP_TASKS */
+  "UPDATE job_task t SET status = 'FAILURE', finished_at = $1::int8, remained_sub_tasks = 0, "
+  "errors = CASE WHEN t.errors = '[]' THEN '[' || $4 || ']' ELSE left(t.errors, -1) || ',' || $4 || ']' END "
+  "FROM job j WHERE t.remained_sub_tasks > 0 AND j.job_id = t.job_id AND j.domain_id = t.domain_id "
+  "AND j.status = 'IN_PROGRESS' AND j.created_at < $2::int8 "
+  "AND ($3::text IS NULL OR j.domain_id = $3::text)",
+  /* INV_SQL_SWEEP_JOBS */
+  "UPDATE job SET status = 'FAILURE', finished_at = $1::int8, updated_at = $1::int8, "
+  "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
+  "WHERE status = 'IN_PROGRESS' AND created_at < $2::int8 AND ($3::text IS NULL OR domain_id = $3::text)",
+  /* INV_SQL_PURGE_JOB_TASKS */
+  "DELETE FROM job_task t USING job j WHERE j.job_id = t.job_id AND j.domain_id = t.domain_id "
+  "AND j.created_at < $1::int8 AND ($2::text IS NULL OR j.domain_id = $2::text)",
+  /* INV_SQL_PURGE_TASKS */
+  "DELETE FROM job_task WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
+  /* INV_SQL_PURGE_JOBS */
+  "DELETE FROM job WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
+  /* INV_SQL_PURGE_SPOT_JOBS */
+  "DELETE FROM spot_job WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
+  /* INV_SQL_JOB_DELETE_TASKS */
+  "DELETE FROM job_task WHERE job_id = $1 AND domain_id = $2",
+  /* INV_SQL_JOURNAL_TASK */
+  JOURNAL_COLS "VALUES ($1::int8, $2, 'job_task', $3, $4, $5)",
+  /* INV_SQL_JOURNAL_JOB */
+  JOURNAL_COLS "VALUES ($1::int8, $2, 'job', $3, $4, $3)",
+  /* INV_SQL_JOURNAL_TASK_JOB */
+  JOURNAL_COLS "VALUES ($1::int8, $2, 'job_task', $3, $4, $5), ($1::int8, $2, 'job', $5, $4, $5)",
+  /* INV_SQL_JOURNAL_JOB_TASKS */
+  JOURNAL_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, job_id FROM job_task "
+  "WHERE job_id = $3 AND domain_id = $4 ORDER BY id",
+  /* INV_SQL_JOURNAL_TASK_DELETED */
+  JOURNAL_SCOPE_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, workspace_id, "
+  "project_id, job_id, collector_id FROM job_task WHERE job_task_id = $3 AND domain_id = $4",
+  /* INV_SQL_JOURNAL_JOB_DELETED_TASKS */
+  JOURNAL_SCOPE_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, workspace_id, "
+  "project_id, job_id, collector_id FROM job_task WHERE job_id = $3 AND domain_id = $4 ORDER BY id",
+  /* INV_SQL_JOURNAL_JOB_DELETED */
+  JOURNAL_SCOPE_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, workspace_id, NULL, job_id, "
+  "collector_id FROM job WHERE job_id = $3 AND domain_id = $4",
+  /* INV_SQL_JOURNAL_SWEEP_TASKS */
+  JOURNAL_COLS "SELECT $1::int8, $2, 'job_task', t.job_task_id, t.domain_id, t.job_id FROM job AS j "
+  "JOIN job_task AS t ON t.job_id = j.job_id AND t.domain_id = j.domain_id "
+  "WHERE j.status = 'IN_PROGRESS' AND j.created_at < $4::int8 "
+  "AND ($3::text IS NULL OR j.domain_id = $3::text) AND t.remained_sub_tasks > 0 ORDER BY t.id",
+  /* INV_SQL_JOURNAL_SWEEP_JOBS */
+  JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job "
+  "WHERE status = 'IN_PROGRESS' AND created_at < $4::int8 AND ($3::text IS NULL OR domain_id = $3::text) "
+  "ORDER BY id",
+  /* INV_SQL_JOURNAL_DUPLICATES */
+  JOURNAL_COLS "SELECT $1::int8, $2, 'job', job_id, domain_id, job_id FROM job WHERE domain_id = $3 "
+  "AND collector_id = $4 AND status = 'IN_PROGRESS' "
+  "AND request_workspace_id IS NOT DISTINCT FROM $5::text "
+  "AND request_secret_id IS NOT DISTINCT FROM $6::text ORDER BY id",
+  /* INV_SQL_JOURNAL_RESET */
+  "INSERT INTO change (at, op, resource, id) VALUES ($1::int8, $2, $3, '')",
+  /* INV_SQL_JOURNAL_TRIM */
+  "DELETE FROM change WHERE at <= $1::int8 AND seq < (SELECT max(seq) FROM change)",
+  /* INV_SQL_JOURNAL_BOUNDS: the newest is the counter (rows may be gone) */
+  "SELECT (SELECT min(seq) FROM change), (SELECT seq FROM change_seq)",
+  /* INV_SQL_JOURNAL_READ */
+  "SELECT c.seq, c.at, c.resource, c.op, c.id, c.domain_id, "
+  "coalesce(c.workspace_id, t.workspace_id, j.workspace_id), coalesce(c.project_id, t.project_id), "
+  "c.job_id, coalesce(c.collector_id, t.collector_id, j.collector_id) FROM change AS c "
+  "LEFT JOIN job_task AS t ON c.op = 'upsert' AND c.resource = 'job_task' "
+  "AND t.job_task_id = c.id AND t.domain_id = c.domain_id "
+  "LEFT JOIN job AS j ON c.op = 'upsert' AND c.resource = 'job' "
+  "AND j.job_id = c.id AND j.domain_id = c.domain_id "
+  "WHERE c.seq > $1::int8 ORDER BY c.seq LIMIT $2::int8",
+};
+
+const inv_dialect inv_pg_dialect = {
+  1, "true", "false", xParam, azSql, xCreateTable,
+  xValueText, xValueNumber, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
+  xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
+  inv_pg_regex_check,
+  xEachFrom, xEachElem, xEachKey, xEachElemArray,
+  "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
+  xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm
+};

@@ -1,0 +1,70 @@
+/*
+** pg_int.h: private header of the PostgreSQL backend (src/pg/): its
+** connection state and what its files share. Nothing outside src/pg/
+** includes libpq-fe.h or spells PostgreSQL's SQL.
+*/
+#ifndef INV_PG_INT_H
+#define INV_PG_INT_H
+
+#include <libpq-fe.h>
+#include "inv_int.h"
+
+#if !defined(INV_PG_STMT_CACHE)
+# define INV_PG_STMT_CACHE 128      /* server-side prepared statements per connection */
+#endif
+#define INV_PG_MAX_PARAMS 65535     /* the protocol's limit */
+
+/* A prepared statement: its server-side name, and the result of its last
+** execution, stepped through row by row. */
+typedef struct PgStmt PgStmt;
+struct PgStmt {
+  char *zSql;                       /* the key (owned) */
+  const char *zStatic;              /* the caller's constant text, found by address */
+  unsigned int hash;
+  unsigned long lastUse;
+  int nParam;
+  char zName[16];                   /* "inv_s<N>" */
+  int bPrepared;                    /* known to the server */
+  /* bound values (text form), for the next execution */
+  char **azParam;                   /* nParam entries; NULL is SQL NULL */
+  int *anParamAlloc;
+  /* the result of the last execution */
+  PGresult *pRes;
+  int iRow;                         /* the current row (after a step), -1 before */
+  int nRow;
+  int bDone;                        /* executed: stepping walks pRes */
+};
+
+typedef struct PgConn PgConn;
+struct PgConn {
+  PGconn *pg;
+  char *zConnInfo;                  /* to reconnect */
+  char *zSchema;
+  PgStmt aStmt[INV_PG_STMT_CACHE];
+  int nStmt;
+  unsigned long useClock;
+  unsigned nextName;
+  int bInTx;                        /* a transaction is open */
+  int nTimeoutSet;                  /* statement_timeout the session has (ms; -1 unknown) */
+  int nConnectTimeout;              /* seconds */
+  int64_t nChanges;                 /* rows the last statement changed */
+  char zVersion[32];
+};
+
+#define PG_CONN(s) ((PgConn*)(s)->pConn)
+
+extern const inv_dialect inv_pg_dialect;
+
+/* An error the server or libpq reported, with its class. */
+int inv_pg_err(inv_store *s, const PGresult *pRes);
+
+/* The schema: the SQL of each migration step (pg_schema.c). */
+int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr);
+
+/* Regular expressions: PCRE syntax translated to PostgreSQL's (pg_regex.c):
+** 0 and the translation in pOut, or 1 and a message in zErr (a construct
+** the two engines read differently is refused, never silently changed). */
+int inv_pg_regex(const char *z, size_t n, inv_buf *pOut, char *zErr, size_t nErr);
+int inv_pg_regex_check(const char *z, size_t n, char *zErr, size_t nErr);
+
+#endif /* INV_PG_INT_H */
