@@ -194,8 +194,8 @@ fuzz-replay: $(FUZZ_BIN)
 fuzz-merge: $(FUZZ_BIN)
 	sh fuzz/run.sh merge $(FUZZ_TARGETS)
 
-# ---- benchmarks (bench/README.md): make bench (full, < 10 min), make bench-quick (CI) ----
-BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/sqltrace.so
+# ---- benchmarks (bench/README.md): make bench (full), make bench-quick (CI), make bench-scale ----
+BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/5.1/limit.so
 
 build/bench/gen: bench/gen.c include/inventory.h $(B)/libinvcore.a
 	@mkdir -p build/bench
@@ -205,16 +205,21 @@ build/bench/limit.so: bench/limit.c
 	@mkdir -p build/bench
 	$(CC) $(ALLCFLAGS) -I$(LUA54_INC) -shared bench/limit.c -lsqlite3 -o $@
 
-build/bench/sqltrace.so: bench/sqltrace.c
-	@mkdir -p build/bench
-	$(CC) $(ALLCFLAGS) -shared bench/sqltrace.c -Wl,--no-as-needed -lsqlite3 -ldl -o $@
+# the same module for LuaJIT: the hand-written OpenResty handler (bench/rest_limit.lua)
+build/bench/5.1/limit.so: bench/limit.c
+	@mkdir -p build/bench/5.1
+	$(CC) $(ALLCFLAGS) -I$(LUAJIT_INC) -shared bench/limit.c -lsqlite3 -o $@
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-scale
 bench: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh full
 
 bench-quick: $(MOD54) $(MOD51) $(BENCH_BIN)
 	@sh bench/run.sh quick
+
+# how cost grows: 10k, 100k, 1M and 10M tasks (BENCH_SCALE_10M=0: without 10M)
+bench-scale: $(MOD54) $(MOD51) $(BENCH_BIN)
+	@sh bench/run.sh scale
 
 # ---- install: PREFIX/lib/lua/{5.4,5.1}/inventory/core.so (lua5.4, LuaJIT/nginx),
 # PREFIX/share/lua/{5.4,5.1}/inventory/*.lua, PREFIX/bin/inventory (its module

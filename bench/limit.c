@@ -1,7 +1,9 @@
 /*
 ** bench/limit.c: the "physical limit" contender of the benchmark, a tiny
-** Lua 5.4 module over the SQLite C API: hand-written SQL in, rows out as Lua
-** tables with the column names as keys, nothing else.
+** Lua module over the SQLite C API: hand-written SQL in, rows out as Lua
+** tables with the column names as keys, nothing else. Built twice from this
+** one source: for Lua 5.4 (the harness) and for LuaJIT (the hand-written
+** OpenResty handler, bench/rest_limit.lua).
 **
 **   local limit = require "limit"
 **   local db = limit.open(path)             -- same pragmas as the store
@@ -26,6 +28,23 @@
 #include <sqlite3.h>
 #include "lua.h"
 #include "lauxlib.h"
+
+/* the few calls that differ between Lua 5.4 and LuaJIT (the 5.1 API) */
+#if LUA_VERSION_NUM >= 504
+# define newudata(L, n) lua_newuserdatauv((L), (n), 0)
+#else
+# define newudata(L, n) lua_newuserdata((L), (n))
+#endif
+#if LUA_VERSION_NUM >= 503
+typedef lua_Integer RowN;           /* the index type of lua_rawseti */
+# define isinteger(L, i) lua_isinteger((L), (i))
+#else
+typedef int RowN;
+static int isinteger(lua_State *L, int i) {
+  lua_Number x = lua_tonumber(L, i);
+  return x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (lua_Number)(long long)x;
+}
+#endif
 
 #define DB_MT "bench.limit.db"
 #define CACHE_N 64
@@ -56,9 +75,10 @@ static Db *checkDb(lua_State *L) {
 
 static int l_open(lua_State *L) {
   const char *zPath = luaL_checkstring(L, 1);
-  Db *d = lua_newuserdatauv(L, sizeof *d, 0);
+  Db *d = newudata(L, sizeof *d);
   memset(d, 0, sizeof *d);
-  luaL_setmetatable(L, DB_MT);
+  luaL_getmetatable(L, DB_MT);
+  lua_setmetatable(L, -2);
   if (sqlite3_open_v2(zPath, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     const char *zErr = d->db ? sqlite3_errmsg(d->db) : "out of memory";
     lua_pushnil(L);
@@ -146,7 +166,7 @@ static void bindAll(lua_State *L, Db *d, sqlite3_stmt *p, int top) {
       case LUA_TNIL: rc = sqlite3_bind_null(p, k); break;
       case LUA_TBOOLEAN: rc = sqlite3_bind_int(p, k, lua_toboolean(L, i)); break;
       case LUA_TNUMBER:
-        if (lua_isinteger(L, i)) rc = sqlite3_bind_int64(p, k, lua_tointeger(L, i));
+        if (isinteger(L, i)) rc = sqlite3_bind_int64(p, k, (sqlite3_int64)lua_tonumber(L, i));
         else rc = sqlite3_bind_double(p, k, lua_tonumber(L, i));
         break;
       case LUA_TSTRING: {
@@ -173,7 +193,7 @@ static int fail(lua_State *L, Db *d, sqlite3_stmt *p) {
 static int l_query(lua_State *L) {
   Db *d = checkDb(L);
   int top = lua_gettop(L), names, nCol, rc, i;
-  lua_Integer nRow = 0;
+  RowN nRow = 0;
   sqlite3_stmt *p = stmt(L, d);
   names = lua_gettop(L);
   bindAll(L, d, p, top);
@@ -186,7 +206,11 @@ static int l_query(lua_State *L) {
         case SQLITE_NULL: continue;
         case SQLITE_INTEGER:
           lua_rawgeti(L, names, i + 1);
+#if LUA_VERSION_NUM >= 503
           lua_pushinteger(L, sqlite3_column_int64(p, i));
+#else
+          lua_pushnumber(L, (lua_Number)sqlite3_column_int64(p, i));
+#endif
           break;
         case SQLITE_FLOAT:
           lua_rawgeti(L, names, i + 1);
@@ -249,16 +273,22 @@ static int l_sleep_until(lua_State *L) {
 
 int luaopen_limit(lua_State *L);
 int luaopen_limit(lua_State *L) {
-  static const luaL_Reg f[] = {
+  const luaL_Reg *f;
+  static const luaL_Reg fs[] = {
     { "open", l_open }, { "close", l_close }, { "query", l_query }, { "exec", l_exec },
     { "now", l_now }, { "time_ms", l_time_ms }, { "sleep_until", l_sleep_until },
     { NULL, NULL }
   };
+  f = fs;
   if (luaL_newmetatable(L, DB_MT)) {
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
-  luaL_newlib(L, f);
+  lua_newtable(L);
+  for (; f->name; f++) {
+    lua_pushcfunction(L, f->func);
+    lua_setfield(L, -2, f->name);
+  }
   return 1;
 }

@@ -1,60 +1,115 @@
 #!/bin/sh
-# bench/run.sh full|mid|quick: what `make bench` / `make bench-quick` run (mid: 100,000 tasks).
+# bench/run.sh full|mid|quick|scale: what `make bench` / `make bench-quick` /
+# `make bench-scale` run.
 #
-#   full:  10,000 jobs / 1,000,000 tasks (bench/out/full.db, kept between
-#          runs and rebuilt when bench/gen.c changes); results in bench/RESULTS.md
+#   full:  10,000 jobs / 1,000,000 tasks in 10 domains, plus a domain of 100
+#          jobs and one of 10,000 (analyze); results in bench/RESULTS.md
+#   mid:   1,000 jobs / 100,000 tasks (the same cases), bench/out/RESULTS-mid.md
 #   quick: 200 jobs / 20,000 tasks, a few repetitions (seconds; CI keeps the
-#          harness working with it, no time assertions); results in
-#          bench/out/RESULTS-quick.md
+#          harness working with it, no time assertions); bench/out/RESULTS-quick.md
+#   scale: list, stat and finish at 10k, 100k, 1M and 10M tasks (BENCH_SCALE_10M=0:
+#          without 10M), an nginx worker's RSS after BENCH_RSS_SECONDS (default
+#          60) of mixed load at each size; the "Scale" section of bench/RESULTS.md.
+#          The first run generates the 10M files (about 13 minutes, 10 GB kept
+#          in bench/out/data, 10 GB more for the write copies while it runs):
+#          about 19 minutes in all; later runs about 7
 #
-# Writes (create, finish) run on a fresh copy of the data, bench/out/MODE-write.db.
-# Environment: BENCH_CASES=get,list_job,... runs only those cases.
+# The data (bench/gen.c): bench/out/data/NAME-inv.db (inventory's file, loaded
+# through its import) and NAME-hand.db (bench/schema.sql, plain INSERTs), the
+# same rows; kept between runs, made again when the generator, the core or
+# the schema changed. Writes run on fresh copies (NAME-*-write.db).
+# Environment: BENCH_CASES=get,list_job,... runs only those cases;
+# BENCH_REST=0 skips the REST part.
 set -eu
 cd "$(dirname "$0")/.."
 MODE=${1:-quick}
-case $MODE in
-  full)  NJOBS=10000; NTASKS=1000000; OUT=bench/RESULTS.md ;;
-  quick) NJOBS=200;   NTASKS=20000;   OUT=bench/out/RESULTS-quick.md ;;
-  mid)   NJOBS=1000;  NTASKS=100000;  OUT=bench/out/RESULTS-mid.md ;;     # the 100k-task figures
-  *) echo "usage: $0 full|mid|quick" >&2; exit 2 ;;
-esac
-mkdir -p bench/out
-DB=bench/out/$MODE.db
-WDB=bench/out/$MODE-write.db
-STAMP=$DB.ok
-
-# the data: generated once, again when the generator changed or a run was cut short
-if [ ! -f "$DB" ] || [ ! -f "$STAMP" ] || [ build/bench/gen -nt "$STAMP" ] \
-   || [ "$(cat "$STAMP")" != "$NJOBS $NTASKS" ]; then
-  rm -f "$STAMP"
-  start=$(date +%s)
-  ./build/bench/gen "$DB" "$NJOBS" "$NTASKS"
-  echo "bench: data generated in $(( $(date +%s) - start )) s"
-  echo "$NJOBS $NTASKS" > "$STAMP"
-fi
-rm -f "$WDB" "$WDB-wal" "$WDB-shm"
-cp "$DB" "$WDB"
+DATA=bench/out/data
+mkdir -p "$DATA"
 
 # versioned variables: nothing leaks into LuaJIT or nginx
 LUA_PATH_5_4="./lua/?.lua;./lua/?/init.lua;./bench/?.lua;;"
 LUA_CPATH_5_4="./lib/lua/5.4/?.so;./build/bench/?.so;;"
 export LUA_PATH_5_4 LUA_CPATH_5_4
 
-# the REST row: bench/rest_bench.sh (examples/nginx's engineer owns it) when
-# it is there; it builds its own data set (TASKS tasks) and nginx, runs wrk
-# against the REST list and a static file of the same size, and prints req/s
+# gen NAME NJOBS NTASKS NBIG: the two files of a data set, when needed
+gen() {
+  name=$1 stamp=$DATA/$1.ok
+  if [ ! -f "$DATA/$name-inv.db" ] || [ ! -f "$DATA/$name-hand.db" ] || [ ! -f "$stamp" ] \
+     || [ build/bench/gen -nt "$stamp" ] || [ bench/schema.sql -nt "$stamp" ] \
+     || [ "$(cat "$stamp")" != "$2 $3 $4" ]; then
+    rm -f "$stamp"
+    ./build/bench/gen "$DATA/$name-inv.db" "$DATA/$name-hand.db" bench/schema.sql "$2" "$3" "$4"
+    echo "$2 $3 $4" > "$stamp"
+  fi
+}
+
+# fresh copies for the write cases, written to disk before any case runs:
+# else the first checkpoint's fsync of a copy would flush the whole copy (GBs
+# at 10M tasks) inside whichever contender's timed batch triggers it
+copies() {
+  for f in inv hand; do
+    rm -f "$DATA/$1-$f-write.db" "$DATA/$1-$f-write.db-wal" "$DATA/$1-$f-write.db-shm"
+    cp "$DATA/$1-$f.db" "$DATA/$1-$f-write.db"
+  done
+  sync "$DATA/$1-inv-write.db" "$DATA/$1-hand-write.db"
+}
+cleanup_copies() {
+  for f in inv hand; do
+    rm -f "$DATA/$1-$f-write.db" "$DATA/$1-$f-write.db-wal" "$DATA/$1-$f-write.db-shm"
+  done
+  rm -f bench/out/finish-*.txt
+}
+
+if [ "$MODE" = scale ]; then
+  SIZES="10k:100:10000 100k:1000:100000 1M:10000:1000000"
+  [ "${BENCH_SCALE_10M:-1}" = 1 ] && SIZES="$SIZES 10M:100000:10000000"
+  SIZES=${BENCH_SCALE_SIZES:-$SIZES}       # label:jobs:tasks ... (development)
+  rm -f bench/out/scale-*.lua bench/out/rest-scale-*.txt
+  for s in $SIZES; do
+    label=${s%%:*} rest=${s#*:}
+    njobs=${rest%%:*} ntasks=${rest#*:}
+    echo "bench scale: $label tasks"
+    gen "scale-$label" "$njobs" "$ntasks" 0
+    copies "scale-$label"
+    trap 'cleanup_copies "scale-$label"' EXIT
+    lua5.4 bench/run.lua --mode scale --label "$label" --summary "bench/out/scale-$label.lua" \
+      --inv "$DATA/scale-$label-inv.db" --hand "$DATA/scale-$label-hand.db" \
+      --winv "$DATA/scale-$label-inv-write.db" --whand "$DATA/scale-$label-hand-write.db" \
+      --cases "${BENCH_CASES:-list_job,list_page,stat_status,finish}"
+    cleanup_copies "scale-$label"
+    if [ "${BENCH_REST:-1}" != 0 ]; then
+      bash bench/rest_bench.sh rss "scale-$label" "bench/out/rest-scale-$label.txt" \
+        > "bench/out/rest-scale-$label.log" 2>&1 \
+        || echo "bench: the RSS run failed (bench/out/rest-scale-$label.log)" >&2
+    fi
+  done
+  lua5.4 bench/run.lua --scale-report bench/out --out "${BENCH_SCALE_OUT:-bench/RESULTS.md}"
+  exit 0
+fi
+
+case $MODE in
+  full)  NJOBS=10000; NTASKS=1000000; NBIG=10000; OUT=bench/RESULTS.md ;;
+  mid)   NJOBS=1000;  NTASKS=100000;  NBIG=10000; OUT=bench/out/RESULTS-mid.md ;;
+  quick) NJOBS=200;   NTASKS=20000;   NBIG=1000;  OUT=bench/out/RESULTS-quick.md ;;
+  *) echo "usage: $0 full|mid|quick|scale" >&2; exit 2 ;;
+esac
+gen "$MODE" "$NJOBS" "$NTASKS" "$NBIG"
+
+# the REST part (bench/rest_bench.sh): nginx on the same two files
 REST=""
-if [ -f bench/rest_bench.sh ] && command -v bash >/dev/null 2>&1; then
-  REST=bench/out/rest-$MODE.log
-  if [ "$MODE" = full ]; then RT=1000000; RD=5s; else RT=20000; RD=1s; fi
-  echo "bench: REST through nginx (bench/rest_bench.sh, TASKS=$RT DURATION=$RD)"
-  if ! TASKS=$RT DURATION=$RD bash bench/rest_bench.sh > "$REST" 2>&1; then
-    echo "bench: bench/rest_bench.sh failed (see $REST); the REST row is marked not measured" >&2
+if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
+  REST=bench/out/rest-$MODE.txt
+  echo "bench: REST through nginx (bench/rest_bench.sh $MODE)"
+  rm -f "$REST"
+  if ! bash bench/rest_bench.sh "$MODE" "$MODE" "$REST" > "bench/out/rest-$MODE.log" 2>&1; then
+    echo "bench: bench/rest_bench.sh failed (see bench/out/rest-$MODE.log)" >&2
   fi
 fi
 
-set -- --mode "$MODE" --db "$DB" --wdb "$WDB" --out "$OUT"
+copies "$MODE"
+trap 'cleanup_copies "$MODE"' EXIT
+set -- --mode "$MODE" --inv "$DATA/$MODE-inv.db" --hand "$DATA/$MODE-hand.db" \
+  --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" --out "$OUT"
 [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
 [ -n "$REST" ] && set -- "$@" --rest "$REST"
 lua5.4 bench/run.lua "$@"
-rm -f "$WDB" "$WDB-wal" "$WDB-shm" bench/out/finish-*.txt

@@ -1,8 +1,9 @@
 -- bench/worker.lua: one process of the "task finish, 2 processes" case.
 --
---   lua5.4 bench/worker.lua CONTENDER DB TASKFILE START_NS
+--   lua5.4 bench/worker.lua CONTENDER INV_DB HAND_DB TASKFILE START_NS
 --
--- Opens DB as CONTENDER (bench/contenders.lua), reads "job_task_id domain_id"
+-- Opens CONTENDER (bench/contenders.lua) on its file (inventory: INV_DB; the
+-- limit and the peer: HAND_DB), reads "job_task_id domain_id"
 -- lines from TASKFILE, waits for the CLOCK_MONOTONIC instant START_NS (the
 -- harness releases both workers together), finishes each task in its own
 -- transaction, and prints "ok N T_START T_END" then one latency (ns) a line.
@@ -10,8 +11,8 @@ package.path = "./bench/?.lua;" .. package.path
 local C = require "contenders"
 local limit = require "limit"
 
-local name, db, file, start = arg[1], arg[2], arg[3], math.tointeger(tonumber(arg[4]))
-local c = C.open(name, db)
+local name, inv, hand, file, start = arg[1], arg[2], arg[3], arg[4], math.tointeger(tonumber(arg[5]))
+local c = C.open(name, { inv = inv, hand = hand })
 local tasks = {}
 for line in io.lines(file) do
   local id, dom = line:match("^(%S+) (%S+)$")
