@@ -336,6 +336,30 @@ describe("store", function()
       end
     end)
 
+    it("an empty table is [] or {} as marked (array_mt, object_mt); results carry the marks", function()
+      local t = assert(inv.job_task.list{ domain_id = D }).results[1]
+      assert(inv.job_task.start{ domain_id = D, job_task_id = t.job_task_id })
+      assert(inv.job_task.add_error{ domain_id = D, job_task_id = t.job_task_id, error_code = "E", message = "m",
+        additional = { l = setmetatable({}, inventory.array_mt), o = setmetatable({}, inventory.object_mt),
+                       d = inventory.decode('{"l":[],"o":{},"n":null}') } })
+      local text = assert(inv:call("job_task", "get", { domain_id = D, job_task_id = t.job_task_id, only = { "errors" } }, true))
+      assert.are.equal('{"errors":[{"error_code":"E","message":"m","additional":'
+                       .. '{"d":{"l":[],"n":null,"o":{}},"l":[],"o":{}}}]}', text)
+      -- a result goes back as it came
+      local a = assert(inv.job_task.get{ domain_id = D, job_task_id = t.job_task_id }).errors[1].additional
+      assert.are.equal(inventory.array_mt, getmetatable(a.l))
+      assert.are.equal(inventory.object_mt, getmetatable(a.o))
+      assert(inv.job_task.add_error{ domain_id = D, job_task_id = t.job_task_id, error_code = "E2", message = "m",
+                                     additional = a })
+      text = assert(inv:call("job_task", "get", { domain_id = D, job_task_id = t.job_task_id, only = { "errors" } }, true))
+      assert.truthy(text:find('"error_code":"E2","message":"m","additional":{"d":{"l":[],"o":{}},"l":[],"o":{}}', 1, true), text)
+      -- inventory.decode: JSON's values, null kept in objects, errors as nil, message
+      assert.are.equal(inventory.null, inventory.decode('{"a":null}').a)
+      local v, msg = inventory.decode("[1,")
+      assert.is_nil(v)
+      assert.truthy(msg:find("invalid JSON", 1, true), msg)
+    end)
+
     it("null inside a JSON value is kept as JSON null", function()
       assert(inv:import("job", { { job_id = "job-00000000000f", domain_id = D,
                                    filter = { a = { cjson.null, 1 } } } }))
