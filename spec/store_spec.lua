@@ -172,6 +172,34 @@ describe("store", function()
       H.drop(first)
     end)
 
+    it("a stored document that is not JSON fails the call, and the store goes on", function()
+      H.only("sqlite", "a SQLite file changed behind the store's back")
+      local path = tmpdb()
+      local inv = assert(inventory.open{ path = path })
+      assert(inv:import("job_task", { { job_task_id = "job-task-bad1", job_id = "job-bad001", domain_id = D,
+        errors = { { error_code = "E", message = "m", additional = { x = 1 } } },
+        created_at = "2024-01-01T00:00:00.000Z" } }))
+      for _, text in ipairs{ '[{"error_code":"E","message":', 'nope', '[{"a":1}] x' } do
+        local sql = "UPDATE job_task SET errors = '" .. text .. "' WHERE job_task_id = 'job-task-bad1'"
+        assert(os.execute("sqlite3 " .. path .. " \"" .. sql .. "\""))
+        for _, call in ipairs{
+          function() return inv.job_task.get{ domain_id = D, job_task_id = "job-task-bad1" } end,
+          function() return inv.job_task.list{ domain_id = D } end,
+        } do
+          local r, msg, code, class = call()
+          assert.is_nil(r)
+          assert.are.equal("ERROR_DB_QUERY", code)
+          assert.are.equal("server", class)
+          assert.are.equal("Database query failed. (reason = the stored errors is not valid JSON)", msg)
+        end
+        -- the rest of the record, and the next call, as usual
+        local t = assert(inv.job_task.get{ domain_id = D, job_task_id = "job-task-bad1", only = { "status" } })
+        assert.are.same({ status = "PENDING" }, t)
+      end
+      inv:close()
+      rmdb(path)
+    end)
+
     it("a file is in WAL mode", function()
       H.only("sqlite", "the SQLite file header")
       local path = tmpdb()

@@ -119,7 +119,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 3 */
+  int iVersion;                             /* 4 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -165,6 +165,12 @@ struct inv_driver {
   ** statements (a page, then its count) needs no transaction. 0: the core
   ** takes a read transaction (INV_TX_READ) for them. */
   int bStmtSnapshot;
+  /* ---- iVersion 4 ---- */
+  /* Column i of the current row in one read: returns its type (INV_T_*)
+  ** and, unless INV_T_NULL, its value as xColumnText (bText: *pz, *pn) or
+  ** xColumnInt (*pI) give it. Rendering reads every column so. NULL: the
+  ** core composes it of xColumnType and xColumnText / xColumnInt. */
+  int  (*xColumnGet)(inv_stmt *p, int i, int bText, int64_t *pI, const char **pz, size_t *pn);
 };
 
 /* ===================== the dialect ===================== */

@@ -199,6 +199,23 @@ static const char *xColumnText(inv_stmt *pStmt, int i, size_t *pn) {
   return z ? z : "";
 }
 
+/* One read per column: sqlite3_column_value, then the value's accessors
+** (each sqlite3_column_* call checks its arguments and enters and leaves
+** the connection's mutex; a rendered row reads 20 columns). */
+static int xColumnGet(inv_stmt *pStmt, int i, int bText, int64_t *pI, const char **pz, size_t *pn) {
+  sqlite3_value *v = sqlite3_column_value((sqlite3_stmt*)pStmt, i);
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) return INV_T_NULL;
+  if (bText) {
+    const char *z = (const char*)sqlite3_value_text(v);
+    *pn = z ? (size_t)sqlite3_value_bytes(v) : 0;
+    *pz = z ? z : "";
+  } else {
+    *pI = sqlite3_value_int64(v);
+  }
+  return t == SQLITE_INTEGER ? INV_T_INT : t == SQLITE_FLOAT ? INV_T_REAL : INV_T_TEXT;
+}
+
 /* ===================== transactions ===================== */
 
 static int execStatic(inv_store *s, const char *zSql) {
@@ -436,12 +453,13 @@ static void xBeginCall(inv_store *s) {
 }
 
 const inv_driver inv_sqlite_driver = {
-  3, "sqlite", &inv_sqlite_dialect,
+  4, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
-  1                                    /* a stepped statement holds its snapshot */
+  1,                                   /* a stepped statement holds its snapshot */
+  xColumnGet
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }
