@@ -171,6 +171,12 @@ struct inv_driver {
   ** xColumnInt (*pI) give it. Rendering reads every column so. NULL: the
   ** core composes it of xColumnType and xColumnText / xColumnInt. */
   int  (*xColumnGet)(inv_stmt *p, int i, int bText, int64_t *pI, const char **pz, size_t *pn);
+  /* xVersion, read in the snapshot that the read call which follows shares,
+  ** held until that call ends (xRollback, which every call runs last, ends
+  ** it): a cache tags the answer with the version it was read at, in one
+  ** snapshot. NULL: inv_call_versioned takes xVersion, then the call its
+  ** own snapshot. */
+  int  (*xVersionHeld)(inv_store *s, int64_t *pData, int64_t *pOwn);
 };
 
 /* ===================== the dialect ===================== */

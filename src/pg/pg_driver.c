@@ -1055,5 +1055,7 @@ const inv_driver inv_pg_driver = {
   xInfo, NULL, NULL,                   /* integrity: the server's own; backup: pg_dump */
   0,                                   /* results are fetched whole: a page and its count
                                           share a snapshot in a read transaction */
-  xColumnGet
+  xColumnGet,
+  NULL                                 /* the version and the call: two statements, as a
+                                          read transaction is the call's own */
 };

@@ -228,8 +228,9 @@ static int execStatic(inv_store *s, const char *zSql) {
 }
 
 static void xRollback(inv_store *s) {
-  sqlite3 *db = SQLITE_DB(s);
-  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+  SqliteConn *c = SQLITE_CONN(s);
+  if (c->pHeld) { sqlite3_reset(c->pHeld); c->pHeld = NULL; }    /* a held snapshot ends */
+  if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", 0, 0, 0);
 }
 
 /* A write takes the write lock first (BEGIN IMMEDIATE): no upgrade from a
@@ -259,6 +260,23 @@ static int xVersion(inv_store *s, int64_t *pData, int64_t *pOwn) {
   *pData = rc == INV_ROW ? xColumnInt(p, 0) : 0;
   xReset(s, p);
   *pOwn = sqlite3_total_changes64(SQLITE_DB(s));
+  return INV_OK;
+}
+
+/* The version in the read snapshot of the call that follows: the statement
+** stays stepped (it holds the snapshot, as a page's statement does for its
+** count) until xRollback or the next call resets it. */
+static int xVersionHeld(inv_store *s, int64_t *pData, int64_t *pOwn) {
+  SqliteConn *c = SQLITE_CONN(s);
+  inv_stmt *p = xPrepare(s, "PRAGMA data_version", 1);
+  int rc;
+  if (!p) return INV_ERROR;
+  rc = xStep(s, p);
+  if (rc < 0) return INV_ERROR;
+  *pData = rc == INV_ROW ? xColumnInt(p, 0) : 0;
+  *pOwn = sqlite3_total_changes64(c->db);
+  if (rc == INV_ROW) c->pHeld = (sqlite3_stmt*)p;
+  else xReset(s, p);
   return INV_OK;
 }
 
@@ -442,6 +460,7 @@ static void xBeginCall(inv_store *s) {
   int i;
   for (i = 0; i < c->nActive; i++) sqlite3_reset(c->apActive[i]);
   c->nActive = 0;
+  c->pHeld = NULL;                      /* (it was one of them) */
   if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", 0, 0, 0);
   for (i = 0; i < c->nCache; i++) {     /* a huge statement serves one call only */
     if (!c->aCache[i].bOnce) continue;
@@ -459,7 +478,7 @@ const inv_driver inv_sqlite_driver = {
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
   1,                                   /* a stepped statement holds its snapshot */
-  xColumnGet
+  xColumnGet, xVersionHeld
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }
