@@ -1039,6 +1039,18 @@ int inv_sink_json_replay(inv_sink *s, const char *z, size_t n, inv_buf *pScratch
   return rc;
 }
 
+int inv_json_check(const char *z, size_t n, inv_buf *pScratch) {
+  JStream p;
+  int rc;
+  memset(&p, 0, sizeof(p));
+  p.z = (const unsigned char *)(z ? z : "");
+  p.n = z ? n : 0;
+  p.scratch = *pScratch;      /* borrowed: handed back below */
+  rc = jsRun(&p, NULL) ? -1 : 0;
+  *pScratch = p.scratch;
+  return rc;
+}
+
 int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch) {
   JStream p;
   int rc;

@@ -173,20 +173,32 @@ static const char *timeText(inv_store *s, int64_t ms) {
 /* ---- a row into any sink ---- */
 
 /* A stored document (errors, filter): text this library wrote, replayed
-** in one pass (a sink that splices JSON takes it as it is). 0, or -1 when
-** it is not JSON after all: the sink got a null or what could be read,
-** balanced, and the call fails. */
-static int emitStored(inv_store *s, inv_sink *k, const char *z, size_t n, const inv_field *f) {
-  int rc;
-  if (k->xJson) { k->xJson(k, z, n); return 0; }
-  if (n == 2 && z[0] == '[' && z[1] == ']') { k->xBeginArr(k, 0); k->xEndArr(k); return 0; }
-  if (n == 2 && z[0] == '{' && z[1] == '}') { k->xBeginObj(k, 0); k->xEndObj(k); return 0; }
-  rc = inv_sink_json_replay(k, z, n, &s->jscratch);
-  if (rc == 0) return 0;
-  if (rc == -1) k->xNull(k);
+** in one pass (a sink that splices JSON takes it as it is, after one
+** checking pass: a response is never JSON with a foreign text inside). 0,
+** or -1 when it is not JSON after all: the sink got a null or what could
+** be read, balanced, and the call fails. */
+/* A stored document that is not JSON after all fails the call. */
+static int badStored(inv_store *s, const inv_field *f) {
   inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY", "Database query failed. (reason = the stored %s "
                 "is not valid JSON)", f->zName);
   return -1;
+}
+
+static int emitStored(inv_store *s, inv_sink *k, const char *z, size_t n, const inv_field *f) {
+  int rc, bEmpty = n == 2 && ((z[0] == '[' && z[1] == ']') || (z[0] == '{' && z[1] == '}'));
+  if (k->xJson) {
+    rc = bEmpty ? 0 : inv_json_check(z, n, &s->jscratch);
+    if (rc == 0) { k->xJson(k, z, n); return 0; }
+  } else if (bEmpty) {
+    if (z[0] == '[') { k->xBeginArr(k, 0); k->xEndArr(k); }
+    else { k->xBeginObj(k, 0); k->xEndObj(k); }
+    return 0;
+  } else {
+    rc = inv_sink_json_replay(k, z, n, &s->jscratch);
+    if (rc == 0) return 0;
+  }
+  if (rc == -1) k->xNull(k);
+  return badStored(s, f);
 }
 
 static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
@@ -242,6 +254,8 @@ static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
           char zErr[64];
           if (inv_json_parse(&s->arena, z, n, &jv, zErr, sizeof zErr)) {
             k->xNull(k);
+            badStored(s, f);
+            bBad = 1;
           } else if (!emitProjected(s, k, &jv, aSub, nSub, 0)) {
             k->xNull(k);
           }
@@ -418,17 +432,33 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
         break;
       default:
         if (bWhole || !nSub) {
-          memcpy(w, z, n);                  /* stored JSON, as the sink's xJson splices it */
+          /* stored JSON, as the sink's xJson splices it: checked first,
+          ** unless "[]" or "{}" (a response never carries a foreign text) */
+          if (!(n == 2 && ((z[0] == '[' && z[1] == ']') || (z[0] == '{' && z[1] == '}')))
+              && inv_json_check(z, n, &s->jscratch)) {
+            b->n = (size_t)(w - b->z);
+            js->bComma = 0;                 /* after a key */
+            js->base.xNull(&js->base);      /* the row ends well formed; the call fails */
+            inv_buf_addc(b, '}');
+            js->bComma = 1;
+            badStored(s, f);
+            return INV_ERROR;
+          }
+          memcpy(w, z, n);
           w += n;
         } else {
           inv_val jv;
           char zErr[64];
           b->n = (size_t)(w - b->z);
           js->bComma = 0;                   /* after a key */
-          if (inv_json_parse(&s->arena, z, n, &jv, zErr, sizeof zErr)
-              || !emitProjected(s, &js->base, &jv, aSub, nSub, 0)) {
+          if (inv_json_parse(&s->arena, z, n, &jv, zErr, sizeof zErr)) {
             js->base.xNull(&js->base);
+            inv_buf_addc(b, '}');
+            js->bComma = 1;
+            badStored(s, f);
+            return INV_ERROR;
           }
+          if (!emitProjected(s, &js->base, &jv, aSub, nSub, 0)) js->base.xNull(&js->base);
           continue;
         }
         break;

@@ -157,6 +157,9 @@ int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
 ** (what could be read was emitted as one balanced value): the caller fails
 ** its call. */
 int inv_sink_json_replay(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
+/* Is the text one JSON value (as a sink's replay reads it)? 0 or -1; emits
+** nothing (a JSON sink checks a stored document so before splicing it). */
+int inv_json_check(const char *z, size_t n, inv_buf *pScratch);
 
 /* ===================== JSON ===================== */
 
