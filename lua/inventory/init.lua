@@ -307,6 +307,18 @@ function Store:call(resource, method, req, json)
   return self._ud:call(resource, method, req, json)
 end
 
+--- inv:cached_call(seen_dv, seen_own, resource, method, req) -> dv, own, json
+-- | dv, own, false | nil, nil, nil, message, code, class: a read (get, list,
+-- stat, analyze) rendered for REST, with the version (inv:version()) it was
+-- read at, in the same snapshot on SQLite; false, without reading, when the
+-- version is (seen_dv, seen_own). What inventory.rest's cache runs.
+function Store:cached_call(seen_dv, seen_own, resource, method, req)
+  if type(req) ~= "table" then
+    error("bad argument #5 to 'cached_call' (table expected, got " .. type(req) .. ")", 2)
+  end
+  return self._ud:cached_call(seen_dv, seen_own, resource, method, req)
+end
+
 --- inv:explain("job", "list", request) -> EXPLAIN QUERY PLAN text
 function Store:explain(resource, method, req)
   return self._ud:explain(resource, method, req)

@@ -451,6 +451,64 @@ static int lCall(lua_State *L) {
   }
 }
 
+/* store:cached_call(seen_dv, seen_own, resource, method, request)
+** -> dv, own, json | dv, own, false (the store's version is (seen_dv,
+** seen_own): a cached answer still holds) | nil, nil, nil, msg, code, class.
+** A read rendered for REST, with the version it was read at (in the same
+** snapshot on SQLite): what inventory.rest caches. */
+static int lCachedCall(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int bSeen = !lua_isnoneornil(L, 2) && lua_toboolean(L, 2);
+  int64_t seenData = bSeen ? (int64_t)luaL_checkinteger(L, 2) : 0;
+  int64_t seenOwn = bSeen ? (int64_t)luaL_checkinteger(L, 3) : 0;
+  const char *zRes = luaL_checkstring(L, 4);
+  const char *zMethod = luaL_checkstring(L, 5);
+  int64_t d = 0, o = 0;
+  int bSame = 0, base;
+  inv_val req;
+  inv_buf *b;
+  inv_json_sink js;
+  lua_settop(L, 6);
+  lua_remove(L, 2);                       /* the request to index 4, as beginCall reads it */
+  lua_remove(L, 2);
+  base = lua_gettop(L);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  if (bSeen) {                            /* a hit costs the version only, not the request's */
+    inv_store_begin(s);                   /* conversion */
+    if (inv_store_version(s, &d, &o) != INV_OK) goto fail;
+    if (d == seenData && o == seenOwn) {
+      inv_lua_pushint64(L, (long long)d);
+      inv_lua_pushint64(L, (long long)o);
+      lua_pushboolean(L, 0);
+      return 3;
+    }
+  }
+  if (beginCall(L, s, &req)) goto fail;
+  b = inv_store_buffer(s);
+  inv_json_sink_init(&js, b);
+  if (inv_call_versioned(s, bSeen, seenData, seenOwn, zRes, zMethod, &req, &js.base, 1,
+                         &d, &o, &bSame) != INV_OK) goto fail;
+  if (b->bOom) {
+    inv_store_set_error(s, "ERROR_UNKNOWN", "Out of memory.");
+    goto fail;
+  }
+  inv_lua_pushint64(L, (long long)d);
+  inv_lua_pushint64(L, (long long)o);
+  if (bSame) lua_pushboolean(L, 0);
+  else if (b->n == 0) lua_pushliteral(L, "{}");
+  else lua_pushlstring(L, b->z, b->n);
+  return 3;
+fail:
+  lua_settop(L, base);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushstring(L, inv_store_errmsg(s));
+  lua_pushstring(L, inv_store_errcode(s));
+  lua_pushstring(L, inv_store_errclass(s));
+  return 6;
+}
+
 static int lClose(lua_State *L) {
   LStore *u = luaL_checkudata(L, 1, STORE_MT);
   if (u->p) { inv_store_close(u->p); u->p = NULL; }
@@ -630,7 +688,7 @@ static int lTostring(lua_State *L) {
 static const luaL_Reg aStoreMethod[] = {
   { "call", lCall }, { "close", lClose }, { "set_now", lSetNow },
   { "schema_version", lSchemaVersion }, { "explain", lExplain },
-  { "version", lVersion },
+  { "version", lVersion }, { "cached_call", lCachedCall },
   { "info", lInfo }, { "check", lCheck }, { "backup", lBackup },
   { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
   { NULL, NULL }
