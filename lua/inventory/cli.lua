@@ -1,14 +1,16 @@
 -- inventory.cli: the `inventory` command line (bin/inventory), over the
 -- public Lua API. main(argv) runs one command and returns the exit status:
 -- 0 success, 1 an API error (its code and message on stderr, nothing on
--- stdout) or a failed check, 2 a usage error (a short usage line on stderr).
+-- stdout), a failed check or output that could not be written, 2 a usage
+-- error (a short usage line on stderr, before the command does anything).
 -- No Lua traceback reaches the user.
 --
 --   local status = require("inventory.cli").main(arg)
 --
--- Output formats (-o): table (default on a terminal), json (default
--- otherwise; for API calls, exactly the text the REST API answers for the
--- same request), yaml, csv, ids.
+-- Output formats (-o): table (default on a terminal or with -c), json
+-- (default otherwise; for API calls, exactly the text the REST API answers
+-- for the same request; -c is refused with it), yaml, csv, ids. Each
+-- command declares the formats it prints.
 
 local inventory = require "inventory"
 
