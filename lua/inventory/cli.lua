@@ -826,6 +826,7 @@ local function check_format(def, o, cmd)
     usage("-c does not apply to -o json (the REST API's answer, as it is): choose its fields with "
           .. "-p only=F (get) or -p query.only=F (list), or print -c columns with -o table, yaml or csv", cmd)
   end
+  if f == "ids" and o.columns then usage("-c does not apply to -o ids (one id a line)", cmd) end
   return f
 end
 
