@@ -85,6 +85,21 @@ describe("store", function()
       assert.truthy(msg:find("key = schema", 1, true), msg)
     end)
 
+    it("refuses an option of the wrong type or out of its range, naming it", function()
+      for _, case in ipairs{ { busy_timeout = "x" }, { page_limit = 2.5 }, { stat_timeout = 1e300 },
+                             { busy_timeout = -5 }, { journal_seconds = -1 }, { statement_timeout = -1 },
+                             { page_limit = 0 }, { page_limit = 1e12 }, { readonly = "no" }, { path = 5 },
+                             { statement_timeout = 0 / 0 } } do
+        local k = next(case)
+        local o = { path = ":memory:" }
+        for kk, v in pairs(case) do o[kk] = v end
+        local inv, msg, code, class = inventory.open(o)
+        assert.is_nil(inv, k)
+        assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+        assert.truthy(msg:find("(key = " .. k .. ", reason = ", 1, true), msg)
+      end
+    end)
+
     it("takes every known option", function()
       local inv = H.open{ busy_timeout = 100, page_limit = 10, readonly = false,
                           statement_timeout = 1000, stat_timeout = 5000, journal_seconds = 60 }

@@ -100,6 +100,8 @@ int inv_field_index(const inv_resource *r, const char *zName, size_t n);
 extern const char *const inv_job_status[];
 extern const char *const inv_task_status[];
 int inv_enum_has(const char *const *az, const char *z);
+/* why a read-only open refuses a store of schema v, into zOut */
+void inv_schema_refusal(int v, char *zOut, size_t nOut);
 
 /* ===================== the store ===================== */
 

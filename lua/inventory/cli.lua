@@ -835,17 +835,20 @@ local function output_format(o) return o.fmt end
 ---------------------------------------------------------------------------
 -- the store
 
+-- mode: "read" (an existing store, opened read-only: a read creates and
+-- migrates nothing), "change" (an existing store), "write" (created when
+-- missing: create, import)
 local function open_store(g, mode)
   if g.db and g.url then usage("--db and --url are exclusive") end
   local url = g.url or (not g.db and getenv("INVENTORY_URL")) or nil
   local schema = g.schema or getenv("INVENTORY_SCHEMA")
   if schema == "" then schema = nil end
   if url and url ~= "" then
-    return checked(inventory.open{ url = url, schema = schema })
+    return checked(inventory.open{ url = url, schema = schema, readonly = mode == "read" or nil })
   end
   if g.schema then usage("--schema names a PostgreSQL schema: give --url too") end
   local path = g.db or getenv("INVENTORY_DB") or "inventory.db"
-  if mode == "read" and path ~= ":memory:" and not path:find("^file:") then
+  if mode ~= "write" and path ~= ":memory:" and not path:find("^file:") then
     local f = io.open(path, "rb")
     if not f then
       api_fail("cannot open " .. path .. ": no such file (--db PATH or INVENTORY_DB names the store)",
@@ -853,7 +856,7 @@ local function open_store(g, mode)
     end
     f:close()
   end
-  return checked(inventory.open{ path = path })
+  return checked(inventory.open{ path = path, readonly = mode == "read" or nil })
 end
 
 -- run one API method and print its answer
@@ -993,7 +996,7 @@ command("delete", {
     local fmt = output_format(o, cmd)
     local req = scope(build_request(o, cmd, "delete"), g, true)
     req[res.id] = id
-    local inv = open_store(g, "read")
+    local inv = open_store(g, "change")
     confirm("Delete " .. res.name .. " " .. id .. (req.domain_id and (" of " .. tostring(req.domain_id)) or "")
             .. "?", o, cmd)
     if fmt == "json" then
@@ -1017,7 +1020,7 @@ local function write_cmd(want, method, idkey, extra)
       usage("unexpected argument " .. pos[1], cmd)
     end
     if extra then extra(req, o) end
-    call_and_print(open_store(g, method == "create" and "write" or "read"), res, method, req, fmt, "one", o)
+    call_and_print(open_store(g, method == "create" and "write" or "change"), res, method, req, fmt, "one", o)
   end
 end
 
@@ -1126,7 +1129,7 @@ command("sweep", {
     if o.hours and not (h and h >= 0) then
       usage("--timeout-hours " .. o.hours .. ": a number of 0 or more is expected", cmd)
     end
-    call_and_print(open_store(g, "read"), { name = "store" }, "sweep",
+    call_and_print(open_store(g, "change"), { name = "store" }, "sweep",
                    { timeout_hours = h, domain_id = g.domain }, fmt, "doc", o)
   end,
 })
@@ -1144,7 +1147,7 @@ command("purge", {
     if o.days and not (d and d >= 0) then
       usage("--older-than-days " .. o.days .. ": a number of 0 or more is expected", cmd)
     end
-    local inv = open_store(g, "read")
+    local inv = open_store(g, "change")
     confirm(format("Delete every record created more than %s days ago%s?", number_text(d or 60),
                    g.domain and (" in " .. g.domain) or ""), o, cmd)
     call_and_print(inv, { name = "store" }, "purge", { older_than_days = d, domain_id = g.domain },

@@ -78,6 +78,39 @@ local function pg_driver()
   return pg.driver
 end
 
+-- The numeric options: whole numbers in [min, max] (milliseconds, rows,
+-- seconds); 0 turns a budget off.
+local INT_MAX = 2147483647
+local RANGES = {
+  busy_timeout = { 0, INT_MAX, "milliseconds" }, page_limit = { 1, 1000000, "rows" },
+  statement_timeout = { 0, INT_MAX, "milliseconds, 0 for none" },
+  stat_timeout = { 0, INT_MAX, "milliseconds, 0 for none" },
+  journal_seconds = { 0, INT_MAX, "seconds" }, connect_timeout = { 1, INT_MAX, "milliseconds" },
+}
+
+-- the first option of the wrong type or out of its range -> message | nil
+local function check_options(opts)
+  for _, k in ipairs(OPTIONS) do
+    local v, r = opts[k], RANGES[k]
+    if v ~= nil then
+      local why
+      if r then
+        if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or v < r[1] or v > r[2] then
+          why = string.format("a whole number from %d to %d (%s) is required", r[1], r[2], r[3])
+        end
+      elseif k == "readonly" then
+        if type(v) ~= "boolean" then why = "true or false is required" end
+      elseif type(v) ~= "string" then
+        why = "a string is required"
+      end
+      if why then
+        local shown = type(v) == "string" and string.format("%q", v:sub(1, 100)) or tostring(v)
+        return "Parameter is invalid. (key = " .. k .. ", reason = " .. why .. ", not " .. shown .. ")"
+      end
+    end
+  end
+end
+
 -- a URL as it may be shown: without its password
 local function redact(url)
   return (url:gsub("(://[^:/@]*):[^@]*@", "%1:***@"):gsub("(password=)%S+", "%1***"))
@@ -108,6 +141,8 @@ function _M.open(opts)
       .. ", reason = not an option of inventory.open; the options are "
       .. table.concat(OPTIONS, ", ") .. ")")
   end
+  local bad = check_options(opts)
+  if bad then return invalid(bad) end
   if opts.url ~= nil and opts.path ~= nil then
     return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
       .. "path (SQLite), not both)")
@@ -157,7 +192,7 @@ function _M.open(opts)
   end
   local ud, err, code, class = core.open(o)
   if not ud then
-    if url then err = "cannot open " .. redact(url) .. ": " .. redact(err) end
+    if url then err = redact(err) end          -- (the driver names the url and schema)
     return nil, err, code, class
   end
   local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),

@@ -972,8 +972,9 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
     return INV_ERROR;
   }
   if (pOpt->bReadOnly) {
-    if (xSchemaVersion(s) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "not an inventory store of schema %d", INV_SCHEMA_VERSION);
+    int v = xSchemaVersion(s);
+    if (v != INV_SCHEMA_VERSION) {
+      inv_schema_refusal(v, zErr, nErr);
       openError(s, zErr, nErr);
       return INV_ERROR;
     }

@@ -407,9 +407,11 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
     return INV_ERROR;
   }
   if (pOpt->bReadOnly) {
-    if (schemaVersion(c->db) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "cannot open %s: not an inventory database of schema %d",
-               zPath, INV_SCHEMA_VERSION);
+    int v = schemaVersion(c->db);
+    if (v != INV_SCHEMA_VERSION) {
+      char zWhy[200];
+      inv_schema_refusal(v, zWhy, sizeof zWhy);
+      snprintf(zErr, nErr, "cannot open %s: %s", zPath, zWhy);
       return INV_ERROR;
     }
     return INV_OK;
