@@ -63,19 +63,12 @@ local function checked(v, msg, code)
 end
 
 ---------------------------------------------------------------------------
--- JSON: cjson reads requests; writing is ours (integers stay integers,
+-- JSON: inventory.decode reads requests (the core's parser: null kept, an
+-- empty list marked as one); writing is ours (integers stay integers,
 -- empty lists are [], no "\/", keys in the API's field order)
 
-local cjson
 local function json_decode(text, what)
-  if not cjson then
-    local ok, m = pcall(require, "cjson.safe")
-    if not ok then api_fail("lua-cjson is needed to read JSON (Debian: lua-cjson)", "ERROR_UNKNOWN") end
-    cjson = m.new()
-    cjson.decode_invalid_numbers(false)
-    cjson.decode_max_depth(100)
-  end
-  local v, e = cjson.decode(text)
+  local v, e = inventory.decode(text)
   if v == nil then usage(what .. ": not valid JSON (" .. tostring(e) .. ")") end
   return v
 end
@@ -154,6 +147,15 @@ local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or format("\\u%04x", c:byte()) end) .. '"'
 end
 
+-- an empty table as JSON: as the store marked it (inventory.array_mt,
+-- object_mt), else by its field
+local function empty_text(v, key)
+  local mt = getmetatable(v)
+  if mt == inventory.array_mt then return "[]" end
+  if mt == inventory.object_mt or OBJECT_FIELDS[key] then return "{}" end
+  return "[]"
+end
+
 local function json_encode(v, key)
   local t = type(v)
   if t == "string" then return json_string(v) end
@@ -161,7 +163,7 @@ local function json_encode(v, key)
   if t == "boolean" then return tostring(v) end
   if v == nil or v == inventory.null then return "null" end
   if t ~= "table" then return json_string(tostring(v)) end
-  if next(v) == nil then return OBJECT_FIELDS[key] and "{}" or "[]" end
+  if next(v) == nil then return empty_text(v, key) end
   local parts = {}
   if is_list(v) then
     for i = 1, #v do parts[i] = json_encode(v[i], key) end
@@ -407,7 +409,7 @@ local function yaml_scalar(v, key)
   local t = type(v)
   if t == "number" then return number_text(v) end
   if t == "boolean" then return tostring(v) end
-  if t == "table" then return OBJECT_FIELDS[key] and "{}" or "[]" end
+  if t == "table" then return empty_text(v, key) end
   local s = tostring(v)
   if s == "" or s:find("^[%s%-%?:,%[%]{}#&%*!|>'\"%%@`<=]") or s:find("[:#]%s") or s:find(":$")
      or s:find("%s$") or s:find("[%c]") or tonumber(s) ~= nil

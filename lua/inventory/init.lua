@@ -23,7 +23,28 @@ local _M = {
   sqlite_version = core.sqlite_version,
   schema_version = core.schema_version,   -- the schema this library reads and writes
   null = core.null,          -- the JSON null (the same value as cjson.null)
+  -- An empty Lua table is taken as [] or {}, whichever the field is; one
+  -- with array_mt is always [], with object_mt always {}. Empty lists and
+  -- objects in results carry them.
+  array_mt = core.array_mt,
+  object_mt = core.object_mt,
+  -- inventory.decode(text) -> value | nil, message: JSON as Lua values that
+  -- go back to the store unchanged (null kept as inventory.null, [] marked)
+  decode = core.decode,
 }
+
+-- lua-cjson's own marks of a list, where this build of it has them
+-- (OpenResty's): its array_mt and empty_array_mt are taken as ours, its
+-- empty_array as [].
+do
+  local ok, cjson = pcall(require, "cjson")
+  if ok and type(cjson) == "table" then
+    for _, mt in ipairs{ cjson.array_mt, cjson.empty_array_mt } do
+      if type(mt) == "table" and rawget(mt, "__jsontype") == nil then rawset(mt, "__jsontype", "array") end
+    end
+    if type(cjson.empty_array) == "userdata" then core.mark_empty_array(cjson.empty_array) end
+  end
+end
 
 local RESOURCES = {
   job = { "get", "list", "stat", "analyze", "delete", "create", "cancel", "import" },
@@ -284,6 +305,18 @@ function Store:call(resource, method, req, json)
     error("bad argument #3 to 'call' (table expected, got " .. type(req) .. ")", 2)
   end
   return self._ud:call(resource, method, req, json)
+end
+
+--- inv:cached_call(seen_dv, seen_own, resource, method, req) -> dv, own, json
+-- | dv, own, false | nil, nil, nil, message, code, class: a read (get, list,
+-- stat, analyze) rendered for REST, with the version (inv:version()) it was
+-- read at, in the same snapshot on SQLite; false, without reading, when the
+-- version is (seen_dv, seen_own). What inventory.rest's cache runs.
+function Store:cached_call(seen_dv, seen_own, resource, method, req)
+  if type(req) ~= "table" then
+    error("bad argument #5 to 'cached_call' (table expected, got " .. type(req) .. ")", 2)
+  end
+  return self._ud:cached_call(seen_dv, seen_own, resource, method, req)
 end
 
 --- inv:explain("job", "list", request) -> EXPLAIN QUERY PLAN text
