@@ -38,7 +38,8 @@ local function sh(cmd)
   return a == true or a == 0
 end
 
--- run(args, { env = {}, stdin = text, lua = "lua5.4", cwd = dir }) -> { code, out, err }
+-- run(args, { env = {}, stdin = text, lua = "lua5.4", cwd = dir, stdout = path }) -> { code, out, err }
+-- (stdout: where the standard output goes instead of a file read back, e.g. /dev/full)
 local function run(args, o)
   o = o or {}
   local parts = {}
@@ -50,7 +51,8 @@ local function run(args, o)
   write(si, o.stdin or "")
   local cmd = (o.cwd and ("cd " .. q(o.cwd) .. " && ") or "") .. table.concat(env, " ") .. " "
               .. (o.lua or "lua5.4") .. " " .. q(BIN) .. " " .. table.concat(parts, " ")
-              .. " <" .. q(si) .. " >" .. q(so) .. " 2>" .. q(se) .. "; echo $? >" .. q(sc)
+              .. " <" .. q(si) .. " >" .. q(o.stdout or so) .. " 2>" .. q(se) .. "; echo $? >" .. q(sc)
+  if o.stdout then os.remove(so) end
   sh(cmd)
   return { code = tonumber(read(sc)), out = read(so) or "", err = read(se) or "" }
 end
@@ -409,7 +411,7 @@ describe("bin/inventory on " .. backend.name, function()
       assert.are.equal(0, r.code)
       assert.truthy(r.out:find("^job_task_id: " .. esc(F.TA[2].job_task_id) .. "\nstatus: FAILURE\n"), r.out)
       assert.truthy(r.out:find('\nerrors:\n%- error_code: ERROR_A\n  message: denied, "quoted"\n  additional:\n'), r.out)
-      assert.truthy(r.out:find("\n    n: 2.5\n", 1, true), r.out)
+      assert.truthy(r.out:find('\n    "n": 2.5\n', 1, true), r.out)   -- n is false to a YAML 1.1 reader
       assert.truthy(r.out:find("\n  message: ünïcode ✓\n", 1, true), r.out)
       assert.truthy(r.out:find('\nworkspace_id: "*"\n', 1, true), r.out)
       r = cli({ "list", "job", "-o", "yaml", "-l", "1" })
@@ -646,6 +648,312 @@ describe("bin/inventory on " .. backend.name, function()
       assert.are.equal(copy, cjson.decode(r.out).path)
       r = cli({ "backup", B.path, "--overwrite" })
       assert.are.equal(1, r.code)
+    end)
+  end)
+  describe("what a new user's probe found", function()
+    local function usage_error(r, pattern)
+      assert.are.equal(2, r.code, r.err .. r.out)
+      assert.are.equal("", r.out)
+      assert.truthy(r.err:find("^usage: inventory "), r.err)
+      if pattern then assert.truthy(r.err:find(pattern, 1, true), r.err) end
+    end
+    local function count(resource, req)
+      req = req or {}
+      req.domain_id = D
+      req.query = { count_only = true }
+      return assert(inv[resource].list(req)).total_count
+    end
+
+    it("a failed write of the output is exit 1 and 'cannot write output' (lua5.4 and luajit)", function()
+      for _, lua in ipairs{ "lua5.4", "luajit" } do
+        for _, args in ipairs{ { "export", "job" }, { "list", "job", "-o", "json" }, { "list", "job", "-o", "table" },
+                               { "get", "job_task", F.TA[2].job_task_id, "-o", "yaml" },
+                               { "stat", "job", "-j", '{"distinct":"status"}', "-o", "csv" },
+                               { "check", "-o", "table" }, { "version", "-o", "json" } } do
+          local r = cli(args, { lua = lua, stdout = "/dev/full" })
+          local what = lua .. " " .. table.concat(args, " ")
+          assert.are.equal(1, r.code, what .. ": " .. r.err)
+          assert.truthy(r.err:find("^inventory: cannot write output: [^\n]+\n$"), what .. ": " .. r.err)
+        end
+        -- the same commands to a file: exit 0
+        assert.are.equal(0, cli({ "export", "job" }, { lua = lua }).code)
+      end
+    end)
+
+    it("a format the command cannot print is refused before anything is done", function()
+      local sweepable = F.A.job_id                    -- IN_PROGRESS: sweep --timeout-hours 0 would fail it
+      local jobs, tasks = count("job"), count("job_task")
+      usage_error(cli({ "sweep", "--timeout-hours", "0", "-o", "ids" }), "-o ids: sweep prints table, json, yaml or csv")
+      assert.are.equal("IN_PROGRESS", assert(inv.job.get{ domain_id = D, job_id = sweepable }).status)
+      usage_error(cli({ "purge", "--older-than-days", "0", "--yes", "-o", "ids" }), "-o ids: purge prints")
+      assert.are.equal(jobs, count("job"))
+      assert.are.equal(tasks, count("job_task"))
+      usage_error(cli({ "delete", "job", F.B.job_id, "--yes", "-o", "csv" }), "-o csv: delete prints table, json or ids")
+      assert.is_not_nil((inv.job.get{ domain_id = D, job_id = F.B.job_id }))
+      -- a create that cannot be printed creates nothing
+      usage_error(cli({ "create", "-p", "collector_id=collector-refused", "-o", "json", "-c", "job_id" }), "-c does not apply")
+      usage_error(cli({ "create", "-p", "collector_id=collector-refused", "-o", "xml" }), "-o xml: create prints")
+      assert.are.equal(0, count("job", { collector_id = "collector-refused" }))
+      -- -o ids with an only that leaves the id out: refused before the call
+      usage_error(cli({ "list", "job", "-p", "query.only=status", "-o", "ids" }), "only leaves out job_id")
+    end)
+
+    it("every command x every format works or is refused up front", function()
+      local formats = { "table", "json", "yaml", "csv", "ids" }
+      local sq = cjson.encode{ distinct = "status" }
+      local aq = cjson.encode{ group_by = { "collector_id" }, fields = { n = { operator = "count" } } }
+      local exportf = TMP .. "/matrix-export.jsonl"
+      write(exportf, assert(inv:export("job", { domain_id = D }, true)))
+      local backup_src = TMP .. "/matrix-" .. rand_id() .. ".db"     -- SQLite on both backends: backup is SQLite's
+      assert.are.equal(0, run({ "--db", backup_src, "import", "job", exportf }).code)
+      local created = {}
+      local function task()                 -- a fresh PENDING task of a fresh job
+        local j = assert(inv.job.create{ domain_id = D, collector_id = "collector-matrix", tasks = { { secret_id = "m" } } })
+        created[#created + 1] = j.job_id
+        return assert(inv.job_task.list{ domain_id = D, job_id = j.job_id }).results[1].job_task_id, j.job_id
+      end
+      -- command -> formats it prints, and how to run it once
+      local matrix = {
+        { "get", "table json yaml csv ids", function() return cli({ "get", "job", F.A.job_id }) end },
+        { "list", "table json yaml csv ids", function() return cli({ "list", "job" }) end },
+        { "stat", "table json yaml csv", function() return cli({ "stat", "job", "-j", sq }) end },
+        { "analyze", "table json yaml csv", function() return cli({ "analyze", "job", "-j", aq }) end },
+        { "delete", "table json ids", function() local _, j = task(); return cli({ "delete", "job", j, "--yes" }) end },
+        { "create", "table json yaml csv ids", function() return cli({ "create", "-p", "collector_id=collector-matrix" }) end },
+        { "start", "table json yaml csv ids", function() return cli({ "start", (task()) }) end },
+        { "finish", "table json yaml csv ids", function() return cli({ "finish", (task()), "--status", "SUCCESS" }) end },
+        { "add-error", "table json yaml csv ids", function()
+          return cli({ "add-error", (task()), "-p", "error_code=E", "-p", "message=m" }) end },
+        { "cancel", "table json yaml csv ids", function() local _, j = task(); return cli({ "cancel", j }) end },
+        { "import", "table json yaml csv", function()
+          return run({ "--db", TMP .. "/matrix-import-" .. rand_id() .. ".db", "import", "job", exportf }) end },
+        { "export", "", function() return cli({ "export", "job" }) end },
+        { "sweep", "table json yaml csv", function() return cli({ "sweep", "--timeout-hours", "100000" }) end },
+        { "purge", "table json yaml csv", function() return cli({ "purge", "--older-than-days", "100000", "--yes" }) end },
+        { "check", "table json yaml csv", function() return cli({ "check" }) end },
+        { "backup", "table json yaml csv", function()
+          return run({ "--db", backup_src, "backup", TMP .. "/matrix-copy.db", "--overwrite" }) end },
+        { "version", "table json yaml csv", function() return cli({ "version" }) end },
+      }
+      for _, m in ipairs(matrix) do
+        local name, accepts, go = m[1], {}, m[3]
+        for f in m[2]:gmatch("%S+") do accepts[f] = true end
+        for _, f in ipairs(formats) do
+          -- the runner appends -o FORMAT to the command's own arguments
+          local real_cli, real_run = cli, run
+          local function with_o(args, o)
+            args[#args + 1] = "-o"; args[#args + 1] = f
+            return args, o
+          end
+          cli = function(args, o) return real_cli(with_o(args, o)) end
+          run = function(args, o) return real_run(with_o(args, o)) end
+          local ok, r = pcall(go)
+          cli, run = real_cli, real_run
+          assert(ok, r)
+          no_traceback(r)
+          local what = name .. " -o " .. f .. ": "
+          if accepts[f] then
+            assert.are.equal(0, r.code, what .. r.err)
+            assert.are.equal("", r.err, what .. r.err)
+            assert.truthy(r.out:find("%S"), what .. "nothing printed")
+            if f == "json" then assert.is_not_nil(cjson.decode(r.out), what .. r.out) end
+            if f == "csv" then assert.truthy(r.out:find("^[^\r\n]+\r\n"), what .. r.out) end
+          else
+            assert.are.equal(2, r.code, what .. r.err)
+            assert.are.equal("", r.out, what .. r.out)
+            local want = name == "export" and "unknown option -o" or ("-o " .. f .. ": " .. name .. " prints")
+            assert.truthy(r.err:find(want, 1, true), what .. r.err)
+          end
+        end
+      end
+      -- every command of the CLI is in the matrix, but watch (it runs until stopped; its
+      -- formats are list's, and a refused one stops it before it starts)
+      usage_error(cli({ "watch", "job", "-o", "xml" }), "-o xml: watch prints table, json, yaml, csv or ids")
+      usage_error(cli({ "watch", "job", "-o", "json", "-c", "job_id" }), "-c does not apply")
+      local help = run({ "--help" }).out
+      local seen = {}
+      for _, m in ipairs(matrix) do seen[m[1]] = true end
+      for name in help:gmatch("\n  ([a-z-]+) ") do
+        if name ~= "watch" and not name:find("^%-") then assert.is_true(seen[name] == true, name) end
+      end
+      for _, j in ipairs(created) do inv.job.delete{ domain_id = D, job_id = j } end
+      for _, r in ipairs(assert(inv.job.list{ domain_id = D, collector_id = "collector-matrix" }).results) do
+        assert(inv.job.delete{ domain_id = D, job_id = r.job_id })
+      end
+    end)
+
+    it("stat distinct in table and csv: the values, under the key's name", function()
+      local want = assert(inv.job.stat{ domain_id = D, query = { distinct = "status" } }).results
+      assert.is_true(#want >= 3)
+      local r = cli({ "stat", "job", "-j", '{"distinct":"status"}', "-o", "table" })
+      assert.are.equal(0, r.code, r.err)
+      local ls = lines(r.out)
+      assert.are.equal("status", ls[1])
+      for i, v in ipairs(want) do assert.are.equal(v, ls[i + 1]) end
+      assert.are.equal("Count: " .. #want .. " / " .. #want, ls[#want + 2])
+      r = cli({ "stat", "job", "-j", '{"distinct":"status"}', "-o", "csv" })
+      assert.are.equal("status\r\n" .. table.concat(want, "\r\n") .. "\r\n", r.out)
+    end)
+
+    it("--workspace: applied where it means something, refused elsewhere", function()
+      usage_error(cli({ "list", "spot_job", "--workspace", "ws-1" }), "spot_job records have no workspace")
+      usage_error(cli({ "--workspace", "ws-1", "get", "spot-automation.Job", "job-x" }), "spot_job records have no workspace")
+      usage_error(cli({ "export", "spot_job", "--workspace", "ws-1" }), "spot_job records have no workspace")
+      for _, args in ipairs{ { "sweep" }, { "purge", "--yes" }, { "check" }, { "version" },
+                             { "start", F.TA[3].job_task_id }, { "cancel", F.A.job_id } } do
+        args[#args + 1] = "--workspace"; args[#args + 1] = "ws-1"
+        usage_error(cli(args), "--workspace does not apply to " .. args[1])
+      end
+      assert.are.equal("PENDING", assert(inv.job_task.get{ domain_id = D, job_task_id = F.TA[3].job_task_id }).status)
+      -- export: the workspace's records and the domain-level ones, as list shows them
+      for _, res in ipairs{ "job", "job_task" } do
+        local r = cli({ "export", res, "--workspace", "ws-1" })
+        assert.are.equal(0, r.code, r.err)
+        local n, ws1 = 0, 0
+        for l in r.out:gmatch("[^\n]+") do
+          local rec = cjson.decode(l)
+          n = n + 1
+          assert.truthy(rec.workspace_id == "ws-1" or rec.workspace_id == "*", l)
+          if rec.workspace_id == "ws-1" then ws1 = ws1 + 1 end
+        end
+        assert.are.equal(count(res, { workspace_id = "ws-1" }), n)
+        if res == "job" then assert.is_true(ws1 >= 1) end
+        r = cli({ "export", res, "--workspace", "ws-none" })
+        local m = 0
+        for l in r.out:gmatch("[^\n]+") do
+          m = m + 1
+          assert.are.equal("*", cjson.decode(l).workspace_id)
+        end
+        assert.are.equal(count(res, { workspace_id = "ws-none" }), m)
+        assert.is_true(m >= 1)
+      end
+    end)
+
+    it("COMMAND --help lists only the options the command takes", function()
+      local api = { "-p KEY=VALUE", "-j JSON", "--filter EXPR", "-s [-]KEY", "-l N", "-c COLS" }
+      local takes = {
+        check = {}, version = {}, backup = {}, delete = { "-p KEY=VALUE", "-j JSON" },
+        start = { "-p KEY=VALUE", "-j JSON", "-c COLS" }, sweep = {}, import = {},
+        list = api, export = { "-j JSON", "--filter EXPR" },
+      }
+      for name, want in pairs(takes) do
+        local r = cli({ name, "--help" })
+        assert.are.equal(0, r.code, r.err)
+        local set = {}
+        for _, x in ipairs(want) do set[x] = true end
+        for _, x in ipairs(api) do
+          if set[x] then
+            assert.truthy(r.out:find("\n  " .. x, 1, true), name .. " should list " .. x .. "\n" .. r.out)
+          else
+            assert.is_nil(r.out:find("\n  " .. x, 1, true), name .. " lists " .. x .. "\n" .. r.out)
+          end
+        end
+        -- -o lists exactly what the command prints
+        if name == "export" then
+          assert.is_nil(r.out:find("-o FORMAT", 1, true))
+        else
+          assert.truthy(r.out:find("\n  -o FORMAT ", 1, true), name)
+        end
+      end
+      assert.truthy(cli({ "delete", "--help" }).out:find("-o FORMAT         table, json or ids\n", 1, true))
+      assert.truthy(cli({ "check", "--help" }).out:find("-o FORMAT         table, json, yaml or csv\n", 1, true))
+    end)
+
+    it("messages say what is allowed", function()
+      usage_error(cli({ "list", "job", "-l", "-1" }), "-l -1: a whole number of 0 or more is expected")
+      usage_error(cli({ "list", "job", "--start", "-1" }), "--start -1: a whole number of 0 or more is expected")
+      usage_error(cli({ "list", "job", "-l", "2.5" }), "a whole number of 0 or more")
+      local r = cli({ "stat", "job", "-j", '{"distinct":"status"}', "-o", "ids" })
+      usage_error(r, "-o ids: stat prints table, json, yaml or csv")
+      assert.is_nil(r.err:find("minimal", 1, true), r.err)
+      usage_error(cli({ "sweep", "--timeout-hours", "-3" }), "a number of 0 or more")
+      usage_error(cli({ "backup", TMP .. "/never.db", "-o", "ids" }), "-o ids: backup prints")
+      assert.is_nil(read(TMP .. "/never.db"))
+      usage_error(cli({ "version", "-o", "ids" }), "-o ids: version prints")
+      usage_error(cli({ "delete", "job", F.B.job_id, "--yes", "-o", "yaml" }), "-o yaml: delete prints")
+    end)
+
+    it("yaml quotes what a YAML reader would not read as a string", function()
+      local tricky = { "2024-01-02", "2022-01-02T03:04:05.678Z", "yes", "No", "ON", "off", "y", "N", "~",
+                       "Null", "TRUE", "1_000", "0x1f", "0o17", "012", "1:30", ".5", "+1", ".inf", ".NaN",
+                       "1e3", "=", "<<" }
+      local tasks = {}
+      for i, v in ipairs(tricky) do tasks[i] = { secret_id = "yaml-" .. i, project_id = v } end
+      local j = assert(inv.job.create{ domain_id = D, collector_id = "2024-01-02", plugin_id = "yes", tasks = tasks })
+      local r = cli({ "list", "job_task", "-p", "job_id=" .. j.job_id, "-l", "1000", "-o", "yaml" })
+      assert.are.equal(0, r.code, r.err)
+      local seen = {}
+      for _, l in ipairs(lines(r.out)) do
+        local k, v = l:match("^[%s%-]*([%w_]+): (.+)$")
+        if k == "project_id" then
+          assert.are.equal('"', v:sub(1, 1), l)
+          seen[cjson.decode(v)] = true
+        end
+        if k == "created_at" or k == "started_at" or k == "updated_at" then
+          assert.truthy(v:find('^"%d%d%d%d%-%d%d%-%d%dT[%d:.]+Z"$'), l)
+        end
+      end
+      for _, v in ipairs(tricky) do assert.is_true(seen[v] == true, v) end
+      r = cli({ "get", "job", j.job_id, "-o", "yaml" })
+      assert.truthy(r.out:find('\ncollector_id: "2024-01-02"\n', 1, true), r.out)
+      assert.truthy(r.out:find('\nplugin_id: "yes"\n', 1, true), r.out)
+      assert.truthy(r.out:find('\nstatus: IN_PROGRESS\n', 1, true), r.out)   -- plain words stay plain
+      assert(inv.job.delete{ domain_id = D, job_id = j.job_id })
+    end)
+
+    it("-c: table without -o, projected yaml and csv, refused with json", function()
+      local r = cli({ "list", "job", "-c", "job_id,status" }, { env = { COLUMNS = "300" } })
+      assert.are.equal(0, r.code, r.err)
+      local ls = lines(r.out)
+      assert.truthy(ls[1]:find("^job_id%s+status$"), ls[1])
+      assert.are.equal(#F.ids.job + 2, #ls)
+      r = cli({ "list", "job", "-c", "job_id,status", "-o", "json" })
+      usage_error(r, "-c does not apply to -o json")
+      assert.truthy(r.err:find("-p only=", 1, true), r.err)
+      r = cli({ "get", "job_task", F.TA[2].job_task_id, "-c", "status,errors.0.error_code,job_task_id,nope", "-o", "yaml" })
+      assert.are.equal(0, r.code, r.err)
+      assert.are.equal("status: FAILURE\nerrors.0.error_code: ERROR_A\njob_task_id: " .. F.TA[2].job_task_id
+                       .. "\nnope: null\n", r.out)
+      r = cli({ "list", "job", "-c", "status,job_id", "-o", "yaml", "-s", "created_at" })
+      local want = { "results:" }
+      for _, id in ipairs(F.ids.job) do
+        local st = assert(inv.job.get{ domain_id = D, job_id = id }).status
+        table.insert(want, 2, "- status: " .. st .. "\n  job_id: " .. id)
+      end
+      local got = {}
+      for rec in r.out:gmatch("%- status: [^\n]+\n  job_id: [^\n]+") do got[#got + 1] = rec end
+      assert.are.equal(#F.ids.job, #got)
+      assert.truthy(r.out:find("\ntotal_count: " .. #F.ids.job .. "\n$"), r.out)
+      assert.is_nil(r.out:find("collector_id", 1, true), r.out)
+      usage_error(cli({ "list", "job", "-c", "job_id", "-o", "ids" }), "-c does not apply to -o ids")
+      r = cli({ "list", "job", "-c", "job_id,status", "-o", "csv", "-s", "created_at" })
+      assert.truthy(r.out:find("^job_id,status\r\n"), r.out)
+    end)
+
+    it("table: only= sets the default columns; ids are never cut", function()
+      local r = cli({ "list", "job_task", "-p", "query.only=job_task_id", "-p", "query.only=errors", "-o", "table" },
+                    { env = { COLUMNS = "300" } })
+      assert.are.equal(0, r.code, r.err)
+      local ls = lines(r.out)
+      assert.truthy(ls[1]:find("^job_task_id%s+errors$"), ls[1])
+      assert.truthy(r.out:find('"error_code":"ERROR_A"', 1, true), r.out)
+      r = cli({ "get", "job_task", F.TA[2].job_task_id, "-p", "only=errors", "-o", "table" }, { env = { COLUMNS = "300" } })
+      assert.truthy(r.out:find("^errors\n%[{\"error_code\":\"ERROR_A\""), r.out)
+      for _, width in ipairs{ 20, 30, 40 } do
+        for _, res in ipairs{ "job", "job_task" } do
+          r = cli({ "list", res, "-o", "table" }, { env = { COLUMNS = tostring(width) } })
+          assert.are.equal(0, r.code, r.err)
+          for _, id in ipairs(F.ids[res]) do
+            assert.truthy(r.out:find("\n" .. esc(id) .. "%f[%s]"), width .. ": " .. id .. " cut\n" .. r.out)
+          end
+          assert.is_nil(r.out:find("job%-[%x-]*~"), r.out)
+        end
+      end
+      -- a chosen id column, not first, is kept whole too
+      r = cli({ "list", "job_task", "-c", "status,job_id,job_task_id" }, { env = { COLUMNS = "30" } })
+      for _, id in ipairs(F.ids.job_task) do
+        assert.is_nil(r.out:find(esc(id:sub(1, 12)) .. "[%x]*~"), r.out)
+      end
     end)
   end)
 end)

@@ -1,14 +1,16 @@
 -- inventory.cli: the `inventory` command line (bin/inventory), over the
 -- public Lua API. main(argv) runs one command and returns the exit status:
 -- 0 success, 1 an API error (its code and message on stderr, nothing on
--- stdout) or a failed check, 2 a usage error (a short usage line on stderr).
+-- stdout), a failed check or output that could not be written, 2 a usage
+-- error (a short usage line on stderr, before the command does anything).
 -- No Lua traceback reaches the user.
 --
 --   local status = require("inventory.cli").main(arg)
 --
--- Output formats (-o): table (default on a terminal), json (default
--- otherwise; for API calls, exactly the text the REST API answers for the
--- same request), yaml, csv, ids.
+-- Output formats (-o): table (default on a terminal or with -c), json
+-- (default otherwise; for API calls, exactly the text the REST API answers
+-- for the same request; -c is refused with it), yaml, csv, ids. Each
+-- command declares the formats it prints.
 
 local inventory = require "inventory"
 
@@ -18,14 +20,33 @@ local getenv = os.getenv
 
 local M = { _VERSION = inventory._VERSION }
 
-local out = io.stdout
 local err = io.stderr
 
 ---------------------------------------------------------------------------
--- errors: usage (exit 2) and API (exit 1) are thrown as tables
+-- errors: usage (exit 2), API (exit 1) and a failed write of the output
+-- (exit 1) are thrown as tables
 
 local Usage = {}
 local ApiError = {}
+local WriteError = {}
+
+-- stdout, every write and flush checked: a full disk, a closed pipe or
+-- /dev/full is "inventory: cannot write output: <reason>" and exit 1
+local stdout = io.stdout
+local function write_failed(e)
+  error(setmetatable({ msg = tostring(e or "write error") }, WriteError), 0)
+end
+local out = {}
+function out.write(_, ...)
+  local ok, e = stdout:write(...)
+  if not ok then write_failed(e) end
+  return out
+end
+function out.flush()
+  local ok, e = stdout:flush()
+  if not ok then write_failed(e) end
+  return out
+end
 
 local function usage(msg, cmd)
   error(setmetatable({ msg = msg, cmd = cmd }, Usage), 0)
@@ -79,7 +100,11 @@ for i, k in ipairs{ "job_task_id", "status", "provider", "total_sub_tasks", "rem
   TASK_RANK[k] = i
 end
 
+local ORDERED = {}                      -- metatable field: a projected record's key order
+
 local function sorted_keys(t)
+  local mt = getmetatable(t)
+  if mt and mt[ORDERED] then return mt[ORDERED] end
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end
   local rank = t.job_task_id ~= nil and TASK_RANK or RANK
@@ -232,10 +257,13 @@ local ALIASES = {
   ["spot-automation.Job"] = "spot_job",
 }
 
-local function resource_of(name, cmd)
+local function resource_of(name, cmd, g)
   if name == nil then usage("RESOURCE is missing (job, job_task or spot_job)", cmd) end
   local r = ALIASES[name]
   if not r then usage("unknown resource '" .. name .. "' (job, job_task or spot_job)", cmd) end
+  if r == "spot_job" and g and g.workspace then
+    usage("--workspace: spot_job records have no workspace", cmd)
+  end
   return RESOURCES[r]
 end
 
@@ -285,6 +313,7 @@ end
 
 local function table_columns(rows, res, opts)
   if opts.columns then return opts.columns end
+  if opts.only then return opts.only end
   if res and opts.minimal then return MINIMAL[res.name] end
   if res and opts.records then return res.columns end
   -- stat / analyze rows: every key seen, in the usual order
@@ -298,6 +327,10 @@ local function table_columns(rows, res, opts)
   for _, k in ipairs(cols) do fake[k] = true end
   return sorted_keys(fake)
 end
+
+-- an id is never cut (it could not be copied): *_id columns shrink last,
+-- that is never; the line is wider than the terminal when ids alone are
+local function is_id_column(c) return c:find("_id$") ~= nil end
 
 local function print_table(rows, cols, drop)
   local w = {}
@@ -335,7 +368,7 @@ local function print_table(rows, cols, drop)
     while total() > tw do
       local wi, wmax = nil, 0
       for i = 1, ncol do
-        local floor = math.min(width(cols[i]), 8)
+        local floor = is_id_column(cols[i]) and w[i] or math.min(width(cols[i]), 8)
         if w[i] > floor and w[i] > wmax then wi, wmax = i, w[i] end
       end
       if wi then
@@ -343,7 +376,7 @@ local function print_table(rows, cols, drop)
       elseif ncol > 1 then
         ncol = ncol - 1
       else
-        w[1] = tw
+        if not is_id_column(cols[1]) then w[1] = tw end
         break
       end
     end
@@ -367,6 +400,10 @@ local function print_table(rows, cols, drop)
   for r = 1, #rows do line(cells[r]) end
 end
 
+-- words YAML 1.1 or 1.2 reads as a boolean or null (any case: True, TRUE, ...)
+local YAML_WORDS = { ["true"] = 1, ["false"] = 1, ["null"] = 1, ["~"] = 1, yes = 1, no = 1, on = 1,
+                     off = 1, y = 1, n = 1 }
+
 local function yaml_scalar(v, key)
   if v == nil or v == inventory.null then return "null" end
   local t = type(v)
@@ -374,10 +411,12 @@ local function yaml_scalar(v, key)
   if t == "boolean" then return tostring(v) end
   if t == "table" then return empty_text(v, key) end
   local s = tostring(v)
-  if s == "" or s:find("^[%s%-%?:,%[%]{}#&%*!|>'\"%%@`]") or s:find("[:#]%s") or s:find(":$")
+  if s == "" or s:find("^[%s%-%?:,%[%]{}#&%*!|>'\"%%@`<=]") or s:find("[:#]%s") or s:find(":$")
      or s:find("%s$") or s:find("[%c]") or tonumber(s) ~= nil
-     or ({ ["true"] = 1, ["false"] = 1, ["null"] = 1, ["~"] = 1, yes = 1, no = 1, on = 1, off = 1,
-           True = 1, False = 1, Null = 1, NULL = 1, Yes = 1, No = 1 })[s] then
+     -- what a YAML 1.1 or 1.2 reader would take for a number, a date or a
+     -- time (2022-01-02T03:04:05Z, 1_000, 0x1f, 0o17, 1:30, .5, +1, .inf)
+     or s:find("^%d") or s:find("^[+.]")
+     or YAML_WORDS[s:lower()] then
     return json_string(s)
   end
   return s
@@ -442,23 +481,53 @@ local function print_csv(rows, cols)
   end
 end
 
+-- a record cut to the -c columns, in their order (yaml); a missing value is null
+local function project(rec, cols)
+  if type(rec) ~= "table" then return rec end
+  local p = {}
+  for _, c in ipairs(cols) do
+    local v = pick(rec, c)
+    if v == nil then v = inventory.null end
+    p[c] = v
+  end
+  return setmetatable(p, { [ORDERED] = cols })
+end
+
 -- Print a result in a format. kind: "records" (rows are records of res),
 -- "one" (a single record), "rows" (stat/analyze rows), "doc" (a document).
+-- opts: { columns (-c), minimal, only (the request's only), distinct (the
+-- stat query's distinct key) }. Which formats a command may print is
+-- settled before it runs (check_format): here every pair works.
 local function emit(fmt, result, kind, res, opts)
+  opts = opts or {}
   if fmt == "json" then
     out:write(json_encode(result), "\n")
     return
   end
-  if fmt == "yaml" then print_yaml(result); return end
   local rows
   if kind == "one" then rows = { result }
   elseif kind == "records" or kind == "rows" then rows = result.results or {}
   else rows = nil end
+  if fmt == "yaml" then
+    if opts.columns and rows then
+      if kind == "one" then
+        result = project(result, opts.columns)
+      else
+        local copy, pr = {}, {}
+        for k, v in pairs(result) do copy[k] = v end
+        for i, r in ipairs(rows) do pr[i] = project(r, opts.columns) end
+        copy.results = pr
+        result = copy
+      end
+    end
+    print_yaml(result)
+    return
+  end
   if fmt == "ids" then
-    if not rows or not res then usage("-o ids needs records (get or list)") end
     for _, r in ipairs(rows) do
       if type(r) ~= "table" or r[res.id] == nil then
-        usage("-o ids: a result has no " .. res.id .. " (see --minimal or query.only)")
+        api_fail("-o ids: a result has no " .. res.id .. " (the request's only leaves it out)",
+                 "ERROR_INVALID_PARAMETER")
       end
       out:write(tostring(r[res.id]), "\n")
     end
@@ -475,11 +544,21 @@ local function emit(fmt, result, kind, res, opts)
       return
     end
   end
+  -- distinct: a list of values, one column named after the key
+  local scalar = false
+  for _, r in ipairs(rows) do if type(r) ~= "table" then scalar = true; break end end
+  if scalar then
+    local name = type(opts.distinct) == "string" and opts.distinct or "value"
+    local wrapped = {}
+    for i, r in ipairs(rows) do wrapped[i] = type(r) == "table" and r or { [name] = r } end
+    rows = wrapped
+  end
   local cols = table_columns(rows, res, { columns = opts.columns, minimal = opts.minimal,
-                                          records = kind == "records" or kind == "one" })
+                                          only = not scalar and opts.only or nil,
+                                          records = not scalar and (kind == "records" or kind == "one") })
   if fmt == "csv" then print_csv(rows, cols); return end
-  local drop = not opts.columns and res and res.drop or nil
-  if drop then                          -- a copy: print_table drops from it
+  local drop = not opts.columns and not opts.only and not scalar and res and res.drop or nil
+  do                                    -- a copy: print_table drops from it
     local c = {}
     for i, x in ipairs(cols) do c[i] = x end
     cols = c
@@ -522,6 +601,10 @@ local function merge(...)
   for i = 1, select("#", ...) do for k, v in pairs((select(i, ...))) do t[k] = v end end
   return t
 end
+-- every option of every command (the general help lists them all)
+local LIST_OPTS_ALL = merge(REQ_OPTS, LIST_OPTS, { ["--status"] = 1, ["--yes"] = 1, ["--overwrite"] = 1,
+                                                  ["--timeout-hours"] = 1, ["--older-than-days"] = 1,
+                                                  ["--interval"] = 1 })
 
 local function parse_opts(argv, i, spec, cmd)
   local o, pos = {}, {}
@@ -696,7 +779,7 @@ local function build_request(o, cmd, method)
   for _, pg in ipairs{ { "limit", "-l" }, { "start", "--start" } } do
     local v = o[pg[1]]
     if v then
-      if not v:match("^%d+$") then usage(pg[2] .. " " .. v .. ": a number is expected", cmd) end
+      if not v:match("^%d+$") then usage(pg[2] .. " " .. v .. ": a whole number of 0 or more is expected", cmd) end
       local q = query()
       if type(q.page) ~= "table" then q.page = {} end
       q.page[pg[1]] = tonumber(v)
@@ -712,11 +795,13 @@ local function scope(req, g, with_workspace)
   return req
 end
 
-local function output_format(o, cmd)
-  local f = o.output
-  if f == nil then return isatty(1) and "table" or "json" end
-  if not FORMATS[f] then usage("-o " .. f .. ": table, json, yaml, csv or ids", cmd) end
-  return f
+local FORMAT_ORDER = { "table", "json", "yaml", "csv", "ids" }
+
+local function format_list(set)
+  local t = {}
+  for _, f in ipairs(FORMAT_ORDER) do if set[f] then t[#t + 1] = f end end
+  if #t == 1 then return t[1] end
+  return concat(t, ", ", 1, #t - 1) .. " or " .. t[#t]
 end
 
 local function columns_of(o)
@@ -725,6 +810,29 @@ local function columns_of(o)
   for c in o.columns:gmatch("[^,%s]+") do cols[#cols + 1] = c end
   return #cols > 0 and cols or nil
 end
+
+-- The output format of a command, settled before it does anything: -o, or
+-- table with -c or on a terminal (or the command's default), else json.
+-- A format the command cannot print, and -c with json, are usage errors.
+local function check_format(def, o, cmd)
+  if not def.formats then return nil end
+  local f = o.output
+  if f == nil then
+    f = def.default_format or ((o.columns or isatty(1)) and "table" or "json")
+  elseif not FORMATS[f] then
+    usage("-o " .. f .. ": " .. cmd .. " prints " .. format_list(def.formats), cmd)
+  end
+  if not def.formats[f] then usage("-o " .. f .. ": " .. cmd .. " prints " .. format_list(def.formats), cmd) end
+  if o.columns and not columns_of(o) then usage("-c: no column named", cmd) end
+  if f == "json" and o.columns then
+    usage("-c does not apply to -o json (the REST API's answer, as it is): choose its fields with "
+          .. "-p only=F (get) or -p query.only=F (list), or print -c columns with -o table, yaml or csv", cmd)
+  end
+  if f == "ids" and o.columns then usage("-c does not apply to -o ids (one id a line)", cmd) end
+  return f
+end
+
+local function output_format(o) return o.fmt end
 
 ---------------------------------------------------------------------------
 -- the store
@@ -755,6 +863,15 @@ end
 
 -- run one API method and print its answer
 local function call_and_print(inv, res, method, req, fmt, kind, o)
+  local q = type(req.query) == "table" and req.query or {}
+  local only = req.only or q.only
+  if type(only) == "string" then only = { only } end
+  if type(only) ~= "table" or next(only) == nil then only = nil end
+  if fmt == "ids" and only then
+    local has = false
+    for _, k in ipairs(only) do if k == res.id then has = true end end
+    if not has then usage("-o ids: only leaves out " .. res.id .. " (add it to only)") end
+  end
   if fmt == "json" then
     local text = checked(inv:call(res.name, method, req, true))
     out:write(text, "\n")
@@ -762,7 +879,8 @@ local function call_and_print(inv, res, method, req, fmt, kind, o)
   end
   local result = checked(inv:call(res.name, method, req))
   if result == true then result = {} end
-  emit(fmt, result, kind, res, { columns = columns_of(o), minimal = o.minimal })
+  emit(fmt, result, kind, res, { columns = columns_of(o), minimal = o.minimal or q.minimal, only = only,
+                                 distinct = q.distinct })
 end
 
 local function confirm(question, o, cmd)
@@ -779,8 +897,18 @@ end
 
 local COMMANDS = {}
 local ORDER = {}
+-- def: usage, help, opts (the options it takes), formats (what -o may be;
+-- none: no -o), workspace (true: --workspace applies), run(g, o, pos, cmd)
+local function set_of(words)
+  local t = {}
+  for w in words:gmatch("%S+") do t[w] = true end
+  return t
+end
+local ALL_FORMATS = set_of("table json yaml csv ids")
+local DOC_FORMATS = set_of("table json yaml csv")
 local function command(name, def)
   def.name = name
+  if type(def.formats) == "string" then def.formats = set_of(def.formats) end
   COMMANDS[name] = def
   ORDER[#ORDER + 1] = name
 end
@@ -804,8 +932,9 @@ command("get", {
   usage = "get RESOURCE ID [-p KEY=VALUE]... [-j JSON | -f FILE] [-c COLS] [-o FORMAT]",
   help = "One record by id (the API's get). -p query.only is not a get parameter; use -p only=FIELD.",
   opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = ALL_FORMATS, workspace = true,
   run = function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     local id = id_arg(pos, 2, cmd, "ID")
     if pos[3] then usage("unexpected argument " .. pos[3], cmd) end
     local fmt = output_format(o, cmd)
@@ -820,8 +949,9 @@ command("list", {
        .. "[-l N] [--start N] [-c COLS] [--minimal] [-o FORMAT]",
   help = "Records matching a query (the API's list), newest first unless -s says otherwise.",
   opts = merge(REQ_OPTS, LIST_OPTS),
+  formats = ALL_FORMATS, workspace = true,
   run = function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     if pos[2] then usage("unexpected argument " .. pos[2], cmd) end
     local fmt = output_format(o, cmd)
     local req = scope(build_request(o, cmd, "list"), g, true)
@@ -831,7 +961,7 @@ command("list", {
 
 local function stat_like(method)
   return function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     if pos[2] then usage("unexpected argument " .. pos[2], cmd) end
     if not (o.json or o.file or o.params) then usage(method .. " needs a query: -j JSON or -f FILE", cmd) end
     local fmt = output_format(o, cmd)
@@ -844,6 +974,7 @@ command("stat", {
   usage = "stat RESOURCE -j JSON | -f FILE [-p KEY=VALUE]... [-c COLS] [-o FORMAT]",
   help = "A StatisticsQuery (aggregate or distinct). The JSON is the request, or just its query.",
   opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = DOC_FORMATS, workspace = true,
   run = stat_like("stat"),
 })
 
@@ -851,6 +982,7 @@ command("analyze", {
   usage = "analyze RESOURCE -j JSON | -f FILE [-p KEY=VALUE]... [-c COLS] [-o FORMAT]",
   help = "An AnalyzeQuery (job only). The JSON is the request, or just its query.",
   opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = DOC_FORMATS, workspace = true,
   run = stat_like("analyze"),
 })
 
@@ -858,8 +990,9 @@ command("delete", {
   usage = "delete RESOURCE ID [--yes] [-o FORMAT]",
   help = "Delete a record (a job takes its tasks with it). Asks first unless --yes.",
   opts = merge(REQ_OPTS, { ["--yes"] = { "yes", "flag" }, ["-y"] = { "yes", "flag" } }),
+  formats = "table json ids", workspace = true,
   run = function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     local id = id_arg(pos, 2, cmd, "ID")
     if pos[3] then usage("unexpected argument " .. pos[3], cmd) end
     local fmt = output_format(o, cmd)
@@ -872,7 +1005,7 @@ command("delete", {
       out:write(checked(inv:call(res.name, "delete", req, true)), "\n")
     else
       checked(inv:call(res.name, "delete", req))
-      if fmt ~= "ids" then out:write("deleted ", res.name, " ", id, "\n") else out:write(id, "\n") end
+      if fmt == "table" then out:write("deleted ", res.name, " ", id, "\n") else out:write(id, "\n") end
     end
   end,
 })
@@ -896,19 +1029,23 @@ end
 command("create", {
   usage = "create [job] -p collector_id=ID [-p KEY=VALUE]... [-j JSON | -f FILE] [-o FORMAT]",
   help = "Create a job and its tasks (job.create): -p 'tasks=[{\"secret_id\":\"s1\"}]' or -j.",
-  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"] }),
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = ALL_FORMATS, workspace = true,
   run = write_cmd("job", "create"),
 })
 command("start", {
   usage = "start [job_task] JOB_TASK_ID [-o FORMAT]",
   help = "Start a task (job_task.start).",
-  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"] }),
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = ALL_FORMATS,
   run = write_cmd("job_task", "start", "job_task_id"),
 })
 command("finish", {
   usage = "finish [job_task] JOB_TASK_ID --status SUCCESS|FAILURE [-p created_count=N]... [-o FORMAT]",
   help = "Finish a task or one of its sub-tasks (job_task.finish), with its counts.",
-  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--status"] = { "status", "value" } }),
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"],
+                           ["--status"] = { "status", "value" } }),
+  formats = ALL_FORMATS,
   run = write_cmd("job_task", "finish", "job_task_id", function(req, o)
     if o.status then req.status = o.status end
   end),
@@ -916,13 +1053,15 @@ command("finish", {
 command("add-error", {
   usage = "add-error [job_task] JOB_TASK_ID -p error_code=CODE -p message=TEXT [-p additional.KEY=V]... [-o FORMAT]",
   help = "Add an error to a task (job_task.add_error).",
-  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"] }),
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = ALL_FORMATS,
   run = write_cmd("job_task", "add_error", "job_task_id"),
 })
 command("cancel", {
   usage = "cancel [job] JOB_ID [-o FORMAT]",
   help = "Cancel an IN_PROGRESS job (job.cancel).",
-  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"] }),
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
+  formats = ALL_FORMATS,
   run = write_cmd("job", "cancel", "job_id"),
 })
 
@@ -931,6 +1070,7 @@ command("import", {
   help = "Import documented records (a JSON array or JSON lines, as export writes them) in one "
       .. "transaction: ids, timestamps and counters are kept.",
   opts = { ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     local res = resource_of(pos[1], cmd)
     local file = id_arg(pos, 2, cmd, "FILE")
@@ -939,7 +1079,7 @@ command("import", {
     local text = read_file(file, "import")
     local inv = open_store(g, "write")
     local n = checked(inv:import(res.name, text))
-    if fmt == "table" or fmt == "ids" then
+    if fmt == "table" then
       out:write(format("imported %d %s records\n", n, res.name))
     else
       emit(fmt, { imported = n }, "doc")
@@ -954,13 +1094,18 @@ command("export", {
       .. "filter, filter_or and keyword.",
   opts = { ["-j"] = REQ_OPTS["-j"], ["--json"] = REQ_OPTS["-j"], ["-f"] = REQ_OPTS["-f"],
            ["--file"] = REQ_OPTS["-f"], ["--filter"] = LIST_OPTS["--filter"] },
+  workspace = true,
   run = function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     if pos[2] then usage("unexpected argument " .. pos[2], cmd) end
     local req = build_request(o, cmd, "list")
     local q = req.query or {}
     for k in pairs(req) do
       if k ~= "query" then usage("export takes a query (filter, filter_or, keyword), not " .. k, cmd) end
+    end
+    if g.workspace then                 -- the workspace's records and the domain-level ones
+      if type(q.filter) ~= "table" then q.filter = {} end
+      q.filter[#q.filter + 1] = { k = "workspace_id", v = { g.workspace, "*" }, o = "in" }
     end
     local inv = open_store(g, "read")
     local after
@@ -978,11 +1123,14 @@ command("sweep", {
   help = "IN_PROGRESS jobs older than N hours (default 2) become FAILURE, with their unfinished "
       .. "tasks. --domain narrows it to one domain.",
   opts = { ["--timeout-hours"] = { "hours", "value" }, ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     if pos[1] then usage("unexpected argument " .. pos[1], cmd) end
     local fmt = output_format(o, cmd)
     local h = o.hours and tonumber(o.hours)
-    if o.hours and not h then usage("--timeout-hours " .. o.hours .. ": a number is expected", cmd) end
+    if o.hours and not (h and h >= 0) then
+      usage("--timeout-hours " .. o.hours .. ": a number of 0 or more is expected", cmd)
+    end
     call_and_print(open_store(g, "change"), { name = "store" }, "sweep",
                    { timeout_hours = h, domain_id = g.domain }, fmt, "doc", o)
   end,
@@ -993,11 +1141,14 @@ command("purge", {
   help = "Delete jobs and tasks created more than N days ago (default 60). --domain narrows it.",
   opts = { ["--older-than-days"] = { "days", "value" }, ["--yes"] = { "yes", "flag" },
            ["-y"] = { "yes", "flag" }, ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     if pos[1] then usage("unexpected argument " .. pos[1], cmd) end
     local fmt = output_format(o, cmd)
     local d = o.days and tonumber(o.days)
-    if o.days and not d then usage("--older-than-days " .. o.days .. ": a number is expected", cmd) end
+    if o.days and not (d and d >= 0) then
+      usage("--older-than-days " .. o.days .. ": a number of 0 or more is expected", cmd)
+    end
     local inv = open_store(g, "change")
     confirm(format("Delete every record created more than %s days ago%s?", number_text(d or 60),
                    g.domain and (" in " .. g.domain) or ""), o, cmd)
@@ -1011,15 +1162,15 @@ command("watch", {
   help = "The list as a table, redrawn when the store changes (another process commits); "
       .. "the store is looked at every S seconds (default 1). Ctrl-C stops it.",
   opts = merge(REQ_OPTS, LIST_OPTS, { ["--interval"] = { "interval", "value" } }),
+  formats = ALL_FORMATS, default_format = "table", workspace = true,
   run = function(g, o, pos, cmd)
-    local res = resource_of(pos[1], cmd)
+    local res = resource_of(pos[1], cmd, g)
     if pos[2] then usage("unexpected argument " .. pos[2], cmd) end
     local interval = tonumber(o.interval or "1")
     if not interval or interval < 0.05 or interval > 3600 then
       usage("--interval: seconds from 0.05 to 3600", cmd)
     end
-    local fmt = o.output or "table"
-    if not FORMATS[fmt] then usage("-o " .. fmt .. ": table, json, yaml, csv or ids", cmd) end
+    local fmt = output_format(o)
     local req = scope(build_request(o, cmd, "list"), g, true)
     local inv = open_store(g, "read")
     local tty = isatty(1)
@@ -1049,11 +1200,12 @@ command("check", {
   help = "The engine's integrity check and an audit of every job's counters against its tasks. "
       .. "Exit status 1 when it finds a problem.",
   opts = { ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     if pos[1] then usage("unexpected argument " .. pos[1], cmd) end
     local fmt = output_format(o, cmd)
     local r = checked(open_store(g, "read"):check())
-    if fmt == "table" or fmt == "ids" then
+    if fmt == "table" then
       if r.ok then out:write("ok\n") end
       for _, p in ipairs(r.problems) do out:write(p, "\n") end
     else
@@ -1068,6 +1220,7 @@ command("backup", {
   help = "A consistent copy of the store into FILE while it is in use (SQLite's online backup "
       .. "API). An existing FILE is refused unless --overwrite. The copy is mode 0600.",
   opts = { ["--overwrite"] = { "overwrite", "flag" }, ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     local file = id_arg(pos, 1, cmd, "FILE")
     if pos[2] then usage("unexpected argument " .. pos[2], cmd) end
@@ -1078,7 +1231,7 @@ command("backup", {
     local info = checked(copy:info())
     copy:close()
     local r = { path = file, size_bytes = info.size_bytes }
-    if fmt == "table" or fmt == "ids" then
+    if fmt == "table" then
       out:write(format("backup: %s (%d bytes)\n", file, info.size_bytes))
     else
       emit(fmt, r, "doc")
@@ -1091,6 +1244,7 @@ command("version", {
   help = "The program's version, the schema it reads, and the store's backend and schema "
       .. "(when the store exists).",
   opts = { ["-o"] = REQ_OPTS["-o"], ["--output"] = REQ_OPTS["-o"] },
+  formats = DOC_FORMATS,
   run = function(g, o, pos, cmd)
     if pos[1] then usage("unexpected argument " .. pos[1], cmd) end
     local fmt = output_format(o, cmd)
@@ -1103,7 +1257,7 @@ command("version", {
     else
       r.store = "none (" .. tostring(type(inv) == "table" and inv.msg or inv) .. ")"
     end
-    if fmt == "table" or fmt == "ids" then
+    if fmt == "table" then
       out:write(r.program, " (", r.lua, ")\n")
       if r.backend then
         out:write(format("store: %s, %s %s, schema %d (this program: %d), %d bytes\n", r.path, r.backend,
@@ -1128,34 +1282,69 @@ Global options (also accepted after the command):
   --url URL         a PostgreSQL store (default: $INVENTORY_URL)
   --schema NAME     its schema (default: $INVENTORY_SCHEMA, else inventory)
   --domain ID       the domain (default: $INVENTORY_DOMAIN)
-  --workspace ID    narrow reads to a workspace (and its domain-level records)
+  --workspace ID    narrow to a workspace (and its domain-level records); create puts the
+                    job in it; refused by the commands it does not apply to, and for spot_job
   -h, --help        help (inventory COMMAND --help for a command)
 ]]
 
-local COMMON_HELP = [[
-Options of the API commands:
+-- the options' help lines, in this order; a command shows those it takes
+local OPTION_HELP = {
+  { "-p", [[
   -p KEY=VALUE      a request parameter; a.b=c nests, repeating a key makes a list;
-                    numbers, true/false, null, [..], {..} and "..." are JSON; @FILE reads JSON
-  -j JSON, -f FILE  the request as JSON (for list, stat, analyze: or just its query)
-  --filter EXPR     KEY=V (a,b: in), KEY!=V, KEY>V, >=, <, <=, KEY:V (contain), KEY!:V, KEY~RE
-  -s [-]KEY         sort (a leading - for descending); repeatable
-  -l N, --start N   page limit and start
-  -c COLS           columns of the table and csv output, comma separated (a.b for nested)
-  -o FORMAT         table (default on a terminal), json (default otherwise: the REST API's
-                    answer), yaml, csv, ids
+                    numbers, true/false, null, [..], {..} and "..." are JSON; @FILE reads JSON]] },
+  { "-j", "  -j JSON, -f FILE  the request as JSON (for list, stat, analyze: or just its query)" },
+  { "--filter", "  --filter EXPR     KEY=V (a,b: in), KEY!=V, KEY>V, >=, <, <=, KEY:V (contain), KEY!:V, KEY~RE" },
+  { "-s", "  -s [-]KEY         sort (a leading - for descending); repeatable" },
+  { "-l", "  -l N, --start N   page limit and start (whole numbers, start from 1)" },
+  { "--minimal", "  --minimal         the API's minimal fields" },
+  { "-c", [[
+  -c COLS           the columns of table, yaml and csv output, comma separated (a.b for
+                    nested, a.0.b for a list's first element); without -o, prints a table]] },
+  { "--status", "  --status S        SUCCESS or FAILURE" },
+  { "--yes", "  -y, --yes         do not ask" },
+  { "--overwrite", "  --overwrite       replace an existing FILE" },
+  { "--timeout-hours", "  --timeout-hours N default 2" },
+  { "--older-than-days", "  --older-than-days N  default 60" },
+  { "--interval", "  --interval S      how often the store is looked at (0.05 to 3600, default 1)" },
+}
+
+local function options_help(def)
+  local t = { "Options:" }
+  for _, h in ipairs(OPTION_HELP) do
+    if def.opts[h[1]] then t[#t + 1] = h[2] end
+  end
+  if def.formats then
+    t[#t + 1] = "  -o FORMAT         " .. format_list(def.formats)
+    if def.default_format then
+      t[#t + 1] = "                    (default: " .. def.default_format .. ")"
+    elseif def.formats.json then
+      t[#t + 1] = "                    (default: table on a terminal" .. (def.opts["-c"] and " or with -c" or "")
+                  .. ", else json"
+      t[#t + 1] = "                    " .. (def.opts["-p"] and "as the REST API answers)" or "as a document)")
+    end
+  end
+  if #t == 1 then return "" end
+  return concat(t, "\n") .. "\n"
+end
+
+local COMMON_HELP = [[
 Resources: job, job_task, spot_job (also inventory.Job, inventory.JobTask).
-Exit status: 0 success, 1 an API error (on stderr) or a failed check, 2 a usage error.
+Exit status: 0 success, 1 an API error (on stderr), a failed check or output that could not
+be written, 2 a usage error (before anything is done).
 ]]
 
 local function print_help(cmdname)
   local def = cmdname and COMMANDS[cmdname]
   if def then
-    out:write(usage_line(def), "\n\n", def.help, "\n\n", COMMON_HELP, "\n", GLOBAL_HELP)
+    local oh = options_help(def)
+    out:write(usage_line(def), "\n\n", def.help, "\n\n", oh, oh ~= "" and "\n" or "", GLOBAL_HELP, "\n",
+              COMMON_HELP)
     return
   end
   out:write("usage: inventory [global options] COMMAND [arguments]\n\nCommands:\n")
   for _, n in ipairs(ORDER) do out:write("  ", COMMANDS[n].usage, "\n") end
-  out:write("\n", GLOBAL_HELP, "\n", COMMON_HELP)
+  out:write("\n", GLOBAL_HELP, "\n", options_help({ opts = LIST_OPTS_ALL, formats = ALL_FORMATS }), "\n",
+            COMMON_HELP)
 end
 
 ---------------------------------------------------------------------------
@@ -1193,6 +1382,9 @@ local function run(argv)
     if o[k] ~= nil then g[k] = o[k] end
   end
   if g.help or o.help then print_help(name); return 0 end
+  -- what the command cannot do is refused before it does anything
+  o.fmt = check_format(def, o, name)
+  if g.workspace and not def.workspace then usage("--workspace does not apply to " .. name, name) end
   g.domain = g.domain or getenv("INVENTORY_DOMAIN")
   if g.domain == "" then g.domain = nil end
   return def.run(g, o, pos, name) or 0
@@ -1204,9 +1396,17 @@ function M.main(argv)
   local cmd
   for _, a in ipairs(argv) do if COMMANDS[a] then cmd = a; break end end
   local ok, res = pcall(run, argv)
-  out:flush()
+  if ok or (type(res) == "table" and getmetatable(res) ~= WriteError) then
+    -- what is still buffered: its failure is the command's failure
+    local fok, fe = pcall(out.flush)
+    if not fok then ok, res = false, fe end
+  end
   if ok then return res end
   local mt = type(res) == "table" and getmetatable(res)
+  if mt == WriteError then
+    err:write("inventory: cannot write output: ", res.msg, "\n")
+    return 1
+  end
   if mt == Usage then
     local def = COMMANDS[res.cmd or cmd or ""]
     err:write(def and usage_line(def) or "usage: inventory [global options] COMMAND [arguments]", "\n")
