@@ -8,7 +8,8 @@
 --                        --cases list_job,stat_status,finish --summary FILE
 --   lua5.4 bench/run.lua --scale-report DIR --out RESULTS.md
 --   lua5.4 bench/run.lua --profile CASE --contender NAME --inv INV_DB --hand HAND_DB [--n N]
---        (runs one contender's operation N times, untimed: for perf/callgrind)
+--        (runs one contender's operation N times, untimed: for perf/callgrind;
+--        with --backend pg --url URL on PostgreSQL)
 --   lua5.4 bench/run.lua --backend pg --mode full|mid|quick --url URL --hand HAND_DB --out RESULTS.md
 --                        [--cases ...] [--rest FILE]
 --        (PostgreSQL: inventory and the limit on one database, loaded by
@@ -434,7 +435,7 @@ if opt.profile then
   local case
   for _, c in ipairs(CASES) do if c.name == opt.profile then case = c end end
   if not case or case.kind ~= "read" then die("--profile takes a read case") end
-  local c = C.open(opt.contender or "inventory", files_of(false))
+  local c = C.open(opt.contender or "inventory", PG and { url = opt.url } or files_of(false))
   local params, n = P[case.params], tonumber(opt.n or 1000)
   local t0 = now()
   for i = 1, n do c.ops[case.op](params[(i - 1) % #params + 1]) end
