@@ -107,7 +107,7 @@ gen "$MODE" "$NJOBS" "$NTASKS" "$NBIG"
 
 # the REST part (bench/rest_bench.sh): nginx on the same two files
 REST=""
-if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
+if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ] && [ "${BENCH_SQLITE:-1}" != 0 ]; then
   REST=bench/out/rest-$MODE.txt
   echo "bench: REST through nginx (bench/rest_bench.sh $MODE)"
   rm -f "$REST"
