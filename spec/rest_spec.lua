@@ -203,6 +203,17 @@ describe("inventory.rest", function()
       end
     end)
 
+    it("405 for a POST to an id path says it read an id, and which POST methods there are", function()
+      local s, b, hd = call(h, "a-admin", "POST", "/inventory/v1/job/frob", {})
+      expect_error(s, b, 405, "ERROR_METHOD_NOT_ALLOWED")
+      assert.are.equal("DELETE, GET", hd.Allow)
+      assert.truthy(b.error.message:find("The last segment is read as a job_id; the POST methods of "
+                                         .. "/inventory/v1/job/ are get, list, stat, analyze, delete.", 1, true))
+      s, b = call(h, "a-admin", "POST", "/inventory/v1/job-task/create", {})
+      assert.are.equal(405, s)
+      assert.truthy(b.error.message:find("are get, list, stat, delete.", 1, true), b.error.message)
+    end)
+
     it("405 comes before authentication", function()
       local s, _, hd = call(h, nil, "GET", "/inventory/v1/job/list")
       assert.are.equal(405, s)

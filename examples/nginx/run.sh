@@ -144,6 +144,7 @@ run.sh: inventory on 127.0.0.1:$PORT (logs: $PREFIX/logs/error.log)
   Console:  http://127.0.0.1:$PORT/console/   sign in with a demo token: demo-a-admin, demo-a-owner,
             demo-a-member, demo-b-admin, ... (examples/nginx/tokens.json)
   Live:     $SIMMSG
+  Store:    $DB   (the command line: export INVENTORY_DB=$DB)
   API:      curl -s -H 'Authorization: Bearer demo-a-admin' -d '{"query":{"page":{"limit":3}}}' http://127.0.0.1:$PORT/inventory/v1/job/list
             curl -s -H 'Authorization: Bearer demo-a-member' -d '{"status":"FAILURE"}' http://127.0.0.1:$PORT/inventory/v1/job-task/list
             curl -sN -H 'Authorization: Bearer demo-a-admin' http://127.0.0.1:$PORT/inventory/v1/events

@@ -93,9 +93,9 @@ EXACT["/spot-automation/v1/jobs/stat"] = { POST = r("spot_job", "stat") }
 -- one-segment id paths, tried after the exact ones (so /inventory/v1/job/list
 -- is the POST verb, never a job called "list")
 local PATTERNS = {
-  { prefix = "/inventory/v1/job/", key = "job_id",
+  { prefix = "/inventory/v1/job/", key = "job_id", verbs = "get, list, stat, analyze, delete",
     methods = { GET = r("job", "get", { args = true }), DELETE = r("job", "delete") } },
-  { prefix = "/inventory/v1/job-task/", key = "job_task_id",
+  { prefix = "/inventory/v1/job-task/", key = "job_task_id", verbs = "get, list, stat, delete",
     methods = { GET = r("job_task", "get", { args = true }), DELETE = r("job_task", "delete") } },
 }
 
@@ -106,7 +106,11 @@ local function allow_of(methods)
   return concat(a, ", ")
 end
 for _, m in pairs(EXACT) do m._allow = allow_of(m) end
-for _, p in ipairs(PATTERNS) do p.methods._allow = allow_of(p.methods) end
+for _, p in ipairs(PATTERNS) do
+  p.methods._allow = allow_of(p.methods)
+  p.methods._post = " The last segment is read as a " .. p.key .. "; the POST methods of "
+    .. p.prefix .. " are " .. p.verbs .. "."
+end
 
 -- route(path) -> methods table, id key, id value | nil
 local function route(path)
@@ -127,14 +131,14 @@ function _M.routes()
   local out = {}
   for path, ms in pairs(EXACT) do
     for m, rt in pairs(ms) do
-      if m ~= "_allow" then
+      if sub(m, 1, 1) ~= "_" then
         out[#out + 1] = { method = m, path = path, resource = rt.resource, call = rt.method }
       end
     end
   end
   for _, p in ipairs(PATTERNS) do
     for m, rt in pairs(p.methods) do
-      if m ~= "_allow" then
+      if sub(m, 1, 1) ~= "_" then
         out[#out + 1] = { method = m, path = p.prefix .. "{" .. p.key .. "}",
                           resource = rt.resource, call = rt.method }
       end
@@ -587,10 +591,10 @@ function Handler:handle(method, path, body, headers, qs)
     return fail("ERROR_NOT_FOUND", "No such path. (path = " .. printable(path) .. ")")
   end
   local rt = methods[method]
-  if not rt or method == "_allow" then
+  if not rt or type(rt) ~= "table" then
     return 405, error_body("ERROR_METHOD_NOT_ALLOWED",
-      "Method is not allowed. (method = " .. tostring(method) .. ", allow = " .. methods._allow .. ")"),
-      { Allow = methods._allow }
+      "Method is not allowed. (method = " .. tostring(method) .. ", allow = " .. methods._allow .. ")"
+      .. (method == "POST" and methods._post or "")), { Allow = methods._allow }
   end
 
   -- who is calling

@@ -205,7 +205,7 @@ static void openClose(void) {
     inv_store_close(s);
     s = openAt(zPath, 1, zErr, sizeof zErr);
     CHECK(s == NULL);
-    CHECK(strstr(zErr, "not an inventory database") != NULL);
+    CHECK(strstr(zErr, "newer than this library") != NULL);
     inv_store_close(s);
   }
   removeDb(zPath);
