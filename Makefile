@@ -195,7 +195,8 @@ fuzz-merge: $(FUZZ_BIN)
 	sh fuzz/run.sh merge $(FUZZ_TARGETS)
 
 # ---- benchmarks (bench/README.md): make bench (full), make bench-quick (CI), make bench-scale ----
-BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/5.1/limit.so
+BENCH_BIN = build/bench/gen build/bench/limit.so build/bench/5.1/limit.so build/bench/gen_pg \
+            build/bench/limit_pg.so
 
 build/bench/gen: bench/gen.c include/inventory.h $(B)/libinvcore.a
 	@mkdir -p build/bench
@@ -204,6 +205,16 @@ build/bench/gen: bench/gen.c include/inventory.h $(B)/libinvcore.a
 build/bench/limit.so: bench/limit.c
 	@mkdir -p build/bench
 	$(CC) $(ALLCFLAGS) -I$(LUA54_INC) -shared bench/limit.c -lsqlite3 -o $@
+
+# PostgreSQL (bench/README.md): the same rows into one database (schemas inventory and
+# hand), and the limit's module over libpq
+build/bench/gen_pg: bench/gen.c include/inventory.h $(B)/libinvcore.a $(B)/libinvpg.a
+	@mkdir -p build/bench
+	$(CC) $(ALLCFLAGS) -DGEN_PG -I$(PG_INC) bench/gen.c $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
+
+build/bench/limit_pg.so: bench/limit_pg.c
+	@mkdir -p build/bench
+	$(CC) $(ALLCFLAGS) -I$(LUA54_INC) -I$(PG_INC) -shared bench/limit_pg.c $(PG_LIBS) -o $@
 
 # the same module for LuaJIT: the hand-written OpenResty handler (bench/rest_limit.lua)
 build/bench/5.1/limit.so: bench/limit.c

@@ -2,6 +2,7 @@
 --
 --   local C = require "contenders"
 --   local c = C.open("inventory" | "limit" | "luasql", files)   -- files = { inv =, hand = }
+--   local c = C.open("inventory" | "limit", { url = URL })        -- PostgreSQL (C.PG_NAMES)
 --   local res = c.ops.get(param)      -- one operation (what the clock times)
 --   local sig = c.sig.get(res)        -- its signature, compared across contenders
 --
@@ -25,6 +26,12 @@
 -- ms, errors as JSON text); inventory renders ISO times and decodes errors.
 -- Signatures (row count, total, first and last id, or the groups) must match
 -- across contenders for every checked parameter, or the run fails.
+--
+-- On PostgreSQL (files.url: one database, the rows loaded by bench/gen.c's
+-- gen_pg into two schemas): inventory through its PostgreSQL backend on the
+-- schema "inventory"; the limit is SQL_PG below, written for
+-- bench/schema_pg.sql (schema "hand"), through bench/limit_pg.c (libpq,
+-- prepared statements, one PQexecPrepared per statement). There is no peer.
 
 local M = {}
 
@@ -94,6 +101,73 @@ local SQL = {
   task_by_id = "SELECT " .. TASK_COLS .. " FROM job_task WHERE job_task_id = ?",
 }
 M.SQL = SQL
+
+-- The same cases written for bench/schema_pg.sql, as a PostgreSQL user
+-- writes them: $n placeholders, times as timestamptz (now() for "now"),
+-- errors as jsonb (a containment test), ILIKE for the caseless keyword, a
+-- day as the UTC date, the tasks of a create as one INSERT of arrays.
+local SQL_PG = {
+  get = "SELECT " .. JOB_COLS .. " FROM job WHERE job_id = $1 AND domain_id = $2",
+  task_get = "SELECT " .. TASK_COLS .. " FROM job_task WHERE job_task_id = $1 AND domain_id = $2",
+  list_job_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 AND job_id = $2 "
+    .. "ORDER BY created_at DESC, id LIMIT $3",
+  list_job_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND job_id = $2",
+  list_dom_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 "
+    .. "ORDER BY created_at DESC, id LIMIT $2",
+  list_dom_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1",
+  kw_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 AND job_task_id ILIKE $2 "
+    .. "ORDER BY created_at DESC, id LIMIT $3",
+  kw_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND job_task_id ILIKE $2",
+  err_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 "
+    .. "AND errors @> jsonb_build_array(jsonb_build_object('error_code', $2::text)) "
+    .. "ORDER BY created_at DESC, id LIMIT $3",
+  err_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 "
+    .. "AND errors @> jsonb_build_array(jsonb_build_object('error_code', $2::text))",
+  coll_rows = "SELECT " .. JOB_COLS .. " FROM job WHERE domain_id = $1 AND collector_id = $2 AND status = $3 "
+    .. "ORDER BY created_at DESC, id LIMIT $4",
+  coll_count = "SELECT count(*) AS n FROM job WHERE domain_id = $1 AND collector_id = $2 AND status = $3",
+  stat_status = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = $1 GROUP BY status",
+  stat_job = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = $1 AND job_id = $2 GROUP BY status",
+  stat_day = "SELECT (created_at AT TIME ZONE 'UTC')::date AS date, count(*) AS count "
+    .. "FROM job_task WHERE domain_id = $1 GROUP BY 1",
+  job_days = "SELECT (created_at AT TIME ZONE 'UTC')::date AS date, status, count(*) AS count "
+    .. "FROM job WHERE domain_id = $1 GROUP BY 1, 2",
+  analyze = "SELECT collector_id, count(*) AS jobs, sum(success_tasks) AS success, "
+    .. "sum(failure_tasks) AS failure FROM job WHERE domain_id = $1 GROUP BY collector_id",
+  -- writes
+  insert_job = "INSERT INTO job (job_id, status, total_tasks, remained_tasks, resource_group, domain_id, "
+    .. "workspace_id, collector_id, plugin_id, created_at, updated_at) "
+    .. "VALUES ($1, 'IN_PROGRESS', $2, $2, 'WORKSPACE', $3, $4, $5, $6, now(), now())",
+  insert_job_returning = "INSERT INTO job (job_id, status, total_tasks, remained_tasks, resource_group, "
+    .. "domain_id, workspace_id, collector_id, plugin_id, created_at, updated_at) "
+    .. "VALUES ($1, 'IN_PROGRESS', $2, $2, 'WORKSPACE', $3, $4, $5, $6, now(), now()) RETURNING " .. JOB_COLS,
+  -- the tasks of a job in one statement: ids, providers, secrets, service
+  -- accounts, projects and workspaces as text[] literals
+  insert_tasks = "INSERT INTO job_task (job_task_id, provider, secret_id, service_account_id, project_id, "
+    .. "workspace_id, job_id, domain_id, created_at) "
+    .. "SELECT t.*, $7, $8, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+    .. "$6::text[]) AS t",
+  finish_task_returning = "UPDATE job_task SET status = 'SUCCESS', created_count = created_count + $1, "
+    .. "updated_count = updated_count + $2, started_at = coalesce(started_at, now()), finished_at = now() "
+    .. "WHERE job_task_id = $3 AND domain_id = $4 AND status IN ('PENDING', 'IN_PROGRESS') RETURNING " .. TASK_COLS,
+  finish_job = "UPDATE job SET remained_tasks = remained_tasks - 1, success_tasks = success_tasks + 1, "
+    .. "status = CASE WHEN remained_tasks = 1 THEN (CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END) "
+    .. "ELSE status END, finished_at = CASE WHEN remained_tasks = 1 THEN now() ELSE finished_at END, "
+    .. "updated_at = now() WHERE job_id = $1 AND domain_id = $2 AND status = 'IN_PROGRESS'",
+  job_status = "SELECT status, remained_tasks, success_tasks FROM job WHERE job_id = $1",
+}
+M.SQL_PG = SQL_PG
+
+-- a text[] literal of strings (NULL for nil)
+local function pg_array(t, n)
+  local out = {}
+  for i = 1, n do
+    local v = t[i]
+    out[i] = v == nil and "NULL" or ('"' .. tostring(v):gsub('[\\"]', "\\%0") .. '"')
+  end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+M.pg_array = pg_array
 
 -- LIKE pattern of a keyword (a case-insensitive substring of job_task_id)
 local function like_pat(tok)
@@ -206,7 +280,12 @@ local function open_inventory(files)
   local inventory = require "inventory"
   -- the call budgets off (the limit has none): a slow case is measured, not
   -- refused; bench/run.lua says which medians the shipped budgets would cut
-  local inv = assert(inventory.open{ path = files.inv, statement_timeout = 0, stat_timeout = 0 })
+  local inv
+  if files.url then
+    inv = assert(inventory.open{ url = files.url, schema = "inventory", statement_timeout = 0, stat_timeout = 0 })
+  else
+    inv = assert(inventory.open{ path = files.inv, statement_timeout = 0, stat_timeout = 0 })
+  end
   local job, task = inv.job, inv.job_task
   local ops = {}
   local function stat(resource, domain_id, keys, filter)
@@ -343,6 +422,75 @@ local function open_limit(files)
   return { name = "limit", ops = ops, sig = raw_sig, db = db, close = function() limit.close(db) end }
 end
 
+-- ---------------------------------------------------------------- the limit on PostgreSQL
+local function open_limit_pg(files)
+  local L = require "limit_pg"
+  local db = assert(L.open(files.url, "hand"))
+  local query, exec = L.query, L.exec
+  local S = SQL_PG
+  local ops = {}
+  -- a page and its total_count, in one snapshot (a read-only REPEATABLE READ
+  -- transaction: at READ COMMITTED each statement would take its own)
+  local function page(rows_sql, count_sql, lim, a, b, c)
+    local rows, total
+    exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    if c then rows = query(db, rows_sql, a, b, c, lim)
+    elseif b then rows = query(db, rows_sql, a, b, lim)
+    else rows = query(db, rows_sql, a, lim) end
+    if #rows < lim then
+      total = #rows
+    elseif c then total = query(db, count_sql, a, b, c)[1].n
+    elseif b then total = query(db, count_sql, a, b)[1].n
+    else total = query(db, count_sql, a)[1].n end
+    exec(db, "COMMIT")
+    return { rows = rows, total = total }
+  end
+  function ops.get(p) return query(db, S.get, p.job_id, p.domain_id)[1] end
+  function ops.task_get(p) return query(db, S.task_get, p.job_task_id, p.domain_id)[1] end
+  function ops.list_job(p) return page(S.list_job_rows, S.list_job_count, 20, p.domain_id, p.job_id) end
+  function ops.list_page(p) return page(S.list_dom_rows, S.list_dom_count, 1000, p.domain_id) end
+  function ops.list_keyword(p) return page(S.kw_rows, S.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
+  function ops.list_errors(p) return page(S.err_rows, S.err_count, 100, p.domain_id, p.error_code) end
+  function ops.jobs_collector(p)
+    return page(S.coll_rows, S.coll_count, 20, p.domain_id, p.collector_id, p.status)
+  end
+  function ops.stat_status(p) return { rows = query(db, S.stat_status, p.domain_id) } end
+  function ops.stat_job(p) return { rows = query(db, S.stat_job, p.domain_id, p.job_id) } end
+  function ops.stat_day(p) return { rows = query(db, S.stat_day, p.domain_id) } end
+  function ops.job_days(p) return { rows = query(db, S.job_days, p.domain_id) } end
+  local function analyze(p) return { rows = query(db, S.analyze, p.domain_id) } end
+  ops.analyze_small, ops.analyze_big = analyze, analyze
+  -- job.create: the job (RETURNING it) and its tasks, one INSERT each, in one transaction
+  function ops.create(p)
+    local jid = new_id("job-")
+    local tasks, n = p.tasks, #p.tasks
+    local ids, prov, sec, sa, proj, ws = {}, {}, {}, {}, {}, {}
+    for i = 1, n do
+      local t = tasks[i]
+      ids[i], prov[i], sec[i], sa[i], proj[i] = new_id("job-task-"), t.provider, t.secret_id,
+        t.service_account_id, t.project_id
+      ws[i] = t.workspace_id or p.workspace_id
+    end
+    exec(db, "BEGIN")
+    local j = query(db, S.insert_job_returning, jid, n, p.domain_id, p.workspace_id, p.collector_id,
+                    p.plugin_id)[1]
+    exec(db, S.insert_tasks, pg_array(ids, n), pg_array(prov, n), pg_array(sec, n), pg_array(sa, n),
+         pg_array(proj, n), pg_array(ws, n), jid, p.domain_id)
+    exec(db, "COMMIT")
+    return j
+  end
+  -- task finish: UPDATE job_task ... RETURNING the task; UPDATE job
+  function ops.finish(p)
+    exec(db, "BEGIN")
+    local t = query(db, S.finish_task_returning, p.created, p.updated, p.job_task_id, p.domain_id)[1]
+    if not t then exec(db, "ROLLBACK"); error("finish: task not found or finished") end
+    exec(db, S.finish_job, t.job_id, p.domain_id)
+    exec(db, "COMMIT")
+    return t
+  end
+  return { name = "limit", ops = ops, sig = raw_sig, db = db, pg = L, close = function() L.close(db) end }
+end
+
 -- ---------------------------------------------------------------- the LuaSQL peer
 local function open_luasql(files)
   local driver = require "luasql.sqlite3"
@@ -453,10 +601,12 @@ end
 
 function M.open(kind, files)
   if kind == "inventory" then return open_inventory(files) end
+  if kind == "limit" and files.url then return open_limit_pg(files) end
   if kind == "limit" then return open_limit(files) end
   if kind == "luasql" then return open_luasql(files) end
   error("unknown contender " .. tostring(kind))
 end
 
 M.NAMES = { "inventory", "limit", "luasql" }
+M.PG_NAMES = { "inventory", "limit" }
 return M

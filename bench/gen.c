@@ -13,6 +13,20 @@
 **            indexes (the part of the file after "-- @indexes").
 ** Nothing here knows inventory's tables or SQL.
 **
+** Built with -DGEN_PG (build/bench/gen_pg), the same rows go to one
+** PostgreSQL database instead, both sides in one run:
+**
+**   build/bench/gen_pg URL SCHEMA_PG_SQL NJOBS NTASKS [NBIG]
+**
+**   the schema "inventory"  through inventory's API on its PostgreSQL
+**            backend (inv_pg_driver): the same import calls as above;
+**   the schema "hand"       bench/schema_pg.sql's tables, the rows with
+**            COPY (tasks streamed while generated, jobs after them), then
+**            its indexes and VACUUM (ANALYZE), statement by statement.
+** Both schemas are dropped first; afterwards inventory's tables get the same
+** VACUUM (ANALYZE) as the hand-written ones (what autovacuum does after a
+** bulk load, done at once so that every run starts from the same state).
+**
 ** The rows: NJOBS jobs with NTASKS/NJOBS tasks each over 10 domains, 100
 ** workspaces (10 per domain) and 50 collectors (5 per domain, one of them
 ** domain-level, workspace "*"), in creation order over the 60 days before
@@ -43,6 +57,10 @@
 #include <time.h>
 #include <sqlite3.h>
 #include "inventory.h"
+#ifdef GEN_PG
+# include <libpq-fe.h>
+# include "inv_int.h"                   /* inv_pg_driver */
+#endif
 
 #define N_DOMAIN 10
 #define N_WS_PER_DOMAIN 10
@@ -79,21 +97,26 @@ static void die(const char *zWhat, const char *zWhy) {
   fprintf(stderr, "gen: %s: %s\n", zWhat, zWhy ? zWhy : "?");
   exit(1);
 }
+#ifndef GEN_PG
 static void exec(sqlite3 *db, const char *zSql) {
   char *zErr = NULL;
   if (sqlite3_exec(db, zSql, 0, 0, &zErr) != SQLITE_OK) die(zSql, zErr);
 }
+#endif
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#ifndef GEN_PG
 static int bigCache(sqlite3 *db, char **pzErr, const void *pApi) {
   (void)pzErr; (void)pApi;
   sqlite3_exec(db, "PRAGMA cache_size=-1000000", 0, 0, 0);
   return SQLITE_OK;
 }
+
+#endif
 
 static const char *const azProvider[] = { "aws", "google_cloud", "azure" };
 static const char *const azPlugin[] = {
@@ -223,6 +246,7 @@ static void invJob(Inv *v, const Job *j) {
   if (++v->nJobs >= IMPORT_BATCH) invFlush(v, "job", b, &v->nJobs);
 }
 
+#ifndef GEN_PG
 /* ---------------------------------------------------------------- the hand-written side */
 
 typedef struct Hand Hand;
@@ -292,12 +316,163 @@ static void handJob(Hand *h, const Job *j) {
   h->tBusy += now_s() - t0;
 }
 
+#else
+/* ---------------------------------------------------------------- the hand-written side on PostgreSQL */
+
+typedef struct PgHand PgHand;
+struct PgHand {
+  PGconn *pg;
+  inv_buf jobs;                 /* COPY lines of the jobs, sent after the tasks */
+  inv_buf line;
+  double tBusy;
+};
+
+static void pgDie(PGconn *pg, const char *zWhat) {
+  char z[512];
+  snprintf(z, sizeof z, "%s", PQerrorMessage(pg));
+  die(zWhat, z);
+}
+
+static void pgExec(PGconn *pg, const char *zSql) {
+  PGresult *r = PQexec(pg, zSql);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    char z[600];
+    snprintf(z, sizeof z, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    die(zSql, z);
+  }
+  PQclear(r);
+}
+
+/* COPY's text format: a field, \N for NULL; backslash, tab and line breaks escaped */
+static void copyText(inv_buf *b, const char *z) {
+  if (!z) { inv_buf_adds(b, "\\N"); return; }
+  for (; *z; z++) {
+    switch (*z) {
+      case '\\': inv_buf_adds(b, "\\\\"); break;
+      case '\t': inv_buf_adds(b, "\\t"); break;
+      case '\n': inv_buf_adds(b, "\\n"); break;
+      case '\r': inv_buf_adds(b, "\\r"); break;
+      default: inv_buf_addc(b, *z);
+    }
+  }
+}
+static void copyTime(inv_buf *b, int64_t ms) {
+  char z[32];
+  if (!ms) { inv_buf_adds(b, "\\N"); return; }
+  inv_time_format(ms, z);                /* 2024-11-02T10:00:00.123Z: timestamptz reads it */
+  inv_buf_adds(b, z);
+}
+
+static void pgSend(PgHand *h, inv_buf *b) {
+  if (b->bOom) die("COPY", "out of memory");
+  if (b->n && PQputCopyData(h->pg, b->z, (int)b->n) != 1) pgDie(h->pg, "COPY data");
+  inv_buf_reset(b);
+}
+
+static void pgTask(PgHand *h, const Task *t) {
+  inv_buf *b = &h->line;
+  double t0 = now_s();
+  char zErrs[512];
+  if (t->iErr >= 0) {
+    snprintf(zErrs, sizeof zErrs,
+             "[{\"error_code\":\"%s\",\"message\":\"%s\",\"additional\":{\"resource_type\":\"%s\"}}]",
+             azErrCode[t->iErr], azErrMsg[t->iErr], azResType[t->iRes]);
+  } else {
+    strcpy(zErrs, "[]");
+  }
+  copyText(b, t->zId); inv_buf_addc(b, '\t');
+  copyText(b, t->zStatus); inv_buf_addc(b, '\t');
+  copyText(b, t->zProvider); inv_buf_addc(b, '\t');
+  inv_buf_printf(b, "%lld\t%lld\t%lld\t%lld\t%lld\t", (long long)t->c[0], (long long)t->c[1],
+                 (long long)t->c[2], (long long)t->c[3], (long long)t->c[4]);
+  copyText(b, zErrs); inv_buf_addc(b, '\t');
+  copyText(b, t->zJob); inv_buf_addc(b, '\t');
+  copyText(b, t->zSecret); inv_buf_addc(b, '\t');
+  copyText(b, t->zSa); inv_buf_addc(b, '\t');
+  copyText(b, t->zProj); inv_buf_addc(b, '\t');
+  copyText(b, t->zWs); inv_buf_addc(b, '\t');
+  copyText(b, t->zDom); inv_buf_addc(b, '\t');
+  copyTime(b, t->created); inv_buf_addc(b, '\t');
+  copyTime(b, t->started); inv_buf_addc(b, '\t');
+  copyTime(b, t->finished); inv_buf_addc(b, '\n');
+  if (b->n >= 65536) pgSend(h, b);
+  h->tBusy += now_s() - t0;
+}
+
+static void pgJob(PgHand *h, const Job *j) {
+  inv_buf *b = &h->jobs;
+  copyText(b, j->zId); inv_buf_addc(b, '\t');
+  copyText(b, j->zStatus); inv_buf_addc(b, '\t');
+  inv_buf_printf(b, "%ld\t%ld\t%ld\t%ld\t", j->nTotal, j->nRemained, j->nSuccess, j->nFailure);
+  copyText(b, j->zGroup); inv_buf_addc(b, '\t');
+  copyText(b, j->zDom); inv_buf_addc(b, '\t');
+  copyText(b, j->zWs); inv_buf_addc(b, '\t');
+  copyText(b, j->zColl); inv_buf_addc(b, '\t');
+  copyText(b, j->zPlugin); inv_buf_addc(b, '\t');
+  copyTime(b, j->created); inv_buf_addc(b, '\t');
+  copyTime(b, j->updated); inv_buf_addc(b, '\t');
+  copyTime(b, j->finished); inv_buf_addc(b, '\n');
+}
+
+static void pgCopyEnd(PGconn *pg) {
+  PGresult *r;
+  if (PQputCopyEnd(pg, NULL) != 1) pgDie(pg, "COPY end");
+  while ((r = PQgetResult(pg)) != NULL) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      char z[600];
+      snprintf(z, sizeof z, "%s", PQresultErrorMessage(r));
+      die("COPY", z);
+    }
+    PQclear(r);
+  }
+}
+
+static void pgCopyBegin(PGconn *pg, const char *zSql) {
+  PGresult *r = PQexec(pg, zSql);
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    char z[600];
+    snprintf(z, sizeof z, "%s", PQresultErrorMessage(r));
+    die(zSql, z);
+  }
+  PQclear(r);
+}
+
+/* Run a script of statements one by one (VACUUM refuses a transaction
+** block, which a multi-statement query is): split at ";" ending a line. */
+static void pgScript(PGconn *pg, char *z) {
+  char *zEnd;
+  while (*z) {
+    zEnd = strstr(z, ";\n");
+    if (zEnd) *zEnd = 0;
+    {
+      /* skip statements that are only comments and blanks */
+      const char *p = z;
+      int bSql = 0;
+      while (*p) {
+        if (*p == '-' && p[1] == '-') { while (*p && *p != '\n') p++; continue; }
+        if (*p != ' ' && *p != '\n' && *p != '\t') { bSql = 1; break; }
+        p++;
+      }
+      if (bSql) pgExec(pg, z);
+    }
+    if (!zEnd) break;
+    z = zEnd + 2;
+  }
+}
+#endif
+
 /* ---------------------------------------------------------------- generation */
 
 typedef struct Gen Gen;
 struct Gen {
   Inv inv;
+#ifdef GEN_PG
+  PgHand hand;
+#else
   Hand hand;
+#endif
   long iJob, iTask;             /* global row numbers (ids) */
   long nErrTasks;
 };
@@ -371,7 +546,11 @@ static void genJobs(Gen *g, long nJob, long perJob, int firstDom, int nDom) {
         g->nErrTasks++;
       }
       invTask(&g->inv, &t);
+#ifdef GEN_PG
+      pgTask(&g->hand, &t);
+#else
       handTask(&g->hand, &t);
+#endif
     }
     job.nTotal = perJob;
     if (job.nRemained) job.zStatus = "IN_PROGRESS";
@@ -383,7 +562,11 @@ static void genJobs(Gen *g, long nJob, long perJob, int firstDom, int nDom) {
     job.updated = job.nRemained ? created : lastFinish;
     job.finished = job.nRemained ? 0 : lastFinish;
     invJob(&g->inv, &job);
+#ifdef GEN_PG
+    pgJob(&g->hand, &job);
+#else
     handJob(&g->hand, &job);
+#endif
   }
 }
 
@@ -402,6 +585,7 @@ static char *readFile(const char *zPath) {
   return z;
 }
 
+#ifndef GEN_PG
 static void removeDb(const char *zDb) {
   char z[1024];
   remove(zDb);
@@ -506,3 +690,89 @@ int main(int argc, char **argv) {
          now_s() - t0, g.inv.tBusy, zInv, g.hand.tBusy, now_s() - t1, zHand);
   return 0;
 }
+#else
+int main(int argc, char **argv) {
+  const char *zUrl;
+  long nJob, nTask, nBig = 0;
+  char zErr[256], *zSchema, *zIdx, z[512];
+  inv_options o = INV_OPTIONS_INIT;
+  Gen g;
+  double t0, t1, t2;
+
+  if (argc < 5) { fprintf(stderr, "usage: gen_pg URL SCHEMA_PG_SQL NJOBS NTASKS [NBIG]\n"); return 2; }
+  zUrl = argv[1];
+  zSchema = readFile(argv[2]);
+  nJob = atol(argv[3]);
+  nTask = atol(argv[4]);
+  if (argc > 5) nBig = atol(argv[5]);
+  if (nJob < 1 || nTask < nJob || nBig < 0) { fprintf(stderr, "gen_pg: need NTASKS >= NJOBS >= 1\n"); return 2; }
+  zIdx = strstr(zSchema, "\n-- @indexes\n");
+  if (!zIdx) die(argv[2], "no \"-- @indexes\" line");
+  *zIdx = 0;
+  zIdx += strlen("\n-- @indexes\n");
+  memset(&g, 0, sizeof g);
+
+  /* the hand-written side's connection; both schemas from scratch */
+  g.hand.pg = PQconnectdb(zUrl);
+  if (PQstatus(g.hand.pg) != CONNECTION_OK) pgDie(g.hand.pg, zUrl);
+  PQsetNoticeProcessor(g.hand.pg, NULL, NULL);
+  pgExec(g.hand.pg, "SET client_min_messages = warning");
+  pgExec(g.hand.pg, "DROP SCHEMA IF EXISTS inventory CASCADE");
+  pgExec(g.hand.pg, "DROP SCHEMA IF EXISTS hand CASCADE");
+  pgExec(g.hand.pg, "CREATE SCHEMA hand");
+  pgExec(g.hand.pg, "SET search_path = hand");
+  pgExec(g.hand.pg, zSchema);
+  inv_buf_init(&g.hand.jobs);
+  inv_buf_init(&g.hand.line);
+
+  /* inventory: its own schema (created on open), its own connection */
+  o.zUrl = zUrl;
+  o.zSchema = "inventory";
+  o.pDriver = &inv_pg_driver;
+  o.nTimeoutMs = 0;             /* a loader: no per-call budget */
+  if (inv_store_open(&o, &g.inv.s, zErr, sizeof zErr) != INV_OK) die("inv_store_open", zErr);
+  inv_buf_init(&g.inv.jobs);
+  inv_buf_init(&g.inv.tasks);
+
+  pgCopyBegin(g.hand.pg, "COPY job_task (job_task_id, status, provider, created_count, updated_count, "
+    "failure_count, deleted_count, disconnected_count, errors, job_id, secret_id, service_account_id, "
+    "project_id, workspace_id, domain_id, created_at, started_at, finished_at) FROM STDIN");
+  t0 = now_s();
+  genJobs(&g, nJob, nTask / nJob, 0, N_DOMAIN);
+  if (nBig > 0) {
+    genJobs(&g, SMALL_JOBS, SMALL_PER_JOB, N_DOMAIN, 1);
+    genJobs(&g, nBig, BIG_PER_JOB, N_DOMAIN + 1, 1);
+  }
+  invFlush(&g.inv, "job_task", &g.inv.tasks, &g.inv.nTasks);
+  invFlush(&g.inv, "job", &g.inv.jobs, &g.inv.nJobs);
+  t1 = now_s();
+  pgSend(&g.hand, &g.hand.line);
+  pgCopyEnd(g.hand.pg);
+  pgCopyBegin(g.hand.pg, "COPY job (job_id, status, total_tasks, remained_tasks, success_tasks, "
+    "failure_tasks, resource_group, domain_id, workspace_id, collector_id, plugin_id, created_at, "
+    "updated_at, finished_at) FROM STDIN");
+  pgSend(&g.hand, &g.hand.jobs);
+  pgCopyEnd(g.hand.pg);
+  g.hand.tBusy += now_s() - t1;
+  inv_store_close(g.inv.s);
+  t1 = now_s();
+  pgScript(g.hand.pg, zIdx);
+  t2 = now_s();
+  /* inventory's tables: the same maintenance */
+  snprintf(z, sizeof z, "VACUUM (ANALYZE) inventory.job");
+  pgExec(g.hand.pg, z);
+  snprintf(z, sizeof z, "VACUUM (ANALYZE) inventory.job_task");
+  pgExec(g.hand.pg, z);
+  PQfinish(g.hand.pg);
+  inv_buf_free(&g.inv.jobs);
+  inv_buf_free(&g.inv.tasks);
+  inv_buf_free(&g.hand.jobs);
+  inv_buf_free(&g.hand.line);
+  free(zSchema);
+  printf("gen_pg: %ld jobs, %ld tasks (%ld with errors) in %.1f s: inventory import %.1f s (schema "
+         "inventory) + VACUUM (ANALYZE) %.1f s, hand-written COPY %.1f s + indexes and VACUUM (ANALYZE) "
+         "%.1f s (schema hand)\n", g.iJob, g.iTask, g.nErrTasks, now_s() - t0, g.inv.tBusy,
+         now_s() - t2, g.hand.tBusy, t2 - t1);
+  return 0;
+}
+#endif

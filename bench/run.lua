@@ -8,7 +8,13 @@
 --                        --cases list_job,stat_status,finish --summary FILE
 --   lua5.4 bench/run.lua --scale-report DIR --out RESULTS.md
 --   lua5.4 bench/run.lua --profile CASE --contender NAME --inv INV_DB --hand HAND_DB [--n N]
---        (runs one contender's operation N times, untimed: for perf/callgrind)
+--        (runs one contender's operation N times, untimed: for perf/callgrind;
+--        with --backend pg --url URL on PostgreSQL)
+--   lua5.4 bench/run.lua --backend pg --mode full|mid|quick --url URL --hand HAND_DB --out RESULTS.md
+--                        [--cases ...] [--rest FILE]
+--        (PostgreSQL: inventory and the limit on one database, loaded by
+--        build/bench/gen_pg; the parameters come from the SQLite HAND_DB of the
+--        same rows; the "PostgreSQL" section of RESULTS.md)
 --
 -- Every case runs its three contenders (bench/contenders.lua) on the same
 -- rows, in this one process, each on its own connection (inventory on its
@@ -43,6 +49,7 @@ do
 end
 local QUICK = opt.mode == "quick"
 local SCALE = opt.mode == "scale"
+local PG = opt.backend == "pg"
 
 local function die(fmt, ...)
   io.stderr:write("bench: " .. string.format(fmt, ...) .. "\n")
@@ -428,7 +435,7 @@ if opt.profile then
   local case
   for _, c in ipairs(CASES) do if c.name == opt.profile then case = c end end
   if not case or case.kind ~= "read" then die("--profile takes a read case") end
-  local c = C.open(opt.contender or "inventory", files_of(false))
+  local c = C.open(opt.contender or "inventory", PG and { url = opt.url } or files_of(false))
   local params, n = P[case.params], tonumber(opt.n or 1000)
   local t0 = now()
   for i = 1, n do c.ops[case.op](params[(i - 1) % #params + 1]) end
@@ -502,13 +509,33 @@ local function serialize(v, ind)
   else return tostring(v) end
 end
 
+-- the PostgreSQL section (bench/run.lua --backend pg), between its markers
+local PG_BEGIN, PG_END = "<!-- postgresql: written by make bench -->", "<!-- /postgresql -->"
+
+local function section_of(text, b, e)
+  local a = text:find(b, 1, true)
+  local _, d = text:find(e, 1, true)
+  return (a and d) and text:sub(a, d) or nil
+end
+
+-- the report, followed by the sections other runs write (kept as they are)
 local function with_scale_section(report)
   local old = read_file(opt.out) or ""
-  local a = old:find(SCALE_BEGIN, 1, true)
-  local c, d = old:find(SCALE_END, 1, true)
-  local section = (a and c) and old:sub(a, d) or (SCALE_BEGIN .. "\n## Scale\n\nNot measured yet: run "
-    .. "`make bench-scale`.\n" .. SCALE_END)
-  return report .. "\n" .. section .. "\n"
+  local section = section_of(old, SCALE_BEGIN, SCALE_END) or (SCALE_BEGIN .. "\n## Scale\n\nNot measured "
+    .. "yet: run `make bench-scale`.\n" .. SCALE_END)
+  local pg = section_of(old, PG_BEGIN, PG_END)
+  return report .. "\n" .. (pg and (pg .. "\n\n") or "") .. section .. "\n"
+end
+
+-- text with the section between markers b and e replaced by (or, when it
+-- has none, given) the new section, placed before the scale section
+local function put_section(text, b, e, section)
+  local a = text:find(b, 1, true)
+  local _, d = text:find(e, 1, true)
+  if a and d then return text:sub(1, a - 1) .. section .. text:sub(d + 1) end
+  local sa = text:find(SCALE_BEGIN, 1, true)
+  if sa then return text:sub(1, sa - 1) .. section .. "\n\n" .. text:sub(sa) end
+  return text .. "\n" .. section .. "\n"
 end
 
 if opt["scale-report"] then
@@ -585,6 +612,263 @@ end
 local only = {}
 if opt.cases then for n in opt.cases:gmatch("[^,]+") do only[n] = true end end
 local function wanted(c) return not opt.cases or only[c.name] end
+
+-- ---------------------------------------------------------------- PostgreSQL
+-- inventory (schema "inventory", its PostgreSQL backend) against the limit
+-- (schema "hand", bench/limit_pg.c) on one server; the targets are issue 14's
+if PG then
+  local LP = require "limit_pg"
+  local names = C.PG_NAMES
+  local files = { url = opt.url }
+  local PG_TARGET = { read = 1.5, stat = 1.3, write = 0.7 }
+  local PG_CASES = { get = "read", task_get = "read", list_job = "read", list_page = "read",
+    list_keyword = "read", list_errors = "read", jobs_collector = "read", stat_status = "stat",
+    stat_job = "stat", stat_day = "stat", job_days = "stat", analyze_small = "stat", analyze_big = "stat",
+    create = "write", finish = "write" }
+  if not opt.url then die("--url is required with --backend pg") end
+  local M = machine()
+  M.load_start = loadavg()
+  local P = read_params(opt.hand)
+  local setup = assert(LP.open(opt.url, "hand"))
+  local server = LP.query(setup, "SELECT version() AS v")[1].v:match("^(PostgreSQL [%d.]+)") or "?"
+  local settings = {}
+  for _, r in ipairs(LP.query(setup, "SELECT name, setting, unit FROM pg_settings WHERE name IN "
+      .. "('shared_buffers', 'fsync', 'synchronous_commit', 'work_mem', 'max_connections', 'jit', "
+      .. "'random_page_cost', 'effective_cache_size', 'wal_level', 'max_wal_size') ORDER BY name")) do
+    local v = r.setting
+    if r.unit == "8kB" then v = string.format("%.0f MB", tonumber(v) * 8 / 1024)
+    elseif r.unit == "kB" then v = string.format("%.0f MB", tonumber(v) / 1024)
+    elseif r.unit == "MB" then v = v .. " MB" end
+    settings[#settings + 1] = r.name .. " " .. v
+  end
+  local function schema_size(nsp)
+    local r = LP.query(setup, "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 AS n FROM pg_class c "
+      .. "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'", nsp)[1]
+    return r.n
+  end
+  local size_inv, size_hand = schema_size("inventory"), schema_size("hand")
+  io.write(string.format("bench (%s, %s): %d jobs, %d tasks; %s, %s cores; commit %s\n", opt.mode, server,
+    P.all_jobs, P.all_tasks, M.cpu, M.nproc, M.commit))
+  local results = {}
+  local t_all = now()
+  local cs = {}
+  for i, n in ipairs(names) do cs[i] = C.open(n, files) end
+  for _, case in ipairs(CASES) do
+    local kind = PG_CASES[case.name]
+    if kind and kind ~= "write" and wanted(case) and P[case.params] then
+      local t0 = now()
+      case.target = PG_TARGET[kind]
+      if case.params == "small" then case.title = string.format(case.title, P.small_jobs) end
+      if case.params == "big" then case.title = string.format(case.title, P.big_jobs) end
+      case.res = run_latency(case, cs, P[case.params])
+      results[#results + 1] = case
+      io.write(string.format("  %-14s inv %9.1f us  limit %9.1f us  (%.2f)  (%.1f s)\n", case.name,
+        case.res.inventory.median / 1e3, case.res.limit.median / 1e3,
+        case.res.inventory.median / case.res.limit.median, (now() - t0) / 1e9))
+      io.flush()
+    end
+  end
+  -- writes, on the same database (after the reads)
+  local dom = P.domains[1].domain_id
+  local finished_jobs = {}
+  local function pending(c, tag, nJobs)
+    local tasks, jobs = {}, {}
+    if c.name == "inventory" then
+      for j = 1, nJobs do
+        local job = assert(c.inv.job.create{ domain_id = dom,
+          collector_id = string.format("collector-finish-%s-%04d", tag, j),
+          plugin_id = "plugin-bench", workspace_id = "workspace-bench", tasks = task_template() })
+        jobs[j] = job.job_id
+        local l = assert(c.inv.job_task.list{ domain_id = dom, job_id = job.job_id,
+          query = { page = { limit = 100 } } })
+        for _, t in ipairs(l.results) do
+          tasks[#tasks + 1] = { job_task_id = t.job_task_id, domain_id = dom, created = 3, updated = 17 }
+        end
+      end
+      return tasks, jobs
+    end
+    LP.exec(setup, "BEGIN")
+    for j = 1, nJobs do
+      local jid = string.format("job-%s-%04d", tag, j)
+      jobs[j] = jid
+      LP.exec(setup, C.SQL_PG.insert_job, jid, 100, dom, "workspace-bench",
+              string.format("collector-finish-%s-%04d", tag, j), "plugin-bench")
+      local ids, prov, sec, sa, proj, ws = {}, {}, {}, {}, {}, {}
+      for i = 1, 100 do
+        local tt = task_template()[i]
+        ids[i] = string.format("job-task-%s-%04d-%03d", tag, j, i)
+        prov[i], sec[i], sa[i], proj[i], ws[i] = tt.provider, tt.secret_id, tt.service_account_id,
+          tt.project_id, "workspace-bench"
+        tasks[#tasks + 1] = { job_task_id = ids[i], domain_id = dom, created = 3, updated = 17 }
+      end
+      LP.exec(setup, C.SQL_PG.insert_tasks, C.pg_array(ids, 100), C.pg_array(prov, 100), C.pg_array(sec, 100),
+              C.pg_array(sa, 100), C.pg_array(proj, 100), C.pg_array(ws, 100), jid, dom)
+    end
+    LP.exec(setup, "COMMIT")
+    return tasks, jobs
+  end
+  for _, case in ipairs(CASES) do
+    if PG_CASES[case.name] == "write" and wanted(case) then
+      local t0 = now()
+      local need = case.rounds * case.batch + 1
+      local pf = {}
+      case.target = PG_TARGET.write
+      for _, c in ipairs(cs) do
+        if case.op == "create" then
+          local p = { domain_id = dom, collector_id = "collector-bench-" .. c.name, plugin_id = "plugin-bench",
+                      workspace_id = "workspace-bench", tasks = task_template() }
+          local l = {}
+          for i = 1, need do l[i] = p end
+          pf[c.name] = l
+        else
+          local tasks, jobs = pending(c, "f1-" .. c.name, (need + 99) // 100)
+          pf[c.name] = tasks
+          finished_jobs[c.name] = jobs
+        end
+      end
+      case.res = run_writes(case, cs, pf)
+      results[#results + 1] = case
+      io.write(string.format("  %-14s inv %9.0f/s    limit %9.0f/s  (%.2f)  (%.1f s)\n", case.name,
+        case.res.inventory.tput, case.res.limit.tput, case.res.inventory.tput / case.res.limit.tput,
+        (now() - t0) / 1e9))
+      io.flush()
+    end
+  end
+  local consistency
+  for _, c in ipairs(cs) do
+    local jobs = finished_jobs[c.name] or {}
+    local full, ok = 0, 0
+    for _, jid in ipairs(jobs) do
+      local j
+      if c.name == "inventory" then j = assert(c.inv.job.get{ job_id = jid, domain_id = dom })
+      else j = LP.query(setup, C.SQL_PG.job_status, jid)[1] end
+      if j.success_tasks == 100 then
+        full = full + 1
+        if j.status == "SUCCESS" and j.remained_tasks == 0 then ok = ok + 1 end
+      elseif j.status ~= "IN_PROGRESS" then
+        die("consistency: %s's job %s is %s with %d of 100 tasks finished", c.name, jid, j.status, j.success_tasks)
+      end
+    end
+    if ok ~= full then die("consistency: %s: %d jobs fully finished, %d of them SUCCESS", c.name, full, ok) end
+    if #jobs > 0 then
+      consistency = (consistency or "") .. string.format("%s: %d jobs, %d fully finished and SUCCESS; ",
+        c.name, #jobs, ok)
+    end
+  end
+  for _, c in ipairs(cs) do c.close() end
+  LP.close(setup)
+
+  -- the REST part (bench/rest_pg.sh): "key value" lines
+  local rest
+  if opt.rest and opt.rest ~= "" then
+    local t = {}
+    for line in (read_file(opt.rest) or ""):gmatch("[^\n]+") do
+      local k, v = line:match("^(%S+)%s+(.*)$")
+      if k then t[k] = v end
+    end
+    rest = (t.pg_uncached_rps and t.sqlite_uncached_rps) and t or { failed = true }
+  end
+
+  -- the section
+  local us = function(ns) return ns / 1e3 end
+  local L, missed = {}, {}
+  local function add(x) L[#L + 1] = x end
+  add(PG_BEGIN)
+  add("## PostgreSQL")
+  add("")
+  add(string.format("Generated by `%s` (bench/run.sh, bench/run.lua --backend pg). Do not edit: re-run it.",
+    ({ quick = "make bench-quick", full = "make bench" })[opt.mode] or ("sh bench/run.sh " .. opt.mode)))
+  add("")
+  add("| | |")
+  add("|---|---|")
+  add(string.format("| machine | %s cores, %s, %s RAM, %s |", M.nproc, M.cpu, M.mem, M.kernel))
+  add(string.format("| date | %s |", M.date))
+  add(string.format("| commit | %s |", M.commit))
+  add(string.format("| server | %s, a throwaway cluster started by the bench (scripts/pg.sh): Unix socket, "
+    .. "client and server on the same 2 cores; %s |", server, table.concat(settings, ", ")))
+  add(string.format("| data | %d jobs and %d tasks, the rows of the SQLite data set of this mode (bench/gen.c built as gen_pg), in one "
+    .. "database: schema `inventory` loaded through inventory's import (%s), schema `hand` "
+    .. "(bench/schema_pg.sql) by COPY (%s); both VACUUM (ANALYZE)d |", P.all_jobs, P.all_tasks,
+    mb(size_inv), mb(size_hand)))
+  add(string.format("| mode | %s (wall time %.0f s) |", opt.mode, (now() - t_all) / 1e9))
+  add(string.format("| load average | %s at the start, %s at the end |", M.load_start, loadavg()))
+  add("")
+  add("inventory through its PostgreSQL backend (`inventory.open{ url = ... }`) against the limit: "
+    .. "hand-written SQL for a hand-written schema (bench/schema_pg.sql, bench/contenders.lua's SQL_PG) "
+    .. "through a minimal libpq module (bench/limit_pg.c: prepared statements, one PQexecPrepared a "
+    .. "statement), one connection each, contenders interleaved. Targets are issue 14's: list and get "
+    .. "<= 1.5, stat and analyze <= 1.3 (median latency, inventory / limit), bulk create and task finish "
+    .. ">= 0.7 (throughput).")
+  add("")
+  add("| case | inventory | limit (hand-written) | inv/limit | target | met |")
+  add("|---|---|---|---|---|---|")
+  for _, case in ipairs(results) do
+    local r = case.res
+    local inv, lim = r.inventory, r.limit
+    if case.kind == "read" then
+      local rl = inv.median / lim.median
+      local ok = rl <= case.target
+      if not ok then missed[#missed + 1] = case.name end
+      add(string.format("| %s | %.1f / %.1f | %.1f / %.1f | %.2f | <= %.1f | %s |", case.title, us(inv.median),
+        us(inv.p99), us(lim.median), us(lim.p99), rl, case.target, ok and "yes" or "**no**"))
+    else
+      local rl = inv.tput / lim.tput
+      local ok = rl >= case.target
+      if not ok then missed[#missed + 1] = case.name end
+      add(string.format("| %s | %.0f/s (%.0f / %.0f) | %.0f/s (%.0f / %.0f) | %.2f | >= %.1f | %s |", case.title,
+        inv.tput, us(inv.median), us(inv.p99), lim.tput, us(lim.median), us(lim.p99), rl, case.target,
+        ok and "yes" or "**no**"))
+    end
+  end
+  add("")
+  add(string.format("Reads: median / p99 latency in microseconds per call; writes: throughput, then median / p99 "
+    .. "latency per call. Samples per contender: %s.", (function()
+    local t = {}
+    for _, case in ipairs(results) do t[#t + 1] = string.format("%s %d", case.name, case.res.inventory.n) end
+    return table.concat(t, ", ")
+  end)()))
+  add("Checks passed: every read case compared the signatures (row count, total_count, first and last id, or "
+    .. "the groups) on its first parameters; writes compared the returned record's shape."
+    .. (consistency and (" After the writes: " .. consistency) or ""))
+  add("")
+  if rest and not rest.failed then
+    local function cell(k)
+      local rps = tonumber(rest[k .. "_rps"])
+      return string.format("%.0f req/s (p50 %s, p99 %s)", rps or 0, rest[k .. "_p50"] or "?", rest[k .. "_p99"] or "?")
+    end
+    add(string.format("REST, side by side (bench/rest_pg.sh: %s):", rest.setup or ""))
+    add("")
+    add("| `POST /inventory/v1/job-task/list` | SQLite | PostgreSQL (thread pool) | PostgreSQL / SQLite |")
+    add("|---|---|---|---|")
+    for _, k in ipairs{ { "uncached", "uncached (`Cache-Control: no-cache`)" }, { "cached", "result cache hit" } } do
+      local a, b = tonumber(rest["sqlite_" .. k[1] .. "_rps"]), tonumber(rest["pg_" .. k[1] .. "_rps"])
+      if a and b then
+        add(string.format("| %s | %s | %s | %.2f |", k[2], cell("sqlite_" .. k[1]), cell("pg_" .. k[1]), b / a))
+      end
+    end
+    add("")
+    if rest.pg_uncached_cpu or rest.sqlite_uncached_cpu then
+      add(string.format("CPU per uncached request (workers, wrk, PostgreSQL's backends): SQLite %s; PostgreSQL %s.",
+        rest.sqlite_uncached_cpu or "?", rest.pg_uncached_cpu or "?"))
+      add("")
+    end
+  elseif rest then
+    add(string.format("REST: not measured, bench/rest_pg.sh failed (its log: bench/out/rest-pg-%s.log).", opt.mode))
+    add("")
+  end
+  add(#missed == 0 and "All PostgreSQL targets met." or ("PostgreSQL targets missed: " .. table.concat(missed, ", ")
+    .. ". Causes: bench/FINDINGS.md."))
+  add(PG_END)
+  local section = table.concat(L, "\n")
+  if opt.out then
+    local old = read_file(opt.out) or "# inventory benchmark results\n\nNot run yet: `make bench`.\n"
+    write_file(opt.out, put_section(old, PG_BEGIN, PG_END, section))
+  end
+  io.write(string.format("bench (PostgreSQL): %d cases in %.0f s; %s\n", #results, (now() - t_all) / 1e9,
+    #missed == 0 and "all targets met" or (#missed .. " target(s) missed: " .. table.concat(missed, ", "))))
+  if opt.out then io.write("bench: PostgreSQL section in " .. opt.out .. "\n") end
+  os.exit(0)
+end
 
 local M = machine()
 M.load_start = loadavg()

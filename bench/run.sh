@@ -19,7 +19,17 @@
 # same rows; kept between runs, made again when the generator, the core or
 # the schema changed. Writes run on fresh copies (NAME-*-write.db).
 # Environment: BENCH_CASES=get,list_job,... runs only those cases;
-# BENCH_REST=0 skips the REST part.
+# BENCH_REST=0 skips the REST part; BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0
+# SQLite (its data is made all the same: the PostgreSQL part reads its
+# parameters from it).
+#
+# PostgreSQL (full, mid, quick): one throwaway server for the run
+# (scripts/pg.sh in a temporary directory, fsync on, synchronous_commit off,
+# shared_buffers 1 GB; stopped on exit), loaded by build/bench/gen_pg with the
+# same rows (schema inventory through inventory's import, schema hand by COPY
+# into bench/schema_pg.sql), then bench/rest_pg.sh (the REST list on both
+# backends, side by side) and bench/run.lua --backend pg: the "PostgreSQL"
+# section of the same results file.
 set -eu
 cd "$(dirname "$0")/.."
 MODE=${1:-quick}
@@ -97,7 +107,7 @@ gen "$MODE" "$NJOBS" "$NTASKS" "$NBIG"
 
 # the REST part (bench/rest_bench.sh): nginx on the same two files
 REST=""
-if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
+if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ] && [ "${BENCH_SQLITE:-1}" != 0 ]; then
   REST=bench/out/rest-$MODE.txt
   echo "bench: REST through nginx (bench/rest_bench.sh $MODE)"
   rm -f "$REST"
@@ -106,10 +116,39 @@ if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
   fi
 fi
 
-copies "$MODE"
-trap 'cleanup_copies "$MODE"' EXIT
-set -- --mode "$MODE" --inv "$DATA/$MODE-inv.db" --hand "$DATA/$MODE-hand.db" \
-  --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" --out "$OUT"
-[ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
-[ -n "$REST" ] && set -- "$@" --rest "$REST"
-lua5.4 bench/run.lua "$@"
+PGDIR=""
+pg_stop() { if [ -n "$PGDIR" ]; then sh scripts/pg.sh stop "$PGDIR"; PGDIR=""; fi; }
+trap 'cleanup_copies "$MODE"; pg_stop' EXIT
+trap 'exit 130' INT TERM
+
+if [ "${BENCH_SQLITE:-1}" != 0 ]; then
+  copies "$MODE"
+  set -- --mode "$MODE" --inv "$DATA/$MODE-inv.db" --hand "$DATA/$MODE-hand.db" \
+    --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" --out "$OUT"
+  [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
+  [ -n "$REST" ] && set -- "$@" --rest "$REST"
+  lua5.4 bench/run.lua "$@"
+  cleanup_copies "$MODE"
+fi
+
+if [ "${BENCH_PG:-1}" != 0 ]; then
+  echo "bench: PostgreSQL"
+  PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/inv-bench-pg.XXXXXX")
+  URL=$(FSYNC=on PG_OPTIONS="-c synchronous_commit=off -c shared_buffers=1GB" sh scripts/pg.sh start "$PGDIR")
+  chmod 755 "$PGDIR"          # nginx workers (nobody, when started as root) reach its socket
+  ./build/bench/gen_pg "$URL" bench/schema_pg.sql "$NJOBS" "$NTASKS" "$NBIG"
+  REST=""
+  if [ "${BENCH_REST:-1}" != 0 ] && [ -z "${BENCH_CASES:-}" ]; then
+    REST=bench/out/rest-pg-$MODE.txt
+    echo "bench: REST on both backends (bench/rest_pg.sh $MODE)"
+    rm -f "$REST"
+    if ! bash bench/rest_pg.sh "$MODE" "$MODE" "$URL" "$PGDIR" "$REST" > "bench/out/rest-pg-$MODE.log" 2>&1; then
+      echo "bench: bench/rest_pg.sh failed (see bench/out/rest-pg-$MODE.log)" >&2
+    fi
+  fi
+  set -- --backend pg --mode "$MODE" --url "$URL" --hand "$DATA/$MODE-hand.db" --out "$OUT"
+  [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
+  [ -n "$REST" ] && set -- "$@" --rest "$REST"
+  lua5.4 bench/run.lua "$@"
+  pg_stop
+fi

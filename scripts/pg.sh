@@ -14,7 +14,8 @@
 #
 # PostgreSQL refuses to run as root: as root the cluster runs as "postgres".
 # FSYNC=on keeps fsync (crash tests that kill the server need it); off by
-# default, for speed.
+# default, for speed. PG_OPTIONS adds server settings ("-c name=value ...",
+# the benchmark's).
 set -e
 cmd=$1
 dir=$2
@@ -26,7 +27,7 @@ as() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else
 url() { echo "postgresql:///inv?host=$dir&user=postgres"; }
 run_server() {
   as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${FSYNC:-off} -c max_connections=200" \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${FSYNC:-off} -c max_connections=200 ${PG_OPTIONS:-}" \
     start >/dev/null
 }
 

@@ -197,10 +197,43 @@ describe("PostgreSQL answers as SQLite", function()
   end)
 
   it("stat: date_format with every specifier, over years, weeks and their edges", function()
-    for _, fmt in ipairs{ "%Y-%m-%dT%H:%M:%S.%LZ", "%j %w %u %U %V %G", "%z %Z %%", "year", "month", "day", "x%Y%" } do
+    for _, fmt in ipairs{ "%Y-%m-%dT%H:%M:%S.%LZ", "%j %w %u %U %V %G", "%z %Z %%", "year", "month", "day", "x%Y%",
+                          "%d%w%j%u%G%V%m%Y", '"q\\%H%M%S%L%%%Y"', "%Y-%m-%d", "DD YYYY %Y" } do
       rest(inv, "job", "stat", { aggregate = { { group = { keys = { { key = "created_at", name = "d", date_format = fmt } },
                                                             fields = { { operator = "count", name = "n" } } } },
                                               { sort = { key = "d" } } } })
+    end
+  end)
+
+  it("stat and analyze: a sum of a typed integer field, within int64 and beyond it", function()
+    -- per domain: past the largest int64 (2^62 + 2^62 = 2^63), within it,
+    -- at the smallest (-2^63 exactly) and past it; 2^62 is exact on LuaJIT too
+    local p62 = 2 ^ 62
+    local jobs = {}
+    for d, vs in ipairs{ { p62, p62 }, { 5, 7 }, { -p62, -p62 }, { -p62, -p62, -1 } } do
+      for _, v in ipairs(vs) do
+        jobs[#jobs + 1] = { job_id = string.format("job-s%011x", #jobs + 1), domain_id = "domain-sum" .. (d - 1),
+                            collector_id = "c", success_tasks = v, created_at = "2024-01-01T00:00:00.000Z" }
+      end
+    end
+    assert(inv:import("job", jobs))
+    for d = 0, 3 do
+      local q = { domain_id = "domain-sum" .. d, query = { group_by = { "collector_id" },
+        fields = { s = { operator = "sum", key = "success_tasks" }, a = { operator = "average", key = "success_tasks" } } } }
+      local st = { domain_id = "domain-sum" .. d, query = { aggregate = { { group = { keys = { { key = "collector_id", name = "c" } },
+        fields = { { name = "s", operator = "sum", key = "success_tasks" } } } } } } }
+      for _, call in ipairs{ { "analyze", q }, { "stat", st } } do
+        local a = { inv._pg:call("job", call[1], call[2], true) }
+        local b = { inv._sqlite:call("job", call[1], call[2], true) }
+        assert.are.same(b, a, call[1] .. " domain-sum" .. d)
+        if d == 1 or d == 2 then
+          assert.truthy(a[1], call[1] .. " domain-sum" .. d .. ": " .. tostring(a[2]))
+          assert.matches(d == 1 and '"s":12[,}]' or '"s":%-9223372036854775808[,}]', a[1])
+        else
+          assert.is_nil(a[1])
+          assert.are.equal("Database query failed. (reason = integer overflow)", a[2])
+        end
+      end
     end
   end)
 

@@ -135,6 +135,9 @@ int inv_pg_err(inv_store *s, const PGresult *pRes) {
                    zCol ? (int)(zEnd - zCol) : 2, zCol ? zCol : "id");
   }
   if (startsWith(zState, "22") || !strcmp(zState, "P0001")) {
+    /* inv_sum(bigint) is int8pl (pg_schema.c): its overflow is the sum's,
+    ** said as SQLite's sum says it */
+    if (!strcmp(zState, "22003") && !strcmp(zMsg, "bigint out of range")) zMsg = "integer overflow";
     return inv_err_db(s, "%.600s", zMsg);
   }
   /* transient: insufficient resources (too many connections), a lock not

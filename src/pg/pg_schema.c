@@ -151,6 +151,12 @@ static const char *const azFunctions[] = {
   "FINALFUNC = inv_sum_final)",
   "CREATE OR REPLACE AGGREGATE inv_avg(numeric) (SFUNC = inv_fsum_step, STYPE = inv_fsum, "
   "FINALFUNC = inv_avg_final)",
+  /* the sum of a bigint (a typed integer field, which the core sums without
+  ** a numeric guard): int8pl, PostgreSQL's own addition in C, which stops at
+  ** an int64 overflow as the sum above does (the driver says its "bigint
+  ** out of range" as SQLite's "integer overflow"); inv_fsum_step's PL/pgSQL
+  ** cost 2.4 us a row (analyze of 10,000 jobs: 50 ms against 2 ms) */
+  "CREATE OR REPLACE AGGREGATE inv_sum(bigint) (SFUNC = int8pl, STYPE = bigint)",
   /* the value SQLite's json_extract gives, as json: booleans as 1 and 0,
   ** objects and arrays as the string of their text, null as NULL */
   "CREATE OR REPLACE FUNCTION inv_value(j json) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
