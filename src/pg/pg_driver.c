@@ -1031,11 +1031,12 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
 }
 
 const inv_driver inv_pg_driver = {
-  3, "postgresql", &inv_pg_dialect,
+  4, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   xInfo, NULL, NULL,                   /* integrity: the server's own; backup: pg_dump */
-  0                                    /* results are fetched whole: a page and its count
+  0,                                   /* results are fetched whole: a page and its count
                                           share a snapshot in a read transaction */
+  NULL                                 /* checkpoint: the server's own */
 };
