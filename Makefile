@@ -273,18 +273,32 @@ ROCK_B      = build/rock/$(notdir $(LUA_INCDIR))
 ROCK_INC    = $(if $(SQLITE_INCDIR),-I$(SQLITE_INCDIR)) $(if $(PCRE2_INCDIR),-I$(PCRE2_INCDIR))
 ROCK_LIB    = $(if $(SQLITE_LIBDIR),-L$(SQLITE_LIBDIR)) $(if $(PCRE2_LIBDIR),-L$(PCRE2_LIBDIR))
 
+# inventory.pg (the PostgreSQL backend) too when libpq's header is found
+# (PG_INCDIR, else Debian's /usr/include/postgresql); without it only core.so.
+PG_INCDIR ?= $(PG_INC)
+
 .PHONY: rock rock-install
 rock:
 	$(MAKE) B=$(ROCK_B) CFLAGS="$(CFLAGS) $(ROCK_INC)" LIBS="$(ROCK_LIB) $(LIBS)" $(ROCK_B)/inventory/core.so
+	@if [ -f "$(PG_INCDIR)/libpq-fe.h" ]; then \
+	  $(MAKE) B=$(ROCK_B) PG_INC="$(PG_INCDIR)" CFLAGS="$(CFLAGS) $(ROCK_INC)" \
+	    LIBS="$(ROCK_LIB) $(if $(PG_LIBDIR),-L$(PG_LIBDIR)) $(LIBS)" $(ROCK_B)/inventory/pg.so; \
+	else echo "libpq-fe.h is not in $(PG_INCDIR): inventory.pg (PostgreSQL) not built"; fi
 
 $(B)/inventory/core.so: src/lua/linventory.c src/lua/lcompat.h $(B)/libinvcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA_INCDIR) $(LIBFLAG) src/lua/linventory.c \
 	  $(B)/libinvcore.a $(LIBS) -o $@
 
+$(B)/inventory/pg.so: src/lua/lpg.c src/lua/lcompat.h $(B)/libinvpg.a $(B)/libinvcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fvisibility=hidden -I$(LUA_INCDIR) -I$(PG_INC) $(LIBFLAG) src/lua/lpg.c \
+	  $(B)/libinvpg.a $(B)/libinvcore.a $(PG_LIBS) $(LIBS) -o $@
+
 rock-install:
 	install -d $(INST_LIBDIR)/inventory $(INST_LUADIR)/inventory
 	install -m 755 $(ROCK_B)/inventory/core.so $(INST_LIBDIR)/inventory/core.so
+	if [ -f $(ROCK_B)/inventory/pg.so ]; then install -m 755 $(ROCK_B)/inventory/pg.so $(INST_LIBDIR)/inventory/pg.so; fi
 	install -m 644 lua/inventory/*.lua $(INST_LUADIR)/inventory/
 
 # ---- lint: luacheck (.luacheckrc) and cppcheck (.cppcheck: the suppressions,

@@ -18,7 +18,8 @@ external_dependencies = {
   SQLITE = { header = "sqlite3.h", library = "sqlite3" },
   PCRE2 = { header = "pcre2.h", library = "pcre2-8" },
 }
--- The Makefile builds (make rock) and installs (make rock-install): objects
+-- The Makefile builds (make rock) and installs (make rock-install) inventory.core,
+-- and inventory.pg (the PostgreSQL backend) where libpq's header is found: objects
 -- and the module go to build/rock/<lua>/, nothing next to the sources.
 -- For LuaJIT/OpenResty: luarocks --lua-version=5.1 make LUA_INCDIR=/usr/include/luajit-2.1
 build = {

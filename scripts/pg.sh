@@ -20,7 +20,9 @@ cmd=$1
 dir=$2
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: pg.sh start|stop|url|down|up DIR" >&2; exit 2; }
 pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
-as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+# from /: the caller's directory may be closed to postgres (a mktemp -d clone)
+as() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 url() { echo "postgresql:///inv?host=$dir&user=postgres"; }
 run_server() {
   as "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \

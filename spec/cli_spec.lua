@@ -336,6 +336,12 @@ describe("bin/inventory on " .. backend.name, function()
       ls = lines(r.out)
       assert.truthy(ls[1]:find("^job_task_id%s+errors%.error_code%s+status$"), ls[1])
       assert.truthy(r.out:find('["ERROR_A","ERROR_B"]', 1, true), r.out)
+      -- one element by its index from 0
+      r = cli({ "get", "job_task", F.TA[2].job_task_id, "-o", "table", "-c", "errors.1.error_code,errors.0.message,errors.2.message" },
+              { env = { COLUMNS = "300" } })
+      ls = lines(r.out)
+      assert.truthy(ls[1]:find("^errors%.1%.error_code%s+errors%.0%.message%s+errors%.2%.message$"), r.out)
+      assert.truthy(r.out:find("\nERROR_B%s+denied, \"quoted\"%s*\n"), r.out)
       assert.is_nil(r.out:find("\27", 1, true))       -- no colour when not a terminal
       r = cli({ "get", "job", F.B.job_id, "-o", "table" }, { env = { COLUMNS = "300" } })
       assert.truthy(r.out:find(esc(F.B.job_id) .. "%s+SUCCESS%s+collector%-2%s+plugin%-gcp%s+2%s+0%s+0"), r.out)

@@ -245,7 +245,7 @@ struct inv_dialect {
   int (*xColumnIn)(inv_q *q, const inv_field *f, const char *zJson, size_t n);
   /* sort: the ORDER BY term(s) of a column or a path, direction included
   ** (NULL first ascending, last descending; a JSON value in the order
-  ** SQLite gives json_extract's values: null, numbers and booleans, then
+  ** SQLite gives its JSON reader's values: null, numbers and booleans, then
   ** text and containers by their text); of an array path, its minimum
   ** (ascending) or maximum (descending) element value */
   int (*xSortPath)(inv_q *q, const inv_acc *a, int bDesc, int bArrayMinMax);

@@ -256,10 +256,12 @@ local function cell(v, key)
 end
 
 -- value of a dotted path in a record; through a list, the list of its
--- elements' values (errors.error_code)
+-- elements' values (errors.error_code), or one element by its index from 0
+-- (errors.0.message)
 local function walk(v, segs, i)
   if i > #segs or v == nil then return v end
   if type(v) ~= "table" then return nil end
+  if v[1] ~= nil and segs[i]:match("^%d+$") then return walk(v[tonumber(segs[i]) + 1], segs, i + 1) end
   if v[1] ~= nil and v[segs[i]] == nil then
     local outv = {}
     for _, e in ipairs(v) do
@@ -796,7 +798,7 @@ end
 command("get", {
   usage = "get RESOURCE ID [-p KEY=VALUE]... [-j JSON | -f FILE] [-c COLS] [-o FORMAT]",
   help = "One record by id (the API's get). -p query.only is not a get parameter; use -p only=FIELD.",
-  opts = REQ_OPTS, cols = true,
+  opts = merge(REQ_OPTS, { ["-c"] = LIST_OPTS["-c"], ["--columns"] = LIST_OPTS["-c"] }),
   run = function(g, o, pos, cmd)
     local res = resource_of(pos[1], cmd)
     local id = id_arg(pos, 2, cmd, "ID")

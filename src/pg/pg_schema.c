@@ -243,8 +243,8 @@ static const char *const azFunctions[] = {
   ** message): [[k, v], ...] or [{k, v}, ...], all of the first element's
   ** form; a later key wins in place */
   "CREATE OR REPLACE FUNCTION inv_array_to_object(j json) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
-  "DECLARE e json; k json; v json; ks text[] := '{}'; vs text[] := '{}'; kt text; pos int; "
-  "  pairs boolean; first boolean := true; n int; o text := ''; i int; "
+  "DECLARE e json; k json; v json; ks text[] := '{}'; vs text[] := '{}'; "
+  "  pairs boolean; first boolean := true; n int; o text; "
   "BEGIN "
   "  IF j IS NULL OR json_typeof(j) <> 'array' THEN RETURN NULL; END IF; "
   "  FOR e IN SELECT value FROM json_array_elements(j) LOOP "
@@ -271,40 +271,35 @@ static const char *const azFunctions[] = {
   "      'array_to_object takes string keys, not ' || inv_shown(k::text); END IF; "
   "    IF k::text ~ '(^|[^\\\\])(\\\\\\\\)*\\\\u(0000|ffff)' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
   "MESSAGE = 'array_to_object takes keys without a NUL byte'; END IF; "
-  "    kt := k #>> '{}'; "
-  "    pos := array_position(ks, kt); "
-  "    IF pos IS NULL THEN ks := ks || kt; vs := vs || v::text; ELSE vs[pos] := v::text; END IF; "
+  "    ks := ks || (k #>> '{}'); vs := vs || v::text; "
   "  END LOOP; "
-  "  FOR i IN 1 .. coalesce(array_length(ks, 1), 0) LOOP "
-  "    o := o || CASE WHEN i > 1 THEN ',' ELSE '' END || to_json(ks[i])::text || ':' || vs[i]; "
-  "  END LOOP; "
-  "  RETURN inv_cap('{' || o || '}', 'array_to_object'); "
+  /* each key at its first place with its last value: one sort, not a
+  ** search per element (20,000 pairs took 2.8 s that way) */
+  "  SELECT string_agg(to_json(t.k)::text || ':' || t.v, ',' ORDER BY t.f) INTO o FROM ( "
+  "    SELECT u.k, min(u.i) AS f, (array_agg(u.v ORDER BY u.i DESC))[1] AS v "
+  "    FROM unnest(ks, vs) WITH ORDINALITY AS u(k, v, i) GROUP BY u.k) AS t; "
+  "  RETURN inv_cap('{' || coalesce(o, '') || '}', 'array_to_object'); "
   "END $$",
   /* $mergeObjects: objects merged in stream order, a later key replacing an
-  ** earlier one in its place; nulls and missing values ignored */
-  "CREATE OR REPLACE FUNCTION inv_merge_step(st text[], v text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$ "
-  "DECLARE e record; pos int; n int; "
-  "BEGIN "
-  "  IF v IS NULL OR json_typeof(v::json) = 'null' THEN RETURN st; END IF; "
-  "  IF json_typeof(v::json) <> 'object' THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
-  "    'merge_objects takes objects, not ' || inv_shown(v); END IF; "
-  "  n := coalesce(array_length(st, 1), 0) / 2; "
-  "  FOR e IN SELECT key, value::text AS val FROM json_each(v::json) LOOP "
-  "    pos := NULL; "
-  "    FOR i IN 1 .. n LOOP IF st[2 * i - 1] = e.key THEN pos := i; EXIT; END IF; END LOOP; "
-  "    IF pos IS NULL THEN st := st || e.key || e.val; n := n + 1; ELSE st[2 * pos] := e.val; END IF; "
-  "  END LOOP; "
-  "  RETURN st; "
-  "END $$",
+  ** earlier one in its place; nulls and missing values ignored. The inputs
+  ** are collected, then merged by one grouped sort (a search of the merged
+  ** keys per input key took 14 s over 20,000 inputs). */
   "CREATE OR REPLACE FUNCTION inv_merge_final(st text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ "
-  "DECLARE o text := ''; "
+  "DECLARE v text; o text; "
   "BEGIN "
-  "  FOR i IN 1 .. coalesce(array_length(st, 1), 0) / 2 LOOP "
-  "    o := o || CASE WHEN i > 1 THEN ',' ELSE '' END || to_json(st[2 * i - 1])::text || ':' || st[2 * i]; "
+  "  FOREACH v IN ARRAY st LOOP "
+  "    IF json_typeof(v::json) NOT IN ('object', 'null') THEN RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = "
+  "      'merge_objects takes objects, not ' || inv_shown(v); END IF; "
   "  END LOOP; "
-  "  RETURN inv_cap('{' || o || '}', 'merge_objects'); "
+  "  SELECT string_agg(to_json(t.k)::text || ':' || t.v, ',' ORDER BY t.f, t.fk) INTO o FROM ( "
+  "    SELECT e.key AS k, min(u.i) AS f, (array_agg(e.value::text ORDER BY u.i DESC, e.ki DESC))[1] AS v, "
+  "      (array_agg(e.ki ORDER BY u.i))[1] AS fk "
+  "    FROM unnest(st) WITH ORDINALITY AS u(x, i), "
+  "      json_each(CASE json_typeof(u.x::json) WHEN 'object' THEN u.x::json END) WITH ORDINALITY AS e(key, value, ki) "
+  "    GROUP BY e.key) AS t; "
+  "  RETURN inv_cap('{' || coalesce(o, '') || '}', 'merge_objects'); "
   "END $$",
-  "CREATE OR REPLACE AGGREGATE inv_merge_objects(text) (SFUNC = inv_merge_step, STYPE = text[], "
+  "CREATE OR REPLACE AGGREGATE inv_merge_objects(text) (SFUNC = array_append, STYPE = text[], "
   "FINALFUNC = inv_merge_final, INITCOND = '{}')",
   NULL
 };

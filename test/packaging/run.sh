@@ -66,6 +66,18 @@ check "luarocks --lua-version=5.1 make (LuaJIT)" \
   bash -c "luarocks --lua-version=5.1 make --tree='$WORK/t51' LUA_INCDIR=/usr/include/luajit-2.1 \
            > '$WORK/rock51.log' 2>&1 || { tail -n 20 '$WORK/rock51.log'; exit 1; }"
 check "the LuaJIT rock loads and answers" rockcheck luajit "$WORK/t51" 5.1
+pgcheck() {     # pgcheck LUA TREE LUAVER: the rock's inventory.pg loads (built where libpq's header is)
+  (cd "$SRC" && "$1" -e "package.path = '$2/share/lua/$3/?.lua;$2/share/lua/$3/?/init.lua;' .. package.path
+    package.cpath = '$2/lib/lua/$3/?.so'
+    assert(require('inventory.pg').libpq_version > 0)
+    -- the backend is there: a server that is not is 'unavailable', not 'not in this build'
+    local inv, msg, _, class = require('inventory').open{ url = 'postgresql://127.0.0.1:1/x' }
+    assert(inv == nil and class == 'unavailable', msg)")
+}
+if [ -f /usr/include/postgresql/libpq-fe.h ]; then
+  check "the 5.4 rock has inventory.pg" pgcheck lua5.4 "$WORK/t54" 5.4
+  check "the LuaJIT rock has inventory.pg" pgcheck luajit "$WORK/t51" 5.1
+fi
 check "luarocks make leaves nothing in the checkout but build/" leftovers
 
 mkdir -p inventory && : > inventory/core.so && : > src/inv_mem.o && : > src/lua/linventory.o
