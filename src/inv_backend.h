@@ -68,8 +68,8 @@ typedef struct inv_stmt inv_stmt;
 enum {
   INV_SQL_JOB_FINALIZE,        /* #1 now, #2 job_id, #3 domain_id */
   INV_SQL_JOB_TASK_DONE,       /* #1 now, #2 job_id, #3 domain_id, #4 failed (0/1): success or
-                                  failure +1, remained -1, and the job finalised (as
-                                  INV_SQL_JOB_FINALIZE) when that was its last task */
+                                  failure +1, remained -1 -> remained_tasks, status (the
+                                  core finalises the job when none remain) */
   INV_SQL_JOB_TASK_LEFT,       /* #1 now, #2 job_id, #3 domain_id: total -1, remained -1 */
   INV_SQL_TASK_LOAD,           /* #1 job_task_id, #2 domain_id -> status, remained_sub_tasks,
                                   job_id, started (0/1) */

@@ -103,17 +103,29 @@ int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_
   return inv_run(s, p);
 }
 
-/* A task's counters moved to its job: +1 success or failure, -1 remained,
-** and the job finalised exactly once, in one statement. */
+/* A task's counters moved to its job: +1 success or failure, -1 remained;
+** the UPDATE returns what is left, and the job is finalised (exactly once)
+** after its last task only. The counters' UPDATE names no indexed column:
+** folding the finalisation into it would rewrite the job's status index
+** entries on every task. */
 static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
                        int64_t now) {
   inv_stmt *p = inv_sql(s, INV_SQL_JOB_TASK_DONE);
+  int rc, bLast = 0;
   if (!p) return INV_ERROR;
   inv_bind_int(s, p, 1, now);
   inv_bind_text(s, p, 2, zJob);
   inv_bind_text(s, p, 3, zDomain);
   inv_bind_int(s, p, 4, bFailure ? 1 : 0);
-  return inv_run(s, p);
+  rc = inv_step(s, p);
+  if (rc == INV_ROW) {
+    size_t n;
+    bLast = inv_col_int(s, p, 0) == 0 && strcmp(inv_col_text(s, p, 1, &n), "IN_PROGRESS") == 0;
+    while (rc == INV_ROW) rc = inv_step(s, p);
+  }
+  inv_reset(s, p);
+  if (rc < 0) return INV_ERROR;
+  return bLast ? inv_job_finalize(s, zJob, zDomain, now) : INV_OK;
 }
 
 /* The task row the write methods work on. */

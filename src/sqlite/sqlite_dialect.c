@@ -431,14 +431,10 @@ static const char *const azSql[INV_SQL_N] = {
   "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
   "finished_at = ?1, updated_at = ?1 "
   "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
-  /* INV_SQL_JOB_TASK_DONE: the SET expressions read the row before the
-  ** update (remained_tasks <= 1: it becomes 0) */
+  /* INV_SQL_JOB_TASK_DONE: no indexed column set (no index entry moves) */
   "UPDATE job SET success_tasks = success_tasks + 1 - ?4, failure_tasks = failure_tasks + ?4, "
-  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1, "
-  "status = CASE WHEN status = 'IN_PROGRESS' AND remained_tasks <= 1 "
-  "  THEN CASE WHEN failure_tasks + ?4 > 0 THEN 'FAILURE' ELSE 'SUCCESS' END ELSE status END, "
-  "finished_at = CASE WHEN status = 'IN_PROGRESS' AND remained_tasks <= 1 THEN ?1 ELSE finished_at END "
-  "WHERE job_id = ?2 AND domain_id = ?3",
+  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
+  "WHERE job_id = ?2 AND domain_id = ?3 RETURNING remained_tasks, status",
   /* INV_SQL_JOB_TASK_LEFT */
   "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
   "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
