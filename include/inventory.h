@@ -115,6 +115,14 @@ void inv_store_set_error(inv_store *s, const char *zCode, const char *zFmt, ...)
 ** Equal versions mean equal read results: callers may cache on them. */
 int inv_store_version(inv_store *s, int64_t *pData, int64_t *pOwn);
 
+/* inv_call of a read (get, list, stat, analyze) with the store's version it
+** reads: *pData, *pOwn as inv_store_version gives them, taken in the call's
+** own snapshot where the backend can (SQLite). When bSeen and the version
+** is (seenData, seenOwn), nothing is read: *pSame = 1 and INV_OK. */
+int inv_call_versioned(inv_store *s, int bSeen, int64_t seenData, int64_t seenOwn,
+                       const char *zResource, const char *zMethod, const inv_val *pReq,
+                       inv_sink *pSink, int bJson, int64_t *pData, int64_t *pOwn, int *pSame);
+
 /* The SQLite library's version; a store's backend ("sqlite",
 ** "postgresql"), its engine's version and its schema version. */
 const char *inv_sqlite_version(void);

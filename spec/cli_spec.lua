@@ -313,6 +313,41 @@ describe("bin/inventory on " .. backend.name, function()
       assert.truthy(r.err:find("no such file", 1, true))
       assert.is_nil(read(path))
     end)
+    it("a read creates and migrates nothing: no schema on PostgreSQL, no tables in another file", function()
+      local reads = { { "list", "job" }, { "get", "job", "job-000000000000" }, { "check" },
+                      { "export", "job" }, { "version" } }
+      if backend.name == "postgresql" then
+        local schema = "cli_absent_" .. rand_id():lower()
+        for _, a in ipairs(reads) do
+          local args = { "--url", H.URL, "--schema", schema, "--domain", D }
+          for _, x in ipairs(a) do args[#args + 1] = x end
+          local r = run(args)
+          if a[1] ~= "version" then
+            assert.are.equal(1, r.code, a[1])
+            assert.truthy(r.err:find("not an inventory store", 1, true), r.err)
+          end
+        end
+        -- the schema was not created: opening it read-only still finds none
+        local none, msg = inventory.open{ url = H.URL, schema = schema, readonly = true }
+        assert.is_nil(none)
+        assert.truthy(msg:find("not an inventory store", 1, true), msg)
+      else
+        local path = TMP .. "/other-app.db"
+        os.remove(path)
+        assert(sh("sqlite3 " .. q(path) .. " 'CREATE TABLE notes(x)'"))
+        local before = read(path)
+        for _, a in ipairs(reads) do
+          local args = { "--db", path, "--domain", D }
+          for _, x in ipairs(a) do args[#args + 1] = x end
+          local r = run(args)
+          if a[1] ~= "version" then
+            assert.are.equal(1, r.code, a[1])
+            assert.truthy(r.err:find("not an inventory store", 1, true), r.err)
+          end
+        end
+        assert.are.equal(before, read(path))            -- not a byte changed (no WAL switch)
+      end
+    end)
   end)
 
   describe("formats", function()

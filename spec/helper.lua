@@ -191,7 +191,10 @@ function H.open_source(inv, extra)
   local o = H.where(inv)
   for k, v in pairs(extra or {}) do o[k] = v end
   local parts = {}
-  for k, v in pairs(o) do parts[#parts + 1] = string.format("%s = %q", k, v) end
+  for k, v in pairs(o) do
+    -- (LuaJIT's %q quotes a number as a string)
+    parts[#parts + 1] = type(v) == "string" and string.format("%s = %q", k, v) or k .. " = " .. tostring(v)
+  end
   table.sort(parts)
   return "inventory.open{ " .. table.concat(parts, ", ") .. " }"
 end

@@ -372,6 +372,12 @@ describe("messages", function()
       failed("ERROR_DB_QUERY", DBQ .. '(key = query.fields, reason = the operator "median" of field "m" is not '
              .. "supported; use one of " .. GROUP_OPS .. ".)", nil,
              analyze({ fields = { m = { operator = "median", key = "total_tasks" } } }))
+      -- a misspelt operator is said to be one, not a missing key (count and push need none)
+      for _, op in ipairs{ "cnt", "Count" } do
+        failed("ERROR_DB_QUERY", DBQ .. '(key = query.fields, reason = the operator "' .. op .. '" of field "n" is not '
+               .. "supported; use one of " .. GROUP_OPS .. ".)", nil,
+               analyze({ group_by = { "collector_id" }, fields = { n = { operator = op } } }))
+      end
       failed("ERROR_DB_QUERY", DBQ .. '(key = query.fields, reason = field "m": sum of the datetime "created_at" is not '
              .. "supported.)", nil, analyze({ fields = { m = { operator = "sum", key = "created_at" } } }))
       failed("ERROR_DB_QUERY", DBQ .. "(key = query.fields, reason = give at least one key to group by or one field.)",

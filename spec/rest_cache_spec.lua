@@ -171,4 +171,141 @@ describe("inventory.rest result cache", function()
     local d3 = a:version()
     assert.is_true(d3 ~= d2)
   end)
+  describe("store:cached_call", function()
+    it("answers a read as JSON with its version; the seen version, false without reading", function()
+      assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
+      local req = { domain_id = "d1", query = {} }
+      local dv, own, text = a:cached_call(nil, nil, "job", "list", req)
+      assert.is_not_nil(dv)
+      assert.is_not_nil(own)
+      assert.equal(a:call("job", "list", req, true), text)
+      assert.equal(1, cjson.decode(text).total_count)
+      assert.are.same({ dv, own }, { a:version() })
+      -- nothing committed since: the cached answer holds
+      local dv2, own2, same = a:cached_call(dv, own, "job", "list", req)
+      assert.are.same({ dv, own, false }, { dv2, own2, same })
+      -- a commit of this connection, then of another: a new answer, a new version
+      assert(a.job.create{ domain_id = "d1", collector_id = "c2" })
+      local dv3, own3, text3 = a:cached_call(dv, own, "job", "list", req)
+      assert.equal(2, cjson.decode(text3).total_count)
+      assert.are_not.same({ dv, own }, { dv3, own3 })
+      assert(b.job.create{ domain_id = "d1", collector_id = "c3" })
+      local dv4, own4, text4 = a:cached_call(dv3, own3, "job", "list", req)
+      assert.equal(3, cjson.decode(text4).total_count)
+      assert.are_not.same({ dv3, own3 }, { dv4, own4 })
+      -- get, stat and analyze as well
+      local job = cjson.decode(text4).results[1].job_id
+      local _, _, got = a:cached_call(false, false, "job", "get", { domain_id = "d1", job_id = job })
+      assert.equal(job, cjson.decode(got).job_id)
+      local _, _, st = a:cached_call(nil, nil, "job", "stat", { domain_id = "d1",
+        query = { aggregate = { { count = { name = "n" } } } } })
+      assert.equal(3, cjson.decode(st).results[1].n)
+    end)
+
+    it("fails as a call does, and refuses a write", function()
+      local r = { a:cached_call(nil, nil, "job", "get", { domain_id = "d1", job_id = "job-000000000bad" }) }
+      assert.equal(6, select("#", a:cached_call(nil, nil, "job", "get",
+        { domain_id = "d1", job_id = "job-000000000bad" })))
+      assert.is_nil(r[1]); assert.is_nil(r[2]); assert.is_nil(r[3])
+      assert.equal("ERROR_NOT_FOUND", r[5])
+      assert.equal("client", r[6])
+      local w = { a:cached_call(nil, nil, "job", "create", { domain_id = "d1", collector_id = "c1" }) }
+      assert.is_nil(w[3])
+      assert.equal("ERROR_INVALID_PARAMETER", w[5])
+      assert.matches("a versioned call reads", w[4], 1, true)
+      assert.equal(0, a.job.list{ domain_id = "d1" }.total_count)     -- nothing written
+      assert.has_error(function() a:cached_call(nil, nil, "job", "list", "{}") end)
+      -- the store goes on
+      local _, _, text = assert(a:cached_call(nil, nil, "job", "list", { domain_id = "d1" }))
+      assert.equal(0, cjson.decode(text).total_count)
+    end)
+
+    it("SQLite: the version is read in the call's snapshot, and the snapshot ends with the call", function()
+      H.only("sqlite", "a stepped statement holds SQLite's read snapshot")
+      local req = { domain_id = "d1", query = {} }
+      local dv, own = a:cached_call(nil, nil, "job", "list", req)
+      -- the snapshot was released: another connection writes and checkpoints freely
+      assert(b.job.create{ domain_id = "d1", collector_id = "c1" })
+      local dv2, own2, text2 = a:cached_call(dv, own, "job", "list", req)
+      assert.equal(1, cjson.decode(text2).total_count)
+      assert.is_true(dv2 ~= dv)
+      assert.equal(own, own2)
+      assert.are.same({ dv2, own2 }, { a:version() })
+    end)
+  end)
+
+  describe("a token map's resolver", function()
+    local ids = { t1 = { domain_id = "d1", role = "DOMAIN_ADMIN" },
+                  t2 = { domain_id = "d2", role = "DOMAIN_ADMIN" } }
+    local function seen_of(resolve)
+      for i = 1, 10 do
+        local name, v = debug.getupvalue(resolve, i)
+        if name == "seen" then return v end
+      end
+      error("no cache in the resolver")
+    end
+    local function count(t) local n = 0; for _ in pairs(t) do n = n + 1 end; return n end
+
+    it("maps each header text anew: a changed header, another identity", function()
+      local resolve = rest.static_resolver(ids)
+      assert.equal("d1", resolve{ authorization = "Bearer t1" }.domain_id)
+      assert.equal("d2", resolve{ authorization = "Bearer t2" }.domain_id)
+      assert.equal("d1", resolve{ authorization = "Bearer t1" }.domain_id)
+      assert.equal("d1", resolve{ Authorization = "bearer  t1 " }.domain_id)
+      assert.is_nil(resolve{ authorization = "Bearer t3" })
+      assert.is_nil(resolve{ authorization = "Basic t1" })
+      assert.is_nil(resolve{ authorization = "Bearer t3" })               -- a miss, kept as one
+      assert.is_nil(resolve{})
+      assert.is_nil(resolve{ authorization = { "Bearer t9", "Bearer t1" } })  -- the first value only
+      assert.equal("d2", resolve{ authorization = { "Bearer t2" } }.domain_id)
+    end)
+
+    it("finds the header of an ngx table by its __index, without a scan", function()
+      local resolve = rest.static_resolver(ids)
+      local function ngx_headers(t)     -- ngx.req.get_headers(): lowercase keys, __index for others
+        return setmetatable(t, { __index = function(h, k)
+          if type(k) == "string" then
+            local l = k:lower():gsub("_", "-")
+            if l ~= k then return rawget(h, l) end
+          end
+        end })
+      end
+      assert.equal("d2", resolve(ngx_headers{ authorization = "Bearer t2" }).domain_id)
+      assert.is_nil(resolve(ngx_headers{ ["x-other"] = "Bearer t2" }))
+      assert.equal("d1", rest.bearer(ngx_headers{ authorization = "Bearer t1" }) and
+                         resolve(ngx_headers{ authorization = "Bearer t1" }).domain_id)
+    end)
+
+    it("keeps at most 1,024 header texts", function()
+      local resolve = rest.static_resolver(ids)
+      local seen = seen_of(resolve)
+      for i = 1, 3000 do
+        assert.is_nil(resolve{ authorization = "Bearer x" .. i })
+        assert.is_true(count(seen_of(resolve)) <= 1024)
+      end
+      assert.are_not.equal(seen, seen_of(resolve))                        -- started over
+      assert.equal("d1", resolve{ authorization = "Bearer t1" }.domain_id)
+      assert.equal("d1", resolve{ authorization = "Bearer t1" }.domain_id)
+    end)
+
+    it("a token file's resolver caches alike, and the handler takes its identities as checked", function()
+      local path = os.tmpname()
+      local f = assert(io.open(path, "w"))
+      f:write('{"tf1":{"domain_id":"d1","role":"DOMAIN_ADMIN"}}')
+      f:close()
+      local resolve = rest.token_file_resolver(path)
+      os.remove(path)
+      assert.equal("d1", resolve{ authorization = "Bearer tf1" }.domain_id)
+      assert.is_nil(resolve{ authorization = "Bearer tf2" })
+      assert.equal(2, count(seen_of(resolve)))
+      local h = rest.new{ store = a, resolver = resolve }
+      assert(a.job.create{ domain_id = "d1", collector_id = "c1" })
+      local status, text = h:handle("POST", "/inventory/v1/job/list", "{}", { authorization = "Bearer tf1" })
+      assert.equal(200, status)
+      assert.equal(1, cjson.decode(text).total_count)
+      -- an identity from another resolver is checked on every request
+      local h2 = rest.new{ store = a, resolver = function() return { domain_id = "d1", role = "NOBODY" } end }
+      assert.equal(403, (h2:handle("POST", "/inventory/v1/job/list", "{}", {})))
+    end)
+  end)
 end)

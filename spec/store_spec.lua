@@ -85,6 +85,21 @@ describe("store", function()
       assert.truthy(msg:find("key = schema", 1, true), msg)
     end)
 
+    it("refuses an option of the wrong type or out of its range, naming it", function()
+      for _, case in ipairs{ { busy_timeout = "x" }, { page_limit = 2.5 }, { stat_timeout = 1e300 },
+                             { busy_timeout = -5 }, { journal_seconds = -1 }, { statement_timeout = -1 },
+                             { page_limit = 0 }, { page_limit = 1e12 }, { readonly = "no" }, { path = 5 },
+                             { statement_timeout = 0 / 0 } } do
+        local k = next(case)
+        local o = { path = ":memory:" }
+        for kk, v in pairs(case) do o[kk] = v end
+        local inv, msg, code, class = inventory.open(o)
+        assert.is_nil(inv, k)
+        assert.are.same({ "ERROR_INVALID_PARAMETER", "client" }, { code, class })
+        assert.truthy(msg:find("(key = " .. k .. ", reason = ", 1, true), msg)
+      end
+    end)
+
     it("takes every known option", function()
       local inv = H.open{ busy_timeout = 100, page_limit = 10, readonly = false,
                           statement_timeout = 1000, stat_timeout = 5000, journal_seconds = 60 }
@@ -170,6 +185,69 @@ describe("store", function()
       assert.are.equal(1, assert(inv.spot_job.list{ domain_id = D }).total_count)
       inv:close()
       H.drop(first)
+    end)
+
+    it("a stored document that is not JSON fails the call cleanly, and the store goes on", function()
+      local rest = require "inventory.rest"
+      local inv = H.open{ shared = true }                  -- (SQLite: a file the sqlite3 tool writes)
+      local log = {}
+      local h = rest.new{ store = inv, log = function(m, level) log[#log + 1] = level .. ": " .. m end,
+                          resolver = rest.static_resolver{ tk = { domain_id = D, role = "DOMAIN_ADMIN" } } }
+      assert(inv:import("job_task", { { job_task_id = "job-task-bad1", job_id = "job-bad001", domain_id = D,
+        errors = { { error_code = "E", message = "m", additional = { x = 1 } } },
+        created_at = "2024-01-01T00:00:00.000Z" },
+        { job_task_id = "job-task-good", job_id = "job-bad001", domain_id = D,
+        errors = { { error_code = "G", message = "fine" } }, created_at = "2024-01-02T00:00:00.000Z" } }))
+      local function corrupt(text)
+        local sql = "UPDATE job_task SET errors = '" .. text .. "' WHERE job_task_id = 'job-task-bad1'"
+        if H.BACKEND == "sqlite" then
+          local pipe = assert(io.popen("sqlite3 -bail " .. H.where(inv).path, "w"))
+          assert(pipe:write(sql, ";\n"))
+          pipe:close()
+          local rd = assert(io.popen("sqlite3 " .. H.where(inv).path
+                                     .. " \"SELECT errors FROM job_task WHERE job_task_id = 'job-task-bad1'\""))
+          assert.are.equal(text .. "\n", rd:read("*a"))          -- the write is there
+          rd:close()
+        else
+          H.psql(inv, sql)
+        end
+      end
+      local MSG = "Database query failed. (reason = the stored errors is not valid JSON)"
+      for _, text in ipairs{ '[{"error_code":"E","message":', 'nope', '[{"a":1}] x', '[1,2,', '"open' } do
+        corrupt(text)
+        for _, call in ipairs{
+          function() return inv.job_task.get{ domain_id = D, job_task_id = "job-task-bad1" } end,
+          function() return inv.job_task.list{ domain_id = D } end,
+          function() return inv.job_task.list{ domain_id = D, query = { only = { "errors.error_code" } } } end,
+          function() return inv:call("job_task", "list", { domain_id = D }, true) end,
+          function() return inv:call("job_task", "get", { domain_id = D, job_task_id = "job-task-bad1" }, true) end,
+          function()
+            local dv, own, r, msg, code, class = inv:cached_call(nil, nil, "job_task", "list", { domain_id = D })
+            assert.is_nil(dv); assert.is_nil(own)
+            return r, msg, code, class
+          end,
+        } do
+          local r, msg, code, class = call()
+          assert.is_nil(r)                                   -- no half-built result
+          assert.are.equal("ERROR_DB_QUERY", code)
+          assert.are.equal("server", class)
+          assert.are.equal(MSG, msg)
+        end
+        -- over REST: a 500 with a JSON body, never the foreign text in a response
+        local status, body = h:handle("POST", "/inventory/v1/job-task/list", "{}", { authorization = "Bearer tk" })
+        assert.are.equal(500, status)
+        assert.are.equal("ERROR_DB_QUERY", cjson.decode(body).error.code)
+        assert.is_nil(body:find(text, 1, true))
+        assert.matches("the stored errors is not valid JSON", log[#log], 1, true)
+        -- the rest of the record, the other record, and the next call, as usual
+        local t = assert(inv.job_task.get{ domain_id = D, job_task_id = "job-task-bad1", only = { "status" } })
+        assert.are.same({ status = "PENDING" }, t)
+        local g = assert(inv.job_task.get{ domain_id = D, job_task_id = "job-task-good" })
+        assert.are.equal("G", g.errors[1].error_code)
+        local j = cjson.decode((assert(inv:call("job_task", "get", { domain_id = D, job_task_id = "job-task-good" }, true))))
+        assert.are.equal("fine", j.errors[1].message)
+      end
+      H.drop(inv)
     end)
 
     it("a file is in WAL mode", function()
@@ -372,6 +450,30 @@ describe("store", function()
         fails("ERROR_REQUIRED_PARAMETER", inv.job.list{ domain_id = null })
         assert(inv.job.delete{ job_id = j.job_id, domain_id = D })
       end
+    end)
+
+    it("an empty table is [] or {} as marked (array_mt, object_mt); results carry the marks", function()
+      local t = assert(inv.job_task.list{ domain_id = D }).results[1]
+      assert(inv.job_task.start{ domain_id = D, job_task_id = t.job_task_id })
+      assert(inv.job_task.add_error{ domain_id = D, job_task_id = t.job_task_id, error_code = "E", message = "m",
+        additional = { l = setmetatable({}, inventory.array_mt), o = setmetatable({}, inventory.object_mt),
+                       d = inventory.decode('{"l":[],"o":{},"n":null}') } })
+      local text = assert(inv:call("job_task", "get", { domain_id = D, job_task_id = t.job_task_id, only = { "errors" } }, true))
+      assert.are.equal('{"errors":[{"error_code":"E","message":"m","additional":'
+                       .. '{"d":{"l":[],"n":null,"o":{}},"l":[],"o":{}}}]}', text)
+      -- a result goes back as it came
+      local a = assert(inv.job_task.get{ domain_id = D, job_task_id = t.job_task_id }).errors[1].additional
+      assert.are.equal(inventory.array_mt, getmetatable(a.l))
+      assert.are.equal(inventory.object_mt, getmetatable(a.o))
+      assert(inv.job_task.add_error{ domain_id = D, job_task_id = t.job_task_id, error_code = "E2", message = "m",
+                                     additional = a })
+      text = assert(inv:call("job_task", "get", { domain_id = D, job_task_id = t.job_task_id, only = { "errors" } }, true))
+      assert.truthy(text:find('"error_code":"E2","message":"m","additional":{"d":{"l":[],"o":{}},"l":[],"o":{}}', 1, true), text)
+      -- inventory.decode: JSON's values, null kept in objects, errors as nil, message
+      assert.are.equal(inventory.null, inventory.decode('{"a":null}').a)
+      local v, msg = inventory.decode("[1,")
+      assert.is_nil(v)
+      assert.truthy(msg:find("invalid JSON", 1, true), msg)
     end)
 
     it("null inside a JSON value is kept as JSON null", function()

@@ -263,7 +263,7 @@ int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite) {
 
 int inv_store_checkpoint(inv_store *s, inv_sink *k) {
   int64_t nLog = 0, nDone = 0;
-  if (s->pDrv->iVersion >= 4 && s->pDrv->xCheckpoint && s->pDrv->xCheckpoint(s, &nLog, &nDone)) {
+  if (s->pDrv->iVersion >= 5 && s->pDrv->xCheckpoint && s->pDrv->xCheckpoint(s, &nLog, &nDone)) {
     return INV_ERROR;
   }
   k->xBeginObj(k, 2);

@@ -171,6 +171,12 @@ int inv_m_analyze(inv_store *s, const inv_resource *r, const inv_val *req, inv_s
     kk = inv_val_get(&kv->v, "key");
     sub = inv_val_get(&kv->v, "fields");
     if (!inv_stat_is_str(op)) return inv_err_required(s, entryKey(s, "fields", kv, "operator"));
+    if (!inv_stat_group_op(op->u.s.z)) {
+      inv_val nm = strVal(kv->zKey, kv->nKey);
+      return inv_err_query(s, "query.fields", "the operator %s of field %s is not supported; use one of %s.",
+                           inv_msg_value(s, op, INV_MSG_VALUE), inv_msg_value(s, &nm, INV_MSG_VALUE),
+                           inv_stat_group_ops);
+    }
     if (strcmp(op->u.s.z, "count") && strcmp(op->u.s.z, "push") && !inv_stat_is_str(kk)) {
       return inv_err_required(s, entryKey(s, "fields", kv, "key"));
     }

@@ -86,3 +86,30 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   s->nsDeadline = 0;                 /* the budget is the call's only */
   return rc;
 }
+
+/* A read whose answer a cache keeps, tagged with the store's version: the
+** version is read first, in the snapshot the call reads when the driver can
+** hold one (SQLite), and when it is the version the caller saw (bSeen), the
+** call does not run (*pSame = 1). */
+int inv_call_versioned(inv_store *s, int bSeen, int64_t seenData, int64_t seenOwn,
+                       const char *zResource, const char *zMethod, const inv_val *pReq,
+                       inv_sink *pSink, int bJson, int64_t *pData, int64_t *pOwn, int *pSame) {
+  const inv_driver *d = s->pDrv;
+  int rc;
+  *pSame = 0;
+  if (strcmp(zMethod, "get") != 0 && strcmp(zMethod, "list") != 0 && strcmp(zMethod, "stat") != 0
+      && strcmp(zMethod, "analyze") != 0) {
+    return inv_err(s, "ERROR_INVALID_PARAMETER", "Parameter is invalid. (key = method, reason = "
+                   "a versioned call reads: get, list, stat or analyze.)");
+  }
+  if (d->iVersion >= 4 && d->xVersionHeld) rc = d->xVersionHeld(s, pData, pOwn);
+  else rc = d->xVersion(s, pData, pOwn);
+  if (rc != INV_OK || (bSeen && *pData == seenData && *pOwn == seenOwn)) {
+    inv_rollback(s);                 /* ends a held snapshot */
+    *pSame = rc == INV_OK;
+    return rc;
+  }
+  rc = inv_call(s, zResource, zMethod, pReq, pSink, bJson);
+  inv_rollback(s);                   /* (a request refused before its method ran) */
+  return rc;
+}

@@ -121,7 +121,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 4 */
+  int iVersion;                             /* 5 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -168,6 +168,18 @@ struct inv_driver {
   ** takes a read transaction (INV_TX_READ) for them. */
   int bStmtSnapshot;
   /* ---- iVersion 4 ---- */
+  /* Column i of the current row in one read: returns its type (INV_T_*)
+  ** and, unless INV_T_NULL, its value as xColumnText (bText: *pz, *pn) or
+  ** xColumnInt (*pI) give it. Rendering reads every column so. NULL: the
+  ** core composes it of xColumnType and xColumnText / xColumnInt. */
+  int  (*xColumnGet)(inv_stmt *p, int i, int bText, int64_t *pI, const char **pz, size_t *pn);
+  /* xVersion, read in the snapshot that the read call which follows shares,
+  ** held until that call ends (xRollback, which every call runs last, ends
+  ** it): a cache tags the answer with the version it was read at, in one
+  ** snapshot. NULL: inv_call_versioned takes xVersion, then the call its
+  ** own snapshot. */
+  int  (*xVersionHeld)(inv_store *s, int64_t *pData, int64_t *pOwn);
+  /* ---- iVersion 5 ---- */
   /* Move what a write-ahead log holds into the store, without waiting for
   ** readers or writers (SQLite: a PASSIVE checkpoint): *pnLog frames in the
   ** log, *pnDone of them in the store now. NULL: the engine does it itself. */

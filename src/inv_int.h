@@ -100,6 +100,8 @@ int inv_field_index(const inv_resource *r, const char *zName, size_t n);
 extern const char *const inv_job_status[];
 extern const char *const inv_task_status[];
 int inv_enum_has(const char *const *az, const char *z);
+/* why a read-only open refuses a store of schema v, into zOut */
+void inv_schema_refusal(int v, char *zOut, size_t nOut);
 
 /* ===================== the store ===================== */
 
@@ -125,6 +127,12 @@ struct inv_store {
   int eErrClass;                  /* INV_CLIENT, INV_UNAVAILABLE, INV_SERVER */
   int bRetry;                     /* the error is a conflict: the call may run again */
   char *azById[INV_N_RES];        /* "SELECT t.* ... WHERE <id> = #1 AND domain_id = #2" */
+  /* rendering (inv_render.c): the last datetime formatted and where its day
+  ** starts (bTime: valid); each field's JSON key, built on first use */
+  int bTime;
+  int64_t nTimeMs, nTimeDay0;
+  char zTime[32];
+  char *zJsonKeys;
 };
 
 int64_t inv_now(inv_store *s);
@@ -183,6 +191,10 @@ int inv_col_type(inv_store *s, inv_stmt *p, int i);      /* INV_T_* */
 int64_t inv_col_int(inv_store *s, inv_stmt *p, int i);
 double inv_col_real(inv_store *s, inv_stmt *p, int i);
 const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn);
+/* Type and value of a column in one read (the driver's xColumnGet): text
+** (bText) or integer; nothing is read for INV_T_NULL. */
+int inv_col_get(inv_store *s, inv_stmt *p, int i, int bText, int64_t *pI,
+                const char **pz, size_t *pn);
 int64_t inv_changes(inv_store *s);
 int inv_begin_write(inv_store *s);
 int inv_begin_read(inv_store *s);

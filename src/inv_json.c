@@ -773,6 +773,10 @@ static void jskJson(inv_sink *s, const char *z, size_t n) {
   p->bComma = 1;
 }
 
+inv_json_sink *inv_json_sink_of(inv_sink *s) {
+  return s && s->xBeginObj == jskBeginObj ? (inv_json_sink *)s : NULL;
+}
+
 void inv_json_sink_init(inv_json_sink *s, inv_buf *pBuf) {
   memset(s, 0, sizeof(*s));
   s->base.xBeginObj = jskBeginObj;
@@ -907,6 +911,17 @@ static int jsNumber(JStream *p) {
   return 0;
 }
 
+/* A container failed after its Begin event: while replaying, close it, so
+** that the sink stays balanced (-2: a value was emitted); else -1. */
+static int jsFail(JStream *p, int bArr) {
+  if (!p->pSink) return -1;
+  if (bArr) p->pSink->xEndArr(p->pSink);
+  else p->pSink->xEndObj(p->pSink);
+  return -2;
+}
+
+/* Each parser returns 0, -1 (failed, nothing emitted) or -2 (failed, one
+** balanced value emitted): inv_sink_json_replay leaves a sink balanced. */
 static int jsArray(JStream *p) {
   if (++p->nDepth > INV_JSON_BUILT_DEPTH) return -1;
   p->i++;
@@ -916,11 +931,11 @@ static int jsArray(JStream *p) {
     p->i++;
   } else {
     for (;;) {
-      if (jsValue(p)) return -1;
+      if (jsValue(p)) return jsFail(p, 1);
       p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') { p->i++; continue; }
       if (p->i < p->n && p->z[p->i] == ']') { p->i++; break; }
-      return -1;
+      return jsFail(p, 1);
     }
   }
   if (p->pSink) p->pSink->xEndArr(p->pSink);
@@ -937,19 +952,22 @@ static int jsObject(JStream *p) {
     p->i++;
   } else {
     for (;;) {
-      if (p->i >= p->n || p->z[p->i] != '"') return -1;
-      if (jsString(p, 1)) return -1;
+      int rc;
+      if (p->i >= p->n || p->z[p->i] != '"') return jsFail(p, 0);
+      if (jsString(p, 1)) return jsFail(p, 0);
       p->i = skipWs(p->z, p->n, p->i);
-      if (p->i >= p->n || p->z[p->i] != ':') return -1;
-      p->i++;
-      if (jsValue(p)) return -1;
+      rc = p->i < p->n && p->z[p->i] == ':' ? (p->i++, jsValue(p)) : -1;
+      if (rc) {
+        if (rc == -1 && p->pSink) p->pSink->xNull(p->pSink);   /* the key's value */
+        return jsFail(p, 0);
+      }
       p->i = skipWs(p->z, p->n, p->i);
       if (p->i < p->n && p->z[p->i] == ',') {
         p->i = skipWs(p->z, p->n, p->i + 1);
         continue;
       }
       if (p->i < p->n && p->z[p->i] == '}') { p->i++; break; }
-      return -1;
+      return jsFail(p, 0);
     }
   }
   if (p->pSink) p->pSink->xEndObj(p->pSink);
@@ -987,11 +1005,12 @@ static int jsValue(JStream *p) {
 
 /* Run one pass over the whole text: a value and nothing but whitespace. */
 static int jsRun(JStream *p, inv_sink *pSink) {
+  int rc;
   p->i = 0;
   p->nDepth = 0;
   p->pSink = pSink;
-  if (jsValue(p)) return -1;
-  if (skipWs(p->z, p->n, p->i) != p->n) return -1;
+  if ((rc = jsValue(p)) != 0) return rc;
+  if (skipWs(p->z, p->n, p->i) != p->n) return pSink ? -2 : -1;
   return 0;
 }
 
@@ -1004,6 +1023,34 @@ int inv_sink_json(inv_sink *s, const char *z, size_t n) {
   return rc;
 }
 
+int inv_sink_json_replay(inv_sink *s, const char *z, size_t n, inv_buf *pScratch) {
+  JStream p;
+  int rc;
+  memset(&p, 0, sizeof(p));
+  p.z = (const unsigned char *)(z ? z : "");
+  p.n = z ? n : 0;
+  p.scratch = *pScratch;      /* borrowed: handed back below */
+  /* room for the longest decoded string or number copy: the pass never
+  ** grows the buffer, so a sink that longjmps leaves it owned by the caller */
+  rc = inv_buf_reserve(&p.scratch, p.n + 1);
+  *pScratch = p.scratch;
+  if (rc == 0) rc = jsRun(&p, s);
+  *pScratch = p.scratch;
+  return rc;
+}
+
+int inv_json_check(const char *z, size_t n, inv_buf *pScratch) {
+  JStream p;
+  int rc;
+  memset(&p, 0, sizeof(p));
+  p.z = (const unsigned char *)(z ? z : "");
+  p.n = z ? n : 0;
+  p.scratch = *pScratch;      /* borrowed: handed back below */
+  rc = jsRun(&p, NULL) ? -1 : 0;
+  *pScratch = p.scratch;
+  return rc;
+}
+
 int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch) {
   JStream p;
   int rc;
@@ -1011,7 +1058,7 @@ int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch) {
   p.z = (const unsigned char *)(z ? z : "");
   p.n = z ? n : 0;
   p.scratch = *pScratch;      /* borrowed: handed back below */
-  rc = jsRun(&p, NULL);
+  rc = jsRun(&p, NULL) ? -1 : 0;
   if (rc == 0) {
     if (s->xJson) {
       /* Splice the text itself, without surrounding whitespace. */

@@ -127,18 +127,92 @@ void inv_emit_json(inv_store *s, inv_sink *k, const char *z, size_t n) {
   if (inv_sink_json_ex(k, z, n, &s->jscratch)) k->xNull(k);  /* ours: cannot fail */
 }
 
-/* ---- a row ---- */
+/* ---- datetimes ---- */
 
-int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
-                   int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
-  int i, j, bJson = flags & R_JSON;
+#define MS_DAY 86400000
+
+static void put2(char *z, int v) {
+  z[0] = (char)('0' + v / 10);
+  z[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" of ms (24 bytes, not terminated), through the
+** store's one-entry cache: the instant formatted last is a lookup (the
+** tasks of a job share their created_at), another one of the same day
+** formats its time of day only. Other years than 0 to 9999 are not cached
+** (inv_time_format writes them longer; the first 24 bytes are rendered, as
+** always). */
+static const char *timeText(inv_store *s, int64_t ms) {
+  if (s->bTime) {
+    int64_t r;
+    if (ms == s->nTimeMs) return s->zTime;
+    r = ms - s->nTimeDay0;
+    if (r >= 0 && r < MS_DAY) {
+      int v = (int)r, m = v % 1000;
+      char *z = s->zTime;
+      put2(z + 11, v / 3600000);
+      put2(z + 14, v / 60000 % 60);
+      put2(z + 17, v / 1000 % 60);
+      z[20] = (char)('0' + m / 100);
+      put2(z + 21, m % 100);
+      s->nTimeMs = ms;
+      return z;
+    }
+  }
+  inv_time_format(ms, s->zTime);
+  s->bTime = s->zTime[4] == '-' && s->zTime[23] == 'Z' && s->zTime[24] == 0;
+  if (s->bTime) {
+    int64_t r = ms % MS_DAY;
+    if (r < 0) r += MS_DAY;
+    s->nTimeMs = ms;
+    s->nTimeDay0 = ms - r;
+  }
+  return s->zTime;
+}
+
+/* ---- a row into any sink ---- */
+
+/* A stored document (errors, filter): text this library wrote, replayed
+** in one pass (a sink that splices JSON takes it as it is, after one
+** checking pass: a response is never JSON with a foreign text inside). 0,
+** or -1 when it is not JSON after all: the sink got a null or what could
+** be read, balanced, and the call fails. */
+/* A stored document that is not JSON after all fails the call. */
+static int badStored(inv_store *s, const inv_field *f) {
+  inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY", "Database query failed. (reason = the stored %s "
+                "is not valid JSON)", f->zName);
+  return -1;
+}
+
+static int emitStored(inv_store *s, inv_sink *k, const char *z, size_t n, const inv_field *f) {
+  int rc, bEmpty = n == 2 && ((z[0] == '[' && z[1] == ']') || (z[0] == '{' && z[1] == '}'));
+  if (k->xJson) {
+    rc = bEmpty ? 0 : inv_json_check(z, n, &s->jscratch);
+    if (rc == 0) { k->xJson(k, z, n); return 0; }
+  } else if (bEmpty) {
+    if (z[0] == '[') { k->xBeginArr(k, 0); k->xEndArr(k); }
+    else { k->xBeginObj(k, 0); k->xEndObj(k); }
+    return 0;
+  } else {
+    rc = inv_sink_json_replay(k, z, n, &s->jscratch);
+    if (rc == 0) return 0;
+  }
+  if (rc == -1) k->xNull(k);
+  return badStored(s, f);
+}
+
+static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
+                      int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
+  int i, j, bJson = flags & R_JSON, bBad = 0;
   int idBase = 1 + r->iRes * 64;                /* key ids 1..192 */
   k->xBeginObj(k, r->nField);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
-    int iCol = iCol0 + i;
     SubPath aSub[ONLY_MAX_SUB];
-    int nSub = 0, bWhole = 0;
+    int nSub = 0, bWhole = 0, t;
+    int64_t v = 0;
+    const char *z = "";
+    size_t n = 0;
     /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
     ** records: never rendered, not even when `only` names them; an export
     ** (R_ALL) has them, so that an import reproduces the record */
@@ -153,52 +227,260 @@ int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
     } else if (flags & R_MINIMAL) {
       if (!(f->flags & FF_MINIMAL)) continue;
     }
-    if (inv_col_type(s, p, iCol) == INV_T_NULL) continue;
+    t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
+    if (t == INV_T_NULL) continue;
     switch (f->eType) {
-      case F_STR: {
-        size_t n;
-        const char *z = inv_col_text(s, p, iCol, &n);
+      case F_STR:
         if (bJson && n == 0) break;
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xStr(k, z, n);
         break;
-      }
-      case F_INT: {
-        int64_t v = inv_col_int(s, p, iCol);
+      case F_INT:
         if (bJson && v == 0) break;
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         k->xInt(k, v);
         break;
-      }
-      case F_TIME: {
-        char zT[32];
-        inv_time_format(inv_col_int(s, p, iCol), zT);
+      case F_TIME:
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
-        k->xStr(k, zT, 24);
+        k->xStr(k, timeText(s, v), 24);
         break;
-      }
-      default: {                            /* F_OBJ, F_ERRS: JSON text */
-        size_t n;
-        const char *z = inv_col_text(s, p, iCol, &n);
+      default:                              /* F_OBJ, F_ERRS: JSON text */
         if (bJson && f->eType == F_ERRS && n == 2) break;   /* "[]" */
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
         if (bWhole || !nSub) {
-          inv_emit_json(s, k, z, n);
+          if (emitStored(s, k, z, n, f)) bBad = 1;
         } else {
-          inv_val v;
+          inv_val jv;
           char zErr[64];
-          if (inv_json_parse(&s->arena, z, n, &v, zErr, sizeof zErr)) {
+          if (inv_json_parse(&s->arena, z, n, &jv, zErr, sizeof zErr)) {
             k->xNull(k);
-          } else if (!emitProjected(s, k, &v, aSub, nSub, 0)) {
+            badStored(s, f);
+            bBad = 1;
+          } else if (!emitProjected(s, k, &jv, aSub, nSub, 0)) {
             k->xNull(k);
           }
         }
         break;
-      }
     }
   }
   k->xEndObj(k);
+  return bBad ? INV_ERROR : INV_OK;
+}
+
+/* ---- a row into a JSON sink: written straight into its buffer ---- */
+
+#define KEY_SLOT 32               /* ",\"name\":" of a field, zero-padded */
+#define KEY_FIELDS 64             /* fields per resource (key ids: 64 each) */
+
+/* The JSON keys of every resource's fields, built on the store's first
+** JSON row (one more slot: a copy of a whole slot from offset 1 stays inside). */
+static const char *jsonKeys(inv_store *s) {
+  int ri, i;
+  char *z;
+  if (s->zJsonKeys) return s->zJsonKeys;
+  z = inv_malloc((size_t)(INV_N_RES * KEY_FIELDS + 1) * KEY_SLOT);
+  if (!z) return NULL;
+  memset(z, 0, (size_t)(INV_N_RES * KEY_FIELDS + 1) * KEY_SLOT);
+  for (ri = 0; ri < INV_N_RES && inv_resources[ri]; ri++) {
+    const inv_resource *r = inv_resources[ri];
+    for (i = 0; i < r->nField && i < KEY_FIELDS; i++) {
+      const inv_field *f = &r->aField[i];
+      char *w = z + ((size_t)r->iRes * KEY_FIELDS + (size_t)i) * KEY_SLOT;
+      if ((size_t)f->nName + 4 > KEY_SLOT) continue;        /* written the long way */
+      w[0] = ',';
+      w[1] = '"';
+      memcpy(w + 2, f->zName, f->nName);
+      w[2 + f->nName] = '"';
+      w[3 + f->nName] = ':';
+    }
+  }
+  s->zJsonKeys = z;
+  return z;
+}
+
+/* Does any byte of z[0..n) need an escape in a JSON string (< 0x20, '"',
+** '\\')? Eight at a time (a false alarm only costs the careful writer). */
+static int wordNeedsEscape(const char *z) {
+  const uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+  uint64_t x, q, b;
+  memcpy(&x, z, 8);
+  q = x ^ (k01 * '"');
+  b = x ^ (k01 * '\\');
+  return ((((x - k01 * 0x20) & ~x) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80) != 0;
+}
+static int needsEscape(const char *z, size_t n) {
+  size_t i;
+  if (n < 8) {
+    for (i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)z[i];
+      if (c < 0x20 || c == '"' || c == '\\') return 1;
+    }
+    return 0;
+  }
+  for (i = 0; i + 8 < n; i += 8) {
+    if (wordNeedsEscape(z + i)) return 1;
+  }
+  return wordNeedsEscape(z + n - 8);          /* the last 8 bytes, overlapping */
+}
+
+static char *putInt(char *w, int64_t v) {
+  char a[24];
+  size_t k = sizeof a;
+  uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+  do {
+    a[--k] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0) a[--k] = '-';
+  memcpy(w, a + k, sizeof a - k);
+  return w + (sizeof a - k);
+}
+
+/* The same row as renderSink would write through the sink's events, byte
+** for byte, without a call per event: the key from the table above, the
+** value with one room check. */
+static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol0,
+                      inv_json_sink *js, int flags, const inv_only *pOnly, const char *zKeys) {
+  inv_buf *b = js->pBuf;
+  const char *zSlot = zKeys + (size_t)r->iRes * KEY_FIELDS * KEY_SLOT;
+  const inv_driver *d = s->pDrv;
+  int (*xGet)(inv_stmt*, int, int, int64_t*, const char**, size_t*) =
+    d->iVersion >= 4 && d->xColumnGet ? d->xColumnGet : NULL;
+  int i, j, bJson = flags & R_JSON, bFirst = 1;
+  char *w;
+  if (inv_buf_reserve(b, 2)) return INV_OK;     /* b->bOom: the caller fails the call */
+  w = b->z + b->n;
+  if (js->bComma) *w++ = ',';
+  *w++ = '{';
+  b->n = (size_t)(w - b->z);
+  for (i = 0; i < r->nField; i++) {
+    const inv_field *f = &r->aField[i];
+    SubPath aSub[ONLY_MAX_SUB];
+    int nSub = 0, bWhole = 0, t;
+    int64_t v = 0;
+    const char *z = "";
+    size_t n = 0, need;
+    if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;      /* as renderSink */
+    if (pOnly) {
+      for (j = 0; j < pOnly->n; j++) {
+        if (pOnly->a[j].iField != i) continue;
+        if (!pOnly->a[j].zSub) bWhole = 1;
+        else if (nSub < ONLY_MAX_SUB) { aSub[nSub].z = pOnly->a[j].zSub; aSub[nSub].n = pOnly->a[j].nSub; nSub++; }
+      }
+      if (!bWhole && !nSub) continue;
+    } else if (flags & R_MINIMAL) {
+      if (!(f->flags & FF_MINIMAL)) continue;
+    }
+    if (xGet) t = xGet(p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
+    else t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
+    if (t == INV_T_NULL) continue;
+    switch (f->eType) {
+      case F_STR:
+        if (bJson && n == 0) continue;
+        need = n + 2;
+        break;
+      case F_INT:
+        if (bJson && v == 0) continue;
+        need = 20;
+        break;
+      case F_TIME:
+        need = 26;
+        break;
+      default:
+        if (bJson && f->eType == F_ERRS && n == 2) continue;
+        need = n;
+        break;
+    }
+    if (b->nAlloc - b->n <= KEY_SLOT + need && inv_buf_reserve(b, KEY_SLOT + need)) {
+      b->z[b->n] = 0;
+      return INV_OK;
+    }
+    w = b->z + b->n;
+    if (zSlot[(size_t)i * KEY_SLOT]) {
+      memcpy(w, zSlot + (size_t)i * KEY_SLOT + bFirst, KEY_SLOT);
+      w += f->nName + 4 - bFirst;
+    } else {
+      if (!bFirst) *w++ = ',';
+      *w++ = '"';
+      memcpy(w, f->zName, f->nName);
+      w += f->nName;
+      *w++ = '"';
+      *w++ = ':';
+    }
+    bFirst = 0;
+    switch (f->eType) {
+      case F_STR:
+        if (!needsEscape(z, n)) {
+          *w++ = '"';
+          memcpy(w, z, n);
+          w += n;
+          *w++ = '"';
+        } else {
+          b->n = (size_t)(w - b->z);
+          inv_json_write_str(b, z, n);
+          continue;
+        }
+        break;
+      case F_INT:
+        w = putInt(w, v);
+        break;
+      case F_TIME:
+        *w++ = '"';
+        memcpy(w, timeText(s, v), 24);
+        w += 24;
+        *w++ = '"';
+        break;
+      default:
+        if (bWhole || !nSub) {
+          /* stored JSON, as the sink's xJson splices it: checked first,
+          ** unless "[]" or "{}" (a response never carries a foreign text) */
+          if (!(n == 2 && ((z[0] == '[' && z[1] == ']') || (z[0] == '{' && z[1] == '}')))
+              && inv_json_check(z, n, &s->jscratch)) {
+            b->n = (size_t)(w - b->z);
+            js->bComma = 0;                 /* after a key */
+            js->base.xNull(&js->base);      /* the row ends well formed; the call fails */
+            inv_buf_addc(b, '}');
+            js->bComma = 1;
+            badStored(s, f);
+            return INV_ERROR;
+          }
+          memcpy(w, z, n);
+          w += n;
+        } else {
+          inv_val jv;
+          char zErr[64];
+          b->n = (size_t)(w - b->z);
+          js->bComma = 0;                   /* after a key */
+          if (inv_json_parse(&s->arena, z, n, &jv, zErr, sizeof zErr)) {
+            js->base.xNull(&js->base);
+            inv_buf_addc(b, '}');
+            js->bComma = 1;
+            badStored(s, f);
+            return INV_ERROR;
+          }
+          if (!emitProjected(s, &js->base, &jv, aSub, nSub, 0)) js->base.xNull(&js->base);
+          continue;
+        }
+        break;
+    }
+    b->n = (size_t)(w - b->z);
+  }
+  if (inv_buf_reserve(b, 1)) { b->z[b->n] = 0; return INV_OK; }
+  b->z[b->n++] = '}';
+  b->z[b->n] = 0;
+  js->bComma = 1;
   return INV_OK;
+}
+
+int inv_render_row(inv_store *s, const inv_resource *r, inv_stmt *p,
+                   int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
+  inv_json_sink *js = inv_json_sink_of(k);
+  const char *zKeys;
+  if (js && r->iRes >= 0 && r->iRes < INV_N_RES && r->nField <= KEY_FIELDS
+      && (zKeys = jsonKeys(s)) != NULL) {
+    return renderJson(s, r, p, iCol0, js, flags, pOnly, zKeys);
+  }
+  return renderSink(s, r, p, iCol0, k, flags, pOnly);
 }
 
 /* Render one record by id (the result of a write). */

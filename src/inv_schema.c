@@ -5,6 +5,7 @@
 ** v1 records (filter, collector_info, errors, project_id; statuses CREATED,
 ** ERROR, TIMEOUT) import and render unchanged. Field order is render order.
 */
+#include <stdio.h>
 #include <string.h>
 #include "inv_int.h"
 
@@ -180,4 +181,19 @@ int inv_field_index(const inv_resource *r, const char *zName, size_t n) {
 int inv_enum_has(const char *const *az, const char *z) {
   for (; *az; az++) if (strcmp(*az, z) == 0) return 1;
   return 0;
+}
+
+/* Why a read-only open refuses a store whose schema is v (a read-only open
+** creates and migrates nothing). */
+void inv_schema_refusal(int v, char *zOut, size_t nOut) {
+  if (v <= 0) {
+    snprintf(zOut, nOut, "not an inventory store (it holds no inventory schema, and a read-only "
+             "open creates none)");
+  } else if (v < INV_SCHEMA_VERSION) {
+    snprintf(zOut, nOut, "its schema %d is older than this program's %d; open it once for writing "
+             "to migrate it", v, INV_SCHEMA_VERSION);
+  } else {
+    snprintf(zOut, nOut, "database schema version %d is newer than this library (%d)",
+             v, INV_SCHEMA_VERSION);
+  }
 }

@@ -499,7 +499,7 @@ static int stageUnwind(SC *c, const inv_val *o) {
 
 /* ---- group ---- */
 
-static const char zGroupOps[] =
+const char inv_stat_group_ops[] =
   "count, sum, average, max, min, first, last, push, add_to_set, merge_objects";
 static const char zCondOps[] = "eq, not, gt, gte, lt, lte";
 
@@ -631,7 +631,7 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
   return INV_OK;
 }
 
-static int isGroupOp(const char *z) {
+int inv_stat_group_op(const char *z) {
   static const char *const az[] = { "count", "sum", "average", "max", "min", "first", "last",
                                     "push", "add_to_set", "merge_objects", NULL };
   int i;
@@ -653,12 +653,12 @@ static int groupFieldCheck(SC *c, const inv_val *fv) {
   sub = inv_stat_get(fv, "fields", "f");
   conds = inv_val_get(fv, "conditions");
   if (!op) {
-    return inv_stat_err(c, "fields", "%s has no operator; use one of %s.", fieldName(c, fv), zGroupOps);
+    return inv_stat_err(c, "fields", "%s has no operator; use one of %s.", fieldName(c, fv), inv_stat_group_ops);
   }
   zOp = inv_stat_is_str(op) ? op->u.s.z : NULL;
-  if (!zOp || !isGroupOp(zOp)) {
+  if (!zOp || !inv_stat_group_op(zOp)) {
     return inv_stat_err(c, "fields", "the operator %s of %s is not supported; use one of %s.",
-                        val(c, op), fieldName(c, fv), zGroupOps);
+                        val(c, op), fieldName(c, fv), inv_stat_group_ops);
   }
   if (!inv_stat_is_str(n)) return inv_stat_err(c, "fields", "%s has no name.", fieldName(c, fv));
   if (sub && inv_val_is_arr(sub)) {

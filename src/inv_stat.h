@@ -105,4 +105,8 @@ int inv_stat_begin(inv_store *s, const inv_resource *r, const inv_val *req, cons
 /* Run the compiled pipeline: the page (bMore: analyze's "more") and count. */
 int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore);
 
+/* the group operators: is z one, and their list for messages */
+int inv_stat_group_op(const char *z);
+extern const char inv_stat_group_ops[];
+
 #endif /* INV_STAT_H */

@@ -156,6 +156,17 @@ double inv_col_real(inv_store *s, inv_stmt *p, int i) { return s->pDrv->xColumnR
 const char *inv_col_text(inv_store *s, inv_stmt *p, int i, size_t *pn) {
   return s->pDrv->xColumnText(p, i, pn);
 }
+int inv_col_get(inv_store *s, inv_stmt *p, int i, int bText, int64_t *pI,
+                const char **pz, size_t *pn) {
+  const inv_driver *d = s->pDrv;
+  int t;
+  if (d->iVersion >= 4 && d->xColumnGet) return d->xColumnGet(p, i, bText, pI, pz, pn);
+  t = d->xColumnType(p, i);
+  if (t == INV_T_NULL) return t;
+  if (bText) *pz = d->xColumnText(p, i, pn);
+  else *pI = d->xColumnInt(p, i);
+  return t;
+}
 int64_t inv_changes(inv_store *s) { return s->pDrv->xChanges(s); }
 int inv_begin_write(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_WRITE); }
 int inv_begin_read(inv_store *s) { return s->pDrv->xBegin(s, INV_TX_READ); }
@@ -251,6 +262,7 @@ void inv_store_close(inv_store *s) {
   if (!s) return;
   if (s->pConn && s->pDrv) s->pDrv->xClose(s);
   for (i = 0; i < INV_N_RES; i++) inv_free(s->azById[i]);
+  inv_free(s->zJsonKeys);
   inv_arena_free(&s->arena);
   inv_buf_free(&s->sql);
   inv_buf_free(&s->tmp);

@@ -151,6 +151,15 @@ int inv_sink_json(inv_sink *s, const char *z, size_t n);
 /* The same with a caller-owned scratch buffer (not freed): use it when the
 ** sink may longjmp, so that no memory is lost. */
 int inv_sink_json_ex(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
+/* One pass for text this library wrote (a stored document): the events go
+** to the sink as the text is read, without a validation pass first. 0; or,
+** when the text turns out not to be JSON, -1 (nothing was emitted) or -2
+** (what could be read was emitted as one balanced value): the caller fails
+** its call. */
+int inv_sink_json_replay(inv_sink *s, const char *z, size_t n, inv_buf *pScratch);
+/* Is the text one JSON value (as a sink's replay reads it)? 0 or -1; emits
+** nothing (a JSON sink checks a stored document so before splicing it). */
+int inv_json_check(const char *z, size_t n, inv_buf *pScratch);
 
 /* ===================== JSON ===================== */
 
@@ -188,6 +197,8 @@ struct inv_json_sink {
   int bComma;              /* a value was written at this level: next needs ',' */
 };
 void inv_json_sink_init(inv_json_sink *s, inv_buf *pBuf);
+/* s as a JSON sink (a renderer may write into its buffer), or NULL. */
+inv_json_sink *inv_json_sink_of(inv_sink *s);
 
 /* ===================== time ===================== */
 

@@ -42,19 +42,12 @@ local function checked(v, msg, code)
 end
 
 ---------------------------------------------------------------------------
--- JSON: cjson reads requests; writing is ours (integers stay integers,
+-- JSON: inventory.decode reads requests (the core's parser: null kept, an
+-- empty list marked as one); writing is ours (integers stay integers,
 -- empty lists are [], no "\/", keys in the API's field order)
 
-local cjson
 local function json_decode(text, what)
-  if not cjson then
-    local ok, m = pcall(require, "cjson.safe")
-    if not ok then api_fail("lua-cjson is needed to read JSON (Debian: lua-cjson)", "ERROR_UNKNOWN") end
-    cjson = m.new()
-    cjson.decode_invalid_numbers(false)
-    cjson.decode_max_depth(100)
-  end
-  local v, e = cjson.decode(text)
+  local v, e = inventory.decode(text)
   if v == nil then usage(what .. ": not valid JSON (" .. tostring(e) .. ")") end
   return v
 end
@@ -129,6 +122,15 @@ local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or format("\\u%04x", c:byte()) end) .. '"'
 end
 
+-- an empty table as JSON: as the store marked it (inventory.array_mt,
+-- object_mt), else by its field
+local function empty_text(v, key)
+  local mt = getmetatable(v)
+  if mt == inventory.array_mt then return "[]" end
+  if mt == inventory.object_mt or OBJECT_FIELDS[key] then return "{}" end
+  return "[]"
+end
+
 local function json_encode(v, key)
   local t = type(v)
   if t == "string" then return json_string(v) end
@@ -136,7 +138,7 @@ local function json_encode(v, key)
   if t == "boolean" then return tostring(v) end
   if v == nil or v == inventory.null then return "null" end
   if t ~= "table" then return json_string(tostring(v)) end
-  if next(v) == nil then return OBJECT_FIELDS[key] and "{}" or "[]" end
+  if next(v) == nil then return empty_text(v, key) end
   local parts = {}
   if is_list(v) then
     for i = 1, #v do parts[i] = json_encode(v[i], key) end
@@ -370,7 +372,7 @@ local function yaml_scalar(v, key)
   local t = type(v)
   if t == "number" then return number_text(v) end
   if t == "boolean" then return tostring(v) end
-  if t == "table" then return OBJECT_FIELDS[key] and "{}" or "[]" end
+  if t == "table" then return empty_text(v, key) end
   local s = tostring(v)
   if s == "" or s:find("^[%s%-%?:,%[%]{}#&%*!|>'\"%%@`]") or s:find("[:#]%s") or s:find(":$")
      or s:find("%s$") or s:find("[%c]") or tonumber(s) ~= nil
@@ -727,17 +729,20 @@ end
 ---------------------------------------------------------------------------
 -- the store
 
+-- mode: "read" (an existing store, opened read-only: a read creates and
+-- migrates nothing), "change" (an existing store), "write" (created when
+-- missing: create, import)
 local function open_store(g, mode)
   if g.db and g.url then usage("--db and --url are exclusive") end
   local url = g.url or (not g.db and getenv("INVENTORY_URL")) or nil
   local schema = g.schema or getenv("INVENTORY_SCHEMA")
   if schema == "" then schema = nil end
   if url and url ~= "" then
-    return checked(inventory.open{ url = url, schema = schema })
+    return checked(inventory.open{ url = url, schema = schema, readonly = mode == "read" or nil })
   end
   if g.schema then usage("--schema names a PostgreSQL schema: give --url too") end
   local path = g.db or getenv("INVENTORY_DB") or "inventory.db"
-  if mode == "read" and path ~= ":memory:" and not path:find("^file:") then
+  if mode ~= "write" and path ~= ":memory:" and not path:find("^file:") then
     local f = io.open(path, "rb")
     if not f then
       api_fail("cannot open " .. path .. ": no such file (--db PATH or INVENTORY_DB names the store)",
@@ -745,7 +750,7 @@ local function open_store(g, mode)
     end
     f:close()
   end
-  return checked(inventory.open{ path = path })
+  return checked(inventory.open{ path = path, readonly = mode == "read" or nil })
 end
 
 -- run one API method and print its answer
@@ -860,7 +865,7 @@ command("delete", {
     local fmt = output_format(o, cmd)
     local req = scope(build_request(o, cmd, "delete"), g, true)
     req[res.id] = id
-    local inv = open_store(g, "read")
+    local inv = open_store(g, "change")
     confirm("Delete " .. res.name .. " " .. id .. (req.domain_id and (" of " .. tostring(req.domain_id)) or "")
             .. "?", o, cmd)
     if fmt == "json" then
@@ -884,7 +889,7 @@ local function write_cmd(want, method, idkey, extra)
       usage("unexpected argument " .. pos[1], cmd)
     end
     if extra then extra(req, o) end
-    call_and_print(open_store(g, method == "create" and "write" or "read"), res, method, req, fmt, "one", o)
+    call_and_print(open_store(g, method == "create" and "write" or "change"), res, method, req, fmt, "one", o)
   end
 end
 
@@ -978,7 +983,7 @@ command("sweep", {
     local fmt = output_format(o, cmd)
     local h = o.hours and tonumber(o.hours)
     if o.hours and not h then usage("--timeout-hours " .. o.hours .. ": a number is expected", cmd) end
-    call_and_print(open_store(g, "read"), { name = "store" }, "sweep",
+    call_and_print(open_store(g, "change"), { name = "store" }, "sweep",
                    { timeout_hours = h, domain_id = g.domain }, fmt, "doc", o)
   end,
 })
@@ -993,7 +998,7 @@ command("purge", {
     local fmt = output_format(o, cmd)
     local d = o.days and tonumber(o.days)
     if o.days and not d then usage("--older-than-days " .. o.days .. ": a number is expected", cmd) end
-    local inv = open_store(g, "read")
+    local inv = open_store(g, "change")
     confirm(format("Delete every record created more than %s days ago%s?", number_text(d or 60),
                    g.domain and (" in " .. g.domain) or ""), o, cmd)
     call_and_print(inv, { name = "store" }, "purge", { older_than_days = d, domain_id = g.domain },

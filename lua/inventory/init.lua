@@ -23,7 +23,28 @@ local _M = {
   sqlite_version = core.sqlite_version,
   schema_version = core.schema_version,   -- the schema this library reads and writes
   null = core.null,          -- the JSON null (the same value as cjson.null)
+  -- An empty Lua table is taken as [] or {}, whichever the field is; one
+  -- with array_mt is always [], with object_mt always {}. Empty lists and
+  -- objects in results carry them.
+  array_mt = core.array_mt,
+  object_mt = core.object_mt,
+  -- inventory.decode(text) -> value | nil, message: JSON as Lua values that
+  -- go back to the store unchanged (null kept as inventory.null, [] marked)
+  decode = core.decode,
 }
+
+-- lua-cjson's own marks of a list, where this build of it has them
+-- (OpenResty's): its array_mt and empty_array_mt are taken as ours, its
+-- empty_array as [].
+do
+  local ok, cjson = pcall(require, "cjson")
+  if ok and type(cjson) == "table" then
+    for _, mt in ipairs{ cjson.array_mt, cjson.empty_array_mt } do
+      if type(mt) == "table" and rawget(mt, "__jsontype") == nil then rawset(mt, "__jsontype", "array") end
+    end
+    if type(cjson.empty_array) == "userdata" then core.mark_empty_array(cjson.empty_array) end
+  end
+end
 
 local RESOURCES = {
   job = { "get", "list", "stat", "analyze", "delete", "create", "cancel", "import" },
@@ -78,6 +99,39 @@ local function pg_driver()
   return pg.driver
 end
 
+-- The numeric options: whole numbers in [min, max] (milliseconds, rows,
+-- seconds); 0 turns a budget off.
+local INT_MAX = 2147483647
+local RANGES = {
+  busy_timeout = { 0, INT_MAX, "milliseconds" }, page_limit = { 1, 1000000, "rows" },
+  statement_timeout = { 0, INT_MAX, "milliseconds, 0 for none" },
+  stat_timeout = { 0, INT_MAX, "milliseconds, 0 for none" },
+  journal_seconds = { 0, INT_MAX, "seconds" }, connect_timeout = { 1, INT_MAX, "milliseconds" },
+}
+
+-- the first option of the wrong type or out of its range -> message | nil
+local function check_options(opts)
+  for _, k in ipairs(OPTIONS) do
+    local v, r = opts[k], RANGES[k]
+    if v ~= nil then
+      local why
+      if r then
+        if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or v < r[1] or v > r[2] then
+          why = string.format("a whole number from %d to %d (%s) is required", r[1], r[2], r[3])
+        end
+      elseif k == "readonly" then
+        if type(v) ~= "boolean" then why = "true or false is required" end
+      elseif type(v) ~= "string" then
+        why = "a string is required"
+      end
+      if why then
+        local shown = type(v) == "string" and string.format("%q", v:sub(1, 100)) or tostring(v)
+        return "Parameter is invalid. (key = " .. k .. ", reason = " .. why .. ", not " .. shown .. ")"
+      end
+    end
+  end
+end
+
 -- a URL as it may be shown: without its password
 local function redact(url)
   return (url:gsub("(://[^:/@]*):[^@]*@", "%1:***@"):gsub("(password=)%S+", "%1***"))
@@ -108,6 +162,8 @@ function _M.open(opts)
       .. ", reason = not an option of inventory.open; the options are "
       .. table.concat(OPTIONS, ", ") .. ")")
   end
+  local bad = check_options(opts)
+  if bad then return invalid(bad) end
   if opts.url ~= nil and opts.path ~= nil then
     return invalid("Parameter is invalid. (key = url, reason = give url (PostgreSQL) or "
       .. "path (SQLite), not both)")
@@ -157,7 +213,7 @@ function _M.open(opts)
   end
   local ud, err, code, class = core.open(o)
   if not ud then
-    if url then err = "cannot open " .. redact(url) .. ": " .. redact(err) end
+    if url then err = redact(err) end          -- (the driver names the url and schema)
     return nil, err, code, class
   end
   local self = setmetatable({ _ud = ud, path = o.path, url = url and redact(url),
@@ -258,6 +314,18 @@ function Store:call(resource, method, req, json)
     error("bad argument #3 to 'call' (table expected, got " .. type(req) .. ")", 2)
   end
   return self._ud:call(resource, method, req, json)
+end
+
+--- inv:cached_call(seen_dv, seen_own, resource, method, req) -> dv, own, json
+-- | dv, own, false | nil, nil, nil, message, code, class: a read (get, list,
+-- stat, analyze) rendered for REST, with the version (inv:version()) it was
+-- read at, in the same snapshot on SQLite; false, without reading, when the
+-- version is (seen_dv, seen_own). What inventory.rest's cache runs.
+function Store:cached_call(seen_dv, seen_own, resource, method, req)
+  if type(req) ~= "table" then
+    error("bad argument #5 to 'cached_call' (table expected, got " .. type(req) .. ")", 2)
+  end
+  return self._ud:cached_call(seen_dv, seen_own, resource, method, req)
 end
 
 --- inv:explain("job", "list", request) -> EXPLAIN QUERY PLAN text

@@ -104,7 +104,8 @@ local function setup()
       local inventory = require "inventory"
       local inv, err = inventory.open(store_options())
       if not inv then
-        setup_err = "cannot open " .. where() .. ": " .. tostring(err)
+        err = tostring(err)
+        setup_err = err:find("^cannot open ") and err or "cannot open " .. where() .. ": " .. err
         return nil, setup_err
       end
       store = inv

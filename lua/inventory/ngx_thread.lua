@@ -81,15 +81,12 @@ end
 --- call_versioned(opts, seen_dv, seen_own, resource, method, packed_request)
 -- -> dv, own, json | dv, own, false (the store's version is (seen_dv,
 -- seen_own): the caller's cached answer still holds) | nil, nil, nil, message,
--- code, class. One trip to the thread pool for a cached read: the version is
--- taken before the call, so an answer is never older than its tag.
+-- code, class. One trip to the thread pool for a cached read (the store's
+-- cached_call): an answer is never older than its tag.
 function _M.call_versioned(opts, seen_dv, seen_own, resource, method, req)
   local inv, inventory, code, class = store_for(opts)
   if not inv then return nil, nil, nil, inventory, code, class end
-  local dv, own, c2, cl2 = inv:version()
-  if not dv then return nil, nil, nil, own, c2, cl2 end
-  if seen_dv and dv == seen_dv and own == seen_own then return dv, own, false end
-  return dv, own, inv:call(resource, method, _M.unpack(req, inventory.null), true)
+  return inv:cached_call(seen_dv or nil, seen_own or nil, resource, method, _M.unpack(req, inventory.null))
 end
 
 -- the Store methods a remote store forwards (inventory.init's Store)

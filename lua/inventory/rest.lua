@@ -53,6 +53,7 @@ cjson.decode_invalid_numbers(false)
 cjson.decode_max_depth(100)
 
 local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
+local getmetatable, setmetatable = getmetatable, setmetatable
 local byte, find, sub, gsub, format, lower = string.byte, string.find, string.sub,
   string.gsub, string.format, string.lower
 local concat, tonumber = table.concat, tonumber
@@ -279,25 +280,59 @@ local QUERY_ARGS = { only = true, keyword = true }
 ---------------------------------------------------------------------------
 -- identity
 
+-- A header's value by its lowercase name, in a table whose keys are any
+-- case. A table with an __index metamethod (ngx.req.get_headers(): keys in
+-- lowercase, other spellings found by __index) is not searched key by key.
 local function header(headers, name)
   if type(headers) ~= "table" then return nil end
   local v = headers[name]
   if v == nil then
-    for k, x in pairs(headers) do
-      if type(k) == "string" and lower(k) == name then v = x; break end
+    local mt = getmetatable(headers)
+    if not (type(mt) == "table" and mt.__index ~= nil) then
+      for k, x in pairs(headers) do
+        if type(k) == "string" and lower(k) == name then v = x; break end
+      end
     end
   end
   if type(v) == "table" then v = v[1] end
   return v
 end
 
+local function bearer_of(v)
+  local scheme, token = v:match("^%s*(%a+)%s+(%S+)%s*$")
+  if not scheme or lower(scheme) ~= "bearer" then return nil end
+  return token
+end
+
 --- rest.bearer(headers) -> the token of "Authorization: Bearer <token>" | nil
 function _M.bearer(headers)
   local v = header(headers, "authorization")
   if type(v) ~= "string" then return nil end
-  local scheme, token = v:match("^%s*(%a+)%s+(%S+)%s*$")
-  if not scheme or lower(scheme) ~= "bearer" then return nil end
-  return token
+  return bearer_of(v)
+end
+
+-- Identities a resolver of this module made from its token map: checked
+-- when the map was loaded, so the handler takes them as they are.
+local CHECKED = setmetatable({}, { __mode = "k" })
+
+-- The resolver of a token map: an Authorization header's identity, kept
+-- per header text (at most 1,024 texts, then it starts over).
+local function map_resolver(map)
+  local seen, n = {}, 0
+  for _, id in pairs(map) do CHECKED[id] = true end
+  return function(headers)
+    local v = header(headers, "authorization")
+    if type(v) ~= "string" then return nil end
+    local id = seen[v]
+    if id == nil then
+      local token = bearer_of(v)
+      id = token and map[token] or false
+      if n >= 1024 then seen, n = {}, 0 end
+      seen[v] = id
+      n = n + 1
+    end
+    return id or nil
+  end
 end
 
 -- check and copy one identity; returns identity | nil, reason
@@ -359,20 +394,14 @@ function _M.token_file_resolver(path)
       map[token] = ident
     end
   end
-  return function(headers)
-    local token = _M.bearer(headers)
-    return token and map[token] or nil
-  end
+  return map_resolver(map)
 end
 
 --- rest.static_resolver(map) -> resolver, from a Lua table token -> identity (tests)
 function _M.static_resolver(map)
   local m = {}
   for token, id in pairs(map) do m[token] = assert(check_identity(id)) end
-  return function(headers)
-    local token = _M.bearer(headers)
-    return token and m[token] or nil
-  end
+  return map_resolver(m)
 end
 
 ---------------------------------------------------------------------------
@@ -403,14 +432,16 @@ function _M.new(opts)
 end
 
 -- Read results are cached per handler, keyed by the caller's identity, the
--- route and the request text, and tagged with the store's version taken
--- before the call: a commit by any connection or a write by this one
--- invalidates them, so a hit returns exactly what the store would. A store
--- with cached_call(seen_dv, seen_own, resource, method, req) -> dv, own,
--- json | false (a thread-pool store: inventory.ngx_thread.remote) compares
--- the version itself, in the same trip as the call. Not kept:
--- responses over 64 KiB, requests over 4 KiB, and requests whose answer
--- moves with the clock (a timediff condition). A full cache starts over.
+-- route and the request text, and tagged with the store's version: a commit
+-- by any connection or a write by this one invalidates them, so a hit
+-- returns exactly what the store would. A store with cached_call(seen_dv,
+-- seen_own, resource, method, req) -> dv, own, json | false (inventory's
+-- Store: the version read in the call's own snapshot; a thread-pool store,
+-- inventory.ngx_thread.remote: in the same trip as the call) compares the
+-- version itself; with version() only, the version is taken before the
+-- call. Not kept: responses over 64 KiB, requests over 4 KiB, and requests
+-- whose answer moves with the clock (a timediff condition). A full cache
+-- starts over.
 local CACHED = { get = true, list = true, stat = true, analyze = true }
 local CACHE_MAX_BYTES = 65536
 local CACHE_MAX_REQUEST = 4096
@@ -426,12 +457,50 @@ local function cache_key(parts)
   return concat(out)
 end
 
+-- The identity's part of a key (role, domain, workspace, user projects),
+-- kept for the identities of a token map (they do not change).
+local IDKEY = setmetatable({}, { __mode = "k" })
+local function identity_key(id)
+  local k = IDKEY[id]
+  if k then return k end
+  local up = id.user_projects
+  local parts = { id.role, id.domain_id, id.workspace_id or "", up and tostring(#up) or "-" }
+  for i = 1, up and #up or 0 do parts[#parts + 1] = up[i] end
+  k = cache_key(parts)
+  if CHECKED[id] then IDKEY[id] = k end
+  return k
+end
+
 -- Does the request hold a timediff condition ("now-1d" moves with the clock)?
 local function uses_clock(v, depth)
   if type(v) == "string" then return sub(v, 1, 8) == "timediff" end
   if type(v) ~= "table" or depth > 100 then return type(v) == "table" end
   for k, x in pairs(v) do
     if uses_clock(x, depth + 1) or (type(k) == "string" and uses_clock(k, depth + 1)) then return true end
+  end
+  return false
+end
+
+-- Can the text that became the request spell "timediff"? Not without the
+-- word itself or an escape that could write a letter of it (JSON's \u, a
+-- query string's %): without them, no string of the request starts so.
+local function may_spell_clock(text)
+  return type(text) == "string" and (find(text, "timediff", 1, true) ~= nil or find(text, "\\u", 1, true) ~= nil
+                                     or find(text, "%", 1, true) ~= nil)
+end
+local function starts_clock(s)
+  return type(s) == "string" and find(s, "timediff", 1, true) == 1
+end
+-- uses_clock(req, 0), deciding from the texts it was made of when they
+-- cannot spell it: the body, the query string, the path's id, the identity
+local function request_uses_clock(req, body, qs, idval, id)
+  if may_spell_clock(body) or may_spell_clock(qs) or starts_clock(idval) or starts_clock(id.domain_id)
+     or starts_clock(id.workspace_id) then
+    return uses_clock(req, 0)
+  end
+  local up = id.user_projects
+  for i = 1, up and #up or 0 do
+    if starts_clock(up[i]) then return uses_clock(req, 0) end
   end
   return false
 end
@@ -444,17 +513,14 @@ end
 
 local OFFLOADED = { stat = true, analyze = true }
 
-local function trim_empty(s)
-  return s == nil or not find(s, "%S")
-end
-
 -- decode a POST body: "" -> {}; a JSON object -> table; else nil, status...
 local function decode_body(body)
-  if trim_empty(body) then return {} end
+  if body == nil then return {} end
+  local i = find(body, "%S")
+  if not i then return {} end
   if type(body) ~= "string" then
     return nil, "ERROR_INVALID_PARAMETER", "Request body must be JSON text."
   end
-  local first = body:match("^%s*(.)")
   local v, err = cjson.decode(body)
   if v == nil then
     return nil, "ERROR_INVALID_PARAMETER",
@@ -467,8 +533,7 @@ local function decode_body(body)
     return nil, "ERROR_INVALID_PARAMETER",
       "Parameter is invalid. (key = body, reason = not valid JSON: a NUL byte at character " .. nul .. ")"
   end
-  if type(v) ~= "table" or first ~= "{" then
-    local i = find(body, "%S")                 -- not empty: trim_empty said so
+  if type(v) ~= "table" or byte(body, i) ~= 123 then          -- "{"
     local shown = gsub(sub(body, i, i + 99), "%s+$", "")   -- printable() escapes the bytes
     if find(body, "%S", i + 100) then shown = shown .. "..." end
     return nil, "ERROR_INVALID_PARAMETER_TYPE",
@@ -492,6 +557,19 @@ function Handler:failed(rt, code, message, class)
   end
   self.log(what, "info")
   return status, error_body(code, message), {}
+end
+
+-- Does the request ask for the store itself ("Cache-Control: no-cache" or
+-- max-age=0, or "Pragma: no-cache", in any case)?
+local function no_cache(headers)
+  local cc, pragma = header(headers, "cache-control"), header(headers, "pragma")
+  if cc == nil and pragma == nil then return false end
+  local t = lower(tostring(cc or "")) .. " " .. lower(tostring(pragma or ""))
+  return find(t, "no-cache", 1, true) ~= nil or find(t, "max-age=0", 1, true) ~= nil
+end
+
+local function store_call(store, resource, method, req)
+  return store:call(resource, method, req, true)
 end
 
 --- h:handle(method, path, body_text, headers, query_string?) -> status, json_text, extra_headers
@@ -526,7 +604,8 @@ function Handler:handle(method, path, body, headers, qs)
       "Authenticate failure. (message = a valid bearer token is required)"),
       { ["WWW-Authenticate"] = 'Bearer realm="inventory"' }
   end
-  local id, why = check_identity(ident)
+  local id, why = ident, nil
+  if not CHECKED[ident] then id, why = check_identity(ident) end
   if not id then
     return fail("ERROR_PERMISSION_DENIED", "Permission denied. (reason = " .. why .. ")")
   end
@@ -564,25 +643,26 @@ function Handler:handle(method, path, body, headers, qs)
     req.user_projects = nil
   end
 
+  local store = self.store
+  local offloaded = self.offload and OFFLOADED[rt.method]
+  -- a store that compares versions itself (not for a call this handler
+  -- sends to its thread pool: inventory's own store runs those inline)
+  local cached_call = store.cached_call
+  if cached_call and offloaded and not store.remote and store.version then cached_call = nil end
   local ckey, dv, own, hit
-  local cached_call = self.store.cached_call
-  if self.cache_max > 0 and CACHED[rt.method] and (self.store.version or cached_call)
-     and #(body or "") + #(qs or "") <= CACHE_MAX_REQUEST and not uses_clock(req, 0) then
-    local up = req.user_projects
-    local parts = { id.role, id.domain_id, id.workspace_id or "", up and tostring(#up) or "-" }
-    for i = 1, up and #up or 0 do parts[#parts + 1] = up[i] end
-    for _, x in ipairs{ rt.resource, rt.method, idval or "", method, qs or "", body or "" } do
-      parts[#parts + 1] = x
-    end
-    ckey = cache_key(parts)
-    hit = self.cache[ckey]
+  if self.cache_max > 0 and CACHED[rt.method] and (store.version or cached_call)
+     and #(body or "") + #(qs or "") <= CACHE_MAX_REQUEST
+     and not request_uses_clock(req, body, qs, idval, id) then
+    local iv, q, b = idval or "", qs or "", body or ""
+    local rk = rt.ckey
+    if not rk then rk = #rt.resource .. ":" .. rt.resource .. #rt.method .. ":" .. rt.method; rt.ckey = rk end
+    ckey = identity_key(id) .. rk .. #iv .. ":" .. iv .. #method .. ":" .. method .. #q .. ":" .. q
+           .. #b .. ":" .. b
     -- "Cache-Control: no-cache" (or max-age=0, or "Pragma: no-cache") asks
     -- for the store itself, and refreshes the entry
-    local cc = lower(tostring(header(headers, "cache-control") or "")) ..
-               " " .. lower(tostring(header(headers, "pragma") or ""))
-    if find(cc, "no-cache", 1, true) or find(cc, "max-age=0", 1, true) then hit = nil end
+    if not no_cache(headers) then hit = self.cache[ckey] end
     if not cached_call then
-      dv, own = self.store:version()
+      dv, own = store:version()
       if not dv then
         ckey = nil
       elseif hit and hit[1] == dv and hit[2] == own then
@@ -591,21 +671,20 @@ function Handler:handle(method, path, body, headers, qs)
     end
   end
 
-  local res, err, ecode, eclass
-  local call_ok, e = pcall(function()
-    if ckey and cached_call then
-      -- a store behind a thread pool (PostgreSQL in nginx): one trip takes
-      -- the version and, unless it is the cached entry's, runs the call
-      dv, own, res, err, ecode, eclass = cached_call(self.store, hit and hit[1], hit and hit[2],
-                                                     rt.resource, rt.method, req)
-    elseif self.offload and OFFLOADED[rt.method] then
-      res, err, ecode, eclass = self.offload(rt.resource, rt.method, req)
-    else
-      res, err, ecode, eclass = self.store:call(rt.resource, rt.method, req, true)
-    end
-  end)
+  local call_ok, res, err, ecode, eclass
+  if ckey and cached_call then
+    -- one trip takes the version and, unless it is the cached entry's,
+    -- runs the call (a store behind a thread pool: PostgreSQL in nginx)
+    call_ok, dv, own, res, err, ecode, eclass = pcall(cached_call, store, hit and hit[1], hit and hit[2],
+                                                      rt.resource, rt.method, req)
+    if not call_ok then res = dv end
+  elseif offloaded then
+    call_ok, res, err, ecode, eclass = pcall(self.offload, rt.resource, rt.method, req)
+  else
+    call_ok, res, err, ecode, eclass = pcall(store_call, store, rt.resource, rt.method, req)
+  end
   if not call_ok then
-    self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(e), "error")
+    self.log(rt.resource .. "." .. rt.method .. " raised: " .. tostring(res), "error")
     return 500, error_body("ERROR_UNKNOWN", "Internal error."), {}
   end
   if res == false and hit and dv then return 200, hit[3], {} end      -- unchanged since cached
@@ -613,9 +692,14 @@ function Handler:handle(method, path, body, headers, qs)
     return self:failed(rt, ecode or "ERROR_UNKNOWN", err or "unknown error", eclass)
   end
   if ckey and dv and #res <= CACHE_MAX_BYTES then
-    if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
-    if not self.cache[ckey] then self.cache_n = self.cache_n + 1 end
-    self.cache[ckey] = { dv, own, res }
+    local e = self.cache[ckey]
+    if e then
+      e[1], e[2], e[3] = dv, own, res
+    else
+      if self.cache_n >= self.cache_max then self.cache, self.cache_n = {}, 0 end
+      self.cache[ckey] = { dv, own, res }
+      self.cache_n = self.cache_n + 1
+    end
   end
   return 200, res, {}
 end

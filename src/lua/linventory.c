@@ -93,6 +93,34 @@ static void sortKeys(inv_kv *a, size_t n) {
 
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
 
+/* A light userdata that inventory.mark_empty_array registered. */
+static char emptyArrayKey;
+static int isEmptyArrayMark(lua_State *L, int idx) {
+  int b;
+  lua_pushlightuserdata(L, &emptyArrayKey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  b = lua_touserdata(L, -1) != NULL && lua_touserdata(L, -1) == lua_touserdata(L, idx);
+  lua_pop(L, 1);
+  return b;
+}
+
+/* Which an empty table is: 'a' for a list, when its metatable is
+** inventory.array_mt or one marked __jsontype = "array" (dkjson's mark;
+** lua-cjson's array_mt and empty_array_mt where it has them, see init.lua),
+** 'o' for __jsontype = "object", else 0 (either). */
+static int emptyKind(lua_State *L, int idx) {
+  int eKind = 0;
+  if (!lua_getmetatable(L, idx)) return 0;
+  lua_pushliteral(L, "__jsontype");
+  lua_rawget(L, -2);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    const char *z = lua_tostring(L, -1);
+    eKind = strcmp(z, "array") == 0 ? 'a' : strcmp(z, "object") == 0 ? 'o' : 0;
+  }
+  lua_pop(L, 2);
+  return eKind;
+}
+
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   size_t nStr = 0, nInt = 0, nMax = 0, i;
@@ -122,8 +150,9 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   }
   memset(out, 0, sizeof *out);
   if (nStr == 0 && nInt == 0) {            /* {}: usable as [] or {} */
-    out->t = INV_ARR;
-    out->bEmpty = 1;
+    int eKind = emptyKind(L, idx);
+    out->t = eKind == 'o' ? INV_OBJ : INV_ARR;
+    out->bEmpty = eKind == 0;
     return 0;
   }
   if (nStr && nInt) {
@@ -200,6 +229,7 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
     case LUA_TNIL: out->t = INV_NULL; return 0;
     case LUA_TLIGHTUSERDATA:
       if (lua_touserdata(L, idx) == NULL) { out->t = INV_NULL; return 0; }   /* cjson.null */
+      if (isEmptyArrayMark(L, idx)) { out->t = INV_ARR; return 0; }         /* cjson.empty_array */
       return convFail(c, "ERROR_INVALID_PARAMETER_TYPE", "a light userdata other than cjson.null "
                       "is not a JSON value.");
     case LUA_TBOOLEAN: out->t = INV_BOOL; out->u.b = lua_toboolean(L, idx); return 0;
@@ -248,6 +278,7 @@ struct LSink {
   int n;                       /* open containers */
   int aNext[SINK_DEPTH];       /* next array index; 0 for an object */
   int bAny;                    /* a value was pushed at the top level */
+  int bKeepNull;               /* an object's null is kept (inventory.null), not dropped */
   int iKeyCache;               /* stack index: {[id] = interned field name} */
 };
 
@@ -269,6 +300,26 @@ static void lsOpen(LSink *k, int bArr, int nHint) {
 static void lsBeginObj(inv_sink *s, int n) { lsOpen((LSink*)s, 0, n); }
 static void lsBeginArr(inv_sink *s, int n) { lsOpen((LSink*)s, 1, n); }
 static void lsEnd(inv_sink *s) { LSink *k = (LSink*)s; k->n--; lsPlace(k); }
+/* An empty list gets core.array_mt, an empty object core.object_mt, so
+** that each goes back to the store as it came (an unmarked {} is either). */
+static char arrayMtKey, objectMtKey;
+static void lsMark(lua_State *L, char *pKey) {
+  lua_pushlightuserdata(L, pKey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  lua_setmetatable(L, -2);
+}
+static void lsEndArr(inv_sink *s) {
+  LSink *k = (LSink*)s;
+  if (k->aNext[k->n - 1] == 1) lsMark(k->L, &arrayMtKey);
+  lsEnd(s);
+}
+static void lsEndObj(inv_sink *s) {
+  LSink *k = (LSink*)s;
+  lua_pushnil(k->L);
+  if (lua_next(k->L, -2)) lua_pop(k->L, 2);
+  else lsMark(k->L, &objectMtKey);
+  lsEnd(s);
+}
 static void lsKey(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSink*)s)->L, z, n); }
 /* a schema field name: interned once, then an array lookup */
 static void lsKeyId(inv_sink *s, int id, const char *z, size_t n) {
@@ -285,8 +336,8 @@ static void lsKeyId(inv_sink *s, int id, const char *z, size_t n) {
 static char keyCacheKey;
 static void lsNull(inv_sink *s) {
   LSink *k = (LSink*)s;
-  if (k->n && k->aNext[k->n - 1] == 0) { lua_pop(k->L, 1); return; }   /* drop the key */
-  lua_pushlightuserdata(k->L, NULL);                                   /* list slot: null */
+  if (k->n && k->aNext[k->n - 1] == 0 && !k->bKeepNull) { lua_pop(k->L, 1); return; }   /* drop the key */
+  lua_pushlightuserdata(k->L, NULL);                                   /* null */
   lsPlace(k);
 }
 static void lsBool(inv_sink *s, int b) { lua_pushboolean(((LSink*)s)->L, b); lsPlace((LSink*)s); }
@@ -297,8 +348,8 @@ static void lsStr(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSin
 static void lsInit(LSink *k, lua_State *L) {
   memset(k, 0, sizeof *k);
   k->L = L;
-  k->base.xBeginObj = lsBeginObj; k->base.xEndObj = lsEnd;
-  k->base.xBeginArr = lsBeginArr; k->base.xEndArr = lsEnd;
+  k->base.xBeginObj = lsBeginObj; k->base.xEndObj = lsEndObj;
+  k->base.xBeginArr = lsBeginArr; k->base.xEndArr = lsEndArr;
   k->base.xKey = lsKey; k->base.xNull = lsNull; k->base.xBool = lsBool;
   k->base.xInt = lsInt; k->base.xReal = lsReal; k->base.xStr = lsStr;
   k->base.xJson = NULL;
@@ -424,6 +475,64 @@ static int lCall(lua_State *L) {
     if (!k.bAny) lua_pushboolean(L, 1);       /* methods without a result */
     return 1;
   }
+}
+
+/* store:cached_call(seen_dv, seen_own, resource, method, request)
+** -> dv, own, json | dv, own, false (the store's version is (seen_dv,
+** seen_own): a cached answer still holds) | nil, nil, nil, msg, code, class.
+** A read rendered for REST, with the version it was read at (in the same
+** snapshot on SQLite): what inventory.rest caches. */
+static int lCachedCall(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int bSeen = !lua_isnoneornil(L, 2) && lua_toboolean(L, 2);
+  int64_t seenData = bSeen ? (int64_t)luaL_checkinteger(L, 2) : 0;
+  int64_t seenOwn = bSeen ? (int64_t)luaL_checkinteger(L, 3) : 0;
+  const char *zRes = luaL_checkstring(L, 4);
+  const char *zMethod = luaL_checkstring(L, 5);
+  int64_t d = 0, o = 0;
+  int bSame = 0, base;
+  inv_val req;
+  inv_buf *b;
+  inv_json_sink js;
+  lua_settop(L, 6);
+  lua_remove(L, 2);                       /* the request to index 4, as beginCall reads it */
+  lua_remove(L, 2);
+  base = lua_gettop(L);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  if (bSeen) {                            /* a hit costs the version only, not the request's */
+    inv_store_begin(s);                   /* conversion */
+    if (inv_store_version(s, &d, &o) != INV_OK) goto fail;
+    if (d == seenData && o == seenOwn) {
+      inv_lua_pushint64(L, (long long)d);
+      inv_lua_pushint64(L, (long long)o);
+      lua_pushboolean(L, 0);
+      return 3;
+    }
+  }
+  if (beginCall(L, s, &req)) goto fail;
+  b = inv_store_buffer(s);
+  inv_json_sink_init(&js, b);
+  if (inv_call_versioned(s, bSeen, seenData, seenOwn, zRes, zMethod, &req, &js.base, 1,
+                         &d, &o, &bSame) != INV_OK) goto fail;
+  if (b->bOom) {
+    inv_store_set_error(s, "ERROR_UNKNOWN", "Out of memory.");
+    goto fail;
+  }
+  inv_lua_pushint64(L, (long long)d);
+  inv_lua_pushint64(L, (long long)o);
+  if (bSame) lua_pushboolean(L, 0);
+  else if (b->n == 0) lua_pushliteral(L, "{}");
+  else lua_pushlstring(L, b->z, b->n);
+  return 3;
+fail:
+  lua_settop(L, base);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushstring(L, inv_store_errmsg(s));
+  lua_pushstring(L, inv_store_errcode(s));
+  lua_pushstring(L, inv_store_errclass(s));
+  return 6;
 }
 
 static int lClose(lua_State *L) {
@@ -616,11 +725,68 @@ static int lTostring(lua_State *L) {
 static const luaL_Reg aStoreMethod[] = {
   { "call", lCall }, { "close", lClose }, { "set_now", lSetNow },
   { "schema_version", lSchemaVersion }, { "explain", lExplain },
-  { "version", lVersion },
+  { "version", lVersion }, { "cached_call", lCachedCall },
   { "info", lInfo }, { "check", lCheck }, { "backup", lBackup }, { "checkpoint", lCheckpoint },
   { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
   { NULL, NULL }
 };
+
+/* core.decode(text) -> value | nil, message: JSON text as Lua values the
+** store takes back unchanged: null as core.null (kept in objects too), an
+** empty list with core.array_mt. The arena is a userdata, freed by the
+** collector if building the tables raises. */
+static const char *const ARENA_MT = "inventory.arena";
+static int lArenaGc(lua_State *L) {
+  inv_arena_free((inv_arena *)luaL_checkudata(L, 1, ARENA_MT));
+  return 0;
+}
+static int lDecode(lua_State *L) {
+  size_t n;
+  const char *z = luaL_checklstring(L, 1, &n);
+  inv_arena *a = inv_lua_newudata(L, sizeof *a);
+  inv_val v;
+  char zErr[200];
+  LSink k;
+  inv_arena_init(a);
+  luaL_getmetatable(L, ARENA_MT);
+  lua_setmetatable(L, -2);
+  if (inv_json_parse(a, z, n, &v, zErr, sizeof zErr)) {
+    inv_arena_free(a);
+    lua_pushnil(L);
+    lua_pushstring(L, zErr);
+    return 2;
+  }
+  lsInit(&k, L);
+  k.bKeepNull = 1;
+  inv_sink_val(&k.base, &v);
+  inv_arena_free(a);
+  return 1;
+}
+
+/* core.mark_empty_array(lightuserdata): a value that means [] (lua-cjson's
+** empty_array, where it has one) */
+static int lMarkEmptyArray(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
+  lua_pushlightuserdata(L, &emptyArrayKey);
+  lua_pushvalue(L, 1);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+/* the metatable { __jsontype = zType } kept in the registry at pKey (once
+** per state: busted re-runs luaopen) */
+static void pushMark(lua_State *L, char *pKey, const char *zType) {
+  lua_pushlightuserdata(L, pKey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (lua_istable(L, -1)) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, zType);
+  lua_setfield(L, -2, "__jsontype");
+  lua_pushlightuserdata(L, pKey);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
 
 INV_EXPORT int luaopen_inventory_core(lua_State *L);
 INV_EXPORT int luaopen_inventory_core(lua_State *L) {
@@ -646,9 +812,22 @@ INV_EXPORT int luaopen_inventory_core(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 7);
+  if (luaL_newmetatable(L, ARENA_MT)) {
+    lua_pushcfunction(L, lArenaGc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 10);
   lua_pushcfunction(L, lOpen);
   lua_setfield(L, -2, "open");
+  lua_pushcfunction(L, lDecode);
+  lua_setfield(L, -2, "decode");
+  lua_pushcfunction(L, lMarkEmptyArray);
+  lua_setfield(L, -2, "mark_empty_array");
+  pushMark(L, &arrayMtKey, "array");
+  lua_setfield(L, -2, "array_mt");
+  pushMark(L, &objectMtKey, "object");
+  lua_setfield(L, -2, "object_mt");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, INV_VERSION);

@@ -599,6 +599,23 @@ static const char *xColumnText(inv_stmt *pStmt, int i, size_t *pn) {
   return z;
 }
 
+/* xColumnType's type and xColumnText's or xColumnInt's value in one read. */
+static int xColumnGet(inv_stmt *pStmt, int i, int bText, int64_t *pI, const char **pz, size_t *pn) {
+  PgStmt *p = (PgStmt*)pStmt;
+  int t = xColumnType(pStmt, i);
+  char *z;
+  if (t == INV_T_NULL) return t;
+  z = PQgetvalue(p->pRes, p->iRow, i);
+  if (bText) {
+    *pn = (size_t)PQgetlength(p->pRes, p->iRow, i);
+    if (*pn >= 6 && memmem(z, *pn, "\\uffff", 6)) unescapeNul(z, *pn);
+    *pz = z;
+  } else {
+    *pI = PQftype(p->pRes, i) == OID_BOOL ? z[0] == 't' : strtoll(z, NULL, 10);
+  }
+  return t;
+}
+
 /* ===================== transactions ===================== */
 
 static void xRollback(inv_store *s) {
@@ -972,8 +989,9 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
     return INV_ERROR;
   }
   if (pOpt->bReadOnly) {
-    if (xSchemaVersion(s) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "not an inventory store of schema %d", INV_SCHEMA_VERSION);
+    int v = xSchemaVersion(s);
+    if (v != INV_SCHEMA_VERSION) {
+      inv_schema_refusal(v, zErr, nErr);
       openError(s, zErr, nErr);
       return INV_ERROR;
     }
@@ -1031,12 +1049,15 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
 }
 
 const inv_driver inv_pg_driver = {
-  4, "postgresql", &inv_pg_dialect,
+  5, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   xInfo, NULL, NULL,                   /* integrity: the server's own; backup: pg_dump */
   0,                                   /* results are fetched whole: a page and its count
                                           share a snapshot in a read transaction */
+  xColumnGet,
+  NULL,                                /* the version and the call: two statements, as a
+                                          read transaction is the call's own */
   NULL                                 /* checkpoint: the server's own */
 };

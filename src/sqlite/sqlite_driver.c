@@ -199,6 +199,23 @@ static const char *xColumnText(inv_stmt *pStmt, int i, size_t *pn) {
   return z ? z : "";
 }
 
+/* One read per column: sqlite3_column_value, then the value's accessors
+** (each sqlite3_column_* call checks its arguments and enters and leaves
+** the connection's mutex; a rendered row reads 20 columns). */
+static int xColumnGet(inv_stmt *pStmt, int i, int bText, int64_t *pI, const char **pz, size_t *pn) {
+  sqlite3_value *v = sqlite3_column_value((sqlite3_stmt*)pStmt, i);
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) return INV_T_NULL;
+  if (bText) {
+    const char *z = (const char*)sqlite3_value_text(v);
+    *pn = z ? (size_t)sqlite3_value_bytes(v) : 0;
+    *pz = z ? z : "";
+  } else {
+    *pI = sqlite3_value_int64(v);
+  }
+  return t == SQLITE_INTEGER ? INV_T_INT : t == SQLITE_FLOAT ? INV_T_REAL : INV_T_TEXT;
+}
+
 /* ===================== transactions ===================== */
 
 static int execStatic(inv_store *s, const char *zSql) {
@@ -211,8 +228,9 @@ static int execStatic(inv_store *s, const char *zSql) {
 }
 
 static void xRollback(inv_store *s) {
-  sqlite3 *db = SQLITE_DB(s);
-  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
+  SqliteConn *c = SQLITE_CONN(s);
+  if (c->pHeld) { sqlite3_reset(c->pHeld); c->pHeld = NULL; }    /* a held snapshot ends */
+  if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", 0, 0, 0);
 }
 
 /* A write takes the write lock first (BEGIN IMMEDIATE): no upgrade from a
@@ -242,6 +260,23 @@ static int xVersion(inv_store *s, int64_t *pData, int64_t *pOwn) {
   *pData = rc == INV_ROW ? xColumnInt(p, 0) : 0;
   xReset(s, p);
   *pOwn = sqlite3_total_changes64(SQLITE_DB(s));
+  return INV_OK;
+}
+
+/* The version in the read snapshot of the call that follows: the statement
+** stays stepped (it holds the snapshot, as a page's statement does for its
+** count) until xRollback or the next call resets it. */
+static int xVersionHeld(inv_store *s, int64_t *pData, int64_t *pOwn) {
+  SqliteConn *c = SQLITE_CONN(s);
+  inv_stmt *p = xPrepare(s, "PRAGMA data_version", 1);
+  int rc;
+  if (!p) return INV_ERROR;
+  rc = xStep(s, p);
+  if (rc < 0) return INV_ERROR;
+  *pData = rc == INV_ROW ? xColumnInt(p, 0) : 0;
+  *pOwn = sqlite3_total_changes64(c->db);
+  if (rc == INV_ROW) c->pHeld = (sqlite3_stmt*)p;
+  else xReset(s, p);
   return INV_OK;
 }
 
@@ -480,9 +515,11 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
     return INV_ERROR;
   }
   if (pOpt->bReadOnly) {
-    if (schemaVersion(c->db) != INV_SCHEMA_VERSION) {
-      snprintf(zErr, nErr, "cannot open %s: not an inventory database of schema %d",
-               zPath, INV_SCHEMA_VERSION);
+    int v = schemaVersion(c->db);
+    if (v != INV_SCHEMA_VERSION) {
+      char zWhy[200];
+      inv_schema_refusal(v, zWhy, sizeof zWhy);
+      snprintf(zErr, nErr, "cannot open %s: %s", zPath, zWhy);
       return INV_ERROR;
     }
     return INV_OK;
@@ -498,6 +535,7 @@ static void xBeginCall(inv_store *s) {
   int i;
   for (i = 0; i < c->nActive; i++) sqlite3_reset(c->apActive[i]);
   c->nActive = 0;
+  c->pHeld = NULL;                      /* (it was one of them) */
   if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", 0, 0, 0);
   for (i = 0; i < c->nCache; i++) {     /* a huge statement serves one call only */
     if (!c->aCache[i].bOnce) continue;
@@ -520,12 +558,13 @@ static int xCheckpoint(inv_store *s, int64_t *pnLog, int64_t *pnDone) {
 }
 
 const inv_driver inv_sqlite_driver = {
-  4, "sqlite", &inv_sqlite_dialect,
+  5, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
   1,                                   /* a stepped statement holds its snapshot */
+  xColumnGet, xVersionHeld,
   xCheckpoint
 };
 

@@ -47,6 +47,7 @@ struct SqliteConn {
   unsigned long useClock;
   sqlite3_stmt *apActive[8];      /* statements stepped during this call */
   int nActive;
+  sqlite3_stmt *pHeld;            /* xVersionHeld's statement, stepped: the call's snapshot */
   inv_regex_ctx *pRegex;          /* compiled patterns, matching time of a call */
 };
 

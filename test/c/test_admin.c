@@ -545,10 +545,125 @@ static void metrics(void) {
   inv_store_close(s);
 }
 
+/* ---------------------------------------- stored documents into a sink */
+
+/* A sink of events only (no xJson, no xKeyId, not a JSON sink): each event
+** goes on to a JSON sink, and the depth is counted. Rows reach it through
+** the one-pass replay of stored documents. */
+typedef struct EvSink EvSink;
+struct EvSink { inv_sink base; inv_json_sink *pTo; int nDepth, bNeg; };
+static void evBeginObj(inv_sink *k, int n) {
+  EvSink *e = (EvSink*)k; e->nDepth++; e->pTo->base.xBeginObj(&e->pTo->base, n);
+}
+static void evEndObj(inv_sink *k) {
+  EvSink *e = (EvSink*)k; if (--e->nDepth < 0) e->bNeg = 1; e->pTo->base.xEndObj(&e->pTo->base);
+}
+static void evBeginArr(inv_sink *k, int n) {
+  EvSink *e = (EvSink*)k; e->nDepth++; e->pTo->base.xBeginArr(&e->pTo->base, n);
+}
+static void evEndArr(inv_sink *k) {
+  EvSink *e = (EvSink*)k; if (--e->nDepth < 0) e->bNeg = 1; e->pTo->base.xEndArr(&e->pTo->base);
+}
+static void evKey(inv_sink *k, const char *z, size_t n) { ((EvSink*)k)->pTo->base.xKey(&((EvSink*)k)->pTo->base, z, n); }
+static void evNull(inv_sink *k) { ((EvSink*)k)->pTo->base.xNull(&((EvSink*)k)->pTo->base); }
+static void evBool(inv_sink *k, int b) { ((EvSink*)k)->pTo->base.xBool(&((EvSink*)k)->pTo->base, b); }
+static void evInt(inv_sink *k, int64_t i) { ((EvSink*)k)->pTo->base.xInt(&((EvSink*)k)->pTo->base, i); }
+static void evReal(inv_sink *k, double r) { ((EvSink*)k)->pTo->base.xReal(&((EvSink*)k)->pTo->base, r); }
+static void evStr(inv_sink *k, const char *z, size_t n) { ((EvSink*)k)->pTo->base.xStr(&((EvSink*)k)->pTo->base, z, n); }
+
+/* Call zMethod on job_task with zReq through an event sink (bEvents) or a
+** JSON sink; the text written into *pOut (a copy), the event sink's depth
+** into *pRes, the result code back. */
+static int callStored(inv_store *s, const char *zMethod, const char *zReq, int bEvents,
+                      inv_buf *pOut, EvSink *pRes) {
+  inv_val req;
+  inv_json_sink js;
+  EvSink ev, *pEv = &ev;
+  char zErr[128];
+  int rc;
+  inv_store_begin(s);
+  if (inv_json_parse(inv_store_arena(s), zReq, strlen(zReq), &req, zErr, sizeof zErr)) return -9;
+  inv_json_sink_init(&js, inv_store_buffer(s));
+  memset(pEv, 0, sizeof *pEv);
+  pEv->base.xBeginObj = evBeginObj; pEv->base.xEndObj = evEndObj;
+  pEv->base.xBeginArr = evBeginArr; pEv->base.xEndArr = evEndArr;
+  pEv->base.xKey = evKey; pEv->base.xNull = evNull; pEv->base.xBool = evBool;
+  pEv->base.xInt = evInt; pEv->base.xReal = evReal; pEv->base.xStr = evStr;
+  pEv->pTo = &js;
+  rc = inv_call(s, "job_task", zMethod, &req, bEvents ? &pEv->base : &js.base, 1);
+  inv_buf_reset(pOut);
+  inv_buf_add(pOut, inv_store_buffer(s)->z ? inv_store_buffer(s)->z : "", inv_store_buffer(s)->n);
+  pRes->nDepth = ev.nDepth;
+  pRes->bNeg = ev.bNeg;
+  return rc;
+}
+
+static void storedDocs(void) {
+  inv_store *s = openAt(":memory:");
+  inv_json_sink js;
+  inv_buf a, b;
+  EvSink ev;
+  int i, k;
+  static const char zTasks[] =
+    "{\"job_task_id\":\"job-task-doc1\",\"job_id\":\"job-doc1\",\"domain_id\":\"d1\","
+    "\"errors\":[{\"error_code\":\"E1\",\"message\":\"a \\\"quoted\\\" \\u00e9 line\\nnext\","
+    "\"additional\":{\"n\":[1,-2.5,true,null,{\"deep\":[[]]}]}}],\"created_at\":\"2024-01-01T00:00:00.000Z\"}\n"
+    "{\"job_task_id\":\"job-task-doc2\",\"job_id\":\"job-doc1\",\"domain_id\":\"d1\","
+    "\"errors\":[{\"error_code\":\"E2\",\"message\":\"m\"}],\"created_at\":\"2024-01-02T00:00:00.000Z\"}\n";
+  static const char *azBad[] = { "[{\"error_code\":\"E1\",\"message\":", "nope", "[{\"a\":1}] x", "[1,2,",
+                                 "\"open" };
+  static const char *azReq[] = {
+    "{\"domain_id\":\"d1\",\"job_task_id\":\"job-task-doc1\"}",
+    "{\"domain_id\":\"d1\",\"query\":{\"sort\":[{\"key\":\"created_at\"}]}}",
+    "{\"domain_id\":\"d1\",\"query\":{\"only\":[\"job_task_id\",\"errors.error_code\"]}}",
+  };
+  static const char *azMethod[] = { "get", "list", "list" };
+  if (!s) { CHECK(0); return; }
+  inv_buf_init(&a);
+  inv_buf_init(&b);
+  inv_store_begin(s);
+  inv_json_sink_init(&js, inv_store_buffer(s));
+  CHECK_INT(inv_import_text(s, "job_task", zTasks, strlen(zTasks), &js.base), INV_OK);
+  /* as stored: the event sink (one-pass replay) writes what the JSON sink
+  ** (the text spliced) writes, byte for byte, balanced */
+  for (k = 0; k < 3; k++) {
+    CHECK_INT(callStored(s, azMethod[k], azReq[k], 0, &a, &ev), INV_OK);
+    CHECK_INT(callStored(s, azMethod[k], azReq[k], 1, &b, &ev), INV_OK);
+    CHECK(a.n > 0 && a.n == b.n && memcmp(a.z, b.z, a.n) == 0);
+    CHECK(ev.nDepth == 0 && !ev.bNeg);
+    CHECK(strstr(a.z ? a.z : "", "\"E1\"") != NULL);
+  }
+  CHECK(strstr(a.z ? a.z : "", "\"E2\"") != NULL);
+  /* a document that is not JSON after all: both sinks fail the call with
+  ** ERROR_DB_QUERY; the row's events stay balanced; the next call goes on */
+  for (i = 0; i < (int)(sizeof azBad / sizeof azBad[0]); i++) {
+    char zSql[256];
+    snprintf(zSql, sizeof zSql, "UPDATE job_task SET errors = '%s' WHERE job_task_id = 'job-task-doc1'", azBad[i]);
+    CHECK_INT(th_exec(s, zSql), 0);
+    for (k = 0; k < 3; k++) {
+      CHECK_INT(callStored(s, azMethod[k], azReq[k], 0, &a, &ev), INV_ERROR);
+      CHECK_STR(inv_store_errcode(s), "ERROR_DB_QUERY");
+      CHECK_STR(inv_store_errmsg(s), "Database query failed. (reason = the stored errors is not valid JSON)");
+      CHECK(strstr(a.z ? a.z : "", azBad[i]) == NULL);          /* never spliced */
+      CHECK_INT(callStored(s, azMethod[k], azReq[k], 1, &b, &ev), INV_ERROR);
+      CHECK_STR(inv_store_errcode(s), "ERROR_DB_QUERY");
+      CHECK(!ev.bNeg);
+      if (k == 0) CHECK_INT(ev.nDepth, 0);                        /* get: the row itself closed */
+    }
+    CHECK_INT(callStored(s, "get", "{\"domain_id\":\"d1\",\"job_task_id\":\"job-task-doc2\"}", 1, &b, &ev),
+              INV_OK);
+    CHECK(strstr(b.z ? b.z : "", "\"E2\"") != NULL && ev.nDepth == 0);
+  }
+  inv_buf_free(&a);
+  inv_buf_free(&b);
+  inv_store_close(s);
+}
+
 void test_admin(void) {
   metrics();
   infoAndCheck();
   if (!TH_PG) backup();                /* SQLite's online backup (PostgreSQL: pg_dump) */
   exportImport();
   waitChange();
+  storedDocs();
 }

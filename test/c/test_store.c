@@ -205,7 +205,7 @@ static void openClose(void) {
     inv_store_close(s);
     s = openAt(zPath, 1, zErr, sizeof zErr);
     CHECK(s == NULL);
-    CHECK(strstr(zErr, "not an inventory database") != NULL);
+    CHECK(strstr(zErr, "newer than this library") != NULL);
     inv_store_close(s);
   }
   removeDb(zPath);
@@ -615,7 +615,7 @@ static void migrateV2(void) {
 
   s = openAt(zPath, 1, zErr, sizeof zErr);        /* read-only: no migration, refused */
   CHECK(s == NULL);
-  CHECK(strstr(zErr, "not an inventory database of schema 3") != NULL);
+  CHECK(strstr(zErr, "its schema 2 is older than this program's 3; open it once for writing to migrate it") != NULL);
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }

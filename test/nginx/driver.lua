@@ -446,6 +446,53 @@ test("parallel requests over keep-alive on both workers", function()
   end
 end)
 
+-- issue 15: the requests that kept a worker busy for 9.8 s (10 x 400
+-- regex_in), 37 s (20 x 400) and 6 minutes (100 x 400), sent together with
+-- two 2 x 400 ones (under the cap: they run, bounded by the regex budget),
+-- while another domain's token lists: every hostile answer is a 400 within
+-- the budget, and the cheap list is served meanwhile.
+test("hostile regex requests answer 400 within the budget; another client is served meanwhile", function()
+  local function regexes(nf, nv)
+    local fo = {}
+    for i = 1, nf do
+      local v = {}
+      for j = 1, nv do v[j] = "lit" .. i .. "x" .. j end
+      fo[i] = { k = "secret_id", v = v, o = "regex_in" }
+    end
+    return assert(cjson.encode({ query = { filter_or = fo } }))
+  end
+  local reqs = { { "10x400", regexes(10, 400), "a-member", "400" }, { "20x400", regexes(20, 400), "a-admin", "400" },
+                 { "100x400", regexes(100, 400), "a-admin", "400" }, { "2x400a", regexes(2, 400), "a-admin", "200|400" },
+                 { "2x400b", regexes(2, 400), "a-owner", "200|400" },
+                 { "cheap", '{"query":{"page":{"limit":5}}}', "b-admin", "200" } }
+  local lines = {}
+  for i, r in ipairs(reqs) do
+    write(WORK .. "/hostile-" .. i .. ".json", r[2])
+    lines[i] = string.format('silent\nshow-error\nurl = "%s/inventory/v1/job-task/list"\nrequest = "POST"\n'
+      .. 'data-binary = "@%s/hostile-%d.json"\nheader = "Authorization: Bearer %s"\n'
+      .. 'header = "Content-Type: application/json"\noutput = "%s/hostile-%d.out"\n'
+      .. 'write-out = "%d %%{http_code} %%{time_total}\\n"\n', BASE, WORK, i, r[3], WORK, i, i)
+  end
+  write(WORK .. "/hostile.cfg", table.concat(lines, "next\n"))
+  local p = io.popen("curl -sS -Z --parallel-max 8 --max-time 30 -K " .. q(WORK .. "/hostile.cfg") .. " 2>&1")
+  local out = p:read("*a")
+  p:close()
+  local seen = 0
+  for i, code, secs in out:gmatch("(%d+) (%d%d%d) ([%d.]+)") do
+    local r = reqs[tonumber(i)]
+    seen = seen + 1
+    truthy(("|" .. r[4] .. "|"):find("|" .. code .. "|", 1, true), r[1] .. ": status " .. code .. " "
+           .. (read(WORK .. "/hostile-" .. i .. ".out") or ""):sub(1, 300))
+    truthy(tonumber(secs) < 1.5, r[1] .. " answered within the budget: " .. secs .. " s")
+    if code == "400" then
+      local b = cjson.decode(read(WORK .. "/hostile-" .. i .. ".out") or "")
+      truthy(b and b.error and (b.error.code == "ERROR_INVALID_PARAMETER" or b.error.code == "ERROR_DB_QUERY"),
+             r[1] .. ": a JSON error")
+    end
+  end
+  eq(seen, #reqs, "answers (" .. out:sub(1, 300) .. ")")
+end)
+
 ---------------------------------------------------------------------------
 -- scoping: a token sees, counts and deletes only its own records
 
