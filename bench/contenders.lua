@@ -346,15 +346,14 @@ local function open_inventory(files)
 end
 
 -- ---------------------------------------------------------------- the limit
-local function open_limit(files)
-  local limit = require "limit"
-  local db = assert(limit.open(files.hand))
-  local query, exec, time_ms = limit.query, limit.exec, limit.time_ms
+-- The limit's read cases over a connection: query and exec as the module
+-- gives them, S its SQL, begin the statement that opens a page's read
+-- transaction (a page and its total_count in one snapshot).
+local function limit_reads(db, query, exec, S, begin)
   local ops = {}
-  -- a page and its total_count, in one read transaction
   local function page(rows_sql, count_sql, lim, a, b, c)
     local rows, total
-    exec(db, "BEGIN")
+    exec(db, begin)
     if c then rows = query(db, rows_sql, a, b, c, lim)
     elseif b then rows = query(db, rows_sql, a, b, lim)
     else rows = query(db, rows_sql, a, lim) end
@@ -366,21 +365,29 @@ local function open_limit(files)
     exec(db, "COMMIT")
     return { rows = rows, total = total }
   end
-  function ops.get(p) return query(db, SQL.get, p.job_id, p.domain_id)[1] end
-  function ops.task_get(p) return query(db, SQL.task_get, p.job_task_id, p.domain_id)[1] end
-  function ops.list_job(p) return page(SQL.list_job_rows, SQL.list_job_count, 20, p.domain_id, p.job_id) end
-  function ops.list_page(p) return page(SQL.list_dom_rows, SQL.list_dom_count, 1000, p.domain_id) end
-  function ops.list_keyword(p) return page(SQL.kw_rows, SQL.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
-  function ops.list_errors(p) return page(SQL.err_rows, SQL.err_count, 100, p.domain_id, p.error_code) end
+  function ops.get(p) return query(db, S.get, p.job_id, p.domain_id)[1] end
+  function ops.task_get(p) return query(db, S.task_get, p.job_task_id, p.domain_id)[1] end
+  function ops.list_job(p) return page(S.list_job_rows, S.list_job_count, 20, p.domain_id, p.job_id) end
+  function ops.list_page(p) return page(S.list_dom_rows, S.list_dom_count, 1000, p.domain_id) end
+  function ops.list_keyword(p) return page(S.kw_rows, S.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
+  function ops.list_errors(p) return page(S.err_rows, S.err_count, 100, p.domain_id, p.error_code) end
   function ops.jobs_collector(p)
-    return page(SQL.coll_rows, SQL.coll_count, 20, p.domain_id, p.collector_id, p.status)
+    return page(S.coll_rows, S.coll_count, 20, p.domain_id, p.collector_id, p.status)
   end
-  function ops.stat_status(p) return { rows = query(db, SQL.stat_status, p.domain_id) } end
-  function ops.stat_job(p) return { rows = query(db, SQL.stat_job, p.domain_id, p.job_id) } end
-  function ops.stat_day(p) return { rows = query(db, SQL.stat_day, p.domain_id) } end
-  function ops.job_days(p) return { rows = query(db, SQL.job_days, p.domain_id) } end
-  local function analyze(p) return { rows = query(db, SQL.analyze, p.domain_id) } end
+  function ops.stat_status(p) return { rows = query(db, S.stat_status, p.domain_id) } end
+  function ops.stat_job(p) return { rows = query(db, S.stat_job, p.domain_id, p.job_id) } end
+  function ops.stat_day(p) return { rows = query(db, S.stat_day, p.domain_id) } end
+  function ops.job_days(p) return { rows = query(db, S.job_days, p.domain_id) } end
+  local function analyze(p) return { rows = query(db, S.analyze, p.domain_id) } end
   ops.analyze_small, ops.analyze_big = analyze, analyze
+  return ops
+end
+
+local function open_limit(files)
+  local limit = require "limit"
+  local db = assert(limit.open(files.hand))
+  local query, exec, time_ms = limit.query, limit.exec, limit.time_ms
+  local ops = limit_reads(db, query, exec, SQL, "BEGIN")
   -- job.create: the job and its tasks, plain prepared INSERTs in one transaction
   function ops.create(p)
     local now = time_ms()
@@ -428,38 +435,9 @@ local function open_limit_pg(files)
   local db = assert(L.open(files.url, "hand"))
   local query, exec = L.query, L.exec
   local S = SQL_PG
-  local ops = {}
-  -- a page and its total_count, in one snapshot (a read-only REPEATABLE READ
-  -- transaction: at READ COMMITTED each statement would take its own)
-  local function page(rows_sql, count_sql, lim, a, b, c)
-    local rows, total
-    exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    if c then rows = query(db, rows_sql, a, b, c, lim)
-    elseif b then rows = query(db, rows_sql, a, b, lim)
-    else rows = query(db, rows_sql, a, lim) end
-    if #rows < lim then
-      total = #rows
-    elseif c then total = query(db, count_sql, a, b, c)[1].n
-    elseif b then total = query(db, count_sql, a, b)[1].n
-    else total = query(db, count_sql, a)[1].n end
-    exec(db, "COMMIT")
-    return { rows = rows, total = total }
-  end
-  function ops.get(p) return query(db, S.get, p.job_id, p.domain_id)[1] end
-  function ops.task_get(p) return query(db, S.task_get, p.job_task_id, p.domain_id)[1] end
-  function ops.list_job(p) return page(S.list_job_rows, S.list_job_count, 20, p.domain_id, p.job_id) end
-  function ops.list_page(p) return page(S.list_dom_rows, S.list_dom_count, 1000, p.domain_id) end
-  function ops.list_keyword(p) return page(S.kw_rows, S.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
-  function ops.list_errors(p) return page(S.err_rows, S.err_count, 100, p.domain_id, p.error_code) end
-  function ops.jobs_collector(p)
-    return page(S.coll_rows, S.coll_count, 20, p.domain_id, p.collector_id, p.status)
-  end
-  function ops.stat_status(p) return { rows = query(db, S.stat_status, p.domain_id) } end
-  function ops.stat_job(p) return { rows = query(db, S.stat_job, p.domain_id, p.job_id) } end
-  function ops.stat_day(p) return { rows = query(db, S.stat_day, p.domain_id) } end
-  function ops.job_days(p) return { rows = query(db, S.job_days, p.domain_id) } end
-  local function analyze(p) return { rows = query(db, S.analyze, p.domain_id) } end
-  ops.analyze_small, ops.analyze_big = analyze, analyze
+  -- (a read-only REPEATABLE READ transaction: at READ COMMITTED each
+  -- statement would take its own snapshot)
+  local ops = limit_reads(db, query, exec, S, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
   -- job.create: the job (RETURNING it) and its tasks, one INSERT each, in one transaction
   function ops.create(p)
     local jid = new_id("job-")
