@@ -201,32 +201,47 @@ static int emitStored(inv_store *s, inv_sink *k, const char *z, size_t n, const 
   return badStored(s, f);
 }
 
+/* Is field i of r rendered (flags, `only`)? Its sub-paths from `only` in
+** aSub (*pnSub of them; 0: the whole field, also when `only` names it whole
+** beside sub-paths). Hidden fields (JobTask
+** total_sub_tasks, ...) are not part of the API's records: never rendered,
+** not even when `only` names them; an export (R_ALL) has them, so that an
+** import reproduces the record. */
+static int fieldWanted(const inv_resource *r, int i, int flags, const inv_only *pOnly,
+                       SubPath *aSub, int *pnSub) {
+  const inv_field *f = &r->aField[i];
+  int j, bWhole = 0;
+  *pnSub = 0;
+  if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) return 0;
+  if (pOnly) {
+    for (j = 0; j < pOnly->n; j++) {
+      if (pOnly->a[j].iField != i) continue;
+      if (!pOnly->a[j].zSub) bWhole = 1;
+      else if (*pnSub < ONLY_MAX_SUB) {
+        aSub[*pnSub].z = pOnly->a[j].zSub;
+        aSub[*pnSub].n = pOnly->a[j].nSub;
+        (*pnSub)++;
+      }
+    }
+    if (bWhole) *pnSub = 0;                     /* the whole field wins */
+    return bWhole || *pnSub;
+  }
+  return !(flags & R_MINIMAL) || (f->flags & FF_MINIMAL);
+}
+
 static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
                       int iCol0, inv_sink *k, int flags, const inv_only *pOnly) {
-  int i, j, bJson = flags & R_JSON, bBad = 0;
+  int i, bJson = flags & R_JSON, bBad = 0;
   int idBase = 1 + r->iRes * 64;                /* key ids 1..192 */
   k->xBeginObj(k, r->nField);
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
     SubPath aSub[ONLY_MAX_SUB];
-    int nSub = 0, bWhole = 0, t;
+    int nSub, t;
     int64_t v = 0;
     const char *z = "";
     size_t n = 0;
-    /* hidden fields (JobTask total_sub_tasks, ...) are not part of the API's
-    ** records: never rendered, not even when `only` names them; an export
-    ** (R_ALL) has them, so that an import reproduces the record */
-    if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;
-    if (pOnly) {
-      for (j = 0; j < pOnly->n; j++) {
-        if (pOnly->a[j].iField != i) continue;
-        if (!pOnly->a[j].zSub) bWhole = 1;
-        else if (nSub < ONLY_MAX_SUB) { aSub[nSub].z = pOnly->a[j].zSub; aSub[nSub].n = pOnly->a[j].nSub; nSub++; }
-      }
-      if (!bWhole && !nSub) continue;
-    } else if (flags & R_MINIMAL) {
-      if (!(f->flags & FF_MINIMAL)) continue;
-    }
+    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
     t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
     switch (f->eType) {
@@ -247,7 +262,7 @@ static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
       default:                              /* F_OBJ, F_ERRS: JSON text */
         if (bJson && f->eType == F_ERRS && n == 2) break;   /* "[]" */
         if (k->xKeyId) k->xKeyId(k, idBase + i, f->zName, f->nName); else k->xKey(k, f->zName, f->nName);
-        if (bWhole || !nSub) {
+        if (!nSub) {
           if (emitStored(s, k, z, n, f)) bBad = 1;
         } else {
           inv_val jv;
@@ -346,7 +361,7 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
   const inv_driver *d = s->pDrv;
   int (*xGet)(inv_stmt*, int, int, int64_t*, const char**, size_t*) =
     d->iVersion >= 4 && d->xColumnGet ? d->xColumnGet : NULL;
-  int i, j, bJson = flags & R_JSON, bFirst = 1;
+  int i, bJson = flags & R_JSON, bFirst = 1;
   char *w;
   if (inv_buf_reserve(b, 2)) return INV_OK;     /* b->bOom: the caller fails the call */
   w = b->z + b->n;
@@ -356,21 +371,11 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
     SubPath aSub[ONLY_MAX_SUB];
-    int nSub = 0, bWhole = 0, t;
+    int nSub, t;
     int64_t v = 0;
     const char *z = "";
     size_t n = 0, need;
-    if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;      /* as renderSink */
-    if (pOnly) {
-      for (j = 0; j < pOnly->n; j++) {
-        if (pOnly->a[j].iField != i) continue;
-        if (!pOnly->a[j].zSub) bWhole = 1;
-        else if (nSub < ONLY_MAX_SUB) { aSub[nSub].z = pOnly->a[j].zSub; aSub[nSub].n = pOnly->a[j].nSub; nSub++; }
-      }
-      if (!bWhole && !nSub) continue;
-    } else if (flags & R_MINIMAL) {
-      if (!(f->flags & FF_MINIMAL)) continue;
-    }
+    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
     if (xGet) t = xGet(p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     else t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
@@ -431,7 +436,7 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
         *w++ = '"';
         break;
       default:
-        if (bWhole || !nSub) {
+        if (!nSub) {
           /* stored JSON, as the sink's xJson splices it: checked first,
           ** unless "[]" or "{}" (a response never carries a foreign text) */
           if (!(n == 2 && ((z[0] == '[' && z[1] == ']') || (z[0] == '{' && z[1] == '}')))
