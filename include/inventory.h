@@ -157,6 +157,14 @@ int inv_store_check(inv_store *s, inv_sink *pSink);
 ** existing file is refused unless bOverwrite; the store's own file always. */
 int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite);
 
+/* Move the write-ahead log into the store now, without waiting for other
+** connections (SQLite: a PASSIVE checkpoint), so that no write pays for it:
+** a server calls this from a timer. pSink gets {log_frames, checkpointed}:
+** the frames in the log, and how many of them are in the store now (fewer
+** when a reader still needs them). An engine that checkpoints by itself
+** (PostgreSQL) does nothing: {log_frames = 0, checkpointed = 0}. */
+int inv_store_checkpoint(inv_store *s, inv_sink *pSink);
+
 /* Records of zResource in insertion order, every stored field (the hidden
 ** ones too), so that importing them reproduces each record. pReq: {domain_id?,
 ** after? (a cursor from *pNext), limit? (default 1000, at most 10000),

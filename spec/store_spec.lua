@@ -178,7 +178,7 @@ describe("store", function()
       assert(inv:import("spot_job", { { job_id = "job-5b0700000001", domain_id = D } }))
       inv:close()
       inv = assert(H.reopen(first))
-      assert.are.equal(2, inv:schema_version())
+      assert.are.equal(3, inv:schema_version())
       local again = assert(inv.job.get{ job_id = j.job_id, domain_id = D })
       assert.are.same(j, again)
       assert.are.equal(1, assert(inv.job_task.list{ domain_id = D, job_id = j.job_id }).total_count)
@@ -264,9 +264,28 @@ describe("store", function()
       rmdb(path)
     end)
 
-    it("schema version is 2", function()
+    it("checkpoint moves the write-ahead log into the file (SQLite); PostgreSQL has nothing to do", function()
+      local inv = H.open{ shared = true }          -- SQLite: a file (":memory:" has no log)
+      assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
+      local r = assert(inv:checkpoint())
+      if H.PG then
+        assert.are.same({ log_frames = 0, checkpointed = 0 }, r)
+      else
+        assert.is_true(r.log_frames > 0)
+        assert.are.equal(r.log_frames, r.checkpointed)
+        -- the log is reused from its start: the next write's frames, all moved
+        assert(inv.job.create{ domain_id = D, collector_id = "c2" })
+        local again = assert(inv:checkpoint())
+        assert.is_true(again.log_frames > 0 and again.log_frames <= r.log_frames)
+        assert.are.equal(again.log_frames, again.checkpointed)
+      end
+      inv:close()
+      H.drop(inv)
+    end)
+
+    it("schema version is 3", function()
       local inv = H.open()
-      assert.are.equal(2, inv:schema_version())
+      assert.are.equal(3, inv:schema_version())
       inv:close()
     end)
 
@@ -294,6 +313,40 @@ describe("store", function()
       assert.matches("newer than this library", msg)
       assert.are.equal("ERROR_DB_QUERY", code)
       inv:close()
+    end)
+
+    it("a schema of version 2 migrates to 3 (the indexes of schema 3, the data kept)", function()
+      H.only("postgresql", "the indexes of a PostgreSQL schema (SQLite's: test_store.c, migrateV2)")
+      local inv = H.open{ shared = true }
+      inv:set_now("2024-03-01T12:00:00.000Z")
+      local j = assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
+      inv:close()
+      -- the indexes of version 2, as its migration made them (runIndex: ", id" after domain-led ones)
+      H.psql(inv, "DROP INDEX job_domain_status, job_status_created, job_task_domain_status; "
+        .. "CREATE INDEX job_in_progress ON job(created_at) WHERE status = 'IN_PROGRESS'; "
+        .. "CREATE INDEX job_task_domain_collector_status ON job_task(domain_id, collector_id, status, id); "
+        .. "CREATE INDEX job_task_job ON job_task(job_id); "
+        .. "CREATE INDEX job_task_created ON job_task(created_at); "
+        .. "UPDATE schema_version SET version = 2")
+      local again = assert(H.reopen(inv))
+      assert.are.equal(3, again:schema_version())
+      assert.are.equal("job_created,job_domain_collector_created,job_domain_collector_status,"
+        .. "job_domain_created,job_domain_id_job_id_key,job_domain_status,job_domain_workspace,job_pkey,"
+        .. "job_status_created,job_task_domain_created,job_task_domain_id_job_task_id_key,"
+        .. "job_task_domain_job,job_task_domain_status,job_task_domain_workspace_project,job_task_pkey",
+        (H.psql(again, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+          .. "WHERE schemaname = current_schema() AND tablename IN ('job', 'job_task')"):gsub("%s+$", "")))
+      assert.are.equal("CREATE INDEX job_task_domain_status ON " .. H.where(inv).schema
+        .. ".job_task USING btree (domain_id, status, id)",
+        (H.psql(again, "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+          .. "AND indexname = 'job_task_domain_status'"):gsub("%s+$", "")))
+      local t = assert(again.job_task.list{ domain_id = D, job_id = j.job_id }).results[1]
+      assert(again.job_task.finish{ job_task_id = t.job_task_id, domain_id = D, status = "SUCCESS" })
+      assert.are.equal("SUCCESS", assert(again.job.get{ job_id = j.job_id, domain_id = D }).status)
+      local p = assert(again:purge{ older_than_days = 0 })
+      assert.are.same({ jobs = 1, tasks = 1 }, p)
+      again:close()
+      H.drop(inv)
     end)
 
     it("open failures return nil, message, code", function()

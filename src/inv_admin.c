@@ -259,6 +259,20 @@ int inv_store_backup(inv_store *s, const char *zPath, int bOverwrite) {
   return s->pDrv->xBackup(s, zPath, bOverwrite);
 }
 
+/* ===================== checkpoint ===================== */
+
+int inv_store_checkpoint(inv_store *s, inv_sink *k) {
+  int64_t nLog = 0, nDone = 0;
+  if (s->pDrv->iVersion >= 5 && s->pDrv->xCheckpoint && s->pDrv->xCheckpoint(s, &nLog, &nDone)) {
+    return INV_ERROR;
+  }
+  k->xBeginObj(k, 2);
+  k->xKey(k, "log_frames", 10); k->xInt(k, nLog);
+  k->xKey(k, "checkpointed", 12); k->xInt(k, nDone);
+  k->xEndObj(k);
+  return INV_OK;
+}
+
 /* ===================== export ===================== */
 
 int inv_export(inv_store *s, const char *zResource, const inv_val *pReq, inv_sink *k,

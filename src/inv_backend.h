@@ -67,8 +67,9 @@ typedef struct inv_stmt inv_stmt;
 /* The dialect spells each; #N is its parameter N (spelt as its placeholders are). */
 enum {
   INV_SQL_JOB_FINALIZE,        /* #1 now, #2 job_id, #3 domain_id */
-  INV_SQL_JOB_TASK_OK,         /* #1 now, #2 job_id, #3 domain_id: success +1, remained -1 */
-  INV_SQL_JOB_TASK_FAIL,       /* the same with failure +1 */
+  INV_SQL_JOB_TASK_DONE,       /* #1 now, #2 job_id, #3 domain_id, #4 failed (0/1): success or
+                                  failure +1, remained -1 -> remained_tasks, status (the
+                                  core finalises the job when none remain) */
   INV_SQL_JOB_TASK_LEFT,       /* #1 now, #2 job_id, #3 domain_id: total -1, remained -1 */
   INV_SQL_TASK_LOAD,           /* #1 job_task_id, #2 domain_id -> status, remained_sub_tasks,
                                   job_id, started (0/1) */
@@ -81,8 +82,9 @@ enum {
   INV_SQL_JOB_IS_CANCELED,     /* #1 job_id, #2 domain_id -> 0/1 */
   INV_SQL_TASK_FAIL_CANCELED,  /* #1 now, #2 job_task_id, #3 domain_id */
   INV_SQL_TASK_START,          /* #1 now, #2 job_task_id, #3 domain_id */
-  INV_SQL_TASK_FINISH,         /* #1..#6 counts, #7 now, #8 failed (0/1), #9 id, #10 domain
-                                  -> remained_sub_tasks, status */
+  INV_SQL_TASK_FINISH,         /* #1..#6 counts, #7 now, #8 failed (0/1), #9 id, #10 domain;
+                                  only while remained_sub_tasks > 0
+                                  -> remained_sub_tasks, status, job_id */
   INV_SQL_JOB_STATUS,          /* #1 job_id, #2 domain_id -> status */
   INV_SQL_JOB_CANCEL,          /* #1 now, #2 job_id, #3 domain_id */
   INV_SQL_SWEEP_TASKS,         /* #1 now, #2 cut-off, #3 domain or NULL, #4 error JSON */
@@ -119,7 +121,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 4 */
+  int iVersion;                             /* 5 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -177,6 +179,11 @@ struct inv_driver {
   ** snapshot. NULL: inv_call_versioned takes xVersion, then the call its
   ** own snapshot. */
   int  (*xVersionHeld)(inv_store *s, int64_t *pData, int64_t *pOwn);
+  /* ---- iVersion 5 ---- */
+  /* Move what a write-ahead log holds into the store, without waiting for
+  ** readers or writers (SQLite: a PASSIVE checkpoint): *pnLog frames in the
+  ** log, *pnDone of them in the store now. NULL: the engine does it itself. */
+  int  (*xCheckpoint)(inv_store *s, int64_t *pnLog, int64_t *pnDone);
 };
 
 /* ===================== the dialect ===================== */

@@ -38,7 +38,7 @@
                                        16 MB document limit): push, add_to_set, objects */
 #endif
 
-#define INV_SCHEMA_VERSION 2
+#define INV_SCHEMA_VERSION 3
 
 /* ===================== resources as data ===================== */
 
@@ -182,6 +182,7 @@ inv_stmt *inv_prepare_static(inv_store *s, const char *zSql);
 inv_stmt *inv_sql(inv_store *s, int iSql);
 int inv_bind_int(inv_store *s, inv_stmt *p, int i, int64_t v);
 int inv_bind_text(inv_store *s, inv_stmt *p, int i, const char *z);   /* NULL: null */
+int inv_bind_textn(inv_store *s, inv_stmt *p, int i, const char *z, size_t n);
 int inv_bind_null(inv_store *s, inv_stmt *p, int i);
 int inv_step(inv_store *s, inv_stmt *p);
 void inv_reset(inv_store *s, inv_stmt *p);

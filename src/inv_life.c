@@ -18,24 +18,40 @@
 
 /* ===================== ids ===================== */
 
-/* prefix + 12 lowercase hex digits from the OS random source. */
-static int newId(inv_store *s, const char *zPrefix, char *zOut, size_t nOut) {
-  unsigned char a[6];
-  size_t got = 0;
-  int i;
-  while (got < sizeof a) {
-    ssize_t n = getrandom(a + got, sizeof a - got, 0);
-    if (n < 0) {
+/* Random bytes for new ids: one read of the OS random source serves a whole
+** call (a job and its tasks), refilled when a collision used them up. */
+typedef struct IdPool IdPool;
+struct IdPool {
+  unsigned char *a;
+  size_t n, i;
+};
+
+static int poolFill(inv_store *s, IdPool *pool, size_t nIds) {
+  size_t got = 0, n = nIds * 6;
+  unsigned char *a = inv_arena_alloc(&s->arena, n);
+  if (!a) return inv_err_nomem(s);
+  while (got < n) {
+    ssize_t k = getrandom(a + got, n - got, 0);
+    if (k < 0) {
       if (errno == EINTR) continue;
       return inv_err(s, "ERROR_UNKNOWN", "The OS random source failed.");
     }
-    got += (size_t)n;
+    got += (size_t)k;
   }
-  i = snprintf(zOut, nOut, "%s", zPrefix);
-  for (got = 0; got < sizeof a; got++) {
-    static const char hex[] = "0123456789abcdef";
-    zOut[i++] = hex[a[got] >> 4];
-    zOut[i++] = hex[a[got] & 15];
+  pool->a = a; pool->n = n; pool->i = 0;
+  return INV_OK;
+}
+
+/* prefix + 12 lowercase hex digits from the pool. */
+static int newId(inv_store *s, IdPool *pool, const char *zPrefix, char *zOut, size_t nOut) {
+  static const char hex[] = "0123456789abcdef";
+  size_t k, i;
+  if (pool->i + 6 > pool->n && poolFill(s, pool, 8)) return INV_ERROR;
+  i = (size_t)snprintf(zOut, nOut, "%s", zPrefix);
+  for (k = 0; k < 6; k++) {
+    unsigned char c = pool->a[pool->i++];
+    zOut[i++] = hex[c >> 4];
+    zOut[i++] = hex[c & 15];
   }
   zOut[i] = 0;
   return INV_OK;
@@ -43,12 +59,12 @@ static int newId(inv_store *s, const char *zPrefix, char *zOut, size_t nOut) {
 
 /* Insert with a fresh id; a collision draws again (never returned). The
 ** statement's parameter iParam is the id. */
-static int insertWithId(inv_store *s, inv_stmt *p, int iParam, const char *zPrefix,
+static int insertWithId(inv_store *s, IdPool *pool, inv_stmt *p, int iParam, const char *zPrefix,
                         char *zId, size_t nId) {
   int tries;
   for (tries = 0; tries < 8; tries++) {
     int rc;
-    if (newId(s, zPrefix, zId, nId)) return INV_ERROR;
+    if (newId(s, pool, zPrefix, zId, nId)) return INV_ERROR;
     inv_bind_text(s, p, iParam, zId);
     rc = inv_run(s, p);
     if (rc == INV_OK) return INV_OK;
@@ -87,17 +103,29 @@ int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_
   return inv_run(s, p);
 }
 
-/* A task's counters moved to its job: +1 success or failure, -1 remained,
-** then finalise exactly once. */
+/* A task's counters moved to its job: +1 success or failure, -1 remained;
+** the UPDATE returns what is left, and the job is finalised (exactly once)
+** after its last task only. The counters' UPDATE names no indexed column:
+** folding the finalisation into it would rewrite the job's status index
+** entries on every task. */
 static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
                        int64_t now) {
-  inv_stmt *p = inv_sql(s, bFailure ? INV_SQL_JOB_TASK_FAIL : INV_SQL_JOB_TASK_OK);
+  inv_stmt *p = inv_sql(s, INV_SQL_JOB_TASK_DONE);
+  int rc, bLast = 0;
   if (!p) return INV_ERROR;
   inv_bind_int(s, p, 1, now);
   inv_bind_text(s, p, 2, zJob);
   inv_bind_text(s, p, 3, zDomain);
-  if (inv_run(s, p)) return INV_ERROR;
-  return inv_job_finalize(s, zJob, zDomain, now);
+  inv_bind_int(s, p, 4, bFailure ? 1 : 0);
+  rc = inv_step(s, p);
+  if (rc == INV_ROW) {
+    size_t n;
+    bLast = inv_col_int(s, p, 0) == 0 && strcmp(inv_col_text(s, p, 1, &n), "IN_PROGRESS") == 0;
+    while (rc == INV_ROW) rc = inv_step(s, p);
+  }
+  inv_reset(s, p);
+  if (rc < 0) return INV_ERROR;
+  return bLast ? inv_job_finalize(s, zJob, zDomain, now) : INV_OK;
 }
 
 /* The task row the write methods work on. */
@@ -169,6 +197,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   int64_t now = inv_now(s);
   char zJob[64];
   inv_stmt *p;
+  IdPool pool;
   if (r != &inv_res_job) {
     return inv_err_invalid(s, "method", "create is a method of job; tasks are created with their job.");
   }
@@ -208,6 +237,8 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       }
     }
   }
+  /* the ids of the job and its tasks: one read of the random source */
+  if (poolFill(s, &pool, 1 + nTask)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
   /* one create of a collector at a time (inv_backend.h) */
   p = inv_sql(s, INV_SQL_JOB_LOCK_COLLECTOR);
@@ -240,7 +271,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   inv_bind_text(s, p, 10, zPlugin);
   inv_bind_int(s, p, 11, now);
   if (nTask) inv_bind_null(s, p, 12); else inv_bind_int(s, p, 12, now);
-  if (insertWithId(s, p, 1, "job-", zJob, sizeof zJob)) return INV_ERROR;
+  if (insertWithId(s, &pool, p, 1, "job-", zJob, sizeof zJob)) return INV_ERROR;
   for (i = 0; i < nTask; i++) {
     const inv_val *t = &pTasks->u.arr.a[i], *v;
     const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
@@ -265,7 +296,7 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     inv_bind_text(s, p, 9, zTWs ? zTWs : zWs);
     inv_bind_text(s, p, 10, zDomain);
     inv_bind_int(s, p, 11, now);
-    if (insertWithId(s, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
+    if (insertWithId(s, &pool, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
   }
   if (inv_journal_job(s, zJob, zDomain)
       || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
@@ -379,7 +410,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     "deleted_count", "disconnected_count", "failure_count", "total_count", NULL
   };
   Task t;
-  const char *zStatus;
+  const char *zStatus, *zId, *zDomain;
   int64_t aCount[6], now = inv_now(s);
   int i, bFail;
   inv_stmt *p;
@@ -399,44 +430,47 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       if (aCount[i] < 0) aCount[i] = 0;     /* the reference ignores non-positive counts */
     }
   }
-  if (inv_begin_write(s) || loadTask(s, req, &t)) return INV_ERROR;
-  if (t.nRemainedSub <= 0) {
-    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
-                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
-  }
+  if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
+  if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
+  if (inv_begin_write(s)) return INV_ERROR;
+  /* one UPDATE finds the task, checks its state and finishes a sub-task;
+  ** no row: the task is not there (or not in this domain), or it is done */
   p = inv_sql(s, INV_SQL_TASK_FINISH);
   if (!p) return INV_ERROR;
   for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
   inv_bind_int(s, p, 7, now);
   inv_bind_int(s, p, 8, bFail);
-  inv_bind_text(s, p, 9, t.zId);
-  inv_bind_text(s, p, 10, t.zDomain);
+  inv_bind_text(s, p, 9, zId);
+  inv_bind_text(s, p, 10, zDomain);
   {
     int rc = inv_step(s, p);
     int64_t nLeft;
     int bTaskFailed;
+    size_t n;
+    const char *zJob;
     if (rc < 0) return INV_ERROR;
     if (rc != INV_ROW) {
       inv_reset(s, p);
-      return inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY", "Database query failed. "
-                           "(reason = the task's update returned no row)");
+      if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
+      return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                     "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
     }
     nLeft = inv_col_int(s, p, 0);
-    {
-      size_t n;
-      bTaskFailed = strcmp(inv_col_text(s, p, 1, &n), "FAILURE") == 0;
-    }
+    bTaskFailed = strcmp(inv_col_text(s, p, 1, &n), "FAILURE") == 0;
+    zJob = inv_col_text(s, p, 2, &n);
+    snprintf(t.zJob, sizeof t.zJob, "%s", zJob);
     while (rc == INV_ROW) rc = inv_step(s, p);
     inv_reset(s, p);
+    if (rc < 0) return INV_ERROR;
     if (nLeft == 0 && t.zJob[0]) {
-      if (jobTaskDone(s, t.zJob, t.zDomain, bTaskFailed, now)
-          || inv_journal_task_job(s, t.zId, t.zDomain, t.zJob)) return INV_ERROR;
-    } else if (inv_journal_task(s, t.zId, t.zDomain, t.zJob)) {
+      if (jobTaskDone(s, t.zJob, zDomain, bTaskFailed, now)
+          || inv_journal_task_job(s, zId, zDomain, t.zJob)) return INV_ERROR;
+    } else if (inv_journal_task(s, zId, zDomain, t.zJob)) {
       return INV_ERROR;
     }
   }
   if (inv_commit(s)) return INV_ERROR;
-  return inv_render_by_id(s, r, t.zId, t.zDomain, k, f);
+  return inv_render_by_id(s, r, zId, zDomain, k, f);
 }
 
 /* ===================== job.cancel ===================== */
@@ -569,11 +603,16 @@ int inv_m_purge(inv_store *s, const inv_val *req, inv_sink *k) {
 
 /* ===================== import ===================== */
 
+/* "records.<field>": where an import error points (built on an error only). */
+static const char *recordKey(const inv_field *f, char *z, size_t n) {
+  snprintf(z, n, "records.%s", f->zName);
+  return z;
+}
+
 /* Validate one field value of a record and bind it at parameter i. */
-static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
-                       const inv_val *v, inv_stmt *p, int i, int64_t *pTime) {
+static int importField(inv_store *s, const inv_field *f, const inv_val *v, inv_stmt *p, int i,
+                       int64_t *pTime) {
   char zK[96];
-  snprintf(zK, sizeof zK, "records.%s", f->zName);
   if (!v || v->t == INV_NULL) {
     if (f->flags & FF_NOTNULL) return INV_OK;          /* caller binds the default */
     inv_bind_null(s, p, i);
@@ -581,19 +620,25 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
   }
   switch (f->eType) {
     case F_STR:
-      if (v->t != INV_STR) return inv_err_type_of(s, zK, "string", v);
-      if (strlen(v->u.s.z) != v->u.s.n) return inv_err_invalid(s, zK, "holds a NUL byte.");
+      if (v->t != INV_STR) return inv_err_type_of(s, recordKey(f, zK, sizeof zK), "string", v);
+      if (memchr(v->u.s.z, 0, v->u.s.n)) {
+        return inv_err_invalid(s, recordKey(f, zK, sizeof zK), "holds a NUL byte.");
+      }
       if ((f->flags & FF_SHORT) && v->u.s.n > INV_MAX_ID) {
         char zR[200];
         snprintf(zR, sizeof zR, "%s is longer than %d bytes.", inv_msg_value(s, v, 60), INV_MAX_ID);
-        return inv_err_invalid(s, zK, zR);
+        return inv_err_invalid(s, recordKey(f, zK, sizeof zK), zR);
       }
-      if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) return inv_err_enum(s, zK, v, f->azEnum);
-      inv_bind_text(s, p, i, v->u.s.z);
+      if (f->azEnum && !inv_enum_has(f->azEnum, v->u.s.z)) {
+        return inv_err_enum(s, recordKey(f, zK, sizeof zK), v, f->azEnum);
+      }
+      inv_bind_textn(s, p, i, v->u.s.z, v->u.s.n);
       return INV_OK;
     case F_INT: {
       int64_t n;
-      if (v->t == INV_BOOL || !inv_val_integer(v, &n)) return inv_err_type_of(s, zK, "integer", v);
+      if (v->t == INV_BOOL || !inv_val_integer(v, &n)) {
+        return inv_err_type_of(s, recordKey(f, zK, sizeof zK), "integer", v);
+      }
       inv_bind_int(s, p, i, n);
       return INV_OK;
     }
@@ -603,22 +648,26 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
         char zR[200];
         snprintf(zR, sizeof zR, "%s is not an ISO 8601 datetime such as 2024-01-31T12:00:00Z.",
                  inv_msg_value(s, v, INV_MSG_VALUE));
-        return inv_err_invalid(s, zK, zR);
+        return inv_err_invalid(s, recordKey(f, zK, sizeof zK), zR);
       }
       inv_bind_int(s, p, i, ms);
       if (pTime) *pTime = ms;
       return INV_OK;
     }
     case F_OBJ:
-      if (!inv_val_is_obj(v)) return inv_err_type_of(s, zK, "object", v);
+      if (!inv_val_is_obj(v)) return inv_err_type_of(s, recordKey(f, zK, sizeof zK), "object", v);
       break;
     case F_ERRS: {
       static const char *const azErr[] = { "error_code", "message", "additional", NULL };
       size_t j;
-      if (!inv_val_is_arr(v)) return inv_err_type_of(s, zK, "list", v);
+      if (!inv_val_is_arr(v)) return inv_err_type_of(s, recordKey(f, zK, sizeof zK), "list", v);
+      if (v->bEmpty || v->u.arr.n == 0) {             /* the common case: no error */
+        inv_bind_textn(s, p, i, "[]", 2);
+        return INV_OK;
+      }
       for (j = 0; j < v->u.arr.n; j++) {
         const inv_val *e = &v->u.arr.a[j], *x;
-        if (inv_check_keys(s, e, azErr, zK)) return INV_ERROR;
+        if (inv_check_keys(s, e, azErr, recordKey(f, zK, sizeof zK))) return INV_ERROR;
         if ((x = inv_val_get(e, "error_code")) && x->t != INV_NULL && x->t != INV_STR) {
           return inv_err_type_of(s, "records.errors.error_code", "string", x);
         }
@@ -642,20 +691,30 @@ static int importField(inv_store *s, const inv_resource *r, const inv_field *f,
     if (b->bOom) return inv_err_nomem(s);
     z = inv_arena_strdup(&s->arena, b->z, b->n);
     if (!z) return inv_err_nomem(s);
-    inv_bind_text(s, p, i, z);
+    inv_bind_textn(s, p, i, z, b->n);
   }
-  (void)r;
   return INV_OK;
 }
 
+/* import{records}: one prepared INSERT per record, in one transaction. A
+** record is read in one pass over its keys (each mapped to its field), then
+** validated and bound field by field in field order; the messages are the
+** same as a lookup per field gave. */
 int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azKeys[] = { "records", NULL };
   const inv_val *pRecs;
   const char *azField[32];
+  const inv_val *aSlot[32];
   inv_buf *b = &s->sql;
   inv_stmt *p;
   size_t i;
   int j;
+  int iStatus = inv_field_index(r, "status", 6), iDomain = inv_field_index(r, "domain_id", 9);
+  int iCreated = inv_field_index(r, "created_at", 10);
+  int iTotalSub = inv_field_index(r, "total_sub_tasks", 15);
+  int iRemainedSub = inv_field_index(r, "remained_sub_tasks", 18);
+  int iUpdated = inv_field_index(r, "updated_at", 10);
+  int64_t now = inv_now(s);
   (void)f;
   if (inv_check_keys(s, req, azKeys, "")) return INV_ERROR;
   pRecs = inv_val_get(req, "records");
@@ -676,38 +735,46 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   p = inv_prepare(s, b->z);
   if (!p) return INV_ERROR;
   for (i = 0; i < pRecs->u.arr.n; i++) {
-    const inv_val *rec = &pRecs->u.arr.a[i];
-    int64_t created = inv_now(s), tCreated = 0;
-    int iStatus = inv_field_index(r, "status", 6);
-    const inv_val *pStatus;
+    const inv_val *rec = &pRecs->u.arr.a[i], *pStatus, *v;
+    int64_t created = now, tCreated = 0;
     int bFinished;
-    if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;
-    {
-      const inv_val *pId = inv_val_get(rec, r->aField[r->iId].zName);
-      if (!pId || pId->t != INV_STR || pId->u.s.n == 0) {
-        char zK[64];
-        snprintf(zK, sizeof zK, "records.%s", r->aField[r->iId].zName);
-        return inv_err_required(s, zK);
+    size_t kk;
+    if (rec->t != INV_OBJ) {
+      if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;   /* not an object */
+      memset(aSlot, 0, sizeof(aSlot[0]) * (size_t)r->nField);         /* {}: no field */
+    } else {
+      memset(aSlot, 0, sizeof(aSlot[0]) * (size_t)r->nField);
+      for (kk = 0; kk < rec->u.obj.n; kk++) {
+        const inv_kv *kv = &rec->u.obj.a[kk];
+        int iF = inv_field_index(r, kv->zKey, kv->nKey);
+        if (iF < 0) {
+          /* the message names the first unknown key, as the check of every key did */
+          if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;
+          continue;                                   /* (a name with a NUL byte: never a field) */
+        }
+        if (!aSlot[iF]) aSlot[iF] = &kv->v;          /* a repeated key: the first one */
       }
     }
-    {
-      /* required here; its type is checked with the other fields below */
-      const inv_val *pDomain = inv_val_get(rec, "domain_id");
-      if (!pDomain || pDomain->t == INV_NULL || (pDomain->t == INV_STR && pDomain->u.s.n == 0)) {
-        return inv_err_required(s, "records.domain_id");
-      }
+    v = aSlot[r->iId];
+    if (!v || v->t != INV_STR || v->u.s.n == 0) {
+      char zK[64];
+      snprintf(zK, sizeof zK, "records.%s", r->aField[r->iId].zName);
+      return inv_err_required(s, zK);
+    }
+    /* required here; its type is checked with the other fields below */
+    v = iDomain >= 0 ? aSlot[iDomain] : NULL;
+    if (!v || v->t == INV_NULL || (v->t == INV_STR && v->u.s.n == 0)) {
+      return inv_err_required(s, "records.domain_id");
     }
     /* every parameter is bound below: a field, or its default */
     for (j = 0; j < r->nField; j++) {
-      const inv_field *fd = &r->aField[j];
-      const inv_val *v = inv_val_get(rec, fd->zName);
-      if (importField(s, r, fd, v, p, j + 1, strcmp(fd->zName, "created_at") == 0 ? &tCreated : NULL)) {
+      if (importField(s, &r->aField[j], aSlot[j], p, j + 1, j == iCreated ? &tCreated : NULL)) {
         return INV_ERROR;
       }
     }
     if (tCreated) created = tCreated;
     /* defaults of NOT NULL fields that were not given */
-    pStatus = inv_val_get(rec, "status");
+    pStatus = aSlot[iStatus];
     if (!pStatus || pStatus->t == INV_NULL) {
       inv_bind_text(s, p, iStatus + 1, r->zDefaultStatus);
     }
@@ -716,25 +783,25 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
              && strcmp(pStatus->u.s.z, "CREATED") != 0;
     for (j = 0; j < r->nField; j++) {
       const inv_field *fd = &r->aField[j];
-      const inv_val *v = inv_val_get(rec, fd->zName);
+      v = aSlot[j];
       if (v && v->t != INV_NULL) continue;
       if (fd->eType == F_INT && (fd->flags & FF_NOTNULL)) {
         int64_t n = 0;
-        if (r->bTasks && strcmp(fd->zName, "total_sub_tasks") == 0) n = 1;
-        if (r->bTasks && strcmp(fd->zName, "remained_sub_tasks") == 0) n = bFinished ? 0 : 1;
+        if (r->bTasks && j == iTotalSub) n = 1;
+        if (r->bTasks && j == iRemainedSub) n = bFinished ? 0 : 1;
         inv_bind_int(s, p, j + 1, n);
       } else if (fd->eType == F_TIME && (fd->flags & FF_NOTNULL)) {
         inv_bind_int(s, p, j + 1, created);
-      } else if (fd->eType == F_TIME && strcmp(fd->zName, "updated_at") == 0) {
+      } else if (fd->eType == F_TIME && j == iUpdated) {
         inv_bind_int(s, p, j + 1, created);
       } else if (fd->eType == F_ERRS && (fd->flags & FF_NOTNULL)) {
-        inv_bind_text(s, p, j + 1, "[]");
+        inv_bind_textn(s, p, j + 1, "[]", 2);
       }
     }
     if (inv_step(s, p) < 0) {
       /* an id already stored (or twice in this batch) */
       if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") == 0) {
-        const inv_val *pId = inv_val_get(rec, r->aField[r->iId].zName);
+        const inv_val *pId = aSlot[r->iId];
         inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. "
                 "(key = %s, value = %s)", r->aField[r->iId].zName,
                 inv_msg_text(s, pId->u.s.z, pId->u.s.n, INV_MSG_VALUE));

@@ -52,13 +52,22 @@ static const inv_field aJobField[] = {
 static const char *const azJobListParam[] = {
   "job_id", "status", "collector_id", "plugin_id", "project_id", NULL
 };
+/* Indexes (schema 3; "IF NOT EXISTS": the migration from 2 runs them on
+** a store that holds some). Every API read names the domain, so each index
+** leads with domain_id; the rest serve a query the console runs all day:
+** the list of a domain newest first, the jobs of a collector (by status),
+** the status summaries (covering, in GROUP BY order: no sort), workspace
+** scoping, and the sweep (status, age) and purge (age) over all domains.
+** No partial index: one whose WHERE names a column a query binds
+** (status = ?) makes SQLite prepare that query again for every new value. */
 static const char *const azJobIndex[] = {
-  "CREATE INDEX job_domain_created ON job(domain_id, created_at DESC)",
-  "CREATE INDEX job_domain_collector_status ON job(domain_id, collector_id, status, created_at DESC)",
-  "CREATE INDEX job_domain_collector_created ON job(domain_id, collector_id, created_at DESC)",
-  "CREATE INDEX job_domain_workspace ON job(domain_id, workspace_id)",
-  "CREATE INDEX job_in_progress ON job(created_at) WHERE status = 'IN_PROGRESS'",
-  "CREATE INDEX job_created ON job(created_at)",
+  "CREATE INDEX IF NOT EXISTS job_domain_created ON job(domain_id, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_domain_collector_status ON job(domain_id, collector_id, status, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_domain_collector_created ON job(domain_id, collector_id, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_domain_workspace ON job(domain_id, workspace_id)",
+  "CREATE INDEX IF NOT EXISTS job_domain_status ON job(domain_id, status, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_status_created ON job(status, created_at)",
+  "CREATE INDEX IF NOT EXISTS job_created ON job(created_at)",
   NULL
 };
 const inv_resource inv_res_job = {
@@ -95,13 +104,16 @@ static const char *const azTaskListParam[] = {
   "job_task_id", "status", "provider", "job_id", "secret_id",
   "service_account_id", "project_id", NULL
 };
+/* A task is 6 B-trees (the table, its unique job_task_id and 4 indexes):
+** every index is paid by every imported or created task. The job -> tasks
+** paths (a job's delete, the sweep, purge) name the domain and use
+** job_task_domain_job; purge by age over all domains reads
+** job_task_domain_created domain by domain (SQLite's skip-scan). */
 static const char *const azTaskIndex[] = {
-  "CREATE INDEX job_task_domain_job ON job_task(domain_id, job_id, created_at DESC)",
-  "CREATE INDEX job_task_domain_created ON job_task(domain_id, created_at DESC)",
-  "CREATE INDEX job_task_domain_collector_status ON job_task(domain_id, collector_id, status)",
-  "CREATE INDEX job_task_domain_workspace_project ON job_task(domain_id, workspace_id, project_id)",
-  "CREATE INDEX job_task_job ON job_task(job_id)",
-  "CREATE INDEX job_task_created ON job_task(created_at)",
+  "CREATE INDEX IF NOT EXISTS job_task_domain_job ON job_task(domain_id, job_id, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_task_domain_created ON job_task(domain_id, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS job_task_domain_status ON job_task(domain_id, status)",
+  "CREATE INDEX IF NOT EXISTS job_task_domain_workspace_project ON job_task(domain_id, workspace_id, project_id)",
   NULL
 };
 const inv_resource inv_res_task = {
@@ -129,7 +141,7 @@ static const inv_field aSpotField[] = {
 };
 static const char *const azSpotListParam[] = { "job_id", "status", "project_id", NULL };
 static const char *const azSpotIndex[] = {
-  "CREATE INDEX spot_job_domain_created ON spot_job(domain_id, created_at DESC)",
+  "CREATE INDEX IF NOT EXISTS spot_job_domain_created ON spot_job(domain_id, created_at DESC)",
   NULL
 };
 const inv_resource inv_res_spot = {

@@ -877,10 +877,25 @@ static int stageGroup(SC *c, const inv_val *o) {
   /* the groups' order (the stream order of what follows): the engine's
   ** GROUP BY order, which the dialect spells where it is not SQLite's */
   for (i = 0; i < nKey; i++) aKeyKind[i] = aNew[i].eKind;
-  inv_buf_adds(c->b, ", row_number() OVER (");
-  if (c->q->d->iVersion >= 2 && c->q->d->xGroupOrder
-      && c->q->d->xGroupOrder(c->q, azKeyExpr, aKeyKind, (int)nKey)) return INV_ERROR;
-  inv_buf_printf(c->b, ") AS _seq FROM s%d AS p", c->iCte);
+  {
+    size_t nWin = c->b->n, nOrder;
+    inv_buf_adds(c->b, ", row_number() OVER (");
+    nOrder = c->b->n;
+    if (c->q->d->iVersion >= 2 && c->q->d->xGroupOrder
+        && c->q->d->xGroupOrder(c->q, azKeyExpr, aKeyKind, (int)nKey)) return INV_ERROR;
+    if (c->b->n == nOrder && c->bOrderFree) {
+      /* the engine's GROUP BY delivers the groups in their order (the
+      ** dialect spells none) and no later stage reads _seq: no window
+      ** function (it keeps the engine from flattening the stage, and the
+      ** statement from its GROUP BY order), no ORDER BY at the end */
+      c->b->n = nWin;
+      c->b->z[nWin] = 0;
+      inv_buf_printf(c->b, ", 0 AS _seq FROM s%d AS p", c->iCte);
+      c->bNoSeq = 1;
+    } else {
+      inv_buf_printf(c->b, ") AS _seq FROM s%d AS p", c->iCte);
+    }
+  }
   if (nKey) {
     inv_buf_adds(c->b, " GROUP BY ");
     for (i = 0; i < nKey; i++) inv_buf_printf(c->b, "%s%d", i ? ", " : "", (int)i + 1);
@@ -1213,6 +1228,16 @@ int inv_stat_stages(SC *c, const inv_val *agg) {
                           inv_msg_list(c->s, azStage), inv_msg_value(c->s, st, 200));
     }
     c->zStage = azStage[k];
+    /* the order matters to a later stage unless only projects follow */
+    {
+      size_t j;
+      c->bOrderFree = 1;
+      for (j = i + 1; j < agg->u.arr.n && c->bOrderFree; j++) {
+        const inv_val *later = &agg->u.arr.a[j];
+        c->bOrderFree = inv_val_is_obj(later) && later->u.obj.n == 1 && inv_val_get(later, "project");
+      }
+    }
+    if (k != 4) c->bNoSeq = 0;         /* a project keeps its input's order */
     switch (k) {
       case 0: if (stageUnwind(c, v)) return INV_ERROR; break;
       case 1: if (stageGroup(c, v)) return INV_ERROR; break;

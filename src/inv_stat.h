@@ -68,6 +68,10 @@ struct SC {
   const char *zStage;      /* the stage being compiled: "group", "unwind", ... */
   int nGroup;              /* group stages compiled so far */
   int bAnalyze;            /* analyze's pipeline: name analyze's keys */
+  int bOrderFree;          /* set by inv_stat_stages for the stage it compiles: no
+                              later stage reads the order (only projects follow) */
+  int bNoSeq;              /* the rows' order is the last group's natural GROUP BY
+                              order, not _seq: the statement has no ORDER BY */
 };
 
 /* An expression over the current CTE row ("p"). */

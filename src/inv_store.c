@@ -135,6 +135,12 @@ int inv_bind_text(inv_store *s, inv_stmt *p, int i, const char *z) {
   if (z) { b.t = INV_STR; b.z = z; b.n = strlen(z); }
   return s->pDrv->xBind(s, p, i, &b);
 }
+int inv_bind_textn(inv_store *s, inv_stmt *p, int i, const char *z, size_t n) {
+  inv_bind b;
+  memset(&b, 0, sizeof b);
+  b.t = INV_STR; b.z = z; b.n = n;
+  return s->pDrv->xBind(s, p, i, &b);
+}
 int inv_bind_null(inv_store *s, inv_stmt *p, int i) { return inv_bind_text(s, p, i, NULL); }
 int inv_step(inv_store *s, inv_stmt *p) { return s->pDrv->xStep(s, p); }
 void inv_reset(inv_store *s, inv_stmt *p) { s->pDrv->xReset(s, p); }

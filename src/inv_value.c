@@ -87,7 +87,17 @@ int inv_utf8_valid(const char *z, size_t n) {
   size_t i = 0;
   while (i < n) {
     size_t k;
-    if (s[i] < 0x80) { i++; continue; }
+    if (s[i] < 0x80) {
+      /* ASCII runs 8 bytes at a time */
+      while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL) break;
+        i += 8;
+      }
+      while (i < n && s[i] < 0x80) i++;
+      continue;
+    }
     k = inv_utf8_seq(s + i, n - i);
     if (k == 0) return 0;
     i += k;

@@ -257,6 +257,15 @@ function Store:check()
   return self._ud:check()
 end
 
+--- inv:checkpoint() -> { log_frames = n, checkpointed = n }
+-- SQLite: moves the write-ahead log into the file now (a PASSIVE checkpoint:
+-- it waits for no one), so that no write pays for it; a server calls it from
+-- a timer (inventory.ngx does, every checkpoint_interval seconds). PostgreSQL
+-- checkpoints by itself: { log_frames = 0, checkpointed = 0 }.
+function Store:checkpoint()
+  return self._ud:checkpoint()
+end
+
 --- inv:backup(path [, { overwrite = bool }]) -> true | nil, msg, code
 -- A consistent copy (SQLite's online backup API) while the store is in use.
 function Store:backup(path, opts)

@@ -12,6 +12,7 @@
 --       cache_entries = 256,                     -- exact read-result cache per worker; 0 = off
 --       sweep_interval = 600, sweep_timeout_hours = 2,      -- seconds; 0/nil = off
 --       purge_interval = 86400, purge_older_than_days = 60, -- seconds; 0/nil = off
+--       checkpoint_interval = 1,                 -- SQLite: seconds between checkpoints; 0 = off
 --       metrics_allow = { "127.0.0.1" }, metrics_interval = 15,  -- /metrics (inventory.metrics)
 --       events = { max_streams = 1000, keep_seconds = 3600 }, -- inventory.events options
 --     }
@@ -34,7 +35,10 @@
 -- the server is down, calls answer 503 within connect_timeout (plus the
 -- call's budget for a server that hangs), and the next call after it is back
 -- succeeds: nothing to restart.
--- The sweep and purge timers run on worker 0 only.
+-- The sweep, purge and checkpoint timers run on worker 0 only. The checkpoint
+-- timer (SQLite) moves the write-ahead log into the file (store:checkpoint(),
+-- which waits for no one), so that the writes that fill the log do not pay
+-- for it.
 local rest = require "inventory.rest"
 local thread = require "inventory.ngx_thread"
 local metrics = require "inventory.metrics"
@@ -188,6 +192,11 @@ function _M.init_worker(opts)
     every(cfg.purge_interval, "purge", function(s)
       return s:purge{ older_than_days = cfg.purge_older_than_days or 60 }
     end)
+    if not cfg.url then
+      local interval = cfg.checkpoint_interval
+      if interval == nil then interval = 1 end
+      every(interval, "checkpoint", function(s) return s:checkpoint() end)
+    end
   end
 end
 

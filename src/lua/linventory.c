@@ -42,16 +42,33 @@ struct Conv {
   lua_State *L;
   inv_store *s;
   inv_arena *a;
-  char zPath[256];            /* where we are, for messages */
+  const char *azKey[MAX_DEPTH + 1];   /* where we are (the keys down to here), for messages */
+  size_t anKey[MAX_DEPTH + 1];
+  int nKey;
   int nVal;                   /* values converted: a table shared N times counts N times */
 };
 /* A request holds at most this many values (a table referenced from many
 ** places would otherwise be converted again at each, exponentially). */
 #define MAX_VALUES 1000000
 
+/* The error of a conversion, naming where it is: the keys down to here
+** joined by dots, each one that fits in 255 bytes (built on an error only). */
 static int convFail(Conv *c, const char *zCode, const char *zReason) {
+  char zPath[256];
+  size_t nPath = 0;
+  int i;
+  zPath[0] = 0;
+  for (i = 0; i < c->nKey; i++) {
+    size_t n = c->anKey[i];
+    if (nPath + n + 2 < sizeof zPath) {
+      if (nPath) zPath[nPath++] = '.';
+      memcpy(zPath + nPath, c->azKey[i], n);
+      nPath += n;
+      zPath[nPath] = 0;
+    }
+  }
   inv_store_set_error(c->s, zCode, "Parameter is invalid. (key = %s, reason = %s)",
-                      c->zPath[0] ? c->zPath : "request", zReason);
+                      zPath[0] ? zPath : "request", zReason);
   return -1;
 }
 
@@ -60,6 +77,18 @@ static int keyCmp(const void *a, const void *b) {
   size_t n = x->nKey < y->nKey ? x->nKey : y->nKey;
   int r = memcmp(x->zKey, y->zKey, n);
   return r ? r : (x->nKey < y->nKey ? -1 : x->nKey > y->nKey);
+}
+
+/* Keys in byte order (what is stored and answered does not depend on
+** Lua's hashing): an insertion sort for the few keys of a record. */
+static void sortKeys(inv_kv *a, size_t n) {
+  size_t i, j;
+  if (n > 24) { qsort(a, n, sizeof(inv_kv), keyCmp); return; }
+  for (i = 1; i < n; i++) {
+    inv_kv x = a[i];
+    for (j = i; j > 0 && keyCmp(&a[j - 1], &x) > 0; j--) a[j] = a[j - 1];
+    a[j] = x;
+  }
 }
 
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
@@ -94,7 +123,7 @@ static int emptyKind(lua_State *L, int idx) {
 
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
-  size_t nStr = 0, nInt = 0, nMax = 0, i, nPath = strlen(c->zPath);
+  size_t nStr = 0, nInt = 0, nMax = 0, i;
   if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
   if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
   lua_pushnil(L);
@@ -171,22 +200,20 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
         lua_pop(L, 2);
         return convFail(c, "ERROR_INVALID_PARAMETER", "a key is not valid UTF-8 text.");
       }
-      a[k].zKey = inv_arena_strdup(c->a, z, n);
+      /* the key's text stays Lua's: the request table is on the stack
+      ** for the whole call, and Lua strings end with a NUL */
+      a[k].zKey = z;
       a[k].nKey = n;
-      if (!a[k].zKey) { lua_pop(L, 2); return convFail(c, "ERROR_UNKNOWN", "out of memory."); }
-      if (nPath + n + 2 < sizeof c->zPath) {
-        if (nPath) c->zPath[nPath] = '.';
-        memcpy(c->zPath + nPath + (nPath ? 1 : 0), z, n);
-        c->zPath[nPath + (nPath ? 1 : 0) + n] = 0;
-      }
+      c->azKey[c->nKey] = z;
+      c->anKey[c->nKey++] = n;
       rc = toVal(c, lua_gettop(L), &a[k].v, depth + 1);
-      c->zPath[nPath] = 0;
+      c->nKey--;
       if (rc) { lua_pop(L, 2); return rc; }
       lua_pop(L, 1);
       k++;
     }
     /* deterministic order: what we store does not depend on hashing */
-    qsort(a, nStr, sizeof(inv_kv), keyCmp);
+    sortKeys(a, nStr);
     out->t = INV_OBJ;
     out->u.obj.a = a;
     out->u.obj.n = nStr;
@@ -227,9 +254,8 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
       const char *z = lua_tolstring(L, idx, &n);
       if (!inv_utf8_valid(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
       out->t = INV_STR;
-      out->u.s.z = inv_arena_strdup(c->a, z, n);
+      out->u.s.z = z;                /* Lua's text (see the keys) */
       out->u.s.n = n;
-      if (!out->u.s.z) return convFail(c, "ERROR_UNKNOWN", "out of memory.");
       return 0;
     }
     case LUA_TTABLE: return toTable(c, inv_lua_absindex(L, idx), out, depth);
@@ -599,6 +625,17 @@ static int lInfo(lua_State *L) {
   return 1;
 }
 
+/* store:checkpoint() -> { log_frames, checkpointed } (inv_store_checkpoint) */
+static int lCheckpoint(lua_State *L) {
+  inv_store *s = checkStore(L, 1);
+  int base = lua_gettop(L);
+  LSink k;
+  inv_store_begin(s);
+  lsInit(&k, L);
+  if (inv_store_checkpoint(s, &k.base) != INV_OK) return pushError(L, s, base);
+  return 1;
+}
+
 /* store:check() -> { ok = bool, problems = { text, ... } } */
 static int lCheck(lua_State *L) {
   inv_store *s = checkStore(L, 1);
@@ -689,7 +726,7 @@ static const luaL_Reg aStoreMethod[] = {
   { "call", lCall }, { "close", lClose }, { "set_now", lSetNow },
   { "schema_version", lSchemaVersion }, { "explain", lExplain },
   { "version", lVersion }, { "cached_call", lCachedCall },
-  { "info", lInfo }, { "check", lCheck }, { "backup", lBackup },
+  { "info", lInfo }, { "check", lCheck }, { "backup", lBackup }, { "checkpoint", lCheckpoint },
   { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
   { NULL, NULL }
 };

@@ -741,14 +741,10 @@ static const char *const azSql[INV_SQL_N] = {
   "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
   "finished_at = $1::int8, updated_at = $1::int8 "
   "WHERE job_id = $2 AND domain_id = $3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
-  /* INV_SQL_JOB_TASK_OK */
-  "UPDATE job SET success_tasks = success_tasks + 1, "
+  /* INV_SQL_JOB_TASK_DONE: no indexed column set (a HOT update) */
+  "UPDATE job SET success_tasks = success_tasks + 1 - $4::int8, failure_tasks = failure_tasks + $4::int8, "
   "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
-  "WHERE job_id = $2 AND domain_id = $3",
-  /* INV_SQL_JOB_TASK_FAIL */
-  "UPDATE job SET failure_tasks = failure_tasks + 1, "
-  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
-  "WHERE job_id = $2 AND domain_id = $3",
+  "WHERE job_id = $2 AND domain_id = $3 RETURNING remained_tasks, status",
   /* INV_SQL_JOB_TASK_LEFT */
   "UPDATE job SET total_tasks = greatest(total_tasks - 1, 0), "
   "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $1::int8 "
@@ -794,7 +790,7 @@ static const char *const azSql[INV_SQL_N] = {
   "finished_at = CASE WHEN $8::int8 <> 0 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
   "  THEN $7::int8 ELSE finished_at END "
   "WHERE job_task_id = $9 AND domain_id = $10 AND remained_sub_tasks > 0 "
-  "RETURNING remained_sub_tasks, status",
+  "RETURNING remained_sub_tasks, status, job_id",
   /* INV_SQL_JOB_STATUS: the row is locked for the write that follows */
   "SELECT status FROM job WHERE job_id = $1 AND domain_id = $2 FOR UPDATE",
   /* INV_SQL_JOB_CANCEL */
@@ -813,8 +809,13 @@ static const char *const azSql[INV_SQL_N] = {
   /* INV_SQL_PURGE_JOB_TASKS */
   "DELETE FROM job_task t USING job j WHERE j.job_id = t.job_id AND j.domain_id = t.domain_id "
   "AND j.created_at < $1::int8 AND ($2::text IS NULL OR j.domain_id = $2::text)",
-  /* INV_SQL_PURGE_TASKS */
-  "DELETE FROM job_task WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
+  /* INV_SQL_PURGE_TASKS: domain by domain on job_task_domain_created (the
+  ** domains found on the index one step each: PostgreSQL has no skip-scan,
+  ** and no index on created_at alone) */
+  "DELETE FROM job_task WHERE created_at < $1::int8 AND domain_id IN ("
+  "WITH RECURSIVE d(x) AS (SELECT min(domain_id) FROM job_task WHERE $2::text IS NULL "
+  "UNION ALL SELECT (SELECT min(domain_id) FROM job_task WHERE domain_id > d.x) FROM d WHERE d.x IS NOT NULL) "
+  "SELECT x FROM d WHERE x IS NOT NULL UNION ALL SELECT $2::text WHERE $2::text IS NOT NULL)",
   /* INV_SQL_PURGE_JOBS */
   "DELETE FROM job WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
   /* INV_SQL_PURGE_SPOT_JOBS */

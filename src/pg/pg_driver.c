@@ -1052,7 +1052,7 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
 }
 
 const inv_driver inv_pg_driver = {
-  4, "postgresql", &inv_pg_dialect,
+  5, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
@@ -1060,6 +1060,7 @@ const inv_driver inv_pg_driver = {
   0,                                   /* results are fetched whole: a page and its count
                                           share a snapshot in a read transaction */
   xColumnGet,
-  NULL                                 /* the version and the call: two statements, as a
+  NULL,                                /* the version and the call: two statements, as a
                                           read transaction is the call's own */
+  NULL                                 /* checkpoint: the server's own */
 };

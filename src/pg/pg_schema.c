@@ -477,7 +477,23 @@ int inv_pg_migrate(inv_store *s, char *zErr, size_t nErr) {
     if (runAll(s, pg, azV2, zErr, nErr)) goto done;
     v = 2;
   }
-  /* future: if (v == 2) { ...; v = 3; } */
+  if (v == 2) {
+    /* version 3: the indexes of inv_schema.c (status summaries covered, no
+    ** partial index, the job -> tasks paths by domain: two B-trees less per
+    ** task) */
+    static const char *const azDrop[] = {
+      "DROP INDEX IF EXISTS job_in_progress", "DROP INDEX IF EXISTS job_task_job",
+      "DROP INDEX IF EXISTS job_task_domain_collector_status", "DROP INDEX IF EXISTS job_task_created",
+      NULL
+    };
+    if (runAll(s, pg, azDrop, zErr, nErr)) goto done;
+    for (i = 0; inv_resources[i]; i++) {
+      const char *const *pz;
+      for (pz = inv_resources[i]->azIndex; *pz; pz++) if (runIndex(s, pg, *pz, zErr, nErr)) goto done;
+    }
+    v = 3;
+  }
+  /* future: if (v == 3) { ...; v = 4; } */
   snprintf(zSql, sizeof zSql, "UPDATE schema_version SET version = %d; COMMIT", v);
   rc = run(s, pg, zSql, zErr, nErr);
 done:

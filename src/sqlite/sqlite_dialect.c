@@ -431,14 +431,10 @@ static const char *const azSql[INV_SQL_N] = {
   "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
   "finished_at = ?1, updated_at = ?1 "
   "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
-  /* INV_SQL_JOB_TASK_OK */
-  "UPDATE job SET success_tasks = success_tasks + 1, "
+  /* INV_SQL_JOB_TASK_DONE: no indexed column set (no index entry moves) */
+  "UPDATE job SET success_tasks = success_tasks + 1 - ?4, failure_tasks = failure_tasks + ?4, "
   "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
-  "WHERE job_id = ?2 AND domain_id = ?3",
-  /* INV_SQL_JOB_TASK_FAIL */
-  "UPDATE job SET failure_tasks = failure_tasks + 1, "
-  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
-  "WHERE job_id = ?2 AND domain_id = ?3",
+  "WHERE job_id = ?2 AND domain_id = ?3 RETURNING remained_tasks, status",
   /* INV_SQL_JOB_TASK_LEFT */
   "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
   "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
@@ -482,7 +478,7 @@ static const char *const azSql[INV_SQL_N] = {
   "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
   "  THEN ?7 ELSE finished_at END "
   "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
-  "RETURNING remained_sub_tasks, status",
+  "RETURNING remained_sub_tasks, status, job_id",
   /* INV_SQL_JOB_STATUS */
   "SELECT status FROM job WHERE job_id = ?1 AND domain_id = ?2",
   /* INV_SQL_JOB_CANCEL */
@@ -491,16 +487,16 @@ static const char *const azSql[INV_SQL_N] = {
   /* INV_SQL_SWEEP_TASKS */
   "UPDATE job_task SET status = 'FAILURE', finished_at = ?1, remained_sub_tasks = 0, "
   "errors = json_insert(errors, '$[#]', json(?4)) "
-  "WHERE remained_sub_tasks > 0 AND job_id IN (SELECT job_id FROM job "
-  "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)) "
-  "AND domain_id = (SELECT domain_id FROM job j WHERE j.job_id = job_task.job_id)",
+  "WHERE remained_sub_tasks > 0 AND (domain_id, job_id) IN (SELECT domain_id, job_id FROM job "
+  "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3))",
   /* INV_SQL_SWEEP_JOBS */
   "UPDATE job SET status = 'FAILURE', finished_at = ?1, updated_at = ?1, "
   "failure_tasks = failure_tasks + remained_tasks, remained_tasks = 0 "
   "WHERE status = 'IN_PROGRESS' AND created_at < ?2 AND (?3 IS NULL OR domain_id = ?3)",
-  /* INV_SQL_PURGE_JOB_TASKS: tasks of purged jobs (cascade by job) */
-  "DELETE FROM job_task WHERE job_id IN (SELECT job_id FROM job WHERE created_at < ?1 "
-  "AND (?2 IS NULL OR domain_id = ?2)) AND (?2 IS NULL OR domain_id = ?2)",
+  /* INV_SQL_PURGE_JOB_TASKS: tasks of purged jobs (cascade by job, in its
+  ** domain: job_task_domain_job) */
+  "DELETE FROM job_task WHERE (domain_id, job_id) IN (SELECT domain_id, job_id FROM job "
+  "WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2))",
   /* INV_SQL_PURGE_TASKS */
   "DELETE FROM job_task WHERE created_at < ?1 AND (?2 IS NULL OR domain_id = ?2)",
   /* INV_SQL_PURGE_JOBS */

@@ -318,8 +318,57 @@ static int xExplain(inv_store *s, inv_q *q, inv_buf *pOut) {
 
 /* ===================== open / close ===================== */
 
+/* The planner's figures for our indexes (sqlite_stat1, as ANALYZE writes
+** them: the rows, then the rows per distinct prefix of the index's columns),
+** fixed for the shape of the data rather than measured: a store of 10
+** domains, 1,000 jobs of 100 tasks each per domain. Without them SQLite
+** takes any index that delivers a GROUP BY's order, and the progress of one
+** job (domain_id = ? AND job_id = ? GROUP BY status) walked every task of the
+** domain through job_task_domain_status; with them it reads the job's 100.
+** Fixed figures keep the plans the same on a fresh file and a full one. A
+** later ANALYZE replaces them with measured ones. */
+static const char *const azStat[][3] = {
+  { "job", "sqlite_autoindex_job_1", "10000 1" },
+  { "job", "job_domain_created", "10000 1000 1" },
+  { "job", "job_domain_collector_status", "10000 1000 200 50 1" },
+  { "job", "job_domain_collector_created", "10000 1000 200 1" },
+  { "job", "job_domain_workspace", "10000 1000 100" },
+  { "job", "job_domain_status", "10000 1000 250 1" },
+  { "job", "job_status_created", "10000 2500 1" },
+  { "job", "job_created", "10000 1" },
+  { "job_task", "sqlite_autoindex_job_task_1", "1000000 1" },
+  { "job_task", "job_task_domain_job", "1000000 100000 100 100" },
+  { "job_task", "job_task_domain_created", "1000000 100000 100" },
+  { "job_task", "job_task_domain_status", "1000000 100000 25000" },
+  { "job_task", "job_task_domain_workspace_project", "1000000 100000 10000 1000" },
+  { "spot_job", "sqlite_autoindex_spot_job_1", "1000 1" },
+  { "spot_job", "spot_job_domain_created", "1000 100 1" },
+};
+
+/* Write azStat (in the migration's transaction). "ANALYZE sqlite_schema"
+** creates sqlite_stat1 when it is missing and gathers nothing (SQLite skips
+** its own tables). */
+static int writeStats(sqlite3 *db, char **pzMsg) {
+  sqlite3_stmt *p = NULL;
+  size_t i;
+  int rc = sqlite3_exec(db, "ANALYZE sqlite_schema; DELETE FROM sqlite_stat1 "
+                        "WHERE tbl IN ('job', 'job_task', 'spot_job')", 0, 0, pzMsg);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_prepare_v2(db, "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?1, ?2, ?3)",
+                          -1, &p, NULL);
+  for (i = 0; rc == SQLITE_OK && i < sizeof azStat / sizeof azStat[0]; i++) {
+    sqlite3_bind_text(p, 1, azStat[i][0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 2, azStat[i][1], -1, SQLITE_STATIC);
+    sqlite3_bind_text(p, 3, azStat[i][2], -1, SQLITE_STATIC);
+    rc = sqlite3_step(p) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    sqlite3_reset(p);
+  }
+  sqlite3_finalize(p);
+  return rc;
+}
+
 /* Migrations by PRAGMA user_version: 1 the tables of the resources, 2 the
-** change journal. */
+** change journal, 3 the indexes of schema 3 and the planner's figures. */
 static int migrate(inv_store *s, char *zErr, size_t nErr) {
   sqlite3 *db = SQLITE_DB(s);
   int v = schemaVersion(db);
@@ -357,13 +406,36 @@ static int migrate(inv_store *s, char *zErr, size_t nErr) {
                      "job_id TEXT, collector_id TEXT)", 0, 0, &zMsg) != SQLITE_OK) goto fail;
     v = 2;
   }
-  /* future: if (v == 2) { ...ALTER...; v = 3; } */
+  if (v == 2) {
+    /* schema 3: the indexes of inv_schema.c (status summaries covered, no
+    ** partial index, one B-tree less per task) and the planner's figures */
+    static const char *const azDrop[] = {
+      "DROP INDEX IF EXISTS job_in_progress", "DROP INDEX IF EXISTS job_task_job",
+      "DROP INDEX IF EXISTS job_task_domain_collector_status", "DROP INDEX IF EXISTS job_task_created",
+      NULL
+    };
+    const char *const *pz;
+    int i;
+    for (pz = azDrop; *pz; pz++) if (sqlite3_exec(db, *pz, 0, 0, &zMsg) != SQLITE_OK) goto fail;
+    for (i = 0; inv_resources[i]; i++) {
+      for (pz = inv_resources[i]->azIndex; *pz; pz++) {
+        if (sqlite3_exec(db, *pz, 0, 0, &zMsg) != SQLITE_OK) goto fail;
+      }
+    }
+    if (writeStats(db, &zMsg) != SQLITE_OK) goto fail;
+    v = 3;
+  }
+  /* future: if (v == 3) { ...ALTER...; v = 4; } */
   {
     char zSql[64];
     snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
     if (sqlite3_exec(db, zSql, 0, 0, &zMsg) != SQLITE_OK) goto fail;
   }
   if (sqlite3_exec(db, "COMMIT", 0, 0, &zMsg) != SQLITE_OK) goto fail;
+  /* this connection made the indexes itself: it loads their figures now
+  ** (others read them with the changed schema). The migration is done: a
+  ** failure here (another connection writing) costs plans, not the open */
+  sqlite3_exec(db, "ANALYZE sqlite_schema", 0, 0, 0);
   return INV_OK;
 fail:
   snprintf(zErr, nErr, "%s", zMsg ? zMsg : sqlite3_errmsg(db));
@@ -435,7 +507,8 @@ static int xOpen(inv_store *s, const inv_options *pOpt, char *zErr, size_t nErr)
     return INV_ERROR;
   }
   if (sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                   "PRAGMA temp_store=MEMORY", 0, 0, 0) != SQLITE_OK
+                   "PRAGMA temp_store=MEMORY; "
+                   "PRAGMA wal_autocheckpoint=" INV_STR(INV_WAL_AUTOCHECKPOINT), 0, 0, 0) != SQLITE_OK
       || inv_regex_register(c->db, c->pRegex) != SQLITE_OK
       || inv_sqlite_func_register(c->db) != SQLITE_OK) {
     snprintf(zErr, nErr, "cannot open %s: %s", zPath, sqlite3_errmsg(c->db));
@@ -473,14 +546,26 @@ static void xBeginCall(inv_store *s) {
   inv_regex_begin(c->pRegex);
 }
 
+/* A PASSIVE checkpoint: the frames of the log that no reader still needs
+** go into the file; never waits (busy: nothing done this time). */
+static int xCheckpoint(inv_store *s, int64_t *pnLog, int64_t *pnDone) {
+  int nLog = 0, nDone = 0;
+  int rc = sqlite3_wal_checkpoint_v2(SQLITE_DB(s), NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nDone);
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) return inv_sqlite_err(s);
+  *pnLog = nLog < 0 ? 0 : nLog;
+  *pnDone = nDone < 0 ? 0 : nDone;
+  return INV_OK;
+}
+
 const inv_driver inv_sqlite_driver = {
-  4, "sqlite", &inv_sqlite_dialect,
+  5, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
   1,                                   /* a stepped statement holds its snapshot */
-  xColumnGet, xVersionHeld
+  xColumnGet, xVersionHeld,
+  xCheckpoint
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }

@@ -16,6 +16,17 @@
 # define INV_STMT_KEEP (64 << 10)   /* SQL text a cached statement may have (a long in list) */
 #endif
 
+/* Pages in the write-ahead log that make the write that appends them
+** checkpoint it (SQLite's default: 1,000). A checkpoint writes each page
+** once however often the log holds it, then syncs: a larger log is fewer
+** and cheaper checkpoints, and a server checkpoints it from a timer
+** (inv_store_checkpoint), off the path of its requests. */
+#if !defined(INV_WAL_AUTOCHECKPOINT)
+# define INV_WAL_AUTOCHECKPOINT 10000
+#endif
+#define INV_STR_(x) #x
+#define INV_STR(x) INV_STR_(x)
+
 typedef struct SqliteCached SqliteCached;
 struct SqliteCached {
   char *zSql;                     /* owned copy of the text (the key) */

@@ -112,8 +112,8 @@ static void openClose(void) {
   s = openAt(":memory:", 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 2);
-    CHECK_INT(INV_SCHEMA_VERSION, 2);
+    CHECK_INT(inv_store_schema_version(s), 3);
+    CHECK_INT(INV_SCHEMA_VERSION, 3);
     CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                            "AND name IN ('job','job_task','change')"), 3);
     CHECK_STR(inv_store_errcode(s), "");
@@ -141,7 +141,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
-  CHECK_INT(inv_store_schema_version(s), 2);
+  CHECK_INT(inv_store_schema_version(s), 3);
   CHECK_INT(callJ(s, "job", "import", "{\"records\":[{\"job_id\":\"job-f1\",\"domain_id\":\"d1\","
                   "\"status\":\"SUCCESS\",\"created_at\":\"2024-01-01T00:00:00Z\"}]}", 1, NULL), INV_OK);
   inv_store_close(s);
@@ -149,7 +149,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);       /* reopen: no second migration */
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 2);
+    CHECK_INT(inv_store_schema_version(s), 3);
     CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
     CHECK_STR(strField(&out, "status"), "SUCCESS");
     CHECK_STR(strField(&out, "created_at"), "2024-01-01T00:00:00.000Z");
@@ -171,7 +171,7 @@ static void openClose(void) {
     inv_store_close(s);
   }
 
-  /* a version 1 file (before the change journal) migrates to 2, data kept */
+  /* a version 1 file (before the change journal) migrates to 3, data kept */
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
@@ -182,7 +182,7 @@ static void openClose(void) {
     s = openAt(zPath, 0, zErr, sizeof zErr);
     CHECK(s != NULL);
     if (s) {
-      CHECK_INT(inv_store_schema_version(s), 2);
+      CHECK_INT(inv_store_schema_version(s), 3);
       CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'change'"), 1);
       CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
       CHECK_INT(callJ(s, "job", "cancel", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, NULL),
@@ -196,7 +196,7 @@ static void openClose(void) {
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
-      sqlite3_exec(db, "PRAGMA user_version = 3", 0, 0, 0);
+      sqlite3_exec(db, "PRAGMA user_version = 4", 0, 0, 0);
     }
     sqlite3_close(db);
     s = openAt(zPath, 0, zErr, sizeof zErr);
@@ -555,9 +555,151 @@ static void messagePieces(void) {
   inv_store_close(s);
 }
 
+/* ------------------------------------------- a store of schema 2 migrates */
+
+/* SQLite's plan of zSql on s's connection, its steps joined by " | ". */
+static const char *planOf(inv_store *s, const char *zSql, char *zOut, size_t nOut) {
+  sqlite3_stmt *p = NULL;
+  char zQ[1024];
+  size_t n = 0;
+  zOut[0] = 0;
+  snprintf(zQ, sizeof zQ, "EXPLAIN QUERY PLAN %s", zSql);
+  if (sqlite3_prepare_v2(SQLITE_DB(s), zQ, -1, &p, NULL) != SQLITE_OK) {
+    snprintf(zOut, nOut, "error: %s", sqlite3_errmsg(SQLITE_DB(s)));
+  } else {
+    while (sqlite3_step(p) == SQLITE_ROW && n + 1 < nOut) {
+      int k = snprintf(zOut + n, nOut - n, "%s%s", n ? " | " : "", (const char*)sqlite3_column_text(p, 3));
+      n += k > 0 ? (size_t)k : 0;
+    }
+  }
+  sqlite3_finalize(p);
+  return zOut;
+}
+
+/* test/c/data/store-v2.sql: a store the library wrote before schema 3 (its
+** dump). Opened by this library it migrates to 3: the indexes of
+** inv_schema.c, the planner's figures, the data and its answers kept. */
+static void migrateV2(void) {
+  static const char *const azIdx =
+    "job_created,job_domain_collector_created,job_domain_collector_status,job_domain_created,"
+    "job_domain_status,job_domain_workspace,job_status_created,job_task_domain_created,"
+    "job_task_domain_job,job_task_domain_status,job_task_domain_workspace_project,"
+    "spot_job_domain_created";
+  char zPath[64], zErr[256], zPlan[1024];
+  FILE *f = fopen("test/c/data/store-v2.sql", "rb");
+  char *zDump;
+  long nDump;
+  sqlite3 *db = NULL;
+  inv_store *s;
+  inv_val out;
+  int fd;
+  CHECK(f != NULL);
+  if (!f) return;
+  fseek(f, 0, SEEK_END);
+  nDump = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  zDump = malloc((size_t)nDump + 1);
+  CHECK(zDump && fread(zDump, 1, (size_t)nDump, f) == (size_t)nDump);
+  fclose(f);
+  if (!zDump) return;
+  zDump[nDump] = 0;
+  snprintf(zPath, sizeof zPath, "/tmp/inv_test_v2_XXXXXX");
+  fd = mkstemp(zPath);
+  CHECK(fd >= 0);
+  if (fd < 0) { free(zDump); return; }
+  close(fd);
+  CHECK(sqlite3_open(zPath, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, zDump, 0, 0, 0) == SQLITE_OK);
+  sqlite3_close(db);
+  free(zDump);
+
+  s = openAt(zPath, 1, zErr, sizeof zErr);        /* read-only: no migration, refused */
+  CHECK(s == NULL);
+  CHECK(strstr(zErr, "its schema 2 is older than this program's 3; open it once for writing to migrate it") != NULL);
+  s = openAt(zPath, 0, zErr, sizeof zErr);
+  CHECK(s != NULL);
+  if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
+  CHECK_INT(inv_store_schema_version(s), 3);
+  {
+    inv_buf b;
+    inv_buf_init(&b);
+    CHECK_STR(th_sql_one(s, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master "
+                         "WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name)", &b), azIdx);
+    CHECK_STR(th_sql_one(s, "SELECT stat FROM sqlite_stat1 WHERE idx = 'job_task_domain_job'", &b),
+              "1000000 100000 100 100");
+    CHECK_STR(th_sql_one(s, "PRAGMA integrity_check", &b), "ok");
+    inv_buf_free(&b);
+  }
+  /* the plans the figures are for: a job's progress reads its tasks, the
+  ** domain's summary is a covering scan in status order, the jobs of a
+  ** collector by status stop after their page */
+  CHECK(strstr(planOf(s, "SELECT status, count(*) FROM job_task WHERE domain_id = 'd' AND job_id = 'j' "
+                      "GROUP BY status", zPlan, sizeof zPlan), "job_task_domain_job") != NULL);
+  CHECK_STR(planOf(s, "SELECT status, count(*) FROM job_task WHERE domain_id = 'd' GROUP BY status",
+                   zPlan, sizeof zPlan),
+            "SEARCH job_task USING COVERING INDEX job_task_domain_status (domain_id=?)");
+  CHECK_STR(planOf(s, "SELECT * FROM job WHERE domain_id = 'd' AND collector_id = 'c' AND status = 'S' "
+                   "ORDER BY created_at DESC LIMIT 20", zPlan, sizeof zPlan),
+            "SEARCH job USING INDEX job_domain_collector_status (domain_id=? AND collector_id=? AND status=?)");
+  CHECK(strstr(planOf(s, "DELETE FROM job_task WHERE created_at < 5", zPlan, sizeof zPlan),
+               "job_task_domain_created (ANY(domain_id) AND created_at<?)") != NULL);
+
+  /* the records answer as before */
+  CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-a77f8f60c954\",\"domain_id\":\"domain-a\"}", 1, &out),
+            INV_OK);
+  CHECK_STR(strField(&out, "status"), "FAILURE");
+  CHECK_INT(intField(&out, "success_tasks"), 1);
+  CHECK_INT(intField(&out, "failure_tasks"), 1);
+  CHECK_STR(strField(&out, "finished_at"), "2024-01-01T00:01:00.000Z");
+  CHECK_INT(callJ(s, "job_task", "list", "{\"domain_id\":\"domain-a\",\"query\":{\"filter\":[{\"k\":"
+                  "\"errors.error_code\",\"v\":\"ERROR_AUTH\",\"o\":\"eq\"}]}}", 1, &out), INV_OK);
+  CHECK_INT(intField(&out, "total_count"), 1);
+  CHECK_INT(callJ(s, "job_task", "stat", "{\"domain_id\":\"domain-a\",\"query\":{\"aggregate\":[{\"group\":"
+                  "{\"keys\":[{\"key\":\"status\",\"name\":\"s\"}],\"fields\":[{\"name\":\"n\","
+                  "\"operator\":\"count\"}]}}]}}", 1, NULL), INV_OK);
+  CHECK_STR(inv_store_buffer(s)->z, "{\"results\":[{\"s\":\"FAILURE\",\"n\":1},{\"s\":\"PENDING\",\"n\":3},"
+            "{\"s\":\"SUCCESS\",\"n\":1}]}");
+  CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-v1old\",\"domain_id\":\"domain-a\"}", 1, &out), INV_OK);
+  CHECK_STR(strField(&out, "status"), "ERROR");
+
+  /* and the write side runs on the new indexes: the running job's three
+  ** tasks finish, the job with them; the canceled job's task fails at its
+  ** start; purge takes the v1 job of 2020 and the spot job of 2021 */
+  {
+    static const char *const azTask[] = {
+      "job-task-226cf166a163", "job-task-a46fb829ea05", "job-task-07d4aaf55654"
+    };
+    char zReq[200];
+    int i;
+    inv_store_set_now(s, 1704240000000);
+    for (i = 0; i < 3; i++) {
+      snprintf(zReq, sizeof zReq, "{\"job_task_id\":\"%s\",\"domain_id\":\"domain-a\",\"status\":"
+               "\"SUCCESS\"}", azTask[i]);
+      CHECK_INT(callJ(s, "job_task", "finish", zReq, 1, NULL), INV_OK);
+    }
+    CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-646e86d7b09f\",\"domain_id\":\"domain-a\"}", 1, &out),
+              INV_OK);
+    CHECK_STR(strField(&out, "status"), "SUCCESS");
+    CHECK_STR(strField(&out, "finished_at"), "2024-01-03T00:00:00.000Z");
+    CHECK_INT(callJ(s, "job_task", "start", "{\"job_task_id\":\"job-task-2685938a1db3\",\"domain_id\":"
+                    "\"domain-b\"}", 1, &out), INV_OK);
+    CHECK_STR(strField(&out, "status"), "FAILURE");
+    CHECK_INT(callJ(s, "store", "purge", "{\"older_than_days\":1000}", 1, &out), INV_OK);
+    CHECK_INT(intField(&out, "jobs"), 2);
+    CHECK_INT(intField(&out, "tasks"), 0);
+    CHECK_INT(countRows(s, "SELECT count(*) FROM job"), 3);
+  }
+  inv_store_close(s);
+  s = openAt(zPath, 1, zErr, sizeof zErr);         /* now a store of schema 3 */
+  CHECK(s != NULL);
+  inv_store_close(s);
+  removeDb(zPath);
+}
+
 void test_store(void) {
   messagePieces();
   if (!TH_PG) openClose();             /* SQLite's files */
+  if (!TH_PG) migrateV2();
   lifecycle();
   oomSameStore();
   if (!TH_PG) oomFreshStore();         /* a store per failure: thousands of opens */
