@@ -765,12 +765,14 @@ static const char *const azSql[INV_SQL_N] = {
   "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
   "request_secret_id, request_workspace_id, resource_group, domain_id, "
   "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
-  "VALUES ($1, $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8, $11::int8, $12::int8)",
+  "VALUES ($1, $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8, $11::int8, $12::int8) "
+  "ON CONFLICT DO NOTHING",
   /* INV_SQL_TASK_INSERT */
   "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
   "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
   "project_id, workspace_id, domain_id, created_at) "
-  "VALUES ($1, 'PENDING', $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8)",
+  "VALUES ($1, 'PENDING', $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8) "
+  "ON CONFLICT DO NOTHING",
   /* INV_SQL_JOB_IS_CANCELED */
   "SELECT (status = 'CANCELED')::int FROM job WHERE job_id = $1 AND domain_id = $2",
   /* INV_SQL_TASK_FAIL_CANCELED */
@@ -873,6 +875,16 @@ static const char *const azSql[INV_SQL_N] = {
   ** committed when it started; without the lock two creates of one collector
   ** each miss the other's new job and both stay IN_PROGRESS */
   "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || $1::text), hashtext($2::text))",
+  /* INV_SQL_TASK_INSERT_JSON: a job's tasks in one round trip (one
+  ** INSERT a task made job.create 100 round trips) */
+  "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+  "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
+  "project_id, workspace_id, domain_id, created_at) "
+  "SELECT x.i, 'PENDING', x.p, x.n, x.n, $1, x.s, $2, x.a, x.r, x.w, $3, $4::int8 "
+  "FROM json_to_recordset($5::json) AS x(i text, p text, n int8, s text, a text, r text, w text) "
+  "ON CONFLICT DO NOTHING",
+  /* INV_SQL_TASK_IDS_OF_JOB */
+  "SELECT job_task_id FROM job_task WHERE job_id = $1 AND domain_id = $2",
 };
 
 const inv_dialect inv_pg_dialect = {
