@@ -903,11 +903,17 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   PQsetNoticeProcessor(c->pg, ignoreNotice, NULL);
   /* the schema (a validated identifier) is where every table lives, the
   ** function set's schema last; lock_timeout once the store is open (the
-  ** first open waits for another process's migration as long as it takes) */
+  ** first open waits for another process's migration as long as it takes).
+  ** Generic plans: a prepared statement is planned once per connection.
+  ** With the default (auto) mode the server kept planning the stat and
+  ** analyze statements on every call (their generic plan's estimate is not
+  ** cheaper): 170-400 us of 250-1,000; every statement of ours names the
+  ** domain first and the plans chosen with and without values were the
+  ** same (bench/FINDINGS.md, PostgreSQL) */
   {
     char zFn[40];
     inv_pg_fn_schema(zFn, sizeof zFn);
-    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"; SET lock_timeout = %d%s", c->zSchema, zFn,
+    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"; SET plan_cache_mode = force_generic_plan; SET lock_timeout = %d%s", c->zSchema, zFn,
              c->bOpen ? c->nLockTimeoutMs : 0, c->bReadOnly ? "; SET default_transaction_read_only = on" : "");
   }
   {
