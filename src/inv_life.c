@@ -498,6 +498,47 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
 
 /* ===================== job_task.finish ===================== */
 
+/* finish by one statement (INV_SQL_TASK_FINISH_ALL, the journal on): the
+** task, the job's counters and the journal; the job is finalised after its
+** last task as below; the answer is the statement's row. */
+static int finishAll(inv_store *s, const inv_resource *r, const inv_val *req, const char *zId,
+                     const char *zDomain, const char *zStatus, const int64_t *aCount, int64_t now,
+                     int bFail, inv_sink *k, int f) {
+  inv_stmt *p = inv_sql(s, INV_SQL_TASK_FINISH_ALL);
+  int rc, i, bLast = 0;
+  Task t;
+  if (!p) return INV_ERROR;
+  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
+  inv_bind_int(s, p, 7, now);
+  inv_bind_int(s, p, 8, bFail);
+  inv_bind_text(s, p, 9, zId);
+  inv_bind_text(s, p, 10, zDomain);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != INV_ROW) {
+    inv_reset(s, p);
+    if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
+    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+  }
+  if (inv_journal_wrote(s)) { inv_reset(s, p); return INV_ERROR; }
+  if (inv_col_type(s, p, 1 + r->nField) != INV_T_NULL) {
+    size_t n;
+    bLast = inv_col_int(s, p, 1 + r->nField) == 0
+         && strcmp(inv_col_text(s, p, 2 + r->nField, &n), "IN_PROGRESS") == 0;
+  }
+  if (bLast) {
+    size_t n;
+    int iJob = inv_field_index(r, "job_id", 6);
+    snprintf(t.zJob, sizeof t.zJob, "%s", inv_col_text(s, p, 1 + iJob, &n));
+    if (inv_job_finalize(s, t.zJob, zDomain, now)) { inv_reset(s, p); return INV_ERROR; }
+  }
+  if (inv_commit(s)) { inv_reset(s, p); return INV_ERROR; }
+  rc = inv_render_row(s, r, p, 1, k, f, NULL);
+  inv_reset(s, p);
+  return rc;
+}
+
 int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azCount[] = {
     "created_count", "updated_count", "deleted_count", "disconnected_count",
@@ -531,6 +572,9 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
   if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
+  if (s->pDia->azSql[INV_SQL_TASK_FINISH_ALL] && s->nJournalSec > 0) {
+    return finishAll(s, r, req, zId, zDomain, zStatus, aCount, now, bFail, k, f);
+  }
   /* one UPDATE finds the task, checks its state and finishes a sub-task;
   ** no row: the task is not there (or not in this domain), or it is done */
   p = inv_sql(s, INV_SQL_TASK_FINISH);
