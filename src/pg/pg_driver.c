@@ -54,6 +54,7 @@ static void forgetStatements(PgConn *c) {
   c->nTimeoutSet = -1;
   c->bInTx = 0;
   c->bWriteTx = 0;
+  c->bEndSent = 0;
 }
 
 /* Close the connection (the next exchange opens a new one). */
@@ -252,10 +253,25 @@ static int resultOk(const PGresult *r) {
 
 static int connectNow(inv_store *s, char *zErr, size_t nErr);
 
+/* The answer to a read transaction's ROLLBACK that xRollback sent without
+** waiting, read before anything else is sent; a failed one closes the
+** connection (a session in an unknown state: a new one). */
+static void settle(inv_store *s) {
+  PgConn *c = PG_CONN(s);
+  PGresult *r;
+  if (!c->bEndSent) return;
+  c->bEndSent = 0;
+  if (!c->pg) return;
+  r = awaitResultUntil(s, inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000);
+  if (!resultOk(r)) dropConnection(c);
+  PQclear(r);
+}
+
 /* A usable connection: re-established when the server went away. */
 static int ensureConnected(inv_store *s) {
   PgConn *c = PG_CONN(s);
   char zErr[400];
+  settle(s);
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) return INV_OK;
   dropConnection(c);
   if (connectNow(s, zErr, sizeof zErr)) {
@@ -500,6 +516,7 @@ static int execute(inv_store *s, PgStmt *p) {
   int iTry, bWasInTx = c->bInTx;
   if (inv_budget_exceeded(s)) return inv_err_budget(s);
   if (p->bBindOom) return inv_err_nomem(s);
+  settle(s);
   for (iTry = 0; ; iTry++) {
     if (iTry && stmtPrepare(s, p)) return INV_ERROR;
     r = c->pg && PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam,
@@ -625,6 +642,12 @@ static void xRollback(inv_store *s) {
   PgConn *c = PG_CONN(s);
   if (!c->bInTx) return;
   c->bInTx = 0;
+  if (!c->bWriteTx && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+    /* a read's snapshot ends without waiting (settle() reads the answer) */
+    if (PQsendQuery(c->pg, "ROLLBACK")) c->bEndSent = 1;
+    else dropConnection(c);
+    return;
+  }
   c->bWriteTx = 0;
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
     PGresult *r = PQsendQuery(c->pg, "ROLLBACK")
