@@ -514,7 +514,10 @@ static int execute(inv_store *s, PgStmt *p) {
   PGresult *r;
   ExecStatusType st;
   int iTry, bWasInTx = c->bInTx;
-  if (inv_budget_exceeded(s)) return inv_err_budget(s);
+  /* (once the call's write has committed, the read of its answer runs
+  ** whatever the time: a budget error then would report a stored write as
+  ** failed; the session's statement_timeout still bounds it) */
+  if (!c->bCommitted && inv_budget_exceeded(s)) return inv_err_budget(s);
   if (p->bBindOom) return inv_err_nomem(s);
   settle(s);
   for (iTry = 0; ; iTry++) {
