@@ -113,6 +113,22 @@ enum {
                                   that one create of a collector at a time sees the jobs
                                   the others committed (an engine whose writers are
                                   serialised already spells a statement that does nothing) */
+  INV_SQL_TASK_INSERT_JSON,    /* optional (NULL: one INV_SQL_TASK_INSERT a task): #1 job
+                                  #2 collector #3 domain #4 now #5 a JSON array of the tasks,
+                                  [{"i": id, "p": provider, "n": sub_tasks, "s": secret,
+                                  "a": service account, "r": project, "w": ws}], inserted in
+                                  its order by one statement; a task whose id is taken is left
+                                  out (no error), and the core inserts it again with a new id */
+  INV_SQL_TASK_IDS_OF_JOB,     /* with the above: #1 job_id, #2 domain -> job_task_id */
+  INV_SQL_TASK_FINISH_ALL,     /* optional (NULL: INV_SQL_TASK_FINISH, then the job's counters
+                                  and the journal by their own statements), used when the
+                                  journal is on: INV_SQL_TASK_FINISH's parameters; in one
+                                  statement the task's UPDATE, the job's counters when its
+                                  last sub-task finished (INV_SQL_JOB_TASK_DONE), the journal
+                                  rows (the task, and the job when its counters moved:
+                                  INV_SQL_JOURNAL_TASK or _TASK_JOB, at #7) -> the task's row
+                                  as the by-id SELECT t.* has it, then the job's
+                                  remained_tasks and status (NULL: not moved) */
   INV_SQL_N
 };
 

@@ -32,6 +32,9 @@ static int maybeTrim(inv_store *s) {
   return inv_run(s, p);
 }
 
+/* A statement of the backend's wrote journal rows itself (the journal on). */
+int inv_journal_wrote(inv_store *s) { return maybeTrim(s); }
+
 /* Run journal statement iSql: #1 the time, #2 the op, then azArg (text;
 ** NULL binds null) from #3, then iArg after them (if bInt); trim. */
 static int journalEx(inv_store *s, int iSql, const char *zOp, int nArg,

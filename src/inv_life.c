@@ -57,8 +57,10 @@ static int newId(inv_store *s, IdPool *pool, const char *zPrefix, char *zOut, si
   return INV_OK;
 }
 
-/* Insert with a fresh id; a collision draws again (never returned). The
-** statement's parameter iParam is the id. */
+/* Insert with a fresh id; a collision draws again (never returned): an
+** error of a unique key, or no row inserted (a dialect whose INSERT skips a
+** taken key: an error there would abort the transaction). The statement's
+** parameter iParam is the id. */
 static int insertWithId(inv_store *s, IdPool *pool, inv_stmt *p, int iParam, const char *zPrefix,
                         char *zId, size_t nId) {
   int tries;
@@ -67,7 +69,8 @@ static int insertWithId(inv_store *s, IdPool *pool, inv_stmt *p, int iParam, con
     if (newId(s, pool, zPrefix, zId, nId)) return INV_ERROR;
     inv_bind_text(s, p, iParam, zId);
     rc = inv_run(s, p);
-    if (rc == INV_OK) return INV_OK;
+    if (rc == INV_OK && inv_changes(s) > 0) return INV_OK;
+    if (rc == INV_OK) continue;
     if (strcmp(inv_store_errcode(s), "ERROR_SAVE_UNIQUE_VALUES") != 0) return INV_ERROR;
   }
   return inv_err(s, "ERROR_SAVE_UNIQUE_VALUES", "Tried to save duplicate unique values. "
@@ -182,6 +185,120 @@ static int appendError(inv_store *s, const Task *t, const char *zJson) {
 
 /* ===================== job.create ===================== */
 
+/* One task of a new job, by its own INSERT, with a fresh id. */
+static int insertTask(inv_store *s, IdPool *pool, const inv_val *t, const char *zJob,
+                      const char *zCollector, const char *zWs, const char *zDomain, int64_t now) {
+  const inv_val *v;
+  const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
+  int64_t nSub = 1;
+  char zTask[64];
+  inv_stmt *p;
+  optString(s, t, "secret_id", &zSecret);
+  optString(s, t, "service_account_id", &zSa);
+  optString(s, t, "project_id", &zProject);
+  optString(s, t, "workspace_id", &zTWs);
+  optString(s, t, "provider", &zProvider);
+  v = inv_val_get(t, "sub_tasks");
+  if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
+  p = inv_sql(s, INV_SQL_TASK_INSERT);
+  if (!p) return INV_ERROR;
+  inv_bind_text(s, p, 2, zProvider);
+  inv_bind_int(s, p, 3, nSub);
+  inv_bind_text(s, p, 4, zJob);
+  inv_bind_text(s, p, 5, zSecret);
+  inv_bind_text(s, p, 6, zCollector);
+  inv_bind_text(s, p, 7, zSa);
+  inv_bind_text(s, p, 8, zProject);
+  inv_bind_text(s, p, 9, zTWs ? zTWs : zWs);
+  inv_bind_text(s, p, 10, zDomain);
+  inv_bind_int(s, p, 11, now);
+  return insertWithId(s, pool, p, 1, "job-task-", zTask, sizeof zTask);
+}
+
+static void jsonStrOrNull(inv_buf *b, const char *zKey, const char *z) {
+  inv_buf_adds(b, zKey);
+  if (z) inv_json_write_str(b, z, strlen(z));
+  else inv_buf_adds(b, "null");
+}
+
+/* A job's tasks by one statement (INV_SQL_TASK_INSERT_JSON): their rows as
+** a JSON array, in the request's order. A task whose new id was taken (the
+** statement leaves it out) is found afterwards and inserted by itself with
+** another id. */
+static int insertTasksJson(inv_store *s, IdPool *pool, const inv_val *pTasks, const char *zJob,
+                           const char *zCollector, const char *zWs, const char *zDomain,
+                           int64_t now) {
+  inv_buf *b = &s->tmp;
+  size_t nTask = pTasks->u.arr.n, i;
+  char *zIds, *zRows;
+  inv_stmt *p;
+  zIds = inv_arena_alloc(&s->arena, nTask * 32);
+  if (!zIds) return inv_err_nomem(s);
+  inv_buf_reset(b);
+  inv_buf_addc(b, '[');
+  for (i = 0; i < nTask; i++) {
+    const inv_val *t = &pTasks->u.arr.a[i], *v;
+    const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
+    int64_t nSub = 1;
+    char *zTask = zIds + i * 32;
+    optString(s, t, "secret_id", &zSecret);
+    optString(s, t, "service_account_id", &zSa);
+    optString(s, t, "project_id", &zProject);
+    optString(s, t, "workspace_id", &zTWs);
+    optString(s, t, "provider", &zProvider);
+    v = inv_val_get(t, "sub_tasks");
+    if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
+    if (newId(s, pool, "job-task-", zTask, 32)) return INV_ERROR;
+    if (i) inv_buf_addc(b, ',');
+    jsonStrOrNull(b, "{\"i\":", zTask);
+    jsonStrOrNull(b, ",\"p\":", zProvider);
+    inv_buf_printf(b, ",\"n\":%lld", (long long)nSub);
+    jsonStrOrNull(b, ",\"s\":", zSecret);
+    jsonStrOrNull(b, ",\"a\":", zSa);
+    jsonStrOrNull(b, ",\"r\":", zProject);
+    jsonStrOrNull(b, ",\"w\":", zTWs ? zTWs : zWs);
+    inv_buf_addc(b, '}');
+  }
+  inv_buf_addc(b, ']');
+  if (b->bOom) return inv_err_nomem(s);
+  zRows = inv_arena_strdup(&s->arena, b->z, b->n);
+  if (!zRows) return inv_err_nomem(s);
+  p = inv_sql(s, INV_SQL_TASK_INSERT_JSON);
+  if (!p) return INV_ERROR;
+  inv_bind_text(s, p, 1, zJob);
+  inv_bind_text(s, p, 2, zCollector);
+  inv_bind_text(s, p, 3, zDomain);
+  inv_bind_int(s, p, 4, now);
+  inv_bind_textn(s, p, 5, zRows, b->n);
+  if (inv_run(s, p)) return INV_ERROR;
+  if ((size_t)inv_changes(s) == nTask) return INV_OK;
+  /* an id was taken (by another domain's task, or drawn twice): which ones
+  ** went in is read back, the others go in one by one */
+  p = inv_sql(s, INV_SQL_TASK_IDS_OF_JOB);
+  if (!p) return INV_ERROR;
+  inv_bind_text(s, p, 1, zJob);
+  inv_bind_text(s, p, 2, zDomain);
+  {
+    int rc;
+    char *aIn = inv_arena_alloc(&s->arena, nTask);
+    if (!aIn) return inv_err_nomem(s);
+    memset(aIn, 0, nTask);
+    while ((rc = inv_step(s, p)) == INV_ROW) {
+      size_t n;
+      const char *z = inv_col_text(s, p, 0, &n);
+      for (i = 0; i < nTask; i++) if (!aIn[i] && strcmp(zIds + i * 32, z) == 0) { aIn[i] = 1; break; }
+    }
+    inv_reset(s, p);
+    if (rc < 0) return INV_ERROR;
+    for (i = 0; i < nTask; i++) {
+      if (!aIn[i] && insertTask(s, pool, &pTasks->u.arr.a[i], zJob, zCollector, zWs, zDomain, now)) {
+        return INV_ERROR;
+      }
+    }
+  }
+  return INV_OK;
+}
+
 int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azKeys[] = {
     "domain_id", "collector_id", "plugin_id", "workspace_id", "resource_group",
@@ -272,31 +389,12 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   inv_bind_int(s, p, 11, now);
   if (nTask) inv_bind_null(s, p, 12); else inv_bind_int(s, p, 12, now);
   if (insertWithId(s, &pool, p, 1, "job-", zJob, sizeof zJob)) return INV_ERROR;
-  for (i = 0; i < nTask; i++) {
-    const inv_val *t = &pTasks->u.arr.a[i], *v;
-    const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
-    int64_t nSub = 1;
-    char zTask[64];
-    optString(s, t, "secret_id", &zSecret);
-    optString(s, t, "service_account_id", &zSa);
-    optString(s, t, "project_id", &zProject);
-    optString(s, t, "workspace_id", &zTWs);
-    optString(s, t, "provider", &zProvider);
-    v = inv_val_get(t, "sub_tasks");
-    if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
-    p = inv_sql(s, INV_SQL_TASK_INSERT);
-    if (!p) return INV_ERROR;
-    inv_bind_text(s, p, 2, zProvider);
-    inv_bind_int(s, p, 3, nSub);
-    inv_bind_text(s, p, 4, zJob);
-    inv_bind_text(s, p, 5, zSecret);
-    inv_bind_text(s, p, 6, zCollector);
-    inv_bind_text(s, p, 7, zSa);
-    inv_bind_text(s, p, 8, zProject);
-    inv_bind_text(s, p, 9, zTWs ? zTWs : zWs);
-    inv_bind_text(s, p, 10, zDomain);
-    inv_bind_int(s, p, 11, now);
-    if (insertWithId(s, &pool, p, 1, "job-task-", zTask, sizeof zTask)) return INV_ERROR;
+  if (nTask && s->pDia->azSql[INV_SQL_TASK_INSERT_JSON]) {
+    if (insertTasksJson(s, &pool, pTasks, zJob, zCollector, zWs, zDomain, now)) return INV_ERROR;
+  } else {
+    for (i = 0; i < nTask; i++) {
+      if (insertTask(s, &pool, &pTasks->u.arr.a[i], zJob, zCollector, zWs, zDomain, now)) return INV_ERROR;
+    }
   }
   if (inv_journal_job(s, zJob, zDomain)
       || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
@@ -400,6 +498,47 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
 
 /* ===================== job_task.finish ===================== */
 
+/* finish by one statement (INV_SQL_TASK_FINISH_ALL, the journal on): the
+** task, the job's counters and the journal; the job is finalised after its
+** last task as below; the answer is the statement's row. */
+static int finishAll(inv_store *s, const inv_resource *r, const inv_val *req, const char *zId,
+                     const char *zDomain, const char *zStatus, const int64_t *aCount, int64_t now,
+                     int bFail, inv_sink *k, int f) {
+  inv_stmt *p = inv_sql(s, INV_SQL_TASK_FINISH_ALL);
+  int rc, i, bLast = 0;
+  Task t;
+  if (!p) return INV_ERROR;
+  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
+  inv_bind_int(s, p, 7, now);
+  inv_bind_int(s, p, 8, bFail);
+  inv_bind_text(s, p, 9, zId);
+  inv_bind_text(s, p, 10, zDomain);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != INV_ROW) {
+    inv_reset(s, p);
+    if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
+    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+  }
+  if (inv_journal_wrote(s)) { inv_reset(s, p); return INV_ERROR; }
+  if (inv_col_type(s, p, 1 + r->nField) != INV_T_NULL) {
+    size_t n;
+    bLast = inv_col_int(s, p, 1 + r->nField) == 0
+         && strcmp(inv_col_text(s, p, 2 + r->nField, &n), "IN_PROGRESS") == 0;
+  }
+  if (bLast) {
+    size_t n;
+    int iJob = inv_field_index(r, "job_id", 6);
+    snprintf(t.zJob, sizeof t.zJob, "%s", inv_col_text(s, p, 1 + iJob, &n));
+    if (inv_job_finalize(s, t.zJob, zDomain, now)) { inv_reset(s, p); return INV_ERROR; }
+  }
+  if (inv_commit(s)) { inv_reset(s, p); return INV_ERROR; }
+  rc = inv_render_row(s, r, p, 1, k, f, NULL);
+  inv_reset(s, p);
+  return rc;
+}
+
 int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azCount[] = {
     "created_count", "updated_count", "deleted_count", "disconnected_count",
@@ -433,6 +572,9 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_req_string(s, req, "job_task_id", 1, &zId)) return INV_ERROR;
   if (inv_req_string(s, req, "domain_id", 1, &zDomain)) return INV_ERROR;
   if (inv_begin_write(s)) return INV_ERROR;
+  if (s->pDia->azSql[INV_SQL_TASK_FINISH_ALL] && s->nJournalSec > 0) {
+    return finishAll(s, r, req, zId, zDomain, zStatus, aCount, now, bFail, k, f);
+  }
   /* one UPDATE finds the task, checks its state and finishes a sub-task;
   ** no row: the task is not there (or not in this domain), or it is done */
   p = inv_sql(s, INV_SQL_TASK_FINISH);

@@ -73,10 +73,17 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   inv_store *s = c->s;
   size_t nWith = c->b->n;
   int nBindWith = c->q->nBind, rc = INV_DONE;
-  int64_t nRow = 0, total, nWant;
+  int64_t nRow = 0, total, nWant, nAll = -1;
   inv_stmt *p, *pc;
+  /* a paged stat on an engine whose statement holds no snapshot: the count
+  ** comes with the rows (a window over the groups, which the ORDER BY
+  ** computes all of anyway), not from a second statement in a read
+  ** transaction (two round trips more) */
+  int bWinCount = limit > 0 && !bMore && !(s->pDrv->iVersion >= 3 && s->pDrv->bStmtSnapshot) && !c->bNoSeq;
+  int iCount = c->bRaw ? c->r->nField + 2 : c->nCol;
   inv_buf_adds(c->b, " SELECT ");
   inv_stat_add_cols(c, "p");
+  if (bWinCount) inv_buf_adds(c->b, ", count(*) OVER () AS _n");
   inv_buf_printf(c->b, c->bNoSeq ? " FROM s%d AS p LIMIT " : " FROM s%d AS p ORDER BY p._seq LIMIT ",
                  c->iCte);
   c->q->d->xLimit(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
@@ -85,7 +92,7 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   ** start is given (5.7) */
   inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
   if (c->b->bOom) return inv_err_nomem(s);
-  if (limit > 0 && !bMore && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
+  if (limit > 0 && !bMore && !bWinCount && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
   p = inv_q_prepare(c->q);
   if (!p) return INV_ERROR;
   k->xBeginObj(k, 2);
@@ -97,6 +104,7 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   nWant = limit > 0 ? limit + (bMore ? 1 : 0) : INT64_MAX;
   while (nRow < nWant && (rc = inv_step(s, p)) == INV_ROW) {
     if (!(bMore && nRow == limit)) renderRow(c, p, k, f);
+    if (bWinCount && nRow == 0) nAll = inv_col_int(s, p, iCount);
     nRow++;
   }
   if (rc < 0) return INV_ERROR;
@@ -107,6 +115,8 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   } else if (limit > 0) {
     if (nRow < limit && (nRow > 0 || start <= 1)) {
       total = (start > 1 ? start - 1 : 0) + nRow;     /* the page ran out */
+    } else if (nAll >= 0) {
+      total = nAll;                                   /* the rows' own count */
     } else {
       c->b->n = nWith;
       c->b->z[nWith] = 0;

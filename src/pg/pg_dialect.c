@@ -731,6 +731,18 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
 
 /* ===================== the write side's statements ===================== */
 
+/* job_task.finish's UPDATE of the task (without its RETURNING) */
+#define TASK_FINISH_UPDATE \
+  "UPDATE job_task SET created_count = created_count + $1::int8, updated_count = updated_count + $2::int8, " \
+  "deleted_count = deleted_count + $3::int8, disconnected_count = disconnected_count + $4::int8, " \
+  "failure_count = failure_count + $5::int8, total_count = total_count + $6::int8, " \
+  "remained_sub_tasks = remained_sub_tasks - 1, " \
+  "started_at = coalesce(started_at, $7::int8), " \
+  "status = CASE WHEN $8::int8 <> 0 THEN 'FAILURE' " \
+  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, " \
+  "finished_at = CASE WHEN $8::int8 <> 0 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') " \
+  "  THEN $7::int8 ELSE finished_at END " \
+  "WHERE job_task_id = $9 AND domain_id = $10 AND remained_sub_tasks > 0 "
 #define JOURNAL_COLS "INSERT INTO change (at, op, resource, id, domain_id, job_id) "
 #define JOURNAL_SCOPE_COLS \
   "INSERT INTO change (at, op, resource, id, domain_id, workspace_id, project_id, job_id, " \
@@ -765,12 +777,14 @@ static const char *const azSql[INV_SQL_N] = {
   "INSERT INTO job (job_id, status, total_tasks, remained_tasks, "
   "request_secret_id, request_workspace_id, resource_group, domain_id, "
   "workspace_id, collector_id, plugin_id, created_at, updated_at, finished_at) "
-  "VALUES ($1, $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8, $11::int8, $12::int8)",
+  "VALUES ($1, $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8, $11::int8, $12::int8) "
+  "ON CONFLICT DO NOTHING",
   /* INV_SQL_TASK_INSERT */
   "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
   "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
   "project_id, workspace_id, domain_id, created_at) "
-  "VALUES ($1, 'PENDING', $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8)",
+  "VALUES ($1, 'PENDING', $2, $3::int8, $3::int8, $4, $5, $6, $7, $8, $9, $10, $11::int8) "
+  "ON CONFLICT DO NOTHING",
   /* INV_SQL_JOB_IS_CANCELED */
   "SELECT (status = 'CANCELED')::int FROM job WHERE job_id = $1 AND domain_id = $2",
   /* INV_SQL_TASK_FAIL_CANCELED */
@@ -780,16 +794,7 @@ static const char *const azSql[INV_SQL_N] = {
   "UPDATE job_task SET status = 'IN_PROGRESS', started_at = $1::int8 "
   "WHERE job_task_id = $2 AND domain_id = $3",
   /* INV_SQL_TASK_FINISH */
-  "UPDATE job_task SET created_count = created_count + $1::int8, updated_count = updated_count + $2::int8, "
-  "deleted_count = deleted_count + $3::int8, disconnected_count = disconnected_count + $4::int8, "
-  "failure_count = failure_count + $5::int8, total_count = total_count + $6::int8, "
-  "remained_sub_tasks = remained_sub_tasks - 1, "
-  "started_at = coalesce(started_at, $7::int8), "
-  "status = CASE WHEN $8::int8 <> 0 THEN 'FAILURE' "
-  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
-  "finished_at = CASE WHEN $8::int8 <> 0 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
-  "  THEN $7::int8 ELSE finished_at END "
-  "WHERE job_task_id = $9 AND domain_id = $10 AND remained_sub_tasks > 0 "
+  TASK_FINISH_UPDATE
   "RETURNING remained_sub_tasks, status, job_id",
   /* INV_SQL_JOB_STATUS: the row is locked for the write that follows */
   "SELECT status FROM job WHERE job_id = $1 AND domain_id = $2 FOR UPDATE",
@@ -873,6 +878,30 @@ static const char *const azSql[INV_SQL_N] = {
   ** committed when it started; without the lock two creates of one collector
   ** each miss the other's new job and both stay IN_PROGRESS */
   "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || $1::text), hashtext($2::text))",
+  /* INV_SQL_TASK_INSERT_JSON: a job's tasks in one round trip (one
+  ** INSERT a task made job.create 100 round trips) */
+  "INSERT INTO job_task (job_task_id, status, provider, total_sub_tasks, "
+  "remained_sub_tasks, job_id, secret_id, collector_id, service_account_id, "
+  "project_id, workspace_id, domain_id, created_at) "
+  "SELECT x.i, 'PENDING', x.p, x.n, x.n, $1, x.s, $2, x.a, x.r, x.w, $3, $4::int8 "
+  "FROM json_to_recordset($5::json) AS x(i text, p text, n int8, s text, a text, r text, w text) "
+  "ON CONFLICT DO NOTHING",
+  /* INV_SQL_TASK_IDS_OF_JOB */
+  "SELECT job_task_id FROM job_task WHERE job_id = $1 AND domain_id = $2",
+  /* INV_SQL_TASK_FINISH_ALL: a finish in one round trip, where the task's
+  ** UPDATE, the job's and the journal's INSERT took three; the row is
+  ** rendered from the result (the by-id SELECT was a fourth). A journal
+  ** row's job_id is '' for a task without a job, as the core binds it. */
+  "WITH t AS (" TASK_FINISH_UPDATE "RETURNING job_task.*), "
+  "j AS (UPDATE job SET success_tasks = success_tasks + CASE WHEN t.status = 'FAILURE' THEN 0 ELSE 1 END, "
+  "failure_tasks = failure_tasks + CASE WHEN t.status = 'FAILURE' THEN 1 ELSE 0 END, "
+  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $7::int8 "
+  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '' AND job.job_id = t.job_id "
+  "AND job.domain_id = t.domain_id RETURNING job.remained_tasks, job.status), "
+  "c AS (" JOURNAL_COLS "SELECT $7::int8, 'upsert', 'job_task', t.job_task_id, t.domain_id, "
+  "coalesce(t.job_id, '') FROM t UNION ALL SELECT $7::int8, 'upsert', 'job', t.job_id, t.domain_id, t.job_id "
+  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '') "
+  "SELECT t.*, j.remained_tasks, j.status FROM t LEFT JOIN j ON true",
 };
 
 const inv_dialect inv_pg_dialect = {

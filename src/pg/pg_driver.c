@@ -54,6 +54,7 @@ static void forgetStatements(PgConn *c) {
   c->nTimeoutSet = -1;
   c->bInTx = 0;
   c->bWriteTx = 0;
+  c->bEndSent = 0;
 }
 
 /* Close the connection (the next exchange opens a new one). */
@@ -252,10 +253,25 @@ static int resultOk(const PGresult *r) {
 
 static int connectNow(inv_store *s, char *zErr, size_t nErr);
 
+/* The answer to a read transaction's ROLLBACK that xRollback sent without
+** waiting, read before anything else is sent; a failed one closes the
+** connection (a session in an unknown state: a new one). */
+static void settle(inv_store *s) {
+  PgConn *c = PG_CONN(s);
+  PGresult *r;
+  if (!c->bEndSent) return;
+  c->bEndSent = 0;
+  if (!c->pg) return;
+  r = awaitResultUntil(s, inv_clock_ns() + (int64_t)c->nConnectTimeoutMs * 1000000);
+  if (!resultOk(r)) dropConnection(c);
+  PQclear(r);
+}
+
 /* A usable connection: re-established when the server went away. */
 static int ensureConnected(inv_store *s) {
   PgConn *c = PG_CONN(s);
   char zErr[400];
+  settle(s);
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) return INV_OK;
   dropConnection(c);
   if (connectNow(s, zErr, sizeof zErr)) {
@@ -498,8 +514,12 @@ static int execute(inv_store *s, PgStmt *p) {
   PGresult *r;
   ExecStatusType st;
   int iTry, bWasInTx = c->bInTx;
-  if (inv_budget_exceeded(s)) return inv_err_budget(s);
+  /* (once the call's write has committed, the read of its answer runs
+  ** whatever the time: a budget error then would report a stored write as
+  ** failed; the session's statement_timeout still bounds it) */
+  if (!c->bCommitted && inv_budget_exceeded(s)) return inv_err_budget(s);
   if (p->bBindOom) return inv_err_nomem(s);
+  settle(s);
   for (iTry = 0; ; iTry++) {
     if (iTry && stmtPrepare(s, p)) return INV_ERROR;
     r = c->pg && PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam,
@@ -625,6 +645,12 @@ static void xRollback(inv_store *s) {
   PgConn *c = PG_CONN(s);
   if (!c->bInTx) return;
   c->bInTx = 0;
+  if (!c->bWriteTx && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
+    /* a read's snapshot ends without waiting (settle() reads the answer) */
+    if (PQsendQuery(c->pg, "ROLLBACK")) c->bEndSent = 1;
+    else dropConnection(c);
+    return;
+  }
   c->bWriteTx = 0;
   if (c->pg && PQstatus(c->pg) == CONNECTION_OK) {
     PGresult *r = PQsendQuery(c->pg, "ROLLBACK")
@@ -903,11 +929,17 @@ static int connectNow(inv_store *s, char *zErr, size_t nErr) {
   PQsetNoticeProcessor(c->pg, ignoreNotice, NULL);
   /* the schema (a validated identifier) is where every table lives, the
   ** function set's schema last; lock_timeout once the store is open (the
-  ** first open waits for another process's migration as long as it takes) */
+  ** first open waits for another process's migration as long as it takes).
+  ** Generic plans: a prepared statement is planned once per connection.
+  ** With the default (auto) mode the server kept planning the stat and
+  ** analyze statements on every call (their generic plan's estimate is not
+  ** cheaper): 170-400 us of 250-1,000; every statement of ours names the
+  ** domain first and the plans chosen with and without values were the
+  ** same (bench/FINDINGS.md, PostgreSQL) */
   {
     char zFn[40];
     inv_pg_fn_schema(zFn, sizeof zFn);
-    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"; SET lock_timeout = %d%s", c->zSchema, zFn,
+    snprintf(zSql, sizeof zSql, "SET search_path = \"%s\", \"%s\"; SET plan_cache_mode = force_generic_plan; SET lock_timeout = %d%s", c->zSchema, zFn,
              c->bOpen ? c->nLockTimeoutMs : 0, c->bReadOnly ? "; SET default_transaction_read_only = on" : "");
   }
   {

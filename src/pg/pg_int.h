@@ -49,6 +49,9 @@ struct PgConn {
   unsigned nextName;
   int bInTx;                        /* a transaction is open */
   int bWriteTx;                     /* ... and it is a write (c->zXid is its id) */
+  int bEndSent;                     /* a read transaction's ROLLBACK was sent, its
+                                       answer not read yet (read before the next
+                                       exchange: the round trip overlaps the caller) */
   char zXid[24];                    /* the write transaction's id, to learn its
                                        fate when the connection dies at COMMIT */
   int nTimeoutSet;                  /* statement_timeout the session has (ms; -1 unknown) */

@@ -71,7 +71,8 @@ int th_exec(inv_store *s, const char *zSql) {
 }
 
 int th_in_tx(inv_store *s) {
-  if (isPg(s)) return PQtransactionStatus(PG_CONN(s)->pg) != PQTRANS_IDLE;
+  /* (a read's ROLLBACK sent, its answer not read yet: no transaction left) */
+  if (isPg(s)) return !PG_CONN(s)->bEndSent && PQtransactionStatus(PG_CONN(s)->pg) != PQTRANS_IDLE;
   return !sqlite3_get_autocommit(SQLITE_DB(s));
 }
 
