@@ -58,7 +58,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$OUT"
+# Started as root, nginx's workers run as nobody: a checkout nobody cannot
+# enter (a clone in a mktemp -d directory) gets the prefix and copies of the
+# two SQLite files in /tmp instead, removed on exit
+if [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -x "$ROOT/bench/out" 2>/dev/null; then
+  OUT=$(mktemp -d /tmp/inventory-rest.XXXXXX) || exit 1
+  PREFIX=$OUT/prefix
+  TOKENS=$PREFIX/conf/tokens.json
+  trap 'cleanup; rm -rf "$OUT"' EXIT
+  mkdir -p "$OUT/data"
+  cp "$INVDB" "$OUT/data/inv.db" && cp "$HANDDB" "$OUT/data/hand.db" || exit 1
+  INVDB=$OUT/data/inv.db
+  HANDDB=$OUT/data/hand.db
+else
+  rm -rf "$OUT"
+fi
 mkdir -p "$PREFIX/conf" "$PREFIX/bench"
 chmod 755 "$ROOT/bench/out" "$OUT"
 # no -wal/-shm left by a root process: the workers (nobody) must create them

@@ -54,8 +54,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$OUT"
-mkdir -p "$OUT"
+# Started as root, nginx's workers run as nobody: a checkout nobody cannot
+# enter (a clone in a mktemp -d directory) gets the prefixes and a copy of
+# the SQLite file in /tmp instead, removed on exit
+if [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -x "$ROOT/bench/out" 2>/dev/null; then
+  OUT=$(mktemp -d /tmp/inventory-rest-pg.XXXXXX) || exit 1
+  TOKENS=$OUT/tokens.json
+  trap 'cleanup; rm -rf "$OUT"' EXIT
+  mkdir -p "$OUT/data"
+  cp "$INVDB" "$OUT/data/inv.db" || exit 1
+  INVDB=$OUT/data/inv.db
+else
+  rm -rf "$OUT"
+  mkdir -p "$OUT"
+fi
 chmod 755 "$ROOT/bench/out" "$OUT"
 rm -f "$INVDB-wal" "$INVDB-shm"
 
