@@ -185,31 +185,40 @@ static int appendError(inv_store *s, const Task *t, const char *zJson) {
 
 /* ===================== job.create ===================== */
 
+/* A new task's fields from its request (t); zWs: the job's workspace,
+** the task's when it names none. */
+typedef struct TaskFields TaskFields;
+struct TaskFields { const char *zSecret, *zSa, *zProject, *zWs, *zProvider; int64_t nSub; };
+static void taskFields(inv_store *s, const inv_val *t, const char *zWs, TaskFields *f) {
+  const inv_val *v;
+  optString(s, t, "secret_id", &f->zSecret);
+  optString(s, t, "service_account_id", &f->zSa);
+  optString(s, t, "project_id", &f->zProject);
+  optString(s, t, "workspace_id", &f->zWs);
+  optString(s, t, "provider", &f->zProvider);
+  if (!f->zWs) f->zWs = zWs;
+  f->nSub = 1;
+  v = inv_val_get(t, "sub_tasks");
+  if (v && v->t != INV_NULL) inv_val_integer(v, &f->nSub);
+}
+
 /* One task of a new job, by its own INSERT, with a fresh id. */
 static int insertTask(inv_store *s, IdPool *pool, const inv_val *t, const char *zJob,
                       const char *zCollector, const char *zWs, const char *zDomain, int64_t now) {
-  const inv_val *v;
-  const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
-  int64_t nSub = 1;
+  TaskFields f;
   char zTask[64];
   inv_stmt *p;
-  optString(s, t, "secret_id", &zSecret);
-  optString(s, t, "service_account_id", &zSa);
-  optString(s, t, "project_id", &zProject);
-  optString(s, t, "workspace_id", &zTWs);
-  optString(s, t, "provider", &zProvider);
-  v = inv_val_get(t, "sub_tasks");
-  if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
+  taskFields(s, t, zWs, &f);
   p = inv_sql(s, INV_SQL_TASK_INSERT);
   if (!p) return INV_ERROR;
-  inv_bind_text(s, p, 2, zProvider);
-  inv_bind_int(s, p, 3, nSub);
+  inv_bind_text(s, p, 2, f.zProvider);
+  inv_bind_int(s, p, 3, f.nSub);
   inv_bind_text(s, p, 4, zJob);
-  inv_bind_text(s, p, 5, zSecret);
+  inv_bind_text(s, p, 5, f.zSecret);
   inv_bind_text(s, p, 6, zCollector);
-  inv_bind_text(s, p, 7, zSa);
-  inv_bind_text(s, p, 8, zProject);
-  inv_bind_text(s, p, 9, zTWs ? zTWs : zWs);
+  inv_bind_text(s, p, 7, f.zSa);
+  inv_bind_text(s, p, 8, f.zProject);
+  inv_bind_text(s, p, 9, f.zWs);
   inv_bind_text(s, p, 10, zDomain);
   inv_bind_int(s, p, 11, now);
   return insertWithId(s, pool, p, 1, "job-task-", zTask, sizeof zTask);
@@ -237,26 +246,18 @@ static int insertTasksJson(inv_store *s, IdPool *pool, const inv_val *pTasks, co
   inv_buf_reset(b);
   inv_buf_addc(b, '[');
   for (i = 0; i < nTask; i++) {
-    const inv_val *t = &pTasks->u.arr.a[i], *v;
-    const char *zSecret, *zSa, *zProject, *zTWs, *zProvider;
-    int64_t nSub = 1;
+    TaskFields f;
     char *zTask = zIds + i * 32;
-    optString(s, t, "secret_id", &zSecret);
-    optString(s, t, "service_account_id", &zSa);
-    optString(s, t, "project_id", &zProject);
-    optString(s, t, "workspace_id", &zTWs);
-    optString(s, t, "provider", &zProvider);
-    v = inv_val_get(t, "sub_tasks");
-    if (v && v->t != INV_NULL) inv_val_integer(v, &nSub);
+    taskFields(s, &pTasks->u.arr.a[i], zWs, &f);
     if (newId(s, pool, "job-task-", zTask, 32)) return INV_ERROR;
     if (i) inv_buf_addc(b, ',');
     jsonStrOrNull(b, "{\"i\":", zTask);
-    jsonStrOrNull(b, ",\"p\":", zProvider);
-    inv_buf_printf(b, ",\"n\":%lld", (long long)nSub);
-    jsonStrOrNull(b, ",\"s\":", zSecret);
-    jsonStrOrNull(b, ",\"a\":", zSa);
-    jsonStrOrNull(b, ",\"r\":", zProject);
-    jsonStrOrNull(b, ",\"w\":", zTWs ? zTWs : zWs);
+    jsonStrOrNull(b, ",\"p\":", f.zProvider);
+    inv_buf_printf(b, ",\"n\":%lld", (long long)f.nSub);
+    jsonStrOrNull(b, ",\"s\":", f.zSecret);
+    jsonStrOrNull(b, ",\"a\":", f.zSa);
+    jsonStrOrNull(b, ",\"r\":", f.zProject);
+    jsonStrOrNull(b, ",\"w\":", f.zWs);
     inv_buf_addc(b, '}');
   }
   inv_buf_addc(b, ']');

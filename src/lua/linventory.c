@@ -614,37 +614,30 @@ static void lsInitCached(LSink *k, lua_State *L) {
   k->base.xKeyId = lsKeyId;
 }
 
-/* store:info() -> { backend, engine_version, schema_version, size_bytes, path } */
-static int lInfo(lua_State *L) {
+/* A store report into one Lua table (info, checkpoint, check). */
+static int pushReport(lua_State *L, int (*xReport)(inv_store*, inv_sink*)) {
   inv_store *s = checkStore(L, 1);
   int base = lua_gettop(L);
   LSink k;
   inv_store_begin(s);
   lsInit(&k, L);
-  if (inv_store_info(s, &k.base) != INV_OK) return pushError(L, s, base);
+  if (xReport(s, &k.base) != INV_OK) return pushError(L, s, base);
   return 1;
+}
+
+/* store:info() -> { backend, engine_version, schema_version, size_bytes, path } */
+static int lInfo(lua_State *L) {
+  return pushReport(L, inv_store_info);
 }
 
 /* store:checkpoint() -> { log_frames, checkpointed } (inv_store_checkpoint) */
 static int lCheckpoint(lua_State *L) {
-  inv_store *s = checkStore(L, 1);
-  int base = lua_gettop(L);
-  LSink k;
-  inv_store_begin(s);
-  lsInit(&k, L);
-  if (inv_store_checkpoint(s, &k.base) != INV_OK) return pushError(L, s, base);
-  return 1;
+  return pushReport(L, inv_store_checkpoint);
 }
 
 /* store:check() -> { ok = bool, problems = { text, ... } } */
 static int lCheck(lua_State *L) {
-  inv_store *s = checkStore(L, 1);
-  int base = lua_gettop(L);
-  LSink k;
-  inv_store_begin(s);
-  lsInit(&k, L);
-  if (inv_store_check(s, &k.base) != INV_OK) return pushError(L, s, base);
-  return 1;
+  return pushReport(L, inv_store_check);
 }
 
 /* store:backup(path [, overwrite]) -> true | nil, msg, code */
