@@ -367,6 +367,12 @@ struct inv_dialect {
   ** of once a row. *pzGroup NULL (nothing written): xDateFormat's key. May
   ** be NULL. */
   int (*xDateGroup)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, const char **pzGroup);
+  /* A cheap test that must hold when an element of the document column a
+  ** (INV_ACC_COL) has a value whose text is z[0..n) (bytes the JSON writer
+  ** keeps as they are: no control character, quote or backslash): the
+  ** column's text contains z. False for a NULL column. ANDed before the
+  ** exact test, so that most documents are never parsed. May be NULL. */
+  int (*xDocHas)(inv_q *q, const inv_acc *a, const char *z, size_t n);
 };
 
 /* Kinds of values the stat compiler tracks. */

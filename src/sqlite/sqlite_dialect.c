@@ -587,5 +587,5 @@ const inv_dialect inv_sqlite_dialect = {
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
   xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum,
-  NULL                             /* xDateGroup: SQLite groups the formatted text */
+  NULL, NULL                       /* iVersion 3's xDateGroup, xDocHas: not used */
 };
