@@ -226,12 +226,15 @@ describe("bin/inventory on " .. backend.name, function()
       write(file, cjson.encode(filter))
       same_json({ "list", "job", "-p", "query.filter=@" .. file, "-o", "json" },
                 "job", "list", { query = { filter = filter } })
-      -- typed: a number where the API wants a string is the API's type error
-      local r = cli({ "list", "job", "-p", "job_id=123" })
+      -- an id or a text parameter stays text however it looks, quoted or not
+      same_json({ "list", "job", "-p", "job_id=123", "-o", "json" }, "job", "list", { job_id = "123" })
+      same_json({ "list", "job", "-p", 'job_id="123"', "-o", "json" }, "job", "list", { job_id = "123" })
+      same_json({ "list", "job_task", "-p", "project_id=007", "-p", "query.keyword=42", "-o", "json" },
+                "job_task", "list", { project_id = "007", query = { keyword = "42" } })
+      -- elsewhere a number-looking value is a number: the API's type error where it wants text
+      local r = cli({ "list", "job", "-p", "query.page.limit=x" })
       assert.are.equal(1, r.code)
       assert.truthy(r.err:find("ERROR_INVALID_PARAMETER_TYPE", 1, true), r.err)
-      -- quoted, it stays a string
-      same_json({ "list", "job", "-p", 'job_id="123"', "-o", "json" }, "job", "list", { job_id = "123" })
     end)
     it("--filter expressions", function()
       same_json({ "list", "job", "--filter", "status=SUCCESS", "-o", "json" }, "job", "list",

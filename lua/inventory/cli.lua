@@ -676,6 +676,14 @@ end
 
 local LIST_KEYS = { only = true }
 
+-- keys whose values are text in every request (ids, and the free-text and
+-- enum parameters): -p and --filter keep a number-looking value as text
+local TEXT_KEYS = { status = true, provider = true, keyword = true, error_code = true, message = true }
+local function text_key(key)
+  local last = key:match("([^.]+)$") or key
+  return last:match("_id$") ~= nil or TEXT_KEYS[last] == true
+end
+
 local function set_path(req, key, v, cmd)
   local parts = {}
   for seg in key:gmatch("[^.]+") do parts[#parts + 1] = seg end
@@ -723,7 +731,7 @@ local function parse_filter(expr, cmd)
         usage("--filter '" .. expr .. "': no such operator (= != > >= < <= : !: ~)", cmd)
       end
       local raw = rest:sub(#op[1] + 1):match("^%s*(.-)%s*$")
-      local ids = key:match("_id$") ~= nil
+      local ids = text_key(key)
       local what = "--filter " .. key
       if (op[2] == "eq" or op[2] == "not") and raw:find(",", 1, true) and raw:sub(1, 1) ~= "[" then
         local list = {}
@@ -759,7 +767,7 @@ local function build_request(o, cmd, method)
   for _, p in ipairs(o.params or {}) do
     local k, v = p:match("^([^=]+)=(.*)$")
     if not k then usage("-p " .. p .. ": expected KEY=VALUE", cmd) end
-    set_path(req, k, typed(v, "-p " .. k), cmd)
+    set_path(req, k, typed(v, "-p " .. k, text_key(k)), cmd)
   end
   local function query()
     if type(req.query) ~= "table" then req.query = {} end
@@ -1291,7 +1299,8 @@ Global options (also accepted after the command):
 local OPTION_HELP = {
   { "-p", [[
   -p KEY=VALUE      a request parameter; a.b=c nests, repeating a key makes a list;
-                    numbers, true/false, null, [..], {..} and "..." are JSON; @FILE reads JSON]] },
+                    numbers, true/false, null, [..], {..} and "..." are JSON (an *_id,
+                    status, provider, keyword, error_code or message stays text); @FILE reads JSON]] },
   { "-j", "  -j JSON, -f FILE  the request as JSON (for list, stat, analyze: or just its query)" },
   { "--filter", "  --filter EXPR     KEY=V (a,b: in), KEY!=V, KEY>V, >=, <, <=, KEY:V (contain), KEY!:V, KEY~RE" },
   { "-s", "  -s [-]KEY         sort (a leading - for descending); repeatable" },
