@@ -356,6 +356,24 @@ describe("bin/inventory on " .. backend.name, function()
   end)
 
   describe("formats", function()
+    it("table: a wide character (CJK) takes two columns, a combining mark none", function()
+      local D2 = D .. "-wide"
+      assert(inv.job.create{ domain_id = D2, collector_id = "c-1" })
+      assert(inv.job.create{ domain_id = D2, collector_id = "収集器-東京都の収集" })
+      assert(inv.job.create{ domain_id = D2, collector_id = "cafe\204\129-2" })   -- e + U+0301
+      local args = {}
+      for _, a in ipairs(B.args) do args[#args + 1] = a end
+      for _, a in ipairs{ "--domain", D2, "list", "job", "-o", "table", "-c", "collector_id,status",
+                          "-s", "collector_id" } do args[#args + 1] = a end
+      local r = run(args, { env = { COLUMNS = "300" } })
+      no_traceback(r)
+      assert.are.equal(0, r.code, r.err)
+      assert.are.same({ "collector_id         status",
+                        "c-1                  SUCCESS",
+                        "cafe\204\129-2               SUCCESS",
+                        "収集器-東京都の収集  SUCCESS",
+                        "Count: 3 / 3" }, lines(r.out))
+    end)
     it("table: default columns, -c, fits COLUMNS", function()
       local r = cli({ "list", "job", "-o", "table" }, { env = { COLUMNS = "300" } })
       assert.are.equal(0, r.code)
