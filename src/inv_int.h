@@ -38,7 +38,7 @@
                                        16 MB document limit): push, add_to_set, objects */
 #endif
 
-#define INV_SCHEMA_VERSION 3
+#define INV_SCHEMA_VERSION 4
 
 /* ===================== resources as data ===================== */
 

@@ -802,6 +802,30 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
   "  THEN $7::int8 ELSE finished_at END " \
   "WHERE job_task_id = $9 AND domain_id = $10 AND remained_sub_tasks > 0 "
 #define JOURNAL_COLS "INSERT INTO change (at, op, resource, id, domain_id, job_id) "
+/* A journal INSERT that takes its rows' seqs itself (schema 4): the rows
+** r(n, at, op, resource, id, domain_id, job_id), n numbering them from 1,
+** go in with seq = the counter + n, the counter moved on by their number in
+** the same statement. The UPDATE of change_seq holds its row until COMMIT,
+** so transactions that take seqs commit in seq order (PostgreSQL lets a
+** waiter go only once the commit is visible): a reader that has seen seq X
+** never later sees a row below X appear, as with the commit stamp
+** (pg_schema.c), whose trigger now fires only for rows inserted without a
+** seq. The rows of this transaction still without one (journalled before a
+** delete or a sweep, whose later statements take row locks: taking
+** change_seq there could deadlock with a finish) are numbered first, in
+** their order, so the transaction's rows keep the order they were written
+** in. Only statements after which the write takes no other row lock use
+** this (then COMMIT, or the job's finalisation on a row it holds). */
+#define JOURNAL_TAKE(ROWS) \
+  "WITH r (n, at, op, resource, id, domain_id, job_id) AS (" ROWS "), " \
+  "p AS (SELECT ctid AS t, row_number() OVER (ORDER BY pending) AS n FROM change " \
+  "WHERE seq IS NULL AND xid = pg_current_xact_id()), " \
+  "k AS (SELECT (SELECT count(*) FROM p) AS np, (SELECT count(*) FROM r) AS nr), " \
+  "s AS (UPDATE change_seq SET seq = seq + k.np + k.nr FROM k WHERE k.np + k.nr > 0 " \
+  "RETURNING change_seq.seq - k.np - k.nr AS base, k.np), " \
+  "u AS (UPDATE change AS c SET seq = s.base + p.n FROM s, p WHERE c.ctid = p.t) " \
+  "INSERT INTO change (seq, at, op, resource, id, domain_id, job_id) " \
+  "SELECT s.base + s.np + r.n, r.at, r.op, r.resource, r.id, r.domain_id, r.job_id FROM r, s"
 #define JOURNAL_SCOPE_COLS \
   "INSERT INTO change (at, op, resource, id, domain_id, workspace_id, project_id, job_id, " \
   "collector_id) "
@@ -885,15 +909,17 @@ static const char *const azSql[INV_SQL_N] = {
   "DELETE FROM spot_job WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
   /* INV_SQL_JOB_DELETE_TASKS */
   "DELETE FROM job_task WHERE job_id = $1 AND domain_id = $2",
-  /* INV_SQL_JOURNAL_TASK */
-  JOURNAL_COLS "VALUES ($1::int8, $2, 'job_task', $3, $4, $5)",
-  /* INV_SQL_JOURNAL_JOB */
-  JOURNAL_COLS "VALUES ($1::int8, $2, 'job', $3, $4, $3)",
+  /* INV_SQL_JOURNAL_TASK (start, add_error: the write's last statement) */
+  JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text"),
+  /* INV_SQL_JOURNAL_JOB (create, cancel, a task's delete: the last
+  ** statements) */
+  JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job'::text, $3::text, $4::text, $3::text"),
   /* INV_SQL_JOURNAL_TASK_JOB */
-  JOURNAL_COLS "VALUES ($1::int8, $2, 'job_task', $3, $4, $5), ($1::int8, $2, 'job', $5, $4, $5)",
-  /* INV_SQL_JOURNAL_JOB_TASKS */
-  JOURNAL_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, job_id FROM job_task "
-  "WHERE job_id = $3 AND domain_id = $4 ORDER BY id",
+  JOURNAL_TAKE("VALUES (1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text), "
+               "(2, $1::int8, $2::text, 'job', $5::text, $4::text, $5::text)"),
+  /* INV_SQL_JOURNAL_JOB_TASKS (create's last statement) */
+  JOURNAL_TAKE("SELECT row_number() OVER (ORDER BY id), $1::int8, $2::text, 'job_task'::text, job_task_id, "
+               "domain_id, job_id FROM job_task WHERE job_id = $3 AND domain_id = $4"),
   /* INV_SQL_JOURNAL_TASK_DELETED */
   JOURNAL_SCOPE_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, workspace_id, "
   "project_id, job_id, collector_id FROM job_task WHERE job_task_id = $3 AND domain_id = $4",
@@ -917,10 +943,14 @@ static const char *const azSql[INV_SQL_N] = {
   ** lock before it reads, so that two creates of one collector run one
   ** after the other and the second cancels the first (pg_schema.c) */
   "SELECT inv_journal_duplicates($1::int8, $2, $3, $4, $5::text, $6::text)",
-  /* INV_SQL_JOURNAL_RESET */
-  "INSERT INTO change (at, op, resource, id) VALUES ($1::int8, $2, $3, '')",
-  /* INV_SQL_JOURNAL_TRIM */
-  "DELETE FROM change WHERE at <= $1::int8 AND seq < (SELECT max(seq) FROM change)",
+  /* INV_SQL_JOURNAL_RESET (import, purge: their last statements) */
+  JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, $3::text, ''::text, NULL::text, NULL::text"),
+  /* INV_SQL_JOURNAL_TRIM: rows another trim is deleting are left to it (a
+  ** trim runs after a journal statement, which may hold change_seq: waiting
+  ** there for a transaction that waits for change_seq at its commit would
+  ** deadlock) */
+  "DELETE FROM change WHERE seq IN (SELECT seq FROM change WHERE at <= $1::int8 "
+  "AND seq < (SELECT max(seq) FROM change) FOR UPDATE SKIP LOCKED)",
   /* INV_SQL_JOURNAL_BOUNDS: the newest is the counter (rows may be gone) */
   "SELECT (SELECT min(seq) FROM change), (SELECT seq FROM change_seq)",
   /* INV_SQL_JOURNAL_READ */
@@ -949,16 +979,25 @@ static const char *const azSql[INV_SQL_N] = {
   /* INV_SQL_TASK_FINISH_ALL: a finish in one round trip, where the task's
   ** UPDATE, the job's and the journal's INSERT took three; the row is
   ** rendered from the result (the by-id SELECT was a fourth). A journal
-  ** row's job_id is '' for a task without a job, as the core binds it. */
+  ** row's job_id is '' for a task without a job, as the core binds it. The
+  ** journal rows take their seqs as JOURNAL_TAKE's do (the first journal
+  ** rows of the transaction: none to number before them), change_seq after
+  ** the task's and the job's rows (k reads j: a cancel holds the job and
+  ** waits for change_seq; the other order would deadlock with it). */
   "WITH t AS (" TASK_FINISH_UPDATE "RETURNING job_task.*), "
   "j AS (UPDATE job SET success_tasks = success_tasks + CASE WHEN t.status = 'FAILURE' THEN 0 ELSE 1 END, "
   "failure_tasks = failure_tasks + CASE WHEN t.status = 'FAILURE' THEN 1 ELSE 0 END, "
   "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $7::int8 "
   "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '' AND job.job_id = t.job_id "
   "AND job.domain_id = t.domain_id RETURNING job.remained_tasks, job.status), "
-  "c AS (" JOURNAL_COLS "SELECT $7::int8, 'upsert', 'job_task', t.job_task_id, t.domain_id, "
-  "coalesce(t.job_id, '') FROM t UNION ALL SELECT $7::int8, 'upsert', 'job', t.job_id, t.domain_id, t.job_id "
-  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '') "
+  "r (n, resource, id, domain_id, job_id) AS (SELECT 1::int8, 'job_task'::text, t.job_task_id, t.domain_id, "
+  "coalesce(t.job_id, '') FROM t UNION ALL SELECT 2, 'job', t.job_id, t.domain_id, t.job_id "
+  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> ''), "
+  "k AS (SELECT (SELECT count(*) FROM r) AS nr, (SELECT count(*) FROM j) AS nj), "
+  "s AS (UPDATE change_seq SET seq = seq + k.nr FROM k WHERE k.nr > 0 AND k.nj >= 0 "
+  "RETURNING change_seq.seq - k.nr AS base), "
+  "c AS (INSERT INTO change (seq, at, op, resource, id, domain_id, job_id) "
+  "SELECT s.base + r.n, $7::int8, 'upsert', r.resource, r.id, r.domain_id, r.job_id FROM r, s) "
   "SELECT t.*, j.remained_tasks, j.status FROM t LEFT JOIN j ON true",
 };
 

@@ -368,7 +368,8 @@ static int writeStats(sqlite3 *db, char **pzMsg) {
 }
 
 /* Migrations by PRAGMA user_version: 1 the tables of the resources, 2 the
-** change journal, 3 the indexes of schema 3 and the planner's figures. */
+** change journal, 3 the indexes of schema 3 and the planner's figures, 4 nothing
+** (a PostgreSQL change). */
 static int migrate(inv_store *s, char *zErr, size_t nErr) {
   sqlite3 *db = SQLITE_DB(s);
   int v = schemaVersion(db);
@@ -425,7 +426,9 @@ static int migrate(inv_store *s, char *zErr, size_t nErr) {
     if (writeStats(db, &zMsg) != SQLITE_OK) goto fail;
     v = 3;
   }
-  /* future: if (v == 3) { ...ALTER...; v = 4; } */
+  /* schema 4 changed the PostgreSQL journal's stamping only: nothing here */
+  if (v == 3) v = 4;
+  /* future: if (v == 4) { ...ALTER...; v = 5; } */
   {
     char zSql[64];
     snprintf(zSql, sizeof zSql, "PRAGMA user_version = %d", v);
