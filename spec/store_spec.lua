@@ -178,7 +178,7 @@ describe("store", function()
       assert(inv:import("spot_job", { { job_id = "job-5b0700000001", domain_id = D } }))
       inv:close()
       inv = assert(H.reopen(first))
-      assert.are.equal(3, inv:schema_version())
+      assert.are.equal(4, inv:schema_version())
       local again = assert(inv.job.get{ job_id = j.job_id, domain_id = D })
       assert.are.same(j, again)
       assert.are.equal(1, assert(inv.job_task.list{ domain_id = D, job_id = j.job_id }).total_count)
@@ -283,9 +283,9 @@ describe("store", function()
       H.drop(inv)
     end)
 
-    it("schema version is 3", function()
+    it("schema version is 4", function()
       local inv = H.open()
-      assert.are.equal(3, inv:schema_version())
+      assert.are.equal(4, inv:schema_version())
       inv:close()
     end)
 
@@ -315,7 +315,7 @@ describe("store", function()
       inv:close()
     end)
 
-    it("a schema of version 2 migrates to 3 (the indexes of schema 3, the data kept)", function()
+    it("a schema of version 2 migrates (the indexes of schema 3, the data kept)", function()
       H.only("postgresql", "the indexes of a PostgreSQL schema (SQLite's: test_store.c, migrateV2)")
       local inv = H.open{ shared = true }
       inv:set_now("2024-03-01T12:00:00.000Z")
@@ -330,7 +330,7 @@ describe("store", function()
         .. "CREATE INDEX job_task_created ON job_task(created_at); "
         .. "UPDATE schema_version SET version = 2")
       local again = assert(H.reopen(inv))
-      assert.are.equal(3, again:schema_version())
+      assert.are.equal(4, again:schema_version())
       assert.are.equal("job_created,job_domain_collector_created,job_domain_collector_status,"
         .. "job_domain_created,job_domain_id_job_id_key,job_domain_status,job_domain_workspace,job_pkey,"
         .. "job_status_created,job_task_domain_created,job_task_domain_id_job_task_id_key,"
@@ -346,6 +346,45 @@ describe("store", function()
       assert.are.equal("SUCCESS", assert(again.job.get{ job_id = j.job_id, domain_id = D }).status)
       local p = assert(again:purge{ older_than_days = 0 })
       assert.are.same({ jobs = 1, tasks = 1 }, p)
+      again:close()
+      H.drop(inv)
+    end)
+
+    it("a schema of version 3 migrates to 4 (journal rows take their seqs; the stamp for the others)", function()
+      H.only("postgresql", "the change journal's commit stamp on PostgreSQL")
+      local inv = H.open{ shared = true }
+      inv:set_now("2024-03-01T12:00:00.000Z")
+      local j = assert(inv.job.create{ domain_id = D, collector_id = "c", tasks = { { secret_id = "s" } } })
+      local t = assert(inv.job_task.list{ domain_id = D, job_id = j.job_id }).results[1]
+      inv:close()
+      -- version 3's trigger (every journal row queued for the commit stamp), and a write of
+      -- version 3: rows without a seq, numbered at its commit
+      H.psql(inv, "DROP TRIGGER change_stamp ON change; CREATE CONSTRAINT TRIGGER change_stamp AFTER INSERT "
+        .. "ON change DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION change_stamp(); "
+        .. "UPDATE schema_version SET version = 3")
+      H.psql(inv, "BEGIN; INSERT INTO change (at, op, resource, id) VALUES (0, 'reset', 'job', ''); "
+        .. "INSERT INTO change (at, op, resource, id) VALUES (0, 'reset', 'job_task', ''); COMMIT")
+      local again = assert(H.reopen(inv))
+      assert.are.equal(4, again:schema_version())
+      assert.matches("FOR EACH ROW WHEN ((new.seq IS NULL)) EXECUTE FUNCTION", H.psql(again,
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'change_stamp' "
+        .. "AND tgrelid = 'change'::regclass"), 1, true)
+      assert(again.job_task.finish{ job_task_id = t.job_task_id, domain_id = D, status = "SUCCESS" })
+      -- a process still on version 3's statements (prepared before the migration) inserts
+      -- without a seq: the stamp numbers its rows at its commit, after the others
+      H.psql(again, "INSERT INTO change (at, op, resource, id) VALUES (0, 'reset', 'job', '')")
+      assert(again.job.delete{ job_id = j.job_id, domain_id = D })
+      local r = assert(again:changes{})
+      local got = {}
+      for i, c in ipairs(r.changes) do
+        assert.are.equal(i, c.seq)
+        got[i] = c.resource .. ":" .. c.op
+      end
+      assert.are.same({ "job:upsert", "job_task:upsert", "job:reset", "job_task:reset", "job_task:upsert",
+                        "job:upsert", "job:reset", "job_task:delete", "job:delete" }, got)
+      assert.are.same({ 1, 9 }, { r.first, r.last })
+      assert.are.equal("9", (H.psql(again, "SELECT seq FROM change_seq"):gsub("%s+$", "")))
+      assert.are.equal("0", (H.psql(again, "SELECT count(*) FROM change WHERE seq IS NULL"):gsub("%s+$", "")))
       again:close()
       H.drop(inv)
     end)

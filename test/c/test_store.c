@@ -112,8 +112,8 @@ static void openClose(void) {
   s = openAt(":memory:", 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 3);
-    CHECK_INT(INV_SCHEMA_VERSION, 3);
+    CHECK_INT(inv_store_schema_version(s), 4);
+    CHECK_INT(INV_SCHEMA_VERSION, 4);
     CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                            "AND name IN ('job','job_task','change')"), 3);
     CHECK_STR(inv_store_errcode(s), "");
@@ -141,7 +141,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
-  CHECK_INT(inv_store_schema_version(s), 3);
+  CHECK_INT(inv_store_schema_version(s), 4);
   CHECK_INT(callJ(s, "job", "import", "{\"records\":[{\"job_id\":\"job-f1\",\"domain_id\":\"d1\","
                   "\"status\":\"SUCCESS\",\"created_at\":\"2024-01-01T00:00:00Z\"}]}", 1, NULL), INV_OK);
   inv_store_close(s);
@@ -149,7 +149,7 @@ static void openClose(void) {
   s = openAt(zPath, 0, zErr, sizeof zErr);       /* reopen: no second migration */
   CHECK(s != NULL);
   if (s) {
-    CHECK_INT(inv_store_schema_version(s), 3);
+    CHECK_INT(inv_store_schema_version(s), 4);
     CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
     CHECK_STR(strField(&out, "status"), "SUCCESS");
     CHECK_STR(strField(&out, "created_at"), "2024-01-01T00:00:00.000Z");
@@ -182,7 +182,7 @@ static void openClose(void) {
     s = openAt(zPath, 0, zErr, sizeof zErr);
     CHECK(s != NULL);
     if (s) {
-      CHECK_INT(inv_store_schema_version(s), 3);
+      CHECK_INT(inv_store_schema_version(s), 4);
       CHECK_INT(countRows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'change'"), 1);
       CHECK_INT(callJ(s, "job", "get", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, &out), INV_OK);
       CHECK_INT(callJ(s, "job", "cancel", "{\"job_id\":\"job-f1\",\"domain_id\":\"d1\"}", 1, NULL),
@@ -615,11 +615,11 @@ static void migrateV2(void) {
 
   s = openAt(zPath, 1, zErr, sizeof zErr);        /* read-only: no migration, refused */
   CHECK(s == NULL);
-  CHECK(strstr(zErr, "its schema 2 is older than this program's 3; open it once for writing to migrate it") != NULL);
+  CHECK(strstr(zErr, "its schema 2 is older than this program's 4; open it once for writing to migrate it") != NULL);
   s = openAt(zPath, 0, zErr, sizeof zErr);
   CHECK(s != NULL);
   if (!s) { fprintf(stderr, "  open %s: %s\n", zPath, zErr); removeDb(zPath); return; }
-  CHECK_INT(inv_store_schema_version(s), 3);
+  CHECK_INT(inv_store_schema_version(s), 4);
   {
     inv_buf b;
     inv_buf_init(&b);

@@ -551,7 +551,7 @@ local function phase_d()
     if bad > 0 then rounds_bad = rounds_bad + 1 end
     local s = assert(C.open(db))
     local r = assert(s.job.list{ domain_id = "domain-open" })
-    if #r.results ~= 8 - bad or s:schema_version() ~= 3 then
+    if #r.results ~= 8 - bad or s:schema_version() ~= 4 then
       detail[#detail + 1] = string.format("round %d: %d jobs for %d successful processes, schema %s", round,
                                           #r.results, 8 - bad, tostring(s:schema_version()))
       rounds_bad = rounds_bad + 1
