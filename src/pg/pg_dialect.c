@@ -815,7 +815,10 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
 ** change_seq there could deadlock with a finish) are numbered first, in
 ** their order, so the transaction's rows keep the order they were written
 ** in. Only statements after which the write takes no other row lock use
-** this (then COMMIT, or the job's finalisation on a row it holds). */
+** this; those after which it runs nothing (INV_PG_THEN_COMMIT, pg_int.h)
+** go with their COMMIT in one exchange: change_seq is then held for the
+** server's time only (held across a round trip to the client, 8 writers
+** finished 35-40 % fewer tasks a second than with the commit stamp). */
 #define JOURNAL_TAKE(ROWS) \
   "WITH r (n, at, op, resource, id, domain_id, job_id) AS (" ROWS "), " \
   "p AS (SELECT ctid AS t, row_number() OVER (ORDER BY pending) AS n FROM change " \
@@ -909,16 +912,17 @@ static const char *const azSql[INV_SQL_N] = {
   "DELETE FROM spot_job WHERE created_at < $1::int8 AND ($2::text IS NULL OR domain_id = $2::text)",
   /* INV_SQL_JOB_DELETE_TASKS */
   "DELETE FROM job_task WHERE job_id = $1 AND domain_id = $2",
-  /* INV_SQL_JOURNAL_TASK (start, add_error: the write's last statement) */
-  JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text"),
+  /* INV_SQL_JOURNAL_TASK (start, add_error: the write's last statement,
+  ** COMMIT sent with it) */
+  INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text"),
   /* INV_SQL_JOURNAL_JOB (create, cancel, a task's delete: the last
   ** statements) */
   JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job'::text, $3::text, $4::text, $3::text"),
-  /* INV_SQL_JOURNAL_TASK_JOB */
-  JOURNAL_TAKE("VALUES (1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text), "
+  /* INV_SQL_JOURNAL_TASK_JOB (start of a task of a canceled job: the last) */
+  INV_PG_THEN_COMMIT JOURNAL_TAKE("VALUES (1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text), "
                "(2, $1::int8, $2::text, 'job', $5::text, $4::text, $5::text)"),
   /* INV_SQL_JOURNAL_JOB_TASKS (create's last statement) */
-  JOURNAL_TAKE("SELECT row_number() OVER (ORDER BY id), $1::int8, $2::text, 'job_task'::text, job_task_id, "
+  INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT row_number() OVER (ORDER BY id), $1::int8, $2::text, 'job_task'::text, job_task_id, "
                "domain_id, job_id FROM job_task WHERE job_id = $3 AND domain_id = $4"),
   /* INV_SQL_JOURNAL_TASK_DELETED */
   JOURNAL_SCOPE_COLS "SELECT $1::int8, $2, 'job_task', job_task_id, domain_id, workspace_id, "
@@ -983,11 +987,20 @@ static const char *const azSql[INV_SQL_N] = {
   ** journal rows take their seqs as JOURNAL_TAKE's do (the first journal
   ** rows of the transaction: none to number before them), change_seq after
   ** the task's and the job's rows (k reads j: a cancel holds the job and
-  ** waits for change_seq; the other order would deadlock with it). */
-  "WITH t AS (" TASK_FINISH_UPDATE "RETURNING job_task.*), "
+  ** waits for change_seq; the other order would deadlock with it). The
+  ** job is finalised here too (INV_SQL_JOB_FINALIZE's change, when its last
+  ** task is done: status is an indexed column, but an UPDATE that leaves
+  ** its value as it was stays HOT), so that nothing follows: COMMIT goes
+  ** with the statement (INV_PG_THEN_COMMIT). */
+  INV_PG_THEN_COMMIT "WITH t AS (" TASK_FINISH_UPDATE "RETURNING job_task.*), "
   "j AS (UPDATE job SET success_tasks = success_tasks + CASE WHEN t.status = 'FAILURE' THEN 0 ELSE 1 END, "
   "failure_tasks = failure_tasks + CASE WHEN t.status = 'FAILURE' THEN 1 ELSE 0 END, "
-  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $7::int8 "
+  "remained_tasks = greatest(remained_tasks - 1, 0), updated_at = $7::int8, "
+  "status = CASE WHEN job.status = 'IN_PROGRESS' AND job.remained_tasks <= 1 THEN "
+  "  CASE WHEN job.failure_tasks > 0 OR t.status = 'FAILURE' THEN 'FAILURE' ELSE 'SUCCESS' END "
+  "  ELSE job.status END, "
+  "finished_at = CASE WHEN job.status = 'IN_PROGRESS' AND job.remained_tasks <= 1 THEN $7::int8 "
+  "  ELSE job.finished_at END "
   "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '' AND job.job_id = t.job_id "
   "AND job.domain_id = t.domain_id RETURNING job.remained_tasks, job.status), "
   "r (n, resource, id, domain_id, job_id) AS (SELECT 1::int8, 'job_task'::text, t.job_task_id, t.domain_id, "

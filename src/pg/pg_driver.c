@@ -445,6 +445,7 @@ static inv_stmt *xPrepare(inv_store *s, const char *zSql, int bStatic) {
       p->iRow = -1;
     }
     if (bStatic) p->zStatic = zSql;
+    p->bThenCommit = strncmp(zSql, INV_PG_THEN_COMMIT, sizeof INV_PG_THEN_COMMIT - 1) == 0;
   }
   p->lastUse = ++c->useClock;
   stmtResetResult(p);
@@ -552,8 +553,98 @@ static int execute(inv_store *s, PgStmt *p) {
   return INV_OK;
 }
 
+static int commitFate(inv_store *s, const char *zXid);
+
+/* One result of a pipeline, waiting for it until nsUntil; NULL between the
+** results of two statements, and (*pbLost set) when the connection failed
+** or the server did not answer in time (then it is closed). */
+static PGresult *pipelineResult(inv_store *s, int64_t nsUntil, int *pbLost) {
+  PgConn *c = PG_CONN(s);
+  for (;;) {
+    int w;
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) { *pbLost = 1; return NULL; }
+    if (!PQisBusy(c->pg)) return PQgetResult(c->pg);
+    w = waitSocket(c->pg, 0, nsUntil);
+    if (w == 0) { dropConnection(c); c->bTimedOut = 1; *pbLost = 1; return NULL; }
+    if (w < 0 || !PQconsumeInput(c->pg)) { *pbLost = 1; return NULL; }
+  }
+}
+
+/* Run p, the last statement of a write (p->bThenCommit), and COMMIT in one
+** exchange: p, Sync, COMMIT, Sync. p failed: its error (COMMIT then ends the
+** aborted transaction). The connection lost: the fate of the transaction
+** decides (commitFate), as at a COMMIT of its own. */
+static int executeThenCommit(inv_store *s, PgStmt *p) {
+  PgConn *c = PG_CONN(s);
+  PGresult *r, *r1 = NULL, *r2 = NULL;
+  int nSync = 0, bLost = 0, rc;
+  int64_t nsUntil;
+  char zXid[sizeof c->zXid];
+  if (!c->bCommitted && inv_budget_exceeded(s)) return inv_err_budget(s);
+  if (p->bBindOom) return inv_err_nomem(s);
+  settle(s);
+  memcpy(zXid, c->zXid, sizeof zXid);
+  nsUntil = waitDeadline(s);
+  if (!c->pg || !PQenterPipelineMode(c->pg)) bLost = 1;
+  else if (!PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0)
+           || !PQpipelineSync(c->pg) || !PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
+           || !PQpipelineSync(c->pg)) {
+    bLost = 1;
+  }
+  while (!bLost && nSync < 2) {
+    r = pipelineResult(s, nsUntil, &bLost);
+    if (!r) continue;
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) { nSync++; PQclear(r); }
+    else if (nSync == 0 && !r1) r1 = r;
+    else if (nSync == 1 && !r2) r2 = r;
+    else PQclear(r);
+  }
+  c->bInTx = 0;
+  c->bWriteTx = 0;
+  if (!bLost) PQexitPipelineMode(c->pg);
+  if (r1 && !resultOk(r1)) {                 /* p failed: nothing was committed */
+    rc = inv_pg_err(s, r1);
+    PQclear(r1); PQclear(r2);
+    if (bLost) dropConnection(c);
+    return rc;
+  }
+  if (bLost || !r2) {
+    dropConnection(c);
+    PQclear(r2);
+    rc = commitFate(s, zXid);
+    if (rc == INV_OK && !r1) {
+      rc = inv_err_class(s, INV_UNAVAILABLE, "ERROR_DB_QUERY",
+                         "Database query failed. (reason = PostgreSQL is unavailable: the connection "
+                         "was lost at COMMIT; the write was committed, its answer was lost)");
+    }
+    if (rc != INV_OK) { PQclear(r1); return rc; }
+  } else if (!resultOk(r2) || strcmp(PQcmdStatus(r2), "COMMIT") != 0) {
+    rc = resultOk(r2) ? inv_err_class(s, INV_SERVER, "ERROR_DB_QUERY",
+                                      "Database query failed. (reason = COMMIT rolled back)")
+                      : inv_pg_err(s, r2);
+    PQclear(r1); PQclear(r2);
+    return rc;
+  } else {
+    PQclear(r2);
+    c->bCommitted = 1;
+  }
+  p->pRes = r1;
+  p->nRow = PQresultStatus(r1) == PGRES_TUPLES_OK ? PQntuples(r1) : 0;
+  p->iRow = -1;
+  p->bDone = 1;
+  {
+    const char *z = PQcmdTuples(r1);
+    c->nChanges = z && z[0] ? atoll(z) : 0;
+  }
+  return INV_OK;
+}
+
 static int xStep(inv_store *s, inv_stmt *pStmt) {
   PgStmt *p = (PgStmt*)pStmt;
+  PgConn *c = PG_CONN(s);
+  if (!p->bDone && p->bThenCommit && c->bInTx && c->bWriteTx) {
+    if (executeThenCommit(s, p)) return -1;
+  }
   if (!p->bDone && execute(s, p)) return -1;
   if (p->iRow + 1 < p->nRow) { p->iRow++; return INV_ROW; }
   p->iRow = p->nRow;

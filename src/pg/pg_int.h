@@ -14,6 +14,13 @@
 #endif
 #define INV_PG_MAX_PARAMS 65535     /* the protocol's limit */
 
+/* The dialect's mark on a statement after which the core runs nothing more of
+** its write (the journal statements that take change_seq, pg_dialect.c): the
+** driver sends COMMIT in the same exchange (a libpq pipeline), so the row
+** lock on change_seq is held for the server's time only, never across a
+** round trip to the client. */
+#define INV_PG_THEN_COMMIT "/* then COMMIT */ "
+
 /* A prepared statement: its server-side name, and the result of its last
 ** execution, stepped through row by row. */
 typedef struct PgStmt PgStmt;
@@ -33,6 +40,8 @@ struct PgStmt {
   int iRow;                         /* the current row (after a step), -1 before */
   int nRow;
   int bDone;                        /* executed: stepping walks pRes */
+  int bThenCommit;                  /* the write's last statement (its SQL begins
+                                       INV_PG_THEN_COMMIT): COMMIT goes with it */
   int bBindOom;                     /* a value could not be bound (out of memory):
                                        the statement does not run (callers may
                                        not look at xBind's answer) */
