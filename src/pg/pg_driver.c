@@ -599,15 +599,19 @@ static int executeThenCommit(inv_store *s, PgStmt *p) {
     else if (nSync == 1 && !r2) r2 = r;
     else PQclear(r);
   }
-  c->bInTx = 0;
-  c->bWriteTx = 0;
   if (!bLost) PQexitPipelineMode(c->pg);
-  if (r1 && !resultOk(r1)) {                 /* p failed: nothing was committed */
+  if (r1 && !resultOk(r1)) {
+    /* p failed: nothing was committed (a write its lost session took with
+    ** it runs again: inv_pg_err, still in the transaction) */
     rc = inv_pg_err(s, r1);
+    c->bInTx = 0;
+    c->bWriteTx = 0;
     PQclear(r1); PQclear(r2);
     if (bLost) dropConnection(c);
     return rc;
   }
+  c->bInTx = 0;
+  c->bWriteTx = 0;
   if (bLost || !r2) {
     dropConnection(c);
     PQclear(r2);
