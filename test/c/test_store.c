@@ -196,7 +196,7 @@ static void openClose(void) {
   {
     sqlite3 *db = NULL;
     if (sqlite3_open(zPath, &db) == SQLITE_OK) {
-      sqlite3_exec(db, "PRAGMA user_version = 4", 0, 0, 0);
+      sqlite3_exec(db, "PRAGMA user_version = 5", 0, 0, 0);
     }
     sqlite3_close(db);
     s = openAt(zPath, 0, zErr, sizeof zErr);
