@@ -129,6 +129,9 @@ enum {
                                   INV_SQL_JOURNAL_TASK or _TASK_JOB, at #7) -> the task's row
                                   as the by-id SELECT t.* has it, then the job's
                                   remained_tasks and status (NULL: not moved) */
+  INV_SQL_JOURNAL_JOB_AND_TASKS, /* optional (NULL: INV_SQL_JOURNAL_JOB, then _JOB_TASKS): the
+                                  two in one statement, the job's row first; #1 now, #2 op,
+                                  #3 job_id, #4 domain (job.create's last statement) */
   INV_SQL_N
 };
 

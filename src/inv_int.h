@@ -359,6 +359,7 @@ int inv_journal_job(inv_store *s, const char *zJob, const char *zDomain);
 int inv_journal_task_job(inv_store *s, const char *zTask, const char *zDomain, const char *zJob);
 int inv_journal_wrote(inv_store *s);
 int inv_journal_job_tasks(inv_store *s, const char *zJob, const char *zDomain);
+int inv_journal_job_and_tasks(inv_store *s, const char *zJob, const char *zDomain);
 int inv_journal_task_deleted(inv_store *s, const char *zTask, const char *zDomain);
 int inv_journal_job_deleted(inv_store *s, const char *zJob, const char *zDomain);
 int inv_journal_sweep(inv_store *s, int64_t cutoff, const char *zDomain);

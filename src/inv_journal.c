@@ -83,6 +83,16 @@ int inv_journal_job_tasks(inv_store *s, const char *zJob, const char *zDomain) {
   return journal(s, INV_SQL_JOURNAL_JOB_TASKS, "upsert", 2, az);
 }
 
+/* A new job and its tasks: one statement where the dialect has it. */
+int inv_journal_job_and_tasks(inv_store *s, const char *zJob, const char *zDomain) {
+  const char *az[2];
+  az[0] = zJob; az[1] = zDomain;
+  if (!s->pDia->azSql[INV_SQL_JOURNAL_JOB_AND_TASKS]) {
+    return inv_journal_job(s, zJob, zDomain) || inv_journal_job_tasks(s, zJob, zDomain) ? INV_ERROR : INV_OK;
+  }
+  return journal(s, INV_SQL_JOURNAL_JOB_AND_TASKS, "upsert", 2, az);
+}
+
 /* Deletes, written before the rows go: a task; a job and its tasks. */
 int inv_journal_task_deleted(inv_store *s, const char *zTask, const char *zDomain) {
   const char *az[2];

@@ -397,8 +397,9 @@ int inv_m_create(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       if (insertTask(s, &pool, &pTasks->u.arr.a[i], zJob, zCollector, zWs, zDomain, now)) return INV_ERROR;
     }
   }
-  if (inv_journal_job(s, zJob, zDomain)
-      || (nTask && inv_journal_job_tasks(s, zJob, zDomain))) return INV_ERROR;
+  if (nTask ? inv_journal_job_and_tasks(s, zJob, zDomain) : inv_journal_job(s, zJob, zDomain)) {
+    return INV_ERROR;
+  }
   if (inv_commit(s)) return INV_ERROR;
   return inv_render_by_id(s, &inv_res_job, zJob, zDomain, k, f);
 }

@@ -915,13 +915,14 @@ static const char *const azSql[INV_SQL_N] = {
   /* INV_SQL_JOURNAL_TASK (start, add_error: the write's last statement,
   ** COMMIT sent with it) */
   INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text"),
-  /* INV_SQL_JOURNAL_JOB (create, cancel, a task's delete: the last
+  /* INV_SQL_JOURNAL_JOB (create without tasks, cancel, a task's delete: the last
   ** statements) */
   JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job'::text, $3::text, $4::text, $3::text"),
   /* INV_SQL_JOURNAL_TASK_JOB (start of a task of a canceled job: the last) */
   INV_PG_THEN_COMMIT JOURNAL_TAKE("VALUES (1::int8, $1::int8, $2::text, 'job_task'::text, $3::text, $4::text, $5::text), "
                "(2, $1::int8, $2::text, 'job', $5::text, $4::text, $5::text)"),
-  /* INV_SQL_JOURNAL_JOB_TASKS (create's last statement) */
+  /* INV_SQL_JOURNAL_JOB_TASKS (create's last statement, without
+  ** INV_SQL_JOURNAL_JOB_AND_TASKS) */
   INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT row_number() OVER (ORDER BY id), $1::int8, $2::text, 'job_task'::text, job_task_id, "
                "domain_id, job_id FROM job_task WHERE job_id = $3 AND domain_id = $4"),
   /* INV_SQL_JOURNAL_TASK_DELETED */
@@ -1012,6 +1013,11 @@ static const char *const azSql[INV_SQL_N] = {
   "c AS (INSERT INTO change (seq, at, op, resource, id, domain_id, job_id) "
   "SELECT s.base + r.n, $7::int8, 'upsert', r.resource, r.id, r.domain_id, r.job_id FROM r, s) "
   "SELECT t.*, j.remained_tasks, j.status FROM t LEFT JOIN j ON true",
+  /* INV_SQL_JOURNAL_JOB_AND_TASKS: job.create's last statement (the job's
+  ** row and its tasks' took two, each taking change_seq) */
+  INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job'::text, $3::text, $4::text, $3::text "
+               "UNION ALL SELECT 1 + row_number() OVER (ORDER BY id), $1::int8, $2::text, 'job_task'::text, "
+               "job_task_id, domain_id, job_id FROM job_task WHERE job_id = $3 AND domain_id = $4"),
 };
 
 const inv_dialect inv_pg_dialect = {
