@@ -909,6 +909,9 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const inv_val *pRecs;
   const char *azField[32];
   const inv_val *aSlot[32];
+  const char *azPrevKey[32];
+  size_t anPrevKey[32];
+  int aPrevField[32];
   inv_buf *b = &s->sql;
   inv_stmt *p;
   size_t i;
@@ -925,6 +928,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (!pRecs || !inv_val_is_arr(pRecs)) return inv_err_type_of(s, "records", "list", pRecs);
   for (j = 0; j < r->nField; j++) azField[j] = r->aField[j].zName;
   azField[j] = NULL;
+  memset((void*)azPrevKey, 0, sizeof azPrevKey);
   inv_buf_reset(b);
   inv_buf_printf(b, "INSERT INTO %s (", r->zTable);
   for (j = 0; j < r->nField; j++) inv_buf_printf(b, "%s%s", j ? ", " : "", r->aField[j].zName);
@@ -950,7 +954,17 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       memset(aSlot, 0, sizeof(aSlot[0]) * (size_t)r->nField);
       for (kk = 0; kk < rec->u.obj.n; kk++) {
         const inv_kv *kv = &rec->u.obj.a[kk];
-        int iF = inv_field_index(r, kv->zKey, kv->nKey);
+        int iF;
+        /* the records of a batch mostly have the same keys, in the same
+        ** order, often the same text (Lua's interned strings): a key at the
+        ** address and length of the last record's is that field again
+        ** (every record is alive for the whole call) */
+        if (kk < 32 && azPrevKey[kk] == kv->zKey && anPrevKey[kk] == kv->nKey) {
+          iF = aPrevField[kk];
+        } else {
+          iF = inv_field_index(r, kv->zKey, kv->nKey);
+          if (kk < 32) { azPrevKey[kk] = kv->zKey; anPrevKey[kk] = kv->nKey; aPrevField[kk] = iF; }
+        }
         if (iF < 0) {
           /* the message names the first unknown key, as the check of every key did */
           if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;

@@ -37,6 +37,21 @@ static inv_store *checkStore(lua_State *L, int i) {
 
 /* ===================== Lua -> inv_val ===================== */
 
+/* The last key order sorted at each of the first levels: the records of an
+** import (or the tasks of a create) are tables with the same keys, which
+** Lua hands out in the same order, so one sort serves them all. A key is
+** known by its pointer: Lua interns short strings, and every key seen is
+** alive (in the request) for the whole conversion, so an equal pointer is
+** the same text. */
+#define SORT_MEMO_DEPTH 4
+#define SORT_MEMO_KEYS  32
+typedef struct SortMemo SortMemo;
+struct SortMemo {
+  size_t n;                              /* 0: none */
+  const char *az[SORT_MEMO_KEYS];        /* the keys in the order Lua gave them */
+  unsigned char aFrom[SORT_MEMO_KEYS];   /* sorted position i holds given key aFrom[i] */
+};
+
 typedef struct Conv Conv;
 struct Conv {
   lua_State *L;
@@ -46,6 +61,7 @@ struct Conv {
   size_t anKey[MAX_DEPTH + 1];
   int nKey;
   int nVal;                   /* values converted: a table shared N times counts N times */
+  SortMemo aSort[SORT_MEMO_DEPTH];
 };
 /* A request holds at most this many values (a table referenced from many
 ** places would otherwise be converted again at each, exponentially). */
@@ -89,6 +105,33 @@ static void sortKeys(inv_kv *a, size_t n) {
     for (j = i; j > 0 && keyCmp(&a[j - 1], &x) > 0; j--) a[j] = a[j - 1];
     a[j] = x;
   }
+}
+
+/* sortKeys, remembering the permutation for the next table whose keys come
+** in the same order (SortMemo). */
+static void sortKeysMemo(Conv *c, int depth, inv_kv *a, size_t n) {
+  SortMemo *m;
+  inv_kv aTmp[SORT_MEMO_KEYS];
+  size_t i, j;
+  if (depth >= SORT_MEMO_DEPTH || n < 2 || n > SORT_MEMO_KEYS) { sortKeys(a, n); return; }
+  m = &c->aSort[depth];
+  memcpy(aTmp, a, n * sizeof *a);
+  if (m->n == n) {
+    for (i = 0; i < n && a[i].zKey == m->az[i]; i++) {}
+    if (i == n) {
+      for (i = 0; i < n; i++) a[i] = aTmp[m->aFrom[i]];
+      return;
+    }
+  }
+  /* an insertion sort of positions (as sortKeys sorts the keys) */
+  for (i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)i;
+    m->az[i] = a[i].zKey;
+    for (j = i; j > 0 && keyCmp(&aTmp[m->aFrom[j - 1]], &aTmp[x]) > 0; j--) m->aFrom[j] = m->aFrom[j - 1];
+    m->aFrom[j] = x;
+  }
+  m->n = n;
+  for (i = 0; i < n; i++) a[i] = aTmp[m->aFrom[i]];
 }
 
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
@@ -213,7 +256,7 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
       k++;
     }
     /* deterministic order: what we store does not depend on hashing */
-    sortKeys(a, nStr);
+    sortKeysMemo(c, depth, a, nStr);
     out->t = INV_OBJ;
     out->u.obj.a = a;
     out->u.obj.n = nStr;
