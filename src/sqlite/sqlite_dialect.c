@@ -544,8 +544,12 @@ static const char *const azSql[INV_SQL_N] = {
   "AND request_workspace_id IS ?5 AND request_secret_id IS ?6 ORDER BY id",
   /* INV_SQL_JOURNAL_RESET */
   "INSERT INTO change (at, op, resource, id) VALUES (?1, ?2, ?3, '')",
-  /* INV_SQL_JOURNAL_TRIM */
-  "DELETE FROM change WHERE at <= ?1 AND seq < (SELECT max(seq) FROM change)",
+  /* INV_SQL_JOURNAL_TRIM: the rows before the first one newer than the
+  ** cut-off (rows come in seq order, their times with them), never the
+  ** newest. It reads the rows it deletes and one more, where "at <= ?1"
+  ** read the whole table (an hour of journal) on every trim */
+  "DELETE FROM change WHERE seq < coalesce((SELECT seq FROM change WHERE at > ?1 ORDER BY seq "
+  "LIMIT 1), (SELECT max(seq) FROM change))",
   /* INV_SQL_JOURNAL_BOUNDS */
   "SELECT min(seq), coalesce(max(seq), 0) FROM change",
   /* INV_SQL_JOURNAL_READ: an upsert's scope comes from its record (NULL when
