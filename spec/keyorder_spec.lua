@@ -51,3 +51,64 @@ describe("object keys in stored JSON", function()
     end
   end)
 end)
+
+-- The binding reads the first levels of a request (the request, its lists,
+-- their records) in one pass when their shape is plain; any other shape is
+-- read again by the general conversion, whose messages and order stand.
+describe("the conversion of a request's first levels", function()
+  local inv
+  setup(function() inv = H.open() end)
+  teardown(function() inv:close() end)
+
+  local function rec(i) return { job_id = string.format("job-c%03d", i), domain_id = "d" } end
+
+  it("reads a list whose positions come out of order", function()
+    local l = {}
+    for i = 40, 1, -1 do l[i] = rec(i) end            -- in the hash part, any order
+    assert.equal(40, assert(inv:import("job", l)))
+    assert.equal("job-c040", assert(inv.job.get{ job_id = "job-c040", domain_id = "d" }).job_id)
+  end)
+
+  it("names the hole of a list", function()
+    local ok, msg, code = inv:import("job", { rec(101), nil, rec(103) })
+    assert.is_nil(ok)
+    assert.equal("ERROR_INVALID_PARAMETER", code)
+    assert.truthy(msg:find("position 2 is nil, and 3 is not", 1, true), msg)
+  end)
+
+  it("refuses a record with list positions and named keys", function()
+    local r = rec(104)
+    r[1] = "x"
+    local ok, msg = inv:import("job", { r })
+    assert.is_nil(ok)
+    assert.truthy(msg:find("both list positions and named keys", 1, true), msg)
+  end)
+
+  it("reports a bad key before a bad value of the same table, as before", function()
+    local r = rec(105)
+    r.filter = function() end
+    r[true] = 1
+    local ok, msg, code = inv:import("job", { r })
+    assert.is_nil(ok)
+    assert.equal("ERROR_INVALID_PARAMETER_TYPE", code)
+    assert.truthy(msg:find("a table has a boolean as a key", 1, true), msg)
+  end)
+
+  it("reports a bad value with its path", function()
+    local r = rec(106)
+    r.filter = { a = { b = function() end } }
+    local ok, msg = inv:import("job", { rec(107), r })
+    assert.is_nil(ok)
+    assert.truthy(msg:find("a function is not a JSON value", 1, true), msg)
+    assert.truthy(msg:find("filter.a.b", 1, true), msg)
+  end)
+
+  it("sorts a record of more than 32 keys", function()
+    local r = rec(108)
+    for i = 40, 1, -1 do r[string.format("zz%02d", i)] = i end
+    local ok, msg = inv:import("job", { r })
+    assert.is_nil(ok)
+    assert.truthy(msg:find("zz01", 1, true), msg)
+    assert.falsy(msg:find("zz02", 1, true), msg)
+  end)
+end)

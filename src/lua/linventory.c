@@ -164,9 +164,90 @@ static int emptyKind(lua_State *L, int idx) {
   return eKind;
 }
 
+/* One pass over a table of the first ONE_PASS_DEPTH levels (a request, its
+** lists, their records: where most values are), in the common shapes: every
+** key a string, or the positions 1, 2, 3, ... in that order. Anything else,
+** an error in a value included, undoes what it did and returns 1: the two
+** passes of toTable then decide, with their messages in their order. Only
+** these levels try it, so falling back repeats bounded work (at most 2^3). */
+#define ONE_PASS_DEPTH 3
+#define ONE_PASS_STACK 32
+static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
+  lua_State *L = c->L;
+  int nVal0 = c->nVal, nKey0 = c->nKey;
+  union { inv_kv kv[ONE_PASS_STACK]; inv_val v[ONE_PASS_STACK]; } stk;
+  inv_kv *aKv = stk.kv;
+  inv_val *aV = stk.v;
+  size_t n = 0, nCap = ONE_PASS_STACK;
+  int eMode = 0;                          /* 's' object, 'i' list */
+  if (!lua_checkstack(L, 4)) return 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int rc;
+    if (!eMode) eMode = lua_type(L, -2) == LUA_TSTRING ? 's' : 'i';
+    if (n == nCap) {                      /* off the stack: the arena, doubling */
+      size_t nSz = eMode == 's' ? sizeof(inv_kv) : sizeof(inv_val);
+      void *pNew = inv_arena_alloc(c->a, nSz * nCap * 2);
+      if (!pNew) goto fallback;
+      memcpy(pNew, eMode == 's' ? (void*)aKv : (void*)aV, nSz * n);
+      if (eMode == 's') aKv = pNew; else aV = pNew;
+      nCap *= 2;
+    }
+    if (eMode == 's') {
+      size_t nk;
+      const char *z;
+      if (lua_type(L, -2) != LUA_TSTRING) goto fallback;
+      z = lua_tolstring(L, -2, &nk);
+      if (!inv_utf8_valid(z, nk) || memchr(z, 0, nk)) goto fallback;
+      aKv[n].zKey = z;
+      aKv[n].nKey = nk;
+      c->azKey[c->nKey] = z;
+      c->anKey[c->nKey++] = nk;
+      rc = toVal(c, lua_gettop(L), &aKv[n].v, depth + 1);
+      c->nKey--;
+    } else {
+      if (lua_type(L, -2) != LUA_TNUMBER || !inv_lua_isinteger(L, -2)
+          || lua_tonumber(L, -2) != (lua_Number)(n + 1)) goto fallback;
+      rc = toVal(c, lua_gettop(L), &aV[n], depth + 1);
+    }
+    if (rc) goto fallback;
+    lua_pop(L, 1);
+    n++;
+  }
+  if (n == 0) return 1;                   /* {}: toTable tells [] from {} */
+  memset(out, 0, sizeof *out);
+  if (eMode == 's') {
+    if (aKv == stk.kv) {
+      aKv = inv_arena_alloc(c->a, sizeof(inv_kv) * n);
+      if (!aKv) return 1;
+      memcpy(aKv, stk.kv, sizeof(inv_kv) * n);
+    }
+    sortKeysMemo(c, depth, aKv, n);
+    out->t = INV_OBJ;
+    out->u.obj.a = aKv;
+    out->u.obj.n = n;
+  } else {
+    if (aV == stk.v) {
+      aV = inv_arena_alloc(c->a, sizeof(inv_val) * n);
+      if (!aV) return 1;
+      memcpy(aV, stk.v, sizeof(inv_val) * n);
+    }
+    out->t = INV_ARR;
+    out->u.arr.a = aV;
+    out->u.arr.n = n;
+  }
+  return 0;
+fallback:
+  lua_pop(L, 2);                          /* the key and its value */
+  c->nVal = nVal0;
+  c->nKey = nKey0;
+  return 1;
+}
+
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   size_t nStr = 0, nInt = 0, nMax = 0, i;
+  if (depth < ONE_PASS_DEPTH && toTableOnePass(c, idx, out, depth) == 0) return 0;
   if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
   if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
   lua_pushnil(L);
