@@ -94,13 +94,75 @@ void inv_buf_addi(inv_buf *b, int64_t i) {
   inv_buf_add(b, a + k, sizeof(a) - k);
 }
 
+/* A format of plain "%s", "%d" and "%%" conversions only (what the SQL
+** builders print: column names, CTE numbers) is appended here, without
+** vsnprintf's per-call setup: 1 (done, or out of memory), or 0 when zFmt
+** has another conversion (nothing appended). The room for all of it is
+** reserved first, as an argument may point into the buffer (valid when the
+** call starts, as for vsnprintf): nothing moves while appending. */
+static int fmtSimple(inv_buf *b, const char *zFmt, va_list ap) {
+  va_list ap2;
+  const char *z;
+  char *zOut;
+  size_t need = 0;
+  va_copy(ap2, ap);
+  for (z = zFmt; *z; z++) {
+    if (*z != '%') { need++; continue; }
+    if (z[1] == 's') {
+      const char *zArg = va_arg(ap2, const char *);
+      need += zArg ? strlen(zArg) : 6;
+    } else if (z[1] == 'd') {
+      (void)va_arg(ap2, int);
+      need += 11;
+    } else if (z[1] == '%') {
+      need++;
+    } else {
+      va_end(ap2);
+      return 0;
+    }
+    z++;
+  }
+  va_end(ap2);
+  if (inv_buf_reserve(b, need)) return 1;
+  zOut = b->z + b->n;
+  for (z = zFmt; *z; z++) {
+    if (*z != '%') { *zOut++ = *z; continue; }
+    z++;
+    if (*z == 's') {
+      const char *zArg = va_arg(ap, const char *);
+      size_t n;
+      if (!zArg) zArg = "(null)";
+      n = strlen(zArg);
+      memmove(zOut, zArg, n);
+      zOut += n;
+    } else if (*z == 'd') {
+      char a[12];
+      int v = va_arg(ap, int), k = (int)sizeof(a);
+      unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+      do { a[--k] = (char)('0' + (int)(u % 10)); u /= 10; } while (u);
+      if (v < 0) a[--k] = '-';
+      memcpy(zOut, a + k, sizeof(a) - (size_t)k);
+      zOut += sizeof(a) - (size_t)k;
+    } else {
+      *zOut++ = '%';
+    }
+  }
+  b->n = (size_t)(zOut - b->z);
+  b->z[b->n] = 0;
+  return 1;
+}
+
 /* vsnprintf into the free space; a second pass after growing if it did not
-** fit. */
+** fit; plain %s / %d / %% formats through fmtSimple. */
 void inv_buf_printf(inv_buf *b, const char *zFmt, ...) {
   va_list ap, ap2;
   size_t avail;
   int k;
   if (b->bOom) return;
+  va_start(ap, zFmt);
+  k = fmtSimple(b, zFmt, ap);
+  va_end(ap);
+  if (k) return;
   if (inv_buf_reserve(b, 0)) return;
   avail = b->nAlloc - b->n;
   va_start(ap, zFmt);
