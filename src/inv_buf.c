@@ -97,20 +97,25 @@ void inv_buf_addi(inv_buf *b, int64_t i) {
 /* A format of plain "%s", "%d" and "%%" conversions only (what the SQL
 ** builders print: column names, CTE numbers) is appended here, without
 ** vsnprintf's per-call setup: 1 (done, or out of memory), or 0 when zFmt
-** has another conversion (nothing appended). The room for all of it is
-** reserved first, as an argument may point into the buffer (valid when the
-** call starts, as for vsnprintf): nothing moves while appending. */
+** has another conversion or more than 16 strings (nothing appended). The
+** room for all of it is reserved first; an argument pointing into the
+** buffer (its text before the call) is followed to where the growth moved
+** it, with the length it had then. */
 static int fmtSimple(inv_buf *b, const char *zFmt, va_list ap) {
   va_list ap2;
   const char *z;
   char *zOut;
-  size_t need = 0;
+  size_t need = 0, nOld, anArg[16];
+  int nArg = 0;
+  uintptr_t zOld;
   va_copy(ap2, ap);
   for (z = zFmt; *z; z++) {
     if (*z != '%') { need++; continue; }
     if (z[1] == 's') {
       const char *zArg = va_arg(ap2, const char *);
-      need += zArg ? strlen(zArg) : 6;
+      if (nArg == sizeof anArg / sizeof anArg[0]) { va_end(ap2); return 0; }
+      anArg[nArg] = zArg ? strlen(zArg) : 6;
+      need += anArg[nArg++];
     } else if (z[1] == 'd') {
       (void)va_arg(ap2, int);
       need += 11;
@@ -123,8 +128,11 @@ static int fmtSimple(inv_buf *b, const char *zFmt, va_list ap) {
     z++;
   }
   va_end(ap2);
+  zOld = (uintptr_t)b->z;
+  nOld = b->nAlloc;
   if (inv_buf_reserve(b, need)) return 1;
   zOut = b->z + b->n;
+  nArg = 0;
   for (z = zFmt; *z; z++) {
     if (*z != '%') { *zOut++ = *z; continue; }
     z++;
@@ -132,7 +140,10 @@ static int fmtSimple(inv_buf *b, const char *zFmt, va_list ap) {
       const char *zArg = va_arg(ap, const char *);
       size_t n;
       if (!zArg) zArg = "(null)";
-      n = strlen(zArg);
+      else if (zOld && (uintptr_t)zArg >= zOld && (uintptr_t)zArg < zOld + nOld) {
+        zArg = b->z + ((uintptr_t)zArg - zOld);       /* the buffer's own text, moved */
+      }
+      n = anArg[nArg++];        /* measured before: the text may be followed by ours now */
       memmove(zOut, zArg, n);
       zOut += n;
     } else if (*z == 'd') {
