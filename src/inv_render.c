@@ -241,7 +241,13 @@ static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
     int64_t v = 0;
     const char *z = "";
     size_t n = 0;
-    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    if (pOnly) {
+      if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    } else {                                /* fieldWanted without `only`, inline */
+      if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;
+      if ((flags & R_MINIMAL) && !(f->flags & FF_MINIMAL)) continue;
+      nSub = 0;
+    }
     t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
     switch (f->eType) {
