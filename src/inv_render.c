@@ -313,8 +313,8 @@ static const char *jsonKeys(inv_store *s) {
   return z;
 }
 
-/* Does any byte of z[0..n) need an escape in a JSON string (< 0x20, '"',
-** '\\')? Eight at a time (a false alarm only costs the careful writer). */
+/* Does any of the 8 bytes at z need an escape in a JSON string (< 0x20,
+** '"', '\\')? (a false alarm only costs the careful writer) */
 static int wordNeedsEscape(const char *z) {
   const uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
   uint64_t x, q, b;
@@ -323,32 +323,44 @@ static int wordNeedsEscape(const char *z) {
   b = x ^ (k01 * '\\');
   return ((((x - k01 * 0x20) & ~x) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80) != 0;
 }
-static int needsEscape(const char *z, size_t n) {
+/* The decimal digits of v at w; returns the end. */
+static char *putInt(char *w, int64_t v) {
+  uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, t;
+  int nd = 1, k;
+  if (v < 0) *w++ = '-';
+  for (t = u; t >= 10; t /= 10) nd++;
+  for (k = nd - 1; k > 0; k--) {
+    w[k] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  }
+  w[0] = (char)('0' + (int)u);
+  return w + nd;
+}
+
+/* A JSON string of z[0..n) at w, quoted, when no byte needs an escape: the
+** bytes are checked and copied 8 at a time (the last 8 overlapping). NULL
+** when one may need an escape (nothing useful written: the careful writer
+** takes over). */
+static char *putPlainStr(char *w, const char *z, size_t n) {
   size_t i;
+  *w++ = '"';
   if (n < 8) {
     for (i = 0; i < n; i++) {
       unsigned char c = (unsigned char)z[i];
-      if (c < 0x20 || c == '"' || c == '\\') return 1;
+      if (c < 0x20 || c == '"' || c == '\\') return NULL;
+      w[i] = (char)c;
     }
-    return 0;
+  } else {
+    for (i = 0; i + 8 < n; i += 8) {
+      if (wordNeedsEscape(z + i)) return NULL;
+      memcpy(w + i, z + i, 8);
+    }
+    if (wordNeedsEscape(z + n - 8)) return NULL;
+    memcpy(w + n - 8, z + n - 8, 8);
   }
-  for (i = 0; i + 8 < n; i += 8) {
-    if (wordNeedsEscape(z + i)) return 1;
-  }
-  return wordNeedsEscape(z + n - 8);          /* the last 8 bytes, overlapping */
-}
-
-static char *putInt(char *w, int64_t v) {
-  char a[24];
-  size_t k = sizeof a;
-  uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
-  do {
-    a[--k] = (char)('0' + (int)(u % 10));
-    u /= 10;
-  } while (u);
-  if (v < 0) a[--k] = '-';
-  memcpy(w, a + k, sizeof a - k);
-  return w + (sizeof a - k);
+  w += n;
+  *w++ = '"';
+  return w;
 }
 
 /* The same row as renderSink would write through the sink's events, byte
@@ -371,11 +383,17 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
   for (i = 0; i < r->nField; i++) {
     const inv_field *f = &r->aField[i];
     SubPath aSub[ONLY_MAX_SUB];
-    int nSub, t;
+    int nSub = 0, t;
     int64_t v = 0;
     const char *z = "";
     size_t n = 0, need;
-    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    char *e;
+    if (!pOnly) {                   /* fieldWanted without a projection, inline */
+      if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;
+      if ((flags & R_MINIMAL) && !(f->flags & FF_MINIMAL)) continue;
+    } else if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) {
+      continue;
+    }
     if (xGet) t = xGet(p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     else t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
@@ -415,11 +433,8 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
     bFirst = 0;
     switch (f->eType) {
       case F_STR:
-        if (!needsEscape(z, n)) {
-          *w++ = '"';
-          memcpy(w, z, n);
-          w += n;
-          *w++ = '"';
+        if ((e = putPlainStr(w, z, n)) != NULL) {
+          w = e;
         } else {
           b->n = (size_t)(w - b->z);
           inv_json_write_str(b, z, n);
