@@ -226,12 +226,15 @@ describe("bin/inventory on " .. backend.name, function()
       write(file, cjson.encode(filter))
       same_json({ "list", "job", "-p", "query.filter=@" .. file, "-o", "json" },
                 "job", "list", { query = { filter = filter } })
-      -- typed: a number where the API wants a string is the API's type error
-      local r = cli({ "list", "job", "-p", "job_id=123" })
+      -- an id or a text parameter stays text however it looks, quoted or not
+      same_json({ "list", "job", "-p", "job_id=123", "-o", "json" }, "job", "list", { job_id = "123" })
+      same_json({ "list", "job", "-p", 'job_id="123"', "-o", "json" }, "job", "list", { job_id = "123" })
+      same_json({ "list", "job_task", "-p", "project_id=007", "-p", "query.keyword=42", "-o", "json" },
+                "job_task", "list", { project_id = "007", query = { keyword = "42" } })
+      -- elsewhere a number-looking value is a number: the API's type error where it wants text
+      local r = cli({ "list", "job", "-p", "query.page.limit=x" })
       assert.are.equal(1, r.code)
       assert.truthy(r.err:find("ERROR_INVALID_PARAMETER_TYPE", 1, true), r.err)
-      -- quoted, it stays a string
-      same_json({ "list", "job", "-p", 'job_id="123"', "-o", "json" }, "job", "list", { job_id = "123" })
     end)
     it("--filter expressions", function()
       same_json({ "list", "job", "--filter", "status=SUCCESS", "-o", "json" }, "job", "list",
@@ -353,6 +356,24 @@ describe("bin/inventory on " .. backend.name, function()
   end)
 
   describe("formats", function()
+    it("table: a wide character (CJK) takes two columns, a combining mark none", function()
+      local D2 = D .. "-wide"
+      assert(inv.job.create{ domain_id = D2, collector_id = "c-1" })
+      assert(inv.job.create{ domain_id = D2, collector_id = "収集器-東京都の収集" })
+      assert(inv.job.create{ domain_id = D2, collector_id = "cafe\204\129-2" })   -- e + U+0301
+      local args = {}
+      for _, a in ipairs(B.args) do args[#args + 1] = a end
+      for _, a in ipairs{ "--domain", D2, "list", "job", "-o", "table", "-c", "collector_id,status",
+                          "-s", "collector_id" } do args[#args + 1] = a end
+      local r = run(args, { env = { COLUMNS = "300" } })
+      no_traceback(r)
+      assert.are.equal(0, r.code, r.err)
+      assert.are.same({ "collector_id         status",
+                        "c-1                  SUCCESS",
+                        "cafe\204\129-2               SUCCESS",
+                        "収集器-東京都の収集  SUCCESS",
+                        "Count: 3 / 3" }, lines(r.out))
+    end)
     it("table: default columns, -c, fits COLUMNS", function()
       local r = cli({ "list", "job", "-o", "table" }, { env = { COLUMNS = "300" } })
       assert.are.equal(0, r.code)

@@ -203,19 +203,50 @@ local function use_color()
   return isatty(1) and getenv("NO_COLOR") == nil and getenv("TERM") ~= "dumb"
 end
 
--- display width: one column per UTF-8 character
+-- display width of one UTF-8 character: 2 for East Asian wide and
+-- fullwidth forms (CJK, Hangul, kana, fullwidth ASCII, emoji), 0 for
+-- combining marks and zero-width characters, else 1
+local WIDE = { 0x1100, 0x115F, 0x2E80, 0x303E, 0x3041, 0x33FF, 0x3400, 0x4DBF, 0x4E00, 0x9FFF,
+               0xA000, 0xA4CF, 0xAC00, 0xD7A3, 0xF900, 0xFAFF, 0xFE30, 0xFE4F, 0xFF00, 0xFF60,
+               0xFFE0, 0xFFE6, 0x1F300, 0x1F64F, 0x1F900, 0x1F9FF, 0x20000, 0x3FFFD }
+local ZERO = { 0x0300, 0x036F, 0x200B, 0x200F, 0xFE00, 0xFE0F }
+local function in_ranges(r, c)
+  for i = 1, #r, 2 do
+    if c < r[i] then return false end
+    if c <= r[i + 1] then return true end
+  end
+  return false
+end
+local function char_width(ch)
+  local b = ch:byte(1)
+  if b < 0xC0 then return 1 end
+  local c
+  if b < 0xE0 then c = (b - 0xC0) * 64 + (ch:byte(2) or 128) - 128
+  elseif b < 0xF0 then c = ((b - 0xE0) * 64 + (ch:byte(2) or 128) - 128) * 64 + (ch:byte(3) or 128) - 128
+  else c = (((b - 0xF0) * 64 + (ch:byte(2) or 128) - 128) * 64 + (ch:byte(3) or 128) - 128) * 64
+           + (ch:byte(4) or 128) - 128 end
+  if in_ranges(ZERO, c) then return 0 end
+  return in_ranges(WIDE, c) and 2 or 1
+end
+local UTF8_CHAR = "[%z\1-\127\194-\244][\128-\191]*"
+
+-- display width of a string, in terminal columns
 local function width(s)
-  return select(2, s:gsub("[^\128-\191]", ""))
+  if not s:find("[\128-\255]") then return #s end
+  local n = 0
+  for ch in s:gmatch(UTF8_CHAR) do n = n + char_width(ch) end
+  return n
 end
 
 local function cut(s, w)
   if width(s) <= w then return s end
   if w <= 1 then return w == 1 and "~" or "" end
   local n, outp = 0, {}
-  for ch in s:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
-    if n == w - 1 then break end
+  for ch in s:gmatch(UTF8_CHAR) do
+    local cw = char_width(ch)
+    if n + cw > w - 1 then break end
     outp[#outp + 1] = ch
-    n = n + 1
+    n = n + cw
   end
   return concat(outp) .. "~"
 end
@@ -676,6 +707,14 @@ end
 
 local LIST_KEYS = { only = true }
 
+-- keys whose values are text in every request (ids, and the free-text and
+-- enum parameters): -p and --filter keep a number-looking value as text
+local TEXT_KEYS = { status = true, provider = true, keyword = true, error_code = true, message = true }
+local function text_key(key)
+  local last = key:match("([^.]+)$") or key
+  return last:match("_id$") ~= nil or TEXT_KEYS[last] == true
+end
+
 local function set_path(req, key, v, cmd)
   local parts = {}
   for seg in key:gmatch("[^.]+") do parts[#parts + 1] = seg end
@@ -723,7 +762,7 @@ local function parse_filter(expr, cmd)
         usage("--filter '" .. expr .. "': no such operator (= != > >= < <= : !: ~)", cmd)
       end
       local raw = rest:sub(#op[1] + 1):match("^%s*(.-)%s*$")
-      local ids = key:match("_id$") ~= nil
+      local ids = text_key(key)
       local what = "--filter " .. key
       if (op[2] == "eq" or op[2] == "not") and raw:find(",", 1, true) and raw:sub(1, 1) ~= "[" then
         local list = {}
@@ -759,7 +798,7 @@ local function build_request(o, cmd, method)
   for _, p in ipairs(o.params or {}) do
     local k, v = p:match("^([^=]+)=(.*)$")
     if not k then usage("-p " .. p .. ": expected KEY=VALUE", cmd) end
-    set_path(req, k, typed(v, "-p " .. k), cmd)
+    set_path(req, k, typed(v, "-p " .. k, text_key(k)), cmd)
   end
   local function query()
     if type(req.query) ~= "table" then req.query = {} end
@@ -1291,7 +1330,8 @@ Global options (also accepted after the command):
 local OPTION_HELP = {
   { "-p", [[
   -p KEY=VALUE      a request parameter; a.b=c nests, repeating a key makes a list;
-                    numbers, true/false, null, [..], {..} and "..." are JSON; @FILE reads JSON]] },
+                    numbers, true/false, null, [..], {..} and "..." are JSON (an *_id,
+                    status, provider, keyword, error_code or message stays text); @FILE reads JSON]] },
   { "-j", "  -j JSON, -f FILE  the request as JSON (for list, stat, analyze: or just its query)" },
   { "--filter", "  --filter EXPR     KEY=V (a,b: in), KEY!=V, KEY>V, >=, <, <=, KEY:V (contain), KEY!:V, KEY~RE" },
   { "-s", "  -s [-]KEY         sort (a leading - for descending); repeatable" },
