@@ -467,7 +467,7 @@ local function machine()
   local cpu = (read_file("/proc/cpuinfo") or ""):match("model name%s*:%s*([^\n]+)") or "unknown"
   local mem = (read_file("/proc/meminfo") or ""):match("MemTotal:%s*(%d+)")
   return {
-    nproc = sh("nproc"),
+    nproc = sh("nproc --all"),
     cpu = cpu,
     mem = mem and string.format("%.1f GiB", tonumber(mem) / 1048576) or "unknown",
     date = os.date("!%Y-%m-%dT%H:%M:%SZ"),
@@ -784,8 +784,12 @@ if PG then
   add(string.format("| machine | %s cores, %s, %s RAM, %s |", M.nproc, M.cpu, M.mem, M.kernel))
   add(string.format("| date | %s |", M.date))
   add(string.format("| commit | %s |", M.commit))
+  local pinned = sh("taskset -pc $PPID 2>/dev/null"):match(":%s*(%S+)%s*$")
   add(string.format("| server | %s, a throwaway cluster started by the bench (scripts/pg.sh): Unix socket, "
-    .. "client and server on the same 2 cores; %s |", server, table.concat(settings, ", ")))
+    .. "client and server on %s; %s |", server,
+    pinned and pinned:match("^%d+$") and ("one CPU (" .. pinned .. ": the harness and every backend, "
+      .. "bench/run.sh) of " .. M.nproc) or ("the same " .. M.nproc .. " cores"),
+    table.concat(settings, ", ")))
   add(string.format("| data | %d jobs and %d tasks, the rows of the SQLite data set of this mode (bench/gen.c built as gen_pg), in one "
     .. "database: schema `inventory` loaded through inventory's import (%s), schema `hand` "
     .. "(bench/schema_pg.sql) by COPY (%s); both VACUUM (ANALYZE)d |", P.all_jobs, P.all_tasks,

@@ -149,6 +149,18 @@ if [ "${BENCH_PG:-1}" != 0 ]; then
   set -- --backend pg --mode "$MODE" --url "$URL" --hand "$DATA/$MODE-hand.db" --out "$OUT"
   [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
   [ -n "$REST" ] && set -- "$@" --rest "$REST"
-  lua5.4 bench/run.lua "$@"
+  # One CPU for the harness and every server process it connects to (the
+  # postmaster's affinity passes to the backends it forks): a round trip
+  # costs 16 us when client and backend share a CPU and 87 us when the
+  # wake-up crosses to the other vCPU (measured: FINDINGS.md, PostgreSQL),
+  # and the scheduler placed each contender's backend its own way, run to
+  # run, which swung get between 0.27 and 3.84. BENCH_PG_CPU=none: unpinned.
+  CPU=${BENCH_PG_CPU:-0}
+  if [ "$CPU" != none ] && command -v taskset >/dev/null 2>&1; then
+    taskset -pc "$CPU" "$(head -1 "$PGDIR/data/postmaster.pid")" >/dev/null
+    taskset -c "$CPU" lua5.4 bench/run.lua "$@"
+  else
+    lua5.4 bench/run.lua "$@"
+  fi
   pg_stop
 fi

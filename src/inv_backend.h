@@ -230,7 +230,7 @@ struct inv_acc {
 #define INV_ACC_EXPR 4           /* zBase: an SQL expression of a plain value */
 
 struct inv_dialect {
-  int iVersion;                              /* 2 */
+  int iVersion;                              /* 3 */
   const char *zTrue, *zFalse;                /* boolean constants ("1" / "true") */
   /* Placeholder of parameter i (1-based) bound as eType (INV_INT, INV_REAL,
   ** INV_STR, INV_NULL: inv_val.h): "?i", or "$i" with the cast an engine
@@ -346,7 +346,9 @@ struct inv_dialect {
   ** (...)"), given its key expressions and their kinds: the order of
   ** SQLite's GROUP BY, which the stream after the group follows (NULL
   ** first; plain values NULL, numbers, text; JSON text by its bytes).
-  ** SQLite writes nothing (its GROUP BY delivers the rows so). */
+  ** SQLite writes nothing (its GROUP BY delivers the rows so). When the
+  ** group is the pipeline's last stage, the same order over its output
+  ** columns (p.c0, ...) is the statement's ORDER BY, and no window is made. */
   int (*xGroupOrder)(inv_q *q, const char *const *azExpr, const int *aeKind, int n);
   /* arithmetic over n operands (xOperand's values or bound numbers), left
   ** to right: cOp '+', '-' or '*'. Integers give integers, a real makes the
@@ -356,11 +358,31 @@ struct inv_dialect {
   ** zExpr: SQLite's sum (an integer of integers; a double as soon as a
   ** real comes, added in stream order: zSeq) and avg (a double) */
   int (*xAggSum)(inv_q *q, const char *zSeq, const char *zExpr, int bAvg);
+  /* ---- iVersion 3 ---- */
+  /* A group key formatted by date_format (xDateFormat's zFmt) that an
+  ** engine groups faster by a number: when the format names every unit
+  ** down to its finest (a day: "%Y-%m-%d"), the group is the instant cut to
+  ** that unit (*pzGroup, arena text: the statement's GROUP BY term) and the
+  ** key is that instant formatted (written to q->b), once a group instead
+  ** of once a row. *pzGroup NULL (nothing written): xDateFormat's key. May
+  ** be NULL. */
+  int (*xDateGroup)(inv_q *q, const char *zExpr, const char *zFmt, size_t nFmt, const char **pzGroup);
+  /* A cheap test that must hold when an element of the document column a
+  ** (INV_ACC_COL) has a value whose text is z[0..n) (bytes the JSON writer
+  ** keeps as they are: no control character, quote or backslash): the
+  ** column's text contains z. False for a NULL column. ANDed before the
+  ** exact test, so that most documents are never parsed. May be NULL. */
+  int (*xDocHas)(inv_q *q, const inv_acc *a, const char *z, size_t n);
 };
 
 /* Kinds of values the stat compiler tracks. */
 #define INV_K_VAL  0          /* a plain SQL value: integer, real, text, null */
 #define INV_K_TIME 1          /* integer ms since epoch: rendered as ISO 8601 */
 #define INV_K_JSON 2          /* JSON text: rendered as the value it encodes */
+/* xGroupOrder's kinds may carry one of these bits: an INV_K_VAL of a known
+** SQL type (a text or integer column, a formatted date), which orders by
+** itself (NULL first) */
+#define INV_K_IS_TEXT 0x100
+#define INV_K_IS_INT  0x200
 
 #endif /* INV_BACKEND_H */

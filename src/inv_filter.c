@@ -456,6 +456,7 @@ static int emitPath(inv_q *q, const inv_key *pa, const Pred *p) {
     int bIdx = inv_key_is_index(pa->azSeg[1], pa->anSeg[1]);
     int iLast = bIdx ? 2 : 1;
     const char *zAlias;
+    int bHas;
     inv_acc col = a;
     /* error_code / message are strings; additional.* is free-form */
     a.bStr = pa->nSeg == iLast + 1 && pa->azSeg[iLast][0] != 'a';
@@ -481,8 +482,28 @@ static int emitPath(inv_q *q, const inv_key *pa, const Pred *p) {
       if (q->d->xArrayEmpty(q, &col)) return INV_ERROR;
       inv_buf_adds(q->b, " OR ");
     }
+    /* an equality with a string: the engine may test the stored text for
+    ** it first (xDocHas), when the JSON writer keeps its bytes as they are
+    ** (U+FFFF excepted: PostgreSQL reads a stored \u0000 as it) */
+    bHas = 0;
+    if (!predMatchesNull(p) && p->atom == A_EQ && p->v && p->v->t == INV_STR && col.eKind == INV_ACC_COL
+        && q->d->iVersion >= 3 && q->d->xDocHas) {
+      size_t k, n = p->v->u.s.n;
+      const unsigned char *z = (const unsigned char *)p->v->u.s.z;
+      bHas = 1;
+      for (k = 0; k < n && bHas; k++) {
+        if (z[k] < 0x20 || z[k] == '"' || z[k] == '\\') bHas = 0;
+        else if (z[k] == 0xEF && k + 2 < n && z[k + 1] == 0xBF && z[k + 2] == 0xBF) bHas = 0;
+      }
+      if (bHas) {
+        inv_buf_addc(q->b, '(');
+        if (q->d->xDocHas(q, &col, p->v->u.s.z, n)) return INV_ERROR;
+        inv_buf_adds(q->b, " AND ");
+      }
+    }
     if (q->d->xEachOpen(q, &col, zAlias) || emitPred(q, &a, p)) return INV_ERROR;
     inv_buf_addc(q->b, ')');
+    if (bHas) inv_buf_addc(q->b, ')');
     if (predMatchesNull(p)) inv_buf_addc(q->b, ')');
     return INV_OK;
   }

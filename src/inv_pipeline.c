@@ -84,8 +84,9 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   inv_buf_adds(c->b, " SELECT ");
   inv_stat_add_cols(c, "p");
   if (bWinCount) inv_buf_adds(c->b, ", count(*) OVER () AS _n");
-  inv_buf_printf(c->b, c->bNoSeq ? " FROM s%d AS p LIMIT " : " FROM s%d AS p ORDER BY p._seq LIMIT ",
-                 c->iCte);
+  if (c->zFinalOrder) inv_buf_printf(c->b, " FROM s%d AS p ORDER BY %s LIMIT ", c->iCte, c->zFinalOrder);
+  else inv_buf_printf(c->b, c->bNoSeq ? " FROM s%d AS p LIMIT " : " FROM s%d AS p ORDER BY p._seq LIMIT ",
+                      c->iCte);
   c->q->d->xLimit(c->q, limit > 0 ? limit + (bMore ? 1 : 0) : -1);
   inv_buf_adds(c->b, " OFFSET ");
   /* stat pages only with a limit (reference 4.4); analyze skips whenever

@@ -193,6 +193,7 @@ static int keyExpr(SC *c, const char *z, size_t n, int bError, SExpr *e) {
       if (k.iField == c->iUnwound) { inv_buf_adds(c->b, "p._u"); e->eKind = K_JSON; return INV_OK; }
       inv_buf_printf(c->b, "p.%s", f->zName);
       e->eKind = f->eType == F_TIME ? K_TIME : (f->eType == F_OBJ || f->eType == F_ERRS) ? K_JSON : K_VAL;
+      e->eSqlType = f->eType == F_STR ? INV_K_IS_TEXT : f->eType == F_INT ? INV_K_IS_INT : 0;
       /* only null=True columns hold an explicit null (reference 1.4) */
       e->bNullMissing = !(f->flags & FF_NULLABLE);
       return INV_OK;
@@ -581,7 +582,7 @@ static int groupConds(SC *c, const inv_val *conds) {
 /* The key expressions of a group as a select list "expr AS c0, ...", their
 ** kinds into aCol. */
 static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCol,
-                         const char **azExpr) {
+                         const char **azExpr, int *aSqlType, const char **azGroup) {
   int i;
   for (i = 0; i < nKey; i++) {
     const inv_val *kv = apKey[i];
@@ -611,9 +612,13 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       }
       zE = inv_q_take(c->q, n0);
       if (!zE) return inv_err_nomem(c->s);
+      aSqlType[i] = bPart ? INV_K_IS_INT : INV_K_IS_TEXT;     /* (or NULL) */
       if (bPart) {
         const char *zFmt = df->u.s.z[0] == 'y' ? "%Y" : df->u.s.z[0] == 'm' ? "%m" : "%d";
         if (c->q->d->xDateFormat(c->q, zE, zFmt, 2, 1)) return INV_ERROR;
+      } else if (c->q->d->iVersion >= 3 && c->q->d->xDateGroup && !e.bMissing) {
+        if (c->q->d->xDateGroup(c->q, zE, df->u.s.z, df->u.s.n, &azGroup[i])) return INV_ERROR;
+        if (!azGroup[i] && c->q->d->xDateFormat(c->q, zE, df->u.s.z, df->u.s.n, 0)) return INV_ERROR;
       } else if (c->q->d->xDateFormat(c->q, zE, df->u.s.z, df->u.s.n, 0)) {
         return INV_ERROR;
       }
@@ -623,6 +628,7 @@ static int groupKeyExprs(SC *c, const inv_val *const *apKey, int nKey, SCol *aCo
       if (keyExpr(c, k->u.s.z, k->u.s.n, 0, &e)) return INV_ERROR;
       aCol[i].eKind = e.eKind;
       aCol[i].bNullMissing = e.bNullMissing;   /* a missing key leaves the row */
+      aSqlType[i] = e.eKind == K_VAL ? e.eSqlType : 0;
     }
     azExpr[i] = inv_arena_strdup(&c->s->arena, c->b->z + n0, c->b->n - n0);
     if (!azExpr[i]) return inv_err_nomem(c->s);
@@ -696,7 +702,8 @@ static int stageGroup(SC *c, const inv_val *o) {
   const inv_val *keys, *fields;
   const inv_val *apKey[MAX_COLS];
   const char *azKeyExpr[MAX_COLS];
-  int aKeyKind[MAX_COLS];
+  int aKeyKind[MAX_COLS], aSqlType[MAX_COLS];
+  const char *azGroup[MAX_COLS];
   size_t nKey = 0, nField = 0, i;
   SCol aNew[MAX_COLS];
   int nNew = 0, j;
@@ -762,7 +769,9 @@ static int stageGroup(SC *c, const inv_val *o) {
 
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
   cteOpen(c);
-  if (groupKeyExprs(c, apKey, (int)nKey, aNew, azKeyExpr)) return INV_ERROR;
+  memset(azGroup, 0, sizeof azGroup);
+  memset(aSqlType, 0, sizeof aSqlType);
+  if (groupKeyExprs(c, apKey, (int)nKey, aNew, azKeyExpr, aSqlType, azGroup)) return INV_ERROR;
   for (i = 0; i < nField; i++) {
     const inv_val *fv = &fields->u.arr.a[i];
     const char *zOp = inv_stat_get(fv, "operator", "o")->u.s.z;
@@ -876,14 +885,35 @@ static int stageGroup(SC *c, const inv_val *o) {
   }
   /* the groups' order (the stream order of what follows): the engine's
   ** GROUP BY order, which the dialect spells where it is not SQLite's */
-  for (i = 0; i < nKey; i++) aKeyKind[i] = aNew[i].eKind;
+  for (i = 0; i < nKey; i++) aKeyKind[i] = aNew[i].eKind | aSqlType[i];
   {
     size_t nWin = c->b->n, nOrder;
     inv_buf_adds(c->b, ", row_number() OVER (");
     nOrder = c->b->n;
     if (c->q->d->iVersion >= 2 && c->q->d->xGroupOrder
         && c->q->d->xGroupOrder(c->q, azKeyExpr, aKeyKind, (int)nKey)) return INV_ERROR;
-    if (c->b->n == nOrder && c->bOrderFree) {
+    if (c->b->n > nOrder && c->bLastStage && nKey <= 9) {
+      /* the last stage, of an engine whose GROUP BY has no order: the
+      ** statement orders the groups by their key columns (p.c0, ...), no
+      ** window (whose ORDER BY repeats each key's expression, a date's
+      ** format ten times, and keeps the engine from hashing the groups) */
+      static const char *const azCol[] = { "p.c0", "p.c1", "p.c2", "p.c3", "p.c4", "p.c5", "p.c6",
+                                           "p.c7", "p.c8" };
+      size_t nEnd;
+      c->b->n = nWin;
+      c->b->z[nWin] = 0;
+      nEnd = c->b->n;
+      if (c->q->d->xGroupOrder(c->q, azCol, aKeyKind, (int)nKey)) return INV_ERROR;
+      if (c->b->n < nEnd + 9 || memcmp(c->b->z + nEnd, "ORDER BY ", 9) != 0) {
+        return inv_err_class(c->s, INV_SERVER, "ERROR_DB_QUERY",
+                             "Database query failed. (reason = a group order without ORDER BY)");
+      }
+      c->zFinalOrder = inv_q_take(c->q, nEnd + 9);
+      c->b->n = nEnd;
+      c->b->z[nEnd] = 0;
+      if (!c->zFinalOrder) return inv_err_nomem(c->s);
+      inv_buf_printf(c->b, ", 0 AS _seq FROM s%d AS p", c->iCte);
+    } else if (c->b->n == nOrder && c->bOrderFree) {
       /* the engine's GROUP BY delivers the groups in their order (the
       ** dialect spells none) and no later stage reads _seq: no window
       ** function (it keeps the engine from flattening the stage, and the
@@ -898,7 +928,10 @@ static int stageGroup(SC *c, const inv_val *o) {
   }
   if (nKey) {
     inv_buf_adds(c->b, " GROUP BY ");
-    for (i = 0; i < nKey; i++) inv_buf_printf(c->b, "%s%d", i ? ", " : "", (int)i + 1);
+    for (i = 0; i < nKey; i++) {
+      if (azGroup[i]) inv_buf_printf(c->b, "%s%s", i ? ", " : "", azGroup[i]);
+      else inv_buf_printf(c->b, "%s%d", i ? ", " : "", (int)i + 1);
+    }
   }
   inv_buf_adds(c->b, " HAVING count(*) > 0");          /* no input, no rows */
   cteClose(c);
@@ -1238,6 +1271,8 @@ int inv_stat_stages(SC *c, const inv_val *agg) {
       }
     }
     if (k != 4) c->bNoSeq = 0;         /* a project keeps its input's order */
+    c->bLastStage = i + 1 == agg->u.arr.n;
+    c->zFinalOrder = NULL;
     switch (k) {
       case 0: if (stageUnwind(c, v)) return INV_ERROR; break;
       case 1: if (stageGroup(c, v)) return INV_ERROR; break;

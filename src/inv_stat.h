@@ -72,6 +72,9 @@ struct SC {
                               later stage reads the order (only projects follow) */
   int bNoSeq;              /* the rows' order is the last group's natural GROUP BY
                               order, not _seq: the statement has no ORDER BY */
+  int bLastStage;          /* set by inv_stat_stages: the stage it compiles is the last */
+  const char *zFinalOrder; /* the statement's ORDER BY terms (over the last CTE's
+                              columns) instead of _seq; NULL: by _seq */
 };
 
 /* An expression over the current CTE row ("p"). */
@@ -80,6 +83,8 @@ struct SExpr {
   int eKind;
   int bMissing;            /* the key names nothing: always null */
   int bNullMissing;        /* SQL NULL means a missing value (not a null one) */
+  int eSqlType;            /* K_VAL of a known SQL type: INV_K_IS_TEXT (a text
+                              column), INV_K_IS_INT (an integer one), or 0 */
 };
 
 /* inv_stage.c */

@@ -233,6 +233,16 @@ static int xEachOpen(inv_q *q, const inv_acc *a, const char *zAlias) {
   return INV_OK;
 }
 
+/* strpos on the stored text: a document of errors is parsed only when it
+** holds the value (an errors.error_code filter over a domain: 2.4 against
+** 0.7 ms on 2,000 tasks, where the hand-written jsonb containment took 1.6) */
+static int xDocHas(inv_q *q, const inv_acc *a, const char *z, size_t n) {
+  inv_buf_printf(q->b, "coalesce(strpos(t.%s, ", a->pField->zName);
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  inv_buf_adds(q->b, ") > 0, false)");
+  return INV_OK;
+}
+
 static int xArrayEmpty(inv_q *q, const inv_acc *a) {
   inv_buf_adds(q->b, "coalesce(json_array_length(CASE WHEN json_typeof(");
   addDoc(q, a);
@@ -560,6 +570,48 @@ static int xDateFormat(inv_q *q, const char *z, const char *zFmt, size_t nFmt, i
   return INV_OK;
 }
 
+/* The group of a date format that names every unit from the year down to
+** its finest (%Y with %m %d or %j; then %H, %M, %S in turn; no %L): the
+** instant cut to that unit (floor: before 1970 too), an int8 the engine
+** hashes, where to_char of every row cost twice the GROUP BY (13.3 against
+** 6.8 ms over 23,000 tasks). Formatting the cut instant gives the text of
+** any instant of its unit, and no two units give the same text. */
+static int xDateGroup(inv_q *q, const char *z, const char *zFmt, size_t nFmt, const char **pzGroup) {
+  int bY = 0, bm = 0, bd = 0, bj = 0, bH = 0, bM = 0, bS = 0, bL = 0;
+  long long unit;
+  size_t i;
+  char *zG;
+  *pzGroup = NULL;
+  for (i = 0; i + 1 < nFmt; i++) {
+    if (zFmt[i] != '%') continue;
+    switch (zFmt[++i]) {
+      case 'Y': bY = 1; break;
+      case 'm': bm = 1; break;
+      case 'd': bd = 1; break;
+      case 'j': bj = 1; break;
+      case 'H': bH = 1; break;
+      case 'M': bM = 1; break;
+      case 'S': bS = 1; break;
+      case 'L': bL = 1; break;
+      case 'U': return INV_OK;               /* (no to_char pattern: inv_date_format) */
+      default: break;
+    }
+  }
+  if (bL || !bY || !((bm && bd) || bj)) return INV_OK;
+  if (bS) { if (!bH || !bM) return INV_OK; unit = 1000; }
+  else if (bM) { if (!bH) return INV_OK; unit = 60000; }
+  else unit = bH ? 3600000 : 86400000;
+  {
+    size_t n = 2 * strlen(z) + 80;
+    zG = inv_arena_alloc(&q->s->arena, n);
+    if (!zG) return inv_err_nomem(q->s);
+    snprintf(zG, n, "((%s) - (((%s) %% %lld) + %lld) %% %lld)", z, z, unit, unit, unit);
+  }
+  if (xDateFormat(q, zG, zFmt, nFmt, 0)) return INV_ERROR;
+  *pzGroup = zG;
+  return INV_OK;
+}
+
 static int xAggFirstLast(inv_q *q, int bLast, const char *zSeq, const char *z) {
   inv_buf_printf(q->b, "(array_agg(%s ORDER BY %s%s))[1]", typed(z), zSeq, bLast ? " DESC" : "");
   return INV_OK;
@@ -680,9 +732,15 @@ static int xGroupOrder(inv_q *q, const char *const *azExpr, const int *aeKind, i
   for (i = 0; i < n; i++) {
     if (i) inv_buf_adds(q->b, ", ");
     if (i == 0) inv_buf_adds(q->b, "ORDER BY ");
-    if (aeKind[i] == INV_K_JSON) {
+    int eKind = aeKind[i] & 0xff;
+    if (eKind == INV_K_JSON) {
       inv_buf_printf(q->b, "(%s)::text COLLATE \"C\" NULLS FIRST", azExpr[i]);
-    } else if (aeKind[i] == INV_K_TIME) {
+    } else if (eKind == INV_K_VAL && (aeKind[i] & INV_K_IS_TEXT)) {
+      /* text (a text column, a formatted date): strings, or null first */
+      inv_buf_printf(q->b, "(%s) COLLATE \"C\" NULLS FIRST", azExpr[i]);
+    } else if (eKind == INV_K_VAL && (aeKind[i] & INV_K_IS_INT)) {
+      inv_buf_printf(q->b, "(%s) NULLS FIRST", azExpr[i]);
+    } else if (eKind == INV_K_TIME) {
       inv_buf_printf(q->b, "(%s) NULLS FIRST", azExpr[i]);
     } else {
       /* orderJson's order (inv_rank, inv_num, inv_txt) of to_json(x),
@@ -905,12 +963,13 @@ static const char *const azSql[INV_SQL_N] = {
 };
 
 const inv_dialect inv_pg_dialect = {
-  2, "true", "false", xParam, azSql, xCreateTable,
+  3, "true", "false", xParam, azSql, xCreateTable,
   xValueText, xValueNumber, xIsNull, xExists, xJsonTypeIs, xJsonEquals, xJsonEmpty,
   xLike, xRegex, xContains, xStartsWith, xEachOpen, xArrayEmpty, xColumnIn, xSortPath,
   inv_pg_regex_check,
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum,
+  xDateGroup, xDocHas
 };

@@ -586,5 +586,6 @@ const inv_dialect inv_sqlite_dialect = {
   xEachFrom, xEachElem, xEachKey, xEachElemArray,
   "MATERIALIZED ", xLimit, xJsonGet, xJsonPluck, xJsonToValue, xValueToJson, xNumber, xCompare,
   xRawEquals, xDateFormat, xAggFirstLast, xAggPush, xAggAddToSet, xAggMergeObjects, xAggMinMax,
-  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum
+  xObject, xOperand, xDivide, xProjectUnary, xQuote, xOrderTerm, xGroupOrder, xArith, xAggSum,
+  NULL, NULL                       /* iVersion 3's xDateGroup, xDocHas: not used */
 };

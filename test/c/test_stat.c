@@ -364,7 +364,10 @@ static const char *firstWith(void) {
   return z;
 }
 
-/* Requests differing only in names and values share one prepared text. */
+/* Requests differing only in names and values share one prepared text
+** (a date_format's value too, within its kind: on PostgreSQL a format that
+** names every unit down to the day groups by the day, xDateGroup, so
+** "%Y-%m-%d" and "%d.%m.%Y" share a text, "%m" has its own). */
 static void testSameText(inv_store *s) {
   char *z1;
   CHECK_INT(stat(s, "job", "{\"filter\":[{\"k\":\"total_tasks\",\"v\":1,\"o\":\"gte\"}],"
@@ -381,7 +384,7 @@ static void testSameText(inv_store *s) {
         && strstr(z1, TH_PG ? " OFFSET $" : " OFFSET ?") != NULL);
   CHECK_INT(stat(s, "job", "{\"filter\":[{\"k\":\"total_tasks\",\"v\":3,\"o\":\"gte\"}],"
                  "\"aggregate\":[{\"group\":{\"keys\":[{\"key\":\"collector_id\",\"name\":\"" MARK "\"},"
-                 "{\"key\":\"created_at\",\"name\":\"" EVIL "\",\"date_format\":\"%m\"}],"
+                 "{\"key\":\"created_at\",\"name\":\"" EVIL "\",\"date_format\":\"%d.%m.%Y\"}],"
                  "\"fields\":[{\"operator\":\"push\",\"name\":\"q\",\"fields\":[{\"key\":\"job_id\",\"name\":\"" MARK "\"}]},"
                  "{\"operator\":\"count\",\"name\":\"m\",\"conditions\":[{\"key\":\"status\",\"value\":\"" MARK "\",\"operator\":\"eq\"}]}]}},"
                  "{\"sort\":[{\"key\":\"" MARK "\",\"desc\":true}]},{\"skip\":0}],\"page\":{\"limit\":2}}"), INV_OK);
