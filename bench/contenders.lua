@@ -481,6 +481,7 @@ local function open_luasql(files)
   run("PRAGMA busy_timeout=5000")
   run("PRAGMA synchronous=NORMAL")
   run("PRAGMA temp_store=MEMORY")
+  run("PRAGMA wal_autocheckpoint=10000")       -- as the store and the limit (bench/limit.c)
   local esc = function(v) return conn:escape(v) end
   -- "?" -> literals: strings quoted and escaped, numbers as they are, nil as NULL
   local function fill(sql, ...)
