@@ -1122,6 +1122,9 @@ if rest and not rest.failed then
   add(row("limit", "hand-written OpenResty handler (bench/rest_limit.lua)"))
   if rest.cached_rps then add(row("cached", "inventory REST, result cache hit")) end
   if rest.layer_rps then add(row("layer", "inventory's REST layer over a store stub")) end
+  if rest.floor_rps then
+    add(row("floor", "the same layer over SQLite's part of the uncached call only (the floor)"))
+  end
   add("")
   local ok1, ok2 = ur / sr >= 0.5, ur / lr >= 1.2
   if not ok1 then missed[#missed + 1] = { name = "rest_static" } end
