@@ -12,7 +12,7 @@
 -- limit:     what a competent user writes by hand: the schema of
 --            bench/schema.sql (files.hand, the same rows) and the SQL below,
 --            through bench/limit.c (cached prepared statements, rows as Lua
---            tables keyed by column name, raw column values).
+--            tables keyed by column name).
 -- luasql:    what a Lua user would otherwise write: the same hand-written SQL
 --            on the same file through LuaSQL (Debian's lua-sql-sqlite3). It
 --            has no parameter binding, so values are escaped (conn:escape)
@@ -22,9 +22,11 @@
 -- and the API's semantics (the same filter, order, page and total_count
 -- rule: the count runs only when the page may hold fewer rows than exist,
 -- in one read transaction with the rows; ties in a sort break by insertion
--- order). The limit and the peer return raw column values (times as integer
--- ms, errors as JSON text); inventory renders ISO times and decodes errors.
--- Signatures (row count, total, first and last id, or the groups) must match
+-- order). Every contender answers the API's records: the limit and the
+-- peer format times as ISO strings in their SELECT and decode the JSON
+-- columns with cjson, as hand-written code serving this API must.
+-- Signatures (row count, total, the first and last records whole, a get's
+-- record whole, or the groups) must match
 -- across contenders for every checked parameter, or the run fails.
 --
 -- On PostgreSQL (files.url: one database, the rows loaded by bench/gen.c's
@@ -43,27 +45,56 @@ local TASK_COLS = "job_task_id, status, provider, created_count, updated_count, 
   .. "workspace_id, domain_id, created_at, started_at, finished_at"
 M.JOB_COLS, M.TASK_COLS = JOB_COLS, TASK_COLS
 
+-- The columns of an answer: the API's record, as hand-written code must
+-- return it (the same record as inventory's): times as ISO 8601 UTC strings
+-- with milliseconds, formatted by the engine in the SELECT (an ORDER BY then
+-- names the table's column, job.created_at, not the formatted alias); the
+-- JSON columns (errors, filter, collector_info) decoded by cjson in Lua
+-- (api_rows below).
+local TIMES = { created_at = true, updated_at = true, started_at = true, finished_at = true }
+local function api_cols(cols, iso)
+  return (cols:gsub("[%w_]+", function(c) return TIMES[c] and iso(c) or c end))
+end
+local function iso_sqlite(c) return "strftime('%Y-%m-%dT%H:%M:%fZ', " .. c .. " / 1000.0, 'unixepoch') AS " .. c end
+local function iso_pg(c)
+  return "to_char(" .. c .. " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS " .. c
+end
+local JOB_API, TASK_API = api_cols(JOB_COLS, iso_sqlite), api_cols(TASK_COLS, iso_sqlite)
+local JOB_API_PG, TASK_API_PG = api_cols(JOB_COLS, iso_pg), api_cols(TASK_COLS, iso_pg)
+
+local decode = require("cjson").decode
+-- the rows of a record-returning statement, made the API's records
+local function api_rows(rows)
+  for i = 1, #rows do
+    local r = rows[i]
+    if r.errors then r.errors = decode(r.errors) end
+    if r.filter then r.filter = decode(r.filter) end
+    if r.collector_info then r.collector_info = decode(r.collector_info) end
+  end
+  return rows
+end
+
 -- The hand-written SQL of each case. "?" placeholders: the limit binds
 -- them; the peer substitutes escaped literals.
 local SQL = {
-  get = "SELECT " .. JOB_COLS .. " FROM job WHERE job_id = ? AND domain_id = ?",
-  task_get = "SELECT " .. TASK_COLS .. " FROM job_task WHERE job_task_id = ? AND domain_id = ?",
-  list_job_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = ? AND job_id = ? "
-    .. "ORDER BY created_at DESC, id LIMIT ?",
+  get = "SELECT " .. JOB_API .. " FROM job WHERE job_id = ? AND domain_id = ?",
+  task_get = "SELECT " .. TASK_API .. " FROM job_task WHERE job_task_id = ? AND domain_id = ?",
+  list_job_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? AND job_id = ? "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   list_job_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ? AND job_id = ?",
-  list_dom_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = ? "
-    .. "ORDER BY created_at DESC, id LIMIT ?",
+  list_dom_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   list_dom_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ?",
-  kw_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = ? AND job_task_id LIKE ? ESCAPE '\\' "
-    .. "ORDER BY created_at DESC, id LIMIT ?",
+  kw_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? AND job_task_id LIKE ? ESCAPE '\\' "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   kw_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ? AND job_task_id LIKE ? ESCAPE '\\'",
-  err_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = ? "
+  err_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? "
     .. "AND EXISTS (SELECT 1 FROM json_each(errors) WHERE value ->> 'error_code' = ?) "
-    .. "ORDER BY created_at DESC, id LIMIT ?",
+    .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   err_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ? "
     .. "AND EXISTS (SELECT 1 FROM json_each(errors) WHERE value ->> 'error_code' = ?)",
-  coll_rows = "SELECT " .. JOB_COLS .. " FROM job WHERE domain_id = ? AND collector_id = ? AND status = ? "
-    .. "ORDER BY created_at DESC, id LIMIT ?",
+  coll_rows = "SELECT " .. JOB_API .. " FROM job WHERE domain_id = ? AND collector_id = ? AND status = ? "
+    .. "ORDER BY job.created_at DESC, id LIMIT ?",
   coll_count = "SELECT count(*) AS n FROM job WHERE domain_id = ? AND collector_id = ? AND status = ?",
   stat_status = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = ? GROUP BY status",
   stat_job = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = ? AND job_id = ? GROUP BY status",
@@ -79,18 +110,18 @@ local SQL = {
     .. "VALUES (?, 'IN_PROGRESS', ?, ?, 'WORKSPACE', ?, ?, ?, ?, ?, ?)",
   insert_job_returning = "INSERT INTO job (job_id, status, total_tasks, remained_tasks, resource_group, "
     .. "domain_id, workspace_id, collector_id, plugin_id, created_at, updated_at) "
-    .. "VALUES (?, 'IN_PROGRESS', ?, ?, 'WORKSPACE', ?, ?, ?, ?, ?, ?) RETURNING " .. JOB_COLS,
+    .. "VALUES (?, 'IN_PROGRESS', ?, ?, 'WORKSPACE', ?, ?, ?, ?, ?, ?) RETURNING " .. JOB_API,
   insert_task = "INSERT INTO job_task (job_task_id, provider, job_id, secret_id, service_account_id, "
     .. "project_id, workspace_id, domain_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   import_task = "INSERT INTO job_task (job_task_id, status, provider, created_count, updated_count, "
     .. "failure_count, deleted_count, disconnected_count, errors, job_id, secret_id, service_account_id, "
     .. "project_id, workspace_id, domain_id, created_at, started_at, finished_at) "
     .. "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  job_by_id = "SELECT " .. JOB_COLS .. " FROM job WHERE job_id = ?",
+  job_by_id = "SELECT " .. JOB_API .. " FROM job WHERE job_id = ?",
   -- task finish: the task, then its job's counters (and status, when it was the last)
   finish_task_returning = "UPDATE job_task SET status = 'SUCCESS', created_count = created_count + ?, "
     .. "updated_count = updated_count + ?, started_at = coalesce(started_at, ?), finished_at = ? "
-    .. "WHERE job_task_id = ? AND domain_id = ? AND status IN ('PENDING', 'IN_PROGRESS') RETURNING " .. TASK_COLS,
+    .. "WHERE job_task_id = ? AND domain_id = ? AND status IN ('PENDING', 'IN_PROGRESS') RETURNING " .. TASK_API,
   finish_task = "UPDATE job_task SET status = 'SUCCESS', created_count = created_count + ?, "
     .. "updated_count = updated_count + ?, started_at = coalesce(started_at, ?), finished_at = ? "
     .. "WHERE job_task_id = ? AND domain_id = ? AND status IN ('PENDING', 'IN_PROGRESS')",
@@ -98,7 +129,7 @@ local SQL = {
     .. "status = CASE WHEN remained_tasks = 1 THEN (CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END) "
     .. "ELSE status END, finished_at = CASE WHEN remained_tasks = 1 THEN ? ELSE finished_at END, updated_at = ? "
     .. "WHERE job_id = ? AND domain_id = ? AND status = 'IN_PROGRESS'",
-  task_by_id = "SELECT " .. TASK_COLS .. " FROM job_task WHERE job_task_id = ?",
+  task_by_id = "SELECT " .. TASK_API .. " FROM job_task WHERE job_task_id = ?",
 }
 M.SQL = SQL
 
@@ -107,24 +138,24 @@ M.SQL = SQL
 -- errors as jsonb (a containment test), ILIKE for the caseless keyword, a
 -- day as the UTC date, the tasks of a create as one INSERT of arrays.
 local SQL_PG = {
-  get = "SELECT " .. JOB_COLS .. " FROM job WHERE job_id = $1 AND domain_id = $2",
-  task_get = "SELECT " .. TASK_COLS .. " FROM job_task WHERE job_task_id = $1 AND domain_id = $2",
-  list_job_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 AND job_id = $2 "
-    .. "ORDER BY created_at DESC, id LIMIT $3",
+  get = "SELECT " .. JOB_API_PG .. " FROM job WHERE job_id = $1 AND domain_id = $2",
+  task_get = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE job_task_id = $1 AND domain_id = $2",
+  list_job_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 AND job_id = $2 "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT $3",
   list_job_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND job_id = $2",
-  list_dom_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 "
-    .. "ORDER BY created_at DESC, id LIMIT $2",
+  list_dom_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT $2",
   list_dom_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1",
-  kw_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 AND job_task_id ILIKE $2 "
-    .. "ORDER BY created_at DESC, id LIMIT $3",
+  kw_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 AND job_task_id ILIKE $2 "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT $3",
   kw_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND job_task_id ILIKE $2",
-  err_rows = "SELECT " .. TASK_COLS .. " FROM job_task WHERE domain_id = $1 "
+  err_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 "
     .. "AND errors @> jsonb_build_array(jsonb_build_object('error_code', $2::text)) "
-    .. "ORDER BY created_at DESC, id LIMIT $3",
+    .. "ORDER BY job_task.created_at DESC, id LIMIT $3",
   err_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 "
     .. "AND errors @> jsonb_build_array(jsonb_build_object('error_code', $2::text))",
-  coll_rows = "SELECT " .. JOB_COLS .. " FROM job WHERE domain_id = $1 AND collector_id = $2 AND status = $3 "
-    .. "ORDER BY created_at DESC, id LIMIT $4",
+  coll_rows = "SELECT " .. JOB_API_PG .. " FROM job WHERE domain_id = $1 AND collector_id = $2 AND status = $3 "
+    .. "ORDER BY job.created_at DESC, id LIMIT $4",
   coll_count = "SELECT count(*) AS n FROM job WHERE domain_id = $1 AND collector_id = $2 AND status = $3",
   stat_status = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = $1 GROUP BY status",
   stat_job = "SELECT status, count(*) AS count FROM job_task WHERE domain_id = $1 AND job_id = $2 GROUP BY status",
@@ -140,7 +171,7 @@ local SQL_PG = {
     .. "VALUES ($1, 'IN_PROGRESS', $2, $2, 'WORKSPACE', $3, $4, $5, $6, now(), now())",
   insert_job_returning = "INSERT INTO job (job_id, status, total_tasks, remained_tasks, resource_group, "
     .. "domain_id, workspace_id, collector_id, plugin_id, created_at, updated_at) "
-    .. "VALUES ($1, 'IN_PROGRESS', $2, $2, 'WORKSPACE', $3, $4, $5, $6, now(), now()) RETURNING " .. JOB_COLS,
+    .. "VALUES ($1, 'IN_PROGRESS', $2, $2, 'WORKSPACE', $3, $4, $5, $6, now(), now()) RETURNING " .. JOB_API_PG,
   -- the tasks of a job in one statement: ids, providers, secrets, service
   -- accounts, projects and workspaces as text[] literals
   insert_tasks = "INSERT INTO job_task (job_task_id, provider, secret_id, service_account_id, project_id, "
@@ -149,7 +180,7 @@ local SQL_PG = {
     .. "$6::text[]) AS t",
   finish_task_returning = "UPDATE job_task SET status = 'SUCCESS', created_count = created_count + $1, "
     .. "updated_count = updated_count + $2, started_at = coalesce(started_at, now()), finished_at = now() "
-    .. "WHERE job_task_id = $3 AND domain_id = $4 AND status IN ('PENDING', 'IN_PROGRESS') RETURNING " .. TASK_COLS,
+    .. "WHERE job_task_id = $3 AND domain_id = $4 AND status IN ('PENDING', 'IN_PROGRESS') RETURNING " .. TASK_API_PG,
   finish_job = "UPDATE job SET remained_tasks = remained_tasks - 1, success_tasks = success_tasks + 1, "
     .. "status = CASE WHEN remained_tasks = 1 THEN (CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END) "
     .. "ELSE status END, finished_at = CASE WHEN remained_tasks = 1 THEN now() ELSE finished_at END, "
@@ -215,10 +246,27 @@ function M.import_batch(tag, k, n, domain_id)
 end
 
 -- ---------------------------------------------------------------- signatures
-local function sig_page(key, rows, total)
+-- a record in one canonical text: keys sorted, numbers as %.17g (an
+-- integer and the same float alike), nulls of either library as null
+local function canon(v)
+  local t = type(v)
+  if t == "table" then
+    local ks, out = {}, {}
+    for k in pairs(v) do ks[#ks + 1] = k end
+    table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+    for i, k in ipairs(ks) do out[i] = tostring(k) .. "=" .. canon(v[k]) end
+    return "{" .. table.concat(out, ",") .. "}"
+  elseif t == "number" then return string.format("%.17g", v)
+  elseif t == "string" then return string.format("%q", v)
+  elseif t == "userdata" then return "null"
+  end
+  return tostring(v)
+end
+-- a page: its size, total_count, and its first and last records whole
+local function sig_page(_, rows, total)
   local n = #rows
   return string.format("n=%d total=%s first=%s last=%s", n, tostring(total),
-    n > 0 and tostring(rows[1][key]) or "-", n > 0 and tostring(rows[n][key]) or "-")
+    n > 0 and canon(rows[1]) or "-", n > 0 and canon(rows[n]) or "-")
 end
 -- groups, in any order (the API does not promise one): sorted by their keys
 local function sig_groups(rows, keys, vals)
@@ -244,8 +292,8 @@ local G = {
 
 -- inventory's results: a record, {results=, total_count=} (list), {results=} (stat, analyze)
 local inv_sig = {
-  get = function(r) return string.format("%s %s %d", r.job_id, r.status, r.total_tasks) end,
-  task_get = function(r) return string.format("%s %s %s", r.job_task_id, r.status, r.job_id) end,
+  get = canon,
+  task_get = canon,
   list_job = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
   list_page = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
   list_keyword = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
@@ -357,6 +405,7 @@ local function limit_reads(db, query, exec, S, begin)
     if c then rows = query(db, rows_sql, a, b, c, lim)
     elseif b then rows = query(db, rows_sql, a, b, lim)
     else rows = query(db, rows_sql, a, lim) end
+    api_rows(rows)
     if #rows < lim then
       total = #rows
     elseif c then total = query(db, count_sql, a, b, c)[1].n
@@ -365,8 +414,8 @@ local function limit_reads(db, query, exec, S, begin)
     exec(db, "COMMIT")
     return { rows = rows, total = total }
   end
-  function ops.get(p) return query(db, S.get, p.job_id, p.domain_id)[1] end
-  function ops.task_get(p) return query(db, S.task_get, p.job_task_id, p.domain_id)[1] end
+  function ops.get(p) return api_rows(query(db, S.get, p.job_id, p.domain_id))[1] end
+  function ops.task_get(p) return api_rows(query(db, S.task_get, p.job_task_id, p.domain_id))[1] end
   function ops.list_job(p) return page(S.list_job_rows, S.list_job_count, 20, p.domain_id, p.job_id) end
   function ops.list_page(p) return page(S.list_dom_rows, S.list_dom_count, 1000, p.domain_id) end
   function ops.list_keyword(p) return page(S.kw_rows, S.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
@@ -394,8 +443,8 @@ local function open_limit(files)
     local jid = new_id("job-")
     local tasks = p.tasks
     exec(db, "BEGIN IMMEDIATE")
-    local j = query(db, SQL.insert_job_returning, jid, #tasks, #tasks, p.domain_id, p.workspace_id,
-                    p.collector_id, p.plugin_id, now, now)[1]
+    local j = api_rows(query(db, SQL.insert_job_returning, jid, #tasks, #tasks, p.domain_id, p.workspace_id,
+                             p.collector_id, p.plugin_id, now, now))[1]
     for i = 1, #tasks do
       local t = tasks[i]
       exec(db, SQL.insert_task, new_id("job-task-"), t.provider, jid, t.secret_id, t.service_account_id,
@@ -420,7 +469,8 @@ local function open_limit(files)
   function ops.finish(p)
     local now = time_ms()
     exec(db, "BEGIN IMMEDIATE")
-    local t = query(db, SQL.finish_task_returning, p.created, p.updated, now, now, p.job_task_id, p.domain_id)[1]
+    local t = api_rows(query(db, SQL.finish_task_returning, p.created, p.updated, now, now, p.job_task_id,
+                             p.domain_id))[1]
     if not t then exec(db, "ROLLBACK"); error("finish: task not found or finished") end
     exec(db, SQL.finish_job, now, now, t.job_id, p.domain_id)
     exec(db, "COMMIT")
@@ -450,8 +500,8 @@ local function open_limit_pg(files)
       ws[i] = t.workspace_id or p.workspace_id
     end
     exec(db, "BEGIN")
-    local j = query(db, S.insert_job_returning, jid, n, p.domain_id, p.workspace_id, p.collector_id,
-                    p.plugin_id)[1]
+    local j = api_rows(query(db, S.insert_job_returning, jid, n, p.domain_id, p.workspace_id, p.collector_id,
+                             p.plugin_id))[1]
     exec(db, S.insert_tasks, pg_array(ids, n), pg_array(prov, n), pg_array(sec, n), pg_array(sa, n),
          pg_array(proj, n), pg_array(ws, n), jid, p.domain_id)
     exec(db, "COMMIT")
@@ -460,7 +510,7 @@ local function open_limit_pg(files)
   -- task finish: UPDATE job_task ... RETURNING the task; UPDATE job
   function ops.finish(p)
     exec(db, "BEGIN")
-    local t = query(db, S.finish_task_returning, p.created, p.updated, p.job_task_id, p.domain_id)[1]
+    local t = api_rows(query(db, S.finish_task_returning, p.created, p.updated, p.job_task_id, p.domain_id))[1]
     if not t then exec(db, "ROLLBACK"); error("finish: task not found or finished") end
     exec(db, S.finish_job, t.job_id, p.domain_id)
     exec(db, "COMMIT")
@@ -481,6 +531,7 @@ local function open_luasql(files)
   run("PRAGMA busy_timeout=5000")
   run("PRAGMA synchronous=NORMAL")
   run("PRAGMA temp_store=MEMORY")
+  run("PRAGMA wal_autocheckpoint=10000")       -- as the store and the limit (bench/limit.c)
   local esc = function(v) return conn:escape(v) end
   -- "?" -> literals: strings quoted and escaped, numbers as they are, nil as NULL
   local function fill(sql, ...)
@@ -512,6 +563,7 @@ local function open_luasql(files)
     if c then rows = query(fill(rows_sql, a, b, c, lim))
     elseif b then rows = query(fill(rows_sql, a, b, lim))
     else rows = query(fill(rows_sql, a, lim)) end
+    api_rows(rows)
     if #rows < lim then
       total = #rows
     else
@@ -520,8 +572,8 @@ local function open_luasql(files)
     run("COMMIT")
     return { rows = rows, total = total }
   end
-  function ops.get(p) return query(fill(SQL.get, p.job_id, p.domain_id))[1] end
-  function ops.task_get(p) return query(fill(SQL.task_get, p.job_task_id, p.domain_id))[1] end
+  function ops.get(p) return api_rows(query(fill(SQL.get, p.job_id, p.domain_id)))[1] end
+  function ops.task_get(p) return api_rows(query(fill(SQL.task_get, p.job_task_id, p.domain_id)))[1] end
   function ops.list_job(p) return page(SQL.list_job_rows, SQL.list_job_count, 20, p.domain_id, p.job_id) end
   function ops.list_page(p) return page(SQL.list_dom_rows, SQL.list_dom_count, 1000, p.domain_id) end
   function ops.list_keyword(p) return page(SQL.kw_rows, SQL.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
@@ -549,7 +601,7 @@ local function open_luasql(files)
                t.project_id, t.workspace_id or p.workspace_id, p.domain_id, now))
     end
     run("COMMIT")
-    return query(fill(SQL.job_by_id, jid))[1]
+    return api_rows(query(fill(SQL.job_by_id, jid)))[1]
   end
   function ops.import(p)
     local rows = p.rows
@@ -568,7 +620,7 @@ local function open_luasql(files)
     local cur = assert(conn:execute(fill(SQL.finish_task, p.created, p.updated, now, now, p.job_task_id,
                                          p.domain_id)))
     if cur ~= 1 then run("ROLLBACK"); error("finish: task not found or finished") end
-    local t = query(fill(SQL.task_by_id, p.job_task_id))[1]
+    local t = api_rows(query(fill(SQL.task_by_id, p.job_task_id)))[1]
     run(fill(SQL.finish_job, now, now, t.job_id, p.domain_id))
     run("COMMIT")
     return t

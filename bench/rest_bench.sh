@@ -13,10 +13,12 @@
 #                                             (bench/rest_limit.lua over bench/limit.c, LuaJIT)
 #   GET  /static.json                         inventory's answer bytes as a static file
 #   POST /bench/layer                         inventory's REST layer over a store stub
+#   POST /bench/floor                         the same layer over SQLite's part of the call only
 # PHASES:
 #   full|mid  wrk -t2 -c32 --latency, DURATION (default 5s) after a 1 s warm-up, on:
 #             static, inventory uncached (Cache-Control: no-cache), the hand-written
-#             handler, inventory with its result cache, the layer over the stub
+#             handler, inventory with its result cache, the layer over the stub,
+#             the layer over SQLite's part of the call (the floor)
 #   quick     1 s each, no warm-up, static / uncached / hand-written only (CI: seconds)
 #   rss       RSS_SECONDS (default 60) of mixed load (wrk: job get, a job's task
 #             list, a job's task stat, analyze of the domain, rotating over 400
@@ -133,6 +135,43 @@ location = /bench/layer {
         ngx.print(text)
     }
 }
+
+# the floor of the uncached path: the same layer over a store that runs only
+# SQLite's part of inventory's call (its two statements on inventory's file:
+# the page's rows, every column read once, then the count, in one snapshot;
+# bench/limit.c's floor()) and returns the precomputed answer: inventory
+# with a planner and a JSON writer that cost nothing
+location = /bench/floor {
+    content_by_lua_block {
+        local cache = package.loaded["inventory.bench_floor"]
+        if not cache then
+            local rest = require "inventory.rest"
+            local f = assert(io.open(ngx.config.prefix() .. "html/static.json", "rb"))
+            local answer = f:read("*a")
+            f:close()
+            local limit = assert(package.loadlib("$PREFIX/bench/limit.so", "luaopen_limit"))()
+            local db = assert(limit.open("$INVDB"))
+            local rows = "SELECT t.* FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1) "
+              .. "ORDER BY t.created_at DESC, t.id LIMIT ?3 OFFSET ?4"
+            local count = "SELECT count(*) FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1)"
+            local store = { call = function(_, resource, method, req)
+              local n, total = limit.floor(db, rows, count, req.job_id, req.domain_id, 20, 0)
+              if n ~= 20 or total ~= 100 then return nil, "floor: " .. n .. " rows of " .. total, "ERROR_UNKNOWN" end
+              return answer
+            end }
+            cache = { h = rest.new{ store = store, resolver = rest.token_file_resolver("$TOKENS") } }
+            package.loaded["inventory.bench_floor"] = cache
+        end
+        ngx.req.read_body()
+        local status, text, headers = cache.h:handle(ngx.req.get_method(), "/inventory/v1/job-task/list",
+                                                     ngx.req.get_body_data(), ngx.req.get_headers())
+        ngx.status = status
+        ngx.header["Content-Type"] = "application/json"
+        ngx.header["Content-Length"] = #text
+        for k, v in pairs(headers) do ngx.header[k] = v end
+        ngx.print(text)
+    }
+}
 NGX
   env -u LUA_PATH -u LUA_CPATH nginx -p "$PREFIX/" -c conf/nginx.conf >"$OUT/nginx.out" 2>&1 &
   NPID=$!
@@ -221,6 +260,8 @@ done
 cmp -s <(grep -o '"job_task_id":"[^"]*"' "$PREFIX/html/static.json") <(grep -o '"job_task_id":"[^"]*"' "$OUT/limit.json") \
   || { echo "rest_bench: the hand-written handler returns other tasks"; exit 1; }
 cmp -s "$PREFIX/html/static.json" <(curl -s "$URL/static.json") || { echo "rest_bench: static file differs"; exit 1; }
+cmp -s "$PREFIX/html/static.json" <(curl -s -H "$AUTH" --data-binary "$BODY" "$URL/bench/floor") \
+  || { echo "rest_bench: the floor handler failed:"; curl -s -H "$AUTH" --data-binary "$BODY" "$URL/bench/floor" | head -c 300; exit 1; }
 echo "rest_bench: job $JOB_ID, 20 tasks of 100: inventory $SIZE bytes, hand-written $LSIZE bytes"
 echo "sizes inventory $SIZE B, hand-written $LSIZE B" >> "$SUMMARY"
 
@@ -276,5 +317,6 @@ run_wrk limit -s "$OUT/post.lua" "$URL/bench/limit/job-task/list"
 if [ "$PHASES" != quick ]; then
   run_wrk cached -s "$OUT/post.lua" "$URL/inventory/v1/job-task/list"
   run_wrk layer -s "$OUT/post.lua" "$URL/bench/layer"
+  run_wrk floor -s "$OUT/post.lua" "$URL/bench/floor"
 fi
 cat "$SUMMARY"

@@ -129,6 +129,13 @@ enum {
                                   INV_SQL_JOURNAL_TASK or _TASK_JOB, at #7) -> the task's row
                                   as the by-id SELECT t.* has it, then the job's
                                   remained_tasks and status (NULL: not moved) */
+  INV_SQL_TASK_FINISH_PLAIN,   /* optional (NULL: INV_SQL_TASK_FINISH): its UPDATE without
+                                  RETURNING; the core checks the rows it changed and reads the
+                                  task by id (an engine whose RETURNING costs more than a
+                                  second statement: SQLite builds an ephemeral table for it) */
+  INV_SQL_JOB_TASK_DONE_PLAIN, /* optional (NULL: INV_SQL_JOB_TASK_DONE): its UPDATE without
+                                  RETURNING; the core then runs INV_SQL_JOB_FINALIZE, which
+                                  changes the job after its last task only */
   INV_SQL_JOURNAL_JOB_AND_TASKS, /* optional (NULL: INV_SQL_JOURNAL_JOB, then _JOB_TASKS): the
                                   two in one statement, the job's row first; #1 now, #2 op,
                                   #3 job_id, #4 domain (job.create's last statement) */

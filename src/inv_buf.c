@@ -94,13 +94,86 @@ void inv_buf_addi(inv_buf *b, int64_t i) {
   inv_buf_add(b, a + k, sizeof(a) - k);
 }
 
+/* A format of plain "%s", "%d" and "%%" conversions only (what the SQL
+** builders print: column names, CTE numbers) is appended here, without
+** vsnprintf's per-call setup: 1 (done, or out of memory), or 0 when zFmt
+** has another conversion or more than 16 strings (nothing appended). The
+** room for all of it is reserved first; an argument pointing into the
+** buffer (its text before the call) is followed to where the growth moved
+** it, with the length it had then. */
+static int fmtSimple(inv_buf *b, const char *zFmt, va_list ap) {
+  va_list ap2;
+  const char *z;
+  char *zOut;
+  size_t need = 0, nOld, anArg[16];
+  int nArg = 0;
+  uintptr_t zOld;
+  va_copy(ap2, ap);
+  for (z = zFmt; *z; z++) {
+    if (*z != '%') { need++; continue; }
+    if (z[1] == 's') {
+      const char *zArg = va_arg(ap2, const char *);
+      if (nArg == sizeof anArg / sizeof anArg[0]) { va_end(ap2); return 0; }
+      anArg[nArg] = zArg ? strlen(zArg) : 6;
+      need += anArg[nArg++];
+    } else if (z[1] == 'd') {
+      (void)va_arg(ap2, int);
+      need += 11;
+    } else if (z[1] == '%') {
+      need++;
+    } else {
+      va_end(ap2);
+      return 0;
+    }
+    z++;
+  }
+  va_end(ap2);
+  zOld = (uintptr_t)b->z;
+  nOld = b->nAlloc;
+  if (inv_buf_reserve(b, need)) return 1;
+  zOut = b->z + b->n;
+  nArg = 0;
+  for (z = zFmt; *z; z++) {
+    if (*z != '%') { *zOut++ = *z; continue; }
+    z++;
+    if (*z == 's') {
+      const char *zArg = va_arg(ap, const char *);
+      size_t n;
+      if (!zArg) zArg = "(null)";
+      else if (zOld && (uintptr_t)zArg >= zOld && (uintptr_t)zArg < zOld + nOld) {
+        zArg = b->z + ((uintptr_t)zArg - zOld);       /* the buffer's own text, moved */
+      }
+      n = anArg[nArg++];        /* measured before: the text may be followed by ours now */
+      memmove(zOut, zArg, n);
+      zOut += n;
+    } else if (*z == 'd') {
+      char a[12];
+      int v = va_arg(ap, int), k = (int)sizeof(a);
+      unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+      do { a[--k] = (char)('0' + (int)(u % 10)); u /= 10; } while (u);
+      if (v < 0) a[--k] = '-';
+      memcpy(zOut, a + k, sizeof(a) - (size_t)k);
+      zOut += sizeof(a) - (size_t)k;
+    } else {
+      *zOut++ = '%';
+    }
+  }
+  b->n = (size_t)(zOut - b->z);
+  b->z[b->n] = 0;
+  return 1;
+}
+
 /* vsnprintf into the free space; a second pass after growing if it did not
-** fit. */
+** fit; plain %s / %d / %% formats through fmtSimple. */
 void inv_buf_printf(inv_buf *b, const char *zFmt, ...) {
   va_list ap, ap2;
   size_t avail;
   int k;
   if (b->bOom) return;
+  va_start(ap, zFmt);
+  k = fmtSimple(b, zFmt, ap);
+  va_end(ap);
+  if (k) return;
   if (inv_buf_reserve(b, 0)) return;
   avail = b->nAlloc - b->n;
   va_start(ap, zFmt);

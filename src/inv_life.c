@@ -113,13 +113,20 @@ int inv_job_finalize(inv_store *s, const char *zJob, const char *zDomain, int64_
 ** entries on every task. */
 static int jobTaskDone(inv_store *s, const char *zJob, const char *zDomain, int bFailure,
                        int64_t now) {
-  inv_stmt *p = inv_sql(s, INV_SQL_JOB_TASK_DONE);
+  int bPlain = s->pDia->azSql[INV_SQL_JOB_TASK_DONE_PLAIN] != NULL;
+  inv_stmt *p = inv_sql(s, bPlain ? INV_SQL_JOB_TASK_DONE_PLAIN : INV_SQL_JOB_TASK_DONE);
   int rc, bLast = 0;
   if (!p) return INV_ERROR;
   inv_bind_int(s, p, 1, now);
   inv_bind_text(s, p, 2, zJob);
   inv_bind_text(s, p, 3, zDomain);
   inv_bind_int(s, p, 4, bFailure ? 1 : 0);
+  if (bPlain) {
+    /* no RETURNING: the finalising UPDATE changes the job only when this
+    ** was its last task and it is still IN_PROGRESS (exactly once) */
+    if (inv_run(s, p)) return INV_ERROR;
+    return inv_job_finalize(s, zJob, zDomain, now);
+  }
   rc = inv_step(s, p);
   if (rc == INV_ROW) {
     size_t n;
@@ -541,6 +548,57 @@ static int finishAll(inv_store *s, const inv_resource *r, const inv_val *req, co
   return rc;
 }
 
+/* finish by INV_SQL_TASK_FINISH_PLAIN: the UPDATE, then the task read by id
+** (what the answer renders); the job's counters and the journal run while
+** that row is pending. An error after the rendering (the COMMIT) discards
+** the answer, as any error does. */
+static int finishPlain(inv_store *s, const inv_resource *r, const inv_val *req, const char *zId,
+                       const char *zDomain, const char *zStatus, const int64_t *aCount,
+                       int64_t now, int bFail, inv_sink *k, int f) {
+  inv_stmt *p = inv_sql(s, INV_SQL_TASK_FINISH_PLAIN);
+  int rc, i, bTaskFailed;
+  int iLeft = 1 + inv_field_index(r, "remained_sub_tasks", 18);
+  int iStatus = 1 + inv_field_index(r, "status", 6), iJob = 1 + inv_field_index(r, "job_id", 6);
+  int64_t nLeft;
+  size_t n;
+  Task t;
+  if (!p) return INV_ERROR;
+  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
+  inv_bind_int(s, p, 7, now);
+  inv_bind_int(s, p, 8, bFail);
+  inv_bind_text(s, p, 9, zId);
+  inv_bind_text(s, p, 10, zDomain);
+  if (inv_run(s, p)) return INV_ERROR;
+  if (inv_changes(s) == 0) {
+    if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
+    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+  }
+  p = inv_prepare_static(s, s->azById[r->iRes]);
+  if (!p) return INV_ERROR;
+  inv_bind_text(s, p, 1, zId);
+  inv_bind_text(s, p, 2, zDomain);
+  rc = inv_step(s, p);
+  if (rc < 0) return INV_ERROR;
+  if (rc != INV_ROW) {                                    /* (it was just changed) */
+    inv_reset(s, p);
+    return inv_err(s, "ERROR_UNKNOWN", "Job task %s vanished while it finished.", zId);
+  }
+  nLeft = inv_col_int(s, p, iLeft);
+  bTaskFailed = strcmp(inv_col_text(s, p, iStatus, &n), "FAILURE") == 0;
+  snprintf(t.zJob, sizeof t.zJob, "%s", inv_col_text(s, p, iJob, &n));
+  if (nLeft == 0 && t.zJob[0]) {
+    rc = jobTaskDone(s, t.zJob, zDomain, bTaskFailed, now)
+      || inv_journal_task_job(s, zId, zDomain, t.zJob);
+  } else {
+    rc = inv_journal_task(s, zId, zDomain, t.zJob);
+  }
+  if (rc == INV_OK) rc = inv_render_row(s, r, p, 1, k, f, NULL);
+  inv_reset(s, p);
+  if (rc != INV_OK || inv_commit(s)) return INV_ERROR;
+  return INV_OK;
+}
+
 int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink *k, int f) {
   static const char *const azCount[] = {
     "created_count", "updated_count", "deleted_count", "disconnected_count",
@@ -576,6 +634,9 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (inv_begin_write(s)) return INV_ERROR;
   if (s->pDia->azSql[INV_SQL_TASK_FINISH_ALL] && s->nJournalSec > 0) {
     return finishAll(s, r, req, zId, zDomain, zStatus, aCount, now, bFail, k, f);
+  }
+  if (s->pDia->azSql[INV_SQL_TASK_FINISH_PLAIN]) {
+    return finishPlain(s, r, req, zId, zDomain, zStatus, aCount, now, bFail, k, f);
   }
   /* one UPDATE finds the task, checks its state and finishes a sub-task;
   ** no row: the task is not there (or not in this domain), or it is done */
@@ -849,6 +910,9 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const inv_val *pRecs;
   const char *azField[32];
   const inv_val *aSlot[32];
+  const char *azPrevKey[32];
+  size_t anPrevKey[32];
+  int aPrevField[32];
   inv_buf *b = &s->sql;
   inv_stmt *p;
   size_t i;
@@ -865,6 +929,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   if (!pRecs || !inv_val_is_arr(pRecs)) return inv_err_type_of(s, "records", "list", pRecs);
   for (j = 0; j < r->nField; j++) azField[j] = r->aField[j].zName;
   azField[j] = NULL;
+  memset((void*)azPrevKey, 0, sizeof azPrevKey);
   inv_buf_reset(b);
   inv_buf_printf(b, "INSERT INTO %s (", r->zTable);
   for (j = 0; j < r->nField; j++) inv_buf_printf(b, "%s%s", j ? ", " : "", r->aField[j].zName);
@@ -890,7 +955,17 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
       memset(aSlot, 0, sizeof(aSlot[0]) * (size_t)r->nField);
       for (kk = 0; kk < rec->u.obj.n; kk++) {
         const inv_kv *kv = &rec->u.obj.a[kk];
-        int iF = inv_field_index(r, kv->zKey, kv->nKey);
+        int iF;
+        /* the records of a batch mostly have the same keys, in the same
+        ** order, often the same text (Lua's interned strings): a key at the
+        ** address and length of the last record's is that field again
+        ** (every record is alive for the whole call) */
+        if (kk < 32 && azPrevKey[kk] == kv->zKey && anPrevKey[kk] == kv->nKey) {
+          iF = aPrevField[kk];
+        } else {
+          iF = inv_field_index(r, kv->zKey, kv->nKey);
+          if (kk < 32) { azPrevKey[kk] = kv->zKey; anPrevKey[kk] = kv->nKey; aPrevField[kk] = iF; }
+        }
         if (iF < 0) {
           /* the message names the first unknown key, as the check of every key did */
           if (inv_check_keys(s, rec, azField, "records")) return INV_ERROR;

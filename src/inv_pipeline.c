@@ -230,7 +230,10 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
 static int baseCte(SC *c, inv_req *rq, const inv_val *pQ) {
   int i;
   inv_buf_adds(c->b, "WITH s0 AS (SELECT t.id");
-  for (i = 0; i < c->r->nField; i++) inv_buf_printf(c->b, ", t.%s", c->r->aField[i].zName);
+  for (i = 0; i < c->r->nField; i++) {
+    inv_buf_add(c->b, ", t.", 4);
+    inv_buf_add(c->b, c->r->aField[i].zName, c->r->aField[i].nName);
+  }
   inv_buf_printf(c->b, ", NULL AS _u, t.id AS _seq FROM %s AS t WHERE ", c->r->zTable);
   return inv_where(c->q, inv_val_get(pQ, "filter"), inv_val_get(pQ, "filter_or"),
                    inv_val_get(pQ, "keyword"), &rq->conds);

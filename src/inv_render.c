@@ -131,9 +131,13 @@ void inv_emit_json(inv_store *s, inv_sink *k, const char *z, size_t n) {
 
 #define MS_DAY 86400000
 
-static void put2(char *z, int v) {
-  z[0] = (char)('0' + v / 10);
-  z[1] = (char)('0' + v % 10);
+static const char kDigits2[] =
+  "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+  "8081828384858687888990919293949596979899";
+
+static void put2(char *z, int v) {           /* 0 <= v < 100 */
+  memcpy(z, kDigits2 + 2 * v, 2);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" of ms (24 bytes, not terminated), through the
@@ -241,7 +245,13 @@ static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
     int64_t v = 0;
     const char *z = "";
     size_t n = 0;
-    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    if (pOnly) {
+      if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    } else {                                /* fieldWanted without `only`, inline */
+      if ((f->flags & FF_HIDDEN) && !(flags & R_ALL)) continue;
+      if ((flags & R_MINIMAL) && !(f->flags & FF_MINIMAL)) continue;
+      nSub = 0;
+    }
     t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
     switch (f->eType) {
@@ -286,6 +296,13 @@ static int renderSink(inv_store *s, const inv_resource *r, inv_stmt *p,
 
 #define KEY_SLOT 32               /* ",\"name\":" of a field, zero-padded */
 #define KEY_FIELDS 64             /* fields per resource (key ids: 64 each) */
+/* After the key slots: for each resource and each rendering without a
+** projection (R_MINIMAL, R_ALL: 4 of them), the indexes of the fields it
+** renders, in order, ended by WANT_END. */
+#define WANT_OFF ((size_t)(INV_N_RES * KEY_FIELDS + 1) * KEY_SLOT)
+#define WANT_END 0xff
+#define WANT_LIST(z, iRes, flags) ((const unsigned char*)(z) + WANT_OFF + \
+  ((size_t)(iRes) * 4 + (((flags) & R_MINIMAL) ? 1u : 0u) + (((flags) & R_ALL) ? 2u : 0u)) * (KEY_FIELDS + 1))
 
 /* The JSON keys of every resource's fields, built on the store's first
 ** JSON row (one more slot: a copy of a whole slot from offset 1 stays inside). */
@@ -293,11 +310,23 @@ static const char *jsonKeys(inv_store *s) {
   int ri, i;
   char *z;
   if (s->zJsonKeys) return s->zJsonKeys;
-  z = inv_malloc((size_t)(INV_N_RES * KEY_FIELDS + 1) * KEY_SLOT);
+  size_t nAll = WANT_OFF + (size_t)INV_N_RES * 4 * (KEY_FIELDS + 1);
+  z = inv_malloc(nAll);
   if (!z) return NULL;
-  memset(z, 0, (size_t)(INV_N_RES * KEY_FIELDS + 1) * KEY_SLOT);
+  memset(z, 0, nAll);
   for (ri = 0; ri < INV_N_RES && inv_resources[ri]; ri++) {
     const inv_resource *r = inv_resources[ri];
+    int fl;
+    for (fl = 0; fl < 4; fl++) {
+      int flags = ((fl & 1) ? R_MINIMAL : 0) | ((fl & 2) ? R_ALL : 0), n = 0;
+      unsigned char *pw = (unsigned char*)z + WANT_OFF + ((size_t)r->iRes * 4 + (size_t)fl) * (KEY_FIELDS + 1);
+      for (i = 0; i < r->nField && i < KEY_FIELDS; i++) {
+        SubPath aSub[ONLY_MAX_SUB];
+        int nSub;
+        if (fieldWanted(r, i, flags, NULL, aSub, &nSub)) pw[n++] = (unsigned char)i;
+      }
+      pw[n] = WANT_END;
+    }
     for (i = 0; i < r->nField && i < KEY_FIELDS; i++) {
       const inv_field *f = &r->aField[i];
       char *w = z + ((size_t)r->iRes * KEY_FIELDS + (size_t)i) * KEY_SLOT;
@@ -313,8 +342,8 @@ static const char *jsonKeys(inv_store *s) {
   return z;
 }
 
-/* Does any byte of z[0..n) need an escape in a JSON string (< 0x20, '"',
-** '\\')? Eight at a time (a false alarm only costs the careful writer). */
+/* Does any of the 8 bytes at z need an escape in a JSON string (< 0x20,
+** '"', '\\')? (a false alarm only costs the careful writer) */
 static int wordNeedsEscape(const char *z) {
   const uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
   uint64_t x, q, b;
@@ -323,32 +352,44 @@ static int wordNeedsEscape(const char *z) {
   b = x ^ (k01 * '\\');
   return ((((x - k01 * 0x20) & ~x) | ((q - k01) & ~q) | ((b - k01) & ~b)) & k80) != 0;
 }
-static int needsEscape(const char *z, size_t n) {
+/* The decimal digits of v at w; returns the end. */
+static char *putInt(char *w, int64_t v) {
+  uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, t;
+  int nd = 1, k;
+  if (v < 0) *w++ = '-';
+  for (t = u; t >= 10; t /= 10) nd++;
+  for (k = nd - 1; k > 0; k--) {
+    w[k] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  }
+  w[0] = (char)('0' + (int)u);
+  return w + nd;
+}
+
+/* A JSON string of z[0..n) at w, quoted, when no byte needs an escape: the
+** bytes are checked and copied 8 at a time (the last 8 overlapping). NULL
+** when one may need an escape (nothing useful written: the careful writer
+** takes over). */
+static char *putPlainStr(char *w, const char *z, size_t n) {
   size_t i;
+  *w++ = '"';
   if (n < 8) {
     for (i = 0; i < n; i++) {
       unsigned char c = (unsigned char)z[i];
-      if (c < 0x20 || c == '"' || c == '\\') return 1;
+      if (c < 0x20 || c == '"' || c == '\\') return NULL;
+      w[i] = (char)c;
     }
-    return 0;
+  } else {
+    for (i = 0; i + 8 < n; i += 8) {
+      if (wordNeedsEscape(z + i)) return NULL;
+      memcpy(w + i, z + i, 8);
+    }
+    if (wordNeedsEscape(z + n - 8)) return NULL;
+    memcpy(w + n - 8, z + n - 8, 8);
   }
-  for (i = 0; i + 8 < n; i += 8) {
-    if (wordNeedsEscape(z + i)) return 1;
-  }
-  return wordNeedsEscape(z + n - 8);          /* the last 8 bytes, overlapping */
-}
-
-static char *putInt(char *w, int64_t v) {
-  char a[24];
-  size_t k = sizeof a;
-  uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
-  do {
-    a[--k] = (char)('0' + (int)(u % 10));
-    u /= 10;
-  } while (u);
-  if (v < 0) a[--k] = '-';
-  memcpy(w, a + k, sizeof a - k);
-  return w + (sizeof a - k);
+  w += n;
+  *w++ = '"';
+  return w;
 }
 
 /* The same row as renderSink would write through the sink's events, byte
@@ -361,21 +402,31 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
   const inv_driver *d = s->pDrv;
   int (*xGet)(inv_stmt*, int, int, int64_t*, const char**, size_t*) =
     d->iVersion >= 4 && d->xColumnGet ? d->xColumnGet : NULL;
-  int i, bJson = flags & R_JSON, bFirst = 1;
+  const unsigned char *pWant = pOnly ? NULL : WANT_LIST(zKeys, r->iRes, flags);
+  int i, k, bJson = flags & R_JSON, bFirst = 1;
   char *w;
   if (inv_buf_reserve(b, 2)) return INV_OK;     /* b->bOom: the caller fails the call */
   w = b->z + b->n;
   if (js->bComma) *w++ = ',';
   *w++ = '{';
   b->n = (size_t)(w - b->z);
-  for (i = 0; i < r->nField; i++) {
-    const inv_field *f = &r->aField[i];
+  for (k = 0;; k++) {
+    const inv_field *f;
     SubPath aSub[ONLY_MAX_SUB];
-    int nSub, t;
+    int nSub = 0, t;
     int64_t v = 0;
     const char *z = "";
     size_t n = 0, need;
-    if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    char *e;
+    if (pWant) {                    /* the fields rendered without a projection */
+      i = pWant[k];
+      if (i == WANT_END) break;
+    } else {
+      i = k;
+      if (i >= r->nField) break;
+      if (!fieldWanted(r, i, flags, pOnly, aSub, &nSub)) continue;
+    }
+    f = &r->aField[i];
     if (xGet) t = xGet(p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     else t = inv_col_get(s, p, iCol0 + i, f->eType != F_INT && f->eType != F_TIME, &v, &z, &n);
     if (t == INV_T_NULL) continue;
@@ -415,11 +466,8 @@ static int renderJson(inv_store *s, const inv_resource *r, inv_stmt *p, int iCol
     bFirst = 0;
     switch (f->eType) {
       case F_STR:
-        if (!needsEscape(z, n)) {
-          *w++ = '"';
-          memcpy(w, z, n);
-          w += n;
-          *w++ = '"';
+        if ((e = putPlainStr(w, z, n)) != NULL) {
+          w = e;
         } else {
           b->n = (size_t)(w - b->z);
           inv_json_write_str(b, z, n);

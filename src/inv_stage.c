@@ -79,7 +79,12 @@ int inv_stat_is_str(const inv_val *v) { return v && v->t == INV_STR && v->u.s.n 
 static void addRawCols(SC *c, const char *zAlias) {
   int i;
   inv_buf_printf(c->b, "%s.id", zAlias);
-  for (i = 0; i < c->r->nField; i++) inv_buf_printf(c->b, ", %s.%s", zAlias, c->r->aField[i].zName);
+  for (i = 0; i < c->r->nField; i++) {
+    inv_buf_add(c->b, ", ", 2);
+    inv_buf_adds(c->b, zAlias);
+    inv_buf_addc(c->b, '.');
+    inv_buf_add(c->b, c->r->aField[i].zName, c->r->aField[i].nName);
+  }
   inv_buf_printf(c->b, ", %s._u", zAlias);
 }
 static void addNamedCols(SC *c, const char *zAlias) {

@@ -328,12 +328,40 @@ static int read1or2(const char *z, size_t n, size_t *pi) {
   return v;
 }
 
+/* The form this library answers, "YYYY-MM-DDTHH:MM:SSZ" or with ".mmm"
+** before the Z (what an import of exported records holds), read directly:
+** the same instant as inv_time_parse_strict gives it. -1: not this form (or
+** not plainly valid), for the general parser to decide. */
+static int parseCanonical(const char *z, size_t n, int64_t *pMs) {
+  static const unsigned char aDigit[24] = {   /* 1: a digit at this position */
+    1,1,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,0,1,1,1,0
+  };
+  int y, mo, d, h, mi, sec, ms = 0;
+  size_t i;
+  if ((n != 20 && n != 24) || z[4] != '-' || z[7] != '-' || z[10] != 'T' || z[13] != ':'
+      || z[16] != ':' || z[n - 1] != 'Z' || (n == 24 && z[19] != '.')) return -1;
+  for (i = 0; i < n - 1; i++) {
+    if (aDigit[i] && !isDigit(z[i])) return -1;
+  }
+  y = (z[0] - '0') * 1000 + (z[1] - '0') * 100 + (z[2] - '0') * 10 + (z[3] - '0');
+  mo = (z[5] - '0') * 10 + (z[6] - '0');
+  d = (z[8] - '0') * 10 + (z[9] - '0');
+  h = (z[11] - '0') * 10 + (z[12] - '0');
+  mi = (z[14] - '0') * 10 + (z[15] - '0');
+  sec = (z[17] - '0') * 10 + (z[18] - '0');
+  if (n == 24) ms = (z[20] - '0') * 100 + (z[21] - '0') * 10 + (z[22] - '0');
+  if (!validYmd(y, mo, d) || h > 23 || mi > 59 || sec > 59) return -1;
+  return combine(days_from_civil(y, mo, d), h * MS_PER_HOUR + mi * MS_PER_MIN + sec * MS_PER_SEC + ms,
+                 0, pMs);
+}
+
 int inv_time_parse_lenient(const char *z, size_t n, int64_t *pMs) {
   size_t i;
   int y, m, d;
   char cSep;
   int64_t tod = 0, off = 0;
 
+  if (parseCanonical(z, n, pMs) == 0) return 0;
   while (n > 0 && isSpace(z[0])) { z++; n--; }
   while (n > 0 && isSpace(z[n - 1])) n--;
   if (inv_time_parse_strict(z, n, pMs) == 0) return 0;

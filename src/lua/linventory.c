@@ -37,6 +37,21 @@ static inv_store *checkStore(lua_State *L, int i) {
 
 /* ===================== Lua -> inv_val ===================== */
 
+/* The last key order sorted at each of the first levels: the records of an
+** import (or the tasks of a create) are tables with the same keys, which
+** Lua hands out in the same order, so one sort serves them all. A key is
+** known by its pointer: Lua interns short strings, and every key seen is
+** alive (in the request) for the whole conversion, so an equal pointer is
+** the same text. */
+#define SORT_MEMO_DEPTH 4
+#define SORT_MEMO_KEYS  32
+typedef struct SortMemo SortMemo;
+struct SortMemo {
+  size_t n;                              /* 0: none */
+  const char *az[SORT_MEMO_KEYS];        /* the keys in the order Lua gave them */
+  unsigned char aFrom[SORT_MEMO_KEYS];   /* sorted position i holds given key aFrom[i] */
+};
+
 typedef struct Conv Conv;
 struct Conv {
   lua_State *L;
@@ -46,6 +61,7 @@ struct Conv {
   size_t anKey[MAX_DEPTH + 1];
   int nKey;
   int nVal;                   /* values converted: a table shared N times counts N times */
+  SortMemo aSort[SORT_MEMO_DEPTH];
 };
 /* A request holds at most this many values (a table referenced from many
 ** places would otherwise be converted again at each, exponentially). */
@@ -91,6 +107,33 @@ static void sortKeys(inv_kv *a, size_t n) {
   }
 }
 
+/* sortKeys, remembering the permutation for the next table whose keys come
+** in the same order (SortMemo). */
+static void sortKeysMemo(Conv *c, int depth, inv_kv *a, size_t n) {
+  SortMemo *m;
+  inv_kv aTmp[SORT_MEMO_KEYS];
+  size_t i, j;
+  if (depth >= SORT_MEMO_DEPTH || n < 2 || n > SORT_MEMO_KEYS) { sortKeys(a, n); return; }
+  m = &c->aSort[depth];
+  memcpy(aTmp, a, n * sizeof *a);
+  if (m->n == n) {
+    for (i = 0; i < n && a[i].zKey == m->az[i]; i++) {}
+    if (i == n) {
+      for (i = 0; i < n; i++) a[i] = aTmp[m->aFrom[i]];
+      return;
+    }
+  }
+  /* an insertion sort of positions (as sortKeys sorts the keys) */
+  for (i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)i;
+    m->az[i] = a[i].zKey;
+    for (j = i; j > 0 && keyCmp(&aTmp[m->aFrom[j - 1]], &aTmp[x]) > 0; j--) m->aFrom[j] = m->aFrom[j - 1];
+    m->aFrom[j] = x;
+  }
+  m->n = n;
+  for (i = 0; i < n; i++) a[i] = aTmp[m->aFrom[i]];
+}
+
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
 
 /* A light userdata that inventory.mark_empty_array registered. */
@@ -121,9 +164,90 @@ static int emptyKind(lua_State *L, int idx) {
   return eKind;
 }
 
+/* One pass over a table of the first ONE_PASS_DEPTH levels (a request, its
+** lists, their records: where most values are), in the common shapes: every
+** key a string, or the positions 1, 2, 3, ... in that order. Anything else,
+** an error in a value included, undoes what it did and returns 1: the two
+** passes of toTable then decide, with their messages in their order. Only
+** these levels try it, so falling back repeats bounded work (at most 2^3). */
+#define ONE_PASS_DEPTH 3
+#define ONE_PASS_STACK 32
+static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
+  lua_State *L = c->L;
+  int nVal0 = c->nVal, nKey0 = c->nKey;
+  union { inv_kv kv[ONE_PASS_STACK]; inv_val v[ONE_PASS_STACK]; } stk;
+  inv_kv *aKv = stk.kv;
+  inv_val *aV = stk.v;
+  size_t n = 0, nCap = ONE_PASS_STACK;
+  int eMode = 0;                          /* 's' object, 'i' list */
+  if (!lua_checkstack(L, 4)) return 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int rc;
+    if (!eMode) eMode = lua_type(L, -2) == LUA_TSTRING ? 's' : 'i';
+    if (n == nCap) {                      /* off the stack: the arena, doubling */
+      size_t nSz = eMode == 's' ? sizeof(inv_kv) : sizeof(inv_val);
+      void *pNew = inv_arena_alloc(c->a, nSz * nCap * 2);
+      if (!pNew) goto fallback;
+      memcpy(pNew, eMode == 's' ? (void*)aKv : (void*)aV, nSz * n);
+      if (eMode == 's') aKv = pNew; else aV = pNew;
+      nCap *= 2;
+    }
+    if (eMode == 's') {
+      size_t nk;
+      const char *z;
+      if (lua_type(L, -2) != LUA_TSTRING) goto fallback;
+      z = lua_tolstring(L, -2, &nk);
+      if (!inv_utf8_valid(z, nk) || memchr(z, 0, nk)) goto fallback;
+      aKv[n].zKey = z;
+      aKv[n].nKey = nk;
+      c->azKey[c->nKey] = z;
+      c->anKey[c->nKey++] = nk;
+      rc = toVal(c, lua_gettop(L), &aKv[n].v, depth + 1);
+      c->nKey--;
+    } else {
+      if (lua_type(L, -2) != LUA_TNUMBER || !inv_lua_isinteger(L, -2)
+          || lua_tonumber(L, -2) != (lua_Number)(n + 1)) goto fallback;
+      rc = toVal(c, lua_gettop(L), &aV[n], depth + 1);
+    }
+    if (rc) goto fallback;
+    lua_pop(L, 1);
+    n++;
+  }
+  if (n == 0) return 1;                   /* {}: toTable tells [] from {} */
+  memset(out, 0, sizeof *out);
+  if (eMode == 's') {
+    if (aKv == stk.kv) {
+      aKv = inv_arena_alloc(c->a, sizeof(inv_kv) * n);
+      if (!aKv) return 1;
+      memcpy(aKv, stk.kv, sizeof(inv_kv) * n);
+    }
+    sortKeysMemo(c, depth, aKv, n);
+    out->t = INV_OBJ;
+    out->u.obj.a = aKv;
+    out->u.obj.n = n;
+  } else {
+    if (aV == stk.v) {
+      aV = inv_arena_alloc(c->a, sizeof(inv_val) * n);
+      if (!aV) return 1;
+      memcpy(aV, stk.v, sizeof(inv_val) * n);
+    }
+    out->t = INV_ARR;
+    out->u.arr.a = aV;
+    out->u.arr.n = n;
+  }
+  return 0;
+fallback:
+  lua_pop(L, 2);                          /* the key and its value */
+  c->nVal = nVal0;
+  c->nKey = nKey0;
+  return 1;
+}
+
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   size_t nStr = 0, nInt = 0, nMax = 0, i;
+  if (depth < ONE_PASS_DEPTH && toTableOnePass(c, idx, out, depth) == 0) return 0;
   if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
   if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
   lua_pushnil(L);
@@ -213,7 +337,7 @@ static int toTable(Conv *c, int idx, inv_val *out, int depth) {
       k++;
     }
     /* deterministic order: what we store does not depend on hashing */
-    sortKeys(a, nStr);
+    sortKeysMemo(c, depth, a, nStr);
     out->t = INV_OBJ;
     out->u.obj.a = a;
     out->u.obj.n = nStr;

@@ -1013,6 +1013,9 @@ static const char *const azSql[INV_SQL_N] = {
   "c AS (INSERT INTO change (seq, at, op, resource, id, domain_id, job_id) "
   "SELECT s.base + r.n, $7::int8, 'upsert', r.resource, r.id, r.domain_id, r.job_id FROM r, s) "
   "SELECT t.*, j.remained_tasks, j.status FROM t LEFT JOIN j ON true",
+  /* INV_SQL_TASK_FINISH_PLAIN, INV_SQL_JOB_TASK_DONE_PLAIN: none (RETURNING
+  ** costs PostgreSQL nothing more) */
+  NULL, NULL,
   /* INV_SQL_JOURNAL_JOB_AND_TASKS: job.create's last statement (the job's
   ** row and its tasks' took two, each taking change_seq) */
   INV_PG_THEN_COMMIT JOURNAL_TAKE("SELECT 1::int8, $1::int8, $2::text, 'job'::text, $3::text, $4::text, $3::text "

@@ -426,15 +426,32 @@ static void xCreateTable(inv_buf *b, const inv_resource *r) {
   "INSERT INTO change (at, op, resource, id, domain_id, workspace_id, project_id, job_id, " \
   "collector_id) "
 
+/* A task's finish (INV_SQL_TASK_FINISH and _PLAIN), up to its RETURNING */
+#define TASK_FINISH_SET \
+  "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, " \
+  "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, " \
+  "failure_count = failure_count + ?5, total_count = total_count + ?6, " \
+  "remained_sub_tasks = remained_sub_tasks - 1, " \
+  "started_at = coalesce(started_at, ?7), " \
+  "status = CASE WHEN ?8 THEN 'FAILURE' " \
+  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, " \
+  "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') " \
+  "  THEN ?7 ELSE finished_at END " \
+  "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
+
+/* A task's counters moved to its job (INV_SQL_JOB_TASK_DONE and _PLAIN) */
+#define JOB_TASK_DONE_SET \
+  "UPDATE job SET success_tasks = success_tasks + 1 - ?4, failure_tasks = failure_tasks + ?4, " \
+  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 " \
+  "WHERE job_id = ?2 AND domain_id = ?3 "
+
 static const char *const azSql[INV_SQL_N] = {
   /* INV_SQL_JOB_FINALIZE */
   "UPDATE job SET status = CASE WHEN failure_tasks > 0 THEN 'FAILURE' ELSE 'SUCCESS' END, "
   "finished_at = ?1, updated_at = ?1 "
   "WHERE job_id = ?2 AND domain_id = ?3 AND status = 'IN_PROGRESS' AND remained_tasks = 0",
   /* INV_SQL_JOB_TASK_DONE: no indexed column set (no index entry moves) */
-  "UPDATE job SET success_tasks = success_tasks + 1 - ?4, failure_tasks = failure_tasks + ?4, "
-  "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
-  "WHERE job_id = ?2 AND domain_id = ?3 RETURNING remained_tasks, status",
+  JOB_TASK_DONE_SET "RETURNING remained_tasks, status",
   /* INV_SQL_JOB_TASK_LEFT */
   "UPDATE job SET total_tasks = max(total_tasks - 1, 0), "
   "remained_tasks = max(remained_tasks - 1, 0), updated_at = ?1 "
@@ -468,17 +485,7 @@ static const char *const azSql[INV_SQL_N] = {
   "UPDATE job_task SET status = 'IN_PROGRESS', started_at = ?1 "
   "WHERE job_task_id = ?2 AND domain_id = ?3",
   /* INV_SQL_TASK_FINISH */
-  "UPDATE job_task SET created_count = created_count + ?1, updated_count = updated_count + ?2, "
-  "deleted_count = deleted_count + ?3, disconnected_count = disconnected_count + ?4, "
-  "failure_count = failure_count + ?5, total_count = total_count + ?6, "
-  "remained_sub_tasks = remained_sub_tasks - 1, "
-  "started_at = coalesce(started_at, ?7), "
-  "status = CASE WHEN ?8 THEN 'FAILURE' "
-  "  WHEN remained_sub_tasks = 1 AND status <> 'FAILURE' THEN 'SUCCESS' ELSE status END, "
-  "finished_at = CASE WHEN ?8 OR (remained_sub_tasks = 1 AND status <> 'FAILURE') "
-  "  THEN ?7 ELSE finished_at END "
-  "WHERE job_task_id = ?9 AND domain_id = ?10 AND remained_sub_tasks > 0 "
-  "RETURNING remained_sub_tasks, status, job_id",
+  TASK_FINISH_SET "RETURNING remained_sub_tasks, status, job_id",
   /* INV_SQL_JOB_STATUS */
   "SELECT status FROM job WHERE job_id = ?1 AND domain_id = ?2",
   /* INV_SQL_JOB_CANCEL */
@@ -537,8 +544,12 @@ static const char *const azSql[INV_SQL_N] = {
   "AND request_workspace_id IS ?5 AND request_secret_id IS ?6 ORDER BY id",
   /* INV_SQL_JOURNAL_RESET */
   "INSERT INTO change (at, op, resource, id) VALUES (?1, ?2, ?3, '')",
-  /* INV_SQL_JOURNAL_TRIM */
-  "DELETE FROM change WHERE at <= ?1 AND seq < (SELECT max(seq) FROM change)",
+  /* INV_SQL_JOURNAL_TRIM: the rows before the first one newer than the
+  ** cut-off (rows come in seq order, their times with them), never the
+  ** newest. It reads the rows it deletes and one more, where "at <= ?1"
+  ** read the whole table (an hour of journal) on every trim */
+  "DELETE FROM change WHERE seq < coalesce((SELECT seq FROM change WHERE at > ?1 ORDER BY seq "
+  "LIMIT 1), (SELECT max(seq) FROM change))",
   /* INV_SQL_JOURNAL_BOUNDS */
   "SELECT min(seq), coalesce(max(seq), 0) FROM change",
   /* INV_SQL_JOURNAL_READ: an upsert's scope comes from its record (NULL when
@@ -553,6 +564,16 @@ static const char *const azSql[INV_SQL_N] = {
   "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
   /* INV_SQL_JOB_LOCK_COLLECTOR: BEGIN IMMEDIATE serialises the writers already */
   "SELECT ?1, ?2",
+  NULL,                            /* INV_SQL_TASK_INSERT_JSON */
+  NULL,                            /* INV_SQL_TASK_IDS_OF_JOB */
+  NULL,                            /* INV_SQL_TASK_FINISH_ALL (no DML in a CTE) */
+  /* INV_SQL_TASK_FINISH_PLAIN, INV_SQL_JOB_TASK_DONE_PLAIN: a finish's two
+  ** UPDATEs without RETURNING. SQLite (3.40) builds an ephemeral table for
+  ** the rows of a RETURNING on each execution: about 35,000 instructions,
+  ** twice what a second statement (a SELECT by id, or the finalising UPDATE
+  ** that finds nothing) costs */
+  TASK_FINISH_SET,
+  JOB_TASK_DONE_SET,
 };
 
 static int xArith(inv_q *q, char cOp, const char *const *az, int n) {

@@ -222,6 +222,41 @@ static void test_buf(void) {
     CHECK_INT(b.n, 8 + 1001);
     CHECK(b.z && b.z[8] == '[' && b.z[9] == 'q' && b.z[1008] == ']' && b.z[1009] == 0);
   }
+  /* the formats the SQL builders use (%s, %d, %%) are appended without
+  ** vsnprintf: the same text as vsnprintf, for any int, a NULL string, an
+  ** argument inside the buffer itself and a growth in the middle */
+  {
+    static const int aInt[] = { 0, 7, -1, 10, -10, 2147483647, -2147483647 - 1 };
+    char zWant[64];
+    size_t k;
+    for (k = 0; k < sizeof aInt / sizeof aInt[0]; k++) {
+      inv_buf_reset(&b);
+      inv_buf_printf(&b, "s%d AS (%s.c%d)%%", aInt[k], "p", aInt[k]);
+      snprintf(zWant, sizeof zWant, "s%d AS (%s.c%d)%%", aInt[k], "p", aInt[k]);
+      CHECK_STR(b.z, zWant);
+    }
+    inv_buf_reset(&b);
+    inv_buf_printf(&b, "[%s]", (const char *)NULL);
+    CHECK_STR(b.z, "[(null)]");
+    inv_buf_reset(&b);
+    inv_buf_printf(&b, "%s", "");
+    CHECK(b.z != NULL && b.n == 0 && b.z[0] == 0);
+    inv_buf_free(&b);
+    inv_buf_printf(&b, "");
+    CHECK(b.z != NULL && b.n == 0 && b.z[0] == 0);
+    inv_buf_free(&b);
+    inv_buf_adds(&b, "t.job_id");
+    for (i = 0; i < 6; i++) inv_buf_printf(&b, ", %s", b.z);   /* grows while reading itself */
+    CHECK_INT(b.n, 8 * 64 + 2 * 63);
+    CHECK(b.z && strncmp(b.z, "t.job_id, t.job_id, t.job_id", 28) == 0 && b.z[b.n] == 0);
+    /* other conversions still go through vsnprintf */
+    inv_buf_reset(&b);
+    inv_buf_printf(&b, "%zu %lld %.2f %c %5s|%-3d|", (size_t)12, -5LL, 1.5, 'x', "ab", 4);
+    CHECK_STR(b.z, "12 -5 1.50 x    ab|4  |");
+    inv_buf_reset(&b);
+    inv_buf_printf(&b, "100%");                  /* a lone % at the end: vsnprintf's business */
+    CHECK(b.z != NULL && b.z[b.n] == 0);
+  }
   /* self-append */
   inv_buf_reset(&b);
   inv_buf_adds(&b, "abc");

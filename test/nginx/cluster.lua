@@ -336,7 +336,9 @@ test("a frozen server holds its requests in the thread pool, never the event loo
   for code, secs in out:gmatch("(%d+) ([%d%.]+)") do
     n = n + 1
     eq(code, "503", "a request that needed the frozen store")
-    truthy(tonumber(secs) < (BUDGET_MS + CONNECT_MS + 1000) / 1000,
+    -- (2 s of slack: on 2 loaded cores, curl's and the pool thread's start
+    -- took 1.5 s beyond the 2.5 s once; a hung request takes curl's 15 s)
+    truthy(tonumber(secs) < (BUDGET_MS + CONNECT_MS + 2000) / 1000,
            "it ended within the budget plus connect_timeout: " .. secs .. " s")
   end
   eq(n, 4, "answers of the requests that needed the store")
