@@ -570,6 +570,13 @@ static PGresult *pipelineResult(inv_store *s, int64_t nsUntil, int *pbLost) {
   }
 }
 
+/* An error the server gave on a connection still up (a SQLSTATE of its
+** own, not one of a session ending): not one libpq made of a lost
+** connection, after which the transaction may have committed. */
+static int serverSaid(PgConn *c, const PGresult *r) {
+  return r && PQresultErrorField(r, PG_DIAG_SQLSTATE) && !connectionLost(c, r);
+}
+
 /* Run p, the last statement of a write (p->bThenCommit), and COMMIT in one
 ** exchange: p, COMMIT, then one Sync, so that the server sends p's answer
 ** with COMMIT's (a Sync between them sent it first: the client woke while
@@ -604,17 +611,25 @@ static int executeThenCommit(inv_store *s, PgStmt *p) {
     else PQclear(r);
   }
   if (!bLost) PQexitPipelineMode(c->pg);
-  if (r1 && !resultOk(r1)) {
-    /* p failed, nothing was committed: the transaction stays open (aborted)
-    ** for the caller's ROLLBACK; a write its lost session took with it runs
-    ** again (inv_pg_err) */
+  if (r1 && !resultOk(r1) && PQresultErrorField(r1, PG_DIAG_SQLSTATE)) {
+    /* the server's error in p's place: p failed (its answer would have come
+    ** first, an error after it flushed behind it), COMMIT was skipped and
+    ** nothing was committed. The transaction stays open (aborted) for the
+    ** caller's ROLLBACK; when the session ended with it (a shutdown,
+    ** pg_terminate_backend), the call runs again (inv_pg_err, still in the
+    ** transaction), as after any statement of a write */
     rc = inv_pg_err(s, r1);
     PQclear(r1); PQclear(r2);
     return rc;
   }
   c->bInTx = 0;
   c->bWriteTx = 0;
-  if (bLost || !r2) {
+  if (bLost || !r2 || !resultOk(r1) || (!resultOk(r2) && !serverSaid(c, r2))) {
+    /* the connection went: an error in p's place may be only that (the
+    ** server can have committed and died before its answers left), so the
+    ** server says what became of the transaction (aborted: the call runs
+    ** again) */
+    if (r1 && !resultOk(r1)) { PQclear(r1); r1 = NULL; }
     dropConnection(c);
     PQclear(r2);
     rc = commitFate(s, zXid);
