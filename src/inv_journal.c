@@ -22,14 +22,23 @@
 /* Every TRIM_EVERY journal writes of this connection, the rows older than
 ** journal_seconds go (never the newest: where the engine numbers a row
 ** max(seq) + 1, keeping the last row keeps sequence numbers from being
-** reused). */
+** reused). The trim is housekeeping, never the call's failure: where it runs
+** after the write's COMMIT (PostgreSQL's journal statements that go with
+** their COMMIT) the write is stored, and inside a transaction a failed
+** statement that matters fails the COMMIT (PostgreSQL aborts the whole
+** transaction; SQLite undoes the statement only). The next trim comes
+** TRIM_EVERY writes later. */
 static int maybeTrim(inv_store *s) {
   inv_stmt *p;
   if (++s->nJournalWrites % TRIM_EVERY) return INV_OK;
   p = inv_sql(s, INV_SQL_JOURNAL_TRIM);
-  if (!p) return INV_ERROR;
-  inv_bind_int(s, p, 1, inv_now(s) - (int64_t)s->nJournalSec * 1000);
-  return inv_run(s, p);
+  if (p) {
+    inv_bind_int(s, p, 1, inv_now(s) - (int64_t)s->nJournalSec * 1000);
+    if (inv_run(s, p) == INV_OK) return INV_OK;
+  }
+  inv_buf_reset(&s->err);
+  s->zErrCode = NULL;
+  return INV_OK;
 }
 
 /* A statement of the backend's wrote journal rows itself (the journal on). */
