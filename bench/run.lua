@@ -449,7 +449,11 @@ end
 local function commit()
   local h = sh("git rev-parse --short=7 HEAD")
   if h:match("^%x+$") then
-    if sh("git status --porcelain --untracked-files=no") ~= "" then h = h .. " (with uncommitted changes)" end
+    -- (the results file itself does not count: make bench writes its
+    -- SQLite section before the PostgreSQL part reads this)
+    if sh("git status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md'") ~= "" then
+      h = h .. " (with uncommitted changes)"
+    end
     return h
   end
   local gitdir = ".git"
