@@ -1100,8 +1100,9 @@ do
     .. (#over == 0 and "Every inventory p99 above is within them."
         or ("Over them (refused with the shipped defaults, at least sometimes): " .. table.concat(over, ", ") .. ".")))
 end
-add("Checks passed: every read case compared the contenders' signatures (row count, total_count, first and")
-add("last id, or the groups) on its first parameters; writes compared the returned record's shape.")
+add("Checks passed: every read case compared the contenders' signatures (row count, total_count, the first and")
+add("last records whole, a get's record whole, or the groups) on its first parameters; writes compared the "
+  .. "returned record's shape.")
 if results.consistency then add("After the writes: " .. results.consistency) end
 add("LuaSQL note: LuaSQL's conn:execute steps a query once, resets it and steps it again for the cursor, "
   .. "so an aggregate or the first page row is computed twice by the peer; it has no parameter binding, "

@@ -507,6 +507,27 @@ int inv_m_add_error(inv_store *s, const inv_resource *r, const inv_val *req, inv
 
 /* ===================== job_task.finish ===================== */
 
+/* The finish statements' parameters (INV_SQL_TASK_FINISH_ALL and _PLAIN):
+** the six counts, the time, whether it failed, the task's id and domain. */
+static void bindFinish(inv_store *s, inv_stmt *p, const char *zId, const char *zDomain,
+                       const int64_t *aCount, int64_t now, int bFail) {
+  int i;
+  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
+  inv_bind_int(s, p, 7, now);
+  inv_bind_int(s, p, 8, bFail);
+  inv_bind_text(s, p, 9, zId);
+  inv_bind_text(s, p, 10, zDomain);
+}
+
+/* A finish that changed no row: the task is missing (ERROR_NOT_FOUND) or
+** already finished. */
+static int finishRefused(inv_store *s, const inv_val *req, const char *zStatus) {
+  Task t;
+  if (loadTask(s, req, &t)) return INV_ERROR;
+  return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
+                 "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+}
+
 /* finish by one statement (INV_SQL_TASK_FINISH_ALL, the journal on): the
 ** task, the job's counters and the journal; the job is finalised after its
 ** last task as below; the answer is the statement's row. */
@@ -514,21 +535,15 @@ static int finishAll(inv_store *s, const inv_resource *r, const inv_val *req, co
                      const char *zDomain, const char *zStatus, const int64_t *aCount, int64_t now,
                      int bFail, inv_sink *k, int f) {
   inv_stmt *p = inv_sql(s, INV_SQL_TASK_FINISH_ALL);
-  int rc, i, bLast = 0;
+  int rc, bLast = 0;
   Task t;
   if (!p) return INV_ERROR;
-  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
-  inv_bind_int(s, p, 7, now);
-  inv_bind_int(s, p, 8, bFail);
-  inv_bind_text(s, p, 9, zId);
-  inv_bind_text(s, p, 10, zDomain);
+  bindFinish(s, p, zId, zDomain, aCount, now, bFail);
   rc = inv_step(s, p);
   if (rc < 0) return INV_ERROR;
   if (rc != INV_ROW) {
     inv_reset(s, p);
-    if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
-    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
-                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+    return finishRefused(s, req, zStatus);
   }
   if (inv_journal_wrote(s)) { inv_reset(s, p); return INV_ERROR; }
   if (inv_col_type(s, p, 1 + r->nField) != INV_T_NULL) {
@@ -556,23 +571,17 @@ static int finishPlain(inv_store *s, const inv_resource *r, const inv_val *req, 
                        const char *zDomain, const char *zStatus, const int64_t *aCount,
                        int64_t now, int bFail, inv_sink *k, int f) {
   inv_stmt *p = inv_sql(s, INV_SQL_TASK_FINISH_PLAIN);
-  int rc, i, bTaskFailed;
+  int rc, bTaskFailed;
   int iLeft = 1 + inv_field_index(r, "remained_sub_tasks", 18);
   int iStatus = 1 + inv_field_index(r, "status", 6), iJob = 1 + inv_field_index(r, "job_id", 6);
   int64_t nLeft;
   size_t n;
   Task t;
   if (!p) return INV_ERROR;
-  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
-  inv_bind_int(s, p, 7, now);
-  inv_bind_int(s, p, 8, bFail);
-  inv_bind_text(s, p, 9, zId);
-  inv_bind_text(s, p, 10, zDomain);
+  bindFinish(s, p, zId, zDomain, aCount, now, bFail);
   if (inv_run(s, p)) return INV_ERROR;
   if (inv_changes(s) == 0) {
-    if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
-    return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
-                   "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+    return finishRefused(s, req, zStatus);
   }
   p = inv_prepare_static(s, s->azById[r->iRes]);
   if (!p) return INV_ERROR;
@@ -642,11 +651,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   ** no row: the task is not there (or not in this domain), or it is done */
   p = inv_sql(s, INV_SQL_TASK_FINISH);
   if (!p) return INV_ERROR;
-  for (i = 0; i < 6; i++) inv_bind_int(s, p, i + 1, aCount[i]);
-  inv_bind_int(s, p, 7, now);
-  inv_bind_int(s, p, 8, bFail);
-  inv_bind_text(s, p, 9, zId);
-  inv_bind_text(s, p, 10, zDomain);
+  bindFinish(s, p, zId, zDomain, aCount, now, bFail);
   {
     int rc = inv_step(s, p);
     int64_t nLeft;
@@ -656,9 +661,7 @@ int inv_m_finish(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     if (rc < 0) return INV_ERROR;
     if (rc != INV_ROW) {
       inv_reset(s, p);
-      if (loadTask(s, req, &t)) return INV_ERROR;          /* ERROR_NOT_FOUND */
-      return inv_err(s, "ERROR_JOB_TASK_STATE_CHANGE",
-                     "Job task %s state change: %s -> %s", t.zId, t.zStatus, zStatus);
+      return finishRefused(s, req, zStatus);
     }
     nLeft = inv_col_int(s, p, 0);
     bTaskFailed = strcmp(inv_col_text(s, p, 1, &n), "FAILURE") == 0;
