@@ -110,57 +110,38 @@ location = /bench/limit/job-task/list {
     }
 }
 
-# the REST layer alone: the same glue as inventory.ngx.handle() (body, headers,
+# /bench/layer, the REST layer alone: the same glue as inventory.ngx.handle() (body, headers,
 # inventory.rest, token resolver, response headers) over a store stub that
 # returns the precomputed answer, to separate the layer's cost from the core's
-location = /bench/layer {
-    content_by_lua_block {
-        local cache = package.loaded["inventory.bench_layer"]
-        if not cache then
-            local rest = require "inventory.rest"
-            local f = assert(io.open(ngx.config.prefix() .. "html/static.json", "rb"))
-            local answer = f:read("*a")
-            f:close()
-            cache = { h = rest.new{ store = { call = function() return answer end },
-                                   resolver = rest.token_file_resolver("$TOKENS") } }
-            package.loaded["inventory.bench_layer"] = cache
-        end
-        ngx.req.read_body()
-        local status, text, headers = cache.h:handle(ngx.req.get_method(), "/inventory/v1/job-task/list",
-                                                     ngx.req.get_body_data(), ngx.req.get_headers())
-        ngx.status = status
-        ngx.header["Content-Type"] = "application/json"
-        ngx.header["Content-Length"] = #text
-        for k, v in pairs(headers) do ngx.header[k] = v end
-        ngx.print(text)
-    }
-}
-
-# the floor of the uncached path: the same layer over a store that runs only
+# /bench/floor, the floor of the uncached path: the same layer over a store that runs only
 # SQLite's part of inventory's call (its two statements on inventory's file:
 # the page's rows, every column read once, then the count, in one snapshot;
 # bench/limit.c's floor()) and returns the precomputed answer: inventory
 # with a planner and a JSON writer that cost nothing
-location = /bench/floor {
+location ~ ^/bench/(layer|floor)$ {
     content_by_lua_block {
-        local cache = package.loaded["inventory.bench_floor"]
+        local which = ngx.var[1]
+        local cache = package.loaded["inventory.bench_" .. which]
         if not cache then
             local rest = require "inventory.rest"
             local f = assert(io.open(ngx.config.prefix() .. "html/static.json", "rb"))
             local answer = f:read("*a")
             f:close()
-            local limit = assert(package.loadlib("$PREFIX/bench/limit.so", "luaopen_limit"))()
-            local db = assert(limit.open("$INVDB"))
-            local rows = "SELECT t.* FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1) "
-              .. "ORDER BY t.created_at DESC, t.id LIMIT ?3 OFFSET ?4"
-            local count = "SELECT count(*) FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1)"
-            local store = { call = function(_, resource, method, req)
-              local n, total = limit.floor(db, rows, count, req.job_id, req.domain_id, 20, 0)
-              if n ~= 20 or total ~= 100 then return nil, "floor: " .. n .. " rows of " .. total, "ERROR_UNKNOWN" end
-              return answer
-            end }
+            local store = { call = function() return answer end }
+            if which == "floor" then
+                local limit = assert(package.loadlib("$PREFIX/bench/limit.so", "luaopen_limit"))()
+                local db = assert(limit.open("$INVDB"))
+                local rows = "SELECT t.* FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1) "
+                  .. "ORDER BY t.created_at DESC, t.id LIMIT ?3 OFFSET ?4"
+                local count = "SELECT count(*) FROM job_task AS t WHERE ((t.job_id = ?1 AND t.domain_id = ?2)) AND (1)"
+                store.call = function(_, resource, method, req)
+                  local n, total = limit.floor(db, rows, count, req.job_id, req.domain_id, 20, 0)
+                  if n ~= 20 or total ~= 100 then return nil, "floor: " .. n .. " rows of " .. total, "ERROR_UNKNOWN" end
+                  return answer
+                end
+            end
             cache = { h = rest.new{ store = store, resolver = rest.token_file_resolver("$TOKENS") } }
-            package.loaded["inventory.bench_floor"] = cache
+            package.loaded["inventory.bench_" .. which] = cache
         end
         ngx.req.read_body()
         local status, text, headers = cache.h:handle(ngx.req.get_method(), "/inventory/v1/job-task/list",
