@@ -80,10 +80,11 @@ void inv_buf_adds(inv_buf *b, const char *z) {
 }
 
 
-/* Decimal, without printf; INT64_MIN included. */
-void inv_buf_addi(inv_buf *b, int64_t i) {
+/* Decimal, without printf; INT64_MIN included: z (at least 21 bytes) gets
+** the digits and a NUL; their number is returned. */
+size_t inv_fmt_int(char *z, int64_t i) {
   char a[24];
-  size_t k = sizeof(a);
+  size_t k = sizeof(a), n;
   /* magnitude without overflow: -(i+1) fits in int64 for every i < 0 */
   uint64_t u = i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i;
   do {
@@ -91,7 +92,15 @@ void inv_buf_addi(inv_buf *b, int64_t i) {
     u /= 10;
   } while (u);
   if (i < 0) a[--k] = '-';
-  inv_buf_add(b, a + k, sizeof(a) - k);
+  n = sizeof(a) - k;
+  memcpy(z, a + k, n);
+  z[n] = 0;
+  return n;
+}
+
+void inv_buf_addi(inv_buf *b, int64_t i) {
+  char z[24];
+  inv_buf_add(b, z, inv_fmt_int(z, i));
 }
 
 /* A format of plain "%s", "%d" and "%%" conversions only (what the SQL

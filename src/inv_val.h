@@ -75,6 +75,7 @@ static inline void inv_buf_addc(inv_buf *b, char c) {
   }
 }
 void inv_buf_addi(inv_buf *b, int64_t i);        /* decimal */
+size_t inv_fmt_int(char *z, int64_t i);         /* decimal and a NUL in z (>= 21 bytes): its length */
 void inv_buf_printf(inv_buf *b, const char *zFmt, ...);
 
 /* ===================== values ===================== */
