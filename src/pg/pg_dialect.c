@@ -992,7 +992,10 @@ static const char *const azSql[INV_SQL_N] = {
   ** job is finalised here too (INV_SQL_JOB_FINALIZE's change, when its last
   ** task is done: status is an indexed column, but an UPDATE that leaves
   ** its value as it was stays HOT), so that nothing follows: COMMIT goes
-  ** with the statement (INV_PG_THEN_COMMIT). */
+  ** with the statement (INV_PG_THEN_COMMIT). The job is found by its key,
+  ** the task's job_id as a scalar: the generic plan is then the unique index
+  ** whatever the statistics (joined to t, a young store's plan was a hash
+  ** join over a sequential scan of every job, kept for every finish). */
   INV_PG_THEN_COMMIT "WITH t AS (" TASK_FINISH_UPDATE "RETURNING job_task.*), "
   "j AS (UPDATE job SET success_tasks = success_tasks + CASE WHEN t.status = 'FAILURE' THEN 0 ELSE 1 END, "
   "failure_tasks = failure_tasks + CASE WHEN t.status = 'FAILURE' THEN 1 ELSE 0 END, "
@@ -1002,8 +1005,8 @@ static const char *const azSql[INV_SQL_N] = {
   "  ELSE job.status END, "
   "finished_at = CASE WHEN job.status = 'IN_PROGRESS' AND job.remained_tasks <= 1 THEN $7::int8 "
   "  ELSE job.finished_at END "
-  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '' AND job.job_id = t.job_id "
-  "AND job.domain_id = t.domain_id RETURNING job.remained_tasks, job.status), "
+  "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> '' AND job.domain_id = $10 "
+  "AND job.job_id = (SELECT t.job_id FROM t) RETURNING job.remained_tasks, job.status), "
   "r (n, resource, id, domain_id, job_id) AS (SELECT 1::int8, 'job_task'::text, t.job_task_id, t.domain_id, "
   "coalesce(t.job_id, '') FROM t UNION ALL SELECT 2, 'job', t.job_id, t.domain_id, t.job_id "
   "FROM t WHERE t.remained_sub_tasks = 0 AND t.job_id <> ''), "

@@ -54,7 +54,6 @@ static void forgetStatements(PgConn *c) {
   c->nTimeoutSet = -1;
   c->bInTx = 0;
   c->bWriteTx = 0;
-  c->bBeginPending = 0;
   c->bEndSent = 0;
 }
 
@@ -508,17 +507,6 @@ static int xBind(inv_store *s, inv_stmt *pStmt, int i, const inv_bind *b) {
   return INV_OK;
 }
 
-/* p's result (a successful one): its rows are stepped through. */
-static int stmtTakeResult(PgConn *c, PgStmt *p, PGresult *r) {
-  const char *z = PQcmdTuples(r);
-  p->pRes = r;
-  p->nRow = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : 0;
-  p->iRow = -1;
-  p->bDone = 1;
-  c->nChanges = z && z[0] ? atoll(z) : 0;
-  return INV_OK;
-}
-
 /* Run p with its bound values. Outside a transaction a lost connection is
 ** replaced and p runs again once (mayRunAgain); so is a prepared statement
 ** the server forgot (a pooler's DISCARD ALL). */
@@ -554,7 +542,15 @@ static int execute(inv_store *s, PgStmt *p) {
       return rc;
     }
   }
-  return stmtTakeResult(c, p, r);
+  p->pRes = r;
+  p->nRow = st == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+  p->iRow = -1;
+  p->bDone = 1;
+  {
+    const char *z = PQcmdTuples(r);
+    c->nChanges = z && z[0] ? atoll(z) : 0;
+  }
+  return INV_OK;
 }
 
 static int commitFate(inv_store *s, const char *zXid);
@@ -581,40 +577,28 @@ static int serverSaid(PgConn *c, const PGresult *r) {
   return r && PQresultErrorField(r, PG_DIAG_SQLSTATE) && !connectionLost(c, r);
 }
 
-/* Run p in the write transaction, with what goes with it in one exchange (a
-** libpq pipeline, one Sync at its end):
-** - the write's BEGIN, when p is its first statement (xBegin sent nothing):
-**   BEGIN, SELECT pg_current_xact_id(), then a Flush, so that the server
-**   sends the transaction's id before it runs p. Without the id the server
-**   ran nothing of p, and the write runs again (the connection lost in a
-**   write: inv_pg_err); with it, the fate of the transaction can be asked
-**   when the connection dies at COMMIT. (BEGIN was a round trip of its own:
-**   a finish took two exchanges, it takes one.)
-** - COMMIT, when p is the write's last statement (p->bThenCommit): p, COMMIT,
-**   then the Sync, so that the server sends p's answer with COMMIT's (a Sync
-**   between them sent it first: the client woke while change_seq was still
-**   held, and 8 writers on 2 cores finished 10 % fewer tasks a second than
-**   with the commit stamp). p failed: the server skipped COMMIT and the
-**   transaction is left aborted, for the caller's ROLLBACK, as after any
-**   failed statement. The connection lost after p: the fate of the
-**   transaction decides (commitFate), as at a COMMIT of its own. */
-static int executeInWrite(inv_store *s, PgStmt *p, int bCommit) {
+/* Run p, the last statement of a write (p->bThenCommit), and COMMIT in one
+** exchange: p, COMMIT, then one Sync, so that the server sends p's answer
+** with COMMIT's (a Sync between them sent it first: the client woke while
+** change_seq was still held, and 8 writers on 2 cores finished 10 % fewer
+** tasks a second than with the commit stamp). p failed: the server skipped
+** COMMIT and the transaction is left aborted, for the caller's ROLLBACK, as
+** after any failed statement. The connection lost after p: the fate of the
+** transaction decides (commitFate), as at a COMMIT of its own. */
+static int executeThenCommit(inv_store *s, PgStmt *p) {
   PgConn *c = PG_CONN(s);
-  PGresult *r, *aRes[4] = { NULL, NULL, NULL, NULL }, *r1, *r2;
-  int bBegin = c->bBeginPending, nRes = 0, bSync = 0, bLost = 0, rc, i;
+  PGresult *r, *r1 = NULL, *r2 = NULL;
+  int bSync = 0, bLost = 0, rc;
   int64_t nsUntil;
   char zXid[sizeof c->zXid];
   if (!c->bCommitted && inv_budget_exceeded(s)) return inv_err_budget(s);
   if (p->bBindOom) return inv_err_nomem(s);
   settle(s);
+  memcpy(zXid, c->zXid, sizeof zXid);
   nsUntil = waitDeadline(s);
   if (!c->pg || !PQenterPipelineMode(c->pg)) bLost = 1;
-  else if ((bBegin && (!PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
-                       || !PQsendQueryParams(c->pg, "SELECT pg_current_xact_id()::text", 0, NULL, NULL,
-                                             NULL, NULL, 0)
-                       || !PQsendFlushRequest(c->pg)))
-           || !PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0)
-           || (bCommit && !PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+  else if (!PQsendQueryPrepared(c->pg, p->zName, p->nParam, (const char *const *)p->azParam, NULL, NULL, 0)
+           || !PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
            || !PQpipelineSync(c->pg)) {
     bLost = 1;
   }
@@ -622,37 +606,11 @@ static int executeInWrite(inv_store *s, PgStmt *p, int bCommit) {
     r = pipelineResult(s, nsUntil, &bLost);
     if (!r) continue;
     if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) { bSync = 1; PQclear(r); }
-    else if (nRes < 4) aRes[nRes++] = r;
+    else if (!r1) r1 = r;
+    else if (!r2) r2 = r;
     else PQclear(r);
   }
   if (!bLost) PQexitPipelineMode(c->pg);
-  if (bBegin) {
-    if (!resultOk(aRes[0]) || !resultOk(aRes[1]) || PQntuples(aRes[1]) != 1) {
-      /* no id: nothing of p ran (the server's error at BEGIN, or the
-      ** connection lost before the id came: the write runs again) */
-      r = !resultOk(aRes[0]) ? aRes[0] : aRes[1];
-      rc = inv_pg_err(s, r);
-      for (i = 0; i < nRes; i++) PQclear(aRes[i]);
-      return rc;
-    }
-    c->bBeginPending = 0;
-    snprintf(c->zXid, sizeof c->zXid, "%s", PQgetvalue(aRes[1], 0, 0));
-    PQclear(aRes[0]);
-    PQclear(aRes[1]);
-  }
-  r1 = aRes[bBegin ? 2 : 0];
-  r2 = aRes[bBegin ? 3 : 1];
-  memcpy(zXid, c->zXid, sizeof zXid);
-  if (!bCommit) {
-    /* p alone (the write's first statement): as execute() */
-    PQclear(r2);
-    if (!resultOk(r1)) {
-      rc = inv_pg_err(s, r1);
-      PQclear(r1);
-      return rc;
-    }
-    return stmtTakeResult(c, p, r1);
-  }
   if (r1 && !resultOk(r1) && PQresultErrorField(r1, PG_DIAG_SQLSTATE)) {
     /* the server's error in p's place: p failed (its answer would have come
     ** first, an error after it flushed behind it), COMMIT was skipped and
@@ -693,14 +651,22 @@ static int executeInWrite(inv_store *s, PgStmt *p, int bCommit) {
     PQclear(r2);
     c->bCommitted = 1;
   }
-  return stmtTakeResult(c, p, r1);
+  p->pRes = r1;
+  p->nRow = PQresultStatus(r1) == PGRES_TUPLES_OK ? PQntuples(r1) : 0;
+  p->iRow = -1;
+  p->bDone = 1;
+  {
+    const char *z = PQcmdTuples(r1);
+    c->nChanges = z && z[0] ? atoll(z) : 0;
+  }
+  return INV_OK;
 }
 
 static int xStep(inv_store *s, inv_stmt *pStmt) {
   PgStmt *p = (PgStmt*)pStmt;
   PgConn *c = PG_CONN(s);
-  if (!p->bDone && c->bInTx && c->bWriteTx && (p->bThenCommit || c->bBeginPending)) {
-    if (executeInWrite(s, p, p->bThenCommit)) return -1;
+  if (!p->bDone && p->bThenCommit && c->bInTx && c->bWriteTx) {
+    if (executeThenCommit(s, p)) return -1;
   }
   if (!p->bDone && execute(s, p)) return -1;
   if (p->iRow + 1 < p->nRow) { p->iRow++; return INV_ROW; }
@@ -793,11 +759,6 @@ static void xRollback(inv_store *s) {
   PgConn *c = PG_CONN(s);
   if (!c->bInTx) return;
   c->bInTx = 0;
-  if (c->bBeginPending) {                        /* nothing was sent */
-    c->bBeginPending = 0;
-    c->bWriteTx = 0;
-    return;
-  }
   if (!c->bWriteTx && c->pg && PQstatus(c->pg) == CONNECTION_OK) {
     /* a read's snapshot ends without waiting (settle() reads the answer) */
     if (PQsendQuery(c->pg, "ROLLBACK")) c->bEndSent = 1;
@@ -816,27 +777,23 @@ static void xRollback(inv_store *s) {
 /* Writes run at READ COMMITTED: each statement of the write side is a
 ** conditional UPDATE or takes the rows it changes, so row locks serialise
 ** what must be serialised. A read of several statements takes one snapshot.
-** A write's BEGIN goes with its first statement (executeInWrite), which
-** learns the transaction's id, to ask the server about its fate if the
-** connection dies at COMMIT. A lost connection at a read's BEGIN is
-** replaced once: nothing has happened yet. */
+** A write learns its transaction id at BEGIN (the same round trip), to ask
+** the server about its fate if the connection dies at COMMIT. A lost
+** connection at BEGIN is replaced once: nothing has happened yet. */
 static int xBegin(inv_store *s, int eMode) {
   PgConn *c = PG_CONN(s);
   int iTry;
   if (c->bInTx && eMode == INV_TX_READ) return INV_OK;     /* a snapshot already */
-  if (eMode != INV_TX_READ) {
-    if (ready(s)) return INV_ERROR;
-    c->zXid[0] = 0;
-    c->bBeginPending = 1;
-    c->bInTx = 1;
-    c->bWriteTx = 1;
-    return INV_OK;
-  }
   for (iTry = 0; ; iTry++) {
     PGresult *r;
     if (ready(s)) return INV_ERROR;
-    r = exchangeSimple(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    r = exchangeSimple(s, eMode == INV_TX_READ ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                              : "BEGIN; SELECT pg_current_xact_id()::text");
     if (resultOk(r)) {
+      c->zXid[0] = 0;
+      if (eMode != INV_TX_READ && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        snprintf(c->zXid, sizeof c->zXid, "%s", PQgetvalue(r, 0, 0));
+      }
       PQclear(r);
       break;
     }
@@ -849,7 +806,7 @@ static int xBegin(inv_store *s, int eMode) {
     }
   }
   c->bInTx = 1;
-  c->bWriteTx = 0;
+  c->bWriteTx = eMode != INV_TX_READ;
   return INV_OK;
 }
 
@@ -910,13 +867,6 @@ static int xCommit(inv_store *s) {
   int bWrite = c->bWriteTx, rc;
   char zXid[sizeof c->zXid];
   if (!c->bInTx) return INV_OK;
-  if (c->bBeginPending) {                        /* a write that ran nothing */
-    c->bBeginPending = 0;
-    c->bInTx = 0;
-    c->bWriteTx = 0;
-    c->bCommitted = 1;
-    return INV_OK;
-  }
   memcpy(zXid, c->zXid, sizeof zXid);
   r = exchangeSimple(s, "COMMIT");
   if (resultOk(r) && strcmp(PQcmdStatus(r), "COMMIT") == 0) {

@@ -58,8 +58,6 @@ struct PgConn {
   unsigned nextName;
   int bInTx;                        /* a transaction is open */
   int bWriteTx;                     /* ... and it is a write (c->zXid is its id) */
-  int bBeginPending;                /* ... whose BEGIN goes with its first
-                                       statement (executeInWrite): not sent yet */
   int bEndSent;                     /* a read transaction's ROLLBACK was sent, its
                                        answer not read yet (read before the next
                                        exchange: the round trip overlaps the caller) */
