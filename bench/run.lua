@@ -259,10 +259,29 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   return tasks, jobs
 end
 
+-- Every write case starts with the write-ahead logs of its files moved into
+-- the files and emptied (a TRUNCATE checkpoint on a connection of its own),
+-- outside the clock: what the earlier cases and this case's setup wrote
+-- (make_pending: inventory's job.create calls, one commit each, the others'
+-- plain INSERTs in one commit) is nobody's cost, and each contender's batches
+-- pay the automatic checkpoints of this case's writes only.
+local function wal_truncate(paths)
+  for _, path in ipairs(paths) do
+    local db = assert(limit.open(path))
+    local r = limit.query(db, "PRAGMA wal_checkpoint(TRUNCATE)")[1]
+    limit.close(db)
+    if not r or r.busy ~= 0 or r.log ~= 0 then
+      die("the TRUNCATE checkpoint of %s did not complete (busy %s, log %s)", path,
+          tostring(r and r.busy), tostring(r and r.log))
+    end
+  end
+end
+
 -- "create", "import" and "finish" in this process: batches, interleaved.
 -- paramsFor[name] is a list, or a function(i) building the i-th parameter
--- (called before the batch that uses it, outside the clock).
-local function run_writes(case, cs, paramsFor)
+-- (called before the batch that uses it, outside the clock). prepare, when
+-- given, runs after the check and before the first round (outside the clock).
+local function run_writes(case, cs, paramsFor, prepare)
   local R, B = case.rounds, case.batch
   local per = case.records or 1
   local lat, busy, done, pos = {}, {}, {}, {}
@@ -282,6 +301,7 @@ local function run_writes(case, cs, paramsFor)
     end
   end
   case.sig_example, case.checked = ref, 1
+  if prepare then prepare() end
   for r = 1, R do
     for k = 0, #cs - 1 do
       local c = cs[(r + k - 1) % #cs + 1]
@@ -320,7 +340,7 @@ local function write_list(path, tasks, i0, n)
   f:close()
 end
 
-local function run_two_procs(case, names, files, tasksFor, outdir)
+local function run_two_procs(case, names, files, tasksFor, outdir, prepare)
   local R, B = case.rounds, case.batch
   local lat, tputs, pos = {}, {}, {}
   for _, n in ipairs(names) do lat[n], tputs[n], pos[n] = {}, {}, { 1, 1 } end
@@ -329,6 +349,10 @@ local function run_two_procs(case, names, files, tasksFor, outdir)
     for k = 0, #names - 1 do
       local name = names[(r + k - 1) % #names + 1]
       local pipes, lists = {}, {}
+      -- each round (2 x B finishes, more than one log's worth of pages at
+      -- full size) starts from empty logs: a round pays its own checkpoints,
+      -- not the rest of another contender's round on the shared file
+      if prepare then prepare() end
       local start = now() + 400 * 1000000          -- both workers start 400 ms from now
       for w = 1, 2 do
         lists[w] = string.format("%s/finish-%s-%d.txt", outdir, name, w)
@@ -915,6 +939,7 @@ if any_write then
   local setup = assert(limit.open(opt.whand))
   local outdir = opt.outdir or "bench/out"
   local wf = files_of(true)
+  local function truncate_logs() wal_truncate({ opt.winv, opt.whand }) end
   cs = {}
   for i, n in ipairs(C.NAMES) do cs[i] = C.open(n, wf) end
   local finished_jobs = {}
@@ -931,13 +956,13 @@ if any_write then
           for i = 1, need do l[i] = p end
           pf[c.name] = l
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       elseif case.op == "import" then
         local pf = {}
         for ci, c in ipairs(cs) do
           pf[c.name] = function(i) return C.import_batch(tostring(ci), i, IMPORT_N, dom) end
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       elseif case.kind == "write" then
         local pf = {}
         for _, c in ipairs(cs) do
@@ -946,7 +971,7 @@ if any_write then
           finished_jobs[c.name] = finished_jobs[c.name] or {}
           for _, j in ipairs(jobs) do table.insert(finished_jobs[c.name], j) end
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       else
         -- two workers per contender, each on its own jobs' tasks
         local tf, need2 = {}, case.rounds * case.batch
@@ -958,7 +983,7 @@ if any_write then
           for _, j in ipairs(ja) do table.insert(finished_jobs[c.name], j) end
           for _, j in ipairs(jb) do table.insert(finished_jobs[c.name], j) end
         end
-        case.res = run_two_procs(case, C.NAMES, wf, tf, outdir)
+        case.res = run_two_procs(case, C.NAMES, wf, tf, outdir, truncate_logs)
         case.checked = 0
       end
       results[#results + 1] = case
