@@ -223,6 +223,10 @@ end
 -- Fresh IN_PROGRESS jobs with 100 PENDING tasks each (untimed), the tasks
 -- "finish" works on: through inventory's API on its file, with plain
 -- INSERTs on the hand-written one. Returns the task list and the job ids.
+-- The hand-written rows get ids of the API's shape, as inventory's (prefix +
+-- 12 random hex digits, C.new_id, as the limit's create makes them): with
+-- numbered ids the limit's finishes found their tasks and jobs on the few
+-- index pages last used, inventory's at random places of 1M-entry indexes.
 local function make_pending(c, hand, tag, nJobs, domain_id)
   local tasks, jobs = {}, {}
   if c.name == "inventory" then
@@ -243,12 +247,12 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   local t0 = limit.time_ms()
   limit.exec(hand, "BEGIN IMMEDIATE")
   for j = 1, nJobs do
-    local jid = string.format("job-%s-%04d", tag, j)
+    local jid = C.new_id("job-")
     jobs[j] = jid
     limit.exec(hand, C.SQL.insert_job, jid, 100, 100, domain_id, "workspace-bench",
                string.format("collector-finish-%s-%04d", tag, j), "plugin-bench", t0, t0)
     for i = 1, 100 do
-      local tid = string.format("job-task-%s-%04d-%03d", tag, j, i)
+      local tid = C.new_id("job-task-")
       local tt = task_template()[i]
       limit.exec(hand, C.SQL.insert_task, tid, tt.provider, jid, tt.secret_id, tt.service_account_id,
                  tt.project_id, "workspace-bench", domain_id, t0)
@@ -717,14 +721,14 @@ if PG then
     end
     LP.exec(setup, "BEGIN")
     for j = 1, nJobs do
-      local jid = string.format("job-%s-%04d", tag, j)
+      local jid = C.new_id("job-")
       jobs[j] = jid
       LP.exec(setup, C.SQL_PG.insert_job, jid, 100, dom, "workspace-bench",
               string.format("collector-finish-%s-%04d", tag, j), "plugin-bench")
       local ids, prov, sec, sa, proj, ws = {}, {}, {}, {}, {}, {}
       for i = 1, 100 do
         local tt = task_template()[i]
-        ids[i] = string.format("job-task-%s-%04d-%03d", tag, j, i)
+        ids[i] = C.new_id("job-task-")
         prov[i], sec[i], sa[i], proj[i], ws[i] = tt.provider, tt.secret_id, tt.service_account_id,
           tt.project_id, "workspace-bench"
         tasks[#tasks + 1] = { job_task_id = ids[i], domain_id = dom, created = 3, updated = 17 }
