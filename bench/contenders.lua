@@ -1,7 +1,7 @@
 -- bench/contenders.lua: the three contenders of every benchmark case.
 --
 --   local C = require "contenders"
---   local c = C.open("inventory" | "limit" | "luasql", files)   -- files = { inv =, hand = }
+--   local c = C.open("inventory" | "limit" | "luasql", files)   -- files = { inv =, hand =[, peer =] }
 --   local c = C.open("inventory" | "limit", { url = URL })        -- PostgreSQL (C.PG_NAMES)
 --   local res = c.ops.get(param)      -- one operation (what the clock times)
 --   local sig = c.sig.get(res)        -- its signature, compared across contenders
@@ -14,7 +14,9 @@
 --            through bench/limit.c (cached prepared statements, rows as Lua
 --            tables keyed by column name).
 -- luasql:    what a Lua user would otherwise write: the same hand-written SQL
---            on the same file through LuaSQL (Debian's lua-sql-sqlite3). It
+--            on the same rows through LuaSQL (Debian's lua-sql-sqlite3): the
+--            hand-written file, or files.peer when given (the writes run on a
+--            copy of its own, so it pays its own checkpoints only). It
 --            has no parameter binding, so values are escaped (conn:escape)
 --            and spliced in, and every call prepares its SQL again.
 --
@@ -523,7 +525,7 @@ end
 local function open_luasql(files)
   local driver = require "luasql.sqlite3"
   local env = assert(driver.sqlite3())
-  local conn = assert(env:connect(files.hand))
+  local conn = assert(env:connect(files.peer or files.hand))   -- its own copy for the writes
   local function run(sql)
     local cur = assert(conn:execute(sql))
     if type(cur) ~= "number" then cur:close() end

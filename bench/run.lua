@@ -2,9 +2,13 @@
 -- (make bench / make bench-quick / make bench-scale), which builds the data.
 --
 --   lua5.4 bench/run.lua --mode full|mid|quick --inv INV_DB --hand HAND_DB
---                        --winv INV_WRITE_DB --whand HAND_WRITE_DB --out RESULTS.md
---                        [--cases get,list_job,...] [--rest FILE]
---   lua5.4 bench/run.lua --mode scale --inv ... --hand ... --winv ... --whand ...
+--                        --winv INV_WRITE_DB --whand HAND_WRITE_DB [--wpeer PEER_WRITE_DB]
+--                        --out RESULTS.md [--cases get,list_job,...] [--rest FILE]
+--        (the writes: inventory on INV_WRITE_DB, the limit on HAND_WRITE_DB, the
+--        LuaSQL peer on PEER_WRITE_DB, a second copy of the hand-written file, so
+--        that each pays the checkpoints of its own writes only; without
+--        --wpeer the peer shares the limit's copy)
+--   lua5.4 bench/run.lua --mode scale --inv ... --hand ... --winv ... --whand ... [--wpeer ...]
 --                        --cases list_job,stat_status,finish --summary FILE
 --   lua5.4 bench/run.lua --scale-report DIR --out RESULTS.md
 --   lua5.4 bench/run.lua --profile CASE --contender NAME --inv INV_DB --hand HAND_DB [--n N]
@@ -363,7 +367,7 @@ local function run_two_procs(case, names, files, tasksFor, outdir, prepare)
         write_list(lists[w], tasksFor[name][w], pos[name][w], B)
         pos[name][w] = pos[name][w] + B
         pipes[w] = assert(io.popen(string.format("%s bench/worker.lua %s %s %s %s %d", lua, name, files.inv,
-                                                 files.hand, lists[w], start)))
+                                                 name == "luasql" and files.peer or files.hand, lists[w], start)))
       end
       local t_end = 0
       for w = 1, 2 do
@@ -454,7 +458,7 @@ for _, c in ipairs(CASES) do
 end
 
 local function files_of(w)
-  return w and { inv = opt.winv, hand = opt.whand } or { inv = opt.inv, hand = opt.hand }
+  return w and { inv = opt.winv, hand = opt.whand, peer = opt.wpeer } or { inv = opt.inv, hand = opt.hand }
 end
 
 -- ---------------------------------------------------------------- profile mode
@@ -940,10 +944,13 @@ for _, case in ipairs(CASES) do if case.kind ~= "read" and wanted(case) then any
 if any_write then
   if not opt.winv or not opt.whand then die("--winv and --whand are required for the write cases") end
   local dom = P.domains[1].domain_id
-  local setup = assert(limit.open(opt.whand))
+  -- a setup connection on each hand-written copy: the limit's, the peer's
+  local setups = { limit = assert(limit.open(opt.whand)), luasql = assert(limit.open(opt.wpeer or opt.whand)) }
   local outdir = opt.outdir or "bench/out"
   local wf = files_of(true)
-  local function truncate_logs() wal_truncate({ opt.winv, opt.whand }) end
+  local logs = { opt.winv, opt.whand }
+  if opt.wpeer and opt.wpeer ~= opt.whand then logs[3] = opt.wpeer end
+  local function truncate_logs() wal_truncate(logs) end
   cs = {}
   for i, n in ipairs(C.NAMES) do cs[i] = C.open(n, wf) end
   local finished_jobs = {}
@@ -970,7 +977,7 @@ if any_write then
       elseif case.kind == "write" then
         local pf = {}
         for _, c in ipairs(cs) do
-          local tasks, jobs = make_pending(c, setup, "f1-" .. c.name, (need + 99) // 100, dom)
+          local tasks, jobs = make_pending(c, setups[c.name], "f1-" .. c.name, (need + 99) // 100, dom)
           pf[c.name] = tasks
           finished_jobs[c.name] = finished_jobs[c.name] or {}
           for _, j in ipairs(jobs) do table.insert(finished_jobs[c.name], j) end
@@ -980,8 +987,8 @@ if any_write then
         -- two workers per contender, each on its own jobs' tasks
         local tf, need2 = {}, case.rounds * case.batch
         for _, c in ipairs(cs) do
-          local a, ja = make_pending(c, setup, "f2a-" .. c.name, (need2 + 99) // 100, dom)
-          local b, jb = make_pending(c, setup, "f2b-" .. c.name, (need2 + 99) // 100, dom)
+          local a, ja = make_pending(c, setups[c.name], "f2a-" .. c.name, (need2 + 99) // 100, dom)
+          local b, jb = make_pending(c, setups[c.name], "f2b-" .. c.name, (need2 + 99) // 100, dom)
           tf[c.name] = { a, b }
           finished_jobs[c.name] = finished_jobs[c.name] or {}
           for _, j in ipairs(ja) do table.insert(finished_jobs[c.name], j) end
@@ -1007,7 +1014,8 @@ if any_write then
         local j = assert(c.inv.job.get{ job_id = jid, domain_id = dom })
         st, rem, succ = j.status, j.remained_tasks, j.success_tasks
       else
-        local j = limit.query(setup, "SELECT status, remained_tasks, success_tasks FROM job WHERE job_id = ?", jid)[1]
+        local j = limit.query(setups[c.name], "SELECT status, remained_tasks, success_tasks FROM job WHERE job_id = ?",
+                              jid)[1]
         st, rem, succ = j.status, j.remained_tasks, j.success_tasks
       end
       if succ == 100 then
@@ -1022,7 +1030,8 @@ if any_write then
       .. "and SUCCESS; ", c.name, #jobs, ok)
   end
   for _, c in ipairs(cs) do c.close() end
-  limit.close(setup)
+  limit.close(setups.limit)
+  limit.close(setups.luasql)
 end
 
 -- ---------------------------------------------------------------- scale summary
