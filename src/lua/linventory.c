@@ -180,6 +180,9 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
   inv_val *aV = stk.v;
   size_t n = 0, nCap = ONE_PASS_STACK;
   int eMode = 0;                          /* 's' object, 'i' list */
+  /* the keys of the last table sorted at this depth, in Lua's order: a key
+  ** at the same position and address is that (checked) text again */
+  const SortMemo *pM = depth < SORT_MEMO_DEPTH ? &c->aSort[depth] : NULL;
   if (!lua_checkstack(L, 4)) return 1;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -198,7 +201,9 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
       const char *z;
       if (lua_type(L, -2) != LUA_TSTRING) goto fallback;
       z = lua_tolstring(L, -2, &nk);
-      if (!inv_utf8_valid(z, nk) || memchr(z, 0, nk)) goto fallback;
+      if (!(pM && n < pM->n && pM->az[n] == z) && (!inv_utf8_valid(z, nk) || memchr(z, 0, nk))) {
+        goto fallback;
+      }
       aKv[n].zKey = z;
       aKv[n].nKey = nk;
       c->azKey[c->nKey] = z;
