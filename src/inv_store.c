@@ -261,6 +261,7 @@ void inv_store_close(inv_store *s) {
   int i;
   if (!s) return;
   if (s->pConn && s->pDrv) s->pDrv->xClose(s);
+  inv_rc_clear(s);
   for (i = 0; i < INV_N_RES; i++) inv_free(s->azById[i]);
   inv_free(s->zJsonKeys);
   inv_arena_free(&s->arena);
