@@ -130,6 +130,10 @@ const char *inv_store_backend(inv_store *s);
 const char *inv_store_engine_version(inv_store *s);
 int inv_store_schema_version(inv_store *s);
 
+/* The compiled-request cache (stat): requests answered from it, requests
+** compiled, and compiled requests kept (at most 64). */
+void inv_store_request_cache(inv_store *s, unsigned *pHits, unsigned *pMisses, int *pEntries);
+
 /* Query plan of the SQL a read method would run (one line per plan row),
 ** for tests and the curious. Same request as inv_call. */
 int inv_explain(inv_store *s, const char *zResource, const char *zMethod,

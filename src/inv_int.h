@@ -267,8 +267,6 @@ void *inv_rc_find(inv_store *s, int iKind, const inv_rc_req *t, inv_q *q);
 ** cache from here, freed when not kept). */
 int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan);
 void inv_rc_clear(inv_store *s);
-/* hits, misses and entries kept (tests) */
-void inv_rc_counts(inv_store *s, unsigned *pHit, unsigned *pMiss, int *pn);
 
 /* What one request may ask for in total (besides each list's own cap). */
 #if !defined(INV_MAX_REGEX)

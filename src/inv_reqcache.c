@@ -287,7 +287,7 @@ int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, voi
   return INV_OK;
 }
 
-void inv_rc_counts(inv_store *s, unsigned *pHit, unsigned *pMiss, int *pn) {
+void inv_store_request_cache(inv_store *s, unsigned *pHit, unsigned *pMiss, int *pn) {
   int i, n = 0;
   *pHit = *pMiss = 0;
   if (s->pReqCache) {

@@ -697,6 +697,18 @@ static int lVersion(lua_State *L) {
   return 2;
 }
 
+/* store:request_cache() -> { hits = n, misses = n, entries = n } */
+static int lRequestCache(lua_State *L) {
+  unsigned nHit, nMiss;
+  int n;
+  inv_store_request_cache(checkStore(L, 1), &nHit, &nMiss, &n);
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, (lua_Number)nHit); lua_setfield(L, -2, "hits");
+  lua_pushnumber(L, (lua_Number)nMiss); lua_setfield(L, -2, "misses");
+  lua_pushnumber(L, (lua_Number)n); lua_setfield(L, -2, "entries");
+  return 1;
+}
+
 static int lSchemaVersion(lua_State *L) {
   lua_pushinteger(L, inv_store_schema_version(checkStore(L, 1)));
   return 1;
@@ -845,6 +857,7 @@ static const luaL_Reg aStoreMethod[] = {
   { "version", lVersion }, { "cached_call", lCachedCall },
   { "info", lInfo }, { "check", lCheck }, { "backup", lBackup }, { "checkpoint", lCheckpoint },
   { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
+  { "request_cache", lRequestCache },
   { NULL, NULL }
 };
 
