@@ -264,8 +264,10 @@ int inv_rc_walk(const inv_val *req, inv_rc_req *t);
 ** slots' text from this request); NULL: none. */
 void *inv_rc_find(inv_store *s, int iKind, const inv_rc_req *t, inv_q *q);
 /* Keep the compile in q (its binds) with pPlan (inv_malloc'd; owned by the
-** cache from here, freed when not kept). */
-int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan);
+** cache from here, freed when not kept). zStatic: SQL text inside pPlan
+** that the plan prepares by address (inv_prepare_static), or NULL. */
+int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan,
+               const char *zStatic);
 void inv_rc_clear(inv_store *s);
 
 /* What one request may ask for in total (besides each list's own cap). */

@@ -4,6 +4,7 @@
 ** filter make the first CTE (s0), inv_stage.c the rest.
 */
 #include <string.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
@@ -103,16 +104,19 @@ static int statFinish(SC *c, int64_t start, int64_t limit, int bMore, RunInfo *r
   return INV_OK;
 }
 
-/* Run the statement in c->b with the binds of c->q and, when paged, the
-** count. */
-static int statExec(SC *c, const RunInfo *ri, int64_t start, int64_t limit, inv_sink *k, int f,
-                    int bMore) {
+/* Run the statement in c->b (zKept: kept text, prepared by its address)
+** with the binds of c->q and, when paged, the count. */
+static int statExec(SC *c, const RunInfo *ri, const char *zKept, int64_t start, int64_t limit,
+                    inv_sink *k, int f, int bMore) {
   inv_store *s = c->s;
   int rc = INV_DONE;
   int64_t nRow = 0, total, nWant, nAll = -1;
   inv_stmt *p, *pc;
   if (limit > 0 && !bMore && !ri->bWinCount && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
-  p = inv_q_prepare(c->q);
+  if (zKept) {
+    p = inv_prepare_static(s, zKept);
+    if (p && inv_q_apply(c->q, p)) return INV_ERROR;
+  } else p = inv_q_prepare(c->q);
   if (!p) return INV_ERROR;
   k->xBeginObj(k, 2);
   k->xKey(k, "results", 7);
@@ -137,8 +141,13 @@ static int statExec(SC *c, const RunInfo *ri, int64_t start, int64_t limit, inv_
     } else if (nAll >= 0) {
       total = nAll;                                   /* the rows' own count */
     } else {
-      c->b->n = ri->nWith;
-      c->b->z[ri->nWith] = 0;
+      if (zKept) {
+        inv_buf_reset(c->b);
+        inv_buf_add(c->b, zKept, ri->nWith);
+      } else {
+        c->b->n = ri->nWith;
+        c->b->z[ri->nWith] = 0;
+      }
       inv_buf_printf(c->b, " SELECT count(*) FROM s%d", c->iCte);
       c->q->nBind = ri->nBindWith;
       if (c->b->bOom) return inv_err_nomem(s);
@@ -162,7 +171,7 @@ static int statExec(SC *c, const RunInfo *ri, int64_t start, int64_t limit, inv_
 int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
   RunInfo ri;
   if (statFinish(c, start, limit, bMore, &ri)) return INV_ERROR;
-  return statExec(c, &ri, start, limit, k, f, bMore);
+  return statExec(c, &ri, NULL, start, limit, k, f, bMore);
 }
 
 /* ===================== the compiled stat, kept (inv_reqcache.c) ===================== */
@@ -359,12 +368,12 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
     inv_q_init(&q, s, r);
     pl = inv_rc_find(s, iKind, &t, &q);
     if (pl) {
-      memcpy(&c, &pl->c, sizeof c);
+      /* (the columns in use only: SC holds room for MAX_COLS) */
+      memcpy(&c, &pl->c, offsetof(SC, aCol));
+      memcpy(c.aCol, pl->c.aCol, sizeof(SCol) * (size_t)pl->c.nCol);
+      memcpy(&c.nCol, &pl->c.nCol, sizeof c - offsetof(SC, nCol));
       c.s = s; c.q = &q; c.b = q.b;
-      inv_buf_reset(q.b);
-      inv_buf_add(q.b, pl->zSql, pl->nSql);
-      if (q.b->bOom) return inv_err_nomem(s);
-      return statExec(&c, &pl->ri, pl->start, pl->limit, k, f, 0);
+      return statExec(&c, &pl->ri, pl->zSql, pl->start, pl->limit, k, f, 0);
     }
   }
   if (inv_stat_begin(s, r, req, "stat", &c, &q, &pQ, &start, &limit, r->bStatCap)) return INV_ERROR;
@@ -388,7 +397,7 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   if (statFinish(&c, start, limit, 0, &ri)) return INV_ERROR;
   if (bKeep) {
     pl = planOf(&c, &ri, start, limit);
-    if (pl) inv_rc_add(s, iKind, &t, &q, pl);
+    if (pl) inv_rc_add(s, iKind, &t, &q, pl, pl->zSql);
   }
-  return statExec(&c, &ri, start, limit, k, f, 0);
+  return statExec(&c, &ri, NULL, start, limit, k, f, 0);
 }

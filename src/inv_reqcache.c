@@ -41,6 +41,7 @@ struct RcEntry {
   inv_bind *aBind;           /* constants; a slot's text comes from the request */
   int *aSlotTok;             /* per bind: the token it takes, or -1 */
   void *pPlan;               /* the method's (inv_malloc'd by it, freed here) */
+  const char *zStatic;       /* the SQL in pPlan the plan prepares by address */
   unsigned lastUse;
 };
 
@@ -50,7 +51,9 @@ struct inv_reqcache {
   unsigned nHit, nMiss;
 };
 
-static void entryFree(RcEntry *e) {
+static void entryFree(inv_store *s, RcEntry *e) {
+  /* the driver finds the statement by the text's address: not after this */
+  if (s && e->zStatic && s->pDrv->iVersion >= 6 && s->pDrv->xForget) s->pDrv->xForget(s, e->zStatic);
   inv_free(e->aTok);               /* one block: tokens, texts, binds, slots */
   inv_free(e->pPlan);
   memset(e, 0, sizeof *e);
@@ -59,7 +62,8 @@ static void entryFree(RcEntry *e) {
 void inv_rc_clear(inv_store *s) {
   int i;
   if (!s->pReqCache) return;
-  for (i = 0; i < INV_RC_SIZE; i++) if (s->pReqCache->a[i].hash) entryFree(&s->pReqCache->a[i]);
+  /* (the connection is closed: its statements are gone) */
+  for (i = 0; i < INV_RC_SIZE; i++) if (s->pReqCache->a[i].hash) entryFree(NULL, &s->pReqCache->a[i]);
   inv_free(s->pReqCache);
   s->pReqCache = NULL;
 }
@@ -101,7 +105,9 @@ static int walk(inv_rc_req *t, const inv_val *v) {
         kk = &t->a[t->n++];
         kk->t = TK_KEY; kk->bEmpty = 0; kk->bSlot = 0;
         kk->n = kv->nKey; kk->u.z = kv->zKey;
-        t->hash = mix(t->hash, inv_hash(kv->zKey, kv->nKey));
+        /* (the key's length and ends: the tokens are compared whole) */
+        t->hash = mix(t->hash, kv->nKey << 16 | (kv->nKey ? (size_t)(unsigned char)kv->zKey[0] << 8
+                                                  | (unsigned char)kv->zKey[kv->nKey - 1] : 0));
         if (walk(t, &kv->v)) return 1;
       }
       break;
@@ -186,7 +192,8 @@ void *inv_rc_find(inv_store *s, int iKind, const inv_rc_req *t, inv_q *q) {
   return NULL;
 }
 
-int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan) {
+int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan,
+               const char *zStatic) {
   inv_reqcache *c = s->pReqCache;
   RcEntry *e;
   size_t nText = 0, nSize, off;
@@ -274,7 +281,7 @@ int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, voi
     if (c->a[i].lastUse < c->a[iVictim].lastUse) iVictim = i;
   }
   e = &c->a[iVictim];
-  if (e->hash) entryFree(e);
+  if (e->hash) entryFree(s, e);
   e->hash = t->hash;
   e->iKind = iKind;
   e->nTok = t->n;
@@ -283,6 +290,7 @@ int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, voi
   e->aBind = aBind;
   e->aSlotTok = aSlotTok;
   e->pPlan = pPlan;
+  e->zStatic = zStatic;
   e->lastUse = ++c->clock;
   return INV_OK;
 }

@@ -61,6 +61,7 @@ struct Conv {
   size_t anKey[MAX_DEPTH + 1];
   int nKey;
   int nVal;                   /* values converted: a table shared N times counts N times */
+  int bTwoPass;               /* a one-pass conversion fell back: two passes from here on */
   SortMemo aSort[SORT_MEMO_DEPTH];
 };
 /* A request holds at most this many values (a table referenced from many
@@ -136,6 +137,22 @@ static void sortKeysMemo(Conv *c, int depth, inv_kv *a, size_t n) {
 
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
 
+/* A key: valid UTF-8 without a NUL byte; a value: valid UTF-8. ASCII (the
+** common case) in one pass. */
+static int keyOk(const char *z, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)z[i];
+    if (ch == 0 || ch >= 0x80) return inv_utf8_valid(z, n) && !memchr(z, 0, n);
+  }
+  return 1;
+}
+static int textOk(const char *z, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) if ((unsigned char)z[i] >= 0x80) return inv_utf8_valid(z, n);
+  return 1;
+}
+
 /* A light userdata that inventory.mark_empty_array registered. */
 static char emptyArrayKey;
 static int isEmptyArrayMark(lua_State *L, int idx) {
@@ -165,12 +182,14 @@ static int emptyKind(lua_State *L, int idx) {
 }
 
 /* One pass over a table of the first ONE_PASS_DEPTH levels (a request, its
-** lists, their records: where most values are), in the common shapes: every
-** key a string, or the positions 1, 2, 3, ... in that order. Anything else,
-** an error in a value included, undoes what it did and returns 1: the two
-** passes of toTable then decide, with their messages in their order. Only
-** these levels try it, so falling back repeats bounded work (at most 2^3). */
-#define ONE_PASS_DEPTH 3
+** query, its stages and conditions, a record: where most values are), in
+** the common shapes: every key a string, or the positions 1, 2, 3, ... in
+** that order. Anything else, an error in a value included, undoes what it
+** did and returns 1: the two passes of toTable then decide, with their
+** messages in their order. The first fallback turns one-pass off for the
+** rest of the conversion (c->bTwoPass), so falling back repeats the work
+** once at most, not once per level. */
+#define ONE_PASS_DEPTH 12
 #define ONE_PASS_STACK 32
 static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
@@ -198,7 +217,7 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
       const char *z;
       if (lua_type(L, -2) != LUA_TSTRING) goto fallback;
       z = lua_tolstring(L, -2, &nk);
-      if (!inv_utf8_valid(z, nk) || memchr(z, 0, nk)) goto fallback;
+      if (!keyOk(z, nk)) goto fallback;
       aKv[n].zKey = z;
       aKv[n].nKey = nk;
       c->azKey[c->nKey] = z;
@@ -241,13 +260,14 @@ fallback:
   lua_pop(L, 2);                          /* the key and its value */
   c->nVal = nVal0;
   c->nKey = nKey0;
+  c->bTwoPass = 1;
   return 1;
 }
 
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   size_t nStr = 0, nInt = 0, nMax = 0, i;
-  if (depth < ONE_PASS_DEPTH && toTableOnePass(c, idx, out, depth) == 0) return 0;
+  if (depth < ONE_PASS_DEPTH && !c->bTwoPass && toTableOnePass(c, idx, out, depth) == 0) return 0;
   if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
   if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
   lua_pushnil(L);
@@ -376,7 +396,7 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
     case LUA_TSTRING: {
       size_t n;
       const char *z = lua_tolstring(L, idx, &n);
-      if (!inv_utf8_valid(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
+      if (!textOk(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
       out->t = INV_STR;
       out->u.s.z = z;                /* Lua's text (see the keys) */
       out->u.s.n = n;
