@@ -89,6 +89,22 @@ static int statFinish(SC *c, int64_t start, int64_t limit, int bMore, RunInfo *r
   ** transaction (two round trips more) */
   ri->bWinCount = limit > 0 && !bMore && !(s->pDrv->iVersion >= 3 && s->pDrv->bStmtSnapshot) && !c->bNoSeq;
   ri->iCount = c->bRaw ? c->r->nField + 2 : c->nCol;
+  if (limit <= 0 && !bMore && c->bNoSeq && c->iFoldCte && c->iFoldCte == c->iCte
+      && c->nFoldEnd == c->b->n && !c->zFinalOrder && !c->bRaw && !c->bScalar
+      && c->b->n > c->nFoldBody && c->nFoldBody > c->nFoldAt
+      && memcmp(c->b->z + c->nFoldBody, "SELECT ", 7) == 0) {
+    /* the last stage is a group in its GROUP BY order, nothing paged: its
+    ** SELECT is the statement ("WITH s0 AS (...) SELECT <c0, c1, ..., _seq>
+    ** ... GROUP BY ...": the columns the rows render come first) */
+    size_t nBody = c->b->n - 1 - c->nFoldBody;     /* without the CTE's ')' */
+    c->b->z[c->nFoldAt] = ' ';
+    memmove(c->b->z + c->nFoldAt + 1, c->b->z + c->nFoldBody, nBody);
+    c->b->n = c->nFoldAt + 1 + nBody;
+    c->b->z[c->b->n] = 0;
+    ri->nWith = c->b->n;
+    ri->nBindWith = c->q->nBind;
+    return c->b->bOom ? inv_err_nomem(s) : INV_OK;
+  }
   inv_buf_adds(c->b, " SELECT ");
   inv_stat_add_cols(c, "p");
   if (ri->bWinCount) inv_buf_adds(c->b, ", count(*) OVER () AS _n");
