@@ -136,6 +136,8 @@ struct inv_store {
   char zTime[32];
   char *zJsonKeys;
   inv_reqcache *pReqCache;        /* compiled requests (inv_reqcache.c); NULL: none yet */
+  inv_rc_req *pRcKeyed;           /* inv_call_keyed: the request's tokens, or NULL */
+  int bRcOnly;                    /* inv_call_keyed: from the cache alone */
 };
 
 int64_t inv_now(inv_store *s);
@@ -242,23 +244,11 @@ int inv_q_bind_slot(inv_q *q, const char *z, size_t n);
 
 /* ===================== the compiled-request cache (inv_reqcache.c) ===================== */
 
-#define INV_RC_TOKENS 128
-typedef struct inv_rc_tok inv_rc_tok;
-struct inv_rc_tok {
-  unsigned char t;                /* an inv_type, or 16: an object's key */
-  unsigned char bEmpty;
-  unsigned char bSlot;            /* (an entry's) a slot: any id-like string */
-  size_t n;                       /* string/key bytes, container size */
-  union { const char *z; int64_t i; double r; } u;
-};
-typedef struct inv_rc_req inv_rc_req;
-struct inv_rc_req {
-  int n;
-  size_t hash;                    /* of the shape: containers, keys, leaf types */
-  inv_rc_tok a[INV_RC_TOKENS];
-};
-/* The tokens of a request; 1: too large to keep. */
+/* (inv_rc_tok, inv_rc_req: inventory.h) The tokens of a request; 1: too
+** large to keep. */
 int inv_rc_walk(const inv_val *req, inv_rc_req *t);
+/* The shape hash of tokens (t->hash), however they were made. */
+void inv_rc_hash(inv_rc_req *t);
 /* The plan of a request of the same kind (iKind: the method's resource,
 ** method and render flags) and tokens, with its binds placed in q (the
 ** slots' text from this request); NULL: none. */

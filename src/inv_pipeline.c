@@ -375,14 +375,17 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   inv_q q;
   const inv_val *pQ = NULL, *agg, *dist;
   int64_t start, limit;
-  inv_rc_req t;
-  int bKeep = !inv_rc_walk(req, &t), iKind = statKind(r, 1, f);
+  inv_rc_req tOwn, *pt = s->pRcKeyed;
+  int bKeep, iKind = statKind(r, 1, f);
   RunInfo ri;
   StatPlan *pl;
+  /* the request's tokens: the caller's (inv_call_keyed), else its walk */
+  if (!pt) { bKeep = !inv_rc_walk(req, &tOwn); pt = &tOwn; }
+  else bKeep = 1;
   if (bKeep) {
     /* a request compiled before: its statement, this request's slots */
     inv_q_init(&q, s, r);
-    pl = inv_rc_find(s, iKind, &t, &q);
+    pl = inv_rc_find(s, iKind, pt, &q);
     if (pl) {
       /* (the columns in use only: SC holds room for MAX_COLS) */
       memcpy(&c, &pl->c, offsetof(SC, aCol));
@@ -392,6 +395,7 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
       return statExec(&c, &pl->ri, pl->zSql, pl->start, pl->limit, k, f, 0);
     }
   }
+  if (s->bRcOnly) return INV_MISS;     /* the caller converts the request and calls again */
   if (inv_stat_begin(s, r, req, "stat", &c, &q, &pQ, &start, &limit, r->bStatCap)) return INV_ERROR;
   if (inv_check_keys(s, pQ, azQuery, "query")) return INV_ERROR;
   agg = inv_val_get(pQ, "aggregate");
@@ -413,7 +417,7 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   if (statFinish(&c, start, limit, 0, &ri)) return INV_ERROR;
   if (bKeep) {
     pl = planOf(&c, &ri, start, limit);
-    if (pl) inv_rc_add(s, iKind, &t, &q, pl, pl->zSql);
+    if (pl) inv_rc_add(s, iKind, pt, &q, pl, pl->zSql);
   }
   return statExec(&c, &ri, NULL, start, limit, k, f, 0);
 }

@@ -29,7 +29,7 @@
 
 /* A token of a request's walk: containers, keys and leaves in order. */
 enum { TK_NULL = INV_NULL, TK_BOOL = INV_BOOL, TK_INT = INV_INT, TK_REAL = INV_REAL,
-       TK_STR = INV_STR, TK_ARR = INV_ARR, TK_OBJ = INV_OBJ, TK_KEY = 16 };
+       TK_STR = INV_STR, TK_ARR = INV_ARR, TK_OBJ = INV_OBJ, TK_KEY = INV_RC_KEY };
 
 typedef struct RcEntry RcEntry;
 struct RcEntry {
@@ -74,8 +74,8 @@ static size_t mix(size_t h, size_t x) {
   return h;
 }
 
-/* The walk: tokens into t->a, the shape (no leaf values) into t->hash.
-** Returns 0, or 1 when the request is too large to keep. */
+/* The walk: tokens into t->a. Returns 0, or 1 when the request is too
+** large to keep. */
 static int walk(inv_rc_req *t, const inv_val *v) {
   inv_rc_tok *k;
   size_t i;
@@ -84,7 +84,6 @@ static int walk(inv_rc_req *t, const inv_val *v) {
   k->t = v->t;
   k->bEmpty = v->bEmpty;
   k->bSlot = 0;
-  t->hash = mix(t->hash, (size_t)v->t * 2 + v->bEmpty);
   switch (v->t) {
     case INV_BOOL: k->n = 0; k->u.i = v->u.b; break;
     case INV_INT: k->n = 0; k->u.i = v->u.i; break;
@@ -92,12 +91,10 @@ static int walk(inv_rc_req *t, const inv_val *v) {
     case INV_STR: k->n = v->u.s.n; k->u.z = v->u.s.z; break;
     case INV_ARR:
       k->n = v->u.arr.n;
-      t->hash = mix(t->hash, k->n);
       for (i = 0; i < v->u.arr.n; i++) if (walk(t, &v->u.arr.a[i])) return 1;
       break;
     case INV_OBJ:
       k->n = v->u.obj.n;
-      t->hash = mix(t->hash, k->n);
       for (i = 0; i < v->u.obj.n; i++) {
         const inv_kv *kv = &v->u.obj.a[i];
         inv_rc_tok *kk;
@@ -105,9 +102,6 @@ static int walk(inv_rc_req *t, const inv_val *v) {
         kk = &t->a[t->n++];
         kk->t = TK_KEY; kk->bEmpty = 0; kk->bSlot = 0;
         kk->n = kv->nKey; kk->u.z = kv->zKey;
-        /* (the key's length and ends: the tokens are compared whole) */
-        t->hash = mix(t->hash, kv->nKey << 16 | (kv->nKey ? (size_t)(unsigned char)kv->zKey[0] << 8
-                                                  | (unsigned char)kv->zKey[kv->nKey - 1] : 0));
         if (walk(t, &kv->v)) return 1;
       }
       break;
@@ -116,17 +110,41 @@ static int walk(inv_rc_req *t, const inv_val *v) {
   return 0;
 }
 
+/* The shape: containers and their sizes, keys (their length and ends: the
+** tokens are compared whole), leaf types. */
+void inv_rc_hash(inv_rc_req *t) {
+  size_t h = (size_t)14695981039346656037ULL;
+  int i;
+  for (i = 0; i < t->n; i++) {
+    const inv_rc_tok *k = &t->a[i];
+    h = mix(h, (size_t)k->t * 2 + k->bEmpty);
+    if (k->t == TK_ARR || k->t == TK_OBJ) h = mix(h, k->n);
+    else if (k->t == TK_KEY) {
+      h = mix(h, k->n << 16 | (k->n ? (size_t)(unsigned char)k->u.z[0] << 8
+                                      | (unsigned char)k->u.z[k->n - 1] : 0));
+    }
+  }
+  t->hash = h ? h : 1;
+}
+
 int inv_rc_walk(const inv_val *req, inv_rc_req *t) {
   t->n = 0;
-  t->hash = (size_t)14695981039346656037ULL;
   if (walk(t, req)) return 1;
-  if (t->hash == 0) t->hash = 1;
+  inv_rc_hash(t);
   return 0;
 }
 
 /* What a slot's value must be: see the header comment. */
 static int slotOk(const char *z, size_t n) {
-  return n > 0 && !(n == 1 && z[0] == '*') && memchr(z, 0, n) == NULL;
+  size_t i;
+  if (n == 0 || (n == 1 && z[0] == '*')) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)z[i];
+    if (ch == 0) return 0;
+    /* (a caller's tokens: the text is checked here, not by a conversion) */
+    if (ch >= 0x80) return memchr(z, 0, n) == NULL && inv_utf8_valid(z, n);
+  }
+  return 1;
 }
 
 static int sameToks(const RcEntry *e, const inv_rc_req *t) {
@@ -148,9 +166,14 @@ static int sameToks(const RcEntry *e, const inv_rc_req *t) {
           break;
         }
         /* fall through */
-      case TK_KEY:
-        if (a->n != b->n || memcmp(a->u.z, b->u.z, a->n) != 0) return 0;
+      case TK_KEY: {
+        size_t j;
+        if (a->n != b->n) return 0;
+        if (a->u.z == b->u.z) break;
+        if (a->n > 24) { if (memcmp(a->u.z, b->u.z, a->n) != 0) return 0; break; }
+        for (j = 0; j < a->n; j++) if (a->u.z[j] != b->u.z[j]) return 0;
         break;
+      }
       case TK_ARR: case TK_OBJ:
         if (a->n != b->n) return 0;
         break;
