@@ -286,6 +286,45 @@ describe("the compiled-request cache", function()
     assert.is_true(hits() > h0)
   end)
 
+  it("knows a Lua request by its table: numbers, nulls, marks, key orders, odd tables", function()
+    local inventory = require "inventory"
+    local cjson = require "cjson"
+    local function P(page) local r = by_job(D1, "job-rc002"); r.query.page = page; return r end
+    local reqs = {
+      P{ limit = 2 }, P{ limit = 2.0 }, P{ limit = 2.5 }, P{ limit = 1e300 }, P{ limit = -0.0 },
+      P{ limit = 0 / 0 }, P{ limit = 1 / 0 }, P{ limit = inventory.null }, P{ limit = cjson.null },
+      P(setmetatable({}, inventory.array_mt)), P(setmetatable({}, inventory.object_mt)), P{},
+      P{ 1, 2 }, P{ [2] = 1 }, P{ limit = 1, [1] = 2 }, P{ [1.5] = 1 },
+      by_job(D1, "job-\255"), by_job(D1, "job-rc00\0"), by_job(D1, "job-rc001"),
+      { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = "job-rc003", o = "eq",
+                                                                 ["\255"] = 1 } } } },
+      { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = "job-rc003", o = "eq",
+                                                                 ["a\0"] = 1 } } } },
+      { domain_id = D1, query = { aggregate = A(), filter = { [1] = { k = "job_id", v = "job-rc004", o = "eq" },
+                                                              [3] = { k = "job_id", v = "x", o = "eq" } } } },
+      { domain_id = D1, query = { aggregate = A(), filter = setmetatable({}, inventory.array_mt) } },
+      { domain_id = D1, query = { aggregate = A(), filter = cjson.empty_array or {} } },
+      { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = print, o = "eq" } } } },
+      { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = io.stdout, o = "eq" } } } },
+    }
+    -- the same keys set in other orders (Lua may hand them out otherwise)
+    local o1 = { o = "eq" }; o1.v = "job-rc001"; o1.k = "job_id"
+    local o2 = { k = "job_id" }; o2.o = "eq"; o2.v = "job-rc002"
+    reqs[#reqs + 1] = { query = { filter = { o1 }, aggregate = A() }, domain_id = D1 }
+    reqs[#reqs + 1] = { query = { filter = { o2 }, aggregate = A() }, domain_id = D1 }
+    -- a table shared, and one nested deeper than the walk goes
+    local shared = { k = "job_id", v = "job-rc003", o = "eq" }
+    reqs[#reqs + 1] = { domain_id = D1, query = { aggregate = A(), filter = { shared, shared } } }
+    local deep = { "x" }
+    for _ = 1, 30 do deep = { deep } end
+    reqs[#reqs + 1] = { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = deep, o = "eq" } } } }
+    run("job_task", reqs)
+    -- a request that holds itself: the conversion's own error, cached or not
+    local loop = { k = "job_id", o = "eq" }
+    loop.v = loop
+    run("job_task", { { domain_id = D1, query = { aggregate = A(), filter = { loop } } }, by_job(D1, "job-rc001") })
+  end)
+
   it("is bounded: many shapes keep at most 64 entries and still answer", function()
     for i = 1, 80 do
       local r = by_job(D1, "job-rc001")
