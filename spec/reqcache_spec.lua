@@ -325,6 +325,14 @@ describe("the compiled-request cache", function()
     run("job_task", { { domain_id = D1, query = { aggregate = A(), filter = { loop } } }, by_job(D1, "job-rc001") })
   end)
 
+  it("does not keep a request whose texts are large", function()
+    local big = string.rep("job-rc", 3500)             -- 21,000 bytes: its LIKE pattern as much again
+    local req = { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = big, o = "contain" } } } }
+    assert.are.equal(0, run("job_task", { req }))
+    local small = { domain_id = D1, query = { aggregate = A(), filter = { { k = "job_id", v = "rc00", o = "contain" } } } }
+    assert.is_true(run("job_task", { small }) > 0)
+  end)
+
   it("is bounded: many shapes keep at most 64 entries and still answer", function()
     for i = 1, 80 do
       local r = by_job(D1, "job-rc001")

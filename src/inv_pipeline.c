@@ -204,6 +204,9 @@ struct StatPlan {
   char *zSql;
 };
 
+/* the SQL text a kept plan may have (a larger one is compiled every time) */
+#define INV_RC_SQL (32 << 10)
+
 /* The cache's kind of a request: resource, method, render flags. */
 static int statKind(const inv_resource *r, int iMethod, int f) {
   return (r->iRes << 12) | (iMethod << 8) | (f & 0xff);
@@ -415,7 +418,7 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   }
   if (inv_stat_stages(&c, agg)) return INV_ERROR;
   if (statFinish(&c, start, limit, 0, &ri)) return INV_ERROR;
-  if (bKeep) {
+  if (bKeep && c.b->n <= INV_RC_SQL) {
     pl = planOf(&c, &ri, start, limit);
     if (pl) inv_rc_add(s, iKind, pt, &q, pl, pl->zSql);
   }

@@ -26,6 +26,9 @@
 #include "inv_int.h"
 
 #define INV_RC_SIZE 64
+/* the texts an entry may copy (keys, strings, bound text such as an in
+** list's JSON): a larger request is compiled every time */
+#define INV_RC_TEXT (32 << 10)
 
 /* A token of a request's walk: containers, keys and leaves in order. */
 enum { TK_NULL = INV_NULL, TK_BOOL = INV_BOOL, TK_INT = INV_INT, TK_REAL = INV_REAL,
@@ -256,6 +259,7 @@ int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, voi
   for (j = 0; j < q->nBind; j++) {
     if (q->aBind[j].t == INV_STR && !q->aBind[j].bSlot) nText += q->aBind[j].n + 1;
   }
+  if (nText > INV_RC_TEXT) { inv_free(pPlan); return INV_OK; }
   if (!c) {
     c = inv_malloc(sizeof *c);
     if (!c) { inv_free(pPlan); return INV_OK; }   /* (a cache is an optimisation) */
