@@ -9,7 +9,8 @@
 ** "domain_id", else the query of {"domain_id":"d1","query":<input>}. It runs
 ** through inv_call(job, stat), inv_call(job_task, stat) and
 ** inv_call(job, analyze); the job stat runs twice (the second time from the
-** statement cache) and must give the same answer. The output mode (bJson:
+** statement cache, and from the compiled-request cache when the first was
+** kept there) and must give the same answer. The output mode (bJson:
 ** REST rendering or complete records) is the parity of the input size, so
 ** both are covered.
 **
