@@ -1,7 +1,7 @@
 -- bench/contenders.lua: the three contenders of every benchmark case.
 --
 --   local C = require "contenders"
---   local c = C.open("inventory" | "limit" | "luasql", files)   -- files = { inv =, hand = }
+--   local c = C.open("inventory" | "limit" | "luasql", files)   -- files = { inv =, hand =[, peer =] }
 --   local c = C.open("inventory" | "limit", { url = URL })        -- PostgreSQL (C.PG_NAMES)
 --   local res = c.ops.get(param)      -- one operation (what the clock times)
 --   local sig = c.sig.get(res)        -- its signature, compared across contenders
@@ -14,7 +14,9 @@
 --            through bench/limit.c (cached prepared statements, rows as Lua
 --            tables keyed by column name).
 -- luasql:    what a Lua user would otherwise write: the same hand-written SQL
---            on the same file through LuaSQL (Debian's lua-sql-sqlite3). It
+--            on the same rows through LuaSQL (Debian's lua-sql-sqlite3): the
+--            hand-written file, or files.peer when given (the writes run on a
+--            copy of its own, so it pays its own checkpoints only). It
 --            has no parameter binding, so values are escaped (conn:escape)
 --            and spliced in, and every call prepares its SQL again.
 --
@@ -82,6 +84,11 @@ local SQL = {
   list_job_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? AND job_id = ? "
     .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   list_job_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ? AND job_id = ?",
+  -- a workspace member sees the workspace's tasks and the domain-level ones
+  -- (workspace_id "*"), as on every read of the API
+  list_ws_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? AND workspace_id IN (?, '*') "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
+  list_ws_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ? AND workspace_id IN (?, '*')",
   list_dom_rows = "SELECT " .. TASK_API .. " FROM job_task WHERE domain_id = ? "
     .. "ORDER BY job_task.created_at DESC, id LIMIT ?",
   list_dom_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = ?",
@@ -143,6 +150,9 @@ local SQL_PG = {
   list_job_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 AND job_id = $2 "
     .. "ORDER BY job_task.created_at DESC, id LIMIT $3",
   list_job_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND job_id = $2",
+  list_ws_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 AND workspace_id IN ($2, '*') "
+    .. "ORDER BY job_task.created_at DESC, id LIMIT $3",
+  list_ws_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1 AND workspace_id IN ($2, '*')",
   list_dom_rows = "SELECT " .. TASK_API_PG .. " FROM job_task WHERE domain_id = $1 "
     .. "ORDER BY job_task.created_at DESC, id LIMIT $2",
   list_dom_count = "SELECT count(*) AS n FROM job_task WHERE domain_id = $1",
@@ -295,6 +305,7 @@ local inv_sig = {
   get = canon,
   task_get = canon,
   list_job = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
+  list_ws = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
   list_page = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
   list_keyword = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
   list_errors = function(r) return sig_page("job_task_id", r.results, r.total_count) end,
@@ -308,6 +319,7 @@ local raw_sig = {
   get = inv_sig.get,
   task_get = inv_sig.task_get,
   list_job = function(r) return sig_page("job_task_id", r.rows, r.total) end,
+  list_ws = function(r) return sig_page("job_task_id", r.rows, r.total) end,
   list_page = function(r) return sig_page("job_task_id", r.rows, r.total) end,
   list_keyword = function(r) return sig_page("job_task_id", r.rows, r.total) end,
   list_errors = function(r) return sig_page("job_task_id", r.rows, r.total) end,
@@ -352,6 +364,10 @@ local function open_inventory(files)
   function ops.task_get(p) return assert(task.get{ job_task_id = p.job_task_id, domain_id = p.domain_id }) end
   function ops.list_job(p)
     return assert(task.list{ domain_id = p.domain_id, job_id = p.job_id,
+      query = { sort = { { key = "created_at", desc = true } }, page = { limit = 20 } } })
+  end
+  function ops.list_ws(p)
+    return assert(task.list{ domain_id = p.domain_id, workspace_id = p.workspace_id,
       query = { sort = { { key = "created_at", desc = true } }, page = { limit = 20 } } })
   end
   function ops.list_page(p)
@@ -417,6 +433,7 @@ local function limit_reads(db, query, exec, S, begin)
   function ops.get(p) return api_rows(query(db, S.get, p.job_id, p.domain_id))[1] end
   function ops.task_get(p) return api_rows(query(db, S.task_get, p.job_task_id, p.domain_id))[1] end
   function ops.list_job(p) return page(S.list_job_rows, S.list_job_count, 20, p.domain_id, p.job_id) end
+  function ops.list_ws(p) return page(S.list_ws_rows, S.list_ws_count, 20, p.domain_id, p.workspace_id) end
   function ops.list_page(p) return page(S.list_dom_rows, S.list_dom_count, 1000, p.domain_id) end
   function ops.list_keyword(p) return page(S.kw_rows, S.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
   function ops.list_errors(p) return page(S.err_rows, S.err_count, 100, p.domain_id, p.error_code) end
@@ -523,7 +540,7 @@ end
 local function open_luasql(files)
   local driver = require "luasql.sqlite3"
   local env = assert(driver.sqlite3())
-  local conn = assert(env:connect(files.hand))
+  local conn = assert(env:connect(files.peer or files.hand))   -- its own copy for the writes
   local function run(sql)
     local cur = assert(conn:execute(sql))
     if type(cur) ~= "number" then cur:close() end
@@ -575,6 +592,7 @@ local function open_luasql(files)
   function ops.get(p) return api_rows(query(fill(SQL.get, p.job_id, p.domain_id)))[1] end
   function ops.task_get(p) return api_rows(query(fill(SQL.task_get, p.job_task_id, p.domain_id)))[1] end
   function ops.list_job(p) return page(SQL.list_job_rows, SQL.list_job_count, 20, p.domain_id, p.job_id) end
+  function ops.list_ws(p) return page(SQL.list_ws_rows, SQL.list_ws_count, 20, p.domain_id, p.workspace_id) end
   function ops.list_page(p) return page(SQL.list_dom_rows, SQL.list_dom_count, 1000, p.domain_id) end
   function ops.list_keyword(p) return page(SQL.kw_rows, SQL.kw_count, 100, p.domain_id, like_pat(p.keyword)) end
   function ops.list_errors(p) return page(SQL.err_rows, SQL.err_count, 100, p.domain_id, p.error_code) end

@@ -2,9 +2,13 @@
 -- (make bench / make bench-quick / make bench-scale), which builds the data.
 --
 --   lua5.4 bench/run.lua --mode full|mid|quick --inv INV_DB --hand HAND_DB
---                        --winv INV_WRITE_DB --whand HAND_WRITE_DB --out RESULTS.md
---                        [--cases get,list_job,...] [--rest FILE]
---   lua5.4 bench/run.lua --mode scale --inv ... --hand ... --winv ... --whand ...
+--                        --winv INV_WRITE_DB --whand HAND_WRITE_DB [--wpeer PEER_WRITE_DB]
+--                        --out RESULTS.md [--cases get,list_job,...] [--rest FILE]
+--        (the writes: inventory on INV_WRITE_DB, the limit on HAND_WRITE_DB, the
+--        LuaSQL peer on PEER_WRITE_DB, a second copy of the hand-written file, so
+--        that each pays the checkpoints of its own writes only; without
+--        --wpeer the peer shares the limit's copy)
+--   lua5.4 bench/run.lua --mode scale --inv ... --hand ... --winv ... --whand ... [--wpeer ...]
 --                        --cases list_job,stat_status,finish --summary FILE
 --   lua5.4 bench/run.lua --scale-report DIR --out RESULTS.md
 --   lua5.4 bench/run.lua --profile CASE --contender NAME --inv INV_DB --hand HAND_DB [--n N]
@@ -120,6 +124,11 @@ local function read_params(path)
       P.collectors[#P.collectors + 1] = { domain_id = r.domain_id, collector_id = r.collector_id, status = st }
     end
   end
+  -- the workspaces that hold tasks (the regular domains: 10 each; 4 of them a
+  -- collector's own, about 22% of their domain's tasks each, the other 6 about 2%)
+  P.workspaces = limit.query(db, "SELECT DISTINCT domain_id, workspace_id FROM job_task WHERE id <= ? "
+                             .. "ORDER BY 1, 2", nTask)
+  shuffle(P.workspaces, 6)
   shuffle(P.keywords, 2)
   shuffle(P.errors, 3)
   shuffle(P.collectors, 5)
@@ -223,6 +232,10 @@ end
 -- Fresh IN_PROGRESS jobs with 100 PENDING tasks each (untimed), the tasks
 -- "finish" works on: through inventory's API on its file, with plain
 -- INSERTs on the hand-written one. Returns the task list and the job ids.
+-- The hand-written rows get ids of the API's shape, as inventory's (prefix +
+-- 12 random hex digits, C.new_id, as the limit's create makes them): with
+-- numbered ids the limit's finishes found their tasks and jobs on the few
+-- index pages last used, inventory's at random places of 1M-entry indexes.
 local function make_pending(c, hand, tag, nJobs, domain_id)
   local tasks, jobs = {}, {}
   if c.name == "inventory" then
@@ -243,12 +256,12 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   local t0 = limit.time_ms()
   limit.exec(hand, "BEGIN IMMEDIATE")
   for j = 1, nJobs do
-    local jid = string.format("job-%s-%04d", tag, j)
+    local jid = C.new_id("job-")
     jobs[j] = jid
     limit.exec(hand, C.SQL.insert_job, jid, 100, 100, domain_id, "workspace-bench",
                string.format("collector-finish-%s-%04d", tag, j), "plugin-bench", t0, t0)
     for i = 1, 100 do
-      local tid = string.format("job-task-%s-%04d-%03d", tag, j, i)
+      local tid = C.new_id("job-task-")
       local tt = task_template()[i]
       limit.exec(hand, C.SQL.insert_task, tid, tt.provider, jid, tt.secret_id, tt.service_account_id,
                  tt.project_id, "workspace-bench", domain_id, t0)
@@ -259,10 +272,29 @@ local function make_pending(c, hand, tag, nJobs, domain_id)
   return tasks, jobs
 end
 
+-- Every write case starts with the write-ahead logs of its files moved into
+-- the files and emptied (a TRUNCATE checkpoint on a connection of its own),
+-- outside the clock: what the earlier cases and this case's setup wrote
+-- (make_pending: inventory's job.create calls, one commit each, the others'
+-- plain INSERTs in one commit) is nobody's cost, and each contender's batches
+-- pay the automatic checkpoints of this case's writes only.
+local function wal_truncate(paths)
+  for _, path in ipairs(paths) do
+    local db = assert(limit.open(path))
+    local r = limit.query(db, "PRAGMA wal_checkpoint(TRUNCATE)")[1]
+    limit.close(db)
+    if not r or r.busy ~= 0 or r.log ~= 0 then
+      die("the TRUNCATE checkpoint of %s did not complete (busy %s, log %s)", path,
+          tostring(r and r.busy), tostring(r and r.log))
+    end
+  end
+end
+
 -- "create", "import" and "finish" in this process: batches, interleaved.
 -- paramsFor[name] is a list, or a function(i) building the i-th parameter
--- (called before the batch that uses it, outside the clock).
-local function run_writes(case, cs, paramsFor)
+-- (called before the batch that uses it, outside the clock). prepare, when
+-- given, runs after the check and before the first round (outside the clock).
+local function run_writes(case, cs, paramsFor, prepare)
   local R, B = case.rounds, case.batch
   local per = case.records or 1
   local lat, busy, done, pos = {}, {}, {}, {}
@@ -282,6 +314,7 @@ local function run_writes(case, cs, paramsFor)
     end
   end
   case.sig_example, case.checked = ref, 1
+  if prepare then prepare() end
   for r = 1, R do
     for k = 0, #cs - 1 do
       local c = cs[(r + k - 1) % #cs + 1]
@@ -320,7 +353,7 @@ local function write_list(path, tasks, i0, n)
   f:close()
 end
 
-local function run_two_procs(case, names, files, tasksFor, outdir)
+local function run_two_procs(case, names, files, tasksFor, outdir, prepare)
   local R, B = case.rounds, case.batch
   local lat, tputs, pos = {}, {}, {}
   for _, n in ipairs(names) do lat[n], tputs[n], pos[n] = {}, {}, { 1, 1 } end
@@ -329,13 +362,17 @@ local function run_two_procs(case, names, files, tasksFor, outdir)
     for k = 0, #names - 1 do
       local name = names[(r + k - 1) % #names + 1]
       local pipes, lists = {}, {}
+      -- each round (2 x B finishes, more than one log's worth of pages at
+      -- full size) starts from empty logs: a round pays its own checkpoints,
+      -- not the rest of another contender's round on the shared file
+      if prepare then prepare() end
       local start = now() + 400 * 1000000          -- both workers start 400 ms from now
       for w = 1, 2 do
         lists[w] = string.format("%s/finish-%s-%d.txt", outdir, name, w)
         write_list(lists[w], tasksFor[name][w], pos[name][w], B)
         pos[name][w] = pos[name][w] + B
         pipes[w] = assert(io.popen(string.format("%s bench/worker.lua %s %s %s %s %d", lua, name, files.inv,
-                                                 files.hand, lists[w], start)))
+                                                 name == "luasql" and files.peer or files.hand, lists[w], start)))
       end
       local t_end = 0
       for w = 1, 2 do
@@ -380,6 +417,9 @@ local CASES = {
     target = 1.2, rounds = reps(40, 3), batch = reps(500, 50), check = reps(50, 10) },
   { name = "list_job", title = "list the 20 newest tasks of one job", op = "list_job", params = "jobs",
     kind = "read", target = 1.2, rounds = reps(40, 3, 10), batch = reps(250, 30, 100), check = reps(50, 10) },
+  { name = "list_ws", title = "list the 20 newest tasks of one workspace (a workspace member)", op = "list_ws",
+    params = "workspaces", kind = "read", target = 1.2, rounds = reps(40, 3), batch = reps(100, 20),
+    check = reps(50, 20) },
   { name = "list_page", title = "list a page of 1,000 tasks (one domain)", op = "list_page",
     params = "domains", kind = "read", target = 1.2, rounds = reps(40, 2), batch = reps(10, 5), check = 10 },
   { name = "list_keyword", title = "list with a keyword (job_task_id, 100/page)", op = "list_keyword",
@@ -426,7 +466,7 @@ for _, c in ipairs(CASES) do
 end
 
 local function files_of(w)
-  return w and { inv = opt.winv, hand = opt.whand } or { inv = opt.inv, hand = opt.hand }
+  return w and { inv = opt.winv, hand = opt.whand, peer = opt.wpeer } or { inv = opt.inv, hand = opt.hand }
 end
 
 -- ---------------------------------------------------------------- profile mode
@@ -625,7 +665,7 @@ if PG then
   local names = C.PG_NAMES
   local files = { url = opt.url }
   local PG_TARGET = { read = 1.5, stat = 1.3, write = 0.7 }
-  local PG_CASES = { get = "read", task_get = "read", list_job = "read", list_page = "read",
+  local PG_CASES = { get = "read", task_get = "read", list_job = "read", list_ws = "read", list_page = "read",
     list_keyword = "read", list_errors = "read", jobs_collector = "read", stat_status = "stat",
     stat_job = "stat", stat_day = "stat", job_days = "stat", analyze_small = "stat", analyze_big = "stat",
     create = "write", finish = "write" }
@@ -693,14 +733,14 @@ if PG then
     end
     LP.exec(setup, "BEGIN")
     for j = 1, nJobs do
-      local jid = string.format("job-%s-%04d", tag, j)
+      local jid = C.new_id("job-")
       jobs[j] = jid
       LP.exec(setup, C.SQL_PG.insert_job, jid, 100, dom, "workspace-bench",
               string.format("collector-finish-%s-%04d", tag, j), "plugin-bench")
       local ids, prov, sec, sa, proj, ws = {}, {}, {}, {}, {}, {}
       for i = 1, 100 do
         local tt = task_template()[i]
-        ids[i] = string.format("job-task-%s-%04d-%03d", tag, j, i)
+        ids[i] = C.new_id("job-task-")
         prov[i], sec[i], sa[i], proj[i], ws[i] = tt.provider, tt.secret_id, tt.service_account_id,
           tt.project_id, "workspace-bench"
         tasks[#tasks + 1] = { job_task_id = ids[i], domain_id = dom, created = 3, updated = 17 }
@@ -912,9 +952,13 @@ for _, case in ipairs(CASES) do if case.kind ~= "read" and wanted(case) then any
 if any_write then
   if not opt.winv or not opt.whand then die("--winv and --whand are required for the write cases") end
   local dom = P.domains[1].domain_id
-  local setup = assert(limit.open(opt.whand))
+  -- a setup connection on each hand-written copy: the limit's, the peer's
+  local setups = { limit = assert(limit.open(opt.whand)), luasql = assert(limit.open(opt.wpeer or opt.whand)) }
   local outdir = opt.outdir or "bench/out"
   local wf = files_of(true)
+  local logs = { opt.winv, opt.whand }
+  if opt.wpeer and opt.wpeer ~= opt.whand then logs[3] = opt.wpeer end
+  local function truncate_logs() wal_truncate(logs) end
   cs = {}
   for i, n in ipairs(C.NAMES) do cs[i] = C.open(n, wf) end
   local finished_jobs = {}
@@ -931,34 +975,34 @@ if any_write then
           for i = 1, need do l[i] = p end
           pf[c.name] = l
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       elseif case.op == "import" then
         local pf = {}
         for ci, c in ipairs(cs) do
           pf[c.name] = function(i) return C.import_batch(tostring(ci), i, IMPORT_N, dom) end
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       elseif case.kind == "write" then
         local pf = {}
         for _, c in ipairs(cs) do
-          local tasks, jobs = make_pending(c, setup, "f1-" .. c.name, (need + 99) // 100, dom)
+          local tasks, jobs = make_pending(c, setups[c.name], "f1-" .. c.name, (need + 99) // 100, dom)
           pf[c.name] = tasks
           finished_jobs[c.name] = finished_jobs[c.name] or {}
           for _, j in ipairs(jobs) do table.insert(finished_jobs[c.name], j) end
         end
-        case.res = run_writes(case, cs, pf)
+        case.res = run_writes(case, cs, pf, truncate_logs)
       else
         -- two workers per contender, each on its own jobs' tasks
         local tf, need2 = {}, case.rounds * case.batch
         for _, c in ipairs(cs) do
-          local a, ja = make_pending(c, setup, "f2a-" .. c.name, (need2 + 99) // 100, dom)
-          local b, jb = make_pending(c, setup, "f2b-" .. c.name, (need2 + 99) // 100, dom)
+          local a, ja = make_pending(c, setups[c.name], "f2a-" .. c.name, (need2 + 99) // 100, dom)
+          local b, jb = make_pending(c, setups[c.name], "f2b-" .. c.name, (need2 + 99) // 100, dom)
           tf[c.name] = { a, b }
           finished_jobs[c.name] = finished_jobs[c.name] or {}
           for _, j in ipairs(ja) do table.insert(finished_jobs[c.name], j) end
           for _, j in ipairs(jb) do table.insert(finished_jobs[c.name], j) end
         end
-        case.res = run_two_procs(case, C.NAMES, wf, tf, outdir)
+        case.res = run_two_procs(case, C.NAMES, wf, tf, outdir, truncate_logs)
         case.checked = 0
       end
       results[#results + 1] = case
@@ -978,7 +1022,8 @@ if any_write then
         local j = assert(c.inv.job.get{ job_id = jid, domain_id = dom })
         st, rem, succ = j.status, j.remained_tasks, j.success_tasks
       else
-        local j = limit.query(setup, "SELECT status, remained_tasks, success_tasks FROM job WHERE job_id = ?", jid)[1]
+        local j = limit.query(setups[c.name], "SELECT status, remained_tasks, success_tasks FROM job WHERE job_id = ?",
+                              jid)[1]
         st, rem, succ = j.status, j.remained_tasks, j.success_tasks
       end
       if succ == 100 then
@@ -993,7 +1038,8 @@ if any_write then
       .. "and SUCCESS; ", c.name, #jobs, ok)
   end
   for _, c in ipairs(cs) do c.close() end
-  limit.close(setup)
+  limit.close(setups.limit)
+  limit.close(setups.luasql)
 end
 
 -- ---------------------------------------------------------------- scale summary

@@ -11,7 +11,7 @@
 #          without 10M), an nginx worker's RSS after BENCH_RSS_SECONDS (default
 #          60) of mixed load at each size; the "Scale" section of bench/RESULTS.md.
 #          The first run generates the 10M files (about 13 minutes, 10 GB kept
-#          in bench/out/data, 10 GB more for the write copies while it runs):
+#          in bench/out/data, 14 GB more for the write copies while it runs):
 #          about 19 minutes in all; later runs about 7
 #
 # The data (bench/gen.c): bench/out/data/NAME-inv.db (inventory's file, loaded
@@ -55,16 +55,20 @@ gen() {
 
 # fresh copies for the write cases, written to disk before any case runs:
 # else the first checkpoint's fsync of a copy would flush the whole copy (GBs
-# at 10M tasks) inside whichever contender's timed batch triggers it
+# at 10M tasks) inside whichever contender's timed batch triggers it. The
+# LuaSQL peer writes on a second copy of the hand-written file (peer): on a
+# shared one, the limit's batches paid some of the peer's checkpoints, or the
+# peer's some of the limit's, as the batches happened to fall
 copies() {
-  for f in inv hand; do
+  for f in inv hand peer; do
+    src=$f; [ "$f" = peer ] && src=hand
     rm -f "$DATA/$1-$f-write.db" "$DATA/$1-$f-write.db-wal" "$DATA/$1-$f-write.db-shm"
-    cp "$DATA/$1-$f.db" "$DATA/$1-$f-write.db"
+    cp "$DATA/$1-$src.db" "$DATA/$1-$f-write.db"
   done
-  sync "$DATA/$1-inv-write.db" "$DATA/$1-hand-write.db"
+  sync "$DATA/$1-inv-write.db" "$DATA/$1-hand-write.db" "$DATA/$1-peer-write.db"
 }
 cleanup_copies() {
-  for f in inv hand; do
+  for f in inv hand peer; do
     rm -f "$DATA/$1-$f-write.db" "$DATA/$1-$f-write.db-wal" "$DATA/$1-$f-write.db-shm"
   done
   rm -f bench/out/finish-*.txt
@@ -85,6 +89,7 @@ if [ "$MODE" = scale ]; then
     lua5.4 bench/run.lua --mode scale --label "$label" --summary "bench/out/scale-$label.lua" \
       --inv "$DATA/scale-$label-inv.db" --hand "$DATA/scale-$label-hand.db" \
       --winv "$DATA/scale-$label-inv-write.db" --whand "$DATA/scale-$label-hand-write.db" \
+      --wpeer "$DATA/scale-$label-peer-write.db" \
       --cases "${BENCH_CASES:-list_job,list_page,stat_status,finish}"
     cleanup_copies "scale-$label"
     if [ "${BENCH_REST:-1}" != 0 ]; then
@@ -124,7 +129,8 @@ trap 'exit 130' INT TERM
 if [ "${BENCH_SQLITE:-1}" != 0 ]; then
   copies "$MODE"
   set -- --mode "$MODE" --inv "$DATA/$MODE-inv.db" --hand "$DATA/$MODE-hand.db" \
-    --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" --out "$OUT"
+    --winv "$DATA/$MODE-inv-write.db" --whand "$DATA/$MODE-hand-write.db" \
+    --wpeer "$DATA/$MODE-peer-write.db" --out "$OUT"
   [ -n "${BENCH_CASES:-}" ] && set -- "$@" --cases "$BENCH_CASES"
   [ -n "$REST" ] && set -- "$@" --rest "$REST"
   lua5.4 bench/run.lua "$@"

@@ -72,6 +72,10 @@ CREATE INDEX task_by_job ON job_task (domain_id, job_id, created_at DESC);
 CREATE INDEX task_by_domain ON job_task (domain_id, created_at DESC);
 -- count by status over a domain: covering, the groups come out in order
 CREATE INDEX task_by_status ON job_task (domain_id, status);
+-- a workspace's tasks: a workspace member sees workspace_id IN (ws, '*'); the
+-- page's count is a covering search of two ranges, and a domain admin's
+-- workspace_id = ws filter gets its page in order from it
+CREATE INDEX task_by_workspace ON job_task (domain_id, workspace_id, created_at DESC);
 
 -- statistics for the planner (SQLite's advice: ANALYZE, or PRAGMA optimize,
 -- once the tables hold data). Without them the progress stat of one job

@@ -77,6 +77,10 @@ CREATE INDEX task_by_job ON job_task (domain_id, job_id, created_at DESC, id);
 CREATE INDEX task_by_domain ON job_task (domain_id, created_at DESC, id);
 -- count by status over a domain: an index-only scan, the groups in order
 CREATE INDEX task_by_status ON job_task (domain_id, status);
+-- a workspace's tasks: a workspace member sees workspace_id IN (ws, '*'); the
+-- page's count is an index-only scan, and a domain admin's workspace_id = ws
+-- filter gets its page in order from it
+CREATE INDEX task_by_workspace ON job_task (domain_id, workspace_id, created_at DESC, id);
 
 -- statistics for the planner and the visibility map for index-only scans
 -- (what autovacuum does after a bulk load, done at once so that every run

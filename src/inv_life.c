@@ -817,9 +817,19 @@ static const char *recordKey(const inv_field *f, char *z, size_t n) {
   return z;
 }
 
+/* The last datetime text a time field of an import held, and its instant:
+** the records of a batch often share one (the tasks of a job are created
+** together), and the text is compared whole before its instant is reused. */
+typedef struct TimeMemo TimeMemo;
+struct TimeMemo {
+  const char *z;                          /* NULL: none yet */
+  size_t n;
+  int64_t ms;
+};
+
 /* Validate one field value of a record and bind it at parameter i. */
 static int importField(inv_store *s, const inv_field *f, const inv_val *v, inv_stmt *p, int i,
-                       int64_t *pTime) {
+                       int64_t *pTime, TimeMemo *pTm) {
   char zK[96];
   if (!v || v->t == INV_NULL) {
     if (f->flags & FF_NOTNULL) return INV_OK;          /* caller binds the default */
@@ -852,11 +862,15 @@ static int importField(inv_store *s, const inv_field *f, const inv_val *v, inv_s
     }
     case F_TIME: {
       int64_t ms;
-      if (v->t != INV_STR || inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
+      if (v->t == INV_STR && pTm->z && pTm->n == v->u.s.n && memcmp(pTm->z, v->u.s.z, v->u.s.n) == 0) {
+        ms = pTm->ms;
+      } else if (v->t != INV_STR || inv_time_parse_lenient(v->u.s.z, v->u.s.n, &ms)) {
         char zR[200];
         snprintf(zR, sizeof zR, "%s is not an ISO 8601 datetime such as 2024-01-31T12:00:00Z.",
                  inv_msg_value(s, v, INV_MSG_VALUE));
         return inv_err_invalid(s, recordKey(f, zK, sizeof zK), zR);
+      } else {
+        pTm->z = v->u.s.z; pTm->n = v->u.s.n; pTm->ms = ms;
       }
       inv_bind_int(s, p, i, ms);
       if (pTime) *pTime = ms;
@@ -916,6 +930,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   const char *azPrevKey[32];
   size_t anPrevKey[32];
   int aPrevField[32];
+  TimeMemo aTm[32];
   inv_buf *b = &s->sql;
   inv_stmt *p;
   size_t i;
@@ -933,6 +948,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
   for (j = 0; j < r->nField; j++) azField[j] = r->aField[j].zName;
   azField[j] = NULL;
   memset((void*)azPrevKey, 0, sizeof azPrevKey);
+  memset(aTm, 0, sizeof aTm);
   inv_buf_reset(b);
   inv_buf_printf(b, "INSERT INTO %s (", r->zTable);
   for (j = 0; j < r->nField; j++) inv_buf_printf(b, "%s%s", j ? ", " : "", r->aField[j].zName);
@@ -990,7 +1006,7 @@ int inv_m_import(inv_store *s, const inv_resource *r, const inv_val *req, inv_si
     }
     /* every parameter is bound below: a field, or its default */
     for (j = 0; j < r->nField; j++) {
-      if (importField(s, &r->aField[j], aSlot[j], p, j + 1, j == iCreated ? &tCreated : NULL)) {
+      if (importField(s, &r->aField[j], aSlot[j], p, j + 1, j == iCreated ? &tCreated : NULL, &aTm[j])) {
         return INV_ERROR;
       }
     }

@@ -199,11 +199,14 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
   inv_val *aV = stk.v;
   size_t n = 0, nCap = ONE_PASS_STACK;
   int eMode = 0;                          /* 's' object, 'i' list */
+  /* the keys of the last table sorted at this depth, in Lua's order: a key
+  ** at the same position and address is that (checked) text again */
+  const SortMemo *pM = depth < SORT_MEMO_DEPTH ? &c->aSort[depth] : NULL;
   if (!lua_checkstack(L, 4)) return 1;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    int rc;
-    if (!eMode) eMode = lua_type(L, -2) == LUA_TSTRING ? 's' : 'i';
+    int rc, kt = lua_type(L, -2);
+    if (!eMode) eMode = kt == LUA_TSTRING ? 's' : 'i';
     if (n == nCap) {                      /* off the stack: the arena, doubling */
       size_t nSz = eMode == 's' ? sizeof(inv_kv) : sizeof(inv_val);
       void *pNew = inv_arena_alloc(c->a, nSz * nCap * 2);
@@ -215,9 +218,9 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
     if (eMode == 's') {
       size_t nk;
       const char *z;
-      if (lua_type(L, -2) != LUA_TSTRING) goto fallback;
+      if (kt != LUA_TSTRING) goto fallback;
       z = lua_tolstring(L, -2, &nk);
-      if (!keyOk(z, nk)) goto fallback;
+      if (!(pM && n < pM->n && pM->az[n] == z) && !keyOk(z, nk)) goto fallback;
       aKv[n].zKey = z;
       aKv[n].nKey = nk;
       c->azKey[c->nKey] = z;
@@ -225,7 +228,7 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
       rc = toVal(c, lua_gettop(L), &aKv[n].v, depth + 1);
       c->nKey--;
     } else {
-      if (lua_type(L, -2) != LUA_TNUMBER || !inv_lua_isinteger(L, -2)
+      if (kt != LUA_TNUMBER || !inv_lua_isinteger(L, -2)
           || lua_tonumber(L, -2) != (lua_Number)(n + 1)) goto fallback;
       rc = toVal(c, lua_gettop(L), &aV[n], depth + 1);
     }

@@ -252,12 +252,17 @@ static int xArrayEmpty(inv_q *q, const inv_acc *a) {
   return INV_OK;
 }
 
+/* col = ANY (ARRAY(...)), not col IN (SELECT ...): the same answer (nulls
+** and an empty list alike), but the list is decoded once, as an InitPlan,
+** and the column's index can take it as a condition (a workspace caller's
+** workspace_id IN (ws, '*') was a semi join that decoded the list again
+** for every row of the domain it walked). */
 static int xColumnIn(inv_q *q, const inv_field *f, const char *z, size_t n) {
   int bText = f->eType == F_STR;
-  inv_buf_printf(q->b, "t.%s IN (SELECT inv_str(x)%s FROM json_array_elements(inv_doc(", f->zName,
+  inv_buf_printf(q->b, "t.%s = ANY (ARRAY(SELECT inv_str(x)%s FROM json_array_elements(inv_doc(", f->zName,
                  bText ? "" : "::numeric");
   if (inv_q_bind_text(q, z, n)) return INV_ERROR;
-  inv_buf_adds(q->b, ")) AS j(x))");
+  inv_buf_adds(q->b, ")) AS j(x)))");
   return INV_OK;
 }
 
