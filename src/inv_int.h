@@ -258,6 +258,7 @@ void *inv_rc_find(inv_store *s, int iKind, const inv_rc_req *t, inv_q *q);
 ** that the plan prepares by address (inv_prepare_static), or NULL. */
 int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan,
                const char *zStatic);
+/* Empty the cache (while the connection is open: the store closes it first). */
 void inv_rc_clear(inv_store *s);
 
 /* What one request may ask for in total (besides each list's own cap). */

@@ -55,8 +55,11 @@ struct inv_reqcache {
 };
 
 static void entryFree(inv_store *s, RcEntry *e) {
-  /* the driver finds the statement by the text's address: not after this */
-  if (s && e->zStatic && s->pDrv->iVersion >= 6 && s->pDrv->xForget) s->pDrv->xForget(s, e->zStatic);
+  /* the driver finds the statement by the text's address: not after this
+  ** (another plan may be given the same address) */
+  if (e->zStatic && s->pConn && s->pDrv && s->pDrv->iVersion >= 6 && s->pDrv->xForget) {
+    s->pDrv->xForget(s, e->zStatic);
+  }
   inv_free(e->aTok);               /* one block: tokens, texts, binds, slots */
   inv_free(e->pPlan);
   memset(e, 0, sizeof *e);
@@ -65,8 +68,7 @@ static void entryFree(inv_store *s, RcEntry *e) {
 void inv_rc_clear(inv_store *s) {
   int i;
   if (!s->pReqCache) return;
-  /* (the connection is closed: its statements are gone) */
-  for (i = 0; i < INV_RC_SIZE; i++) if (s->pReqCache->a[i].hash) entryFree(NULL, &s->pReqCache->a[i]);
+  for (i = 0; i < INV_RC_SIZE; i++) if (s->pReqCache->a[i].hash) entryFree(s, &s->pReqCache->a[i]);
   inv_free(s->pReqCache);
   s->pReqCache = NULL;
 }
