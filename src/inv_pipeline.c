@@ -378,13 +378,15 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   inv_q q;
   const inv_val *pQ = NULL, *agg, *dist;
   int64_t start, limit;
-  inv_rc_req tOwn, *pt = s->pRcKeyed;
+  inv_rc_req *pt = s->pRcKeyed;
   int bKeep, iKind = statKind(r, 1, f);
   RunInfo ri;
   StatPlan *pl;
   /* the request's tokens: the caller's (inv_call_keyed), else its walk */
-  if (!pt) { bKeep = !inv_rc_walk(req, &tOwn); pt = &tOwn; }
-  else bKeep = 1;
+  if (!pt) {                           /* (4 KB: the arena's, not the stack's) */
+    pt = inv_arena_alloc(&s->arena, sizeof *pt);
+    bKeep = pt && !inv_rc_walk(req, pt);
+  } else bKeep = 1;
   if (bKeep) {
     /* a request compiled before: its statement, this request's slots */
     inv_q_init(&q, s, r);
