@@ -37,7 +37,7 @@ LUAJIT_INC ?= /usr/include/luajit-2.1
 CORE_SRC = src/inv_mem.c src/inv_buf.c src/inv_value.c src/inv_json.c src/inv_time.c src/inv_schema.c \
            src/inv_store.c src/inv_req.c src/inv_api.c src/inv_sql.c src/inv_keys.c src/inv_filter.c \
            src/inv_read.c src/inv_render.c src/inv_life.c src/inv_journal.c src/inv_stage.c \
-           src/inv_pipeline.c src/inv_analyze.c src/inv_regex.c src/inv_msg.c \
+           src/inv_pipeline.c src/inv_analyze.c src/inv_regex.c src/inv_msg.c src/inv_reqcache.c \
            src/sqlite/sqlite_driver.c src/sqlite/sqlite_dialect.c src/sqlite/sqlite_func.c \
            src/sqlite/sqlite_regex.c src/sqlite/sqlite_admin.c src/inv_admin.c
 CORE_HDR = include/inventory.h src/inv_val.h src/inv_int.h src/inv_backend.h src/inv_stat.h src/inv_regex.h \

@@ -86,6 +86,36 @@ void inv_store_set_now(inv_store *s, int64_t ms);
 int inv_call(inv_store *s, const char *zResource, const char *zMethod,
              const inv_val *pReq, inv_sink *pSink, int bJson);
 
+/* The tokens of a request, as the caller walked it (the Lua binding walks
+** its table, keys in the order Lua gives them): objects and lists (n: their
+** size), keys (t = INV_RC_KEY), leaves. The key of the compiled-request
+** cache (inv_reqcache.c). */
+#define INV_RC_TOKENS 128
+#define INV_RC_KEY 16
+typedef struct inv_rc_tok inv_rc_tok;
+struct inv_rc_tok {
+  unsigned char t;                /* an inv_type, or INV_RC_KEY */
+  unsigned char bEmpty;           /* an empty table usable as [] or {} */
+  unsigned char bSlot;            /* (the cache's own) a slot: an id-like string */
+  size_t n;                       /* string and key bytes, container size */
+  union { const char *z; int64_t i; double r; } u;
+};
+typedef struct inv_rc_req inv_rc_req;
+struct inv_rc_req {
+  int n;
+  size_t hash;                    /* set by the core */
+  inv_rc_tok a[INV_RC_TOKENS];
+};
+/* inv_call for a request whose tokens t the caller made from what *pReq
+** is made of (equal tokens: an equal request), so that the compiled-request
+** cache knows it by them. bOnly: answer from the cache alone, without
+** reading pReq (which may be an empty object); INV_MISS, nothing done,
+** when the cache has no entry: the caller converts the request and calls
+** again with bOnly = 0. */
+#define INV_MISS 2
+int inv_call_keyed(inv_store *s, const char *zResource, const char *zMethod, const inv_val *pReq,
+                   inv_rc_req *t, int bOnly, inv_sink *pSink, int bJson);
+
 /* Error of the last failed call: code name (e.g. "ERROR_NOT_FOUND") and
 ** message (the reference's text). Valid until the next inv_store_begin(). */
 const char *inv_store_errcode(inv_store *s);
@@ -129,6 +159,10 @@ const char *inv_sqlite_version(void);
 const char *inv_store_backend(inv_store *s);
 const char *inv_store_engine_version(inv_store *s);
 int inv_store_schema_version(inv_store *s);
+
+/* The compiled-request cache (stat): requests answered from it, requests
+** compiled, and compiled requests kept (at most 64). */
+void inv_store_request_cache(inv_store *s, unsigned *pHits, unsigned *pMisses, int *pEntries);
 
 /* Query plan of the SQL a read method would run (one line per plan row),
 ** for tests and the curious. Same request as inv_call. */

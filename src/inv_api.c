@@ -87,6 +87,21 @@ int inv_call(inv_store *s, const char *zResource, const char *zMethod,
   return rc;
 }
 
+int inv_call_keyed(inv_store *s, const char *zResource, const char *zMethod, const inv_val *pReq,
+                   inv_rc_req *t, int bOnly, inv_sink *pSink, int bJson) {
+  int rc;
+  if (strcmp(zMethod, "stat") != 0) {      /* the methods that keep compiles */
+    return bOnly ? INV_MISS : inv_call(s, zResource, zMethod, pReq, pSink, bJson);
+  }
+  inv_rc_hash(t);
+  s->pRcKeyed = t;
+  s->bRcOnly = bOnly;
+  rc = inv_call(s, zResource, zMethod, pReq, pSink, bJson);
+  s->pRcKeyed = NULL;
+  s->bRcOnly = 0;
+  return rc;
+}
+
 /* A read whose answer a cache keeps, tagged with the store's version: the
 ** version is read first, in the snapshot the call reads when the driver can
 ** hold one (SQLite), and when it is the version the caller saw (bSeen), the

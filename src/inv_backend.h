@@ -147,7 +147,7 @@ enum {
 typedef struct inv_dialect inv_dialect;
 typedef struct inv_driver inv_driver;      /* struct inv_driver in inventory.h's options */
 struct inv_driver {
-  int iVersion;                             /* 5 */
+  int iVersion;                             /* 6 */
   const char *zName;                        /* "sqlite", "postgresql" */
   const inv_dialect *pDialect;
   /* Open the connection of s (s->pConn) per the options, create or migrate
@@ -210,6 +210,10 @@ struct inv_driver {
   ** readers or writers (SQLite: a PASSIVE checkpoint): *pnLog frames in the
   ** log, *pnDone of them in the store now. NULL: the engine does it itself. */
   int  (*xCheckpoint)(inv_store *s, int64_t *pnLog, int64_t *pnDone);
+  /* ---- iVersion 6 ---- */
+  /* zSql, prepared with bStatic, is about to be freed: a statement cached
+  ** for it is no longer found by that address (another text may get it). */
+  void (*xForget)(inv_store *s, const char *zSql);
 };
 
 /* ===================== the dialect ===================== */

@@ -301,6 +301,9 @@ static int emitCol(inv_q *q, const inv_acc *a, const Pred *p) {
         return INV_OK;
       }
       inv_buf_printf(b, "t.%s%s", zCol, cmpOp(p->atom));
+      /* a string compared with a text column: the SQL is the same for every
+      ** string (a slot of the compiled-request cache) */
+      if (v->t == INV_STR) return inv_q_bind_slot(q, v->u.s.z, v->u.s.n);
       return inv_q_bind_val(q, v);
     }
     case A_LIKE:
@@ -785,6 +788,7 @@ static int compileCond(inv_q *q, const inv_val *c, const char *zWhere) {
       int k = bTd ? op - OP_TD_GT : op - OP_DT_GT;
       static const int aAtom[4] = { A_GT, A_LT, A_GTE, A_LTE };
       if (bTd) {
+        q->bNoCache = 1;               /* relative to now: not kept */
         if (pV->t != INV_STR || inv_timediff_eval(pV->u.s.z, pV->u.s.n, q->now, &ms)) {
           return inv_err_query(q->s, zWhere, "%s is not a relative time for %s; write now, "
                                "now/d, now/w or now/m, then optionally + or - a number and a "

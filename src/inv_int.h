@@ -105,6 +105,8 @@ void inv_schema_refusal(int v, char *zOut, size_t nOut);
 
 /* ===================== the store ===================== */
 
+typedef struct inv_reqcache inv_reqcache;
+
 struct inv_store {
   const inv_driver *pDrv;         /* the backend */
   const inv_dialect *pDia;        /* pDrv->pDialect */
@@ -133,6 +135,9 @@ struct inv_store {
   int64_t nTimeMs, nTimeDay0;
   char zTime[32];
   char *zJsonKeys;
+  inv_reqcache *pReqCache;        /* compiled requests (inv_reqcache.c); NULL: none yet */
+  inv_rc_req *pRcKeyed;           /* inv_call_keyed: the request's tokens, or NULL */
+  int bRcOnly;                    /* inv_call_keyed: from the cache alone */
 };
 
 int64_t inv_now(inv_store *s);
@@ -208,6 +213,7 @@ void inv_rollback(inv_store *s);
 
 struct inv_bind {
   unsigned char t;                /* INV_NULL, INV_INT, INV_REAL, INV_STR */
+  unsigned char bSlot;            /* the request's own string, bound verbatim (inv_q_bind_slot) */
   int64_t i;
   double r;
   const char *z;
@@ -227,7 +233,33 @@ struct inv_q {
   int nListVal;                   /* values of in / not_in lists compiled */
   int nPatternVal;                /* values of contain_in, not_contain_in, regex_in */
   int64_t now;
+  int bSlots;                     /* the compile may declare slots (inv_reqcache.c) */
+  int bNoCache;                   /* the compile read the clock: not kept */
 };
+
+/* Bind the request's own string z[0..n) verbatim, where the SQL written so
+** far does not depend on its text, only on its being a string: a slot of
+** the compiled-request cache when q->bSlots, else inv_q_bind_text. */
+int inv_q_bind_slot(inv_q *q, const char *z, size_t n);
+
+/* ===================== the compiled-request cache (inv_reqcache.c) ===================== */
+
+/* (inv_rc_tok, inv_rc_req: inventory.h) The tokens of a request; 1: too
+** large to keep. */
+int inv_rc_walk(const inv_val *req, inv_rc_req *t);
+/* The shape hash of tokens (t->hash), however they were made. */
+void inv_rc_hash(inv_rc_req *t);
+/* The plan of a request of the same kind (iKind: the method's resource,
+** method and render flags) and tokens, with its binds placed in q (the
+** slots' text from this request); NULL: none. */
+void *inv_rc_find(inv_store *s, int iKind, const inv_rc_req *t, inv_q *q);
+/* Keep the compile in q (its binds) with pPlan (inv_malloc'd; owned by the
+** cache from here, freed when not kept). zStatic: SQL text inside pPlan
+** that the plan prepares by address (inv_prepare_static), or NULL. */
+int inv_rc_add(inv_store *s, int iKind, const inv_rc_req *t, const inv_q *q, void *pPlan,
+               const char *zStatic);
+/* Empty the cache (while the connection is open: the store closes it first). */
+void inv_rc_clear(inv_store *s);
 
 /* What one request may ask for in total (besides each list's own cap). */
 #if !defined(INV_MAX_REGEX)

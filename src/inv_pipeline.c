@@ -4,6 +4,7 @@
 ** filter make the first CTE (s0), inv_stage.c the rest.
 */
 #include <string.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
@@ -67,23 +68,46 @@ static void renderRow(SC *c, inv_stmt *p, inv_sink *k, int f) {
   k->xEndObj(k);
 }
 
-/* Run "WITH ... SELECT <cols> FROM sN ORDER BY _seq LIMIT ? OFFSET ?" and,
-** when paged, the count. nWith: length of the WITH part in c->b. */
-int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
+/* How the statement a pipeline ends with runs (statFinish writes it). */
+typedef struct RunInfo RunInfo;
+struct RunInfo {
+  size_t nWith;            /* the WITH part's length in c->b (the count's) */
+  int nBindWith;           /* its binds */
+  int bWinCount;           /* the count comes with the rows (_n) */
+  int iCount;              /* its column */
+};
+
+/* Append "SELECT <cols> FROM sN ORDER BY _seq LIMIT ? OFFSET ?" to the WITH
+** part in c->b. */
+static int statFinish(SC *c, int64_t start, int64_t limit, int bMore, RunInfo *ri) {
   inv_store *s = c->s;
-  size_t nWith = c->b->n;
-  int nBindWith = c->q->nBind, rc = INV_DONE;
-  int64_t nRow = 0, total, nWant, nAll = -1;
-  inv_stmt *p, *pc;
+  ri->nWith = c->b->n;
+  ri->nBindWith = c->q->nBind;
   /* a paged stat on an engine whose statement holds no snapshot: the count
   ** comes with the rows (a window over the groups, which the ORDER BY
   ** computes all of anyway), not from a second statement in a read
   ** transaction (two round trips more) */
-  int bWinCount = limit > 0 && !bMore && !(s->pDrv->iVersion >= 3 && s->pDrv->bStmtSnapshot) && !c->bNoSeq;
-  int iCount = c->bRaw ? c->r->nField + 2 : c->nCol;
+  ri->bWinCount = limit > 0 && !bMore && !(s->pDrv->iVersion >= 3 && s->pDrv->bStmtSnapshot) && !c->bNoSeq;
+  ri->iCount = c->bRaw ? c->r->nField + 2 : c->nCol;
+  if (limit <= 0 && !bMore && c->bNoSeq && c->iFoldCte && c->iFoldCte == c->iCte
+      && c->nFoldEnd == c->b->n && !c->zFinalOrder && !c->bRaw && !c->bScalar
+      && c->b->n > c->nFoldBody && c->nFoldBody > c->nFoldAt
+      && memcmp(c->b->z + c->nFoldBody, "SELECT ", 7) == 0) {
+    /* the last stage is a group in its GROUP BY order, nothing paged: its
+    ** SELECT is the statement ("WITH s0 AS (...) SELECT <c0, c1, ..., _seq>
+    ** ... GROUP BY ...": the columns the rows render come first) */
+    size_t nBody = c->b->n - 1 - c->nFoldBody;     /* without the CTE's ')' */
+    c->b->z[c->nFoldAt] = ' ';
+    memmove(c->b->z + c->nFoldAt + 1, c->b->z + c->nFoldBody, nBody);
+    c->b->n = c->nFoldAt + 1 + nBody;
+    c->b->z[c->b->n] = 0;
+    ri->nWith = c->b->n;
+    ri->nBindWith = c->q->nBind;
+    return c->b->bOom ? inv_err_nomem(s) : INV_OK;
+  }
   inv_buf_adds(c->b, " SELECT ");
   inv_stat_add_cols(c, "p");
-  if (bWinCount) inv_buf_adds(c->b, ", count(*) OVER () AS _n");
+  if (ri->bWinCount) inv_buf_adds(c->b, ", count(*) OVER () AS _n");
   if (c->zFinalOrder) inv_buf_printf(c->b, " FROM s%d AS p ORDER BY %s LIMIT ", c->iCte, c->zFinalOrder);
   else inv_buf_printf(c->b, c->bNoSeq ? " FROM s%d AS p LIMIT " : " FROM s%d AS p ORDER BY p._seq LIMIT ",
                       c->iCte);
@@ -93,8 +117,22 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   ** start is given (5.7) */
   inv_q_bind_int(c->q, start > 1 && (limit > 0 || bMore) ? start - 1 : 0);
   if (c->b->bOom) return inv_err_nomem(s);
-  if (limit > 0 && !bMore && !bWinCount && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
-  p = inv_q_prepare(c->q);
+  return INV_OK;
+}
+
+/* Run the statement in c->b (zKept: kept text, prepared by its address)
+** with the binds of c->q and, when paged, the count. */
+static int statExec(SC *c, const RunInfo *ri, const char *zKept, int64_t start, int64_t limit,
+                    inv_sink *k, int f, int bMore) {
+  inv_store *s = c->s;
+  int rc = INV_DONE;
+  int64_t nRow = 0, total, nWant, nAll = -1;
+  inv_stmt *p, *pc;
+  if (limit > 0 && !bMore && !ri->bWinCount && inv_read_snapshot(s)) return INV_ERROR;   /* the count's */
+  if (zKept) {
+    p = inv_prepare_static(s, zKept);
+    if (p && inv_q_apply(c->q, p)) return INV_ERROR;
+  } else p = inv_q_prepare(c->q);
   if (!p) return INV_ERROR;
   k->xBeginObj(k, 2);
   k->xKey(k, "results", 7);
@@ -105,7 +143,7 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   nWant = limit > 0 ? limit + (bMore ? 1 : 0) : INT64_MAX;
   while (nRow < nWant && (rc = inv_step(s, p)) == INV_ROW) {
     if (!(bMore && nRow == limit)) renderRow(c, p, k, f);
-    if (bWinCount && nRow == 0) nAll = inv_col_int(s, p, iCount);
+    if (ri->bWinCount && nRow == 0) nAll = inv_col_int(s, p, ri->iCount);
     nRow++;
   }
   if (rc < 0) return INV_ERROR;
@@ -119,10 +157,15 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
     } else if (nAll >= 0) {
       total = nAll;                                   /* the rows' own count */
     } else {
-      c->b->n = nWith;
-      c->b->z[nWith] = 0;
+      if (zKept) {
+        inv_buf_reset(c->b);
+        inv_buf_add(c->b, zKept, ri->nWith);
+      } else {
+        c->b->n = ri->nWith;
+        c->b->z[ri->nWith] = 0;
+      }
       inv_buf_printf(c->b, " SELECT count(*) FROM s%d", c->iCte);
-      c->q->nBind = nBindWith;
+      c->q->nBind = ri->nBindWith;
       if (c->b->bOom) return inv_err_nomem(s);
       pc = inv_prepare(s, c->b->z);
       if (!pc || inv_q_apply(c->q, pc)) return INV_ERROR;
@@ -137,6 +180,64 @@ int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bM
   inv_reset(s, p);
   k->xEndObj(k);
   return INV_OK;
+}
+
+/* Run "WITH ... SELECT <cols> FROM sN ORDER BY _seq LIMIT ? OFFSET ?" and,
+** when paged, the count. The WITH part is in c->b. */
+int inv_stat_run(SC *c, int64_t start, int64_t limit, inv_sink *k, int f, int bMore) {
+  RunInfo ri;
+  if (statFinish(c, start, limit, bMore, &ri)) return INV_ERROR;
+  return statExec(c, &ri, NULL, start, limit, k, f, bMore);
+}
+
+/* ===================== the compiled stat, kept (inv_reqcache.c) ===================== */
+
+/* What a stat request compiled to, besides its binds: the pipeline's
+** columns, the statement, the page. One block: the SQL text and the
+** columns' names follow. */
+typedef struct StatPlan StatPlan;
+struct StatPlan {
+  SC c;                    /* s, q, b and the compile-only pointers unset */
+  RunInfo ri;
+  int64_t start, limit;
+  size_t nSql;
+  char *zSql;
+};
+
+/* the SQL text a kept plan may have (a larger one is compiled every time) */
+#define INV_RC_SQL (32 << 10)
+
+/* The cache's kind of a request: resource, method, render flags. */
+static int statKind(const inv_resource *r, int iMethod, int f) {
+  return (r->iRes << 12) | (iMethod << 8) | (f & 0xff);
+}
+
+static StatPlan *planOf(const SC *c, const RunInfo *ri, int64_t start, int64_t limit) {
+  size_t nNames = 0, n;
+  int i;
+  StatPlan *pl;
+  char *z;
+  for (i = 0; i < c->nCol; i++) nNames += c->aCol[i].nName + 1;
+  pl = inv_malloc(sizeof *pl + c->b->n + 1 + nNames);
+  if (!pl) return NULL;
+  pl->c = *c;
+  pl->c.s = NULL; pl->c.q = NULL; pl->c.b = NULL;
+  pl->c.zKeyBase = NULL; pl->c.zStage = NULL; pl->c.zFinalOrder = NULL;
+  pl->ri = *ri;
+  pl->start = start;
+  pl->limit = limit;
+  pl->nSql = c->b->n;
+  pl->zSql = z = (char*)(pl + 1);
+  memcpy(z, c->b->z, c->b->n + 1);
+  z += c->b->n + 1;
+  for (i = 0; i < c->nCol; i++) {
+    n = c->aCol[i].nName;
+    if (n) memcpy(z, c->aCol[i].zName, n);
+    z[n] = 0;
+    pl->c.aCol[i].zName = z;
+    z += n + 1;
+  }
+  return pl;
 }
 
 /* ===================== distinct ===================== */
@@ -228,15 +329,19 @@ static int runDistinct(SC *c, const inv_val *pKey, int64_t start, int64_t limit,
 
 /* Scope, filter, keyword: s0 = the matching documents in insertion order. */
 static int baseCte(SC *c, inv_req *rq, const inv_val *pQ) {
-  int i;
+  int i, rc;
   inv_buf_adds(c->b, "WITH s0 AS (SELECT t.id");
   for (i = 0; i < c->r->nField; i++) {
     inv_buf_add(c->b, ", t.", 4);
     inv_buf_add(c->b, c->r->aField[i].zName, c->r->aField[i].nName);
   }
   inv_buf_printf(c->b, ", NULL AS _u, t.id AS _seq FROM %s AS t WHERE ", c->r->zTable);
-  return inv_where(c->q, inv_val_get(pQ, "filter"), inv_val_get(pQ, "filter_or"),
-                   inv_val_get(pQ, "keyword"), &rq->conds);
+  /* the filter's verbatim strings are the compiled-request cache's slots */
+  c->q->bSlots = 1;
+  rc = inv_where(c->q, inv_val_get(pQ, "filter"), inv_val_get(pQ, "filter_or"),
+                 inv_val_get(pQ, "keyword"), &rq->conds);
+  c->q->bSlots = 0;
+  return rc;
 }
 
 /* Shared by stat and analyze: scope, filter and the s0 CTE. */
@@ -273,6 +378,29 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
   inv_q q;
   const inv_val *pQ = NULL, *agg, *dist;
   int64_t start, limit;
+  inv_rc_req *pt = s->pRcKeyed;
+  int bKeep, iKind = statKind(r, 1, f);
+  RunInfo ri;
+  StatPlan *pl;
+  /* the request's tokens: the caller's (inv_call_keyed), else its walk */
+  if (!pt) {                           /* (4 KB: the arena's, not the stack's) */
+    pt = inv_arena_alloc(&s->arena, sizeof *pt);
+    bKeep = pt && !inv_rc_walk(req, pt);
+  } else bKeep = 1;
+  if (bKeep) {
+    /* a request compiled before: its statement, this request's slots */
+    inv_q_init(&q, s, r);
+    pl = inv_rc_find(s, iKind, pt, &q);
+    if (pl) {
+      /* (the columns in use only: SC holds room for MAX_COLS) */
+      memcpy(&c, &pl->c, offsetof(SC, aCol));
+      memcpy(c.aCol, pl->c.aCol, sizeof(SCol) * (size_t)pl->c.nCol);
+      memcpy(&c.nCol, &pl->c.nCol, sizeof c - offsetof(SC, nCol));
+      c.s = s; c.q = &q; c.b = q.b;
+      return statExec(&c, &pl->ri, pl->zSql, pl->start, pl->limit, k, f, 0);
+    }
+  }
+  if (s->bRcOnly) return INV_MISS;     /* the caller converts the request and calls again */
   if (inv_stat_begin(s, r, req, "stat", &c, &q, &pQ, &start, &limit, r->bStatCap)) return INV_ERROR;
   if (inv_check_keys(s, pQ, azQuery, "query")) return INV_ERROR;
   agg = inv_val_get(pQ, "aggregate");
@@ -291,5 +419,10 @@ int inv_m_stat(inv_store *s, const inv_resource *r, const inv_val *req, inv_sink
     return runDistinct(&c, dist, start, limit, k, f);
   }
   if (inv_stat_stages(&c, agg)) return INV_ERROR;
-  return inv_stat_run(&c, start, limit, k, f, 0);
+  if (statFinish(&c, start, limit, 0, &ri)) return INV_ERROR;
+  if (bKeep && c.b->n <= INV_RC_SQL) {
+    pl = planOf(&c, &ri, start, limit);
+    if (pl) inv_rc_add(s, iKind, pt, &q, pl, pl->zSql);
+  }
+  return statExec(&c, &ri, NULL, start, limit, k, f, 0);
 }

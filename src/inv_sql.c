@@ -56,6 +56,11 @@ int inv_q_bind_text(inv_q *q, const char *z, size_t n) {
   v.t = INV_STR; v.z = z; v.n = n;
   return bindOne(q, &v);
 }
+int inv_q_bind_slot(inv_q *q, const char *z, size_t n) {
+  if (inv_q_bind_text(q, z, n)) return INV_ERROR;
+  q->aBind[q->nBind - 1].bSlot = (unsigned char)(q->bSlots != 0);
+  return INV_OK;
+}
 int inv_q_bind_null(inv_q *q) {
   inv_bind v;
   memset(&v, 0, sizeof v);

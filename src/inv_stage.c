@@ -773,7 +773,12 @@ static int stageGroup(SC *c, const inv_val *o) {
   }
 
   /* the group: keys AS c0.., accumulators AS cK.., then _seq */
-  cteOpen(c);
+  {
+    size_t nAt = c->b->n;
+    cteOpen(c);
+    c->nFoldAt = nAt;
+    c->nFoldBody = c->b->n - 7;        /* "SELECT " */
+  }
   memset(azGroup, 0, sizeof azGroup);
   memset(aSqlType, 0, sizeof aSqlType);
   if (groupKeyExprs(c, apKey, (int)nKey, aNew, azKeyExpr, aSqlType, azGroup)) return INV_ERROR;
@@ -940,6 +945,8 @@ static int stageGroup(SC *c, const inv_val *o) {
   }
   inv_buf_adds(c->b, " HAVING count(*) > 0");          /* no input, no rows */
   cteClose(c);
+  c->iFoldCte = c->bNoSeq ? c->iCte : 0;
+  c->nFoldEnd = c->b->n;
   memcpy(c->aCol, aNew, sizeof(SCol) * (size_t)nNew);
   c->nCol = nNew;
   c->bRaw = 0;

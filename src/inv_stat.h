@@ -75,6 +75,11 @@ struct SC {
   int bLastStage;          /* set by inv_stat_stages: the stage it compiles is the last */
   const char *zFinalOrder; /* the statement's ORDER BY terms (over the last CTE's
                               columns) instead of _seq; NULL: by _seq */
+  /* a group stage without a window (bNoSeq), its CTE at c->b[nFoldAt,
+  ** nFoldEnd), its SELECT from nFoldBody: an unpaged statement whose last
+  ** CTE it is runs that SELECT itself (no coroutine, no LIMIT) */
+  int iFoldCte;            /* the CTE it made, or 0 */
+  size_t nFoldAt, nFoldBody, nFoldEnd;
 };
 
 /* An expression over the current CTE row ("p"). */

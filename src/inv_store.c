@@ -260,6 +260,7 @@ int inv_store_open(const inv_options *pOpt, inv_store **ppOut, char *zErr, size_
 void inv_store_close(inv_store *s) {
   int i;
   if (!s) return;
+  inv_rc_clear(s);                     /* (its statements' addresses: before the close) */
   if (s->pConn && s->pDrv) s->pDrv->xClose(s);
   for (i = 0; i < INV_N_RES; i++) inv_free(s->azById[i]);
   inv_free(s->zJsonKeys);

@@ -246,6 +246,13 @@ function Store:purge(opts)
   return self._ud:call("store", "purge", opts or {})
 end
 
+--- inv:request_cache() -> { hits = n, misses = n, entries = n }: stat requests
+-- answered from the compiled-request cache (the same shape as one compiled
+-- before, other ids), requests compiled, compiled requests kept (at most 64).
+function Store:request_cache()
+  return self._ud:request_cache()
+end
+
 --- inv:info() -> { backend, engine_version, schema_version, size_bytes, path }
 function Store:info()
   return self._ud:info()

@@ -61,6 +61,7 @@ struct Conv {
   size_t anKey[MAX_DEPTH + 1];
   int nKey;
   int nVal;                   /* values converted: a table shared N times counts N times */
+  int bTwoPass;               /* a one-pass conversion fell back: two passes from here on */
   SortMemo aSort[SORT_MEMO_DEPTH];
 };
 /* A request holds at most this many values (a table referenced from many
@@ -136,6 +137,22 @@ static void sortKeysMemo(Conv *c, int depth, inv_kv *a, size_t n) {
 
 static int toVal(Conv *c, int idx, inv_val *out, int depth);
 
+/* A key: valid UTF-8 without a NUL byte; a value: valid UTF-8. ASCII (the
+** common case) in one pass. */
+static int keyOk(const char *z, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)z[i];
+    if (ch == 0 || ch >= 0x80) return inv_utf8_valid(z, n) && !memchr(z, 0, n);
+  }
+  return 1;
+}
+static int textOk(const char *z, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) if ((unsigned char)z[i] >= 0x80) return inv_utf8_valid(z, n);
+  return 1;
+}
+
 /* A light userdata that inventory.mark_empty_array registered. */
 static char emptyArrayKey;
 static int isEmptyArrayMark(lua_State *L, int idx) {
@@ -165,12 +182,14 @@ static int emptyKind(lua_State *L, int idx) {
 }
 
 /* One pass over a table of the first ONE_PASS_DEPTH levels (a request, its
-** lists, their records: where most values are), in the common shapes: every
-** key a string, or the positions 1, 2, 3, ... in that order. Anything else,
-** an error in a value included, undoes what it did and returns 1: the two
-** passes of toTable then decide, with their messages in their order. Only
-** these levels try it, so falling back repeats bounded work (at most 2^3). */
-#define ONE_PASS_DEPTH 3
+** query, its stages and conditions, a record: where most values are), in
+** the common shapes: every key a string, or the positions 1, 2, 3, ... in
+** that order. Anything else, an error in a value included, undoes what it
+** did and returns 1: the two passes of toTable then decide, with their
+** messages in their order. The first fallback turns one-pass off for the
+** rest of the conversion (c->bTwoPass), so falling back repeats the work
+** once at most, not once per level. */
+#define ONE_PASS_DEPTH 12
 #define ONE_PASS_STACK 32
 static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
@@ -201,9 +220,7 @@ static int toTableOnePass(Conv *c, int idx, inv_val *out, int depth) {
       const char *z;
       if (kt != LUA_TSTRING) goto fallback;
       z = lua_tolstring(L, -2, &nk);
-      if (!(pM && n < pM->n && pM->az[n] == z) && (!inv_utf8_valid(z, nk) || memchr(z, 0, nk))) {
-        goto fallback;
-      }
+      if (!(pM && n < pM->n && pM->az[n] == z) && !keyOk(z, nk)) goto fallback;
       aKv[n].zKey = z;
       aKv[n].nKey = nk;
       c->azKey[c->nKey] = z;
@@ -246,13 +263,14 @@ fallback:
   lua_pop(L, 2);                          /* the key and its value */
   c->nVal = nVal0;
   c->nKey = nKey0;
+  c->bTwoPass = 1;
   return 1;
 }
 
 static int toTable(Conv *c, int idx, inv_val *out, int depth) {
   lua_State *L = c->L;
   size_t nStr = 0, nInt = 0, nMax = 0, i;
-  if (depth < ONE_PASS_DEPTH && toTableOnePass(c, idx, out, depth) == 0) return 0;
+  if (depth < ONE_PASS_DEPTH && !c->bTwoPass && toTableOnePass(c, idx, out, depth) == 0) return 0;
   if (depth >= MAX_DEPTH) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting deeper than 64 levels.");
   if (!lua_checkstack(L, 4)) return convFail(c, "ERROR_INVALID_PARAMETER", "nesting too deep.");
   lua_pushnil(L);
@@ -381,7 +399,7 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
     case LUA_TSTRING: {
       size_t n;
       const char *z = lua_tolstring(L, idx, &n);
-      if (!inv_utf8_valid(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
+      if (!textOk(z, n)) return convFail(c, "ERROR_INVALID_PARAMETER", "a string is not valid UTF-8.");
       out->t = INV_STR;
       out->u.s.z = z;                /* Lua's text (see the keys) */
       out->u.s.n = n;
@@ -396,6 +414,90 @@ static int toVal(Conv *c, int idx, inv_val *out, int depth) {
   }
 }
 
+/* ===================== the request's tokens ===================== */
+
+/* The tokens of the request table at idx, as toVal would convert it (equal
+** tokens: an equal request), keys in the order Lua gives them: the key of
+** the compiled-request cache, made without converting the request. 1: a
+** table the cache does not take (toVal decides what it is). */
+#define TOK_DEPTH 24
+static int tokWalk(lua_State *L, int idx, inv_rc_req *t, int depth) {
+  inv_rc_tok *k;
+  int iTok;
+  if (t->n >= INV_RC_TOKENS || depth > TOK_DEPTH) return 1;
+  iTok = t->n++;
+  k = &t->a[iTok];
+  k->bEmpty = 0; k->bSlot = 0; k->n = 0; k->u.i = 0;
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: k->t = INV_NULL; return 0;
+    case LUA_TBOOLEAN: k->t = INV_BOOL; k->u.i = lua_toboolean(L, idx); return 0;
+    case LUA_TNUMBER: {
+      lua_Number n;
+#if LUA_VERSION_NUM >= 503
+      if (lua_isinteger(L, idx)) { k->t = INV_INT; k->u.i = (int64_t)lua_tointeger(L, idx); return 0; }
+#endif
+      n = lua_tonumber(L, idx);
+      if (isnan(n) || isinf(n)) return 1;
+      if (n == floor(n) && n >= -9223372036854775808.0 && n < 9223372036854775808.0) {
+        k->t = INV_INT; k->u.i = (int64_t)n;
+      } else {
+        k->t = INV_REAL; k->u.r = n;
+      }
+      return 0;
+    }
+    case LUA_TSTRING: {
+      size_t n;
+      k->t = INV_STR;
+      k->u.z = lua_tolstring(L, idx, &n);
+      k->n = n;
+      return 0;
+    }
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == NULL) { k->t = INV_NULL; return 0; }
+      if (isEmptyArrayMark(L, idx)) { k->t = INV_ARR; return 0; }
+      return 1;
+    case LUA_TTABLE: {
+      size_t nItem = 0;
+      int eMode = 0;
+      idx = inv_lua_absindex(L, idx);
+      if (!lua_checkstack(L, 4)) return 1;
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        int kt = lua_type(L, -2);
+        if (!eMode) eMode = kt == LUA_TSTRING ? 's' : 'i';
+        if (eMode == 's') {
+          inv_rc_tok *kk;
+          size_t nk;
+          if (kt != LUA_TSTRING || t->n >= INV_RC_TOKENS) { lua_pop(L, 2); return 1; }
+          kk = &t->a[t->n++];
+          kk->t = INV_RC_KEY; kk->bEmpty = 0; kk->bSlot = 0;
+          kk->u.z = lua_tolstring(L, -2, &nk);
+          kk->n = nk;
+        } else if (kt != LUA_TNUMBER || !inv_lua_isinteger(L, -2)
+                   || lua_tonumber(L, -2) != (lua_Number)(nItem + 1)) {
+          lua_pop(L, 2);
+          return 1;
+        }
+        if (tokWalk(L, lua_gettop(L), t, depth + 1)) { lua_pop(L, 2); return 1; }
+        lua_pop(L, 1);
+        nItem++;
+      }
+      k = &t->a[iTok];
+      k->n = nItem;
+      if (nItem == 0) {                    /* {}: as toVal tells [] from {} */
+        int eKind = emptyKind(L, idx);
+        k->t = eKind == 'o' ? INV_OBJ : INV_ARR;
+        k->bEmpty = eKind == 0;
+      } else {
+        k->t = eMode == 's' ? INV_OBJ : INV_ARR;
+      }
+      return 0;
+    }
+    default:
+      return 1;
+  }
+}
+
 /* ===================== inv_sink -> Lua ===================== */
 
 #define SINK_DEPTH 200
@@ -405,7 +507,7 @@ struct LSink {
   inv_sink base;
   lua_State *L;
   int n;                       /* open containers */
-  int aNext[SINK_DEPTH];       /* next array index; 0 for an object */
+  int aNext[SINK_DEPTH];       /* next array index; an object: 0 empty, -1 not */
   int bAny;                    /* a value was pushed at the top level */
   int bKeepNull;               /* an object's null is kept (inventory.null), not dropped */
   int iKeyCache;               /* stack index: {[id] = interned field name} */
@@ -416,7 +518,10 @@ static void lsPlace(LSink *k) {
   lua_State *L = k->L;
   if (k->n == 0) { k->bAny = 1; return; }
   if (k->aNext[k->n - 1] > 0) lua_rawseti(L, -2, k->aNext[k->n - 1]++);
-  else lua_rawset(L, -3);       /* table, key, value */
+  else {
+    lua_rawset(L, -3);          /* table, key, value */
+    k->aNext[k->n - 1] = -1;
+  }
 }
 static void lsOpen(LSink *k, int bArr, int nHint) {
   lua_State *L = k->L;
@@ -444,9 +549,7 @@ static void lsEndArr(inv_sink *s) {
 }
 static void lsEndObj(inv_sink *s) {
   LSink *k = (LSink*)s;
-  lua_pushnil(k->L);
-  if (lua_next(k->L, -2)) lua_pop(k->L, 2);
-  else lsMark(k->L, &objectMtKey);
+  if (k->aNext[k->n - 1] == 0) lsMark(k->L, &objectMtKey);
   lsEnd(s);
 }
 static void lsKey(inv_sink *s, const char *z, size_t n) { lua_pushlstring(((LSink*)s)->L, z, n); }
@@ -465,7 +568,7 @@ static void lsKeyId(inv_sink *s, int id, const char *z, size_t n) {
 static char keyCacheKey;
 static void lsNull(inv_sink *s) {
   LSink *k = (LSink*)s;
-  if (k->n && k->aNext[k->n - 1] == 0 && !k->bKeepNull) { lua_pop(k->L, 1); return; }   /* drop the key */
+  if (k->n && k->aNext[k->n - 1] <= 0 && !k->bKeepNull) { lua_pop(k->L, 1); return; }   /* drop the key */
   lua_pushlightuserdata(k->L, NULL);                                   /* null */
   lsPlace(k);
 }
@@ -562,6 +665,34 @@ static int beginCall(lua_State *L, inv_store *s, inv_val *pReq) {
   return 0;
 }
 
+/* The Lua sink of a call's result, with the field names' cache. */
+static void lsBegin(LSink *k, lua_State *L) {
+  lsInit(k, L);
+  lua_pushlightuserdata(L, &keyCacheKey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, 192, 0);
+    lua_pushlightuserdata(L, &keyCacheKey);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  }
+  k->iKeyCache = lua_gettop(L);
+  k->base.xKeyId = lsKeyId;
+}
+
+/* The JSON text a call wrote into the store's buffer. */
+static int pushJson(lua_State *L, inv_store *s, int base) {
+  inv_buf *b = inv_store_buffer(s);
+  if (b->bOom) {
+    inv_store_set_error(s, "ERROR_UNKNOWN", "Out of memory.");
+    return pushError(L, s, base);
+  }
+  if (b->n == 0) lua_pushliteral(L, "{}");
+  else lua_pushlstring(L, b->z, b->n);
+  return 1;
+}
+
 /* store:call(resource, method, request [, json]) -> result | nil, msg, code
 ** json = true renders for REST and returns the JSON text. */
 static int lCall(lua_State *L) {
@@ -571,36 +702,47 @@ static int lCall(lua_State *L) {
   int bJson = lua_toboolean(L, 5);
   int base;
   inv_val req;
+  inv_rc_req t, *pt = NULL;
   lua_settop(L, 5);
   base = lua_gettop(L);
+  if (strcmp(zMethod, "stat") == 0 && lua_istable(L, 4)) {
+    /* the compiled-request cache knows the request by its tokens: a hit
+    ** answers without converting it (a miss: converted, compiled, kept
+    ** under these tokens) */
+    t.n = 0;
+    if (tokWalk(L, 4, &t, 0) == 0) {
+      int rc;
+      pt = &t;
+      inv_store_begin(s);
+      req.t = INV_OBJ; req.bEmpty = 0; req.u.obj.a = NULL; req.u.obj.n = 0;
+      if (bJson) {
+        inv_json_sink js;
+        inv_json_sink_init(&js, inv_store_buffer(s));
+        rc = inv_call_keyed(s, zRes, zMethod, &req, pt, 1, &js.base, 1);
+        if (rc == INV_OK) return pushJson(L, s, base);
+      } else {
+        LSink k;
+        lsBegin(&k, L);
+        rc = inv_call_keyed(s, zRes, zMethod, &req, pt, 1, &k.base, 0);
+        if (rc == INV_OK) return 1;
+      }
+      if (rc != INV_MISS) return pushError(L, s, base);
+      lua_settop(L, base);
+    }
+  }
   if (beginCall(L, s, &req)) return pushError(L, s, base);
   if (bJson) {
     inv_buf *b = inv_store_buffer(s);      /* owned by the store: a raise loses nothing */
     inv_json_sink js;
     inv_json_sink_init(&js, b);
-    if (inv_call(s, zRes, zMethod, &req, &js.base, 1) != INV_OK) return pushError(L, s, base);
-    if (b->bOom) {
-      inv_store_set_error(s, "ERROR_UNKNOWN", "Out of memory.");
-      return pushError(L, s, base);
-    }
-    if (b->n == 0) lua_pushliteral(L, "{}");
-    else lua_pushlstring(L, b->z, b->n);
-    return 1;
+    if ((pt ? inv_call_keyed(s, zRes, zMethod, &req, pt, 0, &js.base, 1)
+            : inv_call(s, zRes, zMethod, &req, &js.base, 1)) != INV_OK) return pushError(L, s, base);
+    return pushJson(L, s, base);
   } else {
     LSink k;
-    lsInit(&k, L);
-    lua_pushlightuserdata(L, &keyCacheKey);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    if (!lua_istable(L, -1)) {
-      lua_pop(L, 1);
-      lua_createtable(L, 192, 0);
-      lua_pushlightuserdata(L, &keyCacheKey);
-      lua_pushvalue(L, -2);
-      lua_rawset(L, LUA_REGISTRYINDEX);
-    }
-    k.iKeyCache = lua_gettop(L);
-    k.base.xKeyId = lsKeyId;
-    if (inv_call(s, zRes, zMethod, &req, &k.base, 0) != INV_OK) return pushError(L, s, base);
+    lsBegin(&k, L);
+    if ((pt ? inv_call_keyed(s, zRes, zMethod, &req, pt, 0, &k.base, 0)
+            : inv_call(s, zRes, zMethod, &req, &k.base, 0)) != INV_OK) return pushError(L, s, base);
     if (!k.bAny) lua_pushboolean(L, 1);       /* methods without a result */
     return 1;
   }
@@ -700,6 +842,18 @@ static int lVersion(lua_State *L) {
   inv_lua_pushint64(L, (long long)d);
   inv_lua_pushint64(L, (long long)o);
   return 2;
+}
+
+/* store:request_cache() -> { hits = n, misses = n, entries = n } */
+static int lRequestCache(lua_State *L) {
+  unsigned nHit, nMiss;
+  int n;
+  inv_store_request_cache(checkStore(L, 1), &nHit, &nMiss, &n);
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, (lua_Number)nHit); lua_setfield(L, -2, "hits");
+  lua_pushnumber(L, (lua_Number)nMiss); lua_setfield(L, -2, "misses");
+  lua_pushnumber(L, (lua_Number)n); lua_setfield(L, -2, "entries");
+  return 1;
 }
 
 static int lSchemaVersion(lua_State *L) {
@@ -850,6 +1004,7 @@ static const luaL_Reg aStoreMethod[] = {
   { "version", lVersion }, { "cached_call", lCachedCall },
   { "info", lInfo }, { "check", lCheck }, { "backup", lBackup }, { "checkpoint", lCheckpoint },
   { "export", lExport }, { "import_text", lImportText }, { "wait_change", lWaitChange },
+  { "request_cache", lRequestCache },
   { NULL, NULL }
 };
 

@@ -1197,8 +1197,15 @@ static int xInfo(inv_store *s, int64_t *pnBytes, const char **pzWhere) {
   return INV_OK;
 }
 
+static void xForget(inv_store *s, const char *zSql) {
+  PgConn *c = PG_CONN(s);
+  int i;
+  if (!c) return;
+  for (i = 0; i < c->nStmt; i++) if (c->aStmt[i].zStatic == zSql) c->aStmt[i].zStatic = NULL;
+}
+
 const inv_driver inv_pg_driver = {
-  5, "postgresql", &inv_pg_dialect,
+  6, "postgresql", &inv_pg_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
@@ -1208,5 +1215,6 @@ const inv_driver inv_pg_driver = {
   xColumnGet,
   NULL,                                /* the version and the call: two statements, as a
                                           read transaction is the call's own */
-  NULL                                 /* checkpoint: the server's own */
+  NULL,                                /* checkpoint: the server's own */
+  xForget
 };

@@ -558,6 +558,12 @@ static void xBeginCall(inv_store *s) {
   inv_regex_begin(c->pRegex);
 }
 
+static void xForget(inv_store *s, const char *zSql) {
+  SqliteConn *c = SQLITE_CONN(s);
+  int i;
+  for (i = 0; i < c->nCache; i++) if (c->aCache[i].zStatic == zSql) c->aCache[i].zStatic = NULL;
+}
+
 /* A PASSIVE checkpoint: the frames of the log that no reader still needs
 ** go into the file; never waits (busy: nothing done this time). */
 static int xCheckpoint(inv_store *s, int64_t *pnLog, int64_t *pnDone) {
@@ -570,14 +576,15 @@ static int xCheckpoint(inv_store *s, int64_t *pnLog, int64_t *pnDone) {
 }
 
 const inv_driver inv_sqlite_driver = {
-  5, "sqlite", &inv_sqlite_dialect,
+  6, "sqlite", &inv_sqlite_dialect,
   xOpen, xClose, xBeginCall, xPrepare, xBind, xStep, xReset,
   xColumnType, xColumnInt, xColumnReal, xColumnText,
   xBegin, xCommit, xRollback, xChanges, xVersion, xSchemaVersion, xEngineVersion, xExplain,
   inv_sqlite_info, inv_sqlite_integrity, inv_sqlite_backup,       /* sqlite_admin.c */
   1,                                   /* a stepped statement holds its snapshot */
   xColumnGet, xVersionHeld,
-  xCheckpoint
+  xCheckpoint,
+  xForget
 };
 
 const char *inv_sqlite_version(void) { return sqlite3_libversion(); }

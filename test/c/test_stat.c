@@ -661,6 +661,114 @@ static void testBufferTrim(inv_store *s) {
   CHECK(b->n == 0 && (int)b->nAlloc == i);
 }
 
+/* ------------------------------------------------- compiled-request cache */
+
+/* A stat request answered from the cache (a store that compiled another
+** request of its shape) answers as a fresh store's compile: the same JSON,
+** or the same error. */
+static void rcCheck(inv_store *s, const char *zRes, const char *zReq, int bHit) {
+  inv_store *c = openStore();
+  char *zWant = NULL, zWantErr[400];
+  int rcWant, rcGot;
+  unsigned h0, h1, m;
+  int n;
+  CHECK(c != NULL);
+  if (!c) return;
+  if (!TH_PG) sqlite3_trace_v2(SQLITE_DB(c), 0, NULL, NULL);
+  rcWant = call(c, zRes, "stat", zReq);
+  {
+    const char *z = out(c);
+    size_t nz = strlen(z);
+    zWant = malloc(nz + 1);
+    if (zWant) memcpy(zWant, z, nz + 1);
+  }
+  snprintf(zWantErr, sizeof zWantErr, "%s %s", inv_store_errcode(c) ? inv_store_errcode(c) : "",
+           rcWant ? inv_store_errmsg(c) : "");
+  inv_store_close(c);
+  inv_store_request_cache(s, &h0, &m, &n);
+  rcGot = call(s, zRes, "stat", zReq);
+  inv_store_request_cache(s, &h1, &m, &n);
+  CHECK_INT(rcGot, rcWant);
+  if (rcWant == INV_OK) CHECK_STR(out(s), zWant ? zWant : "");
+  else {
+    char zGotErr[400];
+    snprintf(zGotErr, sizeof zGotErr, "%s %s", inv_store_errcode(s) ? inv_store_errcode(s) : "",
+             inv_store_errmsg(s));
+    CHECK_STR(zGotErr, zWantErr);
+  }
+  if (bHit >= 0) CHECK_INT((int)(h1 - h0), bHit);
+  CHECK(n <= 64);
+  free(zWant);
+}
+
+#define RC_AGG "\"aggregate\":[{\"group\":{\"keys\":[{\"key\":\"status\",\"name\":\"status\"}]," \
+               "\"fields\":[{\"name\":\"count\",\"operator\":\"count\"}]}}]"
+#define RC_JOB(d, j) "{\"domain_id\":" d ",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"job_id\",\"v\":" j ",\"o\":\"eq\"}]}}"
+
+static void testRequestCache(inv_store *s) {
+  /* the slots: ids of the filter and the domain */
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"job-aaa111\""), -1);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"job-bbb222\""), 1);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"job-none\""), 1);
+  rcCheck(s, "job_task", RC_JOB("\"domain-2\"", "\"job-bbb222\""), 1);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"job-aaa111\""), 1);
+  /* values a slot does not take: compiled (and answered) anew */
+  rcCheck(s, "job_task", RC_JOB("\"\"", "\"job-bbb222\""), 0);
+  rcCheck(s, "job_task", RC_JOB("\"*\"", "\"job-bbb222\""), 0);
+  rcCheck(s, "job_task", RC_JOB("\"d\\u0000\"", "\"job-bbb222\""), 0);
+  rcCheck(s, "job_task", RC_JOB("1", "\"job-bbb222\""), 0);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"\""), 0);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "2"), 0);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "null"), 0);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "[\"job-bbb222\"]"), 0);
+  rcCheck(s, "job_task", RC_JOB("\"domain-1\"", "\"job-bbb222\""), 1);
+  /* the page is in the key: each limit its own entry */
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":1}}}", -1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":2}}}", 0);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"start\":2,\"limit\":1}}}", 0);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":1}}}", 1);
+  /* times, keywords, starts_with: in the key */
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"created_at\","
+          "\"v\":\"2024-01-02T00:00:00Z\",\"o\":\"datetime_gt\"}]}}", -1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"created_at\","
+          "\"v\":\"2024-01-02T00:01:30Z\",\"o\":\"datetime_gt\"}]}}", 0);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"keyword\":\"task-001\"}}", -1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"keyword\":\"task-00\"}}", 0);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"errors\","
+          "\"v\":{\"error_code__startswith\":\"E_A\"},\"o\":\"match\"}]}}", -1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"errors\","
+          "\"v\":{\"error_code__startswith\":\"E_\"},\"o\":\"match\"}]}}", 0);
+  /* the workspace: "*" is not a slot's value */
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"workspace_id\":\"*\",\"query\":{" RC_AGG "}}", -1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"workspace_id\":\"ws-1\",\"query\":{" RC_AGG "}}", 0);
+  /* a clock-relative filter is never kept */
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"created_at\","
+          "\"v\":\"now-1d\",\"o\":\"timediff_gt\"}]}}", 0);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"created_at\","
+          "\"v\":\"now-1d\",\"o\":\"timediff_gt\"}]}}", 0);
+  /* on Job too: its own entries */
+  rcCheck(s, "job", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"collector_id\","
+          "\"v\":\"collector-1\",\"o\":\"eq\"}]}}", -1);
+  rcCheck(s, "job", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"filter\":[{\"k\":\"collector_id\","
+          "\"v\":\"collector-2\",\"o\":\"eq\"}]}}", 1);
+}
+
+/* Bounded: more shapes than entries, every one still answered right. */
+static void testRequestCacheBound(inv_store *s) {
+  int i;
+  unsigned h, m;
+  int n;
+  for (i = 1; i <= 70; i++) {
+    char z[600];
+    snprintf(z, sizeof z, "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":%d}}}", i);
+    CHECK_INT(call(s, "job_task", "stat", z), INV_OK);
+  }
+  inv_store_request_cache(s, &h, &m, &n);
+  CHECK_INT(n, 64);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":70}}}", 1);
+  rcCheck(s, "job_task", "{\"domain_id\":\"domain-1\",\"query\":{" RC_AGG ",\"page\":{\"limit\":3}}}", 0);
+}
+
 void test_stat(void) {
   inv_store *s;
   inv_buf_init(&trace.sql);
@@ -678,6 +786,8 @@ void test_stat(void) {
   testSqlFunctions(s);
   testProjectChain(s);
   testBufferTrim(s);
+  testRequestCache(s);
+  testRequestCacheBound(s);
   if (!TH_PG) sqlite3_trace_v2(SQLITE_DB(s), 0, NULL, NULL);
   inv_store_close(s);
   inv_buf_free(&trace.sql);
