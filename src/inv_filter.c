@@ -22,6 +22,9 @@
 #include <ctype.h>
 #include "inv_int.h"
 
+/* An `in` list of at most this many strings binds each (below: one JSON list). */
+#define SMALL_IN 8
+
 /* ===================== operators ===================== */
 
 enum {
@@ -325,6 +328,21 @@ static int emitCol(inv_q *q, const inv_acc *a, const Pred *p) {
       int bNull = 0, rc = INV_OK;
       inv_buf tmp;
       char *z;
+      if (f->eType == F_STR && l->u.arr.n <= SMALL_IN) {
+        /* a few strings (a workspace caller's (ws, '*')): each its own
+        ** parameter, as a hand-written IN list has them; SQLite walked a
+        ** table-valued json_each() list for every row (list_ws 1.27) */
+        for (i = 0; i < l->u.arr.n && l->u.arr.a[i].t == INV_STR; i++) {}
+        if (i == l->u.arr.n && i > 0) {
+          inv_buf_printf(b, "t.%s IN (", zCol);
+          for (i = 0; i < l->u.arr.n && rc == INV_OK; i++) {
+            if (i) inv_buf_adds(b, ", ");
+            rc = inv_q_bind_text(q, l->u.arr.a[i].u.s.z, l->u.arr.a[i].u.s.n);
+          }
+          inv_buf_addc(b, ')');
+          return rc;
+        }
+      }
       inv_buf_init(&tmp);
       inv_buf_addc(&tmp, '[');
       for (i = 0; i < l->u.arr.n; i++) {
