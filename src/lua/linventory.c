@@ -665,7 +665,8 @@ static int beginCall(lua_State *L, inv_store *s, inv_val *pReq) {
   return 0;
 }
 
-/* The Lua sink of a call's result, with the field names' cache. */
+/* The Lua sink of a call's result or a store report: it interns field names
+** (its key cache on the stack). */
 static void lsBegin(LSink *k, lua_State *L) {
   lsInit(k, L);
   lua_pushlightuserdata(L, &keyCacheKey);
@@ -881,22 +882,6 @@ static int lExplain(lua_State *L) {
 
 /* ===================== operating a store (inv_admin.c) ===================== */
 
-/* A Lua sink that interns field names (records), its key cache on the stack. */
-static void lsInitCached(LSink *k, lua_State *L) {
-  lsInit(k, L);
-  lua_pushlightuserdata(L, &keyCacheKey);
-  lua_rawget(L, LUA_REGISTRYINDEX);
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_createtable(L, 192, 0);
-    lua_pushlightuserdata(L, &keyCacheKey);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-  }
-  k->iKeyCache = lua_gettop(L);
-  k->base.xKeyId = lsKeyId;
-}
-
 /* A store report into one Lua table (info, checkpoint, check). */
 static int pushReport(lua_State *L, int (*xReport)(inv_store*, inv_sink*)) {
   inv_store *s = checkStore(L, 1);
@@ -955,7 +940,7 @@ static int lExport(lua_State *L) {
     return 2;
   } else {
     LSink k;
-    lsInitCached(&k, L);
+    lsBegin(&k, L);
     if (inv_export(s, zRes, &req, &k.base, NULL, &next) != INV_OK) return pushError(L, s, base);
     return 1;
   }
